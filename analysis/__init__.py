@@ -1,0 +1,1 @@
+"""Coverage, standards indicators and reports built from the spatial results of `geo`."""

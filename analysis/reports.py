@@ -1,0 +1,161 @@
+"""Write an audit's tables and files: CSV, XLSX, GeoPackage and run.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from carecircle.analysis.audit import Audit
+from carecircle.analysis.files import write_atomic, write_text_atomic
+from carecircle.analysis.xlsx import write_xlsx
+
+_PACKAGES = ("carecircle", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
+             "rasterio", "pyogrio", "folium", "openpyxl")
+
+CELL_COLUMNS = ("cell_id", "residents", "older_residents", "distance_m", "snap_distance_m",
+                "nearest_facility", "covered", "unreachable", "community", "street")
+
+
+def sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> Path:
+    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese) with rounded floats."""
+    return write_atomic(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig",
+                                                  float_format="%.6g", lineterminator="\n"))
+
+
+def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
+    """Every population cell with its coverage, as squares in EPSG:4326."""
+    cells = audit.cells
+    return gpd.GeoDataFrame(cells[list(CELL_COLUMNS)].reset_index(drop=True),
+                            geometry=audit.cell_squares, crs="EPSG:4326")
+
+
+def write_cells_gpkg(path: Path, audit: Audit) -> Path:
+    """Write ``cells.gpkg`` (layer ``cells``)."""
+    frame = cells_frame(audit)
+    return write_atomic(path, lambda p: frame.to_file(p, layer="cells", driver="GPKG",
+                                                      engine="pyogrio"))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _accounting(audit: Audit) -> dict[str, Any]:
+    cells = audit.cells
+    inside = cells["community"] != ""
+    return {
+        "raster_residents": round(audit.totals.residents, 2),
+        "raster_older_residents": round(audit.totals.older, 2),
+        "raster_nodata_cells": audit.totals.nodata_cells,
+        "cells_residents": round(float(cells["residents"].sum()), 2),
+        "cells_older_residents": round(float(cells["older_residents"].sum()), 2),
+        "communities_residents": round(float(audit.by_community["residents"].sum()), 2),
+        "communities_older_residents": round(float(audit.by_community["older_residents"].sum()),
+                                             2),
+        "streets_residents": round(float(audit.by_street["residents"].sum()), 2),
+        "streets_older_residents": round(float(audit.by_street["older_residents"].sum()), 2),
+        "excluded_cells_residents": round(float(cells.loc[~inside, "residents"].sum()), 2),
+        "excluded_cells_older_residents": round(
+            float(cells.loc[~inside, "older_residents"].sum()), 2),
+    }
+
+
+def run_summary(audit: Audit) -> dict[str, Any]:
+    """Return the content of run.json: settings, inputs, versions, stages, counts, exclusions."""
+    study, profile = audit.study, audit.study.profile
+    fac = audit.facilities
+    district = audit.district.iloc[0]
+    return {
+        "study": study.name,
+        "study_file": str(study.path.name),
+        "settings": {
+            "minutes": study.minutes, "walk_speed_m_s": study.walk_speed_m_s,
+            "radius_m": study.radius_m, "max_snap_m": study.max_snap_m,
+            "metric_crs": audit.crs.to_string(), "older_age": profile.older_age,
+        },
+        "profile": {
+            "name": profile.name, "title": profile.title, "plan": profile.plan,
+            "circle_facility_types": list(profile.circle_types),
+            "targets": {k: v.target for k, v in profile.indicators.items() if v.enabled},
+        },
+        "inputs": {role: {"file": str(p.name), "sha256": sha256(p)}
+                   for role, p in study.input_paths().items()},
+        "versions": _versions(),
+        "stages_seconds": audit.record.stages,
+        "counts": audit.record.counts,
+        "district": {
+            "older_residents": round(float(district["older_residents"]), 1),
+            "older_covered_share": round(float(district["older_covered_share"]), 6),
+            "floor_area_per_1000": round(float(district["floor_area_per_1000"]), 3),
+        },
+        "accounting": _accounting(audit),
+        "facilities": [
+            {"id": r.id, "type": r.type, "street": r.street, "community": r.community,
+             "snap_distance_m": None if not np.isfinite(r.snap_distance_m)
+             else float(r.snap_distance_m),
+             "counts_for_circle": bool(r.counts_for_circle),
+             "excluded_reason": r.excluded_reason}
+            for r in fac.itertuples(index=False)
+        ],
+        "excluded": audit.record.excluded,
+        "warnings": audit.record.warnings,
+    }
+
+
+def write_run_json(path: Path, audit: Audit, extra_stages: dict[str, float]) -> Path:
+    """Write run.json (stage times include ``extra_stages``, e.g. writing and maps)."""
+    summary = run_summary(audit)
+    summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
+    return write_text_atomic(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_tables(out: Path, audit: Audit) -> list[Path]:
+    """Write the coverage tables, the under-served list and the cells GeoPackage.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    audit : Audit
+        The audit.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_csv(out / "coverage_by_street.csv", audit.by_street),
+        write_csv(out / "coverage_by_community.csv", audit.by_community),
+        write_csv(out / "underserved_communities.csv", audit.underserved),
+        write_xlsx(out / "underserved_communities.xlsx", [
+            ("未达标社区", audit.underserved),
+            ("街道 streets", audit.by_street),
+            ("社区 communities", audit.by_community),
+        ]),
+        write_cells_gpkg(out / "cells.gpkg", audit),
+    ]
+    return paths

@@ -1,0 +1,79 @@
+"""Spreadsheets for planners: Chinese headers with English below, frozen, formatted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from carecircle.analysis.files import write_atomic
+from carecircle.analysis.labels import label
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+_UNMET_FILL = PatternFill(start_color="F8CBAD", end_color="F8CBAD", fill_type="solid")
+_HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="solid")
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, np.bool_ | bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
+    ws = wb.create_sheet(title)
+    columns = list(df.columns)
+    for j, col in enumerate(columns, start=1):
+        zh, en, _ = label(col)
+        for row, text in ((1, zh), (2, en)):
+            c = ws.cell(row=row, column=j, value=text)
+            c.font = Font(bold=row == 1)
+            c.fill = _HEAD_FILL
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, record in enumerate(df.itertuples(index=False), start=3):
+        for j, value in enumerate(record, start=1):
+            ws.cell(row=i, column=j, value=_cell_value(value))
+    last = len(df) + 2
+    for j, col in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        fmt = label(col)[2]
+        for row in ws.iter_rows(min_row=3, max_row=last, min_col=j, max_col=j):
+            row[0].number_format = fmt
+        width = max([len(str(label(col)[0])) * 2, len(label(col)[1]),
+                     *(len(str(v)) for v in df[col].head(200))])
+        ws.column_dimensions[letter].width = min(max(8, width + 2), 60)
+        if col.endswith("_met") and len(df):
+            ws.conditional_formatting.add(
+                f"{letter}3:{letter}{last}",
+                FormulaRule(formula=[f'LEFT({letter}3,1)="否"'], fill=_UNMET_FILL))
+    ws.freeze_panes = "C3"
+
+
+def write_xlsx(path: Path, sheets: Sequence[tuple[str, pd.DataFrame]]) -> Path:
+    """Write sheets with bilingual two-row headers, frozen panes, widths and formats.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook to write (atomically).
+    sheets : sequence of (str, DataFrame)
+        Sheet title and table, in order.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, df in sheets:
+        _write_sheet(wb, title, df)
+    return write_atomic(path, wb.save)

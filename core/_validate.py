@@ -1,0 +1,156 @@
+"""Small helpers to validate TOML tables with messages that name the key and the fix."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from carecircle.errors import CarecircleError
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string.
+
+    Parameters
+    ----------
+    name : str
+        The unknown name.
+    choices : iterable of str
+        The known names.
+
+    Returns
+    -------
+    str
+        A suggestion to append to an error message.
+    """
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def check_keys(
+    table: Mapping[str, Any],
+    allowed: Iterable[str],
+    *,
+    where: str,
+    path: Path,
+    error: type[CarecircleError],
+) -> None:
+    """Refuse keys that are not in ``allowed``, suggesting the closest known key.
+
+    Parameters
+    ----------
+    table : mapping
+        The parsed TOML table.
+    allowed : iterable of str
+        Known keys of that table.
+    where : str
+        The table's name for the message, e.g. ``"[circle]"``.
+    path : Path
+        The file, for the message.
+    error : type
+        The exception class to raise.
+
+    Raises
+    ------
+    CarecircleError
+        On the first unknown key.
+    """
+    allowed = list(allowed)
+    for key in table:
+        if key not in allowed:
+            raise error(
+                f"{path}: unknown key '{key}' in {where}{closest(key, allowed)}; "
+                f"allowed keys: {', '.join(allowed)}"
+            )
+
+
+def get_number(
+    table: Mapping[str, Any],
+    key: str,
+    default: float | None,
+    *,
+    where: str,
+    path: Path,
+    error: type[CarecircleError],
+    minimum: float | None = 0.0,
+    maximum: float | None = None,
+) -> float | None:
+    """Read a number, checking its type and range.
+
+    Parameters
+    ----------
+    table : mapping
+        The parsed TOML table.
+    key : str
+        The key to read.
+    default : float or None
+        Value when the key is absent.
+    where, path, error
+        For the message, as in :func:`check_keys`.
+    minimum, maximum : float or None
+        Exclusive lower bound and inclusive upper bound; None for none.
+
+    Returns
+    -------
+    float or None
+        The value.
+
+    Raises
+    ------
+    CarecircleError
+        When the value is not a number or out of range.
+    """
+    if key not in table:
+        return default
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise error(
+            f"{path}: {where} {key} = {value!r} is not a number; write e.g. {key} = {default or 1}"
+        )
+    if minimum is not None and value <= minimum:
+        raise error(f"{path}: {where} {key} = {value} must be greater than {minimum}")
+    if maximum is not None and value > maximum:
+        raise error(f"{path}: {where} {key} = {value} must be at most {maximum}")
+    return float(value)
+
+
+def get_str(
+    table: Mapping[str, Any],
+    key: str,
+    default: str | None,
+    *,
+    where: str,
+    path: Path,
+    error: type[CarecircleError],
+) -> str | None:
+    """Read a string, checking its type; the required ones have ``default=None``.
+
+    Parameters
+    ----------
+    table : mapping
+        The parsed TOML table.
+    key : str
+        The key to read.
+    default : str or None
+        Value when the key is absent.
+    where, path, error
+        For the message, as in :func:`check_keys`.
+
+    Returns
+    -------
+    str or None
+        The value.
+
+    Raises
+    ------
+    CarecircleError
+        When the value is not a string.
+    """
+    if key not in table:
+        return default
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        raise error(f'{path}: {where} {key} = {value!r} must be a non-empty text, e.g. {key} = "…"')
+    return value

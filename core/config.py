@@ -1,0 +1,211 @@
+"""The study: one frozen, validated config object read from a study TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from carecircle._validate import check_keys, get_number, get_str
+from carecircle.errors import StudyFileError
+from carecircle.profiles import Profile, load_profile
+
+#: Coordinate systems a facility file may be given in.
+FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
+
+_SECTIONS = ("study", "inputs", "circle", "standards")
+_INPUT_KEYS = ("network", "facilities", "facilities_crs", "residents", "older_residents",
+               "streets", "communities")
+
+
+@dataclass(frozen=True)
+class FacilitySource:
+    """One facility table and the coordinate system its lon/lat are in."""
+
+    path: Path
+    crs: str
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything one audit needs: input paths, CRS, profile, and the service circle.
+
+    Attributes
+    ----------
+    name : str
+        Study name (e.g. the district), used in titles.
+    path : Path
+        The study TOML file.
+    crs : str
+        Projected CRS for metric work, or ``"auto"`` for the UTM zone of the network.
+    network : Path
+        OpenStreetMap walking network (.osm XML).
+    facilities : tuple of FacilitySource
+        Facility tables with their coordinate systems.
+    residents, older_residents : Path
+        Population rasters (persons per cell).
+    streets, communities : Path
+        Boundary polygons.
+    minutes, walk_speed_m_s : float
+        The service circle (from the study, else from the profile).
+    max_snap_m : float
+        Cells and facilities farther than this from the network are unreachable.
+    profile : Profile
+        The standards profile.
+    """
+
+    name: str
+    path: Path
+    crs: str
+    network: Path
+    facilities: tuple[FacilitySource, ...]
+    residents: Path
+    older_residents: Path
+    streets: Path
+    communities: Path
+    minutes: float
+    walk_speed_m_s: float
+    max_snap_m: float
+    profile: Profile
+
+    @property
+    def radius_m(self) -> float:
+        """Walking distance of the circle in metres (minutes × 60 × speed)."""
+        return self.minutes * 60.0 * self.walk_speed_m_s
+
+    def input_paths(self) -> dict[str, Path]:
+        """Return every input file by role, for hashing and reporting."""
+        paths = {
+            "network": self.network,
+            "residents": self.residents,
+            "older_residents": self.older_residents,
+            "streets": self.streets,
+            "communities": self.communities,
+        }
+        for i, src in enumerate(self.facilities):
+            paths[f"facilities[{i}]"] = src.path
+        return paths
+
+
+def _as_list(value: Any, key: str, path: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise StudyFileError(f'{path}: [inputs] {key} must be a file name or a list of file names')
+
+
+def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySource, ...]:
+    if "facilities" not in inputs:
+        raise StudyFileError(f'{path}: [inputs] needs facilities = "facilities.csv"')
+    files = _as_list(inputs["facilities"], "facilities", path)
+    crs_list = _as_list(inputs.get("facilities_crs", "EPSG:4326"), "facilities_crs", path)
+    if len(crs_list) == 1:
+        crs_list = crs_list * len(files)
+    if len(crs_list) != len(files):
+        raise StudyFileError(
+            f"{path}: [inputs] facilities_crs has {len(crs_list)} entries for {len(files)} "
+            "facility files; give one CRS, or one per file"
+        )
+    sources = []
+    for file, crs in zip(files, crs_list, strict=True):
+        if crs.upper() not in FACILITY_CRS:
+            raise StudyFileError(
+                f"{path}: [inputs] facilities_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
+            )
+        canonical = "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
+        sources.append(FacilitySource(path.parent / file, canonical))
+    return tuple(sources)
+
+
+def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
+    """Validate a parsed study TOML and build a :class:`Study`.
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML document.
+    path : Path
+        The study file; relative input paths are resolved against its folder.
+
+    Returns
+    -------
+    Study
+        The validated study.
+
+    Raises
+    ------
+    StudyFileError
+        Naming the key, the problem and the fix.
+    ProfileError
+        When the profile is unknown or invalid.
+    """
+    kw = {"path": path, "error": StudyFileError}
+    check_keys(data, _SECTIONS, where="the file", **kw)
+    for section in _SECTIONS:
+        if not isinstance(data.get(section, {}), dict):
+            raise StudyFileError(f"{path}: {section} must be a table: write [{section}]")
+    head, inputs = data.get("study", {}), data.get("inputs", {})
+    circle, standards = data.get("circle", {}), data.get("standards", {})
+    check_keys(head, ("name", "crs"), where="[study]", **kw)
+    check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
+    check_keys(circle, ("minutes", "walk_speed_m_s", "max_snap_m"), where="[circle]", **kw)
+    check_keys(standards, ("profile",), where="[standards]", **kw)
+
+    def required(key: str) -> Path:
+        value = get_str(inputs, key, None, where="[inputs]", **kw)
+        if value is None:
+            raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
+        return path.parent / value
+
+    profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)
+    profile = load_profile(profile_name or "generic", base=path.parent)
+    minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
+    speed = get_number(circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]",
+                       maximum=3.0, **kw)
+    return Study(
+        name=get_str(head, "name", path.stem, where="[study]", **kw) or path.stem,
+        path=path,
+        crs=get_str(head, "crs", "auto", where="[study]", **kw) or "auto",
+        network=required("network"),
+        facilities=_facility_sources(inputs, path),
+        residents=required("residents"),
+        older_residents=required("older_residents"),
+        streets=required("streets"),
+        communities=required("communities"),
+        minutes=minutes or profile.minutes,
+        walk_speed_m_s=speed or profile.walk_speed_m_s,
+        max_snap_m=get_number(circle, "max_snap_m", 500.0, where="[circle]", **kw) or 500.0,
+        profile=profile,
+    )
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and validate a study TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study file.
+
+    Returns
+    -------
+    Study
+        The validated, frozen study.
+
+    Raises
+    ------
+    StudyFileError
+        When the file is missing, is not TOML, or has unknown keys or wrong values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StudyFileError(f"{path}: study file not found; give the path to a study .toml file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise StudyFileError(
+            f"{path}: not a valid TOML study file ({exc}); fix the syntax"
+        ) from None
+    return study_from_dict(data, path=path.resolve())

@@ -1,0 +1,1 @@
+"""Built-in standards profiles and the demo district generator."""

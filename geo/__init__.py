@@ -1,0 +1,1 @@
+"""Everything spatial: readers, CRS, population cells, walking graph, routing, service areas."""

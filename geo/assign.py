@@ -1,0 +1,87 @@
+"""Assign points and population cells to the polygons (communities, streets) they fall in."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+IntArray = npt.NDArray[np.int64]
+
+
+def polygon_of_points(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, polygons: gpd.GeoDataFrame
+) -> IntArray:
+    """Return the position of the polygon each point falls in (first match), or -1.
+
+    Points on a shared boundary go to the first polygon in file order, so every point is
+    counted once.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 degrees.
+    polygons : GeoDataFrame
+        Polygons in EPSG:4326.
+
+    Returns
+    -------
+    ndarray of int64
+        Row position in ``polygons``, -1 outside all.
+    """
+    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    tree = shapely.STRtree(polygons.geometry.array)
+    p_idx, g_idx = tree.query(points, predicate="intersects")
+    out = np.full(points.size, -1, dtype=np.int64)
+    order = np.lexsort((g_idx, p_idx))
+    p_idx, g_idx = p_idx[order], g_idx[order]
+    first = np.ones(p_idx.size, dtype=bool)
+    first[1:] = p_idx[1:] != p_idx[:-1]
+    out[p_idx[first]] = g_idx[first]
+    return out
+
+
+def polygon_of_cells(
+    centre_lon: npt.ArrayLike,
+    centre_lat: npt.ArrayLike,
+    squares: npt.NDArray[np.object_],
+    polygons: gpd.GeoDataFrame,
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Assign population cells to polygons: by centre, else by the largest overlap.
+
+    Parameters
+    ----------
+    centre_lon, centre_lat : array_like
+        Cell centres, WGS84.
+    squares : ndarray of shapely Polygons
+        The cells' squares in EPSG:4326.
+    polygons : GeoDataFrame
+        Polygons in EPSG:4326.
+
+    Returns
+    -------
+    index : ndarray of int64
+        Row position in ``polygons``, -1 for cells that touch none.
+    by_overlap : ndarray of bool
+        True for cells whose centre lay outside every polygon but whose square overlaps one.
+    """
+    index = polygon_of_points(centre_lon, centre_lat, polygons)
+    by_overlap = np.zeros(index.size, dtype=bool)
+    missing = np.flatnonzero(index < 0)
+    if missing.size == 0:
+        return index, by_overlap
+    tree = shapely.STRtree(polygons.geometry.array)
+    c_idx, g_idx = tree.query(squares[missing], predicate="intersects")
+    if c_idx.size == 0:
+        return index, by_overlap
+    area = shapely.area(shapely.intersection(squares[missing][c_idx],
+                                             polygons.geometry.array[g_idx]))
+    order = np.lexsort((-area, c_idx))
+    c_idx, g_idx, area = c_idx[order], g_idx[order], area[order]
+    first = np.ones(c_idx.size, dtype=bool)
+    first[1:] = c_idx[1:] != c_idx[:-1]
+    keep = first & (area > 0)
+    index[missing[c_idx[keep]]] = g_idx[keep]
+    by_overlap[missing[c_idx[keep]]] = True
+    return index, by_overlap

@@ -1,0 +1,111 @@
+"""Street/town and community/village polygons: validation, repair, WGS84."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from carecircle._validate import closest
+from carecircle.errors import InputDataError, InputFileError
+from carecircle.geo.tables import read_table
+from carecircle.vocabulary import COMMUNITY_KINDS
+
+log = logging.getLogger(__name__)
+
+
+def _read_polygons(path: Path, columns: tuple[str, ...], what: str) -> gpd.GeoDataFrame:
+    df = read_table(path)
+    if not isinstance(df, gpd.GeoDataFrame):
+        raise InputFileError(f"{path}: {what} must be polygons in a GeoPackage, GeoJSON or "
+                             "Shapefile, not a plain table")
+    if len(df) == 0:
+        raise InputDataError(f"{path}: no {what} polygons in the file")
+    if df.crs is None:
+        raise InputDataError(f"{path}: the layer has no CRS; assign it in QGIS "
+                             "(Layer ▸ Set CRS, usually EPSG:4326) and save again")
+    present = [str(c) for c in df.columns if c != "geometry"]
+    for col in columns:
+        if col not in df.columns:
+            raise InputDataError(f"{path}: column '{col}' is missing{closest(col, present)}; "
+                                 f"{what} need {', '.join(columns)}")
+    kinds = df.geometry.geom_type.fillna("None")
+    bad = ~kinds.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(f"{path}: feature {i + 1} ({df[columns[0]].iloc[i]}) is "
+                             f"{kinds.iloc[i]}, not a polygon")
+    out = df[[*columns, "geometry"]].copy()
+    for col in columns:
+        out[col] = out[col].astype(str).str.strip()
+    dup = out["code"].duplicated()
+    if dup.any():
+        raise InputDataError(f"{path}: code '{out['code'][dup].iloc[0]}' is used twice; "
+                             f"{what} codes must be unique")
+    invalid = ~shapely.is_valid(out.geometry.array)
+    if invalid.any():
+        log.warning("%s: %d invalid polygons repaired with make_valid: %s", path,
+                    int(invalid.sum()), ", ".join(out["code"][invalid].head(5)))
+        out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry.array[invalid])
+    return out.to_crs("EPSG:4326")
+
+
+def read_streets(path: Path) -> gpd.GeoDataFrame:
+    """Read street/town polygons with columns ``code, name``.
+
+    Parameters
+    ----------
+    path : Path
+        GeoPackage, GeoJSON or Shapefile with a CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``code, name, geometry`` in EPSG:4326.
+
+    Raises
+    ------
+    InputDataError
+        For missing columns, no CRS, non-polygons or duplicate codes.
+    """
+    return _read_polygons(path, ("code", "name"), "streets/towns")
+
+
+def read_communities(path: Path, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Read community/village polygons with columns ``code, name, street, kind``.
+
+    Parameters
+    ----------
+    path : Path
+        GeoPackage, GeoJSON or Shapefile with a CRS.
+    streets : GeoDataFrame
+        The streets, to check each community's ``street`` code.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``code, name, street, kind, geometry`` in EPSG:4326.
+
+    Raises
+    ------
+    InputDataError
+        For missing columns, unknown street codes or kinds.
+    """
+    com = _read_polygons(path, ("code", "name", "street", "kind"), "communities/villages")
+    known = set(streets["code"])
+    unknown = ~com["street"].isin(known)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputDataError(f"{path}: community {com['code'].iloc[i]} names street "
+                             f"'{com['street'].iloc[i]}'{closest(com['street'].iloc[i], known)}, "
+                             "which is not in the streets file; fix the street code")
+    kind = com["kind"].str.lower()
+    bad = ~kind.isin(list(COMMUNITY_KINDS))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(f"{path}: community {com['code'].iloc[i]} has kind "
+                             f"'{com['kind'].iloc[i]}'; allowed: urban (社区), rural (村)")
+    com["kind"] = kind
+    return com

@@ -1,0 +1,164 @@
+"""The walking network as arrays: projected nodes, undirected edges and a CSR graph."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from carecircle.geo.osm import OsmSegments
+from pyproj import CRS, Transformer
+from scipy.sparse.csgraph import connected_components
+
+log = logging.getLogger(__name__)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class WalkNetwork:
+    """A walking network: nodes in a metric CRS, straight undirected edges, CSR adjacency.
+
+    Every edge is one straight OSM way segment, so a point on an edge is a linear
+    interpolation of its end nodes. One-way tags are ignored (pedestrians walk both ways)
+    and parallel edges are reduced to the shortest.
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+        Projected CRS of ``x``/``y`` (metres).
+    node_id : ndarray of int64
+        OSM node ids.
+    x, y : ndarray of float64
+        Projected node coordinates (m).
+    lon, lat : ndarray of float64
+        WGS84 node coordinates.
+    edge_u, edge_v : ndarray of int64
+        End nodes of each undirected edge (``edge_u < edge_v``).
+    edge_length : ndarray of float64
+        Edge lengths (m).
+    graph : scipy.sparse.csr_array
+        Symmetric adjacency (both directions stored) with edge lengths; zero-length edges
+        are explicit zeros.
+    dropped_nodes : int
+        Nodes outside the largest connected component, left out.
+    dropped_components : int
+        Number of components left out.
+    """
+
+    crs: CRS
+    node_id: IntArray
+    x: FloatArray
+    y: FloatArray
+    lon: FloatArray
+    lat: FloatArray
+    edge_u: IntArray
+    edge_v: IntArray
+    edge_length: FloatArray
+    graph: sp.csr_array = field(repr=False)
+    dropped_nodes: int = 0
+    dropped_components: int = 0
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.x.size)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges."""
+        return int(self.edge_u.size)
+
+
+def csr_from_edges(
+    n_nodes: int, u: IntArray, v: IntArray, length: FloatArray
+) -> tuple[sp.csr_array, IntArray, IntArray, FloatArray]:
+    """Build a symmetric CSR graph, keeping the shortest of parallel edges.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes.
+    u, v : ndarray of int
+        Edge end nodes (any order; self-loops are dropped).
+    length : ndarray of float
+        Edge lengths (m), ≥ 0.
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_array
+        ``n_nodes × n_nodes`` with both directions; explicit zeros are zero-length edges.
+    edge_u, edge_v, edge_length : ndarray
+        The unique undirected edges (``edge_u < edge_v``), sorted.
+    """
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    length = np.asarray(length, dtype=np.float64)
+    keep = u != v
+    a, b, w = np.minimum(u, v)[keep], np.maximum(u, v)[keep], length[keep]
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(a.size, dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    a, b, w = a[first], b[first], w[first]
+
+    rows, cols, data = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([w, w])
+    order = np.lexsort((cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
+    graph = sp.csr_array((data, cols.astype(np.int32), indptr.astype(np.int32)),
+                         shape=(n_nodes, n_nodes))
+    return graph, a, b, w
+
+
+def network_from_segments(segments: OsmSegments, crs: CRS) -> WalkNetwork:
+    """Project OSM segments, build the CSR graph and keep the largest connected component.
+
+    Parameters
+    ----------
+    segments : OsmSegments
+        Walkable segments from :func:`carecircle.geo.osm.segments_from_osm_xml`.
+    crs : pyproj.CRS
+        Projected CRS in metres for lengths and snapping.
+
+    Returns
+    -------
+    WalkNetwork
+        The largest connected component; what was dropped is counted on the result.
+    """
+    to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_metric.transform(segments.lon, segments.lat)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    length = np.hypot(x[segments.seg_u] - x[segments.seg_v], y[segments.seg_u] - y[segments.seg_v])
+    n = x.size
+    graph, eu, ev, ew = csr_from_edges(n, segments.seg_u, segments.seg_v, length)
+    n_comp, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels, minlength=n_comp)
+    main = int(np.argmax(sizes))
+    keep = labels == main
+    dropped = int((~keep).sum())
+    if dropped:
+        log.info("walking network: kept the largest component (%d nodes); dropped %d nodes "
+                 "in %d smaller components", int(keep.sum()), dropped, n_comp - 1)
+    new_index = np.full(n, -1, dtype=np.int64)
+    new_index[keep] = np.arange(int(keep.sum()))
+    edge_keep = keep[eu]
+    graph, eu, ev, ew = csr_from_edges(int(keep.sum()), new_index[eu[edge_keep]],
+                                       new_index[ev[edge_keep]], ew[edge_keep])
+    return WalkNetwork(
+        crs=crs,
+        node_id=segments.node_id[keep],
+        x=x[keep],
+        y=y[keep],
+        lon=segments.lon[keep],
+        lat=segments.lat[keep],
+        edge_u=eu,
+        edge_v=ev,
+        edge_length=ew,
+        graph=graph,
+        dropped_nodes=dropped,
+        dropped_components=n_comp - 1,
+    )

@@ -1,0 +1,1 @@
+"""Folium rendering of analysis results; computes no indicators."""

@@ -1,0 +1,1 @@
+"""Planner-facing commands: parse arguments, call analysis, write outputs."""

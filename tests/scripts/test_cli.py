@@ -1,0 +1,94 @@
+"""The command line: outputs of an audit, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from carecircle.scripts.cli import main
+from mini_district import MiniDistrict, write_mini_study
+
+OUTPUTS = ("coverage_by_street.csv", "coverage_by_community.csv", "underserved_communities.csv",
+           "underserved_communities.xlsx", "cells.gpkg", "run.json", "maps/index.html",
+           "maps/W.html", "maps/E.html")
+
+
+def test_audit_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in")
+    assert main(["audit", str(study), "--out", str(tmp_path / "out")]) == 0
+    for name in OUTPUTS:
+        assert (tmp_path / "out" / name).is_file(), name
+    printed = capsys.readouterr().out
+    assert "西街道" in printed
+    assert "coverage_by_street.csv" in printed
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert set(run["inputs"]) >= {"network", "residents", "older_residents", "facilities[0]"}
+    assert len(run["inputs"]["network"]["sha256"]) == 64
+    assert {f["id"] for f in run["facilities"]} == {"F1", "F2", "H1"}
+    streets = pd.read_csv(tmp_path / "out" / "coverage_by_street.csv", encoding="utf-8-sig")
+    for col in ("code", "name", "residents", "older_residents", "older_covered",
+                "older_covered_share", "residents_covered_share", "older_unreachable",
+                "floor_area_m2", "floor_area_per_1000", "s1_met", "s2_met"):
+        assert col in streets.columns
+    acc = run["accounting"]
+    assert acc["streets_older_residents"] == pytest.approx(acc["raster_older_residents"])
+
+
+def _error(tmp_path: Path, capsys: pytest.CaptureFixture[str], study: Path) -> str:
+    code = main(["audit", str(study), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.startswith("错误 error")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_missing_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in")
+    (tmp_path / "in" / "network.osm").unlink()
+    line = _error(tmp_path, capsys, study)
+    assert "network.osm" in line
+    assert "not found" in line
+
+
+def test_facilities_without_type_column(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    district = MiniDistrict(facility_columns=("id", "name", "kind", "lon", "lat",
+                                              "floor_area_m2", "beds", "nursing_beds"))
+    line = _error(tmp_path, capsys, write_mini_study(tmp_path / "in", district))
+    assert "facilities.csv" in line
+    assert "'type'" in line
+    assert "rename" in line
+
+
+def test_raster_without_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(tmp_path, capsys,
+                  write_mini_study(tmp_path / "in", MiniDistrict(raster_crs=None)))
+    assert "residents.tif" in line
+    assert "no CRS" in line
+
+
+def test_unknown_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = _error(tmp_path, capsys,
+                  write_mini_study(tmp_path / "in", MiniDistrict(profile="shanghia")))
+    assert "shanghia" in line
+    assert "did you mean 'shanghai'" in line
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in", MiniDistrict(profile="nowhere"))
+    assert main(["--debug", "audit", str(study), "--out", str(tmp_path / "o")]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_is_bilingual(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "15分钟养老服务圈" in out
+    assert "audit" in out
+    assert "demo" in out
