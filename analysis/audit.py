@@ -19,10 +19,9 @@ from carecircle.analysis.underserved import underserved_communities
 from carecircle.config import Study
 from carecircle.geo.assign import polygon_of_cells, polygon_of_points
 from carecircle.geo.boundaries import read_communities, read_streets
-from carecircle.geo.crs import metric_crs
 from carecircle.geo.facilities import read_all_facilities
-from carecircle.geo.network import WalkNetwork, network_from_segments
-from carecircle.geo.osm import segments_from_osm_xml
+from carecircle.geo.network import WalkNetwork
+from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
 from carecircle.geo.service_area import reached_segments, service_area_polygon
@@ -122,6 +121,24 @@ def _snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer
     return fac, snapped
 
 
+def _check_network_extent(c_snap: Snapped, cells: pd.DataFrame, study: Study,
+                          record: RunRecord) -> None:
+    """Warn when the network reaches fewer than half of the populated cells."""
+    share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
+    record.counts["cells_within_max_snap_share"] = round(share, 4)
+    if share < 0.5:
+        where = study.network.name if study.network else "the downloaded network"
+        record.warn(f"{where}: only {share:.0%} of the populated cells lie within "
+                    f"max_snap_m = {study.max_snap_m:g} m of the walking network; the network "
+                    "probably covers a smaller area than the population raster: use an OSM "
+                    "extract of the whole study area")
+    lost = cells.loc[~c_snap.ok, "older_residents"].sum()
+    if lost > 0:
+        record.warn(f"{int((~c_snap.ok).sum())} populated cells ({lost:,.0f} older residents) "
+                    f"are farther than {study.max_snap_m:g} m from the walking network: "
+                    "counted as unreachable (not covered)")
+
+
 def _subset(snapped: Snapped, mask: np.ndarray) -> Snapped:
     return Snapped(snapped.edge[mask], snapped.t[mask], snapped.distance[mask],
                    snapped.x[mask], snapped.y[mask])
@@ -152,15 +169,18 @@ def audit_study(study: Study) -> Audit:
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
         cells = place_cells(cells, np.asarray(squares), communities, rec)
     with rec.stage("build walking network"):
-        segments = segments_from_osm_xml(study.network)
-        crs = metric_crs(study.crs, float(np.median(segments.lon)), float(np.median(segments.lat)))
-        network = network_from_segments(segments, crs)
+        source = NetworkSource(study.network, study.network_place, study.network_bbox)
+        network, net_meta = load_network(source, crs=study.crs,
+                                         include_private=study.include_private,
+                                         cache_dir=study.cache_dir)
+        crs = network.crs
         to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     with rec.stage("snap"):
         index = EdgeIndex(network)
         fac, f_snap = _snap_facilities(fac, index, to_metric, study, rec)
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
+        _check_network_extent(c_snap, cells, study, rec)
     with rec.stage("route"):
         circle = fac["counts_for_circle"].to_numpy()
         sources = _subset(f_snap, circle)
@@ -197,7 +217,10 @@ def audit_study(study: Study) -> Audit:
         "network_nodes": network.n_nodes, "network_edges": network.n_edges,
         "network_dropped_nodes": network.dropped_nodes,
         "network_dropped_components": network.dropped_components,
-        "osm_ways_with_highway": segments.ways_read, "osm_ways_walkable": segments.ways_walkable,
+        "osm_ways_with_highway": net_meta["ways_read"],
+        "osm_ways_walkable": net_meta["ways_walkable"],
+        "osm_segments_missing_nodes": net_meta["missing_refs"],
+        "network_format": net_meta["format"], "network_from_cache": net_meta["from_cache"],
         "streets": len(streets), "communities": len(communities),
     })
     return Audit(study, crs, streets, communities, fac, cells, np.asarray(squares), network, nd,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from carecircle.profiles import Profile, load_profile
 #: Coordinate systems a facility file may be given in.
 FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
 
-_SECTIONS = ("study", "inputs", "circle", "standards")
+_SECTIONS = ("study", "inputs", "network", "circle", "standards")
 _INPUT_KEYS = ("network", "facilities", "facilities_crs", "residents", "older_residents",
                "streets", "communities")
 
@@ -39,8 +40,16 @@ class Study:
         The study TOML file.
     crs : str
         Projected CRS for metric work, or ``"auto"`` for the UTM zone of the network.
-    network : Path
-        OpenStreetMap walking network (.osm XML).
+    network : Path or None
+        Walking network file (.osm, .osm.pbf or .graphml); None when downloaded.
+    network_place : str or None
+        Place name to download the network for (online, osmnx).
+    network_bbox : tuple of float or None
+        ``(west, south, east, north)`` to download the network for (online, osmnx).
+    include_private : bool
+        Keep ``access=private`` ways (gated compounds' internal paths).
+    cache_dir : Path or None
+        Folder of the network array cache; None disables it.
     facilities : tuple of FacilitySource
         Facility tables with their coordinate systems.
     residents, older_residents : Path
@@ -58,7 +67,7 @@ class Study:
     name: str
     path: Path
     crs: str
-    network: Path
+    network: Path | None
     facilities: tuple[FacilitySource, ...]
     residents: Path
     older_residents: Path
@@ -68,6 +77,10 @@ class Study:
     walk_speed_m_s: float
     max_snap_m: float
     profile: Profile
+    network_place: str | None = None
+    network_bbox: tuple[float, float, float, float] | None = None
+    include_private: bool = True
+    cache_dir: Path | None = None
 
     @property
     def radius_m(self) -> float:
@@ -76,8 +89,8 @@ class Study:
 
     def input_paths(self) -> dict[str, Path]:
         """Return every input file by role, for hashing and reporting."""
-        paths = {
-            "network": self.network,
+        paths = {} if self.network is None else {"network": self.network}
+        paths |= {
             "residents": self.residents,
             "older_residents": self.older_residents,
             "streets": self.streets,
@@ -119,6 +132,52 @@ def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySourc
     return tuple(sources)
 
 
+def default_cache_dir() -> Path:
+    """Return the network cache folder: ``$CARECIRCLE_CACHE_DIR`` or ``~/.cache/carecircle``."""
+    env = os.environ.get("CARECIRCLE_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "carecircle"
+
+
+def _network_input(inputs: dict[str, Any], path: Path
+                   ) -> tuple[Path | None, str | None, tuple[float, ...] | None]:
+    value = inputs.get("network")
+    if isinstance(value, str) and value.strip():
+        return path.parent / value, None, None
+    if isinstance(value, dict):
+        check_keys(value, ("place", "bbox"), where="[inputs] network", path=path,
+                   error=StudyFileError)
+        place, bbox = value.get("place"), value.get("bbox")
+        if isinstance(place, str) and place.strip():
+            return None, place, None
+        if (isinstance(bbox, list) and len(bbox) == 4
+                and all(isinstance(b, int | float) for b in bbox)):
+            west, south, east, north = (float(b) for b in bbox)
+            if west < east and south < north:
+                return None, None, (west, south, east, north)
+    raise StudyFileError(
+        f'{path}: [inputs] network must be a file ("network.osm", ".osm.pbf", ".graphml") or '
+        'a table such as { place = "静安区, 上海市" } or { bbox = [west, south, east, north] }'
+    )
+
+
+def _network_options(table: dict[str, Any], path: Path) -> tuple[bool, Path | None]:
+    check_keys(table, ("include_private", "cache", "cache_dir"), where="[network]", path=path,
+               error=StudyFileError)
+    for key in ("include_private", "cache"):
+        if key in table and not isinstance(table[key], bool):
+            raise StudyFileError(f"{path}: [network] {key} = {table[key]!r} must be true or false")
+    include_private = table.get("include_private", True)
+    if not table.get("cache", True):
+        return include_private, None
+    folder = get_str(table, "cache_dir", None, where="[network]", path=path, error=StudyFileError)
+    if folder is None:
+        return include_private, default_cache_dir()
+    return include_private, path.parent / folder
+
+
 def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     """Validate a parsed study TOML and build a :class:`Study`.
 
@@ -150,6 +209,8 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     circle, standards = data.get("circle", {}), data.get("standards", {})
     check_keys(head, ("name", "crs"), where="[study]", **kw)
     check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
+    network, place, bbox = _network_input(inputs, path)
+    include_private, cache_dir = _network_options(data.get("network", {}), path)
     check_keys(circle, ("minutes", "walk_speed_m_s", "max_snap_m"), where="[circle]", **kw)
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
@@ -168,7 +229,11 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         name=get_str(head, "name", path.stem, where="[study]", **kw) or path.stem,
         path=path,
         crs=get_str(head, "crs", "auto", where="[study]", **kw) or "auto",
-        network=required("network"),
+        network=network,
+        network_place=place,
+        network_bbox=bbox,
+        include_private=include_private,
+        cache_dir=cache_dir,
         facilities=_facility_sources(inputs, path),
         residents=required("residents"),
         older_residents=required("older_residents"),

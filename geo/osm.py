@@ -152,6 +152,42 @@ def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> 
     except (ET.ParseError, KeyError, ValueError) as exc:
         raise InputFileError(f"{path}: not a valid OSM XML file ({exc}); export the area again "
                              "as .osm XML from openstreetmap.org, JOSM or Overpass") from None
+    return segments_from_ways(path, np.frombuffer(ids, dtype=np.int64),
+                              np.frombuffer(lons, dtype=np.float64),
+                              np.frombuffer(lats, dtype=np.float64), ways, ways_read)
+
+
+def segments_from_ways(
+    path: Path,
+    node_ids: npt.NDArray[np.int64],
+    node_lon: npt.NDArray[np.float64],
+    node_lat: npt.NDArray[np.float64],
+    ways: list[tuple[int, list[int]]],
+    ways_read: int,
+) -> OsmSegments:
+    """Turn walkable ways (node id lists) and node coordinates into segment arrays.
+
+    Parameters
+    ----------
+    path : Path
+        The source file, for messages.
+    node_ids, node_lon, node_lat : ndarray
+        Node ids (duplicates allowed) and WGS84 coordinates.
+    ways : list of (int, list of int)
+        Walkable ways: OSM id and node ids.
+    ways_read : int
+        Ways with a highway tag read from the file.
+
+    Returns
+    -------
+    OsmSegments
+        Nodes and segments; segments whose nodes are absent are dropped and counted.
+
+    Raises
+    ------
+    NetworkError
+        When there is no walkable way.
+    """
     if not ways:
         raise NetworkError(
             f"{path}: no walkable way found ({ways_read} ways with a highway tag, none usable on "
@@ -166,7 +202,7 @@ def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> 
     seg_a, seg_b = flat[:-1][~is_last[:-1]], flat[1:][~is_last[:-1]]
     seg_way = np.repeat(way_ids, lengths - 1)
 
-    known = np.frombuffer(ids, dtype=np.int64)
+    known = node_ids
     order = np.argsort(known, kind="stable")
     known = known[order]
     present = np.isin(seg_a, known) & np.isin(seg_b, known)
@@ -176,11 +212,14 @@ def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> 
                     "extract); they are left out", path, missing)
     seg_a, seg_b, seg_way = seg_a[present], seg_b[present], seg_way[present]
     used = np.unique(np.concatenate([seg_a, seg_b]))
+    if used.size == 0:
+        raise NetworkError(f"{path}: the walkable ways refer to no node present in the file; "
+                           "export the area again with its nodes")
     where = order[np.searchsorted(known, used)]
     return OsmSegments(
         node_id=used,
-        lon=np.frombuffer(lons, dtype=np.float64)[where],
-        lat=np.frombuffer(lats, dtype=np.float64)[where],
+        lon=node_lon[where],
+        lat=node_lat[where],
         seg_u=np.searchsorted(used, seg_a),
         seg_v=np.searchsorted(used, seg_b),
         seg_way=seg_way,
