@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 import xml.etree.ElementTree as ET
@@ -9,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pyproj import Transformer
-
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.network_io import NetworkSource, load_network, read_segments
 from carecircle.geo.population import cells_from_rasters
 from carecircle.geo.routing import nearest_source_distances, point_distances
 from carecircle.geo.snap import EdgeIndex
+from pyproj import Transformer
 
 JINGAN = "shanghai-jingan-osm/shanghai_jingan_osmnx_drive.osm"
 HAIDIAN = "beijing-haidian-osm/haidian_cau.osm"
@@ -75,7 +75,7 @@ def test_cache_returns_the_same_network_fast(shared_data: Path, tmp_path: Path) 
     assert (meta1["from_cache"], meta2["from_cache"]) == (False, True)
     np.testing.assert_array_equal(first.edge_length, second.edge_length)
     np.testing.assert_array_equal(first.graph.indices, second.graph.indices)
-    third, meta3 = load_network(src, cache_dir=tmp_path, include_private=False)
+    _, meta3 = load_network(src, cache_dir=tmp_path, include_private=False)
     assert meta3["from_cache"] is False  # the filter is part of the key
 
 
@@ -88,7 +88,7 @@ def test_one_way_streets_are_walked_both_ways(shared_data: Path) -> None:
         tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
         if tags.get("oneway") in ("yes", "True", "true", "1"):
             refs = [int(nd.get("ref")) for nd in way.iter("nd")]
-            pairs += [(pos[a], pos[b]) for a, b in zip(refs, refs[1:], strict=False)
+            pairs += [(pos[a], pos[b]) for a, b in itertools.pairwise(refs)
                       if a in pos and b in pos]
     assert len(pairs) > 100
     a, b = np.array(pairs).T
