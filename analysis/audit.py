@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS, Transformer
+
 from carecircle.analysis.coverage import (
     coverage_by_community,
     coverage_by_street,
@@ -26,7 +28,6 @@ from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_ra
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
 from carecircle.geo.service_area import reached_segments, service_area_polygon
 from carecircle.geo.snap import EdgeIndex, Snapped
-from pyproj import CRS, Transformer
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from carecircle.profiles import Profile
 
 #: Columns every coverage table has, in order (community tables add ``street, kind``).

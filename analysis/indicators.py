@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
 from carecircle.profiles import IndicatorSpec, Profile
 
 IndicatorFn = Callable[[pd.DataFrame, IndicatorSpec], pd.DataFrame]

@@ -12,6 +12,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.xlsx import write_xlsx

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from carecircle.analysis.files import write_atomic
-from carecircle.analysis.labels import label
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from carecircle.analysis.files import write_atomic
+from carecircle.analysis.labels import label
 
 _UNMET_FILL = PatternFill(start_color="F8CBAD", end_color="F8CBAD", fill_type="solid")
 _HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="solid")

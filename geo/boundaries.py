@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+
 from carecircle._validate import closest
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.tables import read_table

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from carecircle.errors import InputDataError
 from pyproj import CRS
+
+from carecircle.errors import InputDataError
 
 FloatArray = npt.NDArray[np.float64]
 

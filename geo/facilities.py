@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
 from carecircle._validate import closest
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import to_wgs84

@@ -8,6 +8,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import shapely
+
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.osm import OsmSegments
 

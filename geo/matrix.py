@@ -12,11 +12,12 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from tqdm import tqdm
+
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.routing import source_entries, with_source_nodes
 from carecircle.geo.snap import Snapped
-from scipy.sparse.csgraph import dijkstra
-from tqdm import tqdm
 
 IntArray = npt.NDArray[np.int64]
 

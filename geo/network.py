@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from carecircle.geo.osm import OsmSegments
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
+
+from carecircle.geo.osm import OsmSegments
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from pyproj import CRS
+
 from carecircle.config import default_cache_dir
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.crs import metric_crs
 from carecircle.geo.network import WalkNetwork, network_from_segments
 from carecircle.geo.osm import OsmSegments, segments_from_osm_xml
-from pyproj import CRS
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
 from carecircle.errors import InputFileError, NetworkError
 
 log = logging.getLogger(__name__)

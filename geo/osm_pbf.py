@@ -11,6 +11,7 @@ from array import array
 from pathlib import Path
 
 import numpy as np
+
 from carecircle.errors import InputFileError
 from carecircle.geo.osm import _KEPT_TAGS, OsmSegments, is_walkable, segments_from_ways
 

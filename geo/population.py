@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
-from carecircle.errors import InputDataError, InputFileError
 from pyproj import Transformer
 from rasterio.errors import RasterioIOError
+
+from carecircle.errors import InputDataError, InputFileError
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from carecircle.geo._arrays import expand_ranges
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import Snapped
-from scipy.sparse.csgraph import dijkstra
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+__all__ = [
+    "NodeDistances",
+    "expand_ranges",
+    "nearest_source_distances",
+    "point_distances",
+    "source_entries",
+    "with_source_nodes",
+]
 
 
 @dataclass(frozen=True)
@@ -161,25 +172,6 @@ def point_distances(
     dist = np.where(points.ok, dist + points.distance, np.inf)
     src = np.where(np.isfinite(dist), src, -1)
     return dist, src
-
-
-def expand_ranges(starts: IntArray, counts: IntArray) -> IntArray:
-    """Concatenate ``arange(s, s + c)`` for every start and count, without a Python loop.
-
-    Parameters
-    ----------
-    starts, counts : ndarray of int
-        Range starts and lengths.
-
-    Returns
-    -------
-    ndarray of int64
-        The concatenated ranges.
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    ends = np.cumsum(counts)
-    within = np.arange(int(ends[-1]) if ends.size else 0) - np.repeat(ends - counts, counts)
-    return np.repeat(np.asarray(starts, dtype=np.int64), counts) + within
 
 
 def _same_edge(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import shapely
+from shapely.geometry.base import BaseGeometry
+
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import Snapped
-from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
 

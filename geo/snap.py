@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
+from scipy.spatial import cKDTree
+
+from carecircle.geo._arrays import expand_ranges
 from carecircle.geo.network import WalkNetwork
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,16 +45,75 @@ class Snapped:
 
 
 class EdgeIndex:
-    """A spatial index (STRtree) over the network's straight edges."""
+    """A spatial index over the network's straight edges for exact nearest-edge snapping.
 
-    def __init__(self, network: WalkNetwork) -> None:
+    Each edge is sampled every ``sample_m`` metres (ends included) into a KD-tree. For a point,
+    the ``k`` nearest samples give candidate edges, on which the point is projected exactly.
+    The answer is proven exact when the k-th sample lies farther than the best projection plus
+    half a sample spacing (every edge at least as near would have a sample inside that
+    distance); the few points where that proof fails are resolved exactly with an STRtree.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The network to snap to.
+    sample_m : float, default 40
+        Sampling step along edges (m).
+    k : int, default 8
+        Samples queried per point.
+    """
+
+    def __init__(self, network: WalkNetwork, *, sample_m: float = 40.0, k: int = 8) -> None:
         self.ax = network.x[network.edge_u]
         self.ay = network.y[network.edge_u]
         self.bx = network.x[network.edge_v]
         self.by = network.y[network.edge_v]
-        coords = np.stack([np.stack([self.ax, self.ay], 1), np.stack([self.bx, self.by], 1)], 1)
-        self.lines = shapely.linestrings(coords)
-        self.tree = shapely.STRtree(self.lines)
+        self.k = int(k)
+        length = network.edge_length
+        steps = np.maximum(np.ceil(length / sample_m).astype(np.int64), 1)
+        self.half_step = float((length / steps).max(initial=0.0)) / 2.0
+        counts = steps + 1
+        self.sample_edge = np.repeat(np.arange(length.size, dtype=np.int64), counts)
+        frac = expand_ranges(np.zeros(length.size, dtype=np.int64), counts) / np.repeat(
+            steps, counts)
+        e = self.sample_edge
+        sx = self.ax[e] + frac * (self.bx[e] - self.ax[e])
+        sy = self.ay[e] + frac * (self.by[e] - self.ay[e])
+        self.tree = cKDTree(np.column_stack([sx, sy]), balanced_tree=False, compact_nodes=False)
+        self._strtree: shapely.STRtree | None = None
+
+    def _exact(self, x: FloatArray, y: FloatArray, max_distance_m: float) -> IntArray:
+        """Nearest edge by STRtree (slow, exact), for the points the KD-tree cannot prove."""
+        if self._strtree is None:
+            coords = np.stack([np.stack([self.ax, self.ay], 1),
+                               np.stack([self.bx, self.by], 1)], 1)
+            self._strtree = shapely.STRtree(shapely.linestrings(coords))
+        edge = np.full(x.size, -1, dtype=np.int64)
+        idx_in, idx_edge = self._strtree.query_nearest(
+            shapely.points(x, y), max_distance=max_distance_m, all_matches=False)
+        edge[idx_in] = idx_edge
+        return edge
+
+    def _nearest_candidates(self, x: FloatArray, y: FloatArray, k: int, max_distance_m: float
+                            ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Nearest edge among the edges of the k nearest samples, and whether that is proven."""
+        n_samples = self.sample_edge.size
+        k = min(k, n_samples)
+        dist_k, idx_k = self.tree.query(np.column_stack([x, y]), k=k, workers=-1,
+                                        distance_upper_bound=max_distance_m + self.half_step)
+        dist_k, idx_k = dist_k.reshape(x.size, k), idx_k.reshape(x.size, k)
+        found = idx_k < n_samples
+        cand = np.where(found, self.sample_edge[np.minimum(idx_k, n_samples - 1)], -1)
+        edge = np.full(x.size, -1, dtype=np.int64)
+        best = np.full(x.size, np.inf)
+        for j in range(k):
+            proj = project_onto_edges(x, y, cand[:, j], self.ax, self.ay, self.bx, self.by)
+            better = (proj.distance < best) | (
+                (proj.distance == best) & (cand[:, j] >= 0) & (cand[:, j] < edge))
+            best = np.where(better, proj.distance, best)
+            edge = np.where(better, cand[:, j], edge)
+        proven = ~found[:, -1] | (dist_k[:, -1] > best + self.half_step) | (k == n_samples)
+        return edge, proven
 
     def snap(self, x: npt.ArrayLike, y: npt.ArrayLike, *, max_distance_m: float) -> Snapped:
         """Snap points to their nearest edge within ``max_distance_m``.
@@ -66,18 +128,28 @@ class EdgeIndex:
         Returns
         -------
         Snapped
-            Edge, position, distance and snapped point per input point.
+            Edge, position, distance and snapped point per input point; among edges at the
+            same distance the lowest edge index wins.
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        n = x.size
-        edge = np.full(n, -1, dtype=np.int64)
-        if n:
-            points = shapely.points(x, y)
-            idx_in, idx_edge = self.tree.query_nearest(
-                points, max_distance=max_distance_m, all_matches=False
-            )
-            edge[idx_in] = idx_edge
-        return project_onto_edges(x, y, edge, self.ax, self.ay, self.bx, self.by)
+        edge = np.full(x.size, -1, dtype=np.int64)
+        if x.size == 0 or self.sample_edge.size == 0:
+            return project_onto_edges(x, y, edge, self.ax, self.ay, self.bx, self.by)
+        unsure = np.arange(x.size)
+        for k in (self.k, 4 * self.k, 16 * self.k):
+            found, proven = self._nearest_candidates(x[unsure], y[unsure], k, max_distance_m)
+            edge[unsure] = found
+            unsure = unsure[~proven]
+            if unsure.size == 0:
+                break
+        if unsure.size:
+            edge[unsure] = self._exact(x[unsure], y[unsure], max_distance_m)
+        snapped = project_onto_edges(x, y, edge, self.ax, self.ay, self.bx, self.by)
+        too_far = snapped.distance > max_distance_m
+        if too_far.any():
+            edge = np.where(too_far, -1, edge)
+            snapped = project_onto_edges(x, y, edge, self.ax, self.ay, self.bx, self.by)
+        return snapped
 
 
 def project_onto_edges(

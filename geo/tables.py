@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+
 from carecircle.errors import InputFileError
 
 log = logging.getLogger(__name__)

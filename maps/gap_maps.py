@@ -9,6 +9,9 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
+from folium.plugins import Fullscreen, MeasureControl
+from tqdm import tqdm
+
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic
 from carecircle.maps.style import (
@@ -22,8 +25,6 @@ from carecircle.maps.style import (
     title_panel,
 )
 from carecircle.vocabulary import facility_label
-from folium.plugins import Fullscreen, MeasureControl
-from tqdm import tqdm
 
 
 def _round_coords(obj: Any, ndigits: int = 5) -> Any:

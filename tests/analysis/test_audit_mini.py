@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.config import load_study
+
 from mini_district import TO_LOCAL, MiniDistrict, write_mini_study
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pyproj import Transformer
+
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.network_io import NetworkSource, load_network, read_segments
 from carecircle.geo.population import cells_from_rasters
 from carecircle.geo.routing import nearest_source_distances, point_distances
 from carecircle.geo.snap import EdgeIndex
-from pyproj import Transformer
 
 JINGAN = "shanghai-jingan-osm/shanghai_jingan_osmnx_drive.osm"
 HAIDIAN = "beijing-haidian-osm/haidian_cau.osm"

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from carecircle.scripts.cli import main
+
 from mini_district import MiniDistrict, write_mini_study
 
 OUTPUTS = ("coverage_by_street.csv", "coverage_by_community.csv", "underserved_communities.csv",
