@@ -10,16 +10,23 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
 
+from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
 from carecircle.analysis.coverage import (
+    COVERAGE_COLUMNS,
     coverage_by_community,
     coverage_by_street,
     coverage_of_district,
 )
-from carecircle.analysis.indicators import with_indicators
+from carecircle.analysis.indicators import IndicatorContext, indicator_catalogue, indicator_tables
+from carecircle.analysis.placement import (
+    check_network_extent,
+    place_cells,
+    place_facilities,
+    snap_facilities,
+)
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
 from carecircle.config import Study
-from carecircle.geo.assign import polygon_of_cells, polygon_of_points
 from carecircle.geo.boundaries import read_communities, read_streets
 from carecircle.geo.facilities import read_all_facilities
 from carecircle.geo.network import WalkNetwork
@@ -45,108 +52,123 @@ class Audit:
     cell_squares: np.ndarray
     network: WalkNetwork
     node_distances: NodeDistances
-    service_area: gpd.GeoDataFrame
-    by_community: pd.DataFrame
-    by_street: pd.DataFrame
-    district: pd.DataFrame
+    service_areas: gpd.GeoDataFrame
+    indicators: dict[str, pd.DataFrame]
+    catalogue: pd.DataFrame
     underserved: pd.DataFrame
     totals: RasterTotals
     record: RunRecord
 
+    def _coverage(self, level: str) -> pd.DataFrame:
+        table = self.indicators[level].reset_index()
+        keep = [c for c in table.columns
+                if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS)
+                or c.startswith(("s1_", "s2_"))]
+        return table[keep]
 
-def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
-                     communities: gpd.GeoDataFrame, record: RunRecord) -> pd.DataFrame:
-    """Add ``street`` and ``community`` codes from each facility's location.
+    @property
+    def by_community(self) -> pd.DataFrame:
+        """Coverage and S1/S2 per community (``coverage_by_community.csv``)."""
+        return self._coverage("community")
 
-    The street is the street of the community a facility lies in (so street totals equal
-    the sum of their communities); outside every community, the street polygon decides.
-    Facilities outside every street still serve coverage but count for no floor area.
-    """
-    com = polygon_of_points(fac["lon"], fac["lat"], communities)
-    st = polygon_of_points(fac["lon"], fac["lat"], streets)
+    @property
+    def by_street(self) -> pd.DataFrame:
+        """Coverage and S1/S2 per street/town (``coverage_by_street.csv``)."""
+        return self._coverage("street")
+
+    @property
+    def district(self) -> pd.DataFrame:
+        """Coverage and S1/S2 of the whole district (one row)."""
+        return self._coverage("district")
+
+    @property
+    def service_area(self) -> gpd.GeoDataFrame:
+        """The service area of the circle (all facility types that count)."""
+        return self.service_areas[self.service_areas["group"] == "circle"]
+
+
+def _route_circle(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped, c_snap: Snapped,
+                  cells: pd.DataFrame, study: Study) -> tuple[NodeDistances, Snapped]:
+    """Route the main circle: distance, nearest facility and coverage of every cell."""
+    circle = fac["counts_for_circle"].to_numpy()
+    sources = subset(f_snap, circle)
+    nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
+    dist, src = point_distances(network, c_snap, nd, sources)
+    circle_ids = fac["id"].to_numpy()[circle]
+    cells["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
+    cells["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)
+    cells["nearest_facility"] = (circle_ids[np.clip(src, 0, None)] if circle_ids.size
+                                 else np.full(len(cells), ""))
+    cells.loc[src < 0, "nearest_facility"] = ""
+    cells["unreachable"] = ~c_snap.ok
+    cells["covered"] = np.isfinite(dist) & (dist <= study.radius_m + 1e-9)
+    return nd, sources
+
+
+def _further_circles(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
+                     c_snap: Snapped, cells: pd.DataFrame, study: Study) -> pd.DataFrame:
+    """Coverage of S4 (stations, the circle's minutes) and S8 (meal points, 10 min); S7."""
+    profile = study.profile
+    speed = study.walk_speed_m_s
+    for indicator_id, minutes in (("S4", study.minutes),
+                                  ("S8", profile.indicator("S8").param("minutes", 10.0))):
+        spec = profile.indicator(indicator_id)
+        radius = float(minutes) * 60.0 * speed
+        dist, _ = walk_to_types(network, fac, f_snap, c_snap, spec.facility_types or ("none",),
+                                limit_m=radius)
+        cells[f"covered_{indicator_id}"] = dist <= radius + 1e-9
+    s7 = profile.indicator("S7")
     fac = fac.copy()
-    fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)],
-                                "")
-    street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
-    street_own = streets["code"].to_numpy()[np.clip(st, 0, None)]
-    fac["street"] = np.where(com >= 0, street_of_com, np.where(st >= 0, street_own, ""))
-    outside = fac["street"] == ""
-    if outside.any():
-        record.warn(f"{int(outside.sum())} facilities lie outside every street/town; they serve "
-                    "coverage but count for no street's floor area: "
-                    + ", ".join(fac.loc[outside, "id"].head(10)))
-    given = fac["community_given"].astype(str)
-    differs = (given != "") & (given != fac["community"])
-    if differs.any():
-        record.warn(f"{int(differs.sum())} facilities name a community other than the one they "
-                    "lie in; the location is used (e.g. "
-                    + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
+    fac["health_distance_m"] = nearest_health_distance(
+        network, fac, f_snap, s7.facility_types,
+        tuple(s7.param("health_types", ("health_centre", "health_station"))),
+        threshold_m=float(s7.param("threshold_m", 300.0)))
     return fac
 
 
-def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame,
-                record: RunRecord) -> pd.DataFrame:
-    """Add ``community`` and ``street`` to each cell (centre, else largest overlap)."""
-    idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
-    cells = cells.copy()
-    safe = np.clip(idx, 0, None)
-    cells["community"] = np.where(idx >= 0, communities["code"].to_numpy()[safe], "")
-    cells["street"] = np.where(idx >= 0, communities["street"].to_numpy()[safe], "")
-    record.counts["cells_assigned_by_overlap"] = int(by_overlap.sum())
-    outside = idx < 0
-    if outside.any():
-        lost = cells[outside]
-        record.warn(f"{int(outside.sum())} populated cells ({lost['residents'].sum():,.0f} "
-                    f"residents, {lost['older_residents'].sum():,.0f} older) lie outside every "
-                    "community; they are excluded from the tables")
-        record.exclude("cells", [{"cell_id": int(c), "reason": "outside every community"}
-                                 for c in lost["cell_id"].head(1000)])
-    return cells
+def _service_areas(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
+                   nd: NodeDistances, sources: Snapped, study: Study) -> gpd.GeoDataFrame:
+    """Service-area polygons: the whole circle, and one per facility type that has any."""
+    rows = [("circle", study.minutes, service_area_polygon(
+        reached_segments(network, nd.distance, study.radius_m, sources=sources)))]
+    meal = study.profile.indicator("S8")
+    for ftype in dict.fromkeys((*study.profile.circle_types, *meal.facility_types)):
+        mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
+        if not mask.any():
+            continue
+        minutes = float(meal.param("minutes", 10.0)) if ftype in meal.facility_types and (
+            ftype not in study.profile.circle_types) else study.minutes
+        radius = minutes * 60.0 * study.walk_speed_m_s
+        typed = subset(f_snap, mask)
+        dist = nearest_source_distances(network, typed, limit_m=radius).distance
+        rows.append((ftype, minutes, service_area_polygon(
+            reached_segments(network, dist, radius, sources=typed))))
+    return gpd.GeoDataFrame({"group": [r[0] for r in rows], "minutes": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs=network.crs).to_crs(4326)
 
 
-def _snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer,
-                     study: Study, record: RunRecord) -> tuple[pd.DataFrame, Snapped]:
-    fx, fy = to_metric.transform(fac["lon"].to_numpy(), fac["lat"].to_numpy())
-    snapped = index.snap(fx, fy, max_distance_m=study.max_snap_m)
-    fac = fac.assign(snap_distance_m=np.round(snapped.distance, 1))
-    too_far = ~snapped.ok
-    fac["excluded_reason"] = np.where(
-        too_far, f"farther than max_snap_m = {study.max_snap_m:g} m from the walking network", "")
-    if too_far.any():
-        record.warn(f"{int(too_far.sum())} facilities are farther than {study.max_snap_m:g} m "
-                    "from the walking network and serve no one: "
-                    + ", ".join(fac.loc[too_far, "id"].head(10)))
-        record.exclude("facilities", fac.loc[too_far, ["id", "name", "excluded_reason"]]
-                       .rename(columns={"excluded_reason": "reason"}).to_dict("records"))
-    fac["counts_for_circle"] = fac["type"].isin(study.profile.circle_types) & snapped.ok
-    return fac, snapped
-
-
-def _check_network_extent(c_snap: Snapped, cells: pd.DataFrame, study: Study,
-                          record: RunRecord) -> None:
-    """Warn when the network reaches fewer than half of the populated cells."""
-    share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
-    record.counts["cells_within_max_snap_share"] = round(share, 4)
-    if share < 0.5:
-        where = study.network.name if study.network else "the downloaded network"
-        record.warn(f"{where}: only {share:.0%} of the populated cells lie within "
-                    f"max_snap_m = {study.max_snap_m:g} m of the walking network; the network "
-                    "probably covers a smaller area than the population raster: use an OSM "
-                    "extract of the whole study area")
-    lost = cells.loc[~c_snap.ok, "older_residents"].sum()
-    if lost > 0:
-        record.warn(f"{int((~c_snap.ok).sum())} populated cells ({lost:,.0f} older residents) "
-                    f"are farther than {study.max_snap_m:g} m from the walking network: "
-                    "counted as unreachable (not covered)")
-
-
-def _subset(snapped: Snapped, mask: np.ndarray) -> Snapped:
-    return Snapped(snapped.edge[mask], snapped.t[mask], snapped.distance[mask],
-                   snapped.x[mask], snapped.y[mask])
+def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFrame,
+                communities: gpd.GeoDataFrame, study: Study
+                ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Coverage tables per level, every indicator on them, and the indicator catalogue."""
+    inside = cells[cells["community"] != ""]
+    coverage = {
+        "community": coverage_by_community(inside, fac, communities, study.profile),
+        "street": coverage_by_street(inside, fac, streets, study.profile),
+        "district": coverage_of_district(inside, fac, study.name, study.profile),
+    }
+    ctx = IndicatorContext(
+        cells=inside, facilities=fac,
+        communities=pd.DataFrame(communities.drop(columns="geometry")),
+        streets=pd.DataFrame(streets.drop(columns="geometry")),
+        coverage={k: v.set_index("code") for k, v in coverage.items()},
+        attribute_columns=frozenset(fac.attrs.get("attribute_columns", ())))
+    tables = indicator_tables(ctx, study.profile)
+    return tables, indicator_catalogue(study.profile, ctx, tables["district"])
 
 
 def audit_study(study: Study) -> Audit:
-    """Run the audit of one study: coverage of the service circle and indicators.
+    """Run the audit of one study: coverage of the service circle and every indicator.
 
     Parameters
     ----------
@@ -164,6 +186,7 @@ def audit_study(study: Study) -> Audit:
         communities = read_communities(study.communities, streets)
     with rec.stage("read facilities"):
         fac = read_all_facilities([(s.path, s.crs) for s in study.facilities])
+        attribute_columns = fac.attrs.get("attribute_columns", [])
         fac = place_facilities(fac, streets, communities, rec)
     with rec.stage("read population"):
         cells, totals = cells_from_rasters(study.residents, study.older_residents)
@@ -174,43 +197,25 @@ def audit_study(study: Study) -> Audit:
         network, net_meta = load_network(source, crs=study.crs,
                                          include_private=study.include_private,
                                          cache_dir=study.cache_dir)
-        crs = network.crs
-        to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     with rec.stage("snap"):
         index = EdgeIndex(network)
-        fac, f_snap = _snap_facilities(fac, index, to_metric, study, rec)
+        fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
-        _check_network_extent(c_snap, cells, study, rec)
+        check_network_extent(c_snap, cells, study, rec)
     with rec.stage("route"):
-        circle = fac["counts_for_circle"].to_numpy()
-        sources = _subset(f_snap, circle)
-        nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
-        dist, src = point_distances(network, c_snap, nd, sources)
-        circle_ids = fac["id"].to_numpy()[circle]
-        cells["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
-        cells["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)
-        cells["nearest_facility"] = np.where(src >= 0, circle_ids[np.clip(src, 0, None)]
-                                             if circle_ids.size else "", "")
-        cells["unreachable"] = ~c_snap.ok
-        cells["covered"] = np.isfinite(dist) & (dist <= study.radius_m + 1e-9)
+        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study)
+        fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
+        fac.attrs["attribute_columns"] = attribute_columns
     with rec.stage("indicators"):
-        inside = cells[cells["community"] != ""]
-        by_community = with_indicators(
-            coverage_by_community(inside, fac, communities, study.profile), study.profile)
-        by_street = with_indicators(
-            coverage_by_street(inside, fac, streets, study.profile), study.profile)
-        district = with_indicators(
-            coverage_of_district(inside, fac, study.name, study.profile), study.profile)
-        underserved = underserved_communities(by_community)
+        tables, catalogue = _indicators(cells, fac, streets, communities, study)
+        underserved = underserved_communities(tables["community"].reset_index())
     with rec.stage("service areas"):
-        segs = reached_segments(network, nd.distance, study.radius_m, sources=sources)
-        area = service_area_polygon(segs)
-        service_area = gpd.GeoDataFrame(
-            {"minutes": [study.minutes], "facility_types": [",".join(study.profile.circle_types)]},
-            geometry=[area], crs=crs).to_crs(4326)
+        areas = _service_areas(network, fac, f_snap, nd, sources, study)
     rec.counts.update({
-        "facilities": len(fac), "facilities_counting_for_circle": int(circle.sum()),
+        "facilities": len(fac),
+        "facilities_counting_for_circle": int(fac["counts_for_circle"].sum()),
         "facilities_excluded": int((fac["excluded_reason"] != "").sum()),
         "cells": len(cells), "cells_covered": int(cells["covered"].sum()),
         "cells_unreachable": int(cells["unreachable"].sum()),
@@ -224,5 +229,5 @@ def audit_study(study: Study) -> Audit:
         "network_format": net_meta["format"], "network_from_cache": net_meta["from_cache"],
         "streets": len(streets), "communities": len(communities),
     })
-    return Audit(study, crs, streets, communities, fac, cells, np.asarray(squares), network, nd,
-                 service_area, by_community, by_street, district, underserved, totals, rec)
+    return Audit(study, network.crs, streets, communities, fac, cells, np.asarray(squares),
+                 network, nd, areas, tables, catalogue, underserved, totals, rec)

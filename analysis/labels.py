@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from carecircle.analysis.indicators import INDICATOR_INFO
+
 #: Column -> (Chinese, English, number format for XLSX).
 COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "rank": ("排序", "rank", "0"),
@@ -20,20 +22,55 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "circle_facilities": ("社区养老设施数", "community elder-care facilities", "0"),
     "floor_area_m2": ("养老设施面积(m²)", "elder-care floor area (m²)", "#,##0"),
     "floor_area_per_1000": ("每千人面积(m²)", "floor area per 1,000 residents (m²)", "0.0"),
-    "s1_value": ("S1 15分钟圈覆盖率", "S1 circle share", "0.0%"),
-    "s1_target": ("S1 目标", "S1 target", "0%"),
-    "s1_met": ("S1 达标", "S1 met", "@"),
-    "s1_gap_older": ("S1 差距(老年人)", "S1 gap (older residents)", "#,##0"),
-    "s2_value": ("S2 每千人面积", "S2 m² per 1,000", "0.0"),
-    "s2_target": ("S2 目标", "S2 target", "0"),
-    "s2_met": ("S2 达标", "S2 met", "@"),
-    "s2_gap_m2": ("S2 缺口(m²)", "S2 gap (m²)", "#,##0"),
     "failed": ("未达标指标", "failed indicators", "@"),
+    "failed_count": ("未达标指标数", "number of failed indicators", "0"),
+    "id": ("指标", "indicator", "@"),
+    "name_zh": ("指标名称", "name (Chinese)", "@"),
+    "name_en": ("Indicator", "name (English)", "@"),
+    "unit": ("单位", "unit", "@"),
+    "enabled": ("启用", "enabled", "@"),
+    "target": ("目标", "target", "General"),
+    "district_value": ("全区数值", "district value", "0.000"),
+    "district_status": ("全区状态", "district status", "@"),
+    "facility_types": ("计入设施类型", "facility types counted", "@"),
+    "params": ("参数", "settings", "@"),
+    "source": ("依据", "plan line", "@"),
+    "type": ("设施类型", "facility type", "@"),
+    "lon": ("经度", "longitude", "0.000000"),
+    "lat": ("纬度", "latitude", "0.000000"),
     "reason_zh": ("原因", "reason (Chinese)", "@"),
     "reason_en": ("Reason", "reason (English)", "@"),
 }
 
 
+_PART_LABELS = {
+    "value": ("", "", ""), "target": ("目标", "target", ""), "met": ("达标", "met", "@"),
+    "gap": ("差距", "gap", "#,##0"), "status": ("状态", "status", "@"),
+    "community_value": ("社区养老床位占比", "community places share", "0.0%"),
+    "community_target": ("社区目标", "community target", "0%"),
+}
+
+
+def _indicator_label(column: str) -> tuple[str, str, str] | None:
+    """Labels of ``<id>_<part>`` indicator columns, e.g. ``s4_gap``."""
+    head, _, part = column.partition("_")
+    ind = head.upper()
+    if ind not in INDICATOR_INFO or part not in _PART_LABELS:
+        return None
+    zh, en, unit, gap_unit = INDICATOR_INFO[ind]
+    number = "0.0%" if unit == "share" else "#,##0.0"
+    pzh, pen, fmt = _PART_LABELS[part]
+    if part == "value":
+        return f"{ind} {zh}", f"{ind} {en} ({unit})", number
+    if part == "target":
+        return f"{ind} {pzh}", f"{ind} {pen}", number
+    if part == "gap":
+        return f"{ind} {pzh}", f"{ind} {pen} ({gap_unit})", fmt
+    return f"{ind} {pzh}", f"{ind} {pen}", fmt
+
+
 def label(column: str) -> tuple[str, str, str]:
     """Return (Chinese, English, number format) of a column; the name itself when unknown."""
-    return COLUMN_LABELS.get(column, (column, column, "General"))
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    return _indicator_label(column) or (column, column, "General")

@@ -111,6 +111,12 @@ def run_summary(audit: Audit) -> dict[str, Any]:
             "older_covered_share": round(float(district["older_covered_share"]), 6),
             "floor_area_per_1000": round(float(district["floor_area_per_1000"]), 3),
         },
+        "indicators": [
+            {"id": r.id, "enabled": bool(r.enabled), "target": r.target,
+             "district_value": None if pd.isna(r.district_value) else float(r.district_value),
+             "district_status": r.district_status, "source": r.source}
+            for r in audit.catalogue.itertuples(index=False)
+        ],
         "accounting": _accounting(audit),
         "facilities": [
             {"id": r.id, "type": r.type, "street": r.street, "community": r.community,
@@ -130,6 +136,71 @@ def write_run_json(path: Path, audit: Audit, extra_stages: dict[str, float]) -> 
     summary = run_summary(audit)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
     return write_text_atomic(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+
+
+def _unit_layer(units: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Polygons with their indicator table; verdicts as 1/0/empty so GIS software reads them."""
+    attrs = table.drop(columns=[c for c in ("name", "street", "kind") if c in table])
+    merged = units.merge(attrs, on="code", how="left")
+    for col in merged.columns:
+        if col.endswith("_met"):
+            merged[col] = merged[col].astype("Float64").astype(float)
+    return merged
+
+
+def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
+    """Write the indicator tables (CSV, XLSX) and ``indicators.gpkg``.
+
+    Files: ``indicators_by_street.csv``, ``indicators_by_community.csv``,
+    ``indicator_catalogue.csv``, ``indicators.xlsx`` (sheets 街道/镇, 社区/村, 未达标社区,
+    district, catalogue) and ``indicators.gpkg`` (layers streets, communities, facilities,
+    cells).
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    audit : Audit
+        The audit.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    street = audit.indicators["street"].reset_index()
+    community = audit.indicators["community"].reset_index()
+    district = audit.indicators["district"].reset_index()
+    paths = [
+        write_csv(out / "indicators_by_street.csv", street),
+        write_csv(out / "indicators_by_community.csv", community),
+        write_csv(out / "indicator_catalogue.csv", audit.catalogue),
+        write_xlsx(out / "indicators.xlsx", [
+            ("街道镇 streets", street), ("社区村 communities", community),
+            ("未达标社区 underserved", audit.underserved), ("全区 district", district),
+            ("指标说明 indicators", audit.catalogue),
+        ]),
+    ]
+    gpkg = out / "indicators.gpkg"
+
+    def write_gpkg(tmp: Path) -> None:
+        _unit_layer(audit.streets, street).to_file(tmp, layer="streets", driver="GPKG",
+                                                   engine="pyogrio")
+        _unit_layer(audit.communities, community).to_file(
+            tmp, layer="communities", driver="GPKG", engine="pyogrio", append=True)
+        fac = audit.facilities
+        points = gpd.GeoDataFrame(
+            fac.drop(columns=["street_given", "community_given"]),
+            geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
+        points["counts_for_circle"] = points["counts_for_circle"].astype(int)
+        points.to_file(tmp, layer="facilities", driver="GPKG", engine="pyogrio", append=True)
+        frame = cells_frame(audit)
+        for col in ("covered", "unreachable"):
+            frame[col] = frame[col].astype(int)
+        frame.to_file(tmp, layer="cells", driver="GPKG", engine="pyogrio", append=True)
+
+    paths.append(write_atomic(gpkg, write_gpkg))
+    return paths
 
 
 def write_tables(out: Path, audit: Audit) -> list[Path]:
@@ -159,4 +230,4 @@ def write_tables(out: Path, audit: Audit) -> list[Path]:
         ]),
         write_cells_gpkg(out / "cells.gpkg", audit),
     ]
-    return paths
+    return paths + write_indicator_files(out, audit)

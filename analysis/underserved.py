@@ -4,57 +4,61 @@ from __future__ import annotations
 
 import pandas as pd
 
-
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}"
+from carecircle.analysis.indicators import INDICATOR_INFO
 
 
-def _reasons(row: pd.Series) -> tuple[str, str]:
+def _number(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _reasons(row: pd.Series, failed: list[str]) -> tuple[str, str]:
     zh, en = [], []
-    if "s1_met" in row and not row["s1_met"]:
-        zh.append(f"15分钟养老服务圈覆盖老年人 {row['s1_value']:.1%}"
-                  f"（目标 {row['s1_target']:.0%}），"
-                  f"未覆盖 {_fmt(row['older_uncovered'])} 人")
-        en.append(f"15-minute circle covers {row['s1_value']:.1%} of older residents "
-                  f"(target {row['s1_target']:.0%}); {_fmt(row['older_uncovered'])} not covered")
-    if "s2_met" in row and not row["s2_met"]:
-        zh.append(f"社区养老设施面积 {row['s2_value']:.1f} m²/千人（目标 {row['s2_target']:g}），"
-                  f"缺 {_fmt(row['s2_gap_m2'])} m²")
-        en.append(f"elder-care floor area {row['s2_value']:.1f} m² per 1,000 residents "
-                  f"(target {row['s2_target']:g}); {_fmt(row['s2_gap_m2'])} m² missing")
+    for indicator_id in failed:
+        name_zh, name_en, unit, gap_unit = INDICATOR_INFO[indicator_id]
+        low = indicator_id.lower()
+        value = _number(row[f"{low}_value"], unit)
+        target = _number(row[f"{low}_target"], unit)
+        gap = f"{row[f'{low}_gap']:,.0f}"
+        zh.append(f"{indicator_id} {name_zh} {value}（目标 {target}，差 {gap}）")
+        en.append(f"{indicator_id} {name_en} {value} (target {target}; {gap} {gap_unit} short)")
     return "；".join(zh), "; ".join(en)
 
 
 def underserved_communities(by_community: pd.DataFrame) -> pd.DataFrame:
-    """Return communities failing S1 or S2, most uncovered older residents first.
+    """Return communities that fail any community-level indicator, ranked.
 
-    Ranking score: uncovered older residents (descending), then the number of failed
-    indicators (descending), then the community code, so the order is reproducible.
+    Score, in order: uncovered older residents (descending), the number of failed indicators
+    (descending), then the community code, so the order is reproducible.
 
     Parameters
     ----------
     by_community : DataFrame
-        Community coverage table with indicator columns.
+        Community table with the coverage columns and ``<id>_met`` indicator columns.
 
     Returns
     -------
     DataFrame
         ``rank, code, name, street, kind, older_residents, older_uncovered,
-        older_covered_share, floor_area_per_1000, failed, reason_zh, reason_en``.
+        older_covered_share, floor_area_per_1000, failed_count, failed, reason_zh,
+        reason_en``.
     """
-    met_cols = [c for c in ("s1_met", "s2_met") if c in by_community]
-    failed_n = (~by_community[met_cols].astype(bool)).sum(axis=1)
-    table = by_community.assign(failed_count=failed_n)
-    table = table[table["failed_count"] > 0].copy()
-    table["failed"] = table.apply(
-        lambda r: " ".join(c[:2].upper() for c in met_cols if not r[c]), axis=1
-    ) if len(table) else pd.Series(dtype=str)
-    reasons = table.apply(_reasons, axis=1, result_type="expand") if len(table) else None
-    table["reason_zh"] = reasons[0] if reasons is not None else pd.Series(dtype=str)
-    table["reason_en"] = reasons[1] if reasons is not None else pd.Series(dtype=str)
+    ids = [i for i in INDICATOR_INFO if f"{i.lower()}_met" in by_community]
+    met = by_community[[f"{i.lower()}_met" for i in ids]]
+    failed_mask = met.eq(False).fillna(False).to_numpy(dtype=bool)
+    failed_lists = [[ids[j] for j in range(len(ids)) if row[j]] for row in failed_mask]
+    table = by_community.assign(failed_count=failed_mask.sum(axis=1),
+                                failed=[" ".join(f) for f in failed_lists])
+    reasons = [_reasons(row, f) for (_, row), f in zip(table.iterrows(), failed_lists,
+                                                      strict=True)]
+    table["reason_zh"] = [r[0] for r in reasons]
+    table["reason_en"] = [r[1] for r in reasons]
+    table = table[table["failed_count"] > 0]
     table = table.sort_values(["older_uncovered", "failed_count", "code"],
                               ascending=[False, False, True], kind="mergesort")
     table.insert(0, "rank", range(1, len(table) + 1))
     cols = ["rank", "code", "name", "street", "kind", "older_residents", "older_uncovered",
-            "older_covered_share", "floor_area_per_1000", "failed", "reason_zh", "reason_en"]
+            "older_covered_share", "floor_area_per_1000", "failed_count", "failed",
+            "reason_zh", "reason_en"]
     return table[cols].reset_index(drop=True)

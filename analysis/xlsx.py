@@ -20,6 +20,8 @@ _HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="so
 
 
 def _cell_value(value: object) -> object:
+    if value is None or value is pd.NA:
+        return None
     if isinstance(value, np.bool_ | bool):
         return "是 yes" if value else "否 no"
     if isinstance(value, np.integer):

@@ -17,6 +17,50 @@ from carecircle.vocabulary import FACILITY_TYPES
 INDICATOR_KEYS: dict[str, tuple[str, ...]] = {
     "S1": (),
     "S2": ("facility_types",),
+    "S3": ("facility_types",),
+    "S4": ("facility_types", "min_share"),
+    "S5": ("facility_types",),
+    "S6": ("facility_types",),
+    "S7": ("facility_types", "health_types", "threshold_m"),
+    "S8": ("facility_types", "minutes"),
+    "S9": ("facility_types",),
+    "A1": ("facility_types",),
+    "A2": ("facility_types", "community_target", "community_types"),
+    "A3": ("per", "facility_types"),
+    "A4": ("facility_types",),
+    "A5": ("facility_types", "scope"),
+    "A6": ("facility_types",),
+}
+
+#: Keys holding a list of facility types.
+_TYPE_KEYS = ("facility_types", "health_types", "community_types")
+#: Keys holding a number, with the exclusive lower bound and inclusive upper bound.
+_NUMBER_KEYS: dict[str, tuple[float, float | None]] = {
+    "min_share": (0.0, 1.0), "threshold_m": (0.0, 5000.0), "minutes": (0.0, 120.0),
+    "community_target": (0.0, 1.0),
+}
+#: Keys holding one word of a fixed set.
+_CHOICE_KEYS: dict[str, tuple[str, ...]] = {
+    "scope": ("street", "district"),
+    "per": ("older_1000", "beds_100", "facility"),
+}
+
+
+#: Facility types an indicator counts when its profile table does not list them.
+DEFAULT_TYPES: dict[str, tuple[str, ...]] = {
+    "S3": ("comprehensive_centre",),
+    "S4": ("service_station", "day_care"),
+    "S5": ("rural_mutual_aid",),
+    "S6": ("rehab_rental",),
+    "S7": ("comprehensive_centre", "day_care", "service_station"),
+    "S8": ("meal_point",),
+    "S9": ("dementia_unit",),
+    "A1": ("institution",),
+    "A2": ("institution",),
+    "A3": ("institution", "comprehensive_centre", "embedded_care"),
+    "A4": ("institution",),
+    "A5": ("meal_point",),
+    "A6": ("institution",),
 }
 
 
@@ -36,6 +80,8 @@ class IndicatorSpec:
         Facility types the indicator counts (empty when not applicable).
     source : str
         The plan line behind the number.
+    params : mapping
+        Further settings of the indicator (``threshold_m``, ``minutes``, ``scope``, …).
     """
 
     id: str
@@ -43,6 +89,11 @@ class IndicatorSpec:
     target: float | None
     facility_types: tuple[str, ...] = ()
     source: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def param(self, key: str, default: Any) -> Any:
+        """Return a further setting, or ``default`` when the profile does not set it."""
+        return self.params.get(key, default)
 
 
 @dataclass(frozen=True)
@@ -168,12 +219,28 @@ def _indicator(
     if enabled and target is None:
         raise ProfileError(f"{path}: {where} needs a target, e.g. target = 1.0")
     types = (
-        _facility_types(table, "facility_types", circle, where=where, path=path)
+        _facility_types(table, "facility_types", DEFAULT_TYPES.get(indicator_id, circle),
+                        where=where, path=path)
         if "facility_types" in extra
         else ()
     )
+    params: dict[str, Any] = {}
+    for key in extra:
+        if key not in table or key == "facility_types":
+            continue
+        if key in _TYPE_KEYS:
+            params[key] = _facility_types(table, key, (), where=where, path=path)
+        elif key in _NUMBER_KEYS:
+            low, high = _NUMBER_KEYS[key]
+            params[key] = get_number(table, key, None, where=where, path=path,
+                                     error=ProfileError, minimum=low, maximum=high)
+        elif table[key] not in _CHOICE_KEYS[key]:
+            raise ProfileError(f"{path}: {where} {key} = {table[key]!r}; allowed values: "
+                               f"{', '.join(_CHOICE_KEYS[key])}")
+        else:
+            params[key] = table[key]
     source = get_str(table, "source", "", where=where, path=path, error=ProfileError) or ""
-    return IndicatorSpec(indicator_id, enabled, target, types, source)
+    return IndicatorSpec(indicator_id, enabled, target, types, source, params)
 
 
 def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:

@@ -21,8 +21,12 @@ log = logging.getLogger(__name__)
 REQUIRED_COLUMNS = ("id", "name", "type")
 NUMERIC_COLUMNS = ("floor_area_m2", "beds", "nursing_beds")
 OPTIONAL_COLUMNS = ("street", "community")
-FACILITY_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS,
+#: Optional attribute columns used by the facility indicators (A3–A6); absent -> "not assessed".
+ATTRIBUTE_COLUMNS = ("social_workers", "meals_per_day", "medical_care", "rating")
+FACILITY_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS,
                     "street_given", "community_given", "source_file", "source_row")
+_YES = {"1", "yes", "y", "true", "是", "有", "√"}
+_NO = {"0", "no", "n", "false", "否", "无", "", "nan", "none"}
 
 
 def _line(i: int) -> str:
@@ -87,6 +91,23 @@ def _coordinates(df: pd.DataFrame, path: Path, crs: str) -> tuple[np.ndarray, np
     return lon, lat
 
 
+def _attributes(df: pd.DataFrame, out: pd.DataFrame, path: Path) -> None:
+    """Copy the optional indicator columns; absent ones stay NaN (empty for rating)."""
+    for col in ("social_workers", "meals_per_day"):
+        out[col] = _numbers(df, col, path) if col in df.columns else np.nan
+    if "medical_care" in df.columns:
+        text = df["medical_care"].astype(str).str.strip().str.lower()
+        bad = ~text.isin(_YES | _NO)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputDataError(f"{path}: {_line(i)} column medical_care = "
+                                 f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)")
+        out["medical_care"] = np.where(text.isin(_YES), 1.0, 0.0)
+    else:
+        out["medical_care"] = np.nan
+    out["rating"] = df["rating"].astype(str).str.strip() if "rating" in df.columns else ""
+
+
 def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     """Read and validate one facility table, converting coordinates to WGS84.
 
@@ -140,6 +161,7 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
         else:
             log.warning("%s: no %s column; read as 0", path, col)
             out[col] = 0.0
+    _attributes(df, out, path)
     over = out["nursing_beds"] > out["beds"]
     if over.any():
         i = int(np.flatnonzero(over.to_numpy())[0])
@@ -150,7 +172,9 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = np.arange(len(df)) + 2
-    return out[list(FACILITY_COLUMNS)]
+    out = out[list(FACILITY_COLUMNS)]
+    out.attrs["attribute_columns"] = [c for c in ATTRIBUTE_COLUMNS if c in df.columns]
+    return out
 
 
 def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
@@ -173,6 +197,8 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
     """
     frames = [read_facilities(path, crs) for path, crs in sources]
     allf = pd.concat(frames, ignore_index=True)
+    allf.attrs["attribute_columns"] = sorted(
+        {c for f in frames for c in f.attrs["attribute_columns"]})
     dup = allf["id"].duplicated(keep="first")
     if dup.any():
         row = allf[dup].iloc[0]

@@ -50,9 +50,9 @@ def reached_segments(
         (rem_u > 0) & (rem_v > 0) & (rem_u + rem_v >= length))
     part_u = ~whole & (rem_u > 0)
     part_v = ~whole & (rem_v > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fu = np.where(length > 0, rem_u / length, 1.0)
-        fv = np.where(length > 0, 1.0 - rem_v / length, 0.0)
+    safe = np.where(length > 0, length, 1.0)
+    fu = np.where(length > 0, np.clip(rem_u, 0.0, length) / safe, 1.0)
+    fv = np.where(length > 0, 1.0 - np.clip(rem_v, 0.0, length) / safe, 0.0)
     pieces = [
         _stretch(ax, ay, bx, by, np.zeros_like(length), np.ones_like(length), whole),
         _stretch(ax, ay, bx, by, np.zeros_like(length), fu, part_u),

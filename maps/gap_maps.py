@@ -259,7 +259,7 @@ def render_maps(audit: Audit, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
     paths = []
-    for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False):
+    for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False, disable=None):
         fmap = street_map(audit, code)
         paths.append(write_atomic(out_dir / links[code], lambda p, m=fmap: m.save(str(p))))
     index = overview_map(audit, links)

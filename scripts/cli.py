@@ -19,6 +19,7 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
   demo       生成示范区并完成全流程审计 / generate the demo district and audit it
   demo-data  只生成示范区输入数据 / only generate the demo district's inputs
   audit      对一个研究区（study.toml）做审计 / audit one study (study.toml)
+  profiles   标准配置：list | show NAME | check FILE / standards profiles
 
 示例 examples:
   carecircle demo --out out/demo
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "tables, maps and run.json.")
     audit.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     audit.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
+
+    prof = sub.add_parser("profiles", help="标准配置 / standards profiles",
+                          description="列出、显示或检查标准配置。List, show or check standards "
+                          "profiles (targets with the plan line behind each).")
+    prof.add_argument("action", choices=("list", "show", "check"),
+                      help="list | show NAME | check FILE")
+    prof.add_argument("name", nargs="?", help="配置名或文件 / profile name or .toml file")
     return parser
 
 
@@ -74,6 +82,9 @@ def _configure_logging(*, quiet: bool, debug: bool) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     from carecircle.scripts import commands
 
+    if args.command == "profiles":
+        print(commands.profiles_text(args.action, args.name))
+        return 0
     if args.command == "demo-data":
         from carecircle.data.demo import write_demo_inputs
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from carecircle.analysis.audit import Audit, audit_study
+from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.config import load_study
 from carecircle.maps.gap_maps import render_maps
@@ -51,16 +52,21 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
              f"{audit.study.radius_m:,.0f} m", ""]
     head = f"{'code':<12} {'街道/镇 street':<16} {'S1 share':>9} {'S2 m²/千人':>11}  failed"
     lines += [head, "-" * len(head)]
-    table = audit.by_street
-    met_cols = [c for c in ("s1_met", "s2_met") if c in table]
-    for _, r in table.iterrows():
-        failed = " ".join(c[:2].upper() for c in met_cols if not r[c]) or "—"
-        lines.append(f"{r['code']:<12} {r['name']:<16} {r['older_covered_share']:>9.1%} "
-                     f"{r['floor_area_per_1000']:>11.1f}  {failed}")
-    d = audit.district.iloc[0]
-    lines += ["-" * len(head),
-              f"{'district':<12} {'全区':<16} {d['older_covered_share']:>9.1%} "
-              f"{d['floor_area_per_1000']:>11.1f}", ""]
+    for level in ("street", "district"):
+        table = audit.indicators[level]
+        failed_ids = failed_indicators(table)
+        if level == "district":
+            lines.append("-" * len(head))
+        for code, r in table.iterrows():
+            failed = failed_ids[code] or "—"
+            name = "全区 district" if level == "district" else r["name"]
+            lines.append(f"{code:<12} {name:<16} {r['older_covered_share']:>9.1%} "
+                         f"{r['floor_area_per_1000']:>11.1f}  {failed}")
+    not_assessed = audit.catalogue[audit.catalogue["district_status"].str.startswith(
+        "not assessed")]
+    for r in not_assessed.itertuples(index=False):
+        lines.append(f"{r.id} {r.district_status}")
+    lines.append("")
     lines.append(f"under-served communities 未达标社区: {len(audit.underserved)}")
     for kind, items in audit.record.excluded.items():
         lines.append(f"excluded {kind}: {len(items)} (reasons in run.json)")
@@ -95,3 +101,56 @@ def run_demo(out: Path, *, seed: int) -> tuple[Audit, list[Path]]:
     study_path = write_demo_inputs(out / "inputs", seed=seed)
     log.info("demo inputs generated in %.1f s: %s", time.perf_counter() - start, study_path)
     return run_audit(study_path, out)
+
+
+def profiles_text(action: str, name: str | None) -> str:
+    """Return the text of ``carecircle profiles list|show NAME|check FILE``.
+
+    Parameters
+    ----------
+    action : str
+        ``list``, ``show`` or ``check``.
+    name : str or None
+        Profile name (show) or file (check).
+
+    Returns
+    -------
+    str
+        What to print.
+
+    Raises
+    ------
+    ProfileError
+        For an unknown or invalid profile, or a missing name.
+    """
+    from carecircle.analysis.indicators import INDICATOR_INFO
+    from carecircle.errors import ProfileError
+    from carecircle.profiles import builtin_profile_names, load_profile
+
+    if action == "list":
+        rows = []
+        for n in builtin_profile_names():
+            p = load_profile(n)
+            rows.append(f"{n:<16} {p.title}")
+        return "\n".join(rows)
+    if not name:
+        raise ProfileError(f"carecircle profiles {action} needs a profile name or file, e.g. "
+                           f"carecircle profiles {action} shanghai")
+    if action == "check" and not name.endswith(".toml"):
+        raise ProfileError(f"{name}: give the path of a .toml profile to check")
+    p = load_profile(name, base=Path.cwd())
+    lines = [f"{p.name}: {p.title}", f"plan: {p.plan}",
+             f"circle: {p.minutes:g} min × {p.walk_speed_m_s:g} m/s, older age {p.older_age}+, "
+             f"types {', '.join(p.circle_types)}", ""]
+    for indicator_id, (zh, en, unit, _) in INDICATOR_INFO.items():
+        spec = p.indicator(indicator_id)
+        state = f"target {spec.target:g} {unit}" if spec.enabled else "off"
+        extra = ", ".join(f"{k}={v}" for k, v in spec.params.items())
+        lines.append(f"{indicator_id:<3} {zh} / {en}: {state}"
+                     + (f" ({extra})" if extra else ""))
+        if spec.source:
+            lines.append(f"    {spec.source}")
+    if action == "check":
+        lines.append("")
+        lines.append(f"{name}: valid profile")
+    return "\n".join(lines)

@@ -88,7 +88,7 @@ def test_floor_area_per_thousand_counts_profile_types_only(mini: Audit) -> None:
     assert by.loc["W", "floor_area_per_1000"] == pytest.approx(
         300.0 / by.loc["W", "residents"] * 1000)
     gap = 50.0 * by.loc["E", "residents"] / 1000 - 500.0
-    assert by.loc["E", "s2_gap_m2"] == pytest.approx(max(gap, 0.0), abs=0.1)
+    assert by.loc["E", "s2_gap"] == pytest.approx(max(gap, 0.0), abs=0.1)
 
 
 def test_switching_profile_flips_s2(tmp_path: Path, mini: Audit) -> None:
@@ -117,11 +117,14 @@ def test_adding_a_facility_never_lowers_coverage(tmp_path: Path, mini: Audit) ->
 
 def test_underserved_lists_failing_communities_ranked(mini: Audit) -> None:
     under = mini.underserved
-    failing = mini.by_community[~(mini.by_community["s1_met"] & mini.by_community["s2_met"])]
-    assert set(under["code"]) == set(failing["code"])
+    table = mini.indicators["community"]
+    met = table[[c for c in table.columns if c.endswith("_met")]]
+    failing = table.index[met.eq(False).any(axis=1)]
+    assert set(under["code"]) == set(failing)
+    assert "S8" in under.set_index("code").loc["W-S", "failed"]  # no meal point at all
     assert list(under["older_uncovered"]) == sorted(under["older_uncovered"], reverse=True)
-    assert under["reason_zh"].str.contains("15分钟养老服务圈").any()
-    assert under["reason_en"].str.contains("15-minute circle").any()
+    assert under["reason_zh"].str.contains("S1 15分钟养老服务圈覆盖率").any()
+    assert under["reason_en"].str.contains("S1 older residents within the service circle").any()
 
 
 def test_service_area_follows_streets_not_straight_lines(mini: Audit) -> None:

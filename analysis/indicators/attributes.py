@@ -1,0 +1,145 @@
+"""Facility-attribute indicators A1–A6, aggregated per street/town and for the district."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carecircle.analysis.indicators.base import IndicatorContext, indicator, not_assessed, result
+from carecircle.profiles import IndicatorSpec
+
+
+def _needs(ctx: IndicatorContext, spec: IndicatorSpec, level: str, column: str
+           ) -> pd.DataFrame | None:
+    """``not assessed`` columns when the facility tables lack ``column``, else None."""
+    if column in ctx.attribute_columns:
+        return None
+    return not_assessed(ctx.units(level), spec.target or 0.0,
+                        f"the facility tables have no {column} column")
+
+
+def _older(ctx: IndicatorContext, level: str) -> pd.Series:
+    older = ctx.cells["older_residents"].groupby(ctx.key(ctx.cells, level)).sum()
+    return older.reindex(ctx.units(level), fill_value=0.0)
+
+
+@indicator("A1")
+def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str
+                    ) -> pd.DataFrame | None:
+    """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing."""
+    if level == "community":
+        return None
+    beds = ctx.sum_of("beds", spec.facility_types, level)
+    nursing = ctx.sum_of("nursing_beds", spec.facility_types, level)
+    share = (nursing / beds).where(beds > 0)
+    target = float(spec.target or 0.0)
+    gap = np.maximum(np.ceil(target * beds - nursing - 1e-9), 0.0)
+    return result(share.index, share, target, share >= target - 1e-9, gap, applicable=beds > 0)
+
+
+@indicator("A2")
+def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
+    """A2 (9073): institution beds ≥ 3 % of older residents and community care places ≥ 7 %.
+
+    Value: institution beds per older resident; extra columns ``community_value`` and
+    ``community_target`` give the community places; met only when both are; gap: institution
+    beds missing.
+    """
+    if level == "community":
+        return None
+    older = _older(ctx, level)
+    beds = ctx.sum_of("beds", spec.facility_types, level)
+    community_types = spec.param("community_types", ("day_care", "embedded_care",
+                                                     "comprehensive_centre"))
+    places = ctx.sum_of("beds", tuple(community_types), level)
+    target = float(spec.target or 0.03)
+    c_target = float(spec.param("community_target", 0.07))
+    share = (beds / older).where(older > 0)
+    c_share = (places / older).where(older > 0)
+    met = (share >= target - 1e-12) & (c_share >= c_target - 1e-12)
+    out = result(share.index, share, target, met,
+                 np.maximum(np.ceil(target * older - beds - 1e-9), 0.0), applicable=older > 0)
+    out["community_value"] = c_share
+    out["community_target"] = c_target
+    return out
+
+
+@indicator("A3")
+def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
+                      ) -> pd.DataFrame | None:
+    """A3: social workers per 1,000 older residents, per 100 beds, or share of staffed sites.
+
+    ``per`` = older_1000 | beds_100 | facility (share of institutions/complexes with ≥ 1).
+    """
+    if level == "community":
+        return None
+    missing = _needs(ctx, spec, level, "social_workers")
+    if missing is not None:
+        return missing
+    per = spec.param("per", "older_1000")
+    target = float(spec.target or 1.0)
+    workers = ctx.sum_of("social_workers", spec.facility_types, level)
+    if per == "older_1000":
+        base = _older(ctx, level) / 1000.0
+    elif per == "beds_100":
+        base = ctx.sum_of("beds", spec.facility_types, level) / 100.0
+    else:
+        fac = ctx.facilities[ctx.facilities["type"].isin(spec.facility_types)]
+        staffed = (fac["social_workers"].fillna(0) >= 1).groupby(ctx.key(fac, level)).sum()
+        workers = staffed.reindex(ctx.units(level), fill_value=0).astype(float)
+        base = ctx.count(spec.facility_types, level)
+    value = (workers / base).where(base > 0)
+    gap = np.maximum(np.ceil(target * base - workers - 1e-9), 0.0)
+    return result(value.index, value, target, value >= target - 1e-9, gap, applicable=base > 0)
+
+
+def _share_of_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str,
+                           flag: pd.Series) -> pd.DataFrame:
+    fac = ctx.facilities[ctx.facilities["type"].isin(spec.facility_types)]
+    key = ctx.key(fac, level)
+    n = fac.groupby(key).size().reindex(ctx.units(level), fill_value=0)
+    ok = flag.loc[fac.index].groupby(key).sum().reindex(ctx.units(level), fill_value=0)
+    share = (ok / n).where(n > 0)
+    target = float(spec.target or 1.0)
+    gap = np.maximum(np.ceil(target * n - 1e-9) - ok, 0.0)
+    return result(share.index, share, target, share >= target - 1e-9, gap, applicable=n > 0)
+
+
+@indicator("A4")
+def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str
+                    ) -> pd.DataFrame | None:
+    """A4: share of institutions offering medical care (医养结合); needs ``medical_care``."""
+    if level == "community":
+        return None
+    missing = _needs(ctx, spec, level, "medical_care")
+    if missing is not None:
+        return missing
+    return _share_of_institutions(ctx, spec, level,
+                                  ctx.facilities["medical_care"].fillna(0.0) > 0)
+
+
+@indicator("A5")
+def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str
+                     ) -> pd.DataFrame | None:
+    """A5: meals per day of the meal points, per ``scope`` (street or district)."""
+    if level == "community" or level != spec.param("scope", "district"):
+        return None
+    missing = _needs(ctx, spec, level, "meals_per_day")
+    if missing is not None:
+        return missing
+    meals = ctx.sum_of("meals_per_day", spec.facility_types, level)
+    target = float(spec.target or 0.0)
+    return result(meals.index, meals, target, meals >= target, np.maximum(target - meals, 0))
+
+
+@indicator("A6")
+def a6_rated_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str
+                          ) -> pd.DataFrame | None:
+    """A6: share of institutions with a grade or star rating (non-empty ``rating``)."""
+    if level == "community":
+        return None
+    missing = _needs(ctx, spec, level, "rating")
+    if missing is not None:
+        return missing
+    rated = ctx.facilities["rating"].astype(str).str.strip().isin(["", "nan", "无", "none"])
+    return _share_of_institutions(ctx, spec, level, ~rated)

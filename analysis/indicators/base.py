@@ -1,0 +1,206 @@
+"""The indicator registry, the data every indicator reads, and the per-level evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from carecircle.profiles import IndicatorSpec, Profile
+
+LEVELS = ("community", "street", "district")
+
+#: ID -> (Chinese name, English name, unit of the value, unit of the gap).
+INDICATOR_INFO: dict[str, tuple[str, str, str, str]] = {
+    "S1": ("15分钟养老服务圈覆盖率", "older residents within the service circle", "share",
+           "older residents"),
+    "S2": ("每千人社区养老设施面积", "elder-care floor area per 1,000 residents", "m²/1,000",
+           "m²"),
+    "S3": ("街道/镇综合为老服务中心", "comprehensive centre in the street/town", "centres",
+           "centres"),
+    "S4": ("城市社区养老站点覆盖率", "urban communities with a station or day care", "share",
+           "communities"),
+    "S5": ("农村幸福院覆盖率", "villages with a rural mutual-aid home", "share", "villages"),
+    "S6": ("康复辅具租赁点", "assistive-device rental point in the street/town", "points",
+           "points"),
+    "S7": ("医养结合(同址或邻近)", "elder-care sites next to a health facility", "share",
+           "sites"),
+    "S8": ("助餐服务覆盖率", "older residents within the meal-point walk", "share",
+           "older residents"),
+    "S9": ("认知障碍照护机构", "dementia care units in the district", "units", "units"),
+    "A1": ("护理型床位占比", "nursing-type share of institution beds", "share", "nursing beds"),
+    "A2": ("9073 机构床位占老年人比例", "institution beds per older resident (9073)", "share",
+           "beds"),
+    "A3": ("社会工作者配备", "social workers", "per unit", "social workers"),
+    "A4": ("养老机构医养结合覆盖率", "institutions offering medical care", "share",
+           "institutions"),
+    "A5": ("助餐日供餐能力", "meal capacity per day", "meals/day", "meals/day"),
+    "A6": ("养老机构等级评定覆盖率", "rated institutions", "share", "institutions"),
+}
+
+IndicatorFn = Callable[["IndicatorContext", IndicatorSpec, str], pd.DataFrame | None]
+
+#: ID -> function; filled by the ``spatial`` and ``attributes`` modules.
+INDICATORS: dict[str, IndicatorFn] = {}
+
+
+def indicator(indicator_id: str) -> Callable[[IndicatorFn], IndicatorFn]:
+    """Register an indicator function under its STANDARDS.md ID."""
+
+    def register(fn: IndicatorFn) -> IndicatorFn:
+        INDICATORS[indicator_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class IndicatorContext:
+    """What the indicators read: cells, facilities and units with their codes.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        Cells inside a community: ``community, street, residents, older_residents,
+        covered`` and one ``covered_<ID>`` column per further circle (S4, S8).
+    facilities : DataFrame
+        Facilities with ``type, street, community``, the numeric columns, the optional
+        attribute columns and ``health_distance_m`` (S7).
+    communities, streets : DataFrame
+        ``code, name`` (communities also ``street, kind``).
+    coverage : dict
+        Level -> coverage table indexed by unit code (see :mod:`..coverage`).
+    attribute_columns : frozenset of str
+        Optional facility columns present in the input (A3–A6).
+    """
+
+    cells: pd.DataFrame
+    facilities: pd.DataFrame
+    communities: pd.DataFrame
+    streets: pd.DataFrame
+    coverage: dict[str, pd.DataFrame]
+    attribute_columns: frozenset[str] = field(default_factory=frozenset)
+
+    def units(self, level: str) -> pd.Index:
+        """Return the unit codes of a level, in table order."""
+        return self.coverage[level].index
+
+    def key(self, frame: pd.DataFrame, level: str) -> pd.Series:
+        """Return the unit code of each row of ``frame`` (cells or facilities) at ``level``."""
+        if level == "district":
+            return pd.Series(np.where(frame["street"] != "", "district", ""), index=frame.index)
+        return frame[level]
+
+    def count(self, types: tuple[str, ...], level: str) -> pd.Series:
+        """Return the number of facilities of ``types`` per unit (0 where none)."""
+        fac = self.facilities[self.facilities["type"].isin(types)]
+        counts = fac.groupby(self.key(fac, level)).size()
+        return counts.reindex(self.units(level), fill_value=0).astype(float)
+
+    def sum_of(self, column: str, types: tuple[str, ...], level: str) -> pd.Series:
+        """Return the sum of a facility column over facilities of ``types`` per unit."""
+        fac = self.facilities[self.facilities["type"].isin(types)]
+        sums = fac[column].fillna(0.0).groupby(self.key(fac, level)).sum()
+        return sums.reindex(self.units(level), fill_value=0.0).astype(float)
+
+
+def result(index: pd.Index, value: pd.Series | np.ndarray, target: float,
+           met: pd.Series | np.ndarray, gap: pd.Series | np.ndarray,
+           applicable: pd.Series | np.ndarray | None = None) -> pd.DataFrame:
+    """Assemble one indicator's columns; rows not ``applicable`` get that status and no verdict."""
+    ok = np.ones(len(index), dtype=bool) if applicable is None else np.asarray(applicable, bool)
+    met = np.asarray(met, dtype=bool)
+    return pd.DataFrame({
+        "value": np.where(ok, np.asarray(value, dtype=float), np.nan),
+        "target": float(target),
+        "met": pd.Series(met, index=index, dtype="boolean").mask(~ok),
+        "gap": np.where(ok, np.asarray(gap, dtype=float), np.nan),
+        "status": np.where(ok, np.where(met, "met", "not met"), "not applicable"),
+    }, index=index)
+
+
+def not_assessed(index: pd.Index, target: float, reason: str) -> pd.DataFrame:
+    """Columns of an indicator the study lacks data for."""
+    return pd.DataFrame({
+        "value": np.nan, "target": float(target),
+        "met": pd.array([pd.NA] * len(index), dtype="boolean"), "gap": np.nan,
+        "status": f"not assessed: {reason}",
+    }, index=index)
+
+
+def failed_indicators(table: pd.DataFrame) -> pd.Series:
+    """Return, per row, the IDs of the indicators not met (``"S1 S4"``; empty when none)."""
+    ids = [i for i in INDICATOR_INFO if f"{i.lower()}_met" in table]
+    failed = table[[f"{i.lower()}_met" for i in ids]].eq(False).fillna(False)
+    return failed.apply(lambda row: " ".join(i for i, f in zip(ids, row, strict=True) if f),
+                        axis=1) if len(table) else pd.Series(dtype=str)
+
+
+def indicator_tables(ctx: IndicatorContext, profile: Profile) -> dict[str, pd.DataFrame]:
+    """Evaluate every enabled indicator at every level.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The data.
+    profile : Profile
+        Which indicators, with which targets.
+
+    Returns
+    -------
+    dict
+        Level -> the coverage table with ``<id>_value, <id>_target, <id>_met, <id>_gap,
+        <id>_status`` appended for every enabled indicator (IDs in lower case).
+    """
+    out = {}
+    for level in LEVELS:
+        parts = [ctx.coverage[level]]
+        for indicator_id in INDICATOR_INFO:
+            spec = profile.indicator(indicator_id)
+            if not spec.enabled:
+                continue
+            cols = INDICATORS[indicator_id](ctx, spec, level)
+            if cols is None:
+                cols = result(ctx.units(level), np.nan, spec.target or 0.0, False, np.nan,
+                              applicable=np.zeros(len(ctx.units(level)), dtype=bool))
+            parts.append(cols.add_prefix(f"{indicator_id.lower()}_"))
+        out[level] = pd.concat(parts, axis=1)
+    return out
+
+
+def indicator_catalogue(profile: Profile, ctx: IndicatorContext,
+                        district: pd.DataFrame) -> pd.DataFrame:
+    """One row per indicator: names, unit, target, district value and verdict, data used, source.
+
+    Parameters
+    ----------
+    profile : Profile
+        The standards profile.
+    ctx : IndicatorContext
+        The data (for which optional columns exist).
+    district : DataFrame
+        The district-level indicator table (one row).
+
+    Returns
+    -------
+    DataFrame
+        ``id, name_zh, name_en, unit, enabled, target, district_value, district_status,
+        facility_types, params, source``.
+    """
+    rows = []
+    d = district.iloc[0]
+    for indicator_id, (zh, en, unit, _gap) in INDICATOR_INFO.items():
+        spec = profile.indicator(indicator_id)
+        low = indicator_id.lower()
+        rows.append({
+            "id": indicator_id, "name_zh": zh, "name_en": en, "unit": unit,
+            "enabled": spec.enabled, "target": spec.target,
+            "district_value": d.get(f"{low}_value", np.nan),
+            "district_status": d.get(f"{low}_status", "disabled in the profile"),
+            "facility_types": ", ".join(spec.facility_types),
+            "params": ", ".join(f"{k}={v}" for k, v in spec.params.items()),
+            "source": spec.source,
+        })
+    return pd.DataFrame(rows)

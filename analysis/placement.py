@@ -1,0 +1,100 @@
+"""Put facilities and cells in their community and street; snap them; check the network."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from carecircle.analysis.stages import RunRecord
+from carecircle.config import Study
+from carecircle.geo.assign import polygon_of_cells, polygon_of_points
+from carecircle.geo.snap import EdgeIndex, Snapped
+
+
+def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
+                     communities: gpd.GeoDataFrame, record: RunRecord) -> pd.DataFrame:
+    """Add ``street`` and ``community`` codes from each facility's location.
+
+    The street is the street of the community a facility lies in (so street totals equal
+    the sum of their communities); outside every community, the street polygon decides.
+    Facilities outside every street still serve coverage but count for no floor area.
+    """
+    com = polygon_of_points(fac["lon"], fac["lat"], communities)
+    st = polygon_of_points(fac["lon"], fac["lat"], streets)
+    fac = fac.copy()
+    fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)],
+                                "")
+    street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
+    street_own = streets["code"].to_numpy()[np.clip(st, 0, None)]
+    fac["street"] = np.where(com >= 0, street_of_com, np.where(st >= 0, street_own, ""))
+    outside = fac["street"] == ""
+    if outside.any():
+        record.warn(f"{int(outside.sum())} facilities lie outside every street/town; they serve "
+                    "coverage but count for no street's floor area: "
+                    + ", ".join(fac.loc[outside, "id"].head(10)))
+    given = fac["community_given"].astype(str)
+    differs = (given != "") & (given != fac["community"])
+    if differs.any():
+        record.warn(f"{int(differs.sum())} facilities name a community other than the one they "
+                    "lie in; the location is used (e.g. "
+                    + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
+    return fac
+
+
+def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame,
+                record: RunRecord) -> pd.DataFrame:
+    """Add ``community`` and ``street`` to each cell (centre, else largest overlap)."""
+    idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
+    cells = cells.copy()
+    safe = np.clip(idx, 0, None)
+    cells["community"] = np.where(idx >= 0, communities["code"].to_numpy()[safe], "")
+    cells["street"] = np.where(idx >= 0, communities["street"].to_numpy()[safe], "")
+    record.counts["cells_assigned_by_overlap"] = int(by_overlap.sum())
+    outside = idx < 0
+    if outside.any():
+        lost = cells[outside]
+        record.warn(f"{int(outside.sum())} populated cells ({lost['residents'].sum():,.0f} "
+                    f"residents, {lost['older_residents'].sum():,.0f} older) lie outside every "
+                    "community; they are excluded from the tables")
+        record.exclude("cells", [{"cell_id": int(c), "reason": "outside every community"}
+                                 for c in lost["cell_id"].head(1000)])
+    return cells
+
+
+def snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer,
+                    study: Study, record: RunRecord) -> tuple[pd.DataFrame, Snapped]:
+    """Snap facilities to the network; those beyond ``max_snap_m`` are excluded with a reason."""
+    fx, fy = to_metric.transform(fac["lon"].to_numpy(), fac["lat"].to_numpy())
+    snapped = index.snap(fx, fy, max_distance_m=study.max_snap_m)
+    fac = fac.assign(snap_distance_m=np.round(snapped.distance, 1))
+    too_far = ~snapped.ok
+    fac["excluded_reason"] = np.where(
+        too_far, f"farther than max_snap_m = {study.max_snap_m:g} m from the walking network", "")
+    if too_far.any():
+        record.warn(f"{int(too_far.sum())} facilities are farther than {study.max_snap_m:g} m "
+                    "from the walking network and serve no one: "
+                    + ", ".join(fac.loc[too_far, "id"].head(10)))
+        record.exclude("facilities", fac.loc[too_far, ["id", "name", "excluded_reason"]]
+                       .rename(columns={"excluded_reason": "reason"}).to_dict("records"))
+    fac["counts_for_circle"] = fac["type"].isin(study.profile.circle_types) & snapped.ok
+    return fac, snapped
+
+
+def check_network_extent(c_snap: Snapped, cells: pd.DataFrame, study: Study,
+                          record: RunRecord) -> None:
+    """Warn when the network reaches fewer than half of the populated cells."""
+    share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
+    record.counts["cells_within_max_snap_share"] = round(share, 4)
+    if share < 0.5:
+        where = study.network.name if study.network else "the downloaded network"
+        record.warn(f"{where}: only {share:.0%} of the populated cells lie within "
+                    f"max_snap_m = {study.max_snap_m:g} m of the walking network; the network "
+                    "probably covers a smaller area than the population raster: use an OSM "
+                    "extract of the whole study area")
+    lost = cells.loc[~c_snap.ok, "older_residents"].sum()
+    if lost > 0:
+        record.warn(f"{int((~c_snap.ok).sum())} populated cells ({lost:,.0f} older residents) "
+                    f"are farther than {study.max_snap_m:g} m from the walking network: "
+                    "counted as unreachable (not covered)")
