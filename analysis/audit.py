@@ -58,6 +58,9 @@ class Audit:
     underserved: pd.DataFrame
     totals: RasterTotals
     record: RunRecord
+    edge_index: EdgeIndex
+    facility_snap: Snapped
+    cell_snap: Snapped
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
@@ -230,4 +233,5 @@ def audit_study(study: Study) -> Audit:
         "streets": len(streets), "communities": len(communities),
     })
     return Audit(study, network.crs, streets, communities, fac, cells, np.asarray(squares),
-                 network, nd, areas, tables, catalogue, underserved, totals, rec)
+                 network, nd, areas, tables, catalogue, underserved, totals, rec, index, f_snap,
+                 c_snap)

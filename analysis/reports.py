@@ -34,9 +34,9 @@ def sha256(path: Path) -> str:
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
-    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese) with rounded floats."""
+    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits."""
     return write_atomic(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig",
-                                                  float_format="%.6g", lineterminator="\n"))
+                                                  float_format="%.10g", lineterminator="\n"))
 
 
 def cells_frame(audit: Audit) -> gpd.GeoDataFrame:

@@ -138,7 +138,25 @@ def _service_area_layer(audit: Audit, bounds: tuple[float, float, float, float])
     )
 
 
-def street_map(audit: Audit, code: str) -> folium.Map:
+def _proposal_layer(proposals: pd.DataFrame, bounds: tuple[float, float, float, float]
+                    ) -> folium.FeatureGroup:
+    minx, miny, maxx, maxy = bounds
+    near = proposals[(proposals["lon"] >= minx) & (proposals["lon"] <= maxx)
+                     & (proposals["lat"] >= miny) & (proposals["lat"] <= maxy)]
+    group = folium.FeatureGroup(name="规划新增 Proposed sites")
+    for r in near.itertuples(index=False):
+        popup = (f"<b>规划新增 Proposed {esc(r.id)}</b> · 排序 rank {r.rank}<br>"
+                 f"{esc(facility_label(r.type))}<br>"
+                 f"新增覆盖老年人 newly covered older: {r.marginal_gain:,.0f}")
+        folium.RegularPolygonMarker(
+            location=[round(r.lat, 6), round(r.lon, 6)], number_of_sides=5, radius=10,
+            color="#000000", weight=1, fill=True, fill_color="#FFD700", fill_opacity=1.0,
+            popup=folium.Popup(popup, max_width=300),
+            tooltip=f"规划新增 proposed {esc(r.id)}").add_to(group)
+    return group
+
+
+def street_map(audit: Audit, code: str, proposals: pd.DataFrame | None = None) -> folium.Map:
     """Build the gap map of one street/town.
 
     Parameters
@@ -169,6 +187,8 @@ def street_map(audit: Audit, code: str) -> folium.Map:
                    ).add_to(fmap)
     _uncovered_layer(audit, code).add_to(fmap)
     _facility_layer(audit, wide).add_to(fmap)
+    if proposals is not None and len(proposals):
+        _proposal_layer(proposals, wide).add_to(fmap)
     share_colormap().add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     s2 = row.get("s2_value", np.nan)
@@ -241,7 +261,8 @@ def overview_map(audit: Audit, links: dict[str, str]) -> folium.Map:
     return fmap
 
 
-def render_maps(audit: Audit, out_dir: Path) -> list[Path]:
+def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None = None
+                ) -> list[Path]:
     """Write ``index.html`` and one ``<street code>.html`` per street/town.
 
     Parameters
@@ -250,6 +271,8 @@ def render_maps(audit: Audit, out_dir: Path) -> list[Path]:
         The audit results.
     out_dir : Path
         The maps folder.
+    proposals : DataFrame, optional
+        Proposed sites of a siting run, drawn as their own layer.
 
     Returns
     -------
@@ -260,7 +283,7 @@ def render_maps(audit: Audit, out_dir: Path) -> list[Path]:
     links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
     paths = []
     for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False, disable=None):
-        fmap = street_map(audit, code)
+        fmap = street_map(audit, code, proposals)
         paths.append(write_atomic(out_dir / links[code], lambda p, m=fmap: m.save(str(p))))
     index = overview_map(audit, links)
     paths.append(write_atomic(out_dir / "index.html", lambda p: index.save(str(p))))

@@ -19,11 +19,13 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
   demo       生成示范区并完成全流程审计 / generate the demo district and audit it
   demo-data  只生成示范区输入数据 / only generate the demo district's inputs
   audit      对一个研究区（study.toml）做审计 / audit one study (study.toml)
+  site       新增设施选址 / site new facilities where they close the gaps best
   profiles   标准配置：list | show NAME | check FILE / standards profiles
 
 示例 examples:
   carecircle demo --out out/demo
   carecircle audit inputs/study.toml --out out/audit
+  carecircle site inputs/study.toml --out out/site --type service_station --add 10
 """
 
 DEMO_SEED = 2026
@@ -63,6 +65,34 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     audit.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
 
+    site = sub.add_parser(
+        "site", help="新增设施选址 / site new facilities",
+        description="在审计之后选择新增设施位置（保留现有设施）。After the audit, choose new "
+        "sites (existing facilities stay): --add K sites, or --target SHARE with the fewest "
+        "sites.")
+    site.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
+    site.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
+    site.add_argument("--type", dest="facility_type", default="service_station",
+                      help="设施类型 / facility type to add (default service_station)")
+    how = site.add_mutually_exclusive_group(required=True)
+    how.add_argument("--add", type=int, help="新增数量 / number of new sites")
+    how.add_argument("--target", type=float,
+                     help="目标覆盖率 0–1，求最少站点 / coverage share to reach with fewest sites")
+    site.add_argument("--objective", choices=("coverage", "capacitated", "equity"),
+                      default="coverage", help="目标函数 / objective (default coverage)")
+    site.add_argument("--candidates", type=Path,
+                      help="候选点文件 / candidate sites (id, lon, lat[, floor_area_m2])")
+    site.add_argument("--candidates-crs", default="EPSG:4326",
+                      help="候选点坐标系 / CRS of the candidates: EPSG:4326, GCJ-02 or BD-09")
+    site.add_argument("--exclude", type=Path,
+                      help="禁止选址范围 / polygons where no automatic candidate may go")
+    site.add_argument("--spacing", type=float, default=150.0,
+                      help="自动候选点间距(米) / automatic candidate spacing in m (default 150)")
+    site.add_argument("--floor-area", type=float,
+                      help="新设施面积(m²) / floor area of a new site when candidates give none")
+    site.add_argument("--time-limit", type=float, default=30.0,
+                      help="求解时限(秒) / solver time limit in seconds (default 30)")
+
     prof = sub.add_parser("profiles", help="标准配置 / standards profiles",
                           description="列出、显示或检查标准配置。List, show or check standards "
                           "profiles (targets with the plan line behind each).")
@@ -90,6 +120,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         study = write_demo_inputs(args.out, seed=args.seed)
         print(f"demo inputs written; study file: {study}")
+        return 0
+    if args.command == "site":
+        audit, result, paths = commands.run_site(args)
+        print(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":
         audit, paths = commands.run_demo(args.out, seed=args.seed)

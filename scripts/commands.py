@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
+from carecircle.analysis.siting import SitingResult
 from carecircle.config import load_study
 from carecircle.maps.gap_maps import render_maps
 
@@ -153,4 +155,67 @@ def profiles_text(action: str, name: str | None) -> str:
     if action == "check":
         lines.append("")
         lines.append(f"{name}: valid profile")
+    return "\n".join(lines)
+
+
+def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]:
+    """Audit the study, site new facilities, write the proposal and the updated maps.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``carecircle site`` arguments.
+
+    Returns
+    -------
+    audit : Audit
+        The audit.
+    result : SitingResult
+        The proposal.
+    paths : list of Path
+        Files written.
+    """
+    import geopandas as gpd
+
+    from carecircle.analysis.siting import SitingRequest, site_facilities
+    from carecircle.analysis.siting.candidates import read_candidates
+    from carecircle.analysis.siting.outputs import write_siting
+    from carecircle.geo.tables import read_table
+
+    study = load_study(args.study)
+    audit = audit_study(study)
+    request = SitingRequest(
+        facility_type=args.facility_type, add=args.add, target=args.target,
+        objective=args.objective, time_limit_s=args.time_limit, spacing_m=args.spacing,
+        floor_area_m2=args.floor_area)
+    candidates = (read_candidates(args.candidates, args.candidates_crs)
+                  if args.candidates else None)
+    exclude = None
+    if args.exclude:
+        exclude = read_table(args.exclude)
+        if not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None:
+            from carecircle.errors import InputDataError
+
+            raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
+    result = site_facilities(audit, request, candidates, exclude)
+    paths = write_siting(args.out, result)
+    paths += render_maps(audit, args.out / "maps", proposals=result.sites)
+    return audit, result, paths
+
+
+def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:
+    """Return the terminal summary of a siting run."""
+    s = result.summary
+    lines = [f"{audit.study.name} · site {s['type']} · {s['model']} · {s['sites']} new sites",
+             f"status {s['status']} ({s['method']}): objective {s['objective_value']:,.1f}, "
+             f"best bound {s['best_bound']:,.1f}, gap {s['gap']:.2%}",
+             f"district {s['circle']} share {s['district_before']:.1%} → "
+             f"{s['district_after']:.1%} (+{s['older_newly_covered']:,.0f} older residents)", ""]
+    lines.append(f"{'rank':<5} {'id':<7} {'street':<12} {'community':<14} {'gain':>8}")
+    for r in result.sites.itertuples(index=False):
+        lines.append(f"{r.rank:<5} {r.id:<7} {r.street:<12} {r.community:<14} "
+                     f"{r.marginal_gain:>8,.0f}")
+    lines += [f"note: {n}" for n in s["notes"]]
+    lines += ["", f"written to {out}:"]
+    lines += [f"  {p.relative_to(out) if p.is_relative_to(out) else p}" for p in paths]
     return "\n".join(lines)

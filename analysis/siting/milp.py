@@ -1,0 +1,233 @@
+"""Exact siting models solved by HiGHS (highspy) on the reduced instance, warm-started."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from carecircle.analysis.siting.instance import SitingInstance
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Solve:
+    """What HiGHS returned: status, objective, best bound, gap, and the variable values."""
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    values: FloatArray
+
+
+@dataclass(frozen=True)
+class Model:
+    """A MILP in column-wise form: bounds, costs, integrality and row bounds."""
+
+    cost: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    integer: npt.NDArray[np.bool_]
+    matrix: sp.csc_array
+    row_lower: FloatArray
+    row_upper: FloatArray
+    maximize: bool
+
+
+def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
+           rel_gap: float = 1e-4) -> Solve:
+    """Pass one model to HiGHS column-wise and run it."""
+    import highspy
+
+    cost, lower, upper, integer = model.cost, model.lower, model.upper, model.integer
+    matrix, row_lower, row_upper = model.matrix, model.row_lower, model.row_upper
+    maximize = model.maximize
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("threads", 1)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = int(cost.size), int(row_lower.size)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integer]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        h.setSolution(sol)
+    h.run()
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if integer.any() else objective
+    gap = float(info.mip_gap) if integer.any() else 0.0
+    return Solve(status, objective, bound, gap, values)
+
+
+def mclp_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
+              time_limit: float) -> Solve:
+    """Maximal coverage: max Σ w_i u_i, u_i ≤ Σ_j a_ij y_j, Σ y_j ≤ k, y binary.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance.
+    k : int
+        Sites to add.
+    start : ndarray of int64
+        Rows of a feasible solution (greedy) to start from.
+    time_limit : float
+        Seconds.
+
+    Returns
+    -------
+    Solve
+        ``values[:n]`` are the site variables.
+    """
+    n, m = instance.cover.shape
+    a = instance.cover.astype(np.float64)
+    top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])  # u_i − Σ a_ij y_j ≤ 0
+    card = sp.hstack([sp.csr_array(np.ones((1, n))), sp.csr_array((1, m))])
+    matrix = sp.csc_array(sp.vstack([top, card]))
+    cost = np.concatenate([np.zeros(n), instance.weight])
+    integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(m, dtype=bool)])
+    y0 = np.zeros(n)
+    y0[start] = 1.0
+    u0 = np.minimum(a.T @ y0, 1.0)
+    model = Model(cost, np.zeros(n + m), np.ones(n + m), integer, matrix,
+                  np.full(m + 1, -np.inf), np.concatenate([np.zeros(m), [k]]), maximize=True)
+    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
+
+
+def lscp_milp(instance: SitingInstance, need: float, *, start: npt.NDArray[np.int64],
+              time_limit: float) -> Solve:
+    """Fewest sites covering at least ``need`` weight: min Σ y_j, Σ w_i u_i ≥ need.
+
+    When ``need`` is all the weight this is a set cover (Σ_j a_ij y_j ≥ 1 for every group);
+    otherwise u is binary: with continuous u, HiGHS was seen to accept u slightly below 1
+    within its tolerances on the weighted demand row and return a non-optimal cover.
+    """
+    n, m = instance.cover.shape
+    a = instance.cover.astype(np.float64)
+    y0 = np.zeros(n)
+    y0[start] = 1.0
+    if need >= instance.weight.sum() - 1e-9:
+        model = Model(np.ones(n), np.zeros(n), np.ones(n), np.ones(n, dtype=bool),
+                      sp.csc_array(a.T), np.ones(m), np.full(m, np.inf), maximize=False)
+        return _solve(model, start=y0 if start.size else None, time_limit=time_limit)
+    top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
+    demand = sp.hstack([sp.csr_array((1, n)), sp.csr_array(instance.weight[None, :])])
+    matrix = sp.csc_array(sp.vstack([top, demand]))
+    cost = np.concatenate([np.ones(n), np.zeros(m)])
+    integer = np.ones(n + m, dtype=bool)
+    u0 = np.minimum(a.T @ y0, 1.0)
+    model = Model(cost, np.zeros(n + m), np.ones(n + m), integer, matrix,
+                  np.concatenate([np.full(m, -np.inf), [need - 1e-6]]),
+                  np.concatenate([np.zeros(m), [np.inf]]), maximize=False)
+    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
+
+
+def capacitated_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
+                     time_limit: float) -> Solve:
+    """Capacitated coverage: older residents served within capacity by k sites.
+
+    max Σ w_i x_ij with Σ_j x_ij ≤ 1, Σ_i r_i x_ij ≤ c_j y_j, x_ij ≤ y_j, Σ y_j ≤ k; x exists
+    only for reach pairs, so residents are assigned only within the walk.
+    """
+    cover = instance.cover.tocoo()
+    n, m, p = instance.cover.shape[0], instance.cover.shape[1], cover.nnz
+    pair_c, pair_g = cover.row, cover.col
+    rows, cols, vals = [], [], []
+    # assignment: Σ_j x_ij ≤ 1 (rows 0..m-1)
+    rows.append(pair_g)
+    cols.append(n + np.arange(p))
+    vals.append(np.ones(p))
+    # capacity: Σ_i r_i x_ij − c_j y_j ≤ 0 (rows m..m+n-1)
+    cap = np.where(np.isfinite(instance.capacity), instance.capacity,
+                   instance.residents.sum() + 1.0)
+    rows += [m + pair_c, m + np.arange(n)]
+    cols += [n + np.arange(p), np.arange(n)]
+    vals += [instance.residents[pair_g], -cap]
+    # linking: x_ij − y_j ≤ 0 (rows m+n..m+n+p-1)
+    rows += [m + n + np.arange(p), m + n + np.arange(p)]
+    cols += [n + np.arange(p), pair_c]
+    vals += [np.ones(p), -np.ones(p)]
+    # cardinality (last row)
+    rows.append(np.full(n, m + n + p))
+    cols.append(np.arange(n))
+    vals.append(np.ones(n))
+    n_rows = m + n + p + 1
+    matrix = sp.csc_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(n_rows, n + p))
+    cost = np.concatenate([np.zeros(n), instance.weight[pair_g]])
+    integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(p, dtype=bool)])
+    upper = np.concatenate([np.ones(n + p)])
+    row_upper = np.concatenate([np.ones(m), np.zeros(n + p), [k]])
+    model = Model(cost, np.zeros(n + p), upper, integer, matrix, np.full(n_rows, -np.inf),
+                  row_upper, maximize=True)
+    return _solve(model, start=None, time_limit=time_limit)
+
+
+def equity_milp(instance: SitingInstance, covered_by_street: FloatArray,
+                older_by_street: FloatArray, k: int, *, start: npt.NDArray[np.int64],
+                time_limit: float) -> tuple[Solve, Solve]:
+    """Equity, lexicographically: first max the lowest street share z, then the total.
+
+    Returns
+    -------
+    tuple of Solve
+        Stage 1 (objective = lowest share) and stage 2 (objective = older covered by the
+        new sites, with the lowest share held at the stage-1 value).
+    """
+    n, m = instance.cover.shape
+    streets = np.flatnonzero(older_by_street > 0)
+    s_index = np.full(older_by_street.size, -1)
+    s_index[streets] = np.arange(streets.size)
+    a = instance.cover.astype(np.float64)
+    top = sp.hstack([-a.T, sp.eye_array(m, format="csr"), sp.csr_array((m, 1))])
+    card = sp.hstack([sp.csr_array(np.ones((1, n))), sp.csr_array((1, m + 1))])
+    # z·older_s − Σ_{i in s} w_i u_i ≤ covered_s
+    grp = np.flatnonzero(s_index[instance.street] >= 0)
+    share_rows = sp.csr_array(
+        (np.concatenate([-instance.weight[grp], older_by_street[streets]]),
+         (np.concatenate([s_index[instance.street[grp]], np.arange(streets.size)]),
+          np.concatenate([n + grp, np.full(streets.size, n + m)]))),
+        shape=(streets.size, n + m + 1))
+    matrix = sp.csc_array(sp.vstack([top, card, share_rows]))
+    integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(m + 1, dtype=bool)])
+    y0 = np.zeros(n)
+    y0[start] = 1.0
+    u0 = np.minimum(a.T @ y0, 1.0)
+    cov0 = covered_by_street[streets] + np.bincount(
+        s_index[instance.street[grp]], weights=instance.weight[grp] * u0[grp],
+        minlength=streets.size)
+    z0 = float((cov0 / older_by_street[streets]).min()) if streets.size else 0.0
+    row_lower = np.full(m + 1 + streets.size, -np.inf)
+    row_upper = np.concatenate([np.zeros(m), [k], covered_by_street[streets]])
+    lower, upper = np.zeros(n + m + 1), np.ones(n + m + 1)
+    cost1 = np.zeros(n + m + 1)
+    cost1[-1] = 1.0
+    first = _solve(Model(cost1, lower, upper, integer, matrix, row_lower, row_upper, True),
+                   start=np.concatenate([y0, u0, [z0]]), time_limit=time_limit / 2)
+    lower2 = lower.copy()
+    lower2[-1] = max(first.objective - 1e-9, 0.0)
+    cost2 = np.concatenate([np.zeros(n), instance.weight, [0.0]])
+    second = _solve(Model(cost2, lower2, upper, integer, matrix, row_lower, row_upper, True),
+                    start=first.values if first.values.size else None,
+                    time_limit=time_limit / 2)
+    return first, second

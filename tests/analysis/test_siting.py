@@ -1,0 +1,251 @@
+"""Siting models against brute force and spopt on small instances; audit round trip."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from carecircle.analysis.audit import audit_study
+from carecircle.analysis.siting import SitingRequest, site_facilities
+from carecircle.analysis.siting.instance import build_instance
+from carecircle.analysis.siting.outputs import proposed_facilities
+from carecircle.analysis.siting.solve import (
+    solve_capacitated,
+    solve_equity,
+    solve_fewest,
+    solve_mclp,
+)
+from carecircle.config import load_study
+from carecircle.scripts.cli import main
+
+from mini_district import MiniDistrict, write_mini_study
+
+
+def random_instance(seed: int, n: int = 14, m: int = 300, density: float = 0.1):
+    rng = np.random.default_rng(seed)
+    dist = rng.uniform(0, 1000, (n, m))
+    reach = dist <= 1000 * density
+    older = rng.integers(0, 40, m).astype(float)
+    residents = older * 4 + rng.integers(1, 30, m)
+    street = rng.integers(0, 3, m)
+    return dist, reach, older, residents, street
+
+
+def brute_mclp(reach: np.ndarray, older: np.ndarray, k: int) -> float:
+    return max(older[reach[list(c)].any(0)].sum()
+               for c in itertools.combinations(range(reach.shape[0]), k))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mclp_equals_brute_force_and_spopt(seed: int) -> None:
+    import pulp
+    from spopt.locate import MCLP
+
+    dist, reach, older, residents, street = random_instance(seed, n=20)
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street)
+    k = 3
+    solution = solve_mclp(inst, k, time_limit=20)
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(brute_mclp(reach, older, k))
+    assert solution.bound >= solution.objective - 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MCLP.from_cost_matrix(dist.T, older, service_radius=100.0, p_facilities=k)
+        model = model.solve(pulp.HiGHS(msg=False))
+    assert solution.objective == pytest.approx(model.problem.objective.value())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fewest_sites_equals_spopt_lscp(seed: int) -> None:
+    import pulp
+    from spopt.locate import LSCP
+
+    dist, reach, older, residents, street = random_instance(seed, n=25, density=0.25)
+    reachable = reach.any(axis=0) & (older > 0)
+    dist, reach = dist[:, reachable], reach[:, reachable]
+    older, residents, street = older[reachable], residents[reachable], street[reachable]
+    inst, unreachable = build_instance(sp.csr_array(reach.astype(float)), older, residents,
+                                       street)
+    assert not unreachable.any()
+    solution = solve_fewest(inst, older.sum(), time_limit=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LSCP.from_cost_matrix(dist.T, service_radius=250.0).solve(pulp.HiGHS(msg=False))
+    assert solution.objective == pytest.approx(model.problem.objective.value())
+    chosen = inst.candidates[solution.rows]
+    assert reach[chosen].any(axis=0).all()
+
+
+def _capacitated_value(reach: np.ndarray, older: np.ndarray, residents: np.ndarray,
+                       cap: np.ndarray, sites: tuple[int, ...]) -> float:
+    pairs = [(j, i) for j in sites for i in np.flatnonzero(reach[j])]
+    if not pairs:
+        return 0.0
+    c = -np.array([older[i] for _, i in pairs])
+    rows, b = [], []
+    for i in {i for _, i in pairs}:
+        rows.append([1.0 if p[1] == i else 0.0 for p in pairs])
+        b.append(1.0)
+    for j in sites:
+        rows.append([residents[i] if p[0] == j else 0.0 for p in pairs for i in [p[1]]])
+        b.append(cap[j])
+    res = linprog(c, A_ub=np.array(rows), b_ub=np.array(b), bounds=(0, 1), method="highs")
+    return -res.fun
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_capacitated_equals_brute_force(seed: int) -> None:
+    _, reach, older, residents, street = random_instance(seed, n=10, m=60, density=0.25)
+    cap = np.random.default_rng(seed).integers(100, 600, 10).astype(float)
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street,
+                             capacity=cap)
+    k = 2
+    want = max(_capacitated_value(reach, older, residents, cap, c)
+               for c in itertools.combinations(range(10), k))
+    solution = solve_capacitated(inst, k, time_limit=20)
+    assert solution.objective == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_equity_equals_brute_force(seed: int) -> None:
+    _, reach, older, residents, street = random_instance(seed, n=12, m=150, density=0.12)
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street)
+    total = np.bincount(street, weights=older, minlength=3)
+    best = max((round(float((np.bincount(street[cov], weights=older[cov], minlength=3)
+                             / total).min()), 9), older[cov].sum())
+               for c in itertools.combinations(range(12), 3)
+               for cov in [reach[list(c)].any(0)])
+    solution = solve_equity(inst, np.zeros(3), total, 3, time_limit=20)
+    chosen = inst.candidates[solution.rows]
+    cov = reach[chosen].any(0)
+    low = (np.bincount(street[cov], weights=older[cov], minlength=3) / total).min()
+    assert low == pytest.approx(best[0], abs=1e-9)
+    assert older[cov].sum() == pytest.approx(best[1])
+
+
+def test_time_limit_returns_best_solution_with_gap() -> None:
+    _, reach, older, residents, street = random_instance(11, n=300, m=5000, density=0.03)
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street)
+    solution = solve_mclp(inst, 20, time_limit=0.01)
+    assert solution.rows.size == 20
+    assert solution.bound >= solution.objective
+    assert 0.0 <= solution.gap < 0.5
+    assert solution.status in ("optimal", "time limit")
+
+
+@pytest.fixture(scope="module")
+def mini_audit(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("site")
+    return folder, audit_study(load_study(write_mini_study(folder / "in")))
+
+
+def test_proposed_sites_reproduce_the_after_coverage(mini_audit) -> None:
+    folder, audit = mini_audit
+    result = site_facilities(audit, SitingRequest("service_station", add=1))
+    before = audit.by_street.set_index("code")["older_covered_share"]
+    table = result.before_after.set_index("code")
+    assert table.loc["W", "s1_before"] == pytest.approx(before["W"])
+    assert result.summary["district_after"] > result.summary["district_before"]
+    # audit the study again with the proposal added as facilities
+    again = folder / "again"
+    shutil.copytree(folder / "in", again)
+    proposed_facilities(result).to_csv(again / "proposed.csv", index=False)
+    text = (again / "study.toml").read_text(encoding="utf-8")
+    (again / "study.toml").write_text(text.replace('facilities = "facilities.csv"',
+                                                   'facilities = ["facilities.csv", '
+                                                   '"proposed.csv"]'), encoding="utf-8")
+    after = audit_study(load_study(again / "study.toml")).by_street.set_index("code")
+    for code in ("W", "E"):
+        assert after.loc[code, "older_covered_share"] == pytest.approx(
+            table.loc[code, "s1_after"], abs=1e-12)
+    added = result.sites["older_newly_covered"].sum()
+    gain = (after["older_covered"].sum() - audit.by_street["older_covered"].sum())
+    assert gain == pytest.approx(added, abs=0.5)
+
+
+def test_existing_facilities_stay_and_more_sites_never_lower_coverage(mini_audit) -> None:
+    _, audit = mini_audit
+    shares = [site_facilities(audit, SitingRequest("service_station", add=k))
+              .summary["district_after"] for k in (1, 2, 3)]
+    assert shares[0] > audit.district["older_covered_share"].iloc[0]
+    assert shares == sorted(shares)
+
+
+def test_target_gives_the_fewest_sites(mini_audit) -> None:
+    _, audit = mini_audit
+    result = site_facilities(audit, SitingRequest("service_station", target=1.0))
+    assert result.summary["district_after"] == pytest.approx(1.0)
+    smaller = site_facilities(audit, SitingRequest("service_station",
+                                                   add=int(result.summary["sites"]) - 1))
+    assert smaller.summary["district_after"] < 1.0
+
+
+def test_meal_points_use_their_own_walk(mini_audit) -> None:
+    _, audit = mini_audit
+    result = site_facilities(audit, SitingRequest("meal_point", add=1))
+    assert result.summary["circle"] == "S8"
+    assert "s8_after" in result.before_after.columns
+    assert result.before_after.set_index("code").loc["district", "s1_after"] == pytest.approx(
+        result.before_after.set_index("code").loc["district", "s1_before"])
+
+
+def _cli_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    study = write_mini_study(tmp_path / "in")
+    code = main(["site", str(study), "--out", str(tmp_path / "out"), *extra])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    return err
+
+
+def test_site_cli_writes_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in")
+    assert main(["site", str(study), "--out", str(tmp_path / "out"), "--add", "2"]) == 0
+    for name in ("proposed_sites.csv", "proposed_sites.gpkg", "before_after_by_street.csv",
+                 "siting.json", "maps/W.html"):
+        assert (tmp_path / "out" / name).is_file()
+    table = pd.read_csv(tmp_path / "out" / "before_after_by_street.csv", encoding="utf-8-sig")
+    assert list(table.columns[:6]) == ["code", "name", "s1_before", "s1_after", "s2_before",
+                                      "s2_after"]
+    assert "规划新增" in (tmp_path / "out" / "maps" / "W.html").read_text(encoding="utf-8")
+    assert "gap" in capsys.readouterr().out
+
+
+def test_more_sites_than_candidates_is_an_error(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    cand = tmp_path / "cand.csv"
+    cand.write_text("id,lon,lat\nA,118.7815,32.0425\n", encoding="utf-8")
+    err = _cli_error(tmp_path, capsys, "--add", "3", "--candidates", str(cand))
+    assert "--add 3 is more than the 1 candidate" in err
+
+
+def test_candidates_outside_the_study_area(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    cand = tmp_path / "cand.csv"
+    cand.write_text("id,lon,lat\nA,116.39,39.91\n", encoding="utf-8")
+    err = _cli_error(tmp_path, capsys, "--add", "1", "--candidates", str(cand))
+    assert "outside the study area" in err
+
+
+def test_no_candidate_reaches_any_gap(tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # a candidate right beside F1, whose whole walk is already covered
+    from mini_district import lonlat
+
+    lon, lat = lonlat(200.0, 210.0)
+    cand = tmp_path / "cand.csv"
+    cand.write_text(f"id,lon,lat\nA,{float(lon):.9f},{float(lat):.9f}\n", encoding="utf-8")
+    study = write_mini_study(tmp_path / "in", MiniDistrict(minutes=3))
+    code = main(["site", str(study), "--out", str(tmp_path / "o"), "--add", "1",
+                 "--candidates", str(cand)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "no candidate site reaches any uncovered older resident" in err
