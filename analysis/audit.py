@@ -10,6 +10,12 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
 
+from carecircle.analysis.checks import (
+    check_boundaries,
+    check_datum,
+    check_raster_overlap,
+    check_swapped_coordinates,
+)
 from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
 from carecircle.analysis.coverage import (
     COVERAGE_COLUMNS,
@@ -184,29 +190,44 @@ def audit_study(study: Study) -> Audit:
         Tables, geometries and the run record.
     """
     rec = RunRecord()
+    with rec.capture_warnings():
+        return _audit(study, rec)
+
+
+def _audit(study: Study, rec: RunRecord) -> Audit:
+    """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     with rec.stage("read boundaries"):
         streets = read_streets(study.streets)
         communities = read_communities(study.communities, streets)
+        check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
         fac = read_all_facilities([(s.path, s.crs) for s in study.facilities])
         attribute_columns = fac.attrs.get("attribute_columns", [])
+        check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
     with rec.stage("read population"):
         cells, totals = cells_from_rasters(study.residents, study.older_residents)
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
         cells = place_cells(cells, np.asarray(squares), communities, rec)
+        check_raster_overlap(cells, str(study.residents))
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
         network, net_meta = load_network(source, crs=study.crs,
                                          include_private=study.include_private,
                                          cache_dir=study.cache_dir)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+        if network.dropped_nodes:
+            rec.warn(f"walking network: kept the largest connected part ({network.n_nodes:,} "
+                     f"nodes); {network.dropped_nodes:,} nodes in {network.dropped_components} "
+                     "separate pieces were left out, and points near them snap to the main part")
     with rec.stage("snap"):
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
         check_network_extent(c_snap, cells, study, rec)
+        wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
+        check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     with rec.stage("route"):
         nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study)
         fac = _further_circles(network, fac, f_snap, c_snap, cells, study)

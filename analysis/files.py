@@ -62,3 +62,51 @@ def write_atomic(path: Path, writer: Callable[[Path], object]) -> Path:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write UTF-8 text atomically."""
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+@contextmanager
+def staged_outputs(out: Path) -> Iterator[Path]:
+    """Write a run's outputs into a staging folder, then move them into ``out`` together.
+
+    If the block fails or is interrupted (Ctrl-C), the staging folder is removed and every
+    previous output in ``out`` stays as it was; no partial file is left behind.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder.
+
+    Yields
+    ------
+    Path
+        The staging folder to write into (same relative layout as ``out``).
+    """
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    stage = out / f".carecircle-staging-{os.getpid()}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    try:
+        yield stage
+        for src in sorted(p for p in stage.rglob("*") if p.is_file()):
+            dst = out / src.relative_to(stage)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def inside(base: Path, path: Path) -> Path:
+    """Return ``path`` if it lies inside ``base``; refuse anything that would escape it.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` resolves outside ``base`` (e.g. a name with ``../``).
+    """
+    resolved = path.resolve()
+    if not resolved.is_relative_to(base.resolve()):
+        raise OutputError(f"{path}: refusing to write outside the output folder {base}")
+    return path

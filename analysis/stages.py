@@ -38,6 +38,21 @@ class RunRecord:
             self.excluded.setdefault(kind, []).extend(items)
 
     def warn(self, message: str) -> None:
-        """Log a warning and keep it for run.json."""
+        """Log a warning (kept for run.json by :func:`capture_warnings`)."""
         log.warning("%s", message)
-        self.warnings.append(message)
+
+    @contextmanager
+    def capture_warnings(self) -> Iterator[None]:
+        """Keep every warning logged by carecircle during the block in ``warnings``."""
+        record = self
+
+        class _Keep(logging.Handler):
+            def emit(self, entry: logging.LogRecord) -> None:
+                record.warnings.append(entry.getMessage())
+
+        handler = _Keep(level=logging.WARNING)
+        log.addHandler(handler)
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)

@@ -17,10 +17,28 @@ FACILITY_TYPES: dict[str, tuple[str, str]] = {
     "health_station": ("社区卫生服务站", "community health station"),
 }
 
+#: Other names planners use for the types (Chinese labels, common synonyms) -> type code.
+TYPE_ALIASES: dict[str, str] = {
+    **{zh: code for code, (zh, _) in FACILITY_TYPES.items()},
+    "综合为老服务中心": "comprehensive_centre", "综合养老服务中心": "comprehensive_centre",
+    "区域性养老服务中心": "comprehensive_centre", "日间照护中心": "day_care",
+    "家门口养老服务站": "service_station", "养老服务站点": "service_station",
+    "嵌入式养老机构": "embedded_care", "助餐点": "meal_point", "长者食堂": "meal_point",
+    "老年食堂": "meal_point", "互助养老睦邻点": "rural_mutual_aid", "养老院": "institution",
+    "敬老院": "institution", "护理院": "institution", "认知症照护专区": "dementia_unit",
+}
+
 #: Community kinds: urban community (社区) or rural village (村).
 COMMUNITY_KINDS: dict[str, tuple[str, str]] = {
     "urban": ("社区", "urban community"),
     "rural": ("村", "rural village"),
+}
+
+
+#: Other words for the community kinds -> kind.
+KIND_ALIASES: dict[str, str] = {
+    "社区": "urban", "居委会": "urban", "居民区": "urban", "城市": "urban", "城镇": "urban",
+    "村": "rural", "村委会": "rural", "农村": "rural", "行政村": "rural",
 }
 
 

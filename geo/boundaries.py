@@ -12,7 +12,7 @@ import shapely
 from carecircle._validate import closest
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.tables import read_table
-from carecircle.vocabulary import COMMUNITY_KINDS
+from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def read_communities(path: Path, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         raise InputDataError(f"{path}: community {com['code'].iloc[i]} names street "
                              f"'{com['street'].iloc[i]}'{closest(com['street'].iloc[i], known)}, "
                              "which is not in the streets file; fix the street code")
-    kind = com["kind"].str.lower()
+    kind = com["kind"].str.lower().map(lambda k: KIND_ALIASES.get(k, k))
     bad = ~kind.isin(list(COMMUNITY_KINDS))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

@@ -14,7 +14,7 @@ from carecircle._validate import closest
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import to_wgs84
 from carecircle.geo.tables import read_table
-from carecircle.vocabulary import FACILITY_TYPES
+from carecircle.vocabulary import FACILITY_TYPES, TYPE_ALIASES
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,33 @@ _NO = {"0", "no", "n", "false", "否", "无", "", "nan", "none"}
 def _line(i: int) -> str:
     """Spreadsheet-style row reference: data row ``i`` is line ``i + 2`` (after the header)."""
     return f"row {i + 2}"
+
+
+KNOWN_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *OPTIONAL_COLUMNS,
+                 *ATTRIBUTE_COLUMNS, "geometry")
+
+
+def header_row(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Find the header when a title or merged header rows sit above it (Excel exports).
+
+    Looks at the first five rows for one holding ``id``, ``name`` and ``type``; warns about
+    columns carecircle does not use.
+    """
+    df = df.rename(columns={c: str(c).strip() for c in df.columns})
+    if "type" not in df.columns and not isinstance(df, gpd.GeoDataFrame):
+        for i in range(min(5, len(df))):
+            values = [str(v).strip() for v in df.iloc[i].tolist()]
+            if {"id", "name", "type"} <= set(values):
+                log.warning("%s: header found on row %d (rows above it, e.g. a title or merged "
+                            "cells, are skipped)", path, i + 2)
+                body = df.iloc[i + 1:].reset_index(drop=True)
+                body.columns = values
+                df = body
+                break
+    extra = [c for c in df.columns if c not in KNOWN_COLUMNS]
+    if extra:
+        log.warning("%s: columns not used by carecircle are ignored: %s", path, ", ".join(extra))
+    return df
 
 
 def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> None:
@@ -128,8 +155,7 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     InputDataError
         Naming the file, row and column of the first problem, and the fix.
     """
-    df = read_table(path)
-    df = df.rename(columns={c: str(c).strip() for c in df.columns})
+    df = header_row(read_table(path), path)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
     _require_columns(df, REQUIRED_COLUMNS, path)
@@ -142,6 +168,10 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise InputDataError(f"{path}: {_line(i)} repeats id '{ids.iloc[i]}'; ids must be unique")
     types = df["type"].astype(str).str.strip()
+    aliased = types.isin(list(TYPE_ALIASES)) & ~types.isin(list(FACILITY_TYPES))
+    if aliased.any():
+        log.info("%s: %d Chinese type names mapped to type codes", path, int(aliased.sum()))
+        types = types.map(lambda t: TYPE_ALIASES.get(t, t))
     unknown = ~types.isin(list(FACILITY_TYPES))
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])

@@ -13,7 +13,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from tqdm import tqdm
 
 from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import write_atomic
+from carecircle.analysis.files import inside, write_atomic
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     SERVICE_AREA_COLOUR,
@@ -284,7 +284,8 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
     paths = []
     for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False, disable=None):
         fmap = street_map(audit, code, proposals)
-        paths.append(write_atomic(out_dir / links[code], lambda p, m=fmap: m.save(str(p))))
+        target = inside(out_dir, out_dir / links[code])
+        paths.append(write_atomic(target, lambda p, m=fmap: m.save(str(p))))
     index = overview_map(audit, links)
     paths.append(write_atomic(out_dir / "index.html", lambda p: index.save(str(p))))
     return paths

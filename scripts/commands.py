@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from carecircle.analysis.audit import Audit, audit_study
+from carecircle.analysis.files import staged_outputs
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
@@ -37,14 +38,15 @@ def run_audit(study_path: Path, out: Path) -> tuple[Audit, list[Path]]:
     study = load_study(study_path)
     audit = audit_study(study)
     extra: dict[str, float] = {}
-    start = time.perf_counter()
-    paths = write_tables(out, audit)
-    extra["write tables"] = round(time.perf_counter() - start, 3)
-    start = time.perf_counter()
-    paths += render_maps(audit, out / "maps")
-    extra["write maps"] = round(time.perf_counter() - start, 3)
-    paths.append(write_run_json(out / "run.json", audit, extra))
-    return audit, paths
+    with staged_outputs(out) as stage:
+        start = time.perf_counter()
+        paths = write_tables(stage, audit)
+        extra["write tables"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        paths += render_maps(audit, stage / "maps")
+        extra["write maps"] = round(time.perf_counter() - start, 3)
+        paths.append(write_run_json(stage / "run.json", audit, extra))
+    return audit, [out / p.relative_to(stage) for p in paths]
 
 
 def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
@@ -198,9 +200,10 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
 
             raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
     result = site_facilities(audit, request, candidates, exclude)
-    paths = write_siting(args.out, result)
-    paths += render_maps(audit, args.out / "maps", proposals=result.sites)
-    return audit, result, paths
+    with staged_outputs(args.out) as stage:
+        paths = write_siting(stage, result)
+        paths += render_maps(audit, stage / "maps", proposals=result.sites)
+    return audit, result, [args.out / p.relative_to(stage) for p in paths]
 
 
 def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:

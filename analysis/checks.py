@@ -1,0 +1,103 @@
+"""Checks of input plausibility that need several inputs together (warnings or errors)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from carecircle.analysis.stages import RunRecord
+from carecircle.errors import InputDataError
+from carecircle.geo.assign import polygon_of_points
+from carecircle.geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from carecircle.geo.network import WalkNetwork
+from carecircle.geo.snap import EdgeIndex
+
+
+def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
+    """Refuse facilities that lie outside every street but inside one with lon/lat swapped.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file and row, with the fix.
+    """
+    outside = polygon_of_points(fac["lon"], fac["lat"], streets) < 0
+    if not outside.any():
+        return
+    swapped = polygon_of_points(fac["lat"][outside], fac["lon"][outside], streets) >= 0
+    if swapped.any():
+        row = fac[outside][swapped].iloc[0]
+        raise InputDataError(
+            f"{row['source_file']}: row {row['source_row']} ({row['id']}) lon/lat look swapped: "
+            f"({row['lon']:.5f}, {row['lat']:.5f}) lies outside the study area, but inside it "
+            f"when swapped ({int(swapped.sum())} such rows); put longitude in lon and "
+            "latitude in lat")
+
+
+def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
+    """Refuse a population raster none of whose cells falls in a community."""
+    if len(cells) and (cells["community"] == "").all():
+        raise InputDataError(
+            f"{path}: no populated cell of the raster lies in any community (raster around "
+            f"lon {cells['lon'].median():.3f}, lat {cells['lat'].median():.3f}); it covers "
+            "another area than the boundaries: give the raster of this study area")
+
+
+def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
+                network: WalkNetwork, record: RunRecord) -> None:
+    """Warn when facilities declared WGS84 sit far better on the network read as GCJ-02/BD-09.
+
+    Amap (GCJ-02) and Baidu (BD-09) coordinates are 300–600 m off WGS84 in eastern China; a
+    file exported from them but declared WGS84 puts facilities on the wrong block.
+    """
+    to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    for source in sorted(set(fac.loc[declared, "source_file"])):
+        rows = (fac["source_file"] == source).to_numpy() & declared
+        lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
+        given = np.median(index.snap(*to_metric.transform(lon, lat),
+                                     max_distance_m=5000).distance)
+        for name, (lo, la) in (("GCJ-02", gcj02_to_wgs84(lon, lat)),
+                               ("BD-09", gcj02_to_wgs84(*bd09_to_gcj02(lon, lat)))):
+            other = np.median(index.snap(*to_metric.transform(lo, la),
+                                         max_distance_m=5000).distance)
+            if given > 30.0 and other < 0.5 * given:
+                record.warn(f"{source}: coordinates look like {name}, not WGS84: the median "
+                            f"facility is {given:.0f} m from the walking network as given but "
+                            f"{other:.0f} m if read as {name}; if the file comes from "
+                            f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
+                            f'facilities_crs = "{name}" in the study file')
+                break
+
+
+def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
+                     record: RunRecord) -> None:
+    """Warn about overlapping communities and communities lying in another street."""
+    geoms = communities.geometry.array
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    pair = a < b
+    a, b = a[pair], b[pair]
+    if a.size:
+        inter = shapely.area(shapely.intersection(geoms[a], geoms[b]))
+        smaller = np.minimum(shapely.area(geoms[a]), shapely.area(geoms[b]))
+        big = inter > 0.01 * smaller
+        if big.any():
+            codes = communities["code"].to_numpy()
+            pairs = ", ".join(f"{codes[i]}/{codes[j]}" for i, j in zip(a[big][:5], b[big][:5],
+                                                                        strict=True))
+            record.warn(f"{int(big.sum())} pairs of communities overlap (e.g. {pairs}); "
+                        "population in an overlap is counted once, in the first community "
+                        "of the file: fix the boundaries so they tile the streets")
+    points = shapely.point_on_surface(geoms)
+    where = polygon_of_points(shapely.get_x(points), shapely.get_y(points), streets)
+    lies_in = np.where(where >= 0, streets["code"].to_numpy()[np.clip(where, 0, None)], "")
+    wrong = lies_in != communities["street"].to_numpy()
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        record.warn(f"{int(wrong.sum())} communities lie outside the street they name (e.g. "
+                    f"{communities['code'].iloc[i]} names street {communities['street'].iloc[i]}"
+                    f" but lies in '{lies_in[i] or 'no street'}'); their population counts for "
+                    "the street they name: check the street column")
