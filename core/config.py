@@ -50,6 +50,8 @@ class Study:
         Keep ``access=private`` ways (gated compounds' internal paths).
     cache_dir : Path or None
         Folder of the network array cache; None disables it.
+    data_date : str
+        Date of the input data, shown on maps and reports (``[study] data_date``).
     facilities : tuple of FacilitySource
         Facility tables with their coordinate systems.
     residents, older_residents : Path
@@ -81,6 +83,7 @@ class Study:
     network_bbox: tuple[float, float, float, float] | None = None
     include_private: bool = True
     cache_dir: Path | None = None
+    data_date: str = ""
 
     @property
     def radius_m(self) -> float:
@@ -207,7 +210,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
             raise StudyFileError(f"{path}: {section} must be a table: write [{section}]")
     head, inputs = data.get("study", {}), data.get("inputs", {})
     circle, standards = data.get("circle", {}), data.get("standards", {})
-    check_keys(head, ("name", "crs"), where="[study]", **kw)
+    check_keys(head, ("name", "crs", "data_date"), where="[study]", **kw)
     check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
     network, place, bbox = _network_input(inputs, path)
     include_private, cache_dir = _network_options(data.get("network", {}), path)
@@ -234,6 +237,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         network_bbox=bbox,
         include_private=include_private,
         cache_dir=cache_dir,
+        data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
         facilities=_facility_sources(inputs, path),
         residents=required("residents"),
         older_residents=required("older_residents"),

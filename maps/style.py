@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-import branca.colormap as cm
-
 #: Marker colour per facility type (Okabe–Ito based, distinguishable with colour-blindness).
 FACILITY_COLOURS: dict[str, str] = {
     "comprehensive_centre": "#D55E00",
@@ -26,13 +24,42 @@ UNCOVERED_COLOUR = "#B2182B"
 SERVICE_AREA_COLOUR = "#2166AC"
 
 
-def share_colormap() -> cm.LinearColormap:
-    """Colour scale for S1 shares 0–100 % (viridis, colour-blind safe), with a bilingual caption."""
-    scale = cm.LinearColormap(
-        ["#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725"], vmin=0.0, vmax=1.0
+#: Viridis stops for S1 shares 0, 25, 50, 75, 100 % (colour-blind safe).
+SHARE_STOPS = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
+
+
+def share_colour(share: float) -> str:
+    """Colour of an S1 share on the viridis scale; grey where the share is undefined."""
+    if share != share:  # noqa: PLR0124 - NaN check
+        return "#BBBBBB"
+    share = min(max(float(share), 0.0), 1.0)
+    pos = share * (len(SHARE_STOPS) - 1)
+    i = min(int(pos), len(SHARE_STOPS) - 2)
+    frac = pos - i
+    a, b = SHARE_STOPS[i], SHARE_STOPS[i + 1]
+    mix = [round(int(a[k:k + 2], 16) * (1 - frac) + int(b[k:k + 2], 16) * frac)
+           for k in (1, 3, 5)]
+    return "#{:02X}{:02X}{:02X}".format(*mix)
+
+
+def legend_html() -> str:
+    """Return a fixed legend of the S1 colours and other symbols, Chinese then English."""
+    swatches = "".join(
+        f'<span style="display:inline-block;width:22px;height:12px;background:{share_colour(v)}">'
+        "</span>" for v in (0.0, 0.25, 0.5, 0.75, 1.0))
+    return (
+        '<div id="cc-legend" style="position:fixed;bottom:24px;left:10px;z-index:9999;'
+        "background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
+        'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
+        "<b>15分钟圈老年人覆盖率</b> Older residents within the circle<br>"
+        f"0% {swatches} 100%<br>"
+        f'<span style="color:{UNCOVERED_COLOUR}">■</span> 未覆盖老年人 uncovered older residents'
+        f'<br><span style="color:{SERVICE_AREA_COLOUR}">■</span> 服务范围 service area'
+        '<br><span style="color:#D7191C">- - -</span> 未达标社区 under-served community'
+        '<br><span style="color:#DAA520">★</span> 规划新增 proposed site</div>'
+        "<style>.cc-star{color:#FFD700;font-size:22px;text-shadow:0 0 2px #000;"
+        "line-height:22px;text-align:center}</style>"
     )
-    scale.caption = "15分钟养老服务圈老年人覆盖率 Older residents within the circle (share)"
-    return scale
 
 
 def esc(value: object) -> str:

@@ -29,6 +29,8 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
 """
 
 DEMO_SEED = 2026
+OFFLINE_HELP = ("地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
+                "no internet: Leaflet copied into maps/lib, blank basemap by default")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
     demo.add_argument("--seed", type=int, default=DEMO_SEED,
                       help=f"随机种子 / generator seed (default {DEMO_SEED})")
+    demo.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
     data = sub.add_parser("demo-data", help="只生成示范区输入 / only generate the demo inputs",
                           description="生成示范区的路网、人口栅格、边界、设施和 study.toml。"
@@ -64,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "tables, maps and run.json.")
     audit.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     audit.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
+    audit.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
     site = sub.add_parser(
         "site", help="新增设施选址 / site new facilities",
@@ -92,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="新设施面积(m²) / floor area of a new site when candidates give none")
     site.add_argument("--time-limit", type=float, default=30.0,
                       help="求解时限(秒) / solver time limit in seconds (default 30)")
+    site.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
     prof = sub.add_parser("profiles", help="标准配置 / standards profiles",
                           description="列出、显示或检查标准配置。List, show or check standards "
@@ -126,9 +131,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":
-        audit, paths = commands.run_demo(args.out, seed=args.seed)
+        audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline)
     else:
-        audit, paths = commands.run_audit(args.study, args.out)
+        audit, paths = commands.run_audit(args.study, args.out, offline=args.offline)
     print(commands.summary_text(audit, paths, args.out))
     return 0
 

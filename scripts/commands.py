@@ -18,7 +18,8 @@ from carecircle.maps.gap_maps import render_maps
 log = logging.getLogger("carecircle")
 
 
-def run_audit(study_path: Path, out: Path) -> tuple[Audit, list[Path]]:
+def run_audit(study_path: Path, out: Path, *, offline: bool = False
+              ) -> tuple[Audit, list[Path]]:
     """Audit one study and write every output into ``out``.
 
     Parameters
@@ -27,6 +28,8 @@ def run_audit(study_path: Path, out: Path) -> tuple[Audit, list[Path]]:
         The study TOML file.
     out : Path
         Output folder (created).
+    offline : bool, default False
+        Write maps that need no internet.
 
     Returns
     -------
@@ -43,7 +46,7 @@ def run_audit(study_path: Path, out: Path) -> tuple[Audit, list[Path]]:
         paths = write_tables(stage, audit)
         extra["write tables"] = round(time.perf_counter() - start, 3)
         start = time.perf_counter()
-        paths += render_maps(audit, stage / "maps")
+        paths += render_maps(audit, stage / "maps", offline=offline)
         extra["write maps"] = round(time.perf_counter() - start, 3)
         paths.append(write_run_json(stage / "run.json", audit, extra))
     return audit, [out / p.relative_to(stage) for p in paths]
@@ -82,7 +85,7 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
     return "\n".join(lines)
 
 
-def run_demo(out: Path, *, seed: int) -> tuple[Audit, list[Path]]:
+def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, list[Path]]:
     """Generate the demo district into ``out/inputs`` and audit it into ``out``.
 
     Parameters
@@ -91,6 +94,8 @@ def run_demo(out: Path, *, seed: int) -> tuple[Audit, list[Path]]:
         Output folder.
     seed : int
         Generator seed.
+    offline : bool, default False
+        Write maps that need no internet.
 
     Returns
     -------
@@ -104,7 +109,7 @@ def run_demo(out: Path, *, seed: int) -> tuple[Audit, list[Path]]:
     start = time.perf_counter()
     study_path = write_demo_inputs(out / "inputs", seed=seed)
     log.info("demo inputs generated in %.1f s: %s", time.perf_counter() - start, study_path)
-    return run_audit(study_path, out)
+    return run_audit(study_path, out, offline=offline)
 
 
 def profiles_text(action: str, name: str | None) -> str:
@@ -202,7 +207,8 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     result = site_facilities(audit, request, candidates, exclude)
     with staged_outputs(args.out) as stage:
         paths = write_siting(stage, result)
-        paths += render_maps(audit, stage / "maps", proposals=result.sites)
+        paths += render_maps(audit, stage / "maps", proposals=result.sites,
+                             offline=args.offline)
     return audit, result, [args.out / p.relative_to(stage) for p in paths]
 
 

@@ -13,6 +13,8 @@ from carecircle.scripts.cli import main
 from mini_district import MiniDistrict, write_mini_study
 
 OUTPUTS = ("coverage_by_street.csv", "coverage_by_community.csv", "underserved_communities.csv",
+           "indicators_by_street.csv", "indicators_by_community.csv", "indicators.xlsx",
+           "indicators.gpkg", "indicator_catalogue.csv", "maps/W_gcj02.html",
            "underserved_communities.xlsx", "cells.gpkg", "run.json", "maps/index.html",
            "maps/W.html", "maps/E.html")
 
