@@ -6,7 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean fonts browser
+
+# Debian packages the project needs: CJK fonts for chart labels, Chromium for browser tests.
+# Installed with apt-get when missing and running as root; otherwise a note says what to install.
+APT_INSTALL = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)) >/dev/null; \
+	else echo "note: please install the Debian packages: $(1)"; fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "carecircle needs Python >= 3.11")'
@@ -15,10 +21,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { $(call APT_INSTALL,fonts-noto-cjk); }
+
+browser: fonts
+	@command -v chromium >/dev/null 2>&1 || { $(call APT_INSTALL,chromium); }
+
+demo: $(STAMP) fonts
 	$(BIN)/carecircle demo --out out/demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

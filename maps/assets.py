@@ -32,6 +32,13 @@ PLUGIN_CSS = {
 }
 LIB_DIR = "lib"
 
+#: folium's popups call jQuery only as ``$(`<div>…</div>`)[0]``; this stand-in builds the
+#: element without jQuery (so no CDN is needed). The HTML is already escaped by the layers.
+JQUERY_SHIM = (
+    "<script>if(!window.$){window.$=function(h){var t=document.createElement('template');"
+    "t.innerHTML=String(h).trim();return [t.content.firstChild];};}</script>"
+)
+
 
 def _where(entry: tuple[str, str, str], offline: bool) -> tuple[str, str]:
     name, local, url = entry
@@ -48,6 +55,7 @@ def use_assets(element: folium.Map | folium.MacroElement, *, offline: bool,
     if plugin is None:
         element.default_js = [_where(e, offline) for e in JS]
         element.default_css = [_where(e, offline) for e in CSS]
+        element.get_root().header.add_child(folium.Element(JQUERY_SHIM), name="jquery_shim")
     else:
         element.default_js = [_where(PLUGIN_JS[plugin], offline)]
         element.default_css = [_where(PLUGIN_CSS[plugin], offline)]

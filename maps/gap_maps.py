@@ -18,7 +18,7 @@ from folium.plugins import Fullscreen, MeasureControl
 from tqdm import tqdm
 
 from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import inside, write_atomic
+from carecircle.analysis.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets, use_assets
 from carecircle.maps.layers import (
     Bounds,
@@ -114,12 +114,16 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
     for layer in service_area_layers(audit, wide, datum):
         layer.add_to(fmap)
     community_layer(audit, codes, datum).add_to(fmap)
-    underserved_layer(audit, codes, datum).add_to(fmap)
+    outline = underserved_layer(audit, codes, datum)
+    if outline is not None:
+        outline.add_to(fmap)
     folium.GeoJson(collection(display(np.array([street.geometry]), datum), [{}]),
                    name="街道边界 Street boundary",
                    style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
                    ).add_to(fmap)
-    uncovered_layer(audit, code, datum).add_to(fmap)
+    gaps = uncovered_layer(audit, code, datum)
+    if gaps is not None:
+        gaps.add_to(fmap)
     for group in facility_layers(audit, wide, datum):
         group.add_to(fmap)
     if proposals is not None and len(proposals):
@@ -247,7 +251,7 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
             fmap = street_map(audit, code, proposals=proposals, offline=offline, datum=datum,
                               other_file=other)
             target = inside(out_dir, out_dir / name)
-            paths.append(write_atomic(target, lambda p, m=fmap: m.save(str(p))))
+            paths.append(write_text_atomic(target, fmap.get_root().render()))
     index = overview_map(audit, links, offline=offline)
-    paths.append(write_atomic(out_dir / "index.html", lambda p: index.save(str(p))))
+    paths.append(write_text_atomic(out_dir / "index.html", index.get_root().render()))
     return paths

@@ -95,10 +95,12 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
     )
 
 
-def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson:
-    """Outline of the under-served communities of the list."""
+def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson | None:
+    """Outline of the under-served communities of the list (None when there are none)."""
     under = audit.underserved.set_index("code")
     keep = [c for c in codes if c in under.index]
+    if not keep:
+        return None
     com = audit.communities.set_index("code").loc[keep]
     props = [{"label": f"未达标 under-served #{under.loc[c, 'rank']}: {esc(under.loc[c, 'name'])}"
                        f" · {esc(under.loc[c, 'failed'])}"} for c in keep]
@@ -137,11 +139,13 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
     return groups
 
 
-def uncovered_layer(audit: Audit, street: str, datum: str) -> folium.GeoJson:
-    """Cells of the street whose older residents are outside the circle."""
+def uncovered_layer(audit: Audit, street: str, datum: str) -> folium.GeoJson | None:
+    """Cells of the street whose older residents are outside the circle (None if none)."""
     cells = audit.cells
     mask = ((cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
             ).to_numpy()
+    if not mask.any():
+        return None
     rows = cells[mask]
     props = [{"label": f"未覆盖老年人 older not covered: {o:,.0f}"
               + ("" if pd.isna(d) else f" · 步行 walk {d:,.0f} m")}

@@ -13,6 +13,7 @@ from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
 from carecircle.config import load_study
+from carecircle.maps.charts import render_report
 from carecircle.maps.gap_maps import render_maps
 
 log = logging.getLogger("carecircle")
@@ -47,6 +48,7 @@ def run_audit(study_path: Path, out: Path, *, offline: bool = False
         extra["write tables"] = round(time.perf_counter() - start, 3)
         start = time.perf_counter()
         paths += render_maps(audit, stage / "maps", offline=offline)
+        paths += render_report(audit, stage)
         extra["write maps"] = round(time.perf_counter() - start, 3)
         paths.append(write_run_json(stage / "run.json", audit, extra))
     return audit, [out / p.relative_to(stage) for p in paths]
@@ -81,8 +83,18 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
         lines.append(f"warning: {warning}")
     lines.append("")
     lines.append(f"written to {out}:")
-    lines += [f"  {p.relative_to(out) if p.is_relative_to(out) else p}" for p in paths]
+    lines += _listing(paths, out)
     return "\n".join(lines)
+
+
+def _listing(paths: list[Path], out: Path) -> list[str]:
+    """File list for the terminal; the offline Leaflet copy in maps/lib is one line."""
+    shown = [p.relative_to(out) if p.is_relative_to(out) else p for p in paths]
+    lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
+    lines = [f"  {p}" for p in shown if p not in lib]
+    if lib:
+        lines.append(f"  maps/lib/ ({len(lib)} files: Leaflet for offline use)")
+    return lines
 
 
 def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, list[Path]]:
@@ -226,5 +238,5 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
                      f"{r.marginal_gain:>8,.0f}")
     lines += [f"note: {n}" for n in s["notes"]]
     lines += ["", f"written to {out}:"]
-    lines += [f"  {p.relative_to(out) if p.is_relative_to(out) else p}" for p in paths]
+    lines += _listing(paths, out)
     return "\n".join(lines)

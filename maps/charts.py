@@ -1,0 +1,137 @@
+"""Charts (matplotlib PNG) and the district report page; they draw results, compute nothing."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+from carecircle.analysis.audit import Audit
+from carecircle.analysis.files import write_atomic, write_text_atomic
+from carecircle.maps.style import esc, pct, safe_filename
+
+log = logging.getLogger(__name__)
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
+                "Source Han Sans SC", "Microsoft YaHei", "SimHei")
+
+
+def cjk_font() -> str | None:
+    """Return the path of an installed CJK font (Noto Sans CJK first), or None.
+
+    Without one, Chinese labels would be drawn as empty boxes: charts then fall back to
+    English labels and a warning says how to install the font (``fonts-noto-cjk``).
+    """
+    for family in CJK_FAMILIES:
+        try:
+            return font_manager.findfont(font_manager.FontProperties(family=family),
+                                         fallback_to_default=False)
+        except ValueError:
+            continue
+    # installed after matplotlib built its font cache: look at the files themselves
+    files = sorted(font_manager.findSystemFonts())
+    for pattern in ("NotoSansCJK-Regular", "NotoSansCJK", "NotoSerifCJK-Regular", "wqy"):
+        for path in files:
+            if pattern in Path(path).name:
+                return path
+    return None
+
+
+def _style() -> bool:
+    path = cjk_font()
+    if path is None:
+        log.warning("no CJK font found (install Debian's fonts-noto-cjk); chart labels in "
+                    "English only")
+        return False
+    font_manager.fontManager.addfont(path)
+    name = font_manager.FontProperties(fname=path).get_name()
+    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    return True
+
+
+def s1_chart(audit: Audit, path: Path) -> Path:
+    """Bar chart of S1 (older residents within the circle) per community, by street."""
+    cjk = _style()
+    table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
+    ax.barh(range(len(table)), table["older_covered_share"].fillna(0) * 100, color="#21918C")
+    ax.set_yticks(range(len(table)), labels, fontsize=7)
+    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
+    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
+    ax.set_xlabel(("15分钟圈老年人覆盖率 / " if cjk else "")
+                  + "older residents within the circle (%)")
+    ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
+    fig.tight_layout()
+    write_atomic(path, lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)
+    return path
+
+
+def s2_chart(audit: Audit, path: Path) -> Path:
+    """Bar chart of floor area per 1,000 residents per street against the S2 target."""
+    cjk = _style()
+    table = audit.indicators["street"]
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    labels = list(table["name"] if cjk else table.index)
+    ax.bar(range(len(table)), table["floor_area_per_1000"].fillna(0), color="#3B528B")
+    ax.set_xticks(range(len(table)), labels, fontsize=8, rotation=20)
+    if "s2_target" in table:
+        ax.axhline(table["s2_target"].iloc[0], color="#D7191C", linestyle="--", linewidth=1,
+                   label=("目标 " if cjk else "") + "target")
+        ax.legend()
+    ax.set_ylabel(("每千人面积 " if cjk else "") + "m² per 1,000 residents")
+    ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
+    fig.tight_layout()
+    write_atomic(path, lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)
+    return path
+
+
+def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
+    """Write ``report.html``: district figures with links to maps, charts and spreadsheets."""
+    d = audit.indicators["district"].iloc[0]
+    street_rows = "".join(
+        f'<tr><td><a href="maps/{esc(safe_filename(c))}.html">{esc(r["name"])}</a></td>'
+        f"<td>{pct(r['older_covered_share'])}</td><td>{r['floor_area_per_1000']:.1f}</td></tr>"
+        for c, r in audit.indicators["street"].iterrows())
+    failed = "".join(f"<li>{esc(r.name)} ({esc(r.code)}): {esc(r.reason_zh)}<br>"
+                     f"<small>{esc(r.reason_en)}</small></li>"
+                     for r in audit.underserved.head(15).itertuples(index=False))
+    images = "".join(f'<p><img src="{esc(p.relative_to(out).as_posix())}" '
+                     f'alt="{esc(p.stem)}" style="max-width:100%"></p>' for p in charts)
+    html = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{esc(audit.study.name)} · 15分钟养老服务圈报告 report</title>
+<style>body{{font:14px/1.6 sans-serif;max-width:960px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}</style>
+</head><body>
+<h1>{esc(audit.study.name)} · 15分钟养老服务圈 15-minute elder-care circle</h1>
+<p>标准 profile: {esc(audit.study.profile.name)} · {audit.study.minutes:g} 分钟 min ·
+{audit.study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(audit.study.data_date or '—')}</p>
+<p>全区老年人覆盖率 district circle share <b>{pct(d['older_covered_share'])}</b> ·
+每千人面积 m² per 1,000 <b>{d['floor_area_per_1000']:.1f}</b> ·
+未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>
+<p><a href="maps/index.html">地图总览 Map overview</a> ·
+<a href="indicators.xlsx">指标表 indicators.xlsx</a> ·
+<a href="underserved_communities.xlsx">未达标社区 underserved_communities.xlsx</a></p>
+<h2>街道/镇 Streets</h2>
+<table><tr><th>街道/镇 street</th><th>S1</th><th>S2 m²/千人</th></tr>{street_rows}</table>
+<h2>未达标社区 Under-served communities (top 15)</h2><ol>{failed}</ol>
+<h2>图表 Charts</h2>{images}
+</body></html>
+"""
+    return write_text_atomic(out / "report.html", html)
+
+
+def render_report(audit: Audit, out: Path) -> list[Path]:
+    """Write the charts and ``report.html`` into ``out``."""
+    charts = [s1_chart(audit, out / "charts" / "s1_by_community.png"),
+              s2_chart(audit, out / "charts" / "s2_by_street.png")]
+    return [*charts, report_html(audit, out, charts)]
