@@ -142,8 +142,8 @@ def network_from_segments(segments: OsmSegments, crs: CRS) -> WalkNetwork:
     keep = labels == main
     dropped = int((~keep).sum())
     if dropped:
-        log.info("walking network: kept the largest component (%d nodes); dropped %d nodes "
-                 "in %d smaller components", int(keep.sum()), dropped, n_comp - 1)
+        log.debug("walking network: kept the largest component (%d nodes); dropped %d nodes "
+                  "in %d smaller components", int(keep.sum()), dropped, n_comp - 1)
     new_index = np.full(n, -1, dtype=np.int64)
     new_index[keep] = np.arange(int(keep.sum()))
     edge_keep = keep[eu]

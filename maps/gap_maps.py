@@ -9,6 +9,7 @@ the blank basemap the default, so nothing is fetched from the internet.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import folium
@@ -38,6 +39,19 @@ AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&sc
 TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
                   "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
                   "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=")
+
+
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+
+
+def stable_html(fmap: folium.Map) -> str:
+    """Render a map with folium's random element ids replaced by sequence numbers.
+
+    Two runs on the same inputs then write byte-identical HTML.
+    """
+    html = fmap.get_root().render()
+    ids: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
 
 
 def _base_map(bounds: Bounds, *, offline: bool, datum: str) -> folium.Map:
@@ -251,7 +265,7 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
             fmap = street_map(audit, code, proposals=proposals, offline=offline, datum=datum,
                               other_file=other)
             target = inside(out_dir, out_dir / name)
-            paths.append(write_text_atomic(target, fmap.get_root().render()))
+            paths.append(write_text_atomic(target, stable_html(fmap)))
     index = overview_map(audit, links, offline=offline)
-    paths.append(write_text_atomic(out_dir / "index.html", index.get_root().render()))
+    paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
     return paths

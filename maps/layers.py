@@ -165,6 +165,8 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium
     layers = []
     for row in audit.service_areas.itertuples(index=False):
         geom = shapely.intersection(row.geometry, clip)
+        if shapely.is_empty(geom):
+            continue
         label = ("15分钟圈服务范围 circle service area" if row.group == "circle"
                  else f"服务范围 service area: {facility_label(row.group)}")
         name = f"{label} ({row.minutes:g} min)"

@@ -121,7 +121,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(commands.profiles_text(args.action, args.name))
         return 0
     if args.command == "demo-data":
-        from carecircle.data.demo import write_demo_inputs
+        from carecircle.data.district import write_demo_inputs
 
         study = write_demo_inputs(args.out, seed=args.seed)
         print(f"demo inputs written; study file: {study}")

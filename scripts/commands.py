@@ -116,7 +116,7 @@ def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, lis
     paths : list of Path
         Files written.
     """
-    from carecircle.data.demo import write_demo_inputs
+    from carecircle.data.district import write_demo_inputs
 
     start = time.perf_counter()
     study_path = write_demo_inputs(out / "inputs", seed=seed)

@@ -26,3 +26,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not beside the repository; real-data tests skipped")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo run once per test session, as `make demo` does (offline maps)."""
+    from carecircle.scripts.cli import main
+
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["-q", "demo", "--out", str(out), "--offline"]) == 0
+    return out
