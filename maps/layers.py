@@ -96,9 +96,14 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
 
 
 def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson | None:
-    """Outline of the under-served communities of the list (None when there are none)."""
+    """Outline the listed communities that fail S1 or S2 (None when there are none).
+
+    Every community failing any indicator is in the under-served list; the map outlines those
+    whose circle (S1) or floor area (S2) falls short, so the outlines stay readable.
+    """
     under = audit.underserved.set_index("code")
-    keep = [c for c in codes if c in under.index]
+    keep = [c for c in codes if c in under.index
+            and {"S1", "S2"} & set(str(under.loc[c, "failed"]).split())]
     if not keep:
         return None
     com = audit.communities.set_index("code").loc[keep]

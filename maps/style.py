@@ -55,7 +55,7 @@ def legend_html() -> str:
         f"0% {swatches} 100%<br>"
         f'<span style="color:{UNCOVERED_COLOUR}">■</span> 未覆盖老年人 uncovered older residents'
         f'<br><span style="color:{SERVICE_AREA_COLOUR}">■</span> 服务范围 service area'
-        '<br><span style="color:#D7191C">- - -</span> 未达标社区 under-served community'
+        '<br><span style="color:#D7191C">- - -</span> S1/S2 未达标社区 community failing S1 or S2'
         '<br><span style="color:#DAA520">★</span> 规划新增 proposed site</div>'
         "<style>.cc-star{color:#FFD700;font-size:22px;text-shadow:0 0 2px #000;"
         "line-height:22px;text-align:center}</style>"
