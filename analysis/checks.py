@@ -59,17 +59,18 @@ def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
         lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
         given = np.median(index.snap(*to_metric.transform(lon, lat),
                                      max_distance_m=5000).distance)
-        for name, (lo, la) in (("GCJ-02", gcj02_to_wgs84(lon, lat)),
-                               ("BD-09", gcj02_to_wgs84(*bd09_to_gcj02(lon, lat)))):
-            other = np.median(index.snap(*to_metric.transform(lo, la),
-                                         max_distance_m=5000).distance)
-            if given > 30.0 and other < 0.5 * given:
-                record.warn(f"{source}: coordinates look like {name}, not WGS84: the median "
-                            f"facility is {given:.0f} m from the walking network as given but "
-                            f"{other:.0f} m if read as {name}; if the file comes from "
-                            f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
-                            f'facilities_crs = "{name}" in the study file')
-                break
+        readings = {name: float(np.median(index.snap(*to_metric.transform(lo, la),
+                                                     max_distance_m=5000).distance))
+                    for name, (lo, la) in (("GCJ-02", gcj02_to_wgs84(lon, lat)),
+                                           ("BD-09", gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))))}
+        name = min(readings, key=readings.get)
+        other = readings[name]
+        if other < 0.5 * given and given - other > 10.0:
+            record.warn(f"{source}: coordinates look like {name}, not WGS84: the median "
+                        f"facility is {given:.0f} m from the walking network as given but "
+                        f"{other:.0f} m if read as {name}; if the file comes from "
+                        f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
+                        f'facilities_crs = "{name}" in the study file')
 
 
 def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,

@@ -29,6 +29,32 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+def missing_column(path: object, column: str, present: Iterable[str], what: str = "") -> str:
+    """Message for a missing column, naming a near miss in the file as the one to rename.
+
+    Parameters
+    ----------
+    path : object
+        The file, for the message.
+    column : str
+        The column carecircle needs.
+    present : iterable of str
+        The file's columns.
+    what : str
+        What the file holds, e.g. ``"facilities"``.
+
+    Returns
+    -------
+    str
+        ``"<file>: column 'type' is missing; the file has 'typ': rename it to 'type'"``.
+    """
+    present = [str(c) for c in present]
+    match = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+    fix = (f"the file has '{match[0]}': rename it to '{column}'" if match
+           else f"add the column (the file has {', '.join(present) or 'no columns'})")
+    return f"{path}: column '{column}' is missing{' for ' + what if what else ''}; {fix}"
+
+
 def check_keys(
     table: Mapping[str, Any],
     allowed: Iterable[str],

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from carecircle._validate import closest
+from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.tables import read_table
 from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
@@ -30,8 +30,7 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str) -> gpd.GeoDa
     present = [str(c) for c in df.columns if c != "geometry"]
     for col in columns:
         if col not in df.columns:
-            raise InputDataError(f"{path}: column '{col}' is missing{closest(col, present)}; "
-                                 f"{what} need {', '.join(columns)}")
+            raise InputDataError(missing_column(path, col, present, what))
     kinds = df.geometry.geom_type.fillna("None")
     bad = ~kinds.isin(["Polygon", "MultiPolygon"])
     if bad.any():

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecircle._validate import closest
+from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import to_wgs84
 from carecircle.geo.tables import read_table
@@ -65,10 +65,7 @@ def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> Non
     columns = [str(c) for c in df.columns]
     for col in needed:
         if col not in columns:
-            raise InputDataError(
-                f"{path}: column '{col}' is missing{closest(col, columns)}; the file has "
-                f"{', '.join(columns) or 'no columns'}; add or rename the column"
-            )
+            raise InputDataError(missing_column(path, col, columns, "facilities"))
 
 
 def _numbers(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
@@ -111,6 +108,12 @@ def _coordinates(df: pd.DataFrame, path: Path, crs: str) -> tuple[np.ndarray, np
         raise InputDataError(f"{path}: {_line(i)} has no valid lon/lat ('{df['lon'].iloc[i]}', "
                              f"'{df['lat'].iloc[i]}'); give decimal degrees, e.g. 118.78, 32.04")
     out = (lon < -180) | (lon > 180) | (lat < -90) | (lat > 90)
+    swapped = out & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    if swapped.any():
+        i = int(np.flatnonzero(swapped)[0])
+        raise InputDataError(f"{path}: {_line(i)} lon/lat ({lon[i]}, {lat[i]}) look swapped: "
+                             f"latitude cannot be {lat[i]}; put longitude in lon and latitude "
+                             f"in lat ({int(swapped.sum())} such rows)")
     if out.any():
         i = int(np.flatnonzero(out)[0])
         raise InputDataError(f"{path}: {_line(i)} lon/lat ({lon[i]}, {lat[i]}) are not degrees; "

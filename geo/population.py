@@ -94,9 +94,10 @@ def cells_from_rasters(residents_path: Path, older_path: Path) -> tuple[pd.DataF
     nodata = res_nodata | old_nodata
     res, old = np.where(res_nodata, 0.0, res), np.where(old_nodata, 0.0, old)
     totals = RasterTotals(float(res.sum()), float(old.sum()), int(nodata.sum()))
-    if totals.residents <= 0 and totals.older <= 0:
-        raise InputDataError(f"{residents_path}: every cell is nodata or zero; check the file "
-                             "covers the study area")
+    for path, total in ((residents_path, totals.residents), (older_path, totals.older)):
+        if total <= 0:
+            raise InputDataError(f"{path}: every cell is nodata or zero; check that the raster "
+                                 "covers the study area and that its nodata value is right")
     rows, cols = np.nonzero((res > 0) | (old > 0))
     x0, y0 = _apply(transform, cols, rows)
     x1, y1 = _apply(transform, cols + 1, rows + 1)

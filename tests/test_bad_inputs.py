@@ -1,0 +1,62 @@
+"""Every case of the bad-input corpus through the command line: one clear line, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bad_inputs import CASES, Case, message, run_case, table_text
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+MESSAGES: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, tmp_path: Path) -> None:
+    code, stderr = run_case(case, tmp_path)
+    MESSAGES[case.id] = message(case, stderr) if code == case.exit else ""
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    assert code == case.exit, stderr
+    if case.exit:
+        errors = [line for line in stderr.splitlines() if line.startswith("错误 error")]
+        assert len(errors) == 1, stderr
+        assert not (tmp_path / "out" / "run.json").exists()
+    for text in case.expect:
+        assert text in stderr, (text, stderr)
+    assert message(case, stderr)
+
+
+def test_names_with_paths_stay_inside_out(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.id == "path-in-street-code")
+    assert run_case(case, tmp_path)[0] == 0
+    maps = tmp_path / "out" / "maps"
+    assert (maps / "evil.html").is_file()
+    written = [p.resolve() for p in tmp_path.rglob("*") if p.is_file()]
+    outside = [p for p in written if not p.is_relative_to((tmp_path / "out").resolve())
+               and not p.is_relative_to((tmp_path / "in").resolve())]
+    assert outside == []
+
+
+def test_readme_lists_every_problem() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "## Common input problems" in text
+    for case in CASES:
+        assert f"| {case.problem} |" in text, f"README lacks '{case.problem}': run " \
+            "`python tests/bad_inputs.py` and paste its table into the README"
+
+
+def test_readme_table_matches_the_messages() -> None:
+    if len(MESSAGES) < len(CASES):
+        pytest.skip("only part of the corpus ran in this session")
+    text = README.read_text(encoding="utf-8")
+    rows = [f"| {c.problem} | {table_text(MESSAGES[c.id])} |" for c in CASES]
+    missing = [r for r in rows if r not in text]
+    assert not missing, "README is out of date: run `python tests/bad_inputs.py`: " + missing[0]
