@@ -16,6 +16,7 @@ import pandas as pd
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.xlsx import write_xlsx
+from carecircle.geo.tables import write_gpkg
 
 _PACKAGES = ("carecircle", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
              "rasterio", "pyogrio", "folium", "openpyxl")
@@ -49,8 +50,7 @@ def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
 def write_cells_gpkg(path: Path, audit: Audit) -> Path:
     """Write ``cells.gpkg`` (layer ``cells``)."""
     frame = cells_frame(audit)
-    return write_atomic(path, lambda p: frame.to_file(p, layer="cells", driver="GPKG",
-                                                      engine="pyogrio"))
+    return write_atomic(path, lambda p: write_gpkg(frame, p, "cells"))
 
 
 def _versions() -> dict[str, str]:
@@ -183,23 +183,21 @@ def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
     ]
     gpkg = out / "indicators.gpkg"
 
-    def write_gpkg(tmp: Path) -> None:
-        _unit_layer(audit.streets, street).to_file(tmp, layer="streets", driver="GPKG",
-                                                   engine="pyogrio")
-        _unit_layer(audit.communities, community).to_file(
-            tmp, layer="communities", driver="GPKG", engine="pyogrio", append=True)
+    def write_layers(tmp: Path) -> None:
+        write_gpkg(_unit_layer(audit.streets, street), tmp, "streets")
+        write_gpkg(_unit_layer(audit.communities, community), tmp, "communities", append=True)
         fac = audit.facilities
         points = gpd.GeoDataFrame(
             fac.drop(columns=["street_given", "community_given"]),
             geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
         points["counts_for_circle"] = points["counts_for_circle"].astype(int)
-        points.to_file(tmp, layer="facilities", driver="GPKG", engine="pyogrio", append=True)
+        write_gpkg(points, tmp, "facilities", append=True)
         frame = cells_frame(audit)
         for col in ("covered", "unreachable"):
             frame[col] = frame[col].astype(int)
-        frame.to_file(tmp, layer="cells", driver="GPKG", engine="pyogrio", append=True)
+        write_gpkg(frame, tmp, "cells", append=True)
 
-    paths.append(write_atomic(gpkg, write_gpkg))
+    paths.append(write_atomic(gpkg, write_layers))
     return paths
 
 

@@ -94,3 +94,27 @@ def read_table(path: Path) -> pd.DataFrame | gpd.GeoDataFrame:
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several types
         raise InputFileError(f"{path}: not a readable spatial file ({exc}); check that it "
                              "opens in QGIS") from None
+
+
+def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, append: bool = False) -> None:
+    """Write a GeoPackage layer reproducibly (a fixed GDAL timestamp, so equal data → equal bytes).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The layer.
+    path : Path
+        The GeoPackage.
+    layer : str
+        Layer name.
+    append : bool, default False
+        Add the layer to an existing file.
+    """
+    import pyogrio
+
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    try:
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", append=append)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -21,24 +22,26 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
                 "Source Han Sans SC", "Microsoft YaHei", "SimHei")
 
 
+@functools.cache
 def cjk_font() -> str | None:
     """Return the path of an installed CJK font (Noto Sans CJK first), or None.
 
     Without one, Chinese labels would be drawn as empty boxes: charts then fall back to
     English labels and a warning says how to install the font (``fonts-noto-cjk``).
     """
+    # the files themselves first: the same font every time (and fonts installed after
+    # matplotlib built its cache are found too)
+    files = sorted(font_manager.findSystemFonts())
+    for pattern in ("NotoSansCJK-Regular", "NotoSansCJK", "NotoSerifCJK-Regular", "wqy"):
+        for path in files:
+            if pattern in Path(path).name:
+                return path
     for family in CJK_FAMILIES:
         try:
             return font_manager.findfont(font_manager.FontProperties(family=family),
                                          fallback_to_default=False)
         except ValueError:
             continue
-    # installed after matplotlib built its font cache: look at the files themselves
-    files = sorted(font_manager.findSystemFonts())
-    for pattern in ("NotoSansCJK-Regular", "NotoSansCJK", "NotoSerifCJK-Regular", "wqy"):
-        for path in files:
-            if pattern in Path(path).name:
-                return path
     return None
 
 

@@ -41,7 +41,7 @@ TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=
                   "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=")
 
 
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def stable_html(fmap: folium.Map) -> str:

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(*, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL"):
+    for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL", "numexpr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.reports import write_csv
 from carecircle.analysis.siting.request import SitingResult
+from carecircle.geo.tables import write_gpkg
 
 
 def proposed_facilities(result: SitingResult) -> pd.DataFrame:
@@ -60,8 +61,7 @@ def write_siting(out: Path, result: SitingResult) -> list[Path]:
     return [
         write_csv(out / "proposed_sites.csv", sites),
         write_atomic(out / "proposed_sites.gpkg",
-                     lambda p: frame.to_file(p, layer="proposed_sites", driver="GPKG",
-                                             engine="pyogrio")),
+                     lambda p: write_gpkg(frame, p, "proposed_sites")),
         write_csv(out / "proposed_facilities.csv", proposed_facilities(result)),
         write_csv(out / "before_after_by_street.csv", result.before_after),
         write_csv(out / "infeasible_cells.csv", result.infeasible),

@@ -33,6 +33,7 @@ from carecircle.data.district.layout import (
 from carecircle.data.district.network import write_network
 from carecircle.data.district.population import population, write_raster
 from carecircle.geo.crs import wgs84_to_gcj02
+from carecircle.geo.tables import write_gpkg
 
 LON0, LAT0 = 118.78, 32.04
 LOCAL = (f"+proj=tmerc +lat_0={LAT0} +lon_0={LON0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 "
@@ -78,8 +79,8 @@ def _write_boundaries(folder: Path, lay: Layout, to_lonlat: Transformer) -> None
          "street": [c.street for c in lay.communities],
          "kind": [c.kind for c in lay.communities]},
         geometry=[_to_polygon(c.polygon, to_lonlat) for c in lay.communities], crs="EPSG:4326")
-    streets.to_file(folder / "streets.gpkg", driver="GPKG", engine="pyogrio")
-    com.to_file(folder / "communities.gpkg", driver="GPKG", engine="pyogrio")
+    write_gpkg(streets, folder / "streets.gpkg", "streets")
+    write_gpkg(com, folder / "communities.gpkg", "communities")
 
 
 def _where(lay: Layout, x: float, y: float) -> tuple[str, str]:

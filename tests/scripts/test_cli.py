@@ -65,7 +65,7 @@ def test_facilities_without_type_column(tmp_path: Path,
     line = _error(tmp_path, capsys, write_mini_study(tmp_path / "in", district))
     assert "facilities.csv" in line
     assert "'type'" in line
-    assert "rename" in line
+    assert "column 'type' is missing" in line
 
 
 def test_raster_without_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
