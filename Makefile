@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean fonts browser
+.PHONY: demo test lint bench clean fonts browser postgres
 
 # Debian packages the project needs: CJK fonts for chart labels, Chromium for browser tests.
 # Installed with apt-get when missing and running as root; otherwise a note says what to install.
@@ -27,10 +27,14 @@ fonts:
 browser: fonts
 	@command -v chromium >/dev/null 2>&1 || { $(call APT_INSTALL,chromium); }
 
+postgres:
+	@ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
+	  { $(call APT_INSTALL,postgresql postgis postgresql-15-postgis-3); }
+
 demo: $(STAMP) fonts
 	$(BIN)/carecircle demo --out out/demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

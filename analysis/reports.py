@@ -101,7 +101,8 @@ def run_summary(audit: Audit) -> dict[str, Any]:
             "circle_facility_types": list(profile.circle_types),
             "targets": {k: v.target for k, v in profile.indicators.items() if v.enabled},
         },
-        "inputs": {role: {"file": str(p.name), "sha256": sha256(p)}
+        "inputs": {role: ({"file": str(p.name), "sha256": sha256(p)} if isinstance(p, Path)
+                          else {"database": p.describe()})
                    for role, p in study.input_paths().items()},
         "versions": _versions(),
         "stages_seconds": audit.record.stages,
@@ -148,6 +149,38 @@ def _unit_layer(units: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFram
     return merged
 
 
+def spatial_layers(audit: Audit) -> dict[str, gpd.GeoDataFrame]:
+    """Return the GIS layers: streets and communities with indicators, facilities, cells."""
+    fac = audit.facilities
+    points = gpd.GeoDataFrame(
+        fac.drop(columns=["street_given", "community_given"]),
+        geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
+    points["counts_for_circle"] = points["counts_for_circle"].astype(int)
+    cells = cells_frame(audit)
+    for col in ("covered", "unreachable"):
+        cells[col] = cells[col].astype(int)
+    return {
+        "streets": _unit_layer(audit.streets, audit.indicators["street"].reset_index()),
+        "communities": _unit_layer(audit.communities,
+                                   audit.indicators["community"].reset_index()),
+        "facilities": points,
+        "cells": cells,
+    }
+
+
+def database_tables(audit: Audit) -> dict[str, pd.DataFrame]:
+    """Return every output table as written to PostGIS (same columns as the files)."""
+    return {
+        **spatial_layers(audit),
+        "coverage_by_street": audit.by_street, "coverage_by_community": audit.by_community,
+        "indicators_by_street": audit.indicators["street"].reset_index(),
+        "indicators_by_community": audit.indicators["community"].reset_index(),
+        "indicators_district": audit.indicators["district"].reset_index(),
+        "indicator_catalogue": audit.catalogue,
+        "underserved_communities": audit.underserved,
+    }
+
+
 def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
     """Write the indicator tables (CSV, XLSX) and ``indicators.gpkg``.
 
@@ -184,18 +217,8 @@ def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
     gpkg = out / "indicators.gpkg"
 
     def write_layers(tmp: Path) -> None:
-        write_gpkg(_unit_layer(audit.streets, street), tmp, "streets")
-        write_gpkg(_unit_layer(audit.communities, community), tmp, "communities", append=True)
-        fac = audit.facilities
-        points = gpd.GeoDataFrame(
-            fac.drop(columns=["street_given", "community_given"]),
-            geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
-        points["counts_for_circle"] = points["counts_for_circle"].astype(int)
-        write_gpkg(points, tmp, "facilities", append=True)
-        frame = cells_frame(audit)
-        for col in ("covered", "unreachable"):
-            frame[col] = frame[col].astype(int)
-        write_gpkg(frame, tmp, "cells", append=True)
+        for n, (name, frame) in enumerate(spatial_layers(audit).items()):
+            write_gpkg(frame, tmp, name, append=n > 0)
 
     paths.append(write_atomic(gpkg, write_layers))
     return paths

@@ -21,10 +21,54 @@ _INPUT_KEYS = ("network", "facilities", "facilities_crs", "residents", "older_re
 
 
 @dataclass(frozen=True)
-class FacilitySource:
-    """One facility table and the coordinate system its lon/lat are in."""
+class DbSource:
+    """A table or query in a PostgreSQL database.
 
-    path: Path
+    Attributes
+    ----------
+    url : str
+        ``postgresql://user@host:port/dbname`` (a socket folder may be given as
+        ``?host=/path``).
+    table : str
+        ``schema.table`` to read, or empty when ``query`` is given.
+    query : str
+        A SELECT returning the rows (with a ``geometry`` column for spatial layers).
+    """
+
+    url: str
+    table: str = ""
+    query: str = ""
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    @property
+    def name(self) -> str:
+        """Short name, like a file name: the table, or ``query``."""
+        return self.table or "query"
+
+    def describe(self) -> str:
+        """Return a short text for messages (no password)."""
+        where = self.table or "query"
+        host = self.url.split("@")[-1]
+        return f"postgresql://…@{host} {where}"
+
+    def sql(self) -> str:
+        """Return the SELECT to run."""
+        if self.query:
+            return self.query
+        parts = [f'"{p}"' for p in self.table.split(".")]
+        return f"SELECT * FROM {'.'.join(parts)}"
+
+
+Source = Path | DbSource
+
+
+@dataclass(frozen=True)
+class FacilitySource:
+    """One facility table (file or database) and the coordinate system of its lon/lat."""
+
+    path: Source
     crs: str
 
 
@@ -56,8 +100,8 @@ class Study:
         Facility tables with their coordinate systems.
     residents, older_residents : Path
         Population rasters (persons per cell).
-    streets, communities : Path
-        Boundary polygons.
+    streets, communities : Path or DbSource
+        Boundary polygons (file, or a PostGIS table or query).
     minutes, walk_speed_m_s : float
         The service circle (from the study, else from the profile).
     max_snap_m : float
@@ -73,8 +117,8 @@ class Study:
     facilities: tuple[FacilitySource, ...]
     residents: Path
     older_residents: Path
-    streets: Path
-    communities: Path
+    streets: Source
+    communities: Source
     minutes: float
     walk_speed_m_s: float
     max_snap_m: float
@@ -90,8 +134,8 @@ class Study:
         """Walking distance of the circle in metres (minutes × 60 × speed)."""
         return self.minutes * 60.0 * self.walk_speed_m_s
 
-    def input_paths(self) -> dict[str, Path]:
-        """Return every input file by role, for hashing and reporting."""
+    def input_paths(self) -> dict[str, Source]:
+        """Return every input (file or database source) by role, for hashing and reporting."""
         paths = {} if self.network is None else {"network": self.network}
         paths |= {
             "residents": self.residents,
@@ -104,12 +148,29 @@ class Study:
         return paths
 
 
-def _as_list(value: Any, key: str, path: Path) -> list[str]:
-    if isinstance(value, str):
+def _as_list(value: Any, key: str, path: Path) -> list[Any]:
+    if isinstance(value, str | dict):
         return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str | dict) for v in value):
         return list(value)
     raise StudyFileError(f'{path}: [inputs] {key} must be a file name or a list of file names')
+
+
+def _source(value: Any, key: str, path: Path) -> Source:
+    """Return a file (relative to the study) or a database source ``{ url, table | query }``."""
+    if isinstance(value, str) and value.strip():
+        return path.parent / value
+    if isinstance(value, dict):
+        check_keys(value, ("url", "table", "query"), where=f"[inputs] {key}", path=path,
+                   error=StudyFileError)
+        url, table, query = value.get("url", ""), value.get("table", ""), value.get("query", "")
+        ok = (isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
+              and isinstance(table, str) and isinstance(query, str))
+        if ok and bool(table) != bool(query):
+            return DbSource(url.replace("postgres://", "postgresql://", 1), table, query)
+    raise StudyFileError(f'{path}: [inputs] {key} must be a file name, or a database source '
+                         '{ url = "postgresql://user@host/db", table = "schema.table" } '
+                         '(or query = "SELECT ...")')
 
 
 def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySource, ...]:
@@ -131,7 +192,7 @@ def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySourc
                 f"{path}: [inputs] facilities_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
             )
         canonical = "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
-        sources.append(FacilitySource(path.parent / file, canonical))
+        sources.append(FacilitySource(_source(file, "facilities", path), canonical))
     return tuple(sources)
 
 
@@ -218,9 +279,11 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
     def required(key: str) -> Path:
-        value = get_str(inputs, key, None, where="[inputs]", **kw)
-        if value is None:
+        if key not in inputs:
             raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
+        if key in ("streets", "communities"):
+            return _source(inputs[key], key, path)
+        value = get_str(inputs, key, None, where="[inputs]", **kw)
         return path.parent / value
 
     profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from carecircle.config import DbSource
 from carecircle.errors import InputFileError
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def read_csv_any_encoding(path: Path) -> pd.DataFrame:
     raise InputFileError(f"{path}: text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV")
 
 
-def read_table(path: Path) -> pd.DataFrame | gpd.GeoDataFrame:
+def read_table(path: Path | DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a table by its file type.
 
     Parameters
@@ -73,6 +74,10 @@ def read_table(path: Path) -> pd.DataFrame | gpd.GeoDataFrame:
     InputFileError
         When the file is missing, of an unsupported type, or unreadable.
     """
+    if isinstance(path, DbSource):
+        from carecircle.geo.postgis import read_db
+
+        return read_db(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found; check the path in the study file")
     suffix = path.suffix.lower()

@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     audit.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
     audit.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
+    audit.add_argument("--to-postgis", metavar="URL",
+                       help="同时写入 PostGIS / also write the tables to PostGIS, e.g. "
+                       "postgresql://user@host/db")
+    audit.add_argument("--schema", default="carecircle",
+                       help="PostGIS 模式名 / schema for --to-postgis (default carecircle)")
 
     site = sub.add_parser(
         "site", help="新增设施选址 / site new facilities",
@@ -134,6 +139,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline)
     else:
         audit, paths = commands.run_audit(args.study, args.out, offline=args.offline)
+        if args.to_postgis:
+            tables = commands.to_postgis(audit, args.to_postgis, args.schema)
+            print(f"PostGIS: {len(tables)} tables in schema {args.schema}")
     print(commands.summary_text(audit, paths, args.out))
     return 0
 

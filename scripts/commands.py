@@ -240,3 +240,11 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
     lines += ["", f"written to {out}:"]
     lines += _listing(paths, out)
     return "\n".join(lines)
+
+
+def to_postgis(audit: Audit, url: str, schema: str) -> list[str]:
+    """Write every output table of an audit to PostGIS, replacing them in one transaction."""
+    from carecircle.analysis.reports import database_tables
+    from carecircle.geo.postgis import write_tables
+
+    return write_tables(url, schema, database_tables(audit))
