@@ -41,6 +41,7 @@ from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_ra
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
 from carecircle.geo.service_area import reached_segments, service_area_polygon
 from carecircle.geo.snap import EdgeIndex, Snapped
+from carecircle.geo.tiles import tiled_point_distances
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,11 @@ def _route_circle(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped, c_sn
     circle = fac["counts_for_circle"].to_numpy()
     sources = subset(f_snap, circle)
     nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
-    dist, src = point_distances(network, c_snap, nd, sources)
+    if study.tile_km > 0:
+        dist, src = tiled_point_distances(network, c_snap, sources, limit_m=2.0 * study.radius_m,
+                                          tile_m=study.tile_km * 1000.0, progress=True)
+    else:
+        dist, src = point_distances(network, c_snap, nd, sources)
     circle_ids = fac["id"].to_numpy()[circle]
     cells["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
     cells["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)

@@ -96,6 +96,9 @@ class Study:
         Folder of the network array cache; None disables it.
     data_date : str
         Date of the input data, shown on maps and reports (``[study] data_date``).
+    tile_km : float
+        When > 0, cells are routed in square tiles of this side (km), each on the network
+        within reach: for studies too large to hold at once; results are identical.
     facilities : tuple of FacilitySource
         Facility tables with their coordinate systems.
     residents, older_residents : Path
@@ -128,6 +131,7 @@ class Study:
     include_private: bool = True
     cache_dir: Path | None = None
     data_date: str = ""
+    tile_km: float = 0.0
 
     @property
     def radius_m(self) -> float:
@@ -275,7 +279,8 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
     network, place, bbox = _network_input(inputs, path)
     include_private, cache_dir = _network_options(data.get("network", {}), path)
-    check_keys(circle, ("minutes", "walk_speed_m_s", "max_snap_m"), where="[circle]", **kw)
+    check_keys(circle, ("minutes", "walk_speed_m_s", "max_snap_m", "tile_km"),
+               where="[circle]", **kw)
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
     def required(key: str) -> Path:
@@ -309,6 +314,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         minutes=minutes or profile.minutes,
         walk_speed_m_s=speed or profile.walk_speed_m_s,
         max_snap_m=get_number(circle, "max_snap_m", 500.0, where="[circle]", **kw) or 500.0,
+        tile_km=get_number(circle, "tile_km", None, where="[circle]", maximum=1000, **kw) or 0.0,
         profile=profile,
     )
 

@@ -20,6 +20,7 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
   demo-data  只生成示范区输入数据 / only generate the demo district's inputs
   audit      对一个研究区（study.toml）做审计 / audit one study (study.toml)
   site       新增设施选址 / site new facilities where they close the gaps best
+  batch      多个研究区批量审计（Dask）/ audit many studies at once on Dask
   profiles   标准配置：list | show NAME | check FILE / standards profiles
 
 示例 examples:
@@ -103,6 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="求解时限(秒) / solver time limit in seconds (default 30)")
     site.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
+    batch = sub.add_parser("batch", help="批量审计 / audit many studies on Dask",
+                           description="每个研究区一个任务，失败不影响其他。One Dask task per "
+                           "study; a failure is reported and does not stop the others.")
+    batch.add_argument("studies", type=Path, nargs="+", help="研究区文件 / study .toml files")
+    batch.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
+    batch.add_argument("--scheduler", default="local",
+                       help="local（默认）或调度器地址 / local (default) or a scheduler address "
+                       "such as tcp://10.0.0.5:8786")
+    batch.add_argument("--workers", type=int, default=2,
+                       help="本地工作进程数 / local worker processes (default 2)")
+    batch.add_argument("--retries", type=int, default=2,
+                       help="失败重试次数 / retries of a failed task (default 2)")
+    batch.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
+
     prof = sub.add_parser("profiles", help="标准配置 / standards profiles",
                           description="列出、显示或检查标准配置。List, show or check standards "
                           "profiles (targets with the plan line behind each).")
@@ -115,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(*, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL", "numexpr"):
+    for noisy in ("fiona", "pyogrio", "rasterio", "matplotlib", "PIL", "numexpr", "distributed"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -131,6 +146,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         study = write_demo_inputs(args.out, seed=args.seed)
         print(f"demo inputs written; study file: {study}")
         return 0
+    if args.command == "batch":
+        summary, paths = commands.run_batch_command(args)
+        print(commands.batch_text(summary, paths, args.out))
+        return 0 if (summary["status"] == "done").all() else 3
     if args.command == "site":
         audit, result, paths = commands.run_site(args)
         print(commands.siting_text(audit, result, paths, args.out))

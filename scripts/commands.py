@@ -7,6 +7,8 @@ import logging
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.analysis.files import staged_outputs
 from carecircle.analysis.indicators import failed_indicators
@@ -248,3 +250,33 @@ def to_postgis(audit: Audit, url: str, schema: str) -> list[str]:
     from carecircle.geo.postgis import write_tables
 
     return write_tables(url, schema, database_tables(audit))
+
+
+def run_batch_command(args: argparse.Namespace) -> tuple[pd.DataFrame, list[Path]]:
+    """Run ``carecircle batch``: audits on Dask, then the combined summary and overview map."""
+    from carecircle.analysis.reports import write_csv
+    from carecircle.analysis.xlsx import write_xlsx
+    from carecircle.maps.batch_map import batch_overview
+    from carecircle.scripts.batch import run_batch
+
+    result = run_batch(args.studies, args.out, scheduler=args.scheduler, workers=args.workers,
+                       retries=args.retries, offline=args.offline)
+    summary = result.summary
+    paths = [write_csv(args.out / "batch_summary.csv", summary),
+             write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
+             batch_overview(summary, args.out, offline=args.offline)]
+    return summary, paths
+
+
+def batch_text(summary: pd.DataFrame, paths: list[Path], out: Path) -> str:
+    """Return the terminal summary of a batch."""
+    lines = [f"{'study':<28} {'status':<7} {'S1':>7} {'S2':>7}  note"]
+    for r in summary.itertuples(index=False):
+        share = getattr(r, "older_covered_share", float("nan"))
+        area = getattr(r, "floor_area_per_1000", float("nan"))
+        figures = (f"{share:>7.1%} {area:>7.1f}" if r.status == "done"
+                   else f"{'—':>7} {'—':>7}")
+        lines.append(f"{Path(r.study).parent.name + '/' + Path(r.study).name:<28} "
+                     f"{r.status:<7} {figures}  {r.error}")
+    lines += ["", f"written to {out}:", *_listing(paths, out)]
+    return "\n".join(lines)

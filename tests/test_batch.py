@@ -1,0 +1,88 @@
+"""Batch audits on Dask: same results as one by one, failures reported, lost workers survived."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from carecircle.scripts.batch import run_batch
+from carecircle.scripts.cli import main
+
+from mini_district import MiniDistrict, write_mini_study
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("studies")
+    out = []
+    for k, minutes in enumerate((8, 10, 12, 14)):
+        out.append(write_mini_study(folder / f"district{k}", MiniDistrict(minutes=minutes)))
+    return out
+
+
+def _tables(folder: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_csv(folder / name) for name in
+            ("indicators_by_street.csv", "indicators_by_community.csv",
+             "underserved_communities.csv")}
+
+
+def test_batch_equals_one_by_one_and_reports_failures(studies: list[Path], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    broken = studies[0].parent.parent / "broken"
+    broken.mkdir(exist_ok=True)
+    (broken / "study.toml").write_text(studies[0].read_text(encoding="utf-8").replace(
+        'network = "network.osm"', 'network = "missing.osm"'), encoding="utf-8")
+    for path in studies[0].parent.iterdir():
+        if path.name != "study.toml":
+            (broken / path.name).write_bytes(path.read_bytes())
+    args = ["-q", "batch", *map(str, studies), str(broken / "study.toml"), "--out",
+            str(tmp_path / "batch")]
+    assert main(args) == 3  # one study failed
+    summary = pd.read_csv(tmp_path / "batch" / "batch_summary.csv")
+    assert list(summary["status"]) == ["done"] * 4 + ["failed"]
+    assert "missing.osm" in summary["error"].iloc[-1]
+    assert (tmp_path / "batch" / "index.html").is_file()
+    for k, study in enumerate(studies):
+        alone = tmp_path / f"alone{k}"
+        assert main(["-q", "audit", str(study), "--out", str(alone)]) == 0
+        together = tmp_path / "batch" / f"district{k}"
+        for name, frame in _tables(alone).items():
+            pd.testing.assert_frame_equal(frame, _tables(together)[name], obj=name)
+    assert "failed" in capsys.readouterr().out
+
+
+def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+
+        killed: list[str] = []
+
+        def kill_one() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                busy = [w for w, tasks in client.processing().items() if tasks]
+                if busy:
+                    killed.append(busy[0])
+                    with contextlib.suppress(Exception):  # its connection dies with it
+                        client.run(os._exit, 1, workers=[busy[0]])
+                    return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_one)
+        killer.start()
+        result = run_batch(studies * 2, tmp_path / "out", scheduler=cluster.scheduler_address,
+                           retries=2)
+        killer.join()
+    assert killed
+    summary = result.summary
+    assert len(summary) == len(studies) * 2
+    assert set(summary["status"]) <= {"done", "failed"}
+    assert (summary["status"] == "done").sum() >= len(studies) * 2 - 1
