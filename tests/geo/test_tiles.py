@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from mini_district import write_mini_study
 
 from carecircle.scripts.cli import main
+
+from mini_district import write_mini_study
 
 
 def _tile(study: Path, km: float) -> Path:
