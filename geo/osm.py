@@ -103,6 +103,7 @@ def _parse(
             node_ids.append(int(elem.attrib["id"]))
             node_lon.append(float(elem.attrib["lon"]))
             node_lat.append(float(elem.attrib["lat"]))
+            refs, tags = [], {}  # a node's own tags must not reach the next way
             elem.clear()
         elif tag == "nd":
             refs.append(int(elem.attrib["ref"]))

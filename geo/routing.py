@@ -160,6 +160,8 @@ def point_distances(
     source : ndarray of int64
         Index of the nearest source, -1 when none.
     """
+    if network.n_edges == 0:
+        return np.full(points.edge.size, np.inf), np.full(points.edge.size, -1, dtype=np.int64)
     e = np.where(points.ok, points.edge, 0)
     length = network.edge_length[e]
     du = node_distances.distance[network.edge_u[e]] + points.t * length

@@ -1,0 +1,202 @@
+"""OSM XML to walkable segments: the walk filter, missing nodes, errors, largest component."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyproj import CRS, Geod
+
+from carecircle.errors import InputFileError, NetworkError
+from carecircle.geo.network import network_from_segments
+from carecircle.geo.osm import is_walkable, segments_from_osm_xml
+
+Way = tuple[int, list[int], dict[str, str]]
+
+
+def osm_xml(nodes: dict[int, tuple[float, float]], ways: list[Way],
+            node_tags: dict[int, dict[str, str]] | None = None) -> str:
+    """OSM XML text; ``nodes`` maps id -> (lon, lat)."""
+    node_tags = node_tags or {}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    for nid, (lon, lat) in nodes.items():
+        tags = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in node_tags.get(nid, {}).items())
+        lines.append(f'  <node id="{nid}" lat="{lat}" lon="{lon}">{tags}</node>')
+    for wid, refs, tags in ways:
+        body = "".join(f'<nd ref="{r}"/>' for r in refs)
+        body += "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        lines.append(f'  <way id="{wid}">{body}</way>')
+    lines.append("</osm>")
+    return "\n".join(lines)
+
+
+def write(tmp_path: Path, text: str, name: str = "area.osm") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def pair_nodes(count: int) -> dict[int, tuple[float, float]]:
+    """Nodes 2i+1, 2i+2 for i < count, 0.001° apart east-west, rows 0.001° apart."""
+    nodes = {}
+    for i in range(count):
+        nodes[2 * i + 1] = (118.0, 32.0 + 0.001 * i)
+        nodes[2 * i + 2] = (118.001, 32.0 + 0.001 * i)
+    return nodes
+
+
+FILTER_WAYS: list[Way] = [
+    (101, [1, 2], {"highway": "footway"}),
+    (102, [3, 4], {"highway": "motorway"}),
+    (103, [5, 6], {"highway": "cycleway"}),
+    (104, [7, 8], {"highway": "residential", "foot": "no"}),
+    (105, [9, 10], {"highway": "pedestrian", "area": "yes"}),
+    (106, [11, 12], {"highway": "service", "service": "private"}),
+    (107, [13, 14], {"highway": "primary", "oneway": "yes"}),
+    (108, [15, 16], {"highway": "residential", "access": "private"}),
+    (109, [17, 18], {"building": "yes"}),
+    (110, [19, 20], {"highway": "footway", "access": "private", "foot": "yes"}),
+]
+
+
+def test_walk_filter_keeps_footways_oneways_and_private_by_default(tmp_path: Path) -> None:
+    path = write(tmp_path, osm_xml(pair_nodes(10), FILTER_WAYS))
+    seg = segments_from_osm_xml(path)
+    assert sorted(seg.seg_way.tolist()) == [101, 107, 108, 110]
+    assert seg.ways_read == 9  # every way with a highway tag; not the building
+    assert seg.ways_walkable == 4
+    assert seg.missing_refs == 0
+    np.testing.assert_array_equal(seg.node_id, [1, 2, 13, 14, 15, 16, 19, 20])
+
+
+def test_walk_filter_drops_access_private_when_asked(tmp_path: Path) -> None:
+    path = write(tmp_path, osm_xml(pair_nodes(10), FILTER_WAYS))
+    seg = segments_from_osm_xml(path, include_private=False)
+    assert sorted(seg.seg_way.tolist()) == [101, 107, 110]
+    assert seg.ways_walkable == 3
+
+
+@pytest.mark.parametrize(("tags", "walkable"), [
+    ({"highway": "footway"}, True),
+    ({"highway": "residential", "oneway": "yes"}, True),
+    ({"highway": "motorway"}, False),
+    ({"highway": "motorway_link"}, False),
+    ({"highway": "cycleway"}, False),
+    ({"highway": "construction"}, False),
+    ({"highway": "residential", "foot": "no"}, False),
+    ({"highway": "pedestrian", "area": "yes"}, False),
+    ({"highway": "service", "service": "private"}, False),
+    ({"building": "yes"}, False),
+])
+def test_is_walkable(tags: dict[str, str], walkable: bool) -> None:
+    assert is_walkable(tags) is walkable
+
+
+def test_is_walkable_private_access() -> None:
+    private = {"highway": "service", "access": "private"}
+    assert is_walkable(private)
+    assert not is_walkable(private, include_private=False)
+    assert is_walkable({**private, "foot": "yes"}, include_private=False)
+
+
+def test_missing_node_refs_are_counted_and_their_segments_dropped(tmp_path: Path) -> None:
+    nodes = {1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.002, 32.0), 4: (118.003, 32.0)}
+    # way 1-2-99-3-4: segments 2-99 and 99-3 refer to the absent node 99
+    path = write(tmp_path, osm_xml(nodes, [(201, [1, 2, 99, 3, 4], {"highway": "path"})]))
+    seg = segments_from_osm_xml(path)
+    assert seg.missing_refs == 2
+    np.testing.assert_array_equal(seg.node_id, [1, 2, 3, 4])
+    pairs = sorted(zip(seg.node_id[seg.seg_u].tolist(), seg.node_id[seg.seg_v].tolist(),
+                       strict=True))
+    assert pairs == [(1, 2), (3, 4)]
+    np.testing.assert_array_equal(seg.lon, [118.0, 118.001, 118.002, 118.003])
+    np.testing.assert_array_equal(seg.lat, [32.0] * 4)
+
+
+def test_ways_referring_only_to_absent_nodes_raise_network_error(tmp_path: Path) -> None:
+    path = write(tmp_path, osm_xml({1: (118.0, 32.0)}, [(201, [7, 8], {"highway": "path"})]))
+    with pytest.raises(NetworkError, match="no node present"):
+        segments_from_osm_xml(path)
+
+
+def test_no_walkable_way_raises_network_error(tmp_path: Path) -> None:
+    ways: list[Way] = [(1, [1, 2], {"highway": "motorway"}), (2, [3, 4], {"building": "yes"})]
+    path = write(tmp_path, osm_xml(pair_nodes(2), ways))
+    with pytest.raises(NetworkError, match=r"no walkable way found \(1 ways with a highway tag"):
+        segments_from_osm_xml(path)
+
+
+def test_malformed_xml_raises_input_file_error(tmp_path: Path) -> None:
+    text = osm_xml(pair_nodes(1), [(1, [1, 2], {"highway": "footway"})])
+    path = write(tmp_path, text[: len(text) // 2])
+    with pytest.raises(InputFileError, match=r"area\.osm: not a valid OSM XML file"):
+        segments_from_osm_xml(path)
+
+
+def test_node_without_coordinates_raises_input_file_error(tmp_path: Path) -> None:
+    text = '<osm><node id="1" lat="32.0"/><way id="2"><nd ref="1"/></way></osm>'
+    with pytest.raises(InputFileError, match="not a valid OSM XML file"):
+        segments_from_osm_xml(write(tmp_path, text))
+
+
+def test_missing_file_raises_input_file_error(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="network file not found"):
+        segments_from_osm_xml(tmp_path / "absent.osm")
+
+
+def test_node_tags_do_not_leak_into_the_next_way(tmp_path: Path) -> None:
+    nodes = {1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.001, 32.001), 4: (118.0, 32.001)}
+    ways: list[Way] = [(10, [1, 2, 3, 4, 1], {"building": "yes"}),
+                       (11, [1, 2], {"highway": "footway"})]
+    xml = osm_xml(nodes, ways, node_tags={1: {"highway": "traffic_signals"}})
+    seg = segments_from_osm_xml(write(tmp_path, xml))
+    assert seg.ways_read == 1
+    assert seg.seg_way.tolist() == [11]
+
+
+def test_node_foot_no_does_not_drop_the_first_way(tmp_path: Path) -> None:
+    ways: list[Way] = [(10, [1, 2], {"highway": "footway"}),
+                       (11, [3, 4], {"highway": "footway"})]
+    xml = osm_xml(pair_nodes(2), ways, node_tags={4: {"barrier": "gate", "foot": "no"}})
+    seg = segments_from_osm_xml(write(tmp_path, xml))
+    assert sorted(seg.seg_way.tolist()) == [10, 11]
+
+
+def test_network_keeps_the_largest_component_and_counts_the_rest(tmp_path: Path) -> None:
+    nodes = {
+        # main: a 3-node chain 1-2-3 along 32.0° N, plus a duplicate way 1-2
+        1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.002, 32.0),
+        # two stray pairs
+        4: (118.0, 32.01), 5: (118.001, 32.01),
+        6: (118.0, 32.02), 7: (118.001, 32.02),
+    }
+    ways: list[Way] = [(1, [1, 2, 3], {"highway": "residential"}),
+                       (2, [2, 1], {"highway": "footway"}),
+                       (3, [4, 5], {"highway": "footway"}),
+                       (4, [6, 7], {"highway": "path"})]
+    seg = segments_from_osm_xml(write(tmp_path, osm_xml(nodes, ways)))
+    assert seg.seg_u.size == 5
+    net = network_from_segments(seg, CRS.from_epsg(32650))
+    assert net.n_nodes == 3
+    assert net.n_edges == 2  # the duplicate 1-2 is one edge
+    assert net.dropped_nodes == 4
+    assert net.dropped_components == 2
+    np.testing.assert_array_equal(net.node_id, [1, 2, 3])
+    np.testing.assert_array_equal(net.lon, [118.0, 118.001, 118.002])
+    np.testing.assert_array_equal(net.edge_u, [0, 1])
+    np.testing.assert_array_equal(net.edge_v, [1, 2])
+    # 0.001° of longitude at 32° N is about 94.4 m; UTM scale differs from 1 by < 0.1 %
+    _, _, geodesic = Geod(ellps="WGS84").inv(118.0, 32.0, 118.001, 32.0)
+    np.testing.assert_allclose(net.edge_length, [geodesic, geodesic], rtol=1e-3)
+    assert net.graph.shape == (3, 3)
+    assert net.graph.nnz == 4
+
+
+def test_connected_network_drops_nothing(tmp_path: Path) -> None:
+    nodes = {1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.001, 32.001)}
+    seg = segments_from_osm_xml(write(tmp_path, osm_xml(
+        nodes, [(1, [1, 2, 3, 1], {"highway": "footway"})])))
+    net = network_from_segments(seg, CRS.from_epsg(32650))
+    assert (net.n_nodes, net.n_edges) == (3, 3)
+    assert (net.dropped_nodes, net.dropped_components) == (0, 0)
