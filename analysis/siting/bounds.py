@@ -48,11 +48,13 @@ def lagrangian_bound(instance: SitingInstance, k: int, lower: float, *,
             best, stall = value, 0
         else:
             stall += 1
-            if stall >= 20:
+            if stall >= 15:
                 theta, stall = theta / 2.0, 0
         y = np.zeros(cover.shape[0])
         y[top] = 1.0
         grad = cover.T @ y - 1.0  # dL/dλ_i = (A^T y)_i − 1
+        # projected: no step along directions the bounds 0 ≤ λ ≤ w block
+        grad = np.where(((lam <= 0) & (grad > 0)) | ((lam >= w) & (grad < 0)), 0.0, grad)
         norm = float(grad @ grad)
         if norm <= 0 or best - lower <= 1e-9 * max(total, 1.0):
             break

@@ -9,7 +9,12 @@ import numpy as np
 import numpy.typing as npt
 
 from carecircle.analysis.siting.bounds import lagrangian_bound
-from carecircle.analysis.siting.greedy import greedy_capacitated, greedy_cover, greedy_equity
+from carecircle.analysis.siting.greedy import (
+    greedy_capacitated,
+    greedy_cover,
+    greedy_equity,
+    swap_improve,
+)
 from carecircle.analysis.siting.instance import SitingInstance
 from carecircle.analysis.siting.milp import (
     capacitated_milp,
@@ -65,9 +70,10 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
     """Maximal coverage with ``k`` new sites: greedy, Lagrangian bound, MILP if not proven."""
     t = {}
     start = time.perf_counter()
-    rows, gains = greedy_cover(inst, k=k)
+    rows, _ = greedy_cover(inst, k=k)
+    rows = swap_improve(inst, rows)
     t["greedy"] = time.perf_counter() - start
-    value = float(gains.sum())
+    value = float(inst.weight[np.unique(inst.cover[rows].indices)].sum()) if rows.size else 0.0
     start = time.perf_counter()
     bound = lagrangian_bound(inst, k, value)
     t["bound"] = time.perf_counter() - start

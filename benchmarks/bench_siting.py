@@ -1,0 +1,174 @@
+"""Siting benchmark: 2,000 candidates × 50,000 cells, p = 20 (issue: siting).
+
+Runs each case in its own process (peak memory per case), writes rows into
+``benchmarks/results.json`` (``method`` starting with ``siting``) and a section of
+``benchmarks/RESULTS.md`` between ``<!-- siting -->`` markers. Run: ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+HERE = Path(__file__).resolve().parent
+K = 20
+
+
+def random_instance(seed: int, n: int = 2000, m: int = 50_000, per_cell: int = 8):
+    """Each cell reached by ~``per_cell`` random candidates; weights 1–60 older residents."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(per_cell, m)
+    cols = np.repeat(np.arange(m), counts)
+    rows = rng.integers(0, n, cols.size)
+    reach = sp.csr_array((np.ones(cols.size), (rows, cols)), shape=(n, m))
+    reach.sum_duplicates()
+    return reach, rng.integers(1, 60, m).astype(float)
+
+
+def spatial_instance(seed: int, n: int = 2000, m: int = 50_000, radius: float = 900.0):
+    """Demo-like: clustered cells in 15 km × 15 km, candidates along a grid; walk = 1.3 × line."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 15_000, (60, 2))
+    which = rng.integers(0, 60, m)
+    cells = centres[which] + rng.normal(0, 700, (m, 2))
+    cand = rng.uniform(0, 15_000, (n, 2))
+    tree = cKDTree(cells)
+    hits = tree.query_ball_point(cand, r=radius / 1.3)
+    rows = np.repeat(np.arange(n), [len(h) for h in hits])
+    cols = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
+    reach = sp.csr_array((np.ones(cols.size), (rows, cols)), shape=(n, m))
+    return reach, rng.integers(1, 60, m).astype(float)
+
+
+def run_carecircle(case: str, seed: int) -> dict:
+    from carecircle.analysis.siting.instance import build_instance
+    from carecircle.analysis.siting.solve import solve_mclp
+
+    reach, w = (random_instance if case.startswith("random") else spatial_instance)(seed)
+    m = w.size
+    start = time.perf_counter()
+    inst, _ = build_instance(reach, w, w * 4, np.zeros(m, dtype=np.int64))
+    reduce_s = time.perf_counter() - start
+    quick = solve_mclp(inst, K, time_limit=0.0001)
+    quick_s = time.perf_counter() - start
+    exact = solve_mclp(inst, K, time_limit=60)
+    exact_s = time.perf_counter() - start
+    return {"reduce_s": reduce_s, "certified_s": quick_s, "certified_gap": quick.gap,
+            "optimal_s": exact_s, "optimal_gap": exact.gap, "objective": exact.objective,
+            "groups": int(inst.weight.size), "candidates_kept": inst.n_candidates,
+            "status": exact.status}
+
+
+def run_spopt(case: str, seed: int, n: int, m: int) -> dict:
+    import warnings
+
+    import pulp
+    from spopt.locate import MCLP
+
+    gen = random_instance if case.startswith("random") else spatial_instance
+    reach, w = gen(seed, n=n, m=m)
+    cost = np.where(reach.toarray().T > 0, 1.0, 2.0)  # clients × facilities
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MCLP.from_cost_matrix(cost, w, service_radius=1.5, p_facilities=K)
+        model = model.solve(pulp.HiGHS(msg=False))
+    return {"seconds": time.perf_counter() - start, "objective": model.problem.objective.value()}
+
+
+def child(args: argparse.Namespace) -> None:
+    if args.method == "carecircle":
+        out = run_carecircle(args.case, args.seed)
+    else:
+        out = run_spopt(args.case, args.seed, args.n, args.m)
+    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def spawn(extra: list[str], timeout: float) -> dict | None:
+    try:
+        proc = subprocess.run([sys.executable, __file__, "--child", *extra], capture_output=True,
+                              text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    rows, lines = [], []
+    lines += ["<!-- siting -->",
+              "## Siting benchmark (2,000 candidates × 50,000 cells, p = 20)", "",
+              "| case | method | seconds | gap | peak MiB | notes |",
+              "|---|---|---:|---:|---:|---|"]
+    for case in ("random-2000x50k", "spatial-2000x50k"):
+        r = spawn(["--case", case, "--method", "carecircle"], 600)
+        if r is None:
+            lines.append(f"| {case} | carecircle | failed | | | |")
+            continue
+        rows += [{"case": f"siting-{case}", "method": "siting-carecircle-certified-1pct",
+                  "seconds": r["certified_s"], "peak_mib": r["peak_mib"],
+                  "gap": r["certified_gap"]},
+                 {"case": f"siting-{case}", "method": "siting-carecircle-optimal",
+                  "seconds": r["optimal_s"], "peak_mib": r["peak_mib"], "gap": r["optimal_gap"]}]
+        lines.append(f"| {case} | carecircle greedy + bound | {r['certified_s']:.2f} | "
+                     f"{r['certified_gap']:.4%} | {r['peak_mib']:.0f} | reduced to "
+                     f"{r['groups']:,} cell groups, {r['candidates_kept']:,} candidates |")
+        lines.append(f"| {case} | carecircle proven optimum | {r['optimal_s']:.2f} | "
+                     f"{r['optimal_gap']:.4%} | {r['peak_mib']:.0f} | {r['status']} |")
+        largest = None
+        for n, m in ((200, 5000), (500, 12_500), (1000, 25_000)):
+            s = spawn(["--case", case, "--method", "spopt", "--n", str(n), "--m", str(m)], 300)
+            if s is None:
+                break
+            largest = (n, m, s)
+            rows.append({"case": f"siting-{case}", "method": f"siting-spopt-{n}x{m}",
+                         "seconds": s["seconds"], "peak_mib": s["peak_mib"]})
+        if largest is None:
+            lines.append(f"| {case} | spopt MCLP (HiGHS) | — | | | did not finish 200 × 5,000 "
+                         "in 5 min |")
+        else:
+            n, m, s = largest
+            lines.append(f"| {case} | spopt MCLP (HiGHS), {n} × {m:,} | {s['seconds']:.2f} | "
+                         f"| {s['peak_mib']:.0f} | largest size finished within 5 min; the "
+                         "full size needs a dense 50k × 2k cost matrix |")
+    lines += ["", "Targets: certified gap ≤ 1 % in < 5 s and ≤ 500 MB; proven optimum "
+              "(gap ≤ 0.01 %) in < 60 s.", "<!-- /siting -->"]
+    table = "\n".join(lines)
+    print(table)
+    results = HERE / "results.json"
+    old = json.loads(results.read_text()) if results.exists() else []
+    old = [r for r in old if not str(r.get("method", "")).startswith("siting")]
+    results.write_text(json.dumps(old + rows, indent=2) + "\n")
+    md = HERE / "RESULTS.md"
+    text = md.read_text(encoding="utf-8") if md.exists() else "# Benchmarks\n"
+    if "<!-- siting -->" in text:
+        head, rest = text.split("<!-- siting -->", 1)
+        tail = rest.split("<!-- /siting -->", 1)[1] if "<!-- /siting -->" in rest else ""
+        text = head + table + tail
+    else:
+        text = text.rstrip() + "\n\n" + table + "\n"
+    md.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--case", default="random-2000x50k")
+    parser.add_argument("--method", default="carecircle")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--m", type=int, default=50_000)
+    ns = parser.parse_args()
+    child(ns) if ns.child else main()
