@@ -44,6 +44,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routing.py
+	$(BIN)/python benchmarks/bench_siting.py
 
 clean:
 	rm -rf $(VENV) out
