@@ -40,6 +40,7 @@ class NodeDistances:
 
     distance: FloatArray
     source: IntArray
+    limit_m: float = np.inf
 
 
 def with_source_nodes(
@@ -117,7 +118,7 @@ def nearest_source_distances(
     n = network.n_nodes
     ok = np.flatnonzero(sources.ok)
     if ok.size == 0:
-        return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
+        return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), limit_m)
     sub = Snapped(sources.edge[ok], sources.t[ok], sources.distance[ok],
                   sources.x[ok], sources.y[ok])
     nodes, offsets = source_entries(network, sub)
@@ -127,7 +128,7 @@ def nearest_source_distances(
     dist = np.asarray(dist[:n], dtype=np.float64)
     origin = np.asarray(origin[:n], dtype=np.int64)
     source = np.where(origin >= 0, ok[np.clip(origin - n, 0, None)], -1)
-    return NodeDistances(dist, source)
+    return NodeDistances(dist, source, limit_m)
 
 
 def point_distances(
@@ -172,6 +173,8 @@ def point_distances(
                    node_distances.source[network.edge_u[e]])
     dist, src = _same_edge(points, sources, network.edge_length, dist, src)
     dist = np.where(points.ok, dist + points.distance, np.inf)
+    # beyond the search limit a path found may not be the shortest: report no distance
+    dist = np.where(dist <= node_distances.limit_m, dist, np.inf)
     src = np.where(np.isfinite(dist), src, -1)
     return dist, src
 

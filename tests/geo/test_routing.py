@@ -226,6 +226,19 @@ def test_network_without_edges_gives_inf() -> None:
     np.testing.assert_array_equal(src, [-1])
 
 
+def test_point_beyond_the_limit_gets_inf_not_a_wrong_distance() -> None:
+    # edge 0-1 is 500 m; node 1 is truly 160 m away via node 2, beyond the 150 m limit
+    net = make_network([(0, 0), (500, 0), (250, 50)], [(0, 1), (0, 2), (2, 1)],
+                       lengths=[500.0, 80.0, 80.0])
+    fac = snapped([1], [0.0], [0.0])  # edge 1 is (0, 2): the facility sits on node 0
+    nd = nearest_source_distances(net, fac, limit_m=150.0)
+    np.testing.assert_array_equal(nd.distance, [0.0, INF, 80.0])
+    cell = snapped([0], [0.9], [0.0])  # 450 m from node 0 along edge (0, 1), 50 m from node 1
+    dist, _src = point_distances(net, cell, nd, fac)
+    # the true walk is 160 + 50 = 210 m, beyond the limit: inf (or the true 210 m), never 450 m
+    assert np.isinf(dist[0]) or dist[0] == pytest.approx(210.0)
+
+
 # --- expand_ranges -------------------------------------------------------------------------
 
 
