@@ -153,3 +153,21 @@ def test_overview_links_every_street(browser, maps) -> None:
     assert 'href="W.html"' in html
     assert 'href="E.html"' in html
     visit.page.close()
+
+
+def test_every_demo_map_loads_offline_with_its_features(browser, demo_run) -> None:
+    import pandas as pd
+
+    maps = demo_run / "maps"
+    communities = pd.read_csv(demo_run / "coverage_by_community.csv", dtype={"street": str})
+    for path in sorted(maps.glob("*.html")):
+        visit = Visit(browser, path, offline=True)
+        assert visit.blocked == []
+        assert visit.errors == [], path.name
+        if path.name != "index.html":
+            code = path.stem.removesuffix("_gcj02")
+            expected = int((communities["street"] == code).sum())
+            assert visit.count("l => l.feature && (l.feature.properties.html || '')"
+                               ".includes('circle share')") == expected
+            assert visit.count("l => l instanceof L.CircleMarker") > 5
+        visit.page.close()
