@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from importlib import metadata
@@ -16,6 +15,7 @@ import pandas as pd
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.xlsx import write_xlsx
+from carecircle.geo.network_io import file_sha256
 from carecircle.geo.tables import write_gpkg
 
 _PACKAGES = ("carecircle", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
@@ -23,15 +23,6 @@ _PACKAGES = ("carecircle", "numpy", "scipy", "pandas", "geopandas", "shapely", "
 
 CELL_COLUMNS = ("cell_id", "residents", "older_residents", "distance_m", "snap_distance_m",
                 "nearest_facility", "covered", "unreachable", "community", "street")
-
-
-def sha256(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
@@ -101,7 +92,7 @@ def run_summary(audit: Audit) -> dict[str, Any]:
             "circle_facility_types": list(profile.circle_types),
             "targets": {k: v.target for k, v in profile.indicators.items() if v.enabled},
         },
-        "inputs": {role: ({"file": str(p.name), "sha256": sha256(p)} if isinstance(p, Path)
+        "inputs": {role: ({"file": str(p.name), "sha256": file_sha256(p)} if isinstance(p, Path)
                           else {"database": p.describe()})
                    for role, p in study.input_paths().items()},
         "versions": _versions(),

@@ -9,10 +9,11 @@ Run: ``python benchmarks/bench_batch.py [--districts 20]`` (part of ``make bench
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
+
+from _results import publish
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,52 +34,70 @@ def main() -> None:
     from carecircle.scripts.batch import run_batch
     from carecircle.scripts.commands import run_audit
 
-    rows, lines = [], ["<!-- batch -->", f"## Batch benchmark ({n} demo districts)", "",
-                       "| case | workers | seconds | peak MiB per worker | notes |",
-                       "|---|---:|---:|---:|---|"]
+    rows, lines = (
+        [],
+        [
+            "<!-- batch -->",
+            f"## Batch benchmark ({n} demo districts)",
+            "",
+            "| case | workers | seconds | peak MiB per worker | notes |",
+            "|---|---:|---:|---:|---|",
+        ],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         studies = [write_demo_inputs(folder / f"d{seed:02d}", seed=seed) for seed in range(n)]
         for workers in (1, 2):
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster) as client:
+            with (
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                Client(cluster) as client,
+            ):
                 start = time.perf_counter()
-                result = run_batch(studies, folder / f"out{workers}",
-                                   scheduler=cluster.scheduler_address)
+                result = run_batch(
+                    studies, folder / f"out{workers}", scheduler=cluster.scheduler_address
+                )
                 seconds = time.perf_counter() - start
                 peak = max(client.run(_worker_peak_mib).values())
             done = int((result.summary["status"] == "done").sum())
-            rows.append({"case": f"batch-{n}-districts", "method": f"batch-{workers}-workers",
-                         "seconds": seconds, "peak_mib": peak})
-            lines.append(f"| batch of {n} | {workers} | {seconds:.1f} | {peak:.0f} | "
-                         f"{done}/{n} done |")
+            rows.append(
+                {
+                    "case": f"batch-{n}-districts",
+                    "method": f"batch-{workers}-workers",
+                    "seconds": seconds,
+                    "peak_mib": peak,
+                }
+            )
+            lines.append(
+                f"| batch of {n} | {workers} | {seconds:.1f} | {peak:.0f} | {done}/{n} done |"
+            )
         tiled = studies[0].with_name("tiled.toml")
-        tiled.write_text(studies[0].read_text(encoding="utf-8").replace(
-            "[circle]", "[circle]\ntile_km = 2"), encoding="utf-8")
+        tiled.write_text(
+            studies[0].read_text(encoding="utf-8").replace("[circle]", "[circle]\ntile_km = 2"),
+            encoding="utf-8",
+        )
         for name, study in (("untiled", studies[0]), ("tiled 2 km", tiled)):
             start = time.perf_counter()
             run_audit(study, folder / name.replace(" ", "_"))
             seconds = time.perf_counter() - start
-            rows.append({"case": "batch-single-district", "method": f"batch-{name}",
-                         "seconds": seconds, "peak_mib": _worker_peak_mib()})
+            rows.append(
+                {
+                    "case": "batch-single-district",
+                    "method": f"batch-{name}",
+                    "seconds": seconds,
+                    "peak_mib": _worker_peak_mib(),
+                }
+            )
             lines.append(f"| one district, {name} | 1 | {seconds:.1f} | | same outputs |")
-    lines += ["", "A worker's peak is its resident set after the batch (all its tasks).",
-              "<!-- /batch -->"]
+    lines += [
+        "",
+        "A worker's peak is its resident set after the batch (all its tasks).",
+        "<!-- /batch -->",
+    ]
     table = "\n".join(lines)
     print(table)
-    results = HERE / "results.json"
-    old = json.loads(results.read_text()) if results.exists() else []
-    old = [r for r in old if not str(r.get("method", "")).startswith("batch")]
-    results.write_text(json.dumps(old + rows, indent=2) + "\n")
-    md = HERE / "RESULTS.md"
-    text = md.read_text(encoding="utf-8") if md.exists() else "# Benchmarks\n"
-    if "<!-- batch -->" in text:
-        head, rest = text.split("<!-- batch -->", 1)
-        text = head + table + (rest.split("<!-- /batch -->", 1)[1] if "<!-- /batch -->" in rest
-                               else "")
-    else:
-        text = text.rstrip() + "\n\n" + table + "\n"
-    md.write_text(text, encoding="utf-8")
+    publish("batch", rows, table)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from _results import publish
 from scipy.spatial import cKDTree
 
 HERE = Path(__file__).resolve().parent
@@ -62,10 +63,17 @@ def run_carecircle(case: str, seed: int) -> dict:
     quick_s = time.perf_counter() - start
     exact = solve_mclp(inst, K, time_limit=60)
     exact_s = time.perf_counter() - start
-    return {"reduce_s": reduce_s, "certified_s": quick_s, "certified_gap": quick.gap,
-            "optimal_s": exact_s, "optimal_gap": exact.gap, "objective": exact.objective,
-            "groups": int(inst.weight.size), "candidates_kept": inst.n_candidates,
-            "status": exact.status}
+    return {
+        "reduce_s": reduce_s,
+        "certified_s": quick_s,
+        "certified_gap": quick.gap,
+        "optimal_s": exact_s,
+        "optimal_gap": exact.gap,
+        "objective": exact.objective,
+        "groups": int(inst.weight.size),
+        "candidates_kept": inst.n_candidates,
+        "status": exact.status,
+    }
 
 
 def run_spopt(case: str, seed: int, n: int, m: int) -> dict:
@@ -96,8 +104,13 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(extra: list[str], timeout: float) -> dict | None:
     try:
-        proc = subprocess.run([sys.executable, __file__, "--child", *extra], capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", *extra],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return None
     if proc.returncode != 0:
@@ -108,58 +121,77 @@ def spawn(extra: list[str], timeout: float) -> dict | None:
 
 def main() -> None:
     rows, lines = [], []
-    lines += ["<!-- siting -->",
-              "## Siting benchmark (2,000 candidates × 50,000 cells, p = 20)", "",
-              "| case | method | seconds | gap | peak MiB | notes |",
-              "|---|---|---:|---:|---:|---|"]
+    lines += [
+        "<!-- siting -->",
+        "## Siting benchmark (2,000 candidates × 50,000 cells, p = 20)",
+        "",
+        "| case | method | seconds | gap | peak MiB | notes |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for case in ("random-2000x50k", "spatial-2000x50k"):
         r = spawn(["--case", case, "--method", "carecircle"], 600)
         if r is None:
             lines.append(f"| {case} | carecircle | failed | | | |")
             continue
-        rows += [{"case": f"siting-{case}", "method": "siting-carecircle-certified-1pct",
-                  "seconds": r["certified_s"], "peak_mib": r["peak_mib"],
-                  "gap": r["certified_gap"]},
-                 {"case": f"siting-{case}", "method": "siting-carecircle-optimal",
-                  "seconds": r["optimal_s"], "peak_mib": r["peak_mib"], "gap": r["optimal_gap"]}]
-        lines.append(f"| {case} | carecircle greedy + bound | {r['certified_s']:.2f} | "
-                     f"{r['certified_gap']:.4%} | {r['peak_mib']:.0f} | reduced to "
-                     f"{r['groups']:,} cell groups, {r['candidates_kept']:,} candidates |")
-        lines.append(f"| {case} | carecircle proven optimum | {r['optimal_s']:.2f} | "
-                     f"{r['optimal_gap']:.4%} | {r['peak_mib']:.0f} | {r['status']} |")
+        rows += [
+            {
+                "case": f"siting-{case}",
+                "method": "siting-carecircle-certified-1pct",
+                "seconds": r["certified_s"],
+                "peak_mib": r["peak_mib"],
+                "gap": r["certified_gap"],
+            },
+            {
+                "case": f"siting-{case}",
+                "method": "siting-carecircle-optimal",
+                "seconds": r["optimal_s"],
+                "peak_mib": r["peak_mib"],
+                "gap": r["optimal_gap"],
+            },
+        ]
+        lines.append(
+            f"| {case} | carecircle greedy + bound | {r['certified_s']:.2f} | "
+            f"{r['certified_gap']:.4%} | {r['peak_mib']:.0f} | reduced to "
+            f"{r['groups']:,} cell groups, {r['candidates_kept']:,} candidates |"
+        )
+        lines.append(
+            f"| {case} | carecircle proven optimum | {r['optimal_s']:.2f} | "
+            f"{r['optimal_gap']:.4%} | {r['peak_mib']:.0f} | {r['status']} |"
+        )
         largest = None
         for n, m in ((200, 5000), (500, 12_500), (1000, 25_000)):
             s = spawn(["--case", case, "--method", "spopt", "--n", str(n), "--m", str(m)], 300)
             if s is None:
                 break
             largest = (n, m, s)
-            rows.append({"case": f"siting-{case}", "method": f"siting-spopt-{n}x{m}",
-                         "seconds": s["seconds"], "peak_mib": s["peak_mib"]})
+            rows.append(
+                {
+                    "case": f"siting-{case}",
+                    "method": f"siting-spopt-{n}x{m}",
+                    "seconds": s["seconds"],
+                    "peak_mib": s["peak_mib"],
+                }
+            )
         if largest is None:
-            lines.append(f"| {case} | spopt MCLP (HiGHS) | — | | | did not finish 200 × 5,000 "
-                         "in 5 min |")
+            lines.append(
+                f"| {case} | spopt MCLP (HiGHS) | — | | | did not finish 200 × 5,000 in 5 min |"
+            )
         else:
             n, m, s = largest
-            lines.append(f"| {case} | spopt MCLP (HiGHS), {n} × {m:,} | {s['seconds']:.2f} | "
-                         f"| {s['peak_mib']:.0f} | largest size finished within 5 min; the "
-                         "full size needs a dense 50k × 2k cost matrix |")
-    lines += ["", "Targets: certified gap ≤ 1 % in < 5 s and ≤ 500 MB; proven optimum "
-              "(gap ≤ 0.01 %) in < 60 s.", "<!-- /siting -->"]
+            lines.append(
+                f"| {case} | spopt MCLP (HiGHS), {n} × {m:,} | {s['seconds']:.2f} | "
+                f"| {s['peak_mib']:.0f} | largest size finished within 5 min; the "
+                "full size needs a dense 50k × 2k cost matrix |"
+            )
+    lines += [
+        "",
+        "Targets: certified gap ≤ 1 % in < 5 s and ≤ 500 MB; proven optimum "
+        "(gap ≤ 0.01 %) in < 60 s.",
+        "<!-- /siting -->",
+    ]
     table = "\n".join(lines)
     print(table)
-    results = HERE / "results.json"
-    old = json.loads(results.read_text()) if results.exists() else []
-    old = [r for r in old if not str(r.get("method", "")).startswith("siting")]
-    results.write_text(json.dumps(old + rows, indent=2) + "\n")
-    md = HERE / "RESULTS.md"
-    text = md.read_text(encoding="utf-8") if md.exists() else "# Benchmarks\n"
-    if "<!-- siting -->" in text:
-        head, rest = text.split("<!-- siting -->", 1)
-        tail = rest.split("<!-- /siting -->", 1)[1] if "<!-- /siting -->" in rest else ""
-        text = head + table + tail
-    else:
-        text = text.rstrip() + "\n\n" + table + "\n"
-    md.write_text(text, encoding="utf-8")
+    publish("siting", rows, table)
 
 
 if __name__ == "__main__":
