@@ -128,7 +128,7 @@ def _further_circles(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
                                   ("S8", profile.indicator("S8").param("minutes", 10.0))):
         spec = profile.indicator(indicator_id)
         radius = float(minutes) * 60.0 * speed
-        dist, _ = walk_to_types(network, fac, f_snap, c_snap, spec.facility_types or ("none",),
+        dist = walk_to_types(network, fac, f_snap, c_snap, spec.facility_types or ("none",),
                                 limit_m=radius)
         cells[f"covered_{indicator_id}"] = dist <= radius + 1e-9
     s7 = profile.indicator("S7")
@@ -154,7 +154,8 @@ def _service_areas(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
             ftype not in study.profile.circle_types) else study.minutes
         radius = minutes * 60.0 * study.walk_speed_m_s
         typed = subset(f_snap, mask)
-        dist = nearest_source_distances(network, typed, limit_m=radius).distance
+        dist = nearest_source_distances(network, typed, limit_m=radius,
+                                        with_source=False).distance
         rows.append((ftype, minutes, service_area_polygon(
             reached_segments(network, dist, radius, sources=typed))))
     return gpd.GeoDataFrame({"group": [r[0] for r in rows], "minutes": [r[1] for r in rows]},

@@ -26,7 +26,7 @@ def walk_to_types(
     types: tuple[str, ...],
     *,
     limit_m: float,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+) -> npt.NDArray[np.float64]:
     """Return the walk from every cell to the nearest facility of the given types.
 
     Parameters
@@ -44,17 +44,14 @@ def walk_to_types(
 
     Returns
     -------
-    distance : ndarray
+    ndarray
         Metres per cell, inf when none is within the limit.
-    facility : ndarray of int64
-        Row position in ``facilities`` of the nearest one, -1 when none.
     """
     mask = facilities["type"].isin(types).to_numpy() & f_snap.ok
     sources = subset(f_snap, mask)
-    nd = nearest_source_distances(network, sources, limit_m=limit_m)
-    dist, src = point_distances(network, c_snap, nd, sources)
-    rows = np.flatnonzero(mask)
-    return dist, np.where(src >= 0, rows[np.clip(src, 0, None)] if rows.size else -1, -1)
+    nd = nearest_source_distances(network, sources, limit_m=limit_m, with_source=False)
+    dist, _ = point_distances(network, c_snap, nd, sources)
+    return dist
 
 
 def nearest_health_distance(

@@ -97,7 +97,7 @@ def source_entries(network: WalkNetwork, snapped: Snapped) -> tuple[IntArray, Fl
 
 
 def nearest_source_distances(
-    network: WalkNetwork, sources: Snapped, *, limit_m: float
+    network: WalkNetwork, sources: Snapped, *, limit_m: float, with_source: bool = True
 ) -> NodeDistances:
     """One bounded multi-source Dijkstra from snapped sources to every node.
 
@@ -109,6 +109,10 @@ def nearest_source_distances(
         Snapped sources (facilities); unsnapped ones are ignored.
     limit_m : float
         Search radius (m); nodes farther away get inf.
+    with_source : bool, default True
+        Also find which source is nearest. Without it the search runs as fast as a plain
+        scipy Dijkstra from the source nodes (no predecessor bookkeeping) and ``source`` is
+        -1 everywhere: enough for coverage and service areas.
 
     Returns
     -------
@@ -123,8 +127,13 @@ def nearest_source_distances(
                   sources.x[ok], sources.y[ok])
     nodes, offsets = source_entries(network, sub)
     graph = with_source_nodes(network.graph, nodes, offsets)
-    dist, _pred, origin = dijkstra(graph, directed=True, indices=n + np.arange(ok.size),
-                                   min_only=True, limit=limit_m, return_predecessors=True)
+    starts = n + np.arange(ok.size)
+    if not with_source:
+        dist = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=limit_m)
+        return NodeDistances(np.asarray(dist[:n], dtype=np.float64),
+                             np.full(n, -1, dtype=np.int64), limit_m)
+    dist, _pred, origin = dijkstra(graph, directed=True, indices=starts, min_only=True,
+                                   limit=limit_m, return_predecessors=True)
     dist = np.asarray(dist[:n], dtype=np.float64)
     origin = np.asarray(origin[:n], dtype=np.int64)
     source = np.where(origin >= 0, ok[np.clip(origin - n, 0, None)], -1)

@@ -85,6 +85,8 @@ def test_point_distances_equal_brute_force(data: st.DataObject) -> None:
     got, nearest = point_distances(net, pts, nd, src)
     want = brute_force(net, pts, src)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    fast = nearest_source_distances(net, src, limit_m=1e9, with_source=False)
+    np.testing.assert_array_equal(fast.distance, nd.distance)
     assert ((nearest >= 0) == np.isfinite(got)).all()
 
 

@@ -40,7 +40,7 @@ def _circle_of(audit: Audit, ftype: str) -> tuple[np.ndarray, float, str]:
     if ftype in meal.facility_types:
         radius = float(meal.param("minutes", 10.0)) * 60.0 * study.walk_speed_m_s
         return audit.cells["covered_S8"].to_numpy(), radius, "S8"
-    dist, _ = walk_to_types(audit.network, audit.facilities, audit.facility_snap,
+    dist = walk_to_types(audit.network, audit.facilities, audit.facility_snap,
                             audit.cell_snap, (ftype,), limit_m=study.radius_m)
     return dist <= study.radius_m, study.radius_m, ftype
 
