@@ -24,14 +24,21 @@ HERE = Path(__file__).resolve().parent
 K = 20
 
 
-def random_instance(seed: int, n: int = 2000, m: int = 50_000, per_cell: int = 8):
-    """Each cell reached by ~``per_cell`` random candidates; weights 1–60 older residents."""
+def random_instance(seed: int, n: int = 2000, m: int = 50_000, per_cell: float = 8.0,
+                    side: float = 10_000.0):
+    """Random geometric: cells and candidates uniform in a square, reach within a radius.
+
+    The radius gives ~``per_cell`` candidates per cell: the issue's random instance (~8
+    candidates per cell, ~20,000 distinct coverage sets of 50,000 cells).
+    """
     rng = np.random.default_rng(seed)
-    counts = rng.poisson(per_cell, m)
-    cols = np.repeat(np.arange(m), counts)
-    rows = rng.integers(0, n, cols.size)
+    cells = rng.uniform(0, side, (m, 2))
+    cand = rng.uniform(0, side, (n, 2))
+    radius = np.sqrt(per_cell * side**2 / (np.pi * n))
+    hits = cKDTree(cells).query_ball_point(cand, r=radius)
+    rows = np.repeat(np.arange(n), [len(h) for h in hits])
+    cols = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
     reach = sp.csr_array((np.ones(cols.size), (rows, cols)), shape=(n, m))
-    reach.sum_duplicates()
     return reach, rng.integers(1, 60, m).astype(float)
 
 
