@@ -8,7 +8,7 @@ from carecircle.analysis.siting.instance import SitingInstance
 
 
 def lagrangian_bound(instance: SitingInstance, k: int, lower: float, *,
-                     iterations: int = 300) -> float:
+                     iterations: int = 300) -> tuple[float, np.ndarray]:
     """Upper bound on the weight k sites can cover, by Lagrangian relaxation.
 
     Relaxing ``u_i ≤ Σ_j a_ij y_j`` with multipliers ``0 ≤ λ_i ≤ w_i`` gives
@@ -28,22 +28,30 @@ def lagrangian_bound(instance: SitingInstance, k: int, lower: float, *,
 
     Returns
     -------
-    float
+    bound : float
         The best (lowest) bound found; never below ``lower``.
+    sites : ndarray of int64
+        The best feasible set met on the way (the k sites each relaxation picks are a
+        solution too: a Lagrangian heuristic), empty when none beats ``lower``.
     """
     w = instance.weight
     cover = instance.cover
     total = float(w.sum())
     if cover.shape[0] <= k:
-        return total
+        return total, np.arange(cover.shape[0], dtype=np.int64)
     lam = w / 2.0
     best = total
+    best_sites, best_value = np.zeros(0, dtype=np.int64), lower
     theta = 2.0
     stall = 0
     for _ in range(iterations):
         score = cover @ lam
         top = np.argpartition(-score, k - 1)[:k]
         value = float((w - lam).sum() + score[top].sum())
+        covered = float(w[np.unique(cover[top].indices)].sum()) if cover.nnz else 0.0
+        if covered > best_value:
+            best_value, best_sites = covered, np.sort(top).astype(np.int64)
+            lower = covered
         if value < best - 1e-9:
             best, stall = value, 0
         else:
@@ -60,4 +68,4 @@ def lagrangian_bound(instance: SitingInstance, k: int, lower: float, *,
             break
         step = theta * (value - lower) / norm
         lam = np.clip(lam - step * grad, 0.0, w)
-    return max(best, lower)
+    return max(best, lower), best_sites

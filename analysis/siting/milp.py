@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +40,8 @@ class Model:
 
 
 def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
-           rel_gap: float = 1e-4) -> Solve:
-    """Pass one model to HiGHS column-wise and run it."""
+           rel_gap: float = 1e-4, interior_point: bool = False) -> Solve:
+    """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
     import highspy
 
     cost, lower, upper, integer = model.cost, model.lower, model.upper, model.integer
@@ -52,6 +53,9 @@ def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("threads", 1)
+    if interior_point:  # crossover on: the status is then a proven "Optimal"
+        h.setOptionValue("solver", "ipm")
+    h.setOptionValue("output_flag", bool(os.environ.get("CARECIRCLE_HIGHS_LOG")))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = int(cost.size), int(row_lower.size)
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
@@ -112,6 +116,22 @@ def mclp_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
     model = Model(cost, np.zeros(n + m), np.ones(n + m), integer, matrix,
                   np.full(m + 1, -np.inf), np.concatenate([np.zeros(m), [k]]), maximize=True)
     return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
+
+
+def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Solve:
+    """LP relaxation of maximal coverage, by interior point on the reduced model.
+
+    Much faster than simplex here (seconds instead of minutes at 2,000 × 20,000); its value
+    bounds the optimum, and on realistic instances its site values are often integral.
+    """
+    n, m = instance.cover.shape
+    a = instance.cover.astype(np.float64)
+    top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
+    card = sp.hstack([sp.csr_array(np.ones((1, n))), sp.csr_array((1, m))])
+    model = Model(np.concatenate([np.zeros(n), instance.weight]), np.zeros(n + m),
+                  np.ones(n + m), np.zeros(n + m, dtype=bool), sp.csc_array(sp.vstack([top, card])),
+                  np.full(m + 1, -np.inf), np.concatenate([np.zeros(m), [k]]), maximize=True)
+    return _solve(model, start=None, time_limit=time_limit, interior_point=True)
 
 
 def lscp_milp(instance: SitingInstance, need: float, *, start: npt.NDArray[np.int64],

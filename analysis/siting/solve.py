@@ -20,6 +20,7 @@ from carecircle.analysis.siting.milp import (
     capacitated_milp,
     equity_milp,
     lscp_milp,
+    mclp_lp_bound,
     mclp_milp,
 )
 
@@ -62,6 +63,11 @@ def _gap(objective: float, bound: float) -> float:
     return max(abs(bound - objective) / scale, 0.0)
 
 
+def _covered(inst: SitingInstance, rows: npt.NDArray[np.int64]) -> float:
+    """Older residents the sites cover."""
+    return float(inst.weight[np.unique(inst.cover[rows].indices)].sum()) if rows.size else 0.0
+
+
 def _from_milp(values: np.ndarray, n: int) -> npt.NDArray[np.int64]:
     return np.flatnonzero(values[:n] > 0.5).astype(np.int64)
 
@@ -73,16 +79,35 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
     rows, _ = greedy_cover(inst, k=k)
     rows = swap_improve(inst, rows)
     t["greedy"] = time.perf_counter() - start
-    value = float(inst.weight[np.unique(inst.cover[rows].indices)].sum()) if rows.size else 0.0
+    value = _covered(inst, rows)
     start = time.perf_counter()
-    bound = lagrangian_bound(inst, k, value)
+    bound, heuristic = lagrangian_bound(inst, k, value)
+    if heuristic.size:
+        heuristic = swap_improve(inst, heuristic)
+        if _covered(inst, heuristic) > value:
+            rows, value = heuristic, _covered(inst, heuristic)
     t["bound"] = time.perf_counter() - start
     best = Solution(rows, value, bound, _gap(value, bound), "greedy", "greedy", t)
     if best.gap <= 1e-4 or inst.n_candidates <= k:
         best.status = "optimal"
         return best
     start = time.perf_counter()
-    sol = mclp_milp(inst, k, start=rows, time_limit=time_limit)
+    lp = mclp_lp_bound(inst, k, time_limit=max(time_limit / 2, 1e-3))
+    t["lp"] = time.perf_counter() - start
+    if lp.values.size and lp.status == "Optimal":
+        # the LP value bounds the optimum (1e-7 relative slack for the interior point)
+        bound = min(bound, lp.objective * (1 + 1e-7))
+        rounded = swap_improve(inst, np.argsort(-lp.values[:inst.n_candidates],
+                                                kind="stable")[:k].astype(np.int64))
+        method = "greedy"
+        if _covered(inst, rounded) > value:
+            rows, value, method = rounded, _covered(inst, rounded), "lp rounding"
+        best = Solution(rows, value, bound, _gap(value, bound), "", method, t)
+        if best.gap <= 1e-4:
+            best.status = "optimal"
+            return best
+    start = time.perf_counter()
+    sol = mclp_milp(inst, k, start=rows, time_limit=max(time_limit - t["lp"], 1e-3))
     t["milp"] = time.perf_counter() - start
     if sol.values.size and sol.objective >= value - 1e-9:
         milp_rows = _from_milp(sol.values, inst.n_candidates)
