@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from _results import replace_rows, replace_section
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components, dijkstra
 
@@ -1381,24 +1382,13 @@ def write_results(
 
 def publish_rows(rows: list[dict[str, Any]]) -> None:
     """Replace this script's rows in results.json (by case name), keeping other scripts' rows."""
-    path = HERE / "results.json"
     mine = {c.name for c in CASES}
-    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    kept = [r for r in old if r.get("case") not in mine]
-    path.write_text(json.dumps(kept + rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    replace_rows(lambda r: r.get("case") in mine, rows)
 
 
 def publish_section(section: str) -> None:
     """Replace (or append) this script's ``<!-- routing -->`` section of RESULTS.md."""
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    start, end = f"<!-- {SECTION} -->", f"<!-- /{SECTION} -->"
-    if start in text:
-        head, rest = text.split(start, 1)
-        text = head + section + (rest.split(end, 1)[1] if end in rest else "\n")
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_section(SECTION, section)
 
 
 def run_step(flag: str, cases: list[Case]) -> None:
