@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from carecircle._validate import check_keys, get_number, get_str
-from carecircle.errors import StudyFileError
+from carecircle.errors import ProfileError, StudyFileError
 from carecircle.profiles import Profile, load_profile
 
 #: Coordinate systems a facility file may be given in.
@@ -292,7 +292,12 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         return path.parent / value
 
     profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)
-    profile = load_profile(profile_name or "generic", base=path.parent)
+    try:
+        profile = load_profile(profile_name or "generic", base=path.parent)
+    except ProfileError as exc:
+        message = str(exc)
+        raise ProfileError(message if message.startswith(str(path)) or ".toml:" in message
+                           else f"{path}: [standards] {message}") from None
     minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
     speed = get_number(circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]",
                        maximum=3.0, **kw)
