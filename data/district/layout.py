@@ -15,6 +15,8 @@ import shapely
 
 URBAN_W, URBAN_H = 6000.0, 5000.0
 RURAL_W = 8000.0
+VILLAGE_DRAWS = 2000  # per placement attempt; seed 2026 needs far fewer
+VILLAGE_ATTEMPTS = 100
 N_COLS, N_ROWS = 12, 10
 RIVER_COL = 9
 BRIDGE_ROWS = (1, 9)  # y-lines carried across the river
@@ -127,14 +129,23 @@ def _urban_communities(xs: np.ndarray, ys: np.ndarray) -> list[Community]:
 
 def _villages(rng: np.random.Generator, y0: float, y1: float,
               centre: tuple[float, float]) -> list[tuple[float, float]]:
-    points: list[tuple[float, float]] = []
-    while len(points) < 6:
-        x = float(rng.uniform(URBAN_W + 900, URBAN_W + RURAL_W - 400))
-        y = float(rng.uniform(y0 + 350, y1 - 350))
-        others = [*points, centre]
-        if all(np.hypot(x - a, y - b) > 1300 for a, b in others):
-            points.append((round(x, -1), round(y, -1)))
-    return points
+    """Six village sites at least 1.3 km from each other and the town centre.
+
+    Random sequential placement can leave no room for the sixth village; the placement then
+    starts again (a bounded number of times), drawing on from the same generator, so every
+    seed gives a layout and the result stays deterministic.
+    """
+    for _attempt in range(VILLAGE_ATTEMPTS):
+        points: list[tuple[float, float]] = []
+        for _draw in range(VILLAGE_DRAWS):
+            x = float(rng.uniform(URBAN_W + 900, URBAN_W + RURAL_W - 400))
+            y = float(rng.uniform(y0 + 350, y1 - 350))
+            others = [*points, centre]
+            if all(np.hypot(x - a, y - b) > 1300 for a, b in others):
+                points.append((round(x, -1), round(y, -1)))
+                if len(points) == 6:
+                    return points
+    raise AssertionError("no room for six villages: the town box is too small")  # pragma: no cover
 
 
 def _rural(rng: np.random.Generator) -> tuple[list[Community], dict, dict]:

@@ -173,3 +173,12 @@ def test_gated_compound_is_far_on_foot_but_near_in_a_straight_line(demo_run: Pat
     covered = cells.loc[inside, "covered"].astype(bool).to_numpy()
     assert covered.mean() < 0.1  # on foot, through the only gate, almost none is
     assert (cells.loc[inside, "distance_m"].fillna(np.inf) > 900).mean() > 0.9
+
+
+def test_every_seed_gives_a_layout() -> None:
+    """Village placement restarts when it runs out of room (seed 12 once looped forever)."""
+    from carecircle.data.district.layout import make_layout
+
+    for seed in range(60):
+        layout = make_layout(np.random.default_rng(seed))
+        assert len(layout.communities) == 50
