@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +14,9 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
 from carecircle.geo.osm import OsmSegments
+
+if TYPE_CHECKING:
+    from carecircle.geo.chains import RoutingCore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,11 @@ class WalkNetwork:
         Nodes outside the largest connected component, left out.
     dropped_components : int
         Number of components left out.
+
+    Notes
+    -----
+    Routing runs on :attr:`routing_core`, the same network with its chains of degree-2
+    nodes contracted (built on first use and kept with the network).
     """
 
     crs: CRS
@@ -72,6 +82,13 @@ class WalkNetwork:
     def n_edges(self) -> int:
         """Number of undirected edges."""
         return int(self.edge_u.size)
+
+    @cached_property
+    def routing_core(self) -> RoutingCore:
+        """The network with its chains of degree-2 nodes contracted, built on first use."""
+        from carecircle.geo.chains import contract_chains
+
+        return contract_chains(self.graph, self.edge_u, self.edge_v, self.edge_length)
 
 
 def csr_from_edges(

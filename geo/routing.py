@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from carecircle.geo._arrays import expand_ranges
+from carecircle.geo.chains import RoutingCore, chain_pairs
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import Snapped
 
@@ -18,6 +19,8 @@ IntArray = npt.NDArray[np.int64]
 
 __all__ = [
     "NodeDistances",
+    "chain_entries",
+    "expand_chains",
     "expand_ranges",
     "nearest_source_distances",
     "point_distances",
@@ -101,6 +104,10 @@ def nearest_source_distances(
 ) -> NodeDistances:
     """One bounded multi-source Dijkstra from snapped sources to every node.
 
+    The search runs on the network's routing core (chains of degree-2 nodes contracted, see
+    :mod:`carecircle.geo.chains`); the distances at the nodes inside chains are read off
+    the chains' ends and the sources on the chain itself.
+
     Parameters
     ----------
     network : WalkNetwork
@@ -110,9 +117,8 @@ def nearest_source_distances(
     limit_m : float
         Search radius (m); nodes farther away get inf.
     with_source : bool, default True
-        Also find which source is nearest. Without it the search runs as fast as a plain
-        scipy Dijkstra from the source nodes (no predecessor bookkeeping) and ``source`` is
-        -1 everywhere: enough for coverage and service areas.
+        Also find which source is nearest. Without it the search skips the predecessor
+        bookkeeping and ``source`` is -1 everywhere: enough for coverage and service areas.
 
     Returns
     -------
@@ -123,21 +129,108 @@ def nearest_source_distances(
     ok = np.flatnonzero(sources.ok)
     if ok.size == 0:
         return NodeDistances(np.full(n, np.inf), np.full(n, -1, dtype=np.int64), limit_m)
-    sub = Snapped(sources.edge[ok], sources.t[ok], sources.distance[ok],
-                  sources.x[ok], sources.y[ok])
-    nodes, offsets = source_entries(network, sub)
-    graph = with_source_nodes(network.graph, nodes, offsets)
-    starts = n + np.arange(ok.size)
-    if not with_source:
-        dist = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=limit_m)
-        return NodeDistances(np.asarray(dist[:n], dtype=np.float64),
-                             np.full(n, -1, dtype=np.int64), limit_m)
-    dist, _pred, origin = dijkstra(graph, directed=True, indices=starts, min_only=True,
-                                   limit=limit_m, return_predecessors=True)
-    dist = np.asarray(dist[:n], dtype=np.float64)
-    origin = np.asarray(origin[:n], dtype=np.int64)
-    source = np.where(origin >= 0, ok[np.clip(origin - n, 0, None)], -1)
+    core = network.routing_core
+    snap = sources.distance[ok]
+    nodes, offsets, chain, pos = chain_entries(core, sources.edge[ok], sources.t[ok], snap)
+    graph = with_source_nodes(core.graph, nodes, offsets)
+    starts = core.n_core + np.arange(ok.size)
+    if with_source:
+        found, _pred, origin = dijkstra(graph, directed=True, indices=starts, min_only=True,
+                                        limit=limit_m, return_predecessors=True)
+        origin = np.asarray(origin[: core.n_core], dtype=np.int64)
+        core_source = np.where(origin >= 0, ok[np.clip(origin - core.n_core, 0, None)], -1)
+    else:
+        found = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=limit_m)
+        core_source = np.full(core.n_core, -1, dtype=np.int64)
+    dist, source = expand_chains(core, np.asarray(found[: core.n_core], dtype=np.float64),
+                                 core_source, chain, pos, snap, ok)
+    dist = np.where(dist <= limit_m, dist, np.inf)
+    if with_source:
+        source = np.where(np.isfinite(dist), source, -1)
+    else:
+        source = np.full(n, -1, dtype=np.int64)
     return NodeDistances(dist, source, limit_m)
+
+
+def chain_entries(
+    core: RoutingCore, edge: IntArray, t: FloatArray, snap: FloatArray
+) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+    """Return the two core nodes each snapped point enters, with their offsets.
+
+    Parameters
+    ----------
+    core : RoutingCore
+        The network's routing core.
+    edge, t, snap : ndarray
+        Each point's network edge, position along it and snap distance (m).
+
+    Returns
+    -------
+    nodes : ndarray of int64, shape (k, 2)
+        The core nodes at the ends of each point's chain.
+    offsets : ndarray of float64, shape (k, 2)
+        Snap distance plus the distance along the chain to each end (m).
+    chain : ndarray of int64
+        Each point's chain.
+    pos : ndarray of float64
+        Each point's position along its chain (m from ``chain_a``).
+    """
+    chain, pos = core.position(edge, t)
+    nodes = np.stack([core.chain_a[chain], core.chain_b[chain]], axis=1)
+    offsets = np.stack([snap + pos, snap + (core.chain_length[chain] - pos)], axis=1)
+    return nodes, offsets, chain, pos
+
+
+def expand_chains(
+    core: RoutingCore,
+    core_dist: FloatArray,
+    core_source: IntArray,
+    chain: IntArray,
+    pos: FloatArray,
+    snap: FloatArray,
+    source_id: IntArray,
+) -> tuple[FloatArray, IntArray]:
+    """Distances at every network node from those at the core nodes.
+
+    A node inside a chain is reached through one of the chain's two ends, or directly along
+    the chain from a source lying on it.
+
+    Parameters
+    ----------
+    core : RoutingCore
+        The routing core the distances were found on.
+    core_dist, core_source : ndarray
+        Distance to, and index of, the nearest source at each core node.
+    chain, pos, snap : ndarray
+        Each source's chain, position along it and snap distance.
+    source_id : ndarray of int
+        Each source's index in the caller's sources.
+
+    Returns
+    -------
+    dist, source : ndarray
+        Distance and nearest source at every network node (not yet cut at a limit).
+    """
+    n = core.node_chain.size
+    dist = np.empty(n)
+    source = np.empty(n, dtype=np.int64)
+    dist[core.core_node], source[core.core_node] = core_dist, core_source
+    inner, a, b = core.inner_node, core.inner_a, core.inner_b
+    via_a = core_dist[a] + core.inner_to_a
+    via_b = core_dist[b] + core.inner_to_b
+    use_b = via_b < via_a
+    dist[inner] = np.where(use_b, via_b, via_a)
+    source[inner] = np.where(use_b, core_source[b], core_source[a])
+    pair_node, pair_src = chain_pairs(core, chain)
+    if pair_node.size:
+        direct = snap[pair_src] + np.abs(core.node_pos[pair_node] - pos[pair_src])
+        best = dist.copy()
+        np.minimum.at(best, pair_node, direct)
+        hit = direct < dist[pair_node]
+        win = hit & (direct <= best[pair_node])
+        source[pair_node[win]] = source_id[pair_src[win]]
+        dist = best
+    return dist, source
 
 
 def point_distances(
