@@ -15,6 +15,8 @@ from carecircle.geo.network import WalkNetwork
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+SNAP_BLOCK = 131_072  # points snapped at once: bounds the candidate arrays to ~40 MB
+
 
 @dataclass(frozen=True)
 class Snapped:
@@ -132,6 +134,16 @@ class EdgeIndex:
             same distance the lowest edge index wins.
         """
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.size <= SNAP_BLOCK:
+            return self._snap_block(x, y, max_distance_m)
+        # in blocks: the k-nearest candidate arrays of a million points would take ~0.3 GB
+        parts = [self._snap_block(x[i:i + SNAP_BLOCK], y[i:i + SNAP_BLOCK], max_distance_m)
+                 for i in range(0, x.size, SNAP_BLOCK)]
+        return Snapped(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("edge", "t", "distance", "x", "y")))
+
+    def _snap_block(self, x: FloatArray, y: FloatArray, max_distance_m: float) -> Snapped:
+        """Snap one block of points (see :meth:`snap`)."""
         edge = np.full(x.size, -1, dtype=np.int64)
         if x.size == 0 or self.sample_edge.size == 0:
             return project_onto_edges(x, y, edge, self.ax, self.ay, self.bx, self.by)

@@ -155,3 +155,19 @@ def test_snap_distance_equals_brute_force_over_all_edges(data: st.DataObject) ->
         py = net.y[net.edge_u[e]] + s.t[i] * (net.y[net.edge_v[e]] - net.y[net.edge_u[e]])
         assert (s.x[i], s.y[i]) == pytest.approx((px, py), abs=1e-6)
         assert 0.0 <= s.t[i] <= 1.0
+
+
+def test_snapping_in_blocks_equals_snapping_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import carecircle.geo.snap as snap_module
+
+    rng = np.random.default_rng(4)
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 1000, (40, 2))]
+    edges = [(int(a), int(b)) for a, b in rng.integers(0, 40, (80, 2))]
+    index = EdgeIndex(make_network(xy, edges))
+    px, py = rng.uniform(-100, 1100, 1000), rng.uniform(-100, 1100, 1000)
+    whole = index.snap(px, py, max_distance_m=60.0)
+    monkeypatch.setattr(snap_module, "SNAP_BLOCK", 7)
+    blocks = index.snap(px, py, max_distance_m=60.0)
+    assert (~whole.ok).any() and whole.ok.any()
+    for field in ("edge", "t", "distance", "x", "y"):
+        np.testing.assert_array_equal(getattr(blocks, field), getattr(whole, field))
