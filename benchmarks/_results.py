@@ -14,8 +14,7 @@ def replace_rows(mine: Callable[[dict], bool], rows: list[dict]) -> None:
     path = HERE / "results.json"
     old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
     kept = [r for r in old if not mine(r)]
-    path.write_text(json.dumps(kept + rows, indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(kept + rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def replace_section(name: str, table: str) -> None:

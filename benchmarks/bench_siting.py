@@ -24,8 +24,9 @@ HERE = Path(__file__).resolve().parent
 K = 20
 
 
-def random_instance(seed: int, n: int = 2000, m: int = 50_000, per_cell: float = 8.0,
-                    side: float = 10_000.0):
+def random_instance(
+    seed: int, n: int = 2000, m: int = 50_000, per_cell: float = 8.0, side: float = 10_000.0
+):
     """Random geometric: cells and candidates uniform in a square, reach within a radius.
 
     The radius gives ~``per_cell`` candidates per cell: the issue's random instance (~8
