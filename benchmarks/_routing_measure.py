@@ -142,14 +142,17 @@ def run_routing(case: Case, method: str) -> dict[str, Any]:
         nodes = z["source_nodes"]
     extra: dict[str, Any] = {}
     if method == "carecircle":
+        from carecircle.geo.chains import contract_chains
         from carecircle.geo.routing import nearest_source_distances
 
-        # the routing core is built once per network (like networkx's nx.Graph, not timed
-        # in the call; the 1M pipeline includes it); coverage needs the distances only, and
-        # the nearest facility (for cells.gpkg) is timed separately as with_nearest_facility_s
+        # the routing core is built once per network, at its first parse, and stored in the
+        # network cache (like networkx's nx.Graph, not timed in the call; the lattice comes
+        # from that cache here); coverage needs the distances only, and the nearest facility
+        # (for cells.gpkg) is timed separately as with_nearest_facility_s
         t0 = time.perf_counter()
-        core = net.routing_core
+        contract_chains(net.graph, net.edge_u, net.edge_v, net.edge_length)
         core_build = time.perf_counter() - t0
+        core = net.routing_core
         nd, times = timed(
             lambda: nearest_source_distances(net, fac, limit_m=LIMIT_M, with_source=False)
         )
@@ -205,7 +208,6 @@ def carecircle_stages(net: WalkNetwork, fac: Snapped, nodes: IntArray) -> dict[s
     ok = np.flatnonzero(fac.ok)
     edge, t, snap = fac.edge[ok], fac.t[ok], fac.distance[ok]
     start = core.n_core + np.arange(ok.size)
-    no_source = np.full(core.n_core, -1, dtype=np.int64)
     best: dict[str, float] = {}
 
     def clock(key: str, fn: Callable[[], Any]) -> Any:
@@ -228,7 +230,7 @@ def carecircle_stages(net: WalkNetwork, fac: Snapped, nodes: IntArray) -> dict[s
         )
         clock(
             "stage_expand_chains_s",
-            partial(expand_chains, core, found[: core.n_core], no_source, chain, pos, snap, ok),
+            partial(expand_chains, core, found[: core.n_core], None, chain, pos, snap, ok),
         )
         clock(
             "stage_total_s",

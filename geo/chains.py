@@ -1,15 +1,18 @@
 """The routing core: the walking network with its chains of degree-2 nodes contracted.
 
 OSM ways are stored as straight segments, so a curved street or a path between two junctions
-is a chain of nodes with exactly two neighbours each. A shortest path can only enter such a
-chain at one end and leave at the other, so routing runs on the *core*: the junctions and dead
-ends, with one edge per chain (its length). Distances at the nodes inside a chain are then
-read off its two ends, plus the sources that lie on the chain itself. Snapping and the cells
-stay on the straight segments; only the Dijkstra works on the smaller graph.
+is a chain of nodes with exactly two neighbours each. A shortest path that neither starts nor
+ends inside such a chain enters it at one end and leaves at the other, so routing runs on the
+*core*: the junctions and dead ends, with one edge per chain (its length). Distances at the
+nodes inside a chain are then read off its two ends, and off the sources that lie on the chain
+itself (:func:`nearest_on_chain`). Snapping and the cells stay on the straight segments; only
+the Dijkstra works on the smaller graph. The core is built once per network and stored with
+the network cache (:func:`core_arrays`, :func:`core_from_arrays`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,12 +21,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from carecircle.geo._arrays import expand_ranges
+from carecircle.geo.graph import csr_from_edges
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-__all__ = ["RoutingCore", "contract_chains"]
+__all__ = ["RoutingCore", "contract_chains", "core_arrays", "core_from_arrays", "nearest_on_chain"]
 
 
 @dataclass(frozen=True)
@@ -143,9 +147,10 @@ def contract_chains(
     ----------
     graph : scipy.sparse.csr_array
         Symmetric adjacency of the network (no self-loops, no parallel edges), as built by
-        :func:`carecircle.geo.network.csr_from_edges`.
+        :func:`carecircle.geo.graph.csr_from_edges`.
     edge_u, edge_v : ndarray of int
-        The network's undirected edges.
+        The network's undirected edges, exactly those of ``graph`` (each once): the edge
+        lists that :func:`~carecircle.geo.graph.csr_from_edges` returns.
     edge_length : ndarray of float
         Their lengths (m).
 
@@ -154,12 +159,13 @@ def contract_chains(
     RoutingCore
         The core graph and where every network node and edge lies on it.
     """
-    from carecircle.geo.network import csr_from_edges
-
     n = graph.shape[0]
     u = np.asarray(edge_u, dtype=np.int64)
     v = np.asarray(edge_v, dtype=np.int64)
     w = np.asarray(edge_length, dtype=np.float64)
+    if graph.nnz != 2 * u.size:
+        raise ValueError(f"contract_chains: the graph has {graph.nnz} entries but {u.size} edges "
+                         "were given; pass the edge lists csr_from_edges returned with it")
     inner = _break_cycles(n, np.diff(graph.indptr) == 2, u, v)
     core_node = np.flatnonzero(~inner).astype(np.int64)
     core_index = np.full(n, -1, dtype=np.int64)
@@ -210,47 +216,156 @@ def contract_chains(
     pos_u[single], pos_v[single] = 0.0, w[single]
 
     core_graph, *_ = csr_from_edges(core_node.size, chain_a, chain_b, chain_length)
-    inner_node = np.flatnonzero(inner).astype(np.int64)
-    inner_node = inner_node[np.argsort(chain_of[inner_node], kind="stable")]
+    return _assemble(core_graph, {
+        "chain_a": chain_a, "chain_b": chain_b, "chain_length": chain_length,
+        "node_chain": chain_of, "node_pos": np.where(inner, pos, 0.0),
+        "edge_chain": edge_chain, "edge_pos_u": pos_u, "edge_pos_v": pos_v})
+
+
+def _assemble(graph: sp.csr_array, stored: Mapping[str, np.ndarray]) -> RoutingCore:
+    """Build a :class:`RoutingCore` from its stored arrays, deriving the per-node lookups."""
+    chain_a, chain_b = stored["chain_a"], stored["chain_b"]
+    chain_length, node_chain = stored["chain_length"], stored["node_chain"]
+    node_pos = stored["node_pos"]
+    core_node = np.flatnonzero(node_chain < 0).astype(np.int64)
+    inner_node = np.flatnonzero(node_chain >= 0).astype(np.int64)
+    inner_node = inner_node[np.argsort(node_chain[inner_node], kind="stable")]
+    chain = node_chain[inner_node]
     chain_start = np.zeros(chain_a.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(chain_of[inner_node], minlength=chain_a.size), out=chain_start[1:])
+    np.cumsum(np.bincount(chain, minlength=chain_a.size), out=chain_start[1:])
     return RoutingCore(
-        graph=core_graph,
+        graph=graph,
         core_node=core_node,
         chain_a=chain_a,
         chain_b=chain_b,
         chain_length=chain_length,
-        node_chain=chain_of,
-        node_pos=np.where(inner, pos, 0.0),
-        edge_chain=edge_chain,
-        edge_pos_u=pos_u,
-        edge_pos_v=pos_v,
+        node_chain=node_chain,
+        node_pos=node_pos,
+        edge_chain=stored["edge_chain"],
+        edge_pos_u=stored["edge_pos_u"],
+        edge_pos_v=stored["edge_pos_v"],
         inner_node=inner_node,
         chain_start=chain_start,
-        inner_a=chain_a[chain_of[inner_node]],
-        inner_b=chain_b[chain_of[inner_node]],
-        inner_to_a=pos[inner_node],
-        inner_to_b=chain_length[chain_of[inner_node]] - pos[inner_node],
+        inner_a=chain_a[chain],
+        inner_b=chain_b[chain],
+        inner_to_a=node_pos[inner_node],
+        inner_to_b=chain_length[chain] - node_pos[inner_node],
     )
 
 
-def chain_pairs(core: RoutingCore, point_chain: IntArray) -> tuple[IntArray, IntArray]:
-    """Pair every point with every network node inside its chain.
+_STORED = ("chain_a", "chain_b", "chain_length", "node_chain", "node_pos", "edge_chain",
+           "edge_pos_u", "edge_pos_v")
+
+
+def core_arrays(core: RoutingCore) -> dict[str, np.ndarray]:
+    """Return the arrays that store a routing core (keys start with ``core_``).
+
+    Parameters
+    ----------
+    core : RoutingCore
+        The core to store, e.g. in the network's ``.npz`` cache.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The stored fields and the core graph's CSR arrays.
+    """
+    out = {f"core_{name}": getattr(core, name) for name in _STORED}
+    g = core.graph
+    out |= {"core_indptr": g.indptr, "core_indices": g.indices, "core_data": g.data}
+    return out
+
+
+def core_from_arrays(arrays: Mapping[str, np.ndarray]) -> RoutingCore:
+    """Rebuild a routing core from :func:`core_arrays` output (an ``.npz`` file works).
+
+    Parameters
+    ----------
+    arrays : mapping of str to ndarray
+        What :func:`core_arrays` returned.
+
+    Returns
+    -------
+    RoutingCore
+        The same core.
+    """
+    fields = {name: np.asarray(arrays[f"core_{name}"]) for name in _STORED}
+    n_core = int((fields["node_chain"] < 0).sum())
+    graph = sp.csr_array((arrays["core_data"], arrays["core_indices"], arrays["core_indptr"]),
+                         shape=(n_core, n_core))
+    return _assemble(graph, fields)
+
+
+def _prefix_argmin(group: IntArray, value: FloatArray) -> IntArray:
+    """Index of the smallest ``value`` so far within each run of equal ``group``.
+
+    Exact: the running minimum runs on integer keys (group first, then the rank of the
+    value), never on shifted floats.
+    """
+    by_rank = np.argsort(value, kind="stable")
+    rank = np.empty(value.size, dtype=np.int64)
+    rank[by_rank] = np.arange(value.size)
+    run = np.concatenate([[0], np.cumsum(group[1:] != group[:-1])]) if group.size else group
+    shift = (int(run.max(initial=0)) - run) * value.size  # later runs: smaller keys
+    return by_rank[np.minimum.accumulate(shift + rank) - shift]
+
+
+def nearest_on_chain(core: RoutingCore, chain: IntArray, pos: FloatArray, snap: FloatArray
+                     ) -> tuple[IntArray, FloatArray, IntArray]:
+    """Find the nearest source along the chain itself, for inner nodes of chains with sources.
+
+    A node at position ``q`` reaches a source on its own chain at position ``p`` directly in
+    ``snap + |p - q|``. The best source on the left is the one with the least ``snap - p``
+    among those at or before ``q`` (a running minimum over the sources sorted along the
+    chain), the best on the right the least ``snap + p`` at or after it: memory and time grow
+    with the number of sources plus the nodes on their chains, never with their product.
 
     Parameters
     ----------
     core : RoutingCore
         The routing core.
-    point_chain : ndarray of int
-        Chain of each point (source).
+    chain, pos, snap : ndarray
+        Each source's chain, position along it (m) and snap distance (m).
 
     Returns
     -------
-    nodes, points : ndarray of int64
-        Index pairs (network node, point) sharing a chain.
+    nodes : ndarray of int64
+        Network nodes inside chains that hold a source.
+    distance : ndarray of float64
+        Their direct walk to the nearest source on the chain (m).
+    source : ndarray of int64
+        Which source (index into ``chain``).
     """
-    point_chain = np.asarray(point_chain, dtype=np.int64)
-    lo = core.chain_start[point_chain]
-    counts = core.chain_start[point_chain + 1] - lo
-    points = np.repeat(np.arange(point_chain.size, dtype=np.int64), counts)
-    return core.inner_node[expand_ranges(lo, counts)], points
+    order = np.lexsort((pos, chain))
+    s_chain, s_pos, s_snap = chain[order], pos[order], snap[order]
+    chains = np.unique(s_chain)
+    lo = core.chain_start[chains]
+    nodes = core.inner_node[expand_ranges(lo, core.chain_start[chains + 1] - lo)]
+    if nodes.size == 0:
+        return nodes, np.zeros(0), np.zeros(0, dtype=np.int64)
+    left_best = _prefix_argmin(s_chain, s_snap - s_pos)
+    right_best = _prefix_argmin(s_chain[::-1], (s_snap + s_pos)[::-1])[::-1]
+    right_best = s_chain.size - 1 - right_best
+
+    # sources and nodes along their chains; a source at a node's position comes first
+    k = s_chain.size
+    seq_chain = np.concatenate([s_chain, core.node_chain[nodes]])
+    seq_pos = np.concatenate([s_pos, core.node_pos[nodes]])
+    seq = np.lexsort((np.arange(seq_chain.size) >= k, seq_pos, seq_chain))
+    rank = np.where(seq < k, seq, -1)
+    before = np.maximum.accumulate(rank)
+    after = np.minimum.accumulate(np.where(seq < k, seq, k)[::-1])[::-1]
+    is_node = seq >= k
+    node_idx = seq[is_node] - k
+    before, after = before[is_node], after[is_node]
+    n_chain, n_pos = seq_chain[seq[is_node]], seq_pos[seq[is_node]]
+    has_left = (before >= 0) & (s_chain[np.clip(before, 0, None)] == n_chain)
+    has_right = (after < k) & (s_chain[np.clip(after, None, k - 1)] == n_chain)
+    left = left_best[np.clip(before, 0, None)]
+    right = right_best[np.clip(after, None, k - 1)]
+    via_left = np.where(has_left, s_snap[left] + (n_pos - s_pos[left]), np.inf)
+    via_right = np.where(has_right, s_snap[right] + (s_pos[right] - n_pos), np.inf)
+    use_right = via_right < via_left
+    dist = np.where(use_right, via_right, via_left)
+    src = order[np.where(use_right, right, left)]
+    return nodes[node_idx], dist, src

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -13,12 +11,13 @@ import scipy.sparse as sp
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
+from carecircle.geo.chains import RoutingCore, contract_chains
+from carecircle.geo.graph import csr_from_edges
 from carecircle.geo.osm import OsmSegments
 
-if TYPE_CHECKING:
-    from carecircle.geo.chains import RoutingCore
-
 log = logging.getLogger(__name__)
+
+__all__ = ["WalkNetwork", "csr_from_edges", "network_from_segments"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -53,6 +52,8 @@ class WalkNetwork:
         Nodes outside the largest connected component, left out.
     dropped_components : int
         Number of components left out.
+    core : RoutingCore or None
+        The routing core, when already known (from the cache); see :attr:`routing_core`.
 
     Notes
     -----
@@ -72,6 +73,7 @@ class WalkNetwork:
     graph: sp.csr_array = field(repr=False)
     dropped_nodes: int = 0
     dropped_components: int = 0
+    core: RoutingCore | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
@@ -83,53 +85,17 @@ class WalkNetwork:
         """Number of undirected edges."""
         return int(self.edge_u.size)
 
-    @cached_property
+    @property
     def routing_core(self) -> RoutingCore:
-        """The network with its chains of degree-2 nodes contracted, built on first use."""
-        from carecircle.geo.chains import contract_chains
+        """The network with its chains of degree-2 nodes contracted (built on first use).
 
-        return contract_chains(self.graph, self.edge_u, self.edge_v, self.edge_length)
-
-
-def csr_from_edges(
-    n_nodes: int, u: IntArray, v: IntArray, length: FloatArray
-) -> tuple[sp.csr_array, IntArray, IntArray, FloatArray]:
-    """Build a symmetric CSR graph, keeping the shortest of parallel edges.
-
-    Parameters
-    ----------
-    n_nodes : int
-        Number of nodes.
-    u, v : ndarray of int
-        Edge end nodes (any order; self-loops are dropped).
-    length : ndarray of float
-        Edge lengths (m), ≥ 0.
-
-    Returns
-    -------
-    graph : scipy.sparse.csr_array
-        ``n_nodes × n_nodes`` with both directions; explicit zeros are zero-length edges.
-    edge_u, edge_v, edge_length : ndarray
-        The unique undirected edges (``edge_u < edge_v``), sorted.
-    """
-    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
-    length = np.asarray(length, dtype=np.float64)
-    keep = u != v
-    a, b, w = np.minimum(u, v)[keep], np.maximum(u, v)[keep], length[keep]
-    order = np.lexsort((w, b, a))
-    a, b, w = a[order], b[order], w[order]
-    first = np.ones(a.size, dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    a, b, w = a[first], b[first], w[first]
-
-    rows, cols, data = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([w, w])
-    order = np.lexsort((cols, rows))
-    rows, cols, data = rows[order], cols[order], data[order]
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
-    graph = sp.csr_array((data, cols.astype(np.int32), indptr.astype(np.int32)),
-                         shape=(n_nodes, n_nodes))
-    return graph, a, b, w
+        Loaded from the network cache when the network came from it.
+        """
+        core = self.core
+        if core is None:
+            core = contract_chains(self.graph, self.edge_u, self.edge_v, self.edge_length)
+            object.__setattr__(self, "core", core)  # a cache, not a change of the network
+        return core
 
 
 def network_from_segments(segments: OsmSegments, crs: CRS) -> WalkNetwork:

@@ -19,13 +19,14 @@ from pyproj import CRS
 
 from carecircle.config import default_cache_dir
 from carecircle.errors import InputFileError, NetworkError
+from carecircle.geo.chains import core_arrays, core_from_arrays
 from carecircle.geo.crs import metric_crs
 from carecircle.geo.network import WalkNetwork, network_from_segments
 from carecircle.geo.osm import OsmSegments, segments_from_osm_xml
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the routing core is stored with the network
 NETWORK_SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
 
 
@@ -117,7 +118,8 @@ def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
              indptr=g.indptr, indices=g.indices, data=g.data,
              dropped=np.array([net.dropped_nodes, net.dropped_components,
                                meta["ways_read"], meta["ways_walkable"], meta["missing_refs"]]),
-             crs=np.array(net.crs.to_wkt()), fmt=np.array(meta["format"]))
+             crs=np.array(net.crs.to_wkt()), fmt=np.array(meta["format"]),
+             **core_arrays(net.routing_core))
     os.replace(tmp, path)
 
 
@@ -126,11 +128,12 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
         n = z["x"].size
         graph = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
         dropped = z["dropped"]
+        core = core_from_arrays(z) if "core_node_chain" in z.files else None
         net = WalkNetwork(
             crs=CRS.from_wkt(str(z["crs"])), node_id=z["node_id"], x=z["x"], y=z["y"],
             lon=z["lon"], lat=z["lat"], edge_u=z["edge_u"], edge_v=z["edge_v"],
             edge_length=z["edge_length"], graph=graph, dropped_nodes=int(dropped[0]),
-            dropped_components=int(dropped[1]))
+            dropped_components=int(dropped[1]), core=core)
         meta = {"format": str(z["fmt"]), "ways_read": int(dropped[2]),
                 "ways_walkable": int(dropped[3]), "missing_refs": int(dropped[4])}
     return net, meta

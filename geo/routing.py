@@ -10,12 +10,17 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from carecircle.geo._arrays import expand_ranges
-from carecircle.geo.chains import RoutingCore, chain_pairs
+from carecircle.geo.chains import RoutingCore, nearest_on_chain
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import Snapped
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+# Distances are sums of edge lengths taken in different orders by different searches, so the
+# same walk can differ in its last bits (1e-13 m); a node whose walk equals the limit stays
+# reached whichever way it was summed.
+LIMIT_SLACK_M = 1e-9
 
 __all__ = [
     "NodeDistances",
@@ -115,7 +120,8 @@ def nearest_source_distances(
     sources : Snapped
         Snapped sources (facilities); unsnapped ones are ignored.
     limit_m : float
-        Search radius (m); nodes farther away get inf.
+        Search radius (m); nodes farther away (beyond ``LIMIT_SLACK_M`` for rounding) get
+        inf.
     with_source : bool, default True
         Also find which source is nearest. Without it the search skips the predecessor
         bookkeeping and ``source`` is -1 everywhere: enough for coverage and service areas.
@@ -134,21 +140,21 @@ def nearest_source_distances(
     nodes, offsets, chain, pos = chain_entries(core, sources.edge[ok], sources.t[ok], snap)
     graph = with_source_nodes(core.graph, nodes, offsets)
     starts = core.n_core + np.arange(ok.size)
+    cut = limit_m + LIMIT_SLACK_M
+    core_source = None
     if with_source:
         found, _pred, origin = dijkstra(graph, directed=True, indices=starts, min_only=True,
-                                        limit=limit_m, return_predecessors=True)
+                                        limit=cut, return_predecessors=True)
         origin = np.asarray(origin[: core.n_core], dtype=np.int64)
         core_source = np.where(origin >= 0, ok[np.clip(origin - core.n_core, 0, None)], -1)
     else:
-        found = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=limit_m)
-        core_source = np.full(core.n_core, -1, dtype=np.int64)
+        found = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=cut)
     dist, source = expand_chains(core, np.asarray(found[: core.n_core], dtype=np.float64),
                                  core_source, chain, pos, snap, ok)
-    dist = np.where(dist <= limit_m, dist, np.inf)
-    if with_source:
-        source = np.where(np.isfinite(dist), source, -1)
-    else:
-        source = np.full(n, -1, dtype=np.int64)
+    reached = dist <= cut
+    dist = np.where(reached, dist, np.inf)
+    source = (np.where(reached, source, -1) if source is not None
+              else np.full(n, -1, dtype=np.int64))
     return NodeDistances(dist, source, limit_m)
 
 
@@ -184,13 +190,13 @@ def chain_entries(
 def expand_chains(
     core: RoutingCore,
     core_dist: FloatArray,
-    core_source: IntArray,
+    core_source: IntArray | None,
     chain: IntArray,
     pos: FloatArray,
     snap: FloatArray,
     source_id: IntArray,
-) -> tuple[FloatArray, IntArray]:
-    """Distances at every network node from those at the core nodes.
+) -> tuple[FloatArray, IntArray | None]:
+    """Return the distances at every network node from those at the core nodes.
 
     A node inside a chain is reached through one of the chain's two ends, or directly along
     the chain from a source lying on it.
@@ -199,37 +205,39 @@ def expand_chains(
     ----------
     core : RoutingCore
         The routing core the distances were found on.
-    core_dist, core_source : ndarray
-        Distance to, and index of, the nearest source at each core node.
+    core_dist : ndarray of float64
+        Distance (m) to the nearest source at each core node.
+    core_source : ndarray of int64 or None
+        Index of that source at each core node; None when not wanted.
     chain, pos, snap : ndarray
-        Each source's chain, position along it and snap distance.
+        Each source's chain, position along it (m) and snap distance (m).
     source_id : ndarray of int
         Each source's index in the caller's sources.
 
     Returns
     -------
-    dist, source : ndarray
-        Distance and nearest source at every network node (not yet cut at a limit).
+    dist : ndarray of float64
+        Distance (m) at every network node, not yet cut at a limit.
+    source : ndarray of int64 or None
+        Nearest source at every network node (None when ``core_source`` is None).
     """
     n = core.node_chain.size
     dist = np.empty(n)
-    source = np.empty(n, dtype=np.int64)
-    dist[core.core_node], source[core.core_node] = core_dist, core_source
+    dist[core.core_node] = core_dist
     inner, a, b = core.inner_node, core.inner_a, core.inner_b
     via_a = core_dist[a] + core.inner_to_a
     via_b = core_dist[b] + core.inner_to_b
-    use_b = via_b < via_a
-    dist[inner] = np.where(use_b, via_b, via_a)
-    source[inner] = np.where(use_b, core_source[b], core_source[a])
-    pair_node, pair_src = chain_pairs(core, chain)
-    if pair_node.size:
-        direct = snap[pair_src] + np.abs(core.node_pos[pair_node] - pos[pair_src])
-        best = dist.copy()
-        np.minimum.at(best, pair_node, direct)
-        hit = direct < dist[pair_node]
-        win = hit & (direct <= best[pair_node])
-        source[pair_node[win]] = source_id[pair_src[win]]
-        dist = best
+    dist[inner] = np.minimum(via_a, via_b)
+    source = None
+    if core_source is not None:
+        source = np.empty(n, dtype=np.int64)
+        source[core.core_node] = core_source
+        source[inner] = np.where(via_b < via_a, core_source[b], core_source[a])
+    on_chain, direct, which = nearest_on_chain(core, chain, pos, snap)
+    better = direct < dist[on_chain]
+    dist[on_chain[better]] = direct[better]
+    if source is not None:
+        source[on_chain[better]] = source_id[which[better]]
     return dist, source
 
 
@@ -276,7 +284,7 @@ def point_distances(
     dist, src = _same_edge(points, sources, network.edge_length, dist, src)
     dist = np.where(points.ok, dist + points.distance, np.inf)
     # beyond the search limit a path found may not be the shortest: report no distance
-    dist = np.where(dist <= node_distances.limit_m, dist, np.inf)
+    dist = np.where(dist <= node_distances.limit_m + LIMIT_SLACK_M, dist, np.inf)
     src = np.where(np.isfinite(dist), src, -1)
     return dist, src
 

@@ -173,3 +173,38 @@ def test_core_routing_equals_networkx_on_street_networks(data: st.DataObject) ->
         s = int(nd.source[node])
         via = nx.single_source_dijkstra_path_length(g, f"s{s}", weight="weight")
         assert via[int(node)] == pytest.approx(want[node], abs=1e-6)
+
+
+def full_graph_reference(net: WalkNetwork, src: object) -> np.ndarray:
+    """Distances by one Dijkstra on the whole network (virtual source nodes, no core)."""
+    from carecircle.geo.routing import source_entries, with_source_nodes
+
+    nodes, offsets = source_entries(net, src)
+    graph = with_source_nodes(net.graph, nodes, offsets)
+    starts = net.n_nodes + np.arange(nodes.shape[0])
+    return dijkstra(graph, directed=True, indices=starts, min_only=True)[: net.n_nodes]
+
+
+def test_many_sources_on_one_long_chain_stay_cheap_and_exact() -> None:
+    # a 5 km rural road of 2,001 nodes with 300 facilities along it: the sweep along the
+    # chain never pairs every facility with every node (that took ~0.5 GB at 20k x 500)
+    net = path(2001, 2.5)
+    rng = np.random.default_rng(8)
+    src = snapped(rng.integers(0, net.n_edges, 300).tolist(), rng.uniform(0, 1, 300).tolist(),
+                  rng.uniform(0, 20, 300).tolist())
+    nd = nearest_source_distances(net, src, limit_m=INF)
+    np.testing.assert_allclose(nd.distance, full_graph_reference(net, src), atol=1e-9)
+    picked = src.distance[nd.source] + np.abs(
+        (net.edge_u[src.edge[nd.source]] + src.t[nd.source]) * 2.5 - net.x)
+    np.testing.assert_allclose(picked, nd.distance, atol=1e-9)
+
+
+def test_a_node_exactly_at_the_limit_is_reached_however_the_walk_is_summed() -> None:
+    # summed from the far end, node 0 lies at 618.9999999999999 m; along the chain at 619.0
+    lengths = [81.7, 13.3, 5.9, 244.2, 273.9]
+    net = make_network([(0.0, 0.0)] * 6, [(i, i + 1) for i in range(5)], lengths)
+    src = snapped([edge_of(net, 4, 5)], [1.0], [0.0])
+    limit = float(dijkstra(net.graph, indices=5)[0])
+    nd = nearest_source_distances(net, src, limit_m=limit)
+    assert nd.distance[0] == pytest.approx(619.0, abs=1e-9)
+    assert nd.source[0] == 0

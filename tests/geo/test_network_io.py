@@ -78,6 +78,13 @@ def test_cache_returns_the_same_network_fast(shared_data: Path, tmp_path: Path) 
     np.testing.assert_array_equal(first.graph.indices, second.graph.indices)
     _, meta3 = load_network(src, cache_dir=tmp_path, include_private=False)
     assert meta3["from_cache"] is False  # the filter is part of the key
+    # the routing core comes with the cache, equal to one built afresh
+    assert second.core is not None
+    built = first.routing_core
+    for name in ("core_node", "chain_a", "chain_b", "chain_length", "node_chain", "node_pos",
+                 "edge_chain", "inner_node", "inner_to_b"):
+        np.testing.assert_array_equal(getattr(second.core, name), getattr(built, name))
+    assert (second.core.graph != built.graph).nnz == 0
 
 
 def test_one_way_streets_are_walked_both_ways(shared_data: Path) -> None:
