@@ -120,7 +120,7 @@ def coverage_matrix(
     max_tile_sources : int, default 128
         Most sources searched together (bounds the dense tile block).
     progress : bool, default False
-        Show a progress bar over tiles.
+        Show a progress bar over tiles (only on a terminal, as tqdm's ``disable=None``).
 
     Returns
     -------
@@ -134,7 +134,8 @@ def coverage_matrix(
     rows, cols, vals = [], [], []
     tiles = list(source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m,
                               max_sources=max_tile_sources))
-    for group in tqdm(tiles, desc="coverage matrix", unit="tile", disable=not progress):
+    bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
+    for group in bar:
         idx = s_ok[group]
         r, c, v = _tile_distances(network, _subset(sources, idx), points, p_ok, radius_m)
         rows.append(idx[r])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ import scipy.sparse as sp
 from carecircle.analysis.siting.instance import SitingInstance
 
 FloatArray = npt.NDArray[np.float64]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,18 @@ def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
     matrix, row_lower, row_upper = model.matrix, model.row_lower, model.row_upper
     maximize = model.maximize
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    # highspy.Highs() calls a solver method in its constructor, which prints the banner
+    # ("Running HiGHS …") before any option can be set; the core class it wraps does not,
+    # so the console stays silent unless CARECIRCLE_HIGHS_LOG asks for the solver's log.
+    h = getattr(highspy, "_Highs", highspy.Highs)()
+    verbose = bool(os.environ.get("CARECIRCLE_HIGHS_LOG"))
+    h.setOptionValue("output_flag", verbose)
+    h.setOptionValue("log_to_console", verbose)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("threads", 1)
     if interior_point:  # crossover on: the status is then a proven "Optimal"
         h.setOptionValue("solver", "ipm")
-    h.setOptionValue("output_flag", bool(os.environ.get("CARECIRCLE_HIGHS_LOG")))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = int(cost.size), int(row_lower.size)
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
@@ -80,6 +87,8 @@ def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if integer.any() else objective
     gap = float(info.mip_gap) if integer.any() else 0.0
+    log.debug("HiGHS %s: %s, objective %g, bound %g, gap %.2g", "MILP" if integer.any()
+              else "LP", status, objective, bound, gap)
     return Solve(status, objective, bound, gap, values)
 
 

@@ -2,16 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from carecircle.analysis.siting.solve import Solution
+from carecircle.analysis.siting.solve import OBJECTIVES, Solution
+from carecircle.errors import InputDataError
+from carecircle.vocabulary import (
+    FACILITY_TYPES,
+    TYPE_ALIASES,
+    facility_type_code,
+    facility_types_text,
+)
 
 #: Floor area (m²) of a new site when the candidates give none, by type.
 DEFAULT_FLOOR_AREA = {"comprehensive_centre": 1500.0, "day_care": 400.0,
                       "service_station": 200.0, "embedded_care": 800.0, "meal_point": 150.0,
                       "rural_mutual_aid": 150.0}
+
+
+def site_type(name: str) -> str:
+    """Return the type code for ``--type``, given as a code or a name facility files accept.
+
+    Parameters
+    ----------
+    name : str
+        A type code (``service_station``, any case) or a Chinese name (``养老服务站``,
+        ``长者食堂``, …), mapped as the facility reader maps its type column.
+
+    Returns
+    -------
+    str
+        A key of ``FACILITY_TYPES``.
+
+    Raises
+    ------
+    InputDataError
+        For an unknown name, suggesting the nearest type and listing the allowed ones.
+    """
+    code = facility_type_code(name)
+    if code is not None:
+        return code
+    match = difflib.get_close_matches(name.strip().lower(), [*FACILITY_TYPES, *TYPE_ALIASES],
+                                      n=1)
+    near = facility_type_code(match[0]) if match else None
+    hint = ("" if near is None else f" (did you mean '{near}'?)" if match[0] == near
+            else f" (did you mean '{match[0]}' = {near}?)")
+    raise InputDataError(f"--type {name} 不是设施类型 / is not a facility type{hint}; "
+                         f"可选 allowed: {facility_types_text()}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +64,38 @@ class SitingRequest:
     time_limit_s: float = 30.0
     spacing_m: float = 150.0
     floor_area_m2: float | None = None
+
+
+def checked_request(request: SitingRequest) -> SitingRequest:
+    """Check a request before any work; return it with the facility type as its code.
+
+    Parameters
+    ----------
+    request : SitingRequest
+        The request; its type may be a code or a Chinese name.
+
+    Returns
+    -------
+    SitingRequest
+        The same request with ``facility_type`` a key of ``FACILITY_TYPES``.
+
+    Raises
+    ------
+    InputDataError
+        For an unknown type or objective, both or neither of add and target, or values
+        out of range.
+    """
+    request = replace(request, facility_type=site_type(request.facility_type))
+    if request.objective not in OBJECTIVES:
+        raise InputDataError(f"--objective {request.objective}; allowed: {', '.join(OBJECTIVES)}")
+    if (request.add is None) == (request.target is None):
+        raise InputDataError("give either --add K (how many new sites) or --target SHARE "
+                             "(fewest sites reaching that coverage share), not both")
+    if request.target is not None and not 0 < request.target <= 1:
+        raise InputDataError(f"--target {request.target} must be a share between 0 and 1")
+    if request.add is not None and request.add < 1:
+        raise InputDataError(f"--add {request.add} must be at least 1")
+    return request
 
 
 @dataclass

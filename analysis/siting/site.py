@@ -13,9 +13,13 @@ from carecircle.analysis.audit import Audit
 from carecircle.analysis.circles import subset, walk_to_types
 from carecircle.analysis.siting.candidates import auto_candidates
 from carecircle.analysis.siting.instance import SitingInstance, build_instance
-from carecircle.analysis.siting.request import DEFAULT_FLOOR_AREA, SitingRequest, SitingResult
+from carecircle.analysis.siting.request import (
+    DEFAULT_FLOOR_AREA,
+    SitingRequest,
+    SitingResult,
+    checked_request,
+)
 from carecircle.analysis.siting.solve import (
-    OBJECTIVES,
     Solution,
     solve_capacitated,
     solve_equity,
@@ -27,7 +31,6 @@ from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.matrix import coverage_matrix
 from carecircle.geo.snap import Snapped
-from carecircle.vocabulary import FACILITY_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +48,6 @@ def _circle_of(audit: Audit, ftype: str) -> tuple[np.ndarray, float, str]:
     return dist <= study.radius_m, study.radius_m, ftype
 
 
-def _validate(request: SitingRequest) -> None:
-    if request.facility_type not in FACILITY_TYPES:
-        raise InputDataError(f"--type {request.facility_type} is not a facility type; allowed: "
-                             + ", ".join(FACILITY_TYPES))
-    if request.objective not in OBJECTIVES:
-        raise InputDataError(f"--objective {request.objective}; allowed: {', '.join(OBJECTIVES)}")
-    if (request.add is None) == (request.target is None):
-        raise InputDataError("give either --add K (how many new sites) or --target SHARE "
-                             "(fewest sites reaching that coverage share), not both")
-    if request.target is not None and not 0 < request.target <= 1:
-        raise InputDataError(f"--target {request.target} must be a share between 0 and 1")
-    if request.add is not None and request.add < 1:
-        raise InputDataError(f"--add {request.add} must be at least 1")
-
-
 def _snap_candidates(audit: Audit, cand: pd.DataFrame) -> tuple[Snapped, np.ndarray]:
     to_metric = Transformer.from_crs("EPSG:4326", audit.crs, always_xy=True)
     x, y = to_metric.transform(cand["lon"].to_numpy(), cand["lat"].to_numpy())
@@ -73,7 +61,8 @@ def _snap_candidates(audit: Audit, cand: pd.DataFrame) -> tuple[Snapped, np.ndar
 
 def site_facilities(audit: Audit, request: SitingRequest,
                     candidates: pd.DataFrame | None = None,
-                    exclude: gpd.GeoDataFrame | None = None) -> SitingResult:
+                    exclude: gpd.GeoDataFrame | None = None, *,
+                    progress: bool = False) -> SitingResult:
     """Choose new facility sites that close the coverage gaps best, keeping existing ones.
 
     Parameters
@@ -86,6 +75,8 @@ def site_facilities(audit: Audit, request: SitingRequest,
         ``id, lon, lat, floor_area_m2``; default: network points in under-served communities.
     exclude : GeoDataFrame, optional
         Areas where no automatic candidate may go.
+    progress : bool, default False
+        Show a progress bar over the coverage matrix (on a terminal only).
 
     Returns
     -------
@@ -97,12 +88,14 @@ def site_facilities(audit: Audit, request: SitingRequest,
     InputDataError
         For impossible requests (more sites than candidates, nothing to cover, …).
     """
-    _validate(request)
+    request = checked_request(request)
     cells = audit.cells
     covered, radius, circle_id = _circle_of(audit, request.facility_type)
     inside = (cells["community"] != "").to_numpy()
     older = cells["older_residents"].to_numpy()
-    open_cells = np.flatnonzero(inside & ~covered & audit.cell_snap.ok & (older > 0))
+    uncovered = inside & ~covered & (older > 0)
+    open_cells = np.flatnonzero(uncovered & audit.cell_snap.ok)
+    off_network = np.flatnonzero(uncovered & ~audit.cell_snap.ok)
     if candidates is None:
         need_codes = sorted(set(cells["community"].to_numpy()[open_cells]))
         candidates = auto_candidates(audit.network, audit.communities, need_codes,
@@ -116,7 +109,7 @@ def site_facilities(audit: Audit, request: SitingRequest,
         raise InputDataError(f"--add {request.add} is more than the {int(c_snap.ok.sum())} "
                              "candidate sites on the network; lower --add or give more candidates")
     reach = coverage_matrix(audit.network, c_snap, subset(audit.cell_snap, open_cells),
-                            radius_m=radius, progress=True)
+                            radius_m=radius, progress=progress)
     street_codes = {c: i for i, c in enumerate(audit.streets["code"])}
     cell_street = cells["street"].map(street_codes).fillna(-1).astype(np.int64).to_numpy()
     standard = audit.study.profile.indicator("S2").target or 50.0
@@ -130,14 +123,25 @@ def site_facilities(audit: Audit, request: SitingRequest,
         raise InputDataError("no candidate site reaches any uncovered older resident within "
                              f"{radius:,.0f} m; give candidates nearer the gaps")
     solution = _run(audit, request, inst, covered, older, inside, cell_street)
-    if unreachable.any():
-        solution.notes.append(
-            f"{int(unreachable.sum())} uncovered cells ({older[open_cells][unreachable].sum():,.0f}"
-            " older residents) are beyond the walk of every candidate: infeasible here")
-    chosen = inst.candidates[solution.rows]
     data = SitingData(candidates, c_snap, c_street, reach, open_cells, covered, unreachable,
-                      area, circle_id)
+                      area, circle_id, off_network=off_network, radius_m=radius)
+    if off_network.size or unreachable.any():
+        solution.notes.append(_infeasible_note(audit, data))
+    chosen = inst.candidates[solution.rows]
     return build_tables(audit, request, solution, data, chosen)
+
+
+def _infeasible_note(audit: Audit, data: SitingData) -> str:
+    """Say how many uncovered older residents no candidate can cover, and why."""
+    older = audit.cells["older_residents"].to_numpy()
+    far = older[data.off_network]
+    lost = older[data.open_cells[data.unreachable]]
+    why = [f"{part.size:,} cells ({part.sum():,.0f}) {reason}" for part, reason in (
+        (far, f"farther than {audit.study.max_snap_m:g} m from the walking network"),
+        (lost, f"with no candidate within the {data.radius_m:,.0f} m walk")) if part.size]
+    return (f"{far.size + lost.size:,} uncovered cells ({far.sum() + lost.sum():,.0f} older "
+            f"residents) cannot be covered by any candidate: {', '.join(why)}; listed in "
+            "infeasible_cells.csv")
 
 
 def _run(audit: Audit, request: SitingRequest, inst: SitingInstance, covered: np.ndarray,
@@ -151,9 +155,11 @@ def _run(audit: Audit, request: SitingRequest, inst: SitingInstance, covered: np
         attainable = float(inst.weight.sum())
         notes = []
         if need > attainable + 1e-6:
+            share = (older[inside & covered].sum() + attainable) / total
             notes.append(f"target {request.target:.0%} cannot be reached with these candidates: "
-                         f"at most {(older[inside & covered].sum() + attainable) / total:.1%}; "
-                         "sites chosen to reach that")
+                         f"at most {share:.2%}; the other {1 - share:.2%} are the older residents "
+                         "of the infeasible cells (infeasible_cells.csv); sites chosen to reach "
+                         f"{share:.2%}")
             need = attainable
         solution = solve_fewest(inst, max(need, 0.0), time_limit=limit)
         solution.notes += notes

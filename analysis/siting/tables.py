@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,11 @@ from carecircle.analysis.siting.solve import Solution
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.snap import Snapped
+
+log = logging.getLogger(__name__)
+
+#: Most sites named in the over-capacity warning (the rest are counted).
+NAMED_SITES = 10
 
 
 def _rank(reach: sp.csr_array, chosen: np.ndarray, weight: np.ndarray
@@ -82,6 +88,11 @@ class SitingData:
         Floor area of each candidate (m²).
     circle_id : str
         ``S1``, ``S8`` or the facility type whose circle is sited.
+    off_network : ndarray of int64
+        Uncovered cells (positions in ``audit.cells``) with older residents that lie farther
+        than ``max_snap_m`` from the walking network: no site can ever reach them.
+    radius_m : float
+        The walk sited (m).
     """
 
     candidates: pd.DataFrame
@@ -93,6 +104,70 @@ class SitingData:
     unreachable: np.ndarray
     area: np.ndarray
     circle_id: str
+    off_network: np.ndarray
+    radius_m: float
+
+
+def infeasible_cells(audit: Audit, data: SitingData) -> pd.DataFrame:
+    """Uncovered cells no candidate can cover, each with its reason (Chinese / English).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit.
+    data : SitingData
+        The siting arrays.
+
+    Returns
+    -------
+    DataFrame
+        ``cell_id, lon, lat, community, street, residents, older_residents, reason``: first the
+        cells farther than ``max_snap_m`` from the walking network, then the cells on it that
+        no candidate reaches within the walk.
+    """
+    cells = audit.cells
+    lost = data.open_cells[data.unreachable]
+    snap_m, walk_m = audit.study.max_snap_m, data.radius_m
+    reasons = np.concatenate([
+        np.full(data.off_network.size, f"距步行路网超过{snap_m:g}米 / farther than {snap_m:g} m "
+                "from the walking network", dtype=object),
+        np.full(lost.size, f"步行{walk_m:,.0f}米内无候选点 / no candidate within the "
+                f"{walk_m:,.0f} m walk", dtype=object)])
+    rows = np.concatenate([data.off_network, lost]).astype(np.int64)
+    frame = cells.iloc[rows][["cell_id", "lon", "lat", "community", "street", "residents",
+                              "older_residents"]].reset_index(drop=True)
+    frame["reason"] = reasons
+    return frame
+
+
+def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
+    """Warn of sites covering more residents than their capacity (uncapacitated models).
+
+    Parameters
+    ----------
+    sites : DataFrame
+        The proposed sites with ``id, floor_area_m2, capacity_use``.
+    request : SitingRequest
+        The request (no warning for the capacitated objective).
+
+    Returns
+    -------
+    str or None
+        The warning, or None when every site is within capacity.
+    """
+    over = sites[sites["capacity_use"] > 1.0].sort_values("capacity_use", ascending=False,
+                                                          kind="stable")
+    if request.objective == "capacitated" or over.empty:
+        return None
+    named = ", ".join(f"{r.id} {r.capacity_use:.1f}× ({r.floor_area_m2:g} m²)"
+                      for r in over.head(NAMED_SITES).itertuples(index=False))
+    more = f" and {len(over) - NAMED_SITES} more" if len(over) > NAMED_SITES else ""
+    fix = ("--add K --objective capacitated" if request.target is not None
+           else "--objective capacitated")
+    return (f"警告 warning: {len(over)} of {len(sites)} proposed sites cover more residents "
+            f"than their capacity (floor_area_m2 × 1000 / S2 target): "
+            f"{named}{more}; see capacity_use in proposed_sites.csv, and use {fix} or a larger "
+            "--floor-area")
 
 
 def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data: SitingData,
@@ -159,12 +234,16 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
         key = circle_id.lower()
         table[f"{key}_before"] = own_before.reindex(codes).to_numpy()
         table[f"{key}_after"] = own_after.reindex(codes).to_numpy()
-    lost = open_cells[unreachable]
-    infeasible = pd.DataFrame({"cell_id": cells["cell_id"].to_numpy()[lost],
-                               "community": cells["community"].to_numpy()[lost],
-                               "street": cells["street"].to_numpy()[lost],
-                               "older_residents": older[lost],
-                               "reason": "no candidate site within the walk"})
+    infeasible = infeasible_cells(audit, data)
+    warning = capacity_warning(sites, request)
+    if warning:
+        log.warning("%s", warning)
+        solution.notes.append(warning)
+    inside = (cells["community"] != "").to_numpy()
+    attainable = covered.copy()
+    attainable[open_cells[~unreachable]] = True
+    far = older[data.off_network].sum()
+    lost = older[open_cells[unreachable]].sum()
     summary = {
         "type": request.facility_type, "objective": request.objective,
         "model": "fewest sites (LSCP)" if request.target is not None else request.objective,
@@ -177,8 +256,13 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
         "district_after": float(table.iloc[-1][f"{circle_id.lower()}_after"]
                                 if not in_circle else table.iloc[-1]["s1_after"]),
         "older_newly_covered": float(older[open_cells[reached]].sum()),
-        "infeasible_cells": int(lost.size),
-        "infeasible_older": float(older[lost].sum()),
+        "district_attainable": float(older[inside & attainable].sum() / older[inside].sum()),
+        "infeasible_cells": len(infeasible),
+        "infeasible_older": float(far + lost),
+        "infeasible_off_network_cells": int(data.off_network.size),
+        "infeasible_off_network_older": float(far),
+        "infeasible_no_candidate_cells": int(unreachable.sum()),
+        "infeasible_no_candidate_older": float(lost),
         "notes": solution.notes,
         "seconds": {k: round(v, 3) for k, v in solution.seconds.items()},
     }

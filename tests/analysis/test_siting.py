@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from carecircle.analysis.audit import audit_study
 from carecircle.analysis.siting import SitingRequest, site_facilities
 from carecircle.analysis.siting.instance import build_instance
 from carecircle.analysis.siting.outputs import proposed_facilities
+from carecircle.analysis.siting.request import site_type
 from carecircle.analysis.siting.solve import (
     solve_capacitated,
     solve_equity,
@@ -249,3 +254,114 @@ def test_no_candidate_reaches_any_gap(tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2
     assert "no candidate site reaches any uncovered older resident" in err
+
+
+def _off_network_study(folder: Path, minutes: float = 3.0) -> Path:
+    """The mini study with max_snap_m = 25: cells more than 25 m from every street are off it."""
+    study = write_mini_study(folder, MiniDistrict(minutes=minutes))
+    text = study.read_text(encoding="utf-8").replace("max_snap_m = 500", "max_snap_m = 25")
+    study.write_text(text, encoding="utf-8")
+    return study
+
+
+def _lattice_walk(cells: pd.DataFrame, node: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    """Snap distance of each cell to the 100 m lattice, and its walk to a lattice node (m)."""
+    from mini_district import TO_LOCAL
+
+    x, y = TO_LOCAL.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
+    dx, dy = np.abs(x - np.round(x, -2)), np.abs(y - np.round(y, -2))
+    px, py = np.where(dx < dy, np.round(x, -2), x), np.where(dx < dy, y, np.round(y, -2))
+    snap = np.minimum(dx, dy)
+    return snap, snap + np.abs(px - node[0]) + np.abs(py - node[1])
+
+
+def test_off_network_and_unreached_cells_are_infeasible_with_their_reason(
+        tmp_path: Path) -> None:
+    from mini_district import lonlat
+
+    audit = audit_study(load_study(_off_network_study(tmp_path / "in")))
+    cells = audit.cells
+    snap, walk = _lattice_walk(cells, (700.0, 300.0))
+    lon, lat = lonlat(700.0, 300.0)
+    cand = pd.DataFrame({"id": ["A"], "lon": [float(lon)], "lat": [float(lat)],
+                         "floor_area_m2": [np.nan]})
+    result = site_facilities(audit, SitingRequest("service_station", add=1), cand)
+    open_ = ((cells["community"] != "") & ~cells["covered"]
+             & (cells["older_residents"] > 0)).to_numpy()
+    far = set(cells["cell_id"][open_ & (snap > 25.0)])
+    unreached = set(cells["cell_id"][open_ & (snap <= 25.0) & (walk > 180.0)])
+    assert len(far) > 10 and len(unreached) > 10
+    table = result.infeasible
+    by_reason = table.groupby("reason")["cell_id"].apply(set)
+    assert by_reason["距步行路网超过25米 / farther than 25 m from the walking network"] == far
+    assert by_reason["步行180米内无候选点 / no candidate within the 180 m walk"] == unreached
+    s = result.summary
+    assert s["infeasible_cells"] == len(far) + len(unreached) == len(table)
+    assert s["infeasible_off_network_cells"] == len(far)
+    assert s["infeasible_no_candidate_cells"] == len(unreached)
+    assert s["infeasible_older"] == pytest.approx(25.0 * (len(far) + len(unreached)))
+    assert any(f"{len(far):,} cells" in n and "infeasible_cells.csv" in n for n in s["notes"])
+
+
+def test_unreachable_target_gap_is_the_infeasible_cells(tmp_path: Path) -> None:
+    study = _off_network_study(tmp_path / "in", minutes=10.0)
+    out = tmp_path / "out"
+    assert main(["-q", "site", str(study), "--out", str(out), "--target", "1.0"]) == 0
+    summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    infeasible = pd.read_csv(out / "infeasible_cells.csv", encoding="utf-8-sig")
+    audit = audit_study(load_study(study))
+    cells = audit.cells
+    off = (~audit.cell_snap.ok & (cells["older_residents"] > 0)).to_numpy()
+    total = cells["older_residents"].sum()
+    # every cell off the network is listed, and they are exactly what the target misses
+    assert set(infeasible["cell_id"]) == set(cells["cell_id"][off])
+    assert (infeasible["reason"].str.contains("farther than 25 m")).all()
+    assert summary["infeasible_cells"] == int(off.sum()) == len(infeasible)
+    assert summary["infeasible_older"] == pytest.approx(infeasible["older_residents"].sum())
+    assert summary["district_after"] == pytest.approx(summary["district_attainable"])
+    assert summary["district_attainable"] + summary["infeasible_older"] / total == (
+        pytest.approx(1.0))
+    assert any(f"at most {summary['district_attainable']:.2%}" in n for n in summary["notes"])
+
+
+@pytest.mark.parametrize(("name", "code"), [("养老服务站", "service_station"),
+                                            ("长者食堂", "meal_point"),
+                                            ("Day_Care", "day_care")])
+def test_type_accepts_chinese_names(name: str, code: str) -> None:
+    assert site_type(name) == code
+
+
+def test_over_capacity_sites_are_named_in_a_warning(mini_audit) -> None:
+    _, audit = mini_audit
+    small = site_facilities(audit, SitingRequest("service_station", add=2, floor_area_m2=20.0))
+    over = small.sites[small.sites["capacity_use"] > 1.0]
+    # 20 m² × 1000 / 50 m² per 1,000 residents = 400 residents per site
+    assert (small.sites["capacity_residents"] == 400.0).all()
+    assert len(over) == 2
+    warning = next(n for n in small.summary["notes"] if n.startswith("警告"))
+    assert "2 of 2 proposed sites" in warning
+    for r in over.itertuples():
+        assert f"{r.id} {r.capacity_use:.1f}×" in warning
+    assert "--objective capacitated" in warning and "--floor-area" in warning
+    roomy = site_facilities(audit, SitingRequest("service_station", add=2,
+                                                 floor_area_m2=100_000.0))
+    assert not any(n.startswith("警告") for n in roomy.summary["notes"])
+    capped = site_facilities(audit, SitingRequest("service_station", add=2, floor_area_m2=20.0,
+                                                  objective="capacitated"))
+    assert not any(n.startswith("警告") for n in capped.summary["notes"])
+
+
+def test_highs_prints_nothing() -> None:
+    # in a fresh process: HiGHS prints its banner once per process, so pulp's earlier
+    # solves in this one would hide it
+    code = ("import numpy as np, scipy.sparse as sp\n"
+            "from carecircle.analysis.siting.instance import build_instance\n"
+            "from carecircle.analysis.siting.milp import mclp_milp\n"
+            "reach = sp.csr_array(np.array([[1.0, 0, 1], [0, 1.0, 1]]))\n"
+            "inst, _ = build_instance(reach, np.ones(3), np.ones(3), np.zeros(3, dtype=int))\n"
+            "sol = mclp_milp(inst, 1, start=np.array([0]), time_limit=5)\n"
+            "print(sol.status, sol.objective)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "CARECIRCLE_HIGHS_LOG": ""})
+    assert run.stdout == "Optimal 2.0\n"
+    assert run.stderr == ""
