@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.vocabulary import COMMUNITY_KINDS
 
 #: Column -> (Chinese, English, number format for XLSX).
 COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
     "rank": ("排序", "rank", "0"),
     "code": ("代码", "code", "@"),
     "name": ("名称", "name", "@"),
-    "street": ("所属街道/镇", "street/town", "@"),
+    "street": ("街道/镇代码", "street/town code", "@"),
+    "street_name": ("所属街道/镇", "street/town", "@"),
     "kind": ("类型", "kind", "@"),
     "residents": ("常住人口", "residents", "#,##0"),
     "older_residents": ("老年人口", "older residents", "#,##0"),
@@ -74,3 +76,92 @@ def label(column: str) -> tuple[str, str, str]:
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column]
     return _indicator_label(column) or (column, column, "General")
+
+
+#: Verdicts of the ``*_status`` columns -> Chinese; ``not assessed: <reason>`` by its prefix.
+STATUS_ZH: dict[str, str] = {
+    "met": "达标",
+    "not met": "未达标",
+    "not applicable": "不适用",
+    "not assessed": "未评估",
+    "disabled in the profile": "未启用",
+}
+
+#: English unit of an indicator's gap -> (singular, Chinese measure word and noun).
+GAP_UNITS: dict[str, tuple[str, str]] = {
+    "older residents": ("older resident", "名老年人"),
+    "m²": ("m²", "m²"),
+    "centres": ("centre", "个中心"),
+    "communities": ("community", "个社区"),
+    "villages": ("village", "个村"),
+    "points": ("point", "个租赁点"),
+    "sites": ("site", "个站点"),
+    "units": ("unit", "个照护单元"),
+    "nursing beds": ("nursing bed", "张护理型床位"),
+    "beds": ("bed", "张床位"),
+    "social workers": ("social worker", "名社会工作者"),
+    "institutions": ("institution", "家机构"),
+    "meals/day": ("meal/day", "份餐/日"),
+}
+
+
+def status_label(status: str) -> str:
+    """Return an indicator verdict in Chinese and English, e.g. ``未达标 not met``.
+
+    Parameters
+    ----------
+    status : str
+        A ``<id>_status`` value: ``met``, ``not met``, ``not applicable``,
+        ``not assessed: <reason>`` or ``disabled in the profile``.
+
+    Returns
+    -------
+    str
+        ``"<Chinese> <English>"``; the text itself when it is not a known verdict.
+    """
+    head = status.split(":", 1)[0]
+    zh = STATUS_ZH.get(head)
+    return f"{zh} {status}" if zh else status
+
+
+def kind_label(kind: str) -> str:
+    """Return a community kind in Chinese and English: ``社区 urban`` or ``村 rural``."""
+    zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
+    return f"{zh} {kind}" if zh else kind
+
+
+def plural(count: str, singular: str, plural_form: str) -> str:
+    """Return ``"<count> <noun>"`` with the noun in the singular when ``count`` is ``"1"``.
+
+    Parameters
+    ----------
+    count : str
+        The number as shown, e.g. ``"1"`` or ``"3,312"``.
+    singular, plural_form : str
+        The noun, e.g. ``"site"`` and ``"sites"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"1 site"``, ``"2 sites"``.
+    """
+    return f"{count} {singular if count == '1' else plural_form}"
+
+
+def gap_text(count: str, unit: str) -> tuple[str, str]:
+    """Return an indicator's gap with its unit in Chinese and English.
+
+    Parameters
+    ----------
+    count : str
+        The gap as shown, e.g. ``"3,312"``.
+    unit : str
+        The English unit of the gap (plural), as in ``INDICATOR_INFO``, e.g. ``"sites"``.
+
+    Returns
+    -------
+    tuple of str
+        E.g. ``("3,312 名老年人", "3,312 older residents")``, ``("1 个站点", "1 site")``.
+    """
+    singular, zh = GAP_UNITS.get(unit, (unit, unit))
+    return f"{count} {zh}", plural(count, singular, unit)

@@ -31,6 +31,33 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
                                                   float_format="%.10g", lineterminator="\n"))
 
 
+def with_street_names(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
+    """Return a community table with ``street_name`` (the street/town's name) before ``street``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows with a ``street`` column holding street/town codes.
+    streets : DataFrame
+        The streets/towns: ``code, name``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table``; ``street_name`` is empty where the code is not a street/town.
+    """
+    names = dict(zip(streets["code"], streets["name"], strict=True))
+    out = table.copy()
+    out.insert(out.columns.get_loc("street"), "street_name",
+               [names.get(code, "") for code in out["street"]])
+    return out
+
+
+def underserved_table(audit: Audit) -> pd.DataFrame:
+    """Return the under-served list as written: ``street_name`` beside the street code."""
+    return with_street_names(audit.underserved, audit.streets)
+
+
 def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     """Every population cell with its coverage, as squares in EPSG:4326."""
     cells = audit.cells
@@ -168,7 +195,7 @@ def database_tables(audit: Audit) -> dict[str, pd.DataFrame]:
         "indicators_by_community": audit.indicators["community"].reset_index(),
         "indicators_district": audit.indicators["district"].reset_index(),
         "indicator_catalogue": audit.catalogue,
-        "underserved_communities": audit.underserved,
+        "underserved_communities": underserved_table(audit),
     }
 
 
@@ -195,13 +222,14 @@ def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
     street = audit.indicators["street"].reset_index()
     community = audit.indicators["community"].reset_index()
     district = audit.indicators["district"].reset_index()
+    named = with_street_names(community, audit.streets)
     paths = [
         write_csv(out / "indicators_by_street.csv", street),
         write_csv(out / "indicators_by_community.csv", community),
         write_csv(out / "indicator_catalogue.csv", audit.catalogue),
         write_xlsx(out / "indicators.xlsx", [
-            ("街道镇 streets", street), ("社区村 communities", community),
-            ("未达标社区 underserved", audit.underserved), ("全区 district", district),
+            ("街道镇 streets", street), ("社区村 communities", named),
+            ("未达标社区 underserved", underserved_table(audit)), ("全区 district", district),
             ("指标说明 indicators", audit.catalogue),
         ]),
     ]
@@ -231,14 +259,15 @@ def write_tables(out: Path, audit: Audit) -> list[Path]:
         The files written.
     """
     out.mkdir(parents=True, exist_ok=True)
+    under = underserved_table(audit)
     paths = [
         write_csv(out / "coverage_by_street.csv", audit.by_street),
         write_csv(out / "coverage_by_community.csv", audit.by_community),
-        write_csv(out / "underserved_communities.csv", audit.underserved),
+        write_csv(out / "underserved_communities.csv", under),
         write_xlsx(out / "underserved_communities.xlsx", [
-            ("未达标社区", audit.underserved),
+            ("未达标社区", under),
             ("街道 streets", audit.by_street),
-            ("社区 communities", audit.by_community),
+            ("社区 communities", with_street_names(audit.by_community, audit.streets)),
         ]),
         write_cells_gpkg(out / "cells.gpkg", audit),
     ]

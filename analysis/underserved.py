@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.analysis.labels import gap_text
 
 
 def _number(value: float, unit: str) -> str:
@@ -20,9 +21,9 @@ def _reasons(row: pd.Series, failed: list[str]) -> tuple[str, str]:
         low = indicator_id.lower()
         value = _number(row[f"{low}_value"], unit)
         target = _number(row[f"{low}_target"], unit)
-        gap = f"{row[f'{low}_gap']:,.0f}"
-        zh.append(f"{indicator_id} {name_zh} {value}（目标 {target}，差 {gap}）")
-        en.append(f"{indicator_id} {name_en} {value} (target {target}; {gap} {gap_unit} short)")
+        gap_zh, gap_en = gap_text(f"{row[f'{low}_gap']:,.0f}", gap_unit)
+        zh.append(f"{indicator_id} {name_zh} {value}（目标 {target}，差 {gap_zh}）")
+        en.append(f"{indicator_id} {name_en} {value} (target {target}; {gap_en} short)")
     return "；".join(zh), "; ".join(en)
 
 

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from carecircle.analysis.files import write_atomic
-from carecircle.analysis.labels import label
+from carecircle.analysis.labels import kind_label, label, status_label
 
 _UNMET_FILL = PatternFill(start_color="F8CBAD", end_color="F8CBAD", fill_type="solid")
 _HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="solid")
@@ -31,6 +31,17 @@ def _cell_value(value: object) -> object:
     return value
 
 
+def _shown(column: str, value: object) -> object:
+    """Return the cell as a planner reads it: verdicts and kinds in Chinese and English."""
+    value = _cell_value(value)
+    if isinstance(value, str):
+        if column.endswith("_status"):
+            return status_label(value)
+        if column == "kind":
+            return kind_label(value)
+    return value
+
+
 def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
     ws = wb.create_sheet(title)
     columns = list(df.columns)
@@ -41,9 +52,10 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
             c.font = Font(bold=row == 1)
             c.fill = _HEAD_FILL
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, record in enumerate(df.itertuples(index=False), start=3):
-        for j, value in enumerate(record, start=1):
-            ws.cell(row=i, column=j, value=_cell_value(value))
+    shown = {col: [_shown(col, v) for v in df[col]] for col in columns}
+    for j, col in enumerate(columns, start=1):
+        for i, value in enumerate(shown[col], start=3):
+            ws.cell(row=i, column=j, value=value)
     last = len(df) + 2
     for j, col in enumerate(columns, start=1):
         letter = get_column_letter(j)
@@ -51,12 +63,14 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
         for row in ws.iter_rows(min_row=3, max_row=last, min_col=j, max_col=j):
             row[0].number_format = fmt
         width = max([len(str(label(col)[0])) * 2, len(label(col)[1]),
-                     *(len(str(v)) for v in df[col].head(200))])
+                     *(len(str(v)) for v in shown[col][:200])])
         ws.column_dimensions[letter].width = min(max(8, width + 2), 60)
-        if col.endswith("_met") and len(df):
+        unmet = ('LEFT({0}3,1)="否"' if col.endswith("_met")
+                 else 'LEFT({0}3,3)="未达标"' if col.endswith("_status") else "")
+        if unmet and len(df):
             ws.conditional_formatting.add(
                 f"{letter}3:{letter}{last}",
-                FormulaRule(formula=[f'LEFT({letter}3,1)="否"'], fill=_UNMET_FILL))
+                FormulaRule(formula=[unmet.format(letter)], fill=_UNMET_FILL))
     ws.freeze_panes = "C3"
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from carecircle.analysis.files import write_text_atomic
 from carecircle.maps.assets import copy_assets, use_assets
-from carecircle.maps.gap_maps import stable_html
+from carecircle.maps.gap_maps import MetricScale, stable_html
 from carecircle.maps.style import esc, pct, share_colour, title_panel
 
 
@@ -31,9 +31,11 @@ def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -
         The map written.
     """
     done = summary[summary["status"] == "done"]
-    fmap = folium.Map(tiles=None if offline else "OpenStreetMap", control_scale=True,
+    fmap = folium.Map(tiles=None if offline else "OpenStreetMap", control_scale=False,
                       prefer_canvas=True)
+    fmap.get_root().title = "批量审计 15分钟养老服务圈 · batch audit of the 15-minute circle"
     use_assets(fmap, offline=offline)
+    MetricScale().add_to(fmap)
     if offline:
         copy_assets(out)
     for r in done.itertuples(index=False):

@@ -15,6 +15,7 @@ from pathlib import Path
 import folium
 import numpy as np
 import pandas as pd
+from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 from tqdm import tqdm
 
@@ -27,18 +28,74 @@ from carecircle.maps.layers import (
     community_layer,
     display,
     facility_layers,
+    facility_types_near,
     proposal_layer,
     service_area_layers,
     uncovered_layer,
     underserved_layer,
 )
-from carecircle.maps.style import esc, legend_html, pct, safe_filename, share_colour, title_panel
+from carecircle.maps.style import (
+    MAP_CSS,
+    esc,
+    legend_html,
+    pct,
+    safe_filename,
+    share_colour,
+    title_panel,
+)
 
 AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
               "&x={x}&y={y}&z={z}")
 TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
                   "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
                   "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=")
+
+
+#: Room (px) kept free when fitting a map to its street: (left, top) and (right, bottom), so
+#: the title panel (top left) and the legend (bottom right) do not hide it.
+STREET_PADDING = ((10, 175), (345, 10))
+#: The overview's panel is wider (street table, bar chart): keep its side free.
+OVERVIEW_PADDING = ((530, 10), (10, 10))
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (planners measure in metres)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, maxWidth: 160, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class Legend(MacroElement):
+    """The legend as a Leaflet control (bottom right), so it stacks with the other controls."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function () {
+                var box = L.DomUtil.create("div", "cc-legend-control");
+                box.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(box);
+                L.DomEvent.disableScrollPropagation(box);
+                return box;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
 
 
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
@@ -54,11 +111,16 @@ def stable_html(fmap: folium.Map) -> str:
     return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
 
 
-def _base_map(bounds: Bounds, *, offline: bool, datum: str) -> folium.Map:
+def _base_map(bounds: Bounds, *, offline: bool, datum: str, title: str,
+              padding: tuple[tuple[int, int], tuple[int, int]]) -> folium.Map:
+    """Map with the basemaps, a page title, a metric scale, full screen and measure."""
     minx, miny, maxx, maxy = bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
-                      control_scale=True, prefer_canvas=True)
+                      control_scale=False, prefer_canvas=True, zoom_snap=0.25,
+                      zoom_delta=0.5)
+    fmap.get_root().title = esc(title)
     use_assets(fmap, offline=offline)
+    MetricScale().add_to(fmap)
     blank = folium.FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
     if offline:
         blank.add_to(fmap)
@@ -77,7 +139,8 @@ def _base_map(bounds: Bounds, *, offline: bool, datum: str) -> folium.Map:
         from carecircle.geo.crs import wgs84_to_gcj02
 
         (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
-    fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+    fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]],
+                    padding_top_left=padding[0], padding_bottom_right=padding[1])
     full = Fullscreen(title="全屏 Full screen", title_cancel="退出全屏 Exit full screen")
     use_assets(full, offline=offline, plugin="fullscreen")
     full.add_to(fmap)
@@ -88,9 +151,11 @@ def _base_map(bounds: Bounds, *, offline: bool, datum: str) -> folium.Map:
     return fmap
 
 
-def _panel(fmap: folium.Map, lines: list[str]) -> None:
+def _panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
+    """Add the title panel (already-escaped lines) and the legend."""
     fmap.get_root().html.add_child(folium.Element(title_panel(lines)))
-    fmap.get_root().html.add_child(folium.Element(legend_html()))
+    fmap.get_root().html.add_child(folium.Element(MAP_CSS))
+    Legend(legend).add_to(fmap)
 
 
 def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None,
@@ -121,7 +186,10 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
     street = audit.streets.set_index("code").loc[code]
     minx, miny, maxx, maxy = street.geometry.bounds
     wide = (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    fmap = _base_map((minx, miny, maxx, maxy), offline=offline, datum=datum)
+    title = (f"{street['name']} 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map"
+             + (" · 高德 Amap" if datum == "gcj02" else ""))
+    fmap = _base_map((minx, miny, maxx, maxy), offline=offline, datum=datum, title=title,
+                     padding=STREET_PADDING)
     row = audit.indicators["street"].loc[code]
     com = audit.indicators["community"]
     codes = list(com.index[com["street"] == code])
@@ -140,7 +208,8 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         gaps.add_to(fmap)
     for group in facility_layers(audit, wide, datum):
         group.add_to(fmap)
-    if proposals is not None and len(proposals):
+    proposed = proposals is not None and len(proposals) > 0
+    if proposed:
         proposal_layer(proposals, wide, datum).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     study = audit.study
@@ -156,7 +225,8 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         '<a href="index.html">← 总览 Overview</a>'
         + (f' · <a href="{esc(other_file)}">{switch}</a>' if other_file else ""),
     ]
-    _panel(fmap, lines)
+    _panel(fmap, lines, legend_html(facility_types=facility_types_near(audit, wide),
+                                    proposals=proposed))
     return fmap
 
 
@@ -192,7 +262,9 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
     folium.Map
         The overview with a district summary panel and a bar chart of S1 by street.
     """
-    fmap = _base_map(tuple(audit.streets.total_bounds), offline=offline, datum="wgs84")
+    title = f"{audit.study.name} 15分钟养老服务圈总览 · 15-minute elder-care circle overview"
+    fmap = _base_map(tuple(audit.streets.total_bounds), offline=offline, datum="wgs84",
+                     title=title, padding=OVERVIEW_PADDING)
     table = audit.indicators["street"]
     props = []
     for code in audit.streets["code"]:
@@ -225,16 +297,17 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         f"未达标社区 under-served communities: <b>{len(audit.underserved)}</b>",
         f"标准 profile {esc(audit.study.profile.name)} · 数据日期 data date "
         f"{esc(audit.study.data_date or '—')}",
+        "<details open><summary>街道/镇明细 streets and towns</summary>"
         "<table style='font-size:12px'><tr><th>街道 street</th><th>S1</th><th>S2</th></tr>"
-        f"{rows}</table>",
-        _bar_chart(list(table["name"]), list(table["older_covered_share"])),
+        f"{rows}</table>"
+        + _bar_chart(list(table["name"]), list(table["older_covered_share"])) + "</details>",
     ]
-    _panel(fmap, lines)
+    _panel(fmap, lines, legend_html(street=False))
     return fmap
 
 
 def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None = None,
-                offline: bool = False) -> list[Path]:
+                offline: bool = False, progress: bool = False) -> list[Path]:
     """Write ``index.html`` and two maps per street/town (WGS84 and Amap/GCJ-02).
 
     Parameters
@@ -247,6 +320,8 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
         Proposed sites of a siting run, drawn as their own layer.
     offline : bool, default False
         Copy Leaflet into ``out_dir/lib`` and use no internet resource by default.
+    progress : bool, default False
+        Show a progress bar (on a terminal only).
 
     Returns
     -------
@@ -259,7 +334,8 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
         lib = copy_assets(out_dir)
         paths += sorted(p for p in lib.rglob("*") if p.is_file())
     links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
-    for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False, disable=None):
+    for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False,
+                     disable=None if progress else True):
         gcj = links[code].replace(".html", "_gcj02.html")
         for datum, name, other in (("wgs84", links[code], gcj), ("gcj02", gcj, links[code])):
             fmap = street_map(audit, code, proposals=proposals, offline=offline, datum=datum,

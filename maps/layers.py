@@ -11,6 +11,7 @@ import shapely
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.indicators import failed_indicators
+from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.maps.style import (
     FACILITY_COLOURS,
@@ -72,7 +73,7 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
     props = []
     for code, row in table.iterrows():
         share = row["older_covered_share"]
-        lines = [f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(row['kind'])}",
+        lines = [f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
                  f"老年人 older residents: {row['older_residents']:,.0f}",
                  f"S1 15分钟圈覆盖率 circle share: {pct(share)} "
                  f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
@@ -81,7 +82,7 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
             if col.endswith("_status") and col[:2] not in ("s1", "s2"):
                 value = row[col.replace("_status", "_value")]
                 shown = "—" if pd.isna(value) else f"{value:.3g}"
-                lines.append(f"{col[:2].upper()}: {shown} · {esc(row[col])}")
+                lines.append(f"{col[:2].upper()}: {shown} · {esc(status_label(row[col]))}")
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
         props.append({"fill": share_colour(share), "html": "<br>".join(lines),
                       "label": f"{esc(row['name'])} · S1 {pct(share)}"})
@@ -118,12 +119,23 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJ
     )
 
 
-def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.FeatureGroup]:
-    """One toggleable group of markers per facility type present near the street."""
+def _facilities_near(audit: Audit, bounds: Bounds) -> pd.DataFrame:
+    """Facilities inside ``bounds`` (lon/lat, WGS84)."""
     minx, miny, maxx, maxy = bounds
     fac = audit.facilities
-    near = fac[(fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny)
+    return fac[(fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny)
                & (fac["lat"] <= maxy)]
+
+
+def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
+    """Facility types drawn by :func:`facility_layers` for ``bounds``, in vocabulary order."""
+    present = set(_facilities_near(audit, bounds)["type"])
+    return [ftype for ftype in FACILITY_TYPES if ftype in present]
+
+
+def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.FeatureGroup]:
+    """One toggleable group of markers per facility type present near the street."""
+    near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
         rows = near[near["type"] == ftype]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+
+from carecircle.vocabulary import facility_label
 
 #: Marker colour per facility type (Okabe–Ito based, distinguishable with colour-blindness).
 FACILITY_COLOURS: dict[str, str] = {
@@ -42,24 +45,59 @@ def share_colour(share: float) -> str:
     return "#{:02X}{:02X}{:02X}".format(*mix)
 
 
-def legend_html() -> str:
-    """Return a fixed legend of the S1 colours and other symbols, Chinese then English."""
+def _facility_key(facility_types: Sequence[str]) -> str:
+    """Legend lines of the facility markers: a dot in the type's colour, Chinese then English."""
+    dots = "".join(
+        f'<br><span class="cc-dot" style="background:{FACILITY_COLOURS.get(t, "#777777")}">'
+        f"</span> {html.escape(facility_label(t))}" for t in facility_types)
+    return f"<br><b>设施类型</b> Facility types{dots}" if facility_types else ""
+
+
+def legend_html(*, facility_types: Sequence[str] = (), street: bool = True,
+                proposals: bool = False) -> str:
+    """Return the legend: S1 colours, the other symbols and a key of the facility types.
+
+    Parameters
+    ----------
+    facility_types : sequence of str
+        Facility type codes drawn on the map, in the order to list them.
+    street : bool, default True
+        Street map (uncovered residents, service area, under-served outlines) or overview.
+    proposals : bool, default False
+        List the proposed-site star.
+
+    Returns
+    -------
+    str
+        HTML of the legend box (``id="cc-legend"``), Chinese then English.
+    """
     swatches = "".join(
         f'<span style="display:inline-block;width:22px;height:12px;background:{share_colour(v)}">'
         "</span>" for v in (0.0, 0.25, 0.5, 0.75, 1.0))
+    lines = ("<b>15分钟圈老年人覆盖率</b> Older residents within the circle<br>"
+             f"0% {swatches} 100%")
+    if street:
+        lines += (
+            f'<br><span style="color:{UNCOVERED_COLOUR}">■</span> 未覆盖老年人 uncovered older'
+            f' residents<br><span style="color:{SERVICE_AREA_COLOUR}">■</span> 服务范围 service'
+            ' area<br><span style="color:#D7191C">- - -</span> S1/S2 未达标社区 community failing'
+            " S1 or S2")
+    if proposals:
+        lines += '<br><span style="color:#DAA520">★</span> 规划新增 proposed site'
     return (
-        '<div id="cc-legend" style="position:fixed;bottom:24px;left:10px;z-index:9999;'
-        "background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
-        'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        "<b>15分钟圈老年人覆盖率</b> Older residents within the circle<br>"
-        f"0% {swatches} 100%<br>"
-        f'<span style="color:{UNCOVERED_COLOUR}">■</span> 未覆盖老年人 uncovered older residents'
-        f'<br><span style="color:{SERVICE_AREA_COLOUR}">■</span> 服务范围 service area'
-        '<br><span style="color:#D7191C">- - -</span> S1/S2 未达标社区 community failing S1 or S2'
-        '<br><span style="color:#DAA520">★</span> 规划新增 proposed site</div>'
-        "<style>.cc-star{color:#FFD700;font-size:22px;text-shadow:0 0 2px #000;"
-        "line-height:22px;text-align:center}</style>"
+        '<div id="cc-legend" style="background:rgba(255,255,255,0.92);padding:6px 10px;'
+        "border-radius:4px;font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);"
+        f'max-width:330px">{lines}{_facility_key(facility_types)}</div>'
     )
+
+
+#: Page-wide CSS of the maps: the proposal star and the legend's facility dots.
+MAP_CSS = (
+    "<style>.cc-star{color:#FFD700;font-size:22px;text-shadow:0 0 2px #000;"
+    "line-height:22px;text-align:center}"
+    ".cc-dot{display:inline-block;width:10px;height:10px;border-radius:50%;"
+    "border:1px solid #222;vertical-align:-1px}</style>"
+)
 
 
 def esc(value: object) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from carecircle.maps.style import FACILITY_COLOURS
 from carecircle.scripts.cli import main
+from carecircle.vocabulary import facility_label
 
 from mini_district import MiniDistrict, write_mini_study
 
@@ -88,6 +91,22 @@ class Visit:
         else:  # basemap tiles: an empty image, as if the tile server answered
             route.fulfill(status=200, content_type="image/png", body=PNG)
 
+    def box(self, selector: str) -> tuple[float, float, float, float]:
+        """Page pixels (left, top, right, bottom) of the first element matching ``selector``."""
+        r = self.page.locator(selector).first.bounding_box()
+        return r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]
+
+    def layer_boxes(self, script: str) -> list[tuple[float, float, float, float]]:
+        """Page pixels of the bounds of every layer for which ``script`` is true."""
+        return [tuple(b) for b in self.page.evaluate(
+            "(test) => { const m = Object.values(window).find(v => v instanceof L.Map);"
+            " const o = m.getContainer().getBoundingClientRect(); const out = [];"
+            " m.eachLayer(l => { if (eval(test)(l) && l.getBounds) { const b = l.getBounds();"
+            " const nw = m.latLngToContainerPoint(b.getNorthWest());"
+            " const se = m.latLngToContainerPoint(b.getSouthEast());"
+            " out.push([o.left + nw.x, o.top + nw.y, o.left + se.x, o.top + se.y]); } });"
+            " return out; }", script)]
+
     def count(self, script: str) -> int:
         return self.page.evaluate(
             "(test) => { const m = Object.values(window).find(v => v instanceof L.Map);"
@@ -155,6 +174,78 @@ def test_overview_links_every_street(browser, maps) -> None:
     visit.page.close()
 
 
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_every_map_has_a_bilingual_title(browser, maps) -> None:
+    titles = {"W.html": "西街道 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map",
+              "E_gcj02.html": "东镇 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map"
+                              " · 高德 Amap",
+              "index.html": "小区 Mini district 15分钟养老服务圈总览 · 15-minute elder-care circle"
+                            " overview"}
+    for name, title in titles.items():
+        visit = Visit(browser, maps["offline"] / name, offline=True)
+        assert visit.page.title() == title
+        visit.page.close()
+
+
+def test_scale_bar_is_metric_and_nothing_covers_it(browser, maps) -> None:
+    for name in ("W.html", "index.html"):
+        visit = Visit(browser, maps["offline"] / name, offline=True)
+        lines = visit.page.locator(".leaflet-control-scale-line").all_inner_texts()
+        assert len(lines) == 1  # no feet or miles
+        assert re.fullmatch(r"\d+ (m|km)", lines[0].strip()), lines
+        scale = visit.box(".leaflet-control-scale-line")
+        assert scale[2] - scale[0] > 20
+        for panel in ("#cc-legend", "#cc-title"):
+            assert not _overlap(scale, visit.box(panel)), (name, panel)
+        visit.page.close()
+
+
+def test_legend_keys_every_facility_type_drawn_in_its_colour(browser, maps) -> None:
+    visit = Visit(browser, maps["offline"] / "W.html", offline=True)
+    drawn = visit.page.evaluate(
+        "() => { const m = Object.values(window).find(v => v instanceof L.Map); const c = [];"
+        " m.eachLayer(l => { if (l instanceof L.CircleMarker) c.push(l.options.fillColor); });"
+        " return c; }")
+    legend = visit.page.locator("#cc-legend").inner_text()
+    assert "设施类型 Facility types" in legend
+    for ftype in ("service_station", "day_care", "health_station"):
+        assert facility_label(ftype) in legend
+    assert facility_label("institution") not in legend  # none near the street
+    dots = visit.page.eval_on_selector_all(
+        "#cc-legend .cc-dot", "els => els.map(e => e.style.background)")
+    as_rgb = ["rgb({}, {}, {})".format(*(int(c[k:k + 2], 16) for k in (1, 3, 5)))
+              for c in sorted(set(drawn))]
+    assert sorted(dots) == sorted(as_rgb)
+    assert {FACILITY_COLOURS[t] for t in ("service_station", "day_care", "health_station")
+            } == set(drawn)
+    visit.page.close()
+
+
+def test_panels_do_not_hide_the_streets(browser, maps) -> None:
+    for name, test in (("index.html", "l => l.feature && l.feature.properties.fill"),
+                       ("W.html", "l => l.feature && (l.feature.properties.html || '')"
+                                  ".includes('circle share')")):
+        visit = Visit(browser, maps["offline"] / name, offline=True)
+        areas = visit.layer_boxes(test)
+        assert len(areas) == 2
+        for panel in ("#cc-title", "#cc-legend"):
+            box = visit.box(panel)
+            assert not any(_overlap(box, a) for a in areas), (name, panel, box, areas)
+        visit.page.close()
+
+
+def test_overview_street_table_folds_away(browser, maps) -> None:
+    visit = Visit(browser, maps["offline"] / "index.html", offline=True)
+    table = visit.page.locator("#cc-title table")
+    assert table.is_visible()
+    visit.page.locator("#cc-title summary").click()
+    assert not table.is_visible()
+    visit.page.close()
+
+
 def test_every_demo_map_loads_offline_with_its_features(browser, demo_run) -> None:
     import pandas as pd
 
@@ -170,4 +261,9 @@ def test_every_demo_map_loads_offline_with_its_features(browser, demo_run) -> No
             assert visit.count("l => l.feature && (l.feature.properties.html || '')"
                                ".includes('circle share')") == expected
             assert visit.count("l => l instanceof L.CircleMarker") > 5
+            assert "缺口图" in visit.page.title()
+            assert visit.page.locator("#cc-legend .cc-dot").count() >= 5
+        else:
+            assert "总览" in visit.page.title()
+        assert visit.page.locator(".leaflet-control-scale-line").count() == 1
         visit.page.close()
