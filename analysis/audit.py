@@ -13,6 +13,8 @@ from pyproj import CRS, Transformer
 from carecircle.analysis.checks import (
     check_boundaries,
     check_datum,
+    check_facilities_in_area,
+    check_populated_communities,
     check_raster_overlap,
     check_swapped_coordinates,
 )
@@ -32,7 +34,7 @@ from carecircle.analysis.placement import (
 )
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
-from carecircle.config import Study
+from carecircle.config import Study, check_input_files
 from carecircle.geo.boundaries import read_communities, read_streets
 from carecircle.geo.facilities import read_all_facilities
 from carecircle.geo.network import WalkNetwork
@@ -42,6 +44,7 @@ from carecircle.geo.routing import NodeDistances, nearest_source_distances, poin
 from carecircle.geo.service_area import reached_segments, service_area_polygon
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
+from carecircle.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +101,15 @@ class Audit:
 
 
 def _route_circle(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped, c_snap: Snapped,
-                  cells: pd.DataFrame, study: Study) -> tuple[NodeDistances, Snapped]:
+                  cells: pd.DataFrame, study: Study, *, progress: bool = False
+                  ) -> tuple[NodeDistances, Snapped]:
     """Route the main circle: distance, nearest facility and coverage of every cell."""
     circle = fac["counts_for_circle"].to_numpy()
     sources = subset(f_snap, circle)
     nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
     if study.tile_km > 0:
         dist, src = tiled_point_distances(network, c_snap, sources, limit_m=2.0 * study.radius_m,
-                                          tile_m=study.tile_km * 1000.0, progress=True)
+                                          tile_m=study.tile_km * 1000.0, progress=progress)
     else:
         dist, src = point_distances(network, c_snap, nd, sources)
     circle_ids = fac["id"].to_numpy()[circle]
@@ -172,6 +176,9 @@ def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFram
         "street": coverage_by_street(inside, fac, streets, study.profile),
         "district": coverage_of_district(inside, fac, study.name, study.profile),
     }
+    if "floor_area_m2" not in fac.attrs.get("attribute_columns", ()):
+        for table in coverage.values():  # unknown, not zero: S2 reads "not assessed"
+            table[["floor_area_m2", "floor_area_per_1000"]] = np.nan
     ctx = IndicatorContext(
         cells=inside, facilities=fac,
         communities=pd.DataFrame(communities.drop(columns="geometry")),
@@ -182,13 +189,15 @@ def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFram
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
 
 
-def audit_study(study: Study) -> Audit:
+def audit_study(study: Study, *, progress: bool = False) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
     Parameters
     ----------
     study : Study
         The validated study.
+    progress : bool, default False
+        Show progress bars for long steps (tiled routing; on a terminal only).
 
     Returns
     -------
@@ -197,11 +206,12 @@ def audit_study(study: Study) -> Audit:
     """
     rec = RunRecord()
     with rec.capture_warnings():
-        return _audit(study, rec)
+        return _audit(study, rec, progress=progress)
 
 
-def _audit(study: Study, rec: RunRecord) -> Audit:
+def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
+    check_input_files(study)
     with rec.stage("read boundaries"):
         streets = read_streets(study.streets)
         communities = read_communities(study.communities, streets)
@@ -211,11 +221,13 @@ def _audit(study: Study, rec: RunRecord) -> Audit:
         attribute_columns = fac.attrs.get("attribute_columns", [])
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
+        check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
         cells, totals = cells_from_rasters(study.residents, study.older_residents)
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
         cells = place_cells(cells, np.asarray(squares), communities, rec)
         check_raster_overlap(cells, str(study.residents))
+        check_populated_communities(cells, communities, str(study.residents), rec)
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
         network, net_meta = load_network(source, crs=study.crs,
@@ -224,8 +236,9 @@ def _audit(study: Study, rec: RunRecord) -> Audit:
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         if network.dropped_nodes:
             rec.warn(f"walking network: kept the largest connected part ({network.n_nodes:,} "
-                     f"nodes); {network.dropped_nodes:,} nodes in {network.dropped_components} "
-                     "separate pieces were left out, and points near them snap to the main part")
+                     f"nodes); {counted(network.dropped_nodes, 'node')} in "
+                     f"{counted(network.dropped_components, 'separate piece')} were left out, "
+                     "and points near them snap to the main part")
     with rec.stage("snap"):
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
@@ -235,7 +248,8 @@ def _audit(study: Study, rec: RunRecord) -> Audit:
         wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
         check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     with rec.stage("route"):
-        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study)
+        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study,
+                                    progress=progress)
         fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
         fac.attrs["attribute_columns"] = attribute_columns
     with rec.stage("indicators"):

@@ -14,6 +14,7 @@ from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import bd09_to_gcj02, gcj02_to_wgs84
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import EdgeIndex
+from carecircle.text import counted, verb
 
 
 def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
@@ -33,7 +34,7 @@ def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> N
         raise InputDataError(
             f"{row['source_file']}: row {row['source_row']} ({row['id']}) lon/lat look swapped: "
             f"({row['lon']:.5f}, {row['lat']:.5f}) lies outside the study area, but inside it "
-            f"when swapped ({int(swapped.sum())} such rows); put longitude in lon and "
+            f"when swapped ({counted(int(swapped.sum()), 'such row')}); put longitude in lon and "
             "latitude in lat")
 
 
@@ -44,6 +45,59 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
             f"{path}: no populated cell of the raster lies in any community (raster around "
             f"lon {cells['lon'].median():.3f}, lat {cells['lat'].median():.3f}); it covers "
             "another area than the boundaries: give the raster of this study area")
+
+
+def check_facilities_in_area(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
+    """Refuse a facility file none of whose facilities lies in any street/town.
+
+    Raises
+    ------
+    InputDataError
+        Naming the file, where its facilities are and where the streets are.
+    """
+    inside = fac["street"].astype(str) != ""
+    lon0, lat0, lon1, lat1 = streets.to_crs(4326).total_bounds
+    for source in sorted(set(fac["source_file"])):
+        rows = (fac["source_file"] == source).to_numpy()
+        if rows.any() and not inside[rows].any():
+            lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
+            where = (f"{source}: none of its {int(rows.sum())} facilities lies in the study's "
+                     f"streets/towns (facilities around lon {np.median(lon):.3f}, lat "
+                     f"{np.median(lat):.3f}; streets within lon {lon0:.3f}–{lon1:.3f}, lat "
+                     f"{lat0:.3f}–{lat1:.3f})")
+            datum = _datum_that_fits(lon, lat, streets)
+            if datum:
+                raise InputDataError(f"{where}, but they do when read as {datum}: set "
+                                     f'facilities_crs = "{datum}" in the study file')
+            raise InputDataError(f"{where}; it lists another area: give this study area's "
+                                 "facilities, or check facilities_crs")
+
+
+def _datum_that_fits(lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame) -> str:
+    """Return the Chinese datum (GCJ-02, BD-09) that puts most points in a street, or ''."""
+    readings = {"GCJ-02": gcj02_to_wgs84(lon, lat),
+                "BD-09": gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))}
+    inside = {name: int((polygon_of_points(lo, la, streets) >= 0).sum())
+              for name, (lo, la) in readings.items()}
+    best = max(inside, key=inside.get)
+    return best if inside[best] > 0 else ""
+
+
+def check_populated_communities(cells: pd.DataFrame, communities: gpd.GeoDataFrame,
+                                path: str, record: RunRecord) -> None:
+    """Warn about communities in which no populated raster cell lies.
+
+    Such a community reports no residents and its indicators read "not applicable"; when
+    it is inhabited, the raster does not cover it.
+    """
+    populated = set(cells.loc[cells["community"] != "", "community"])
+    empty = communities[~communities["code"].isin(populated)]
+    if len(empty):
+        names = ", ".join(f"{r['name']} ({r['code']})" for _, r in empty.head(8).iterrows())
+        more = f" and {len(empty) - 8} more" if len(empty) > 8 else ""
+        record.warn(f"{path}: {len(empty)} of {len(communities)} communities have no populated "
+                    f"raster cell: {names}{more}; they report no residents. If they are "
+                    "inhabited, give rasters that cover the whole study area")
 
 
 def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
@@ -70,7 +124,9 @@ def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
                         f"facility is {given:.0f} m from the walking network as given but "
                         f"{other:.0f} m if read as {name}; if the file comes from "
                         f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
-                        f'facilities_crs = "{name}" in the study file')
+                        f'facilities_crs = "{name}" in the study file (the wrong datum '
+                        "also puts facilities in the wrong street/community: other warnings "
+                        "about them may have the same cause)")
 
 
 def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
@@ -89,7 +145,7 @@ def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
             codes = communities["code"].to_numpy()
             pairs = ", ".join(f"{codes[i]}/{codes[j]}" for i, j in zip(a[big][:5], b[big][:5],
                                                                         strict=True))
-            record.warn(f"{int(big.sum())} pairs of communities overlap (e.g. {pairs}); "
+            record.warn(f"{counted(int(big.sum()), 'pair')} of communities overlap (e.g. {pairs}); "
                         "population in an overlap is counted once, in the first community "
                         "of the file: fix the boundaries so they tile the streets")
     points = shapely.point_on_surface(geoms)
@@ -98,7 +154,9 @@ def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
     wrong = lies_in != communities["street"].to_numpy()
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
-        record.warn(f"{int(wrong.sum())} communities lie outside the street they name (e.g. "
+        record.warn(f"{counted(int(wrong.sum()), 'community', 'communities')} "
+                    f"{verb(int(wrong.sum()), 'lies', 'lie')} outside the street "
+                    f"{verb(int(wrong.sum()), 'it names', 'they name')} (e.g. "
                     f"{communities['code'].iloc[i]} names street {communities['street'].iloc[i]}"
                     f" but lies in '{lies_in[i] or 'no street'}'); their population counts for "
                     "the street they name: check the street column")

@@ -11,6 +11,7 @@ from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study
 from carecircle.geo.assign import polygon_of_cells, polygon_of_points
 from carecircle.geo.snap import EdgeIndex, Snapped
+from carecircle.text import counted, verb
 
 
 def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
@@ -31,13 +32,17 @@ def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
     fac["street"] = np.where(com >= 0, street_of_com, np.where(st >= 0, street_own, ""))
     outside = fac["street"] == ""
     if outside.any():
-        record.warn(f"{int(outside.sum())} facilities lie outside every street/town; they serve "
+        n = int(outside.sum())
+        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'lies', 'lie')} outside "
+                    f"every street/town; {verb(n, 'it serves', 'they serve')} "
                     "coverage but count for no street's floor area: "
                     + ", ".join(fac.loc[outside, "id"].head(10)))
     given = fac["community_given"].astype(str)
     differs = (given != "") & (given != fac["community"])
     if differs.any():
-        record.warn(f"{int(differs.sum())} facilities name a community other than the one they "
+        n = int(differs.sum())
+        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'names', 'name')} a "
+                    "community other than the one they "
                     "lie in; the location is used (e.g. "
                     + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
     return fac
@@ -73,7 +78,9 @@ def snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer,
     fac["excluded_reason"] = np.where(
         too_far, f"farther than max_snap_m = {study.max_snap_m:g} m from the walking network", "")
     if too_far.any():
-        record.warn(f"{int(too_far.sum())} facilities are farther than {study.max_snap_m:g} m "
+        n = int(too_far.sum())
+        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'is', 'are')} farther "
+                    f"than {study.max_snap_m:g} m "
                     "from the walking network and serve no one: "
                     + ", ".join(fac.loc[too_far, "id"].head(10)))
         record.exclude("facilities", fac.loc[too_far, ["id", "name", "excluded_reason"]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,45 @@ def missing_column(path: object, column: str, present: Iterable[str], what: str 
     fix = (f"the file has '{match[0]}': rename it to '{column}'" if match
            else f"add the column (the file has {', '.join(present) or 'no columns'})")
     return f"{path}: column '{column}' is missing{' for ' + what if what else ''}; {fix}"
+
+
+def missing_columns(path: object, columns: Sequence[str], present: Iterable[str],
+                    what: str = "") -> str:
+    """Message for one or several missing columns, all in one line.
+
+    Parameters
+    ----------
+    path : object
+        The file, for the message.
+    columns : sequence of str
+        The columns carecircle needs and the file lacks.
+    present : iterable of str
+        The file's columns.
+    what : str
+        What the file holds, e.g. ``"facilities"``.
+
+    Returns
+    -------
+    str
+        For one column as :func:`missing_column`; for several ``"<file>: columns 'id', 'lon'
+        are missing for facilities; rename 'lng' to 'lon'; add 'id' (the file has ...)"``.
+    """
+    present = [str(c) for c in present]
+    if len(columns) == 1:
+        return missing_column(path, columns[0], present, what)
+    fixes, rest = [], []
+    for col in columns:
+        match = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
+        if match:
+            fixes.append(f"rename '{match[0]}' to '{col}'")
+        else:
+            rest.append(f"'{col}'")
+    has = f"(the file has {', '.join(present) or 'no columns'})"
+    if rest:
+        fixes.append(f"add {', '.join(rest)} {has}")
+    names = ", ".join(f"'{c}'" for c in columns)
+    return f"{path}: columns {names} are missing{' for ' + what if what else ''}; " + \
+        "; ".join(fixes)
 
 
 def check_keys(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from carecircle._validate import check_keys, get_number, get_str
-from carecircle.errors import ProfileError, StudyFileError
+from carecircle.errors import InputFileError, ProfileError, StudyFileError
 from carecircle.profiles import Profile, load_profile
 
 #: Coordinate systems a facility file may be given in.
@@ -322,6 +322,32 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         tile_km=get_number(circle, "tile_km", None, where="[circle]", maximum=1000, **kw) or 0.0,
         profile=profile,
     )
+
+
+def check_input_files(study: Study) -> None:
+    """Refuse a study whose input files are missing, naming all of them at once.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study.
+
+    Raises
+    ------
+    InputFileError
+        Listing every missing file with its study-file key.
+    """
+    named = [("network", study.network), ("residents", study.residents),
+             ("older_residents", study.older_residents), ("streets", study.streets),
+             ("communities", study.communities)]
+    named += [("facilities", f.path) for f in study.facilities]
+    missing = [f"{p.name} ([inputs] {key})" for key, p in named
+               if isinstance(p, Path) and not p.is_file()]
+    if missing:
+        raise InputFileError(
+            f"{study.path}: input file{'s' if len(missing) > 1 else ''} not found: "
+            f"{', '.join(missing)}; check the paths (they are relative to the folder of "
+            f"{study.path.name})")
 
 
 def load_study(path: str | Path) -> Study:

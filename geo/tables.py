@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from io import StringIO
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from carecircle.config import DbSource
@@ -17,23 +22,10 @@ TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg",
 _ENCODINGS = ("utf-8-sig", "gb18030")
 
 
-def read_csv_any_encoding(path: Path) -> pd.DataFrame:
-    """Read a CSV saved as UTF-8 (with or without BOM) or by Chinese Excel (GBK/GB18030).
+def _csv_grid(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Every record of a CSV as one row of text cells (header included), and its first line.
 
-    Parameters
-    ----------
-    path : Path
-        The CSV file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        All columns as text; blank cells are empty strings.
-
-    Raises
-    ------
-    InputFileError
-        When the file is empty or in no known encoding.
+    Rows may have different lengths (a title line without separators); they are padded.
     """
     raw = path.read_bytes()
     if not raw.strip():
@@ -45,29 +37,161 @@ def read_csv_any_encoding(path: Path) -> pd.DataFrame:
             continue
         if encoding != "utf-8-sig":
             log.info("%s: read as %s (Chinese Excel encoding)", path, encoding)
-        from io import StringIO
-
+        reader = csv.reader(StringIO(text, newline=""), skipinitialspace=True)
+        records, lines, line = [], [], 1
         try:
-            return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
-                               skipinitialspace=True)
-        except pd.errors.ParserError as exc:
-            raise InputFileError(f"{path}: not a readable CSV table ({exc}); check the "
-                                 "separators and quotes") from None
+            for record in reader:
+                records.append(record)
+                lines.append(line)
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputFileError(f"{path}: not a readable CSV table (line {reader.line_num}: "
+                                 f"{exc}); check the separators and quotes") from None
+        width = max((len(r) for r in records), default=0)
+        return pd.DataFrame([r + [""] * (width - len(r)) for r in records], dtype=object), lines
     raise InputFileError(f"{path}: text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV")
 
 
-def read_table(path: Path | DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
+def _excel_grid(path: Path) -> pd.DataFrame:
+    """Every row of the first sheet as text cells; grid row ``i`` is Excel row ``i + 1``."""
+    try:
+        return pd.read_excel(path, header=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on bad files
+        raise InputFileError(f"{path}: not a readable Excel workbook ({exc}); save it as "
+                             ".xlsx") from None
+
+
+def _column_label(j: int, *, letters: bool) -> str:
+    """Column ``j`` (0-based) as the user sees it: ``C`` in Excel, ``3`` in a CSV."""
+    if not letters:
+        return str(j + 1)
+    label = ""
+    j += 1
+    while j:
+        j, rest = divmod(j - 1, 26)
+        label = chr(ord("A") + rest) + label
+    return label
+
+
+def table_from_grid(
+    grid: pd.DataFrame,
+    path: Path,
+    *,
+    is_header: Callable[[list[str]], bool] | None = None,
+    letters: bool = False,
+    lines: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Find the header row of a grid of text cells and return the rows below it.
+
+    Fully empty rows and columns with neither a header nor a value (Excel's trailing ``,,``)
+    are skipped, with one info line counting them.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        Text cells without a header; row ``i`` is line/row ``i + 1`` of the file.
+    path : Path
+        The file, for messages.
+    is_header : callable, optional
+        True for the cells of a header row; the first of the first ten non-empty rows for
+        which it holds is the header (rows above it, e.g. a title, are skipped with a
+        warning). Default, or when no row qualifies: the first non-empty row.
+    letters : bool, default False
+        Name headerless columns by Excel letters (``I``) rather than numbers (``9``).
+    lines : sequence of int, optional
+        File line of each grid row (CSV records spanning lines); default ``i + 1``.
+
+    Returns
+    -------
+    DataFrame
+        Stripped text cells; ``attrs["source_rows"]`` holds the file row number (1-based, as
+        Excel and text editors count, header included) of each row.
+
+    Raises
+    ------
+    InputFileError
+        When no cell holds a value.
+    """
+    cells = grid.astype(object).where(grid.notna(), "").map(lambda v: str(v).strip())
+    filled = cells.ne("").to_numpy()
+    numbers = np.arange(1, len(grid) + 1) if lines is None else np.asarray(lines)
+    nonempty = np.flatnonzero(filled.any(axis=1))
+    if nonempty.size == 0:
+        raise InputFileError(f"{path}: the file is empty; export the table again with a header row")
+    head = int(nonempty[0])
+    if is_header is not None:
+        head = next((int(r) for r in nonempty[:10] if is_header(cells.iloc[r].tolist())), head)
+    if head != nonempty[0]:
+        log.warning("%s: header found on row %d (rows above it, e.g. a title or merged "
+                    "cells, are skipped)", path, int(numbers[head]))
+    body, body_filled = cells.iloc[head + 1:], filled[head + 1:]
+    keep_cols, names, seen = [], [], set()
+    for j, header in enumerate(cells.iloc[head].tolist()):
+        if not header and not body_filled[:, j].any():
+            continue
+        label = _column_label(j, letters=letters)
+        name = header or f"column {label} (no header)"
+        if name in seen:
+            name = f"{name} (column {label})"
+        seen.add(name)
+        keep_cols.append(j)
+        names.append(name)
+    keep_rows = body_filled.any(axis=1)
+    out = body.iloc[np.flatnonzero(keep_rows), keep_cols].reset_index(drop=True)
+    out.columns = names
+    out.attrs["source_rows"] = numbers[head + 1:][keep_rows].tolist()
+    skipped = [f"{n} empty {what}" for n, what in (
+        (int((~keep_rows).sum()), "rows"),
+        (cells.shape[1] - len(keep_cols), "columns without a header")) if n]
+    if skipped:
+        log.info("%s: skipped %s", path, " and ".join(skipped))
+    return out
+
+
+def read_csv_any_encoding(
+    path: Path, *, is_header: Callable[[list[str]], bool] | None = None
+) -> pd.DataFrame:
+    """Read a CSV saved as UTF-8 (with or without BOM) or by Chinese Excel (GBK/GB18030).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    is_header : callable, optional
+        Recognises the header row, as in :func:`table_from_grid`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All columns as text; blank cells are empty strings; ``attrs["source_rows"]`` gives
+        each row's line in the file.
+
+    Raises
+    ------
+    InputFileError
+        When the file is empty or in no known encoding.
+    """
+    grid, lines = _csv_grid(path)
+    return table_from_grid(grid, path, is_header=is_header, lines=lines)
+
+
+def read_table(
+    path: Path | DbSource, *, is_header: Callable[[list[str]], bool] | None = None
+) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a table by its file type.
 
     Parameters
     ----------
     path : Path
         CSV, XLSX, GeoJSON, GeoPackage or Shapefile.
+    is_header : callable, optional
+        For CSV and XLSX: recognises the header row below a title (:func:`table_from_grid`).
 
     Returns
     -------
     DataFrame or GeoDataFrame
-        Spatial formats return a GeoDataFrame with its CRS.
+        Spatial formats return a GeoDataFrame with its CRS. CSV and XLSX: text cells,
+        ``attrs["source_rows"]`` with each row's line/row number in the file.
 
     Raises
     ------
@@ -85,20 +209,93 @@ def read_table(path: Path | DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
         raise InputFileError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX, "
                              "GeoJSON or GeoPackage")
     if suffix in (".csv", ".txt"):
-        return read_csv_any_encoding(path)
+        return read_csv_any_encoding(path, is_header=is_header)
     if suffix in (".xlsx", ".xls"):
-        try:
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on bad files
-            raise InputFileError(f"{path}: not a readable Excel workbook ({exc}); save it as "
-                                 ".xlsx") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        return df
+        return table_from_grid(_excel_grid(path), path, is_header=is_header, letters=True)
     try:
         return gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several types
         raise InputFileError(f"{path}: not a readable spatial file ({exc}); check that it "
                              "opens in QGIS") from None
+
+
+def header_key(name: object) -> str:
+    """Normalise a header for matching: lower case, units in brackets and spaces removed.
+
+    Parameters
+    ----------
+    name : object
+        A column header, e.g. ``"建筑面积（㎡）"`` or ``"Floor Area"``.
+
+    Returns
+    -------
+    str
+        ``"建筑面积"``, ``"floor_area"``.
+    """
+    text = re.sub(r"[(（\[【].*?[)）\]】]", "", str(name)).strip().lower()
+    text = re.sub(r"\s*[/／]\s*(㎡|m2|m²|平方米|张|个)$", "", text)
+    return re.sub(r"[\s_\-]+", "_", text).strip("_")
+
+
+def header_targets(values: Sequence[object], aliases: Mapping[str, Sequence[str]]) -> set[str]:
+    """Return the columns of ``aliases`` that the header cells ``values`` name.
+
+    Parameters
+    ----------
+    values : sequence
+        The cells of a candidate header row.
+    aliases : mapping
+        Column -> other headers for it (e.g. :data:`carecircle.vocabulary.COLUMN_ALIASES`).
+
+    Returns
+    -------
+    set of str
+        The columns named, by their own name or an alias.
+    """
+    keys = {header_key(v) for v in values}
+    return {col for col, names in aliases.items()
+            if keys & {header_key(col), *(header_key(n) for n in names)}}
+
+
+def rename_aliased_columns(
+    df: pd.DataFrame, path: Path, aliases: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """Rename alternative headers (``经度``, ``Longitude``) to carecircle's column names.
+
+    A column already present under its own name wins; among several aliases of one column the
+    first in ``aliases`` wins and the others stay as they are. One info line lists the renames.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    path : Path
+        The file, for the message.
+    aliases : mapping
+        Column -> other headers for it, in order of preference.
+
+    Returns
+    -------
+    DataFrame
+        The table with renamed columns (same rows, same ``attrs``).
+    """
+    columns = [str(c) for c in df.columns]
+    free = [c for c in columns if c not in aliases and c != "geometry"]
+    rename: dict[str, str] = {}
+    for col, names in aliases.items():
+        if col in columns:
+            continue
+        wanted = [header_key(col), *(header_key(n) for n in names)]
+        hits = sorted((wanted.index(header_key(c)), i, c) for i, c in enumerate(free)
+                      if header_key(c) in wanted and c not in rename)
+        if hits:
+            rename[hits[0][2]] = col
+    if rename:
+        log.info("%s: 表头识别 headers read as columns: %s", path,
+                 ", ".join(f"{a} → {b}" for a, b in rename.items()))
+    out = df.rename(columns=rename)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, append: bool = False) -> None:

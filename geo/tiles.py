@@ -86,7 +86,7 @@ def tiled_point_distances(network: WalkNetwork, points: Snapped, sources: Snappe
     ok = np.flatnonzero(points.ok)
     s_ok = np.flatnonzero(sources.ok)
     tiles = list(point_tiles(points.x[ok], points.y[ok], tile_m))
-    for tile in tqdm(tiles, desc="tiles", unit="tile", disable=not progress):
+    for tile in tqdm(tiles, desc="tiles", unit="tile", disable=None if progress else True):
         idx = ok[tile]
         x0, x1 = points.x[idx].min() - limit_m, points.x[idx].max() + limit_m
         y0, y1 = points.y[idx].min() - limit_m, points.y[idx].max() + limit_m

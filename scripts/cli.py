@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from carecircle import __version__
 from carecircle.errors import CarecircleError
+from carecircle.vocabulary import facility_types_text
 
 DESCRIPTION = """\
 carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-minute elder-care circle.
@@ -83,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     site.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     site.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
     site.add_argument("--type", dest="facility_type", default="service_station",
-                      help="设施类型 / facility type to add (default service_station)")
+                      metavar="TYPE",
+                      help="设施类型，代码或中文名 / facility type to add, as a code or its "
+                      "Chinese name (default service_station): " + facility_types_text())
     how = site.add_mutually_exclusive_group(required=True)
     how.add_argument("--add", type=int, help="新增数量 / number of new sites")
     how.add_argument("--target", type=float,
@@ -155,9 +159,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":
-        audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline)
+        audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline,
+                                         progress=not args.quiet)
     else:
-        audit, paths = commands.run_audit(args.study, args.out, offline=args.offline)
+        audit, paths = commands.run_audit(args.study, args.out, offline=args.offline,
+                                          progress=not args.quiet)
         if args.to_postgis:
             tables = commands.to_postgis(audit, args.to_postgis, args.schema)
             print(f"PostGIS: {len(tables)} tables in schema {args.schema}")
@@ -191,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"错误 error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # the reader went away (`carecircle profiles show x | head`): stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("已中断 interrupted: outputs already written are complete; files being written "
               "were discarded and earlier versions kept", file=sys.stderr)

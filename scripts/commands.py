@@ -21,7 +21,7 @@ from carecircle.maps.gap_maps import render_maps
 log = logging.getLogger("carecircle")
 
 
-def run_audit(study_path: Path, out: Path, *, offline: bool = False
+def run_audit(study_path: Path, out: Path, *, offline: bool = False, progress: bool = False
               ) -> tuple[Audit, list[Path]]:
     """Audit one study and write every output into ``out``.
 
@@ -33,6 +33,8 @@ def run_audit(study_path: Path, out: Path, *, offline: bool = False
         Output folder (created).
     offline : bool, default False
         Write maps that need no internet.
+    progress : bool, default False
+        Show progress bars on a terminal (the command line's default; off with ``-q``).
 
     Returns
     -------
@@ -42,14 +44,14 @@ def run_audit(study_path: Path, out: Path, *, offline: bool = False
         Files written.
     """
     study = load_study(study_path)
-    audit = audit_study(study)
+    audit = audit_study(study, progress=progress)
     extra: dict[str, float] = {}
     with staged_outputs(out) as stage:
         start = time.perf_counter()
         paths = write_tables(stage, audit)
         extra["write tables"] = round(time.perf_counter() - start, 3)
         start = time.perf_counter()
-        paths += render_maps(audit, stage / "maps", offline=offline)
+        paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
         paths += render_report(audit, stage)
         extra["write maps"] = round(time.perf_counter() - start, 3)
         paths.append(write_run_json(stage / "run.json", audit, extra))
@@ -71,8 +73,11 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
         for code, r in table.iterrows():
             failed = failed_ids[code] or "—"
             name = "全区 district" if level == "district" else r["name"]
-            lines.append(f"{code:<12} {name:<16} {r['older_covered_share']:>9.1%} "
-                         f"{r['floor_area_per_1000']:>11.1f}  {failed}")
+            share, area = r["older_covered_share"], r["floor_area_per_1000"]
+            lines.append(f"{code:<12} {name:<16} "
+                         + (f"{share:>9.1%} " if pd.notna(share) else f"{'— 无人口':>9} ")
+                         + (f"{area:>11.1f}" if pd.notna(area) else f"{'—':>11}")
+                         + f"  {failed}")
     not_assessed = audit.catalogue[audit.catalogue["district_status"].str.startswith(
         "not assessed")]
     for r in not_assessed.itertuples(index=False):
@@ -99,7 +104,8 @@ def _listing(paths: list[Path], out: Path) -> list[str]:
     return lines
 
 
-def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, list[Path]]:
+def run_demo(out: Path, *, seed: int, offline: bool = False, progress: bool = False
+             ) -> tuple[Audit, list[Path]]:
     """Generate the demo district into ``out/inputs`` and audit it into ``out``.
 
     Parameters
@@ -110,6 +116,8 @@ def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, lis
         Generator seed.
     offline : bool, default False
         Write maps that need no internet.
+    progress : bool, default False
+        Show progress bars on a terminal.
 
     Returns
     -------
@@ -123,7 +131,7 @@ def run_demo(out: Path, *, seed: int, offline: bool = False) -> tuple[Audit, lis
     start = time.perf_counter()
     study_path = write_demo_inputs(out / "inputs", seed=seed)
     log.info("demo inputs generated in %.1f s: %s", time.perf_counter() - start, study_path)
-    return run_audit(study_path, out, offline=offline)
+    return run_audit(study_path, out, offline=offline, progress=progress)
 
 
 def profiles_text(action: str, name: str | None) -> str:
@@ -201,14 +209,15 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     from carecircle.analysis.siting import SitingRequest, site_facilities
     from carecircle.analysis.siting.candidates import read_candidates
     from carecircle.analysis.siting.outputs import write_siting
+    from carecircle.analysis.siting.request import checked_request
     from carecircle.geo.tables import read_table
 
-    study = load_study(args.study)
-    audit = audit_study(study)
-    request = SitingRequest(
+    request = checked_request(SitingRequest(
         facility_type=args.facility_type, add=args.add, target=args.target,
         objective=args.objective, time_limit_s=args.time_limit, spacing_m=args.spacing,
-        floor_area_m2=args.floor_area)
+        floor_area_m2=args.floor_area))  # a wrong --type stops before the audit
+    study = load_study(args.study)
+    audit = audit_study(study, progress=not args.quiet)
     candidates = (read_candidates(args.candidates, args.candidates_crs)
                   if args.candidates else None)
     exclude = None
@@ -218,11 +227,11 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
             from carecircle.errors import InputDataError
 
             raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
-    result = site_facilities(audit, request, candidates, exclude)
+    result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
     with staged_outputs(args.out) as stage:
         paths = write_siting(stage, result)
         paths += render_maps(audit, stage / "maps", proposals=result.sites,
-                             offline=args.offline)
+                             offline=args.offline, progress=not args.quiet)
     return audit, result, [args.out / p.relative_to(stage) for p in paths]
 
 
@@ -238,7 +247,7 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
     for r in result.sites.itertuples(index=False):
         lines.append(f"{r.rank:<5} {r.id:<7} {r.street:<12} {r.community:<14} "
                      f"{r.marginal_gain:>8,.0f}")
-    lines += [f"note: {n}" for n in s["notes"]]
+    lines += [n if n.startswith("警告") else f"note: {n}" for n in s["notes"]]
     lines += ["", f"written to {out}:"]
     lines += _listing(paths, out)
     return "\n".join(lines)

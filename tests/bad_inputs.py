@@ -38,6 +38,7 @@ class Case:
     exit: int
     expect: tuple[str, ...]
     district: Callable[[], MiniDistrict] = field(default=MiniDistrict)
+    absent: tuple[str, ...] = ()
 
 
 def edit(name: str, old: str, new: str, count: int = 1) -> Callable[[Path], None]:
@@ -113,13 +114,42 @@ def _bd(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _xlsx_with_title(folder: Path) -> None:
-    df = pd.read_csv(folder / "facilities.csv", dtype=str, keep_default_na=False)
+def _xlsx_with_title(folder: Path,
+                     change: Callable[[pd.DataFrame], pd.DataFrame] = lambda d: d) -> None:
+    df = change(pd.read_csv(folder / "facilities.csv", dtype=str, keep_default_na=False))
     with pd.ExcelWriter(folder / "facilities.xlsx") as writer:
         pd.DataFrame([["示范区养老设施清单 2025"] + [""] * (len(df.columns) - 1)]).to_excel(
             writer, index=False, header=False, startrow=0)
         df.to_excel(writer, index=False, startrow=1)
     edit("study.toml", 'facilities = "facilities.csv"', 'facilities = "facilities.xlsx"')(folder)
+
+
+def _with_cell(row: int, col: str, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    def change(df: pd.DataFrame) -> pd.DataFrame:
+        df.loc[row, col] = value
+        return df
+    return change
+
+
+def _csv_title_row(folder: Path) -> None:
+    set_cell(1, "floor_area_m2", "约300")(folder)
+    path = folder / "facilities.csv"
+    path.write_text("示范区养老设施清单 2025\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+
+
+def _excel_csv(folder: Path) -> None:
+    """As Excel saves a sheet with stray formatting: trailing ``,,`` and empty rows."""
+    path = folder / "facilities.csv"
+    lines = [line + ",," for line in path.read_text(encoding="utf-8").splitlines()]
+    empty = "," * lines[0].count(",")
+    path.write_text("\n".join([*lines[:2], empty, *lines[2:], empty, empty]) + "\n",
+                    encoding="utf-8")
+
+
+CHINESE_HEADERS = {"id": "编号", "name": "名称", "type": "类型", "lon": "经度", "lat": "纬度",
+                   "floor_area_m2": "建筑面积", "beds": "床位数", "nursing_beds": "护理床位数",
+                   "street": "街道", "community": "社区"}
 
 
 def _bowtie(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -222,6 +252,24 @@ CASES = [
          csv_frame(lambda d: d, encoding="gb18030"), 0, ()),
     Case("xlsx-title-row", "XLSX with a title row above the header", _xlsx_with_title, 0,
          ("header found on row",)),
+    Case("xlsx-title-row-error-row", "XLSX with a title row: errors name the Excel row",
+         lambda f: _xlsx_with_title(f, _with_cell(1, "floor_area_m2", "约300")), 2,
+         ("facilities.xlsx: row 4 column floor_area_m2",)),
+    Case("csv-title-row-error-row", "CSV with a title line: errors name the line in the file",
+         _csv_title_row, 2, ("header found on row 2", "facilities.csv: row 4 column "
+                                                       "floor_area_m2")),
+    Case("excel-csv-empty-columns", "CSV saved by Excel with trailing `,,` and empty rows",
+         _excel_csv, 0, ("skipped 3 empty rows and 2 empty columns",),
+         absent=("Unnamed", "not used by carecircle")),
+    Case("chinese-headers", "Chinese column headers (编号, 名称, 类型, 经度, 纬度, …)",
+         csv_frame(lambda d: d.rename(columns=CHINESE_HEADERS)), 0,
+         ("headers read as columns: 编号 → id, 名称 → name, 类型 → type",)),
+    Case("several-missing-columns", "several required columns missing",
+         csv_frame(lambda d: d.drop(columns=["id", "type", "lat"])), 2,
+         ("columns 'id', 'type', 'lat' are missing for facilities",)),
+    Case("no-floor-area-column", "no `floor_area_m2` column: S2 not assessed (warning)",
+         csv_frame(lambda d: d.drop(columns="floor_area_m2")), 0,
+         ("no floor_area_m2 column", "are not assessed")),
     Case("non-numeric-area", "non-numeric floor area (`约300`)",
          set_cell(1, "floor_area_m2", "约300"), 2, ("row 3", "floor_area_m2", "not a number")),
     Case("negative-beds", "negative beds", set_cell(1, "beds", "-5"), 2, ("row 3", "negative")),
@@ -233,17 +281,22 @@ CASES = [
          ("did you mean 'service_station'",)),
     Case("chinese-type", "Chinese type names are accepted", set_cell(0, "type", "养老服务站"),
          0, ()),
+    Case("meal-point-label", "official label 助餐点/社区长者食堂 is the meal-point type",
+         set_cell(0, "type", "助餐点/社区长者食堂"), 0, ("mapped to type codes in 1 of 3 rows",)),
     Case("empty-id", "a facility without id", set_cell(0, "id", ""), 2, ("empty id",)),
     Case("blank-coordinates", "a facility without coordinates", set_cell(0, "lon", ""), 2,
          ("row 2", "no valid lon/lat")),
+    Case("several-blank-coordinates", "several facilities without coordinates",
+         csv_frame(lambda d: d.assign(lon="")), 2,
+         ("3 rows have no valid lon/lat: rows 2, 3, 4",)),
     Case("projected-coordinates", "coordinates in metres, not degrees",
          set_cell(0, "lon", "500000"), 2, ("not degrees",)),
     Case("swapped-lon-lat", "latitude and longitude swapped", csv_frame(_swap), 2,
          ("look swapped", "put longitude in lon")),
     Case("gcj02-declared-wgs84", "Amap (GCJ-02) coordinates declared WGS84", csv_frame(_gcj),
          0, ("look like GCJ-02", 'facilities_crs = "GCJ-02"')),
-    Case("bd09-declared-wgs84", "Baidu (BD-09) coordinates declared WGS84", csv_frame(_bd), 0,
-         ("look like BD-09",)),
+    Case("bd09-declared-wgs84", "Baidu (BD-09) coordinates declared WGS84, all outside",
+         csv_frame(_bd), 2, ("when read as BD-09", 'facilities_crs = "BD-09"')),
     Case("outside-streets", "a facility outside every street",
          set_cell(0, "lon", f"{float(lonlat(1300.0, 200.0)[0]):.7f}"), 0,
          ("outside every street/town",)),
@@ -276,7 +329,7 @@ CASES = [
     Case("overlapping-communities", "overlapping communities (warning)",
          gpkg("communities.gpkg", _grow), 0, ("overlap",)),
     Case("community-in-other-street", "community lying in another street (warning)",
-         gpkg("communities.gpkg", _relabel_street), 0, ("outside the street they name",)),
+         gpkg("communities.gpkg", _relabel_street), 0, ("outside the street it names",)),
     # --- rasters ---
     Case("raster-no-crs", "population raster without a CRS",
          raster("residents.tif", lambda d, p: (d, {**p, "crs": None})), 2,

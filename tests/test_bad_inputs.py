@@ -31,6 +31,8 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
         assert not (tmp_path / "out" / "run.json").exists()
     for text in case.expect:
         assert text in stderr, (text, stderr)
+    for text in case.absent:
+        assert text not in stderr, (text, stderr)
     assert message(case, stderr)
 
 

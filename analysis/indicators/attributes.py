@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carecircle.analysis.indicators.base import IndicatorContext, indicator, not_assessed, result
+from carecircle.analysis.indicators.base import (
+    IndicatorContext,
+    indicator,
+    needs_columns,
+    result,
+)
 from carecircle.profiles import IndicatorSpec
-
-
-def _needs(ctx: IndicatorContext, spec: IndicatorSpec, level: str, column: str
-           ) -> pd.DataFrame | None:
-    """``not assessed`` columns when the facility tables lack ``column``, else None."""
-    if column in ctx.attribute_columns:
-        return None
-    return not_assessed(ctx.units(level), spec.target or 0.0,
-                        f"the facility tables have no {column} column")
 
 
 def _older(ctx: IndicatorContext, level: str) -> pd.Series:
@@ -29,6 +25,9 @@ def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing."""
     if level == "community":
         return None
+    missing = needs_columns(ctx, spec, level, "beds", "nursing_beds")
+    if missing is not None:
+        return missing
     beds = ctx.sum_of("beds", spec.facility_types, level)
     nursing = ctx.sum_of("nursing_beds", spec.facility_types, level)
     share = (nursing / beds).where(beds > 0)
@@ -47,6 +46,9 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
     """
     if level == "community":
         return None
+    missing = needs_columns(ctx, spec, level, "beds")
+    if missing is not None:
+        return missing
     older = _older(ctx, level)
     beds = ctx.sum_of("beds", spec.facility_types, level)
     community_types = spec.param("community_types", ("day_care", "embedded_care",
@@ -73,10 +75,11 @@ def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     """
     if level == "community":
         return None
-    missing = _needs(ctx, spec, level, "social_workers")
+    per = spec.param("per", "older_1000")
+    missing = needs_columns(ctx, spec, level, "social_workers",
+                            *(("beds",) if per == "beds_100" else ()))
     if missing is not None:
         return missing
-    per = spec.param("per", "older_1000")
     target = float(spec.target or 1.0)
     workers = ctx.sum_of("social_workers", spec.facility_types, level)
     if per == "older_1000":
@@ -111,7 +114,7 @@ def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     """A4: share of institutions offering medical care (医养结合); needs ``medical_care``."""
     if level == "community":
         return None
-    missing = _needs(ctx, spec, level, "medical_care")
+    missing = needs_columns(ctx, spec, level, "medical_care")
     if missing is not None:
         return missing
     return _share_of_institutions(ctx, spec, level,
@@ -124,7 +127,7 @@ def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     """A5: meals per day of the meal points, per ``scope`` (street or district)."""
     if level == "community" or level != spec.param("scope", "district"):
         return None
-    missing = _needs(ctx, spec, level, "meals_per_day")
+    missing = needs_columns(ctx, spec, level, "meals_per_day")
     if missing is not None:
         return missing
     meals = ctx.sum_of("meals_per_day", spec.facility_types, level)
@@ -138,7 +141,7 @@ def a6_rated_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     """A6: share of institutions with a grade or star rating (non-empty ``rating``)."""
     if level == "community":
         return None
-    missing = _needs(ctx, spec, level, "rating")
+    missing = needs_columns(ctx, spec, level, "rating")
     if missing is not None:
         return missing
     rated = ctx.facilities["rating"].astype(str).str.strip().isin(["", "nan", "无", "none"])

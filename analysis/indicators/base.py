@@ -73,7 +73,9 @@ class IndicatorContext:
     coverage : dict
         Level -> coverage table indexed by unit code (see :mod:`..coverage`).
     attribute_columns : frozenset of str
-        Optional facility columns present in the input (A3–A6).
+        Facility columns present in the input that some facility tables may lack: the
+        numeric ones (``floor_area_m2``, ``beds``, ``nursing_beds``) and the optional
+        attributes (A3–A6). An indicator needing an absent one is ``not assessed``.
     """
 
     cells: pd.DataFrame
@@ -128,6 +130,34 @@ def not_assessed(index: pd.Index, target: float, reason: str) -> pd.DataFrame:
         "met": pd.array([pd.NA] * len(index), dtype="boolean"), "gap": np.nan,
         "status": f"not assessed: {reason}",
     }, index=index)
+
+
+def needs_columns(ctx: IndicatorContext, spec: IndicatorSpec, level: str, *columns: str
+                  ) -> pd.DataFrame | None:
+    """``not assessed`` columns when the facility tables lack any of ``columns``, else None.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The data; ``ctx.attribute_columns`` lists the facility columns the input has.
+    spec : IndicatorSpec
+        The indicator's profile entry (for its target).
+    level : str
+        ``community``, ``street`` or ``district``.
+    *columns : str
+        The facility columns the indicator reads.
+
+    Returns
+    -------
+    DataFrame or None
+        Status ``not assessed: the facility tables have no <column> column`` per unit, or None
+        when every column is present.
+    """
+    missing = [c for c in columns if c not in ctx.attribute_columns]
+    if not missing:
+        return None
+    return not_assessed(ctx.units(level), spec.target or 0.0,
+                        f"the facility tables have no {' or '.join(missing)} column")
 
 
 def failed_indicators(table: pd.DataFrame) -> pd.Series:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carecircle.analysis.indicators.base import IndicatorContext, indicator, result
+from carecircle.analysis.indicators.base import IndicatorContext, indicator, needs_columns, result
 from carecircle.profiles import IndicatorSpec
 
 
@@ -44,7 +44,13 @@ def s1_service_circle(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
 
 @indicator("S2")
 def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
-    """S2: community elder-care floor area per 1,000 residents (m²); gap in m² missing."""
+    """S2: community elder-care floor area per 1,000 residents (m²); gap in m² missing.
+
+    Not assessed when the facility tables have no ``floor_area_m2`` column.
+    """
+    missing = needs_columns(ctx, spec, level, "floor_area_m2")
+    if missing is not None:
+        return missing
     residents = ctx.cells["residents"].groupby(ctx.key(ctx.cells, level)).sum()
     residents = residents.reindex(ctx.units(level), fill_value=0.0)
     area = ctx.sum_of("floor_area_m2", spec.facility_types, level)

@@ -185,6 +185,37 @@ def test_missing_optional_column_is_not_assessed(tmp_path: Path) -> None:
     assert cat.loc["A3", "district_status"].startswith("not assessed")
 
 
+def test_missing_floor_area_column_leaves_s2_not_assessed(tmp_path: Path) -> None:
+    audit = _audit(tmp_path, "shanghai", tuple(c for c in COLUMNS if c != "floor_area_m2"))
+    reason = "not assessed: the facility tables have no floor_area_m2 column"
+    for level in ("community", "street", "district"):
+        table = audit.indicators[level]
+        assert (table["s2_status"] == reason).all(), level
+        assert table["s2_met"].isna().all()
+        assert table["s2_value"].isna().all()
+        assert table["floor_area_per_1000"].isna().all(), level  # unknown, not 0 m²
+    assert audit.catalogue.set_index("id").loc["S2", "district_status"] == reason
+    assert "S2" not in " ".join(audit.underserved["failed"])
+    # S1 and the other indicators are still assessed
+    assert row(audit, "street", "W")["s1_status"] in ("met", "not met")
+
+
+def test_missing_bed_columns_leave_a1_and_a2_not_assessed(tmp_path: Path) -> None:
+    audit = _audit(tmp_path, "shanghai",
+                   tuple(c for c in COLUMNS if c not in ("beds", "nursing_beds")))
+    w = row(audit, "street", "W")
+    assert w["a1_status"] == "not assessed: the facility tables have no beds or nursing_beds column"
+    assert w["a2_status"] == "not assessed: the facility tables have no beds column"
+    assert w["s2_status"] in ("met", "not met")  # floor area is still there
+
+
+def test_missing_nursing_beds_column_leaves_only_a1_not_assessed(tmp_path: Path) -> None:
+    audit = _audit(tmp_path, "shanghai", tuple(c for c in COLUMNS if c != "nursing_beds"))
+    d = row(audit, "district", "district")
+    assert d["a1_status"] == "not assessed: the facility tables have no nursing_beds column"
+    assert d["a2_value"] == pytest.approx(150 / d["older_residents"])
+
+
 def test_disabled_indicators_are_absent(shanghai: Audit) -> None:
     assert "s5_value" not in shanghai.indicators["street"]  # S5 is off in the shanghai plan
     cat = shanghai.catalogue.set_index("id")

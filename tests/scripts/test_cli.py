@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from carecircle.scripts.cli import main
+from carecircle.vocabulary import FACILITY_TYPES
 
 from mini_district import MiniDistrict, write_mini_study
 
@@ -96,3 +99,51 @@ def test_help_is_bilingual(capsys: pytest.CaptureFixture[str]) -> None:
     assert "15分钟养老服务圈" in out
     assert "audit" in out
     assert "demo" in out
+
+
+def test_type_typo_suggests_the_nearest_code(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in")
+    assert main(["site", str(study), "--out", str(tmp_path / "o"), "--add", "1", "--type",
+                 "servicestation"]) == 2
+    err = capsys.readouterr().err
+    assert "(did you mean 'service_station'?)" in err
+    assert "养老服务站 service_station" in err and "助餐点/长者食堂 meal_point" in err
+    assert len(err.strip().splitlines()) == 1  # stopped before the audit printed anything
+
+
+def test_site_help_lists_the_types(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["site", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for code, (zh, _) in FACILITY_TYPES.items():
+        assert f"{zh} {code}" in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("quiet", "shown"), [((), True), (("-q",), False)])
+def test_coverage_matrix_bar_follows_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           quiet: tuple[str, ...], shown: bool) -> None:
+    study = write_mini_study(tmp_path / "in")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([*quiet, "site", str(study), "--out", str(tmp_path / "out"), "--add", "1"]) == 0
+    assert ("coverage matrix" in terminal.getvalue()) is shown
+    assert ("maps 地图" in terminal.getvalue()) is shown
+
+
+@pytest.mark.parametrize(("quiet", "shown"), [((), True), (("-q",), False)])
+def test_audit_bars_follow_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 quiet: tuple[str, ...], shown: bool) -> None:
+    study = write_mini_study(tmp_path / "in")
+    text = study.read_text(encoding="utf-8")
+    study.write_text(text.replace("[circle]", "[circle]\ntile_km = 0.5"), encoding="utf-8")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([*quiet, "audit", str(study), "--out", str(tmp_path / "out")]) == 0
+    assert ("tiles" in terminal.getvalue()) is shown
+    assert ("maps 地图" in terminal.getvalue()) is shown

@@ -1,0 +1,62 @@
+"""Plausibility checks across inputs: files present, facilities and rasters of this area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from carecircle.analysis.audit import audit_study
+from carecircle.config import load_study
+from carecircle.errors import InputDataError, InputFileError
+
+from mini_district import MiniDistrict, lonlat, write_mini_study
+
+
+def test_every_missing_input_file_is_named_at_once(tmp_path: Path) -> None:
+    study = write_mini_study(tmp_path)
+    (tmp_path / "older.tif").unlink()
+    (tmp_path / "network.osm").unlink()
+    with pytest.raises(InputFileError) as exc:
+        audit_study(load_study(study))
+    text = str(exc.value)
+    assert "input files not found" in text
+    assert "network.osm ([inputs] network)" in text
+    assert "older.tif ([inputs] older_residents)" in text
+
+
+def test_facilities_of_another_area_are_refused(tmp_path: Path) -> None:
+    district = MiniDistrict()
+    for f in district.facilities:  # 100 km east: another city's list
+        f["x"] = float(f["x"]) + 100_000.0
+    study = write_mini_study(tmp_path, district)
+    with pytest.raises(InputDataError) as exc:
+        audit_study(load_study(study))
+    text = str(exc.value)
+    assert text.startswith("facilities.csv: none of its 3 facilities lies in the study's")
+    lon, _ = lonlat(100_500.0, 500.0)
+    assert f"lon {float(lon):.2f}" in text  # where they are, for the planner to see
+
+
+def test_a_facility_inside_keeps_the_file_accepted(tmp_path: Path) -> None:
+    district = MiniDistrict()
+    district.facilities[0]["x"] = 100_200.0  # only one lies elsewhere: a warning, not an error
+    audit = audit_study(load_study(write_mini_study(tmp_path, district)))
+    assert any("1 facility lies outside every street/town" in w for w in audit.record.warnings)
+
+
+def test_communities_the_raster_misses_are_named(tmp_path: Path) -> None:
+    study = write_mini_study(tmp_path)
+    for name in ("residents.tif", "older.tif"):
+        with rasterio.open(tmp_path / name, "r+") as dst:
+            data = dst.read(1)
+            data[:, data.shape[1] // 2 - 1:] = -1.0  # the east half has no data
+            dst.write(data, 1)
+    audit = audit_study(load_study(study))
+    warning = next(w for w in audit.record.warnings if "have no populated raster cell" in w)
+    assert "2 of 4 communities" in warning
+    assert "东南社区 (E-S)" in warning and "东北社区 (E-N)" in warning
+    east = audit.indicators["community"].loc[["E-S", "E-N"]]
+    assert np.all(east["residents"] == 0)
