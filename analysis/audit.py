@@ -213,8 +213,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     check_input_files(study)
     with rec.stage("read boundaries"):
-        streets = read_streets(study.streets)
-        communities = read_communities(study.communities, streets)
+        streets = read_streets(study.streets, datum=study.boundaries_crs)
+        communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
         fac = read_all_facilities([(s.path, s.crs) for s in study.facilities])

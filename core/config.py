@@ -17,7 +17,7 @@ FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards")
 _INPUT_KEYS = ("network", "facilities", "facilities_crs", "residents", "older_residents",
-               "streets", "communities")
+               "streets", "communities", "boundaries_crs")
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,9 @@ class Study:
         Population rasters (persons per cell).
     streets, communities : Path or DbSource
         Boundary polygons (file, or a PostGIS table or query).
+    boundaries_crs : str
+        ``EPSG:4326`` (default: the files' own CRS is right), or ``GCJ-02`` / ``BD-09`` when
+        the boundaries were drawn on Amap / Baidu maps: their lon/lat are then converted.
     minutes, walk_speed_m_s : float
         The service circle (from the study, else from the profile).
     max_snap_m : float
@@ -132,6 +135,7 @@ class Study:
     cache_dir: Path | None = None
     data_date: str = ""
     tile_km: float = 0.0
+    boundaries_crs: str = "EPSG:4326"
 
     @property
     def radius_m(self) -> float:
@@ -175,6 +179,15 @@ def _source(value: Any, key: str, path: Path) -> Source:
     raise StudyFileError(f'{path}: [inputs] {key} must be a file name, or a database source '
                          '{ url = "postgresql://user@host/db", table = "schema.table" } '
                          '(or query = "SELECT ...")')
+
+
+def _boundaries_crs(inputs: dict[str, Any], path: Path) -> str:
+    """Return the datum of the boundary files' lon/lat: EPSG:4326, GCJ-02 or BD-09."""
+    crs = str(inputs.get("boundaries_crs", "EPSG:4326"))
+    if crs.upper() not in FACILITY_CRS:
+        raise StudyFileError(f"{path}: [inputs] boundaries_crs = '{crs}'; allowed: "
+                             f"{', '.join(FACILITY_CRS)}")
+    return "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
 
 
 def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySource, ...]:
@@ -320,6 +333,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         walk_speed_m_s=speed or profile.walk_speed_m_s,
         max_snap_m=get_number(circle, "max_snap_m", 500.0, where="[circle]", **kw) or 500.0,
         tile_km=get_number(circle, "tile_km", None, where="[circle]", maximum=1000, **kw) or 0.0,
+        boundaries_crs=_boundaries_crs(inputs, path),
         profile=profile,
     )
 
@@ -337,11 +351,8 @@ def check_input_files(study: Study) -> None:
     InputFileError
         Listing every missing file with its study-file key.
     """
-    named = [("network", study.network), ("residents", study.residents),
-             ("older_residents", study.older_residents), ("streets", study.streets),
-             ("communities", study.communities)]
-    named += [("facilities", f.path) for f in study.facilities]
-    missing = [f"{p.name} ([inputs] {key})" for key, p in named
+    missing = [f"{p.name} ([inputs] {role.split('[')[0]})"
+               for role, p in study.input_paths().items()
                if isinstance(p, Path) and not p.is_file()]
     if missing:
         raise InputFileError(

@@ -11,13 +11,15 @@ import shapely
 
 from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError, InputFileError
+from carecircle.geo.crs import to_wgs84
 from carecircle.geo.tables import read_table
 from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 
 log = logging.getLogger(__name__)
 
 
-def _read_polygons(path: Path, columns: tuple[str, ...], what: str) -> gpd.GeoDataFrame:
+def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str
+                   ) -> gpd.GeoDataFrame:
     df = read_table(path)
     if not isinstance(df, gpd.GeoDataFrame):
         raise InputFileError(f"{path}: {what} must be polygons in a GeoPackage, GeoJSON or "
@@ -49,16 +51,42 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str) -> gpd.GeoDa
         log.warning("%s: %d invalid polygons repaired with make_valid: %s", path,
                     int(invalid.sum()), ", ".join(out["code"][invalid].head(5)))
         out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry.array[invalid])
-    return out.to_crs("EPSG:4326")
+    return from_datum(out.to_crs("EPSG:4326"), datum)
 
 
-def read_streets(path: Path) -> gpd.GeoDataFrame:
+def from_datum(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
+    """Convert EPSG:4326 geometries whose lon/lat are really GCJ-02 or BD-09 to WGS84.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Geometries in EPSG:4326.
+    datum : str
+        ``EPSG:4326`` (nothing to do), ``GCJ-02`` or ``BD-09``.
+
+    Returns
+    -------
+    GeoDataFrame
+        The same rows with every vertex converted.
+    """
+    if datum == "EPSG:4326":
+        return frame
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
+
+    return frame.set_geometry(shapely.transform(frame.geometry.array, convert), crs="EPSG:4326")
+
+
+def read_streets(path: Path, *, datum: str = "EPSG:4326") -> gpd.GeoDataFrame:
     """Read street/town polygons with columns ``code, name``.
 
     Parameters
     ----------
     path : Path
         GeoPackage, GeoJSON or Shapefile with a CRS.
+    datum : str, default "EPSG:4326"
+        ``GCJ-02`` or ``BD-09`` when the polygons were drawn on Amap or Baidu maps.
 
     Returns
     -------
@@ -70,10 +98,11 @@ def read_streets(path: Path) -> gpd.GeoDataFrame:
     InputDataError
         For missing columns, no CRS, non-polygons or duplicate codes.
     """
-    return _read_polygons(path, ("code", "name"), "streets/towns")
+    return _read_polygons(path, ("code", "name"), "streets/towns", datum)
 
 
-def read_communities(path: Path, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def read_communities(path: Path, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
+                     ) -> gpd.GeoDataFrame:
     """Read community/village polygons with columns ``code, name, street, kind``.
 
     Parameters
@@ -82,6 +111,8 @@ def read_communities(path: Path, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         GeoPackage, GeoJSON or Shapefile with a CRS.
     streets : GeoDataFrame
         The streets, to check each community's ``street`` code.
+    datum : str, default "EPSG:4326"
+        ``GCJ-02`` or ``BD-09`` when the polygons were drawn on Amap or Baidu maps.
 
     Returns
     -------
@@ -93,7 +124,8 @@ def read_communities(path: Path, streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     InputDataError
         For missing columns, unknown street codes or kinds.
     """
-    com = _read_polygons(path, ("code", "name", "street", "kind"), "communities/villages")
+    com = _read_polygons(path, ("code", "name", "street", "kind"), "communities/villages",
+                         datum)
     known = set(streets["code"])
     unknown = ~com["street"].isin(known)
     if unknown.any():

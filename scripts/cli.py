@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from carecircle import __version__
@@ -36,8 +36,44 @@ OFFLINE_HELP = ("地图离线可用：复制 Leaflet 到 maps/lib，默认空白
                 "no internet: Leaflet copied into maps/lib, blank basemap by default")
 
 
+class _BilingualFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help text whose usage line reads 用法 usage."""
+
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup],
+                  prefix: str | None = None) -> None:
+        """Add the usage line with a bilingual prefix."""
+        super().add_usage(usage, actions, groups, "用法 usage: " if prefix is None else prefix)
+
+
+def _bilingual(parser: argparse.ArgumentParser) -> None:
+    """Give argparse's own headings and the -h line their Chinese names too."""
+    parser.formatter_class = _BilingualFormatter
+    parser._positionals.title = "参数 positional arguments"
+    parser._optionals.title = "选项 options"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "显示帮助并退出 / show this help and exit"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with its sub-commands."""
+    parser = _new_parser()
+    for sub_parser in {id(p): p for p in _subparsers(parser)}.values():
+        _bilingual(sub_parser)
+    _bilingual(parser)
+    return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Return the parsers of the sub-commands."""
+    return [p for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+            for p in action.choices.values()]
+
+
+def _new_parser() -> argparse.ArgumentParser:
+    """Build the parser and its sub-commands (headings made bilingual by the caller)."""
     parser = argparse.ArgumentParser(
         prog="carecircle", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)

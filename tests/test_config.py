@@ -108,6 +108,14 @@ def test_unknown_facilities_crs_lists_the_allowed(tmp_path: Path) -> None:
         load_study(write_study(tmp_path, inputs=inputs))
 
 
+def test_boundaries_crs_is_read_and_checked(tmp_path: Path) -> None:
+    inputs = INPUTS + 'boundaries_crs = "gcj-02"\n'
+    assert load_study(write_study(tmp_path, inputs=inputs)).boundaries_crs == "GCJ-02"
+    assert load_study(write_study(tmp_path, inputs=INPUTS)).boundaries_crs == "EPSG:4326"
+    with pytest.raises(StudyFileError, match=r"boundaries_crs = 'GCJ02'; allowed: EPSG:4326"):
+        load_study(write_study(tmp_path, inputs=INPUTS + 'boundaries_crs = "GCJ02"\n'))
+
+
 def test_missing_required_input_is_named(tmp_path: Path) -> None:
     inputs = INPUTS.replace('streets = "bounds/streets.gpkg"\n', "")
     with pytest.raises(StudyFileError, match=r'\[inputs\] needs streets = "<file>"'):

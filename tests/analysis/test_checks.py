@@ -60,3 +60,29 @@ def test_communities_the_raster_misses_are_named(tmp_path: Path) -> None:
     assert "东南社区 (E-S)" in warning and "东北社区 (E-N)" in warning
     east = audit.indicators["community"].loc[["E-S", "E-N"]]
     assert np.all(east["residents"] == 0)
+
+
+def test_boundaries_drawn_on_amap_are_read_with_boundaries_crs(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from carecircle.geo.crs import wgs84_to_gcj02
+
+    base = audit_study(load_study(write_mini_study(tmp_path / "base")))
+    study = write_mini_study(tmp_path / "amap")
+    for name in ("streets.gpkg", "communities.gpkg"):  # as if traced on Amap (GCJ-02)
+        frame = gpd.read_file(tmp_path / "amap" / name)
+        shifted = shapely.transform(frame.geometry.array, lambda xy: np.column_stack(
+            wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+        frame.set_geometry(shifted, crs="EPSG:4326").to_file(tmp_path / "amap" / name)
+    text = study.read_text(encoding="utf-8")
+    shifted_run = audit_study(load_study(study))
+    study.write_text(text.replace('communities = "communities.gpkg"',
+                                  'communities = "communities.gpkg"\nboundaries_crs = "GCJ-02"'),
+                     encoding="utf-8")
+    fixed = audit_study(load_study(study))
+    want = base.indicators["community"]["older_covered_share"]
+    got = fixed.indicators["community"]["older_covered_share"]
+    np.testing.assert_allclose(got.loc[want.index], want, atol=1e-9)
+    # without the setting the shifted boundaries lose cells at the edge of the district
+    assert any("outside every community" in w for w in shifted_run.record.warnings)

@@ -147,3 +147,15 @@ def test_audit_bars_follow_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert main([*quiet, "audit", str(study), "--out", str(tmp_path / "out")]) == 0
     assert ("tiles" in terminal.getvalue()) is shown
     assert ("maps 地图" in terminal.getvalue()) is shown
+
+
+@pytest.mark.parametrize("command", [[], ["audit"], ["site"], ["batch"]])
+def test_argparse_headings_are_bilingual(command: list[str],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("用法 usage: carecircle")
+    assert "选项 options:" in out
+    assert "显示帮助并退出 / show this help and exit" in out
+    assert "show this help message" not in out
