@@ -176,8 +176,10 @@ def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFram
         "street": coverage_by_street(inside, fac, streets, study.profile),
         "district": coverage_of_district(inside, fac, study.name, study.profile),
     }
+    # units with an S2-counted facility of unknown area are NaN already (coverage.py); no
+    # table has the column: unknown everywhere, as S2 reads "not assessed" everywhere
     if "floor_area_m2" not in fac.attrs.get("attribute_columns", ()):
-        for table in coverage.values():  # unknown, not zero: S2 reads "not assessed"
+        for table in coverage.values():
             table[["floor_area_m2", "floor_area_per_1000"]] = np.nan
     ctx = IndicatorContext(
         cells=inside, facilities=fac,

@@ -47,40 +47,62 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
             "another area than the boundaries: give the raster of this study area")
 
 
+FAR_KM = 5.0  # a file whose facilities lie this far from the study area lists another area
+DATUM_SHARE = 0.8  # read in another datum, this share must land inside to name that datum
+
+
 def check_facilities_in_area(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
-    """Refuse a facility file none of whose facilities lies in any street/town.
+    """Refuse a facility file that lists another area, or uses an undeclared Chinese datum.
+
+    Facilities just outside the streets are legitimate (they serve residents across the
+    boundary, with a warning from :func:`~carecircle.analysis.placement.place_facilities`).
+    A file is refused only when none of its facilities lies in a street/town and either
+    they lie far away (median more than ``FAR_KM`` from the streets) or, for three or more
+    facilities, reading them as GCJ-02 or BD-09 puts most of them inside.
+
+    Parameters
+    ----------
+    fac : DataFrame
+        Placed facilities (``street``, ``lon``, ``lat``, ``source_file``).
+    streets : GeoDataFrame
+        The study's streets/towns.
 
     Raises
     ------
     InputDataError
-        Naming the file, where its facilities are and where the streets are.
+        Naming the file, where its facilities are and where the streets are, with the fix.
     """
-    inside = fac["street"].astype(str) != ""
+    inside = fac["street"].astype(str).to_numpy() != ""
     lon0, lat0, lon1, lat1 = streets.to_crs(4326).total_bounds
     for source in sorted(set(fac["source_file"])):
         rows = (fac["source_file"] == source).to_numpy()
-        if rows.any() and not inside[rows].any():
-            lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
-            where = (f"{source}: none of its {int(rows.sum())} facilities lies in the study's "
-                     f"streets/towns (facilities around lon {np.median(lon):.3f}, lat "
-                     f"{np.median(lat):.3f}; streets within lon {lon0:.3f}–{lon1:.3f}, lat "
-                     f"{lat0:.3f}–{lat1:.3f})")
-            datum = _datum_that_fits(lon, lat, streets)
-            if datum:
-                raise InputDataError(f"{where}, but they do when read as {datum}: set "
-                                     f'facilities_crs = "{datum}" in the study file')
+        if not rows.any() or inside[rows].any():
+            continue
+        lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
+        mlon, mlat = float(np.median(lon)), float(np.median(lat))
+        where = (f"{source}: none of its {int(rows.sum())} facilities lies in the study's "
+                 f"streets/towns (facilities around lon {mlon:.3f}, lat {mlat:.3f}; streets "
+                 f"within lon {lon0:.3f}–{lon1:.3f}, lat {lat0:.3f}–{lat1:.3f})")
+        datum, share = _datum_that_fits(lon, lat, streets)
+        if rows.sum() >= 3 and share >= DATUM_SHARE:
+            raise InputDataError(f"{where}, but they do when read as {datum}: set "
+                                 f'facilities_crs = "{datum}" in the study file')
+        dx = max(lon0 - mlon, 0.0, mlon - lon1) * 111.32 * np.cos(np.radians(mlat))
+        dy = max(lat0 - mlat, 0.0, mlat - lat1) * 110.57
+        if np.hypot(dx, dy) > FAR_KM:
             raise InputDataError(f"{where}; it lists another area: give this study area's "
                                  "facilities, or check facilities_crs")
 
 
-def _datum_that_fits(lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame) -> str:
-    """Return the Chinese datum (GCJ-02, BD-09) that puts most points in a street, or ''."""
+def _datum_that_fits(lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame
+                     ) -> tuple[str, float]:
+    """Return the Chinese datum (GCJ-02, BD-09) putting most points in a street, and the share."""
     readings = {"GCJ-02": gcj02_to_wgs84(lon, lat),
                 "BD-09": gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))}
-    inside = {name: int((polygon_of_points(lo, la, streets) >= 0).sum())
+    inside = {name: float((polygon_of_points(lo, la, streets) >= 0).mean())
               for name, (lo, la) in readings.items()}
     best = max(inside, key=inside.get)
-    return best if inside[best] > 0 else ""
+    return best, inside[best]
 
 
 def check_populated_communities(cells: pd.DataFrame, communities: gpd.GeoDataFrame,
@@ -89,6 +111,17 @@ def check_populated_communities(cells: pd.DataFrame, communities: gpd.GeoDataFra
 
     Such a community reports no residents and its indicators read "not applicable"; when
     it is inhabited, the raster does not cover it.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Placed cells (``community``; empty where outside every community).
+    communities : GeoDataFrame
+        The study's communities (``code``, ``name``).
+    path : str
+        The residents raster, for the message.
+    record : RunRecord
+        Where the warning goes.
     """
     populated = set(cells.loc[cells["community"] != "", "community"])
     empty = communities[~communities["code"].isin(populated)]
@@ -110,6 +143,8 @@ def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
     to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     for source in sorted(set(fac.loc[declared, "source_file"])):
         rows = (fac["source_file"] == source).to_numpy() & declared
+        if rows.sum() < 3:  # a median of one or two points says nothing about a datum
+            continue
         lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
         given = np.median(index.snap(*to_metric.transform(lon, lat),
                                      max_distance_m=5000).distance)

@@ -17,7 +17,11 @@ COVERAGE_COLUMNS = (
 
 def _sums(cells: pd.DataFrame, facilities: pd.DataFrame, key: str, profile: Profile,
           ) -> pd.DataFrame:
-    """Sum cells and facilities per ``key`` (a column both frames carry)."""
+    """Sum cells and facilities per ``key`` (a column both frames carry).
+
+    ``floor_area_unknown`` flags the units holding an S2-counted facility of unknown (NaN)
+    floor area; :func:`_finish` makes their floor area NaN.
+    """
     c = cells.assign(
         older_covered=np.where(cells["covered"], cells["older_residents"], 0.0),
         residents_covered=np.where(cells["covered"], cells["residents"], 0.0),
@@ -27,16 +31,22 @@ def _sums(cells: pd.DataFrame, facilities: pd.DataFrame, key: str, profile: Prof
                           "residents_covered", "older_unreachable"]].sum()
     s2_types = profile.indicator("S2").facility_types or profile.circle_types
     counted = facilities[facilities["type"].isin(s2_types)]
-    area = counted.groupby(key)["floor_area_m2"].sum().rename("floor_area_m2")
+    area = counted.groupby(key)["floor_area_m2"].agg(["sum", lambda v: v.isna().any()])
+    area.columns = ["floor_area_m2", "floor_area_unknown"]
     circle = facilities[facilities["counts_for_circle"]].groupby(key).size()
     return pop.join(area, how="outer").join(circle.rename("circle_facilities"), how="outer")
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:
-    """Fill blanks and add shares and rates (NaN share where nobody lives)."""
+    """Fill blanks and add shares and rates (NaN share where nobody lives).
+
+    Floor area stays NaN (unknown, not 0) where ``floor_area_unknown`` is set.
+    """
     num = ["residents", "older_residents", "older_covered", "residents_covered",
            "older_unreachable", "floor_area_m2", "circle_facilities"]
+    unknown = table.pop("floor_area_unknown").eq(True).to_numpy()
     table[num] = table[num].fillna(0.0)
+    table.loc[unknown, "floor_area_m2"] = np.nan
     table["circle_facilities"] = table["circle_facilities"].astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         table["older_covered_share"] = np.where(

@@ -34,18 +34,27 @@ def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
     if outside.any():
         n = int(outside.sum())
         record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'lies', 'lie')} outside "
-                    f"every street/town; {verb(n, 'it serves', 'they serve')} "
-                    "coverage but count for no street's floor area: "
+                    f"every street/town; {verb(n, 'it serves', 'they serve')} coverage but "
+                    f"{verb(n, 'counts', 'count')} for no street's floor area: "
                     + ", ".join(fac.loc[outside, "id"].head(10)))
-    given = fac["community_given"].astype(str)
-    differs = (given != "") & (given != fac["community"])
-    if differs.any():
-        n = int(differs.sum())
-        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'names', 'name')} a "
-                    "community other than the one they "
-                    "lie in; the location is used (e.g. "
-                    + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
+    for level, units in (("community", communities), ("street", streets)):
+        differs = _names_other_unit(fac, level, units)
+        if differs.any():
+            n = int(differs.sum())
+            record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'names', 'name')} a "
+                        f"{'community' if level == 'community' else 'street/town'} other than "
+                        f"the one {verb(n, 'it lies', 'they lie')} in; the location is used "
+                        "(e.g. " + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
     return fac
+
+
+def _names_other_unit(fac: pd.DataFrame, level: str, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Return True where ``<level>_given`` is neither the code nor the name of the unit."""
+    given = fac[f"{level}_given"].astype(str).str.strip().to_numpy()
+    name_of = dict(zip(units["code"].astype(str), units["name"].astype(str).str.strip(),
+                       strict=True))
+    names = np.array([name_of.get(c, "") for c in fac[level].astype(str)], dtype=object)
+    return (given != "") & (given != fac[level].astype(str).to_numpy()) & (given != names)
 
 
 def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame,
@@ -81,7 +90,7 @@ def snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer,
         n = int(too_far.sum())
         record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'is', 'are')} farther "
                     f"than {study.max_snap_m:g} m "
-                    "from the walking network and serve no one: "
+                    f"from the walking network and {verb(n, 'serves', 'serve')} no one: "
                     + ", ".join(fac.loc[too_far, "id"].head(10)))
         record.exclude("facilities", fac.loc[too_far, ["id", "name", "excluded_reason"]]
                        .rename(columns={"excluded_reason": "reason"}).to_dict("records"))

@@ -126,9 +126,9 @@ def run_summary(audit: Audit) -> dict[str, Any]:
         "stages_seconds": audit.record.stages,
         "counts": audit.record.counts,
         "district": {
-            "older_residents": round(float(district["older_residents"]), 1),
-            "older_covered_share": round(float(district["older_covered_share"]), 6),
-            "floor_area_per_1000": round(float(district["floor_area_per_1000"]), 3),
+            "older_residents": _number(district["older_residents"], 1),
+            "older_covered_share": _number(district["older_covered_share"], 6),
+            "floor_area_per_1000": _number(district["floor_area_per_1000"], 3),
         },
         "indicators": [
             {"id": r.id, "enabled": bool(r.enabled), "target": r.target,
@@ -154,7 +154,24 @@ def write_run_json(path: Path, audit: Audit, extra_stages: dict[str, float]) -> 
     """Write run.json (stage times include ``extra_stages``, e.g. writing and maps)."""
     summary = run_summary(audit)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
-    return write_text_atomic(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    text = json.dumps(_no_nan(summary), ensure_ascii=False, indent=2, allow_nan=False)
+    return write_text_atomic(path, text + "\n")
+
+
+def _no_nan(value: Any) -> Any:
+    """Return ``value`` with every NaN float (at any depth) replaced by None (JSON null)."""
+    if isinstance(value, float) and value != value:  # noqa: PLR0124 - NaN check
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    return value
+
+
+def _number(value: object, digits: int) -> float | None:
+    """Return a rounded number for JSON, or None (``null``) where it is unknown (NaN)."""
+    return None if pd.isna(value) else round(float(value), digits)
 
 
 def _unit_layer(units: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -29,7 +29,8 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def missing_column(path: object, column: str, present: Iterable[str], what: str = "") -> str:
+def missing_column(path: object, column: str, present: Iterable[str], what: str = "",
+                   labels: Mapping[str, str] | None = None) -> str:
     """Message for a missing column, naming a near miss in the file as the one to rename.
 
     Parameters
@@ -42,6 +43,8 @@ def missing_column(path: object, column: str, present: Iterable[str], what: str 
         The file's columns.
     what : str
         What the file holds, e.g. ``"facilities"``.
+    labels : mapping, optional
+        Column -> header in the file's language (``{"type": "类型"}``), suggested as well.
 
     Returns
     -------
@@ -50,13 +53,15 @@ def missing_column(path: object, column: str, present: Iterable[str], what: str 
     """
     present = [str(c) for c in present]
     match = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+    label = (labels or {}).get(column)
+    header = f" as '{label}' or '{column}'" if label else ""
     fix = (f"the file has '{match[0]}': rename it to '{column}'" if match
-           else f"add the column (the file has {', '.join(present) or 'no columns'})")
+           else f"add the column{header} (the file has {', '.join(present) or 'no columns'})")
     return f"{path}: column '{column}' is missing{' for ' + what if what else ''}; {fix}"
 
 
 def missing_columns(path: object, columns: Sequence[str], present: Iterable[str],
-                    what: str = "") -> str:
+                    what: str = "", labels: Mapping[str, str] | None = None) -> str:
     """Message for one or several missing columns, all in one line.
 
     Parameters
@@ -69,6 +74,9 @@ def missing_columns(path: object, columns: Sequence[str], present: Iterable[str]
         The file's columns.
     what : str
         What the file holds, e.g. ``"facilities"``.
+    labels : mapping, optional
+        Column -> header in the file's language, suggested after the column:
+        ``add 'id' (编号)``.
 
     Returns
     -------
@@ -77,15 +85,16 @@ def missing_columns(path: object, columns: Sequence[str], present: Iterable[str]
         are missing for facilities; rename 'lng' to 'lon'; add 'id' (the file has ...)"``.
     """
     present = [str(c) for c in present]
+    labels = labels or {}
     if len(columns) == 1:
-        return missing_column(path, columns[0], present, what)
+        return missing_column(path, columns[0], present, what, labels)
     fixes, rest = [], []
     for col in columns:
         match = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
         if match:
             fixes.append(f"rename '{match[0]}' to '{col}'")
         else:
-            rest.append(f"'{col}'")
+            rest.append(f"'{col}' ({labels[col]})" if col in labels else f"'{col}'")
     has = f"(the file has {', '.join(present) or 'no columns'})"
     if rest:
         fixes.append(f"add {', '.join(rest)} {has}")

@@ -34,13 +34,14 @@ TYPE_ALIASES: dict[str, str] = {
 }
 
 #: Carecircle's facility columns -> other headers planners use for them (Chinese, English,
-#: Amap/Excel exports), in order of preference when a file has several of them.
+#: Amap/Excel exports), in order of preference when a file has several of them. The first
+#: alias is the Chinese header suggested when a Chinese table lacks the column.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("编号", "设施编号", "序号", "code", "facility_id"),
     "name": ("名称", "设施名称", "机构名称", "站点名称", "facility_name"),
     "type": ("类型", "设施类型", "机构类型", "facility_type", "category"),
-    "lon": ("经度", "longitude", "lng", "long", "x"),
-    "lat": ("纬度", "latitude", "y"),
+    "lon": ("经度", "longitude", "lng", "long"),  # no bare x/y: GIS exports hold metres there
+    "lat": ("纬度", "latitude"),
     "floor_area_m2": ("建筑面积", "面积", "服务面积", "floor_area", "area", "area_m2"),
     "beds": ("床位数", "床位", "床位数量", "总床位", "bed"),
     "nursing_beds": ("护理床位数", "护理床位", "护理型床位", "护理型床位数", "nursing_bed"),

@@ -10,6 +10,9 @@ import shapely
 IntArray = npt.NDArray[np.int64]
 
 
+MIN_INSIDE_SHARE = 0.5
+
+
 def polygon_of_points(
     lon: npt.ArrayLike, lat: npt.ArrayLike, polygons: gpd.GeoDataFrame
 ) -> IntArray:
@@ -50,6 +53,10 @@ def polygon_of_cells(
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """Assign population cells to polygons: by centre, else by the largest overlap.
 
+    A cell whose centre lies outside every polygon is assigned by overlap only when at least
+    ``MIN_INSIDE_SHARE`` of its square lies inside the polygons together (a centre in a
+    sliver between neighbours); border cells mostly outside the study area stay outside.
+
     Parameters
     ----------
     centre_lon, centre_lat : array_like
@@ -64,7 +71,8 @@ def polygon_of_cells(
     index : ndarray of int64
         Row position in ``polygons``, -1 for cells that touch none.
     by_overlap : ndarray of bool
-        True for cells whose centre lay outside every polygon but whose square overlaps one.
+        True for cells whose centre lay outside every polygon but whose square lies mostly
+        inside them.
     """
     index = polygon_of_points(centre_lon, centre_lat, polygons)
     by_overlap = np.zeros(index.size, dtype=bool)
@@ -81,7 +89,11 @@ def polygon_of_cells(
     c_idx, g_idx, area = c_idx[order], g_idx[order], area[order]
     first = np.ones(c_idx.size, dtype=bool)
     first[1:] = c_idx[1:] != c_idx[:-1]
-    keep = first & (area > 0)
+    # a cell counts only when most of its square lies inside the polygons (e.g. its centre
+    # fell into a sliver between two of them); a border cell mostly outside stays outside
+    inside_share = (np.bincount(c_idx, weights=area, minlength=missing.size)
+                    / np.maximum(shapely.area(squares[missing]), 1e-30))
+    keep = first & (area > 0) & (inside_share[c_idx] >= MIN_INSIDE_SHARE)
     index[missing[c_idx[keep]]] = g_idx[keep]
     by_overlap[missing[c_idx[keep]]] = True
     return index, by_overlap

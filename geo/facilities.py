@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +15,13 @@ import pandas as pd
 from carecircle._validate import missing_columns
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import to_wgs84
-from carecircle.geo.tables import header_targets, read_table, rename_aliased_columns
+from carecircle.geo.tables import (
+    Rows,
+    header_targets,
+    read_table,
+    rename_aliased_columns,
+    rows_of,
+)
 from carecircle.text import counted
 from carecircle.vocabulary import (
     COLUMN_ALIASES,
@@ -32,63 +38,19 @@ NUMERIC_COLUMNS = ("floor_area_m2", "beds", "nursing_beds")
 OPTIONAL_COLUMNS = ("street", "community")
 #: Optional attribute columns used by the facility indicators (A3–A6); absent -> "not assessed".
 ATTRIBUTE_COLUMNS = ("social_workers", "meals_per_day", "medical_care", "rating")
-#: Indicators that read each numeric column: without the column they are "not assessed".
-NEEDED_BY = {"floor_area_m2": "S2", "beds": "A1, A2", "nursing_beds": "A1"}
+#: Indicators that read each numeric column: where they count a facility whose value is
+#: unknown (its file lacks the column) they are "not assessed".
+NEEDED_BY = {"floor_area_m2": "S2", "beds": "A1, A2, A3 per beds", "nursing_beds": "A1"}
 FACILITY_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS,
                     "street_given", "community_given", "source_file", "source_row")
 _YES = {"1", "yes", "y", "true", "是", "有", "√"}
 _NO = {"0", "no", "n", "false", "否", "无", "", "nan", "none"}
-_SHOWN_ROWS = 5
+#: Labels of an Excel totals row in the id or name cell.
+_TOTALS = {"合计", "总计", "小计"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 KNOWN_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *OPTIONAL_COLUMNS,
                  *ATTRIBUTE_COLUMNS, "geometry")
-
-
-@dataclass(frozen=True)
-class Rows:
-    """Where each data row sits in its file, for messages (Excel row / CSV line, 1-based).
-
-    Attributes
-    ----------
-    numbers : ndarray
-        File row number of each data row.
-    word : str
-        ``"row"`` for tables, ``"feature"`` for spatial layers.
-    """
-
-    numbers: np.ndarray
-    word: str = "row"
-
-    def one(self, i: int) -> str:
-        """Return ``"row 9"`` for data row ``i`` (0-based)."""
-        return f"{self.word} {int(self.numbers[i])}"
-
-    def some(self, mask: np.ndarray) -> str:
-        """Return ``"rows 45, 46, 47"`` for the rows in ``mask``, the first five and a count."""
-        picked = [str(int(n)) for n in self.numbers[np.asarray(mask, dtype=bool)]]
-        shown = ", ".join(picked[:_SHOWN_ROWS])
-        more = f", … ({len(picked)} {self.word}s)" if len(picked) > _SHOWN_ROWS else ""
-        return f"{self.word}s {shown}{more}"
-
-
-def rows_of(df: pd.DataFrame) -> Rows:
-    """Return the file row of each row of a table read by :func:`read_table`.
-
-    Parameters
-    ----------
-    df : DataFrame
-        CSV/XLSX tables carry ``attrs["source_rows"]``; spatial layers count features from 1.
-
-    Returns
-    -------
-    Rows
-        Row numbers as the planner sees them in Excel, a text editor or QGIS.
-    """
-    numbers = df.attrs.get("source_rows")
-    if numbers is not None and len(numbers) == len(df):
-        return Rows(np.asarray(numbers, dtype=np.int64))
-    word = "feature" if isinstance(df, gpd.GeoDataFrame) else "row"
-    return Rows(np.arange(1, len(df) + 1), word)
 
 
 def is_facility_header(values: list[str]) -> bool:
@@ -96,8 +58,21 @@ def is_facility_header(values: list[str]) -> bool:
     return len(header_targets(values, COLUMN_ALIASES)) >= 3
 
 
+def _has_point_geometry(df: pd.DataFrame) -> bool:
+    """Return True for a spatial layer with geometry (its points, in its CRS, are the places)."""
+    if not isinstance(df, gpd.GeoDataFrame):
+        return False
+    try:
+        return bool(df.geometry.notna().any())
+    except AttributeError:  # a GeoDataFrame without an active geometry column
+        return False
+
+
 def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Rename alternative headers (编号, 经度, …) and warn about columns carecircle ignores.
+
+    In a spatial layer with geometry, 经度/纬度-like columns are not read as lon/lat: the
+    geometry and its CRS give the places.
 
     Parameters
     ----------
@@ -111,7 +86,9 @@ def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     DataFrame
         The table with carecircle's column names (rows and ``attrs`` unchanged).
     """
-    df = rename_aliased_columns(df, path, COLUMN_ALIASES)
+    aliases = ({k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
+               if _has_point_geometry(df) else COLUMN_ALIASES)
+    df = rename_aliased_columns(df, path, aliases)
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS]
     if extra:
         log.warning("%s: columns not used by carecircle are ignored: %s", path, ", ".join(extra))
@@ -123,17 +100,62 @@ def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> Non
     columns = [str(c) for c in df.columns]
     missing = [c for c in needed if c not in columns]
     if missing:
-        raise InputDataError(missing_columns(path, missing, columns, "facilities"))
+        aliased = df.attrs.get("aliased", {})
+        headers = [str(aliased.get(c, c)) for c in columns]
+        chinese = 2 * sum(bool(_CJK.search(h)) for h in headers) >= max(len(headers), 1)
+        labels = {c: COLUMN_ALIASES[c][0] for c in missing} if chinese else None
+        raise InputDataError(missing_columns(path, missing, columns, "facilities", labels))
 
 
-def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray:
-    """Parse a numeric column; blanks are 0 (reported), text or negatives are errors."""
+def _drop_totals(df: pd.DataFrame, path: Path, rows: Rows) -> tuple[pd.DataFrame, Rows]:
+    """Skip Excel totals rows: 合计/总计/小计 as id or name, the other key cells empty."""
+    keys = [c for c in ("id", "name", "type", "lon", "lat") if c in df.columns]
+    cells = df[keys].astype(str).apply(
+        lambda s: s.str.replace(r"\s+", "", regex=True).str.rstrip(":："))
+    cells = cells.where(~cells.isin(["nan", "None"]), "")
+    named = [c for c in ("id", "name") if c in keys]
+    label = cells[named].isin(_TOTALS)
+    empty = cells.eq("")
+    total = (label.any(axis=1) & (empty[named] | label).all(axis=1)
+             & empty.drop(columns=named).all(axis=1)).to_numpy()
+    if not total.any():
+        return df, rows
+    log.warning("%s: %s skipped: a totals row (合计/总计/小计) is not a facility", path,
+                rows.some(total) if total.sum() > 1 else rows.one(int(np.flatnonzero(total)[0])))
+    kept = df[~total].reset_index(drop=True)
+    kept.attrs = dict(df.attrs)
+    return kept, rows.keep(~total)
+
+
+def _not_this_column(df: pd.DataFrame, col: str, path: Path, rows: Rows, i: int,
+                     wanted: str) -> bool:
+    """Return True (with a warning) when ``col`` was matched through an alias only.
+
+    Such a column whose value at row ``i`` does not parse probably means something else (an
+    ``area`` holding 浦东): it is ignored. A column named exactly is the user's intent: False.
+    """
+    header = df.attrs.get("aliased", {}).get(col)
+    if header is None:
+        return False
+    log.warning("%s: column '%s' is ignored (not read as %s): %s holds '%s', not %s; to use "
+                "it, rename it to %s and correct the values", path, header, col, rows.one(i),
+                df[col].iloc[i], wanted, col)
+    return True
+
+
+def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray | None:
+    """Parse a numeric column; blanks are 0 (reported), text or negatives are errors.
+
+    Text in a column matched through an alias only: None (the column is ignored, warned).
+    """
     text = df[col].astype(str).str.strip().str.replace(",", "", regex=False)
     blank = text.isin(["", "nan", "None"])
     values = pd.to_numeric(text.where(~blank, "0"), errors="coerce")
     bad = values.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
+        if _not_this_column(df, col, path, rows, i, "a number"):
+            return None
         raise InputDataError(f"{path}: {rows.one(i)} column {col} = '{df[col].iloc[i]}' is not a "
                              "number; write a number such as 120 (no units)")
     negative = values < 0
@@ -148,8 +170,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray:
 
 def _uses_geometry(df: pd.DataFrame) -> bool:
     """Return True when the points are a layer's geometry rather than lon/lat columns."""
-    return isinstance(df, gpd.GeoDataFrame) and df.geometry is not None and (
-        "lon" not in df.columns)
+    return _has_point_geometry(df) and "lon" not in df.columns
 
 
 def _coordinates(df: pd.DataFrame, path: Path, crs: str, rows: Rows
@@ -230,37 +251,63 @@ def _types(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     return codes.astype(str)
 
 
-def _attributes(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> None:
-    """Copy the optional indicator columns; absent ones stay NaN (empty for rating)."""
-    for col in ("social_workers", "meals_per_day"):
-        out[col] = _numbers(df, col, path, rows) if col in df.columns else np.nan
-    if "medical_care" in df.columns:
-        text = df["medical_care"].astype(str).str.strip().str.lower()
-        bad = ~text.isin(_YES | _NO)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputDataError(f"{path}: {rows.one(i)} column medical_care = "
-                                 f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)")
-        out["medical_care"] = np.where(text.isin(_YES), 1.0, 0.0)
-    else:
-        out["medical_care"] = np.nan
-    out["rating"] = df["rating"].astype(str).str.strip() if "rating" in df.columns else ""
+def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
+    """``medical_care`` as 1/0; anything but yes/no is an error (None: an alias, ignored)."""
+    text = df["medical_care"].astype(str).str.strip().str.lower()
+    bad = ~text.isin(_YES | _NO)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        if _not_this_column(df, "medical_care", path, rows, i, "yes/no (是/否)"):
+            return None
+        raise InputDataError(f"{path}: {rows.one(i)} column medical_care = "
+                             f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)")
+    return np.where(text.isin(_YES), 1.0, 0.0)
 
 
-def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> None:
-    """Floor area, beds and nursing beds; a missing column is 0 and its indicators unassessed."""
+def _attributes(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
+    """Copy the optional indicator columns; absent ones stay NaN (empty for rating).
+
+    Returns the attribute columns read (not those absent or ignored).
+    """
+    read = []
+    for col in ATTRIBUTE_COLUMNS:
+        values = None
+        if col == "rating" and col in df.columns:
+            values = df["rating"].astype(str).str.strip().to_numpy()
+        elif col == "medical_care" and col in df.columns:
+            values = _yes_no(df, path, rows)
+        elif col in df.columns:
+            values = _numbers(df, col, path, rows)
+        out[col] = ("" if col == "rating" else np.nan) if values is None else values
+        read += [] if values is None else [col]
+    return read
+
+
+def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows
+                     ) -> list[str]:
+    """Floor area, beds and nursing beds; a missing column is NaN (unknown) and warned.
+
+    Returns the numeric columns read (not those absent or ignored).
+    """
+    read = []
     for col in NUMERIC_COLUMNS:
-        if col in df.columns:
-            out[col] = _numbers(df, col, path, rows)
-        else:
-            log.warning("%s: no %s column: indicators that need it (%s) are not assessed; add "
-                        "the column to assess them", path, col, NEEDED_BY[col])
-            out[col] = 0.0
+        values = _numbers(df, col, path, rows) if col in df.columns else None
+        if values is None and col not in df.columns:
+            types = sorted(set(out["type"]))
+            kinds = f" ({', '.join(types)})" if len(types) <= 3 else ""
+            log.warning("%s: no %s column: %s unknown for its %s%s; indicators counting them "
+                        "(%s) are not assessed in the streets/communities holding them; add "
+                        "the column to assess them",
+                        path, col, col, counted(len(out), "facility", "facilities"), kinds,
+                        NEEDED_BY[col])
+        out[col] = np.nan if values is None else values
+        read += [] if values is None else [col]
     over = (out["nursing_beds"] > out["beds"]).to_numpy()
-    if over.any() and "beds" in df.columns:
+    if over.any():
         i = int(np.flatnonzero(over)[0])
         raise InputDataError(f"{path}: {rows.one(i)} nursing_beds {out['nursing_beds'].iloc[i]:g} "
                              f"exceed beds {out['beds'].iloc[i]:g}; nursing beds are part of beds")
+    return read
 
 
 def read_facilities(path: Path, crs: str) -> pd.DataFrame:
@@ -268,7 +315,9 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
 
     Chinese and alternative headers (编号, 名称, 类型, 经度, 纬度, 建筑面积, 床位数, …) are read
     as carecircle's columns; a title row above the header, empty rows and empty columns
-    without a header are skipped. Row numbers in messages are the file's (Excel row, CSV line).
+    without a header and totals rows (合计) are skipped. A column matched through an alias
+    only (``area``, ``医疗服务``) whose values do not parse is ignored with a warning; one named
+    exactly must parse. Row numbers in messages are the file's (Excel row, CSV line).
 
     Parameters
     ----------
@@ -281,8 +330,8 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns :data:`FACILITY_COLUMNS`; lon/lat in WGS84; ``source_row`` the file row.
-        ``attrs["attribute_columns"]``: the numeric and attribute columns the file has
-        (indicators needing an absent one are not assessed).
+        Numeric columns the file lacks are NaN (unknown). ``attrs["attribute_columns"]``:
+        the numeric and attribute columns read from the file.
 
     Raises
     ------
@@ -296,6 +345,9 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
     _require_columns(df, REQUIRED_COLUMNS if _uses_geometry(df)
                      else (*REQUIRED_COLUMNS, "lon", "lat"), path)
+    df, rows = _drop_totals(df, path, rows)
+    if len(df) == 0:
+        raise InputDataError(f"{path}: the table has no facility rows; add the facilities")
     ids = _ids(df, path, rows)
     types = _types(df, path, rows)
     lon, lat = _coordinates(df, path, crs, rows)
@@ -304,16 +356,14 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
         "id": ids.to_numpy(), "name": df["name"].astype(str).str.strip().to_numpy(),
         "type": types.to_numpy(), "lon": lon, "lat": lat,
     })
-    _numeric_columns(df, out, path, rows)
-    _attributes(df, out, path, rows)
+    read = _numeric_columns(df, out, path, rows) + _attributes(df, out, path, rows)
     for col in OPTIONAL_COLUMNS:
         given = df[col].astype(str).str.strip() if col in df.columns else ""
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = rows.numbers
     out = out[list(FACILITY_COLUMNS)]
-    out.attrs["attribute_columns"] = [c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS)
-                                      if c in df.columns]
+    out.attrs["attribute_columns"] = read
     return out
 
 
@@ -328,8 +378,9 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        All facilities, WGS84. ``attrs["attribute_columns"]``: the numeric columns every file
-        has and the A3–A6 attributes any file has.
+        All facilities, WGS84; a numeric column is NaN (unknown) for the facilities of a file
+        without it. ``attrs["attribute_columns"]``: the numeric and A3–A6 columns any file
+        has (an indicator is not assessed where it counts a facility with an unknown value).
 
     Raises
     ------
@@ -338,12 +389,9 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
     """
     frames = [read_facilities(path, crs) for path, crs in sources]
     allf = pd.concat(frames, ignore_index=True)
-    given = [set(f.attrs["attribute_columns"]) for f in frames]
-    # a numeric column must be in every file (else its indicators would count the facilities
-    # of the files without it as 0); an A3–A6 attribute in any file (the others lack it)
-    numeric = set(NUMERIC_COLUMNS).intersection(*given)
-    attributes = set(ATTRIBUTE_COLUMNS).intersection(set().union(*given))
-    allf.attrs["attribute_columns"] = sorted(numeric | attributes)
+    given = set().union(*(f.attrs["attribute_columns"] for f in frames))
+    allf.attrs["attribute_columns"] = [c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS)
+                                       if c in given]
     dup = allf["id"].duplicated(keep="first")
     if dup.any():
         row = allf[dup].iloc[0]

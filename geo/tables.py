@@ -6,6 +6,7 @@ import csv
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
@@ -15,11 +16,64 @@ import pandas as pd
 
 from carecircle.config import DbSource
 from carecircle.errors import InputFileError
+from carecircle.text import counted
 
 log = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".geojson", ".json", ".gpkg", ".shp")
 _ENCODINGS = ("utf-8-sig", "gb18030")
+_SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Where each data row sits in its file, for messages (Excel row / CSV line, 1-based).
+
+    Attributes
+    ----------
+    numbers : ndarray
+        File row number of each data row.
+    word : str
+        ``"row"`` for tables, ``"feature"`` for spatial layers.
+    """
+
+    numbers: np.ndarray
+    word: str = "row"
+
+    def one(self, i: int) -> str:
+        """Return ``"row 9"`` for data row ``i`` (0-based)."""
+        return f"{self.word} {int(self.numbers[i])}"
+
+    def some(self, mask: np.ndarray) -> str:
+        """Return ``"rows 45, 46, 47"`` for the rows in ``mask``, the first five and a count."""
+        picked = [str(int(n)) for n in self.numbers[np.asarray(mask, dtype=bool)]]
+        shown = ", ".join(picked[:_SHOWN_ROWS])
+        more = f", … ({len(picked)} {self.word}s)" if len(picked) > _SHOWN_ROWS else ""
+        return f"{self.word}s {shown}{more}"
+
+    def keep(self, mask: np.ndarray) -> Rows:
+        """Return the rows in ``mask`` (after dropping some data rows)."""
+        return Rows(self.numbers[np.asarray(mask, dtype=bool)], self.word)
+
+
+def rows_of(df: pd.DataFrame) -> Rows:
+    """Return the file row of each row of a table read by :func:`read_table`.
+
+    Parameters
+    ----------
+    df : DataFrame
+        CSV/XLSX tables carry ``attrs["source_rows"]``; spatial layers count features from 1.
+
+    Returns
+    -------
+    Rows
+        Row numbers as the planner sees them in Excel, a text editor or QGIS.
+    """
+    numbers = df.attrs.get("source_rows")
+    if numbers is not None and len(numbers) == len(df):
+        return Rows(np.asarray(numbers, dtype=np.int64))
+    word = "feature" if isinstance(df, gpd.GeoDataFrame) else "row"
+    return Rows(np.arange(1, len(df) + 1), word)
 
 
 def _csv_grid(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -140,9 +194,10 @@ def table_from_grid(
     out = body.iloc[np.flatnonzero(keep_rows), keep_cols].reset_index(drop=True)
     out.columns = names
     out.attrs["source_rows"] = numbers[head + 1:][keep_rows].tolist()
-    skipped = [f"{n} empty {what}" for n, what in (
-        (int((~keep_rows).sum()), "rows"),
-        (cells.shape[1] - len(keep_cols), "columns without a header")) if n]
+    skipped = [counted(n, one, many) for n, one, many in (
+        (int((~keep_rows).sum()), "empty row", "empty rows"),
+        (cells.shape[1] - len(keep_cols), "empty column without a header",
+         "empty columns without a header")) if n]
     if skipped:
         log.info("%s: skipped %s", path, " and ".join(skipped))
     return out
@@ -263,7 +318,8 @@ def rename_aliased_columns(
     """Rename alternative headers (``经度``, ``Longitude``) to carecircle's column names.
 
     A column already present under its own name wins; among several aliases of one column the
-    first in ``aliases`` wins and the others stay as they are. One info line lists the renames.
+    first in ``aliases`` wins and the others stay as they are. One info line lists the renames;
+    ``attrs["aliased"]`` maps each renamed column to the header it had in the file.
 
     Parameters
     ----------
@@ -277,7 +333,7 @@ def rename_aliased_columns(
     Returns
     -------
     DataFrame
-        The table with renamed columns (same rows, same ``attrs``).
+        The table with renamed columns (same rows, ``attrs`` plus ``aliased``).
     """
     columns = [str(c) for c in df.columns]
     free = [c for c in columns if c not in aliases and c != "geometry"]
@@ -294,7 +350,7 @@ def rename_aliased_columns(
         log.info("%s: 表头识别 headers read as columns: %s", path,
                  ", ".join(f"{a} → {b}" for a, b in rename.items()))
     out = df.rename(columns=rename)
-    out.attrs = dict(df.attrs)
+    out.attrs = {**df.attrs, "aliased": {new: old for old, new in rename.items()}}
     return out
 
 

@@ -36,6 +36,7 @@ from carecircle.maps.layers import (
 )
 from carecircle.maps.style import (
     MAP_CSS,
+    area,
     esc,
     legend_html,
     pct,
@@ -218,7 +219,7 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         f"<b>{esc(street['name'])}</b> ({esc(code)}) · {esc(study.name)}",
         f"S1 15分钟圈老年人覆盖率 circle share: <b>{pct(row['older_covered_share'])}</b>"
         f" · 未覆盖 not covered {row['older_uncovered']:,.0f}",
-        f"S2 每千人养老设施面积 m² per 1,000: <b>{row['floor_area_per_1000']:.1f}</b>"
+        f"S2 每千人养老设施面积 m² per 1,000: <b>{area(row['floor_area_per_1000'])}</b>"
         + (f" (目标 target {row['s2_target']:g})" if "s2_target" in row else ""),
         f"标准 profile {esc(study.profile.name)} · {study.minutes:g} 分钟 min · "
         f"{study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(study.data_date or '—')}",
@@ -273,7 +274,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         props.append({
             "fill": share_colour(share), "label": f"{esc(row['name'])} · S1 {pct(share)}",
             "html": (f"<b>{esc(row['name'])}</b><br>S1: {pct(share)} · S2: "
-                     f"{row['floor_area_per_1000']:.1f} m²/千人<br>"
+                     f"{area(row['floor_area_per_1000'])} m²/千人<br>"
                      f'<a href="{esc(links[code])}">打开街道地图 Open street map →</a>'),
         })
     folium.GeoJson(
@@ -287,13 +288,13 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
     folium.LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
-        f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{a:.1f}</td>'
+        f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a)}</td>'
         "</tr>" for c, n, s, a in zip(table.index, table["name"], table["older_covered_share"],
                                        table["floor_area_per_1000"], strict=True))
     lines = [
         f"<b>{esc(audit.study.name)}</b> · 15分钟养老服务圈 15-minute elder-care circle",
         f"全区老年人覆盖率 district circle share: <b>{pct(d['older_covered_share'])}</b> · "
-        f"每千人面积 m² per 1,000: <b>{d['floor_area_per_1000']:.1f}</b> · "
+        f"每千人面积 m² per 1,000: <b>{area(d['floor_area_per_1000'])}</b> · "
         f"未达标社区 under-served communities: <b>{len(audit.underserved)}</b>",
         f"标准 profile {esc(audit.study.profile.name)} · 数据日期 data date "
         f"{esc(audit.study.data_date or '—')}",

@@ -17,6 +17,8 @@ from carecircle.maps.style import (
     FACILITY_COLOURS,
     SERVICE_AREA_COLOUR,
     UNCOVERED_COLOUR,
+    area,
+    count,
     esc,
     pct,
     share_colour,
@@ -77,7 +79,7 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
                  f"老年人 older residents: {row['older_residents']:,.0f}",
                  f"S1 15分钟圈覆盖率 circle share: {pct(share)} "
                  f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
-                 f"S2 每千人面积 m² per 1,000: {row['floor_area_per_1000']:.1f}"]
+                 f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'])}"]
         for col in table.columns:
             if col.endswith("_status") and col[:2] not in ("s1", "s2"):
                 value = row[col.replace("_status", "_value")]
@@ -145,8 +147,9 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
         group = folium.FeatureGroup(name=f"设施 {zh} {en} ({len(rows)})")
         for r in rows.itertuples(index=False):
             popup = (f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
-                     f"面积 floor area: {r.floor_area_m2:,.0f} m²<br>床位 beds: {r.beds:,.0f} "
-                     f"(护理型 nursing {r.nursing_beds:,.0f})<br>id: {esc(r.id)}")
+                     f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
+                     f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
+                     f"id: {esc(r.id)}")
             folium.CircleMarker(
                 location=point(r.lon, r.lat, datum), radius=6, color="#222222", weight=1,
                 fill=True, fill_color=FACILITY_COLOURS.get(ftype, "#777777"), fill_opacity=0.95,

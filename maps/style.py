@@ -116,6 +116,18 @@ def pct(value: float) -> str:
     return "—" if value != value else f"{value:.1%}"  # noqa: PLR0124 - NaN check
 
 
+def area(value: float) -> str:
+    """Format floor area per 1,000 residents; unknown (no floor-area data) reads 未评估."""
+    return "未评估 not assessed" if value != value else f"{value:.1f}"  # noqa: PLR0124 - NaN
+
+
+def count(value: float, unit: str = "") -> str:
+    """Format a whole count (m², beds) of a facility; unknown (no such column) reads 不详."""
+    if value != value:  # noqa: PLR0124 - NaN check
+        return "不详 unknown"
+    return f"{value:,.0f}" + (f" {unit}" if unit else "")
+
+
 def title_panel(lines: list[str]) -> str:
     """Return a fixed title panel (already-escaped HTML lines) for the top-left of a map."""
     body = "<br>".join(lines)

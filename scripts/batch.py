@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,46 @@ from carecircle.errors import CarecircleError, InputFileError
 from carecircle.maps.style import safe_filename
 
 log = logging.getLogger("carecircle")
+
+
+def _number(value: object) -> float | None:
+    """Return a district figure for the summary: None (JSON null), never NaN, if unknown."""
+    number = float(value)  # type: ignore[arg-type]
+    return number if math.isfinite(number) else None
+
+
+@contextlib.contextmanager
+def quiet_dask(level: int = logging.WARNING) -> Iterator[None]:
+    """Raise the ``distributed`` loggers to ``level`` for the block, then restore them.
+
+    Importing ``distributed`` sets its loggers to INFO, so the scheduler and nanny report
+    every start, connection and close ("State start", "Scheduler at", "Lost all workers").
+
+    Parameters
+    ----------
+    level : int, default logging.WARNING
+        Lowest level shown (``logging.ERROR`` with ``-q``).
+
+    Yields
+    ------
+    None
+        While the loggers are raised; their levels are put back afterwards.
+    """
+    import distributed  # noqa: F401 - its import sets the levels this block raises
+
+    manager = logging.Logger.manager
+    names = ["distributed", *(n for n, lg in manager.loggerDict.items()
+                              if n.startswith("distributed.") and isinstance(lg, logging.Logger))]
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            if lg.name == "distributed" or lg.level != logging.NOTSET:
+                lg.setLevel(max(lg.level, level))
+        yield
+    finally:
+        for lg, old in zip(loggers, saved, strict=True):
+            lg.setLevel(old)
 
 
 def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
@@ -34,8 +76,8 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     return {
         "study": study, "status": "done", "error": "", "out": out, "name": audit.study.name,
         "residents": float(d["residents"]), "older_residents": float(d["older_residents"]),
-        "older_covered_share": float(d["older_covered_share"]),
-        "floor_area_per_1000": float(d["floor_area_per_1000"]),
+        "older_covered_share": _number(d["older_covered_share"]),
+        "floor_area_per_1000": _number(d["floor_area_per_1000"]),  # None: S2 not assessed
         "underserved_communities": len(audit.underserved), "files": len(paths),
         "west": float(bounds[0]), "south": float(bounds[1]), "east": float(bounds[2]),
         "north": float(bounds[3]),
@@ -63,7 +105,8 @@ def _names(studies: Sequence[Path]) -> list[str]:
 
 
 def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
-              workers: int = 2, retries: int = 2, offline: bool = False) -> BatchResult:
+              workers: int = 2, retries: int = 2, offline: bool = False,
+              progress: bool = False, dask_log_level: int = logging.WARNING) -> BatchResult:
     """Audit every study with Dask, each into ``out/<name>/``; failures do not stop the rest.
 
     Parameters
@@ -80,20 +123,35 @@ def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
         Times a task is retried after an unexpected error or a lost worker.
     offline : bool, default False
         Offline maps.
+    progress : bool, default False
+        Show the progress bar over the studies (on a terminal only; off with ``-q``).
+    dask_log_level : int, default logging.WARNING
+        Lowest level of Dask's own log lines during the batch (restored afterwards).
 
     Returns
     -------
     BatchResult
         The summary, also written as ``batch_summary.csv`` by the command.
     """
-    from distributed import Client, LocalCluster, as_completed
-
     for path in studies:
         if not path.is_file():
             raise InputFileError(f"{path}: study file not found; every batch argument must be "
                                  "a study .toml file")
     out.mkdir(parents=True, exist_ok=True)
-    names = _names(studies)
+    with quiet_dask(dask_log_level):
+        rows = _run_on_dask(studies, _names(studies), out, scheduler=scheduler,
+                            workers=workers, retries=retries, offline=offline,
+                            progress=progress)
+    ordered = [rows[str(p)] for p in studies]
+    return BatchResult(pd.DataFrame(ordered))
+
+
+def _run_on_dask(studies: Sequence[Path], names: list[str], out: Path, *, scheduler: str,
+                 workers: int, retries: int, offline: bool, progress: bool
+                 ) -> dict[str, dict[str, Any]]:
+    """Submit one audit task per study and collect the rows, keyed by the study path."""
+    from distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -106,7 +164,8 @@ def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
         futures = {client.submit(audit_task, str(path.resolve()), str(out / name), offline,
                                  retries=retries, pure=False, key=f"audit-{name}"): str(path)
                    for path, name in zip(studies, names, strict=True)}
-        with tqdm(total=len(futures), desc="batch 批量", unit="study", disable=None) as bar:
+        with tqdm(total=len(futures), desc="batch 批量", unit="study",
+                  disable=None if progress else True) as bar:
             for future in as_completed(futures):
                 study = futures[future]
                 try:
@@ -119,5 +178,4 @@ def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
         client.close()
         if cluster is not None:
             cluster.close()
-    ordered = [rows[str(p)] for p in studies]
-    return BatchResult(pd.DataFrame(ordered))
+    return rows

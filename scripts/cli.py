@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -72,17 +73,25 @@ def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser
             for p in action.choices.values()]
 
 
+def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
+    """Add ``--debug`` and ``-q`` to a parser, with the given default."""
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="出错时显示完整调用栈 / show the full traceback on errors")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="只显示警告和结果 / show only warnings and the summary")
+
+
 def _new_parser() -> argparse.ArgumentParser:
     """Build the parser and its sub-commands (headings made bilingual by the caller)."""
     parser = argparse.ArgumentParser(
         prog="carecircle", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"carecircle {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="出错时显示完整调用栈 / show the full traceback on errors")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="只显示警告和结果 / show only warnings and the summary")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_common(parser, False)
+    # the same options after the command; SUPPRESS keeps a value given before the command
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, argparse.SUPPRESS)
+    sub = _CommonSubparsers(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
 
     demo = sub.add_parser("demo", help="生成示范区并审计 / generate the demo district and audit it",
                           description="生成示范区输入到 OUT/inputs 并把审计结果写到 OUT。"
@@ -167,6 +176,18 @@ def _new_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CommonSubparsers:
+    """Adds sub-commands that all accept the common options (``-q``, ``--debug``)."""
+
+    def __init__(self, action: argparse._SubParsersAction, common: argparse.ArgumentParser
+                 ) -> None:
+        self._action, self._common = action, common
+
+    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+        """Add the sub-command ``name`` with the common options as a parent."""
+        return self._action.add_parser(name, parents=[self._common], **kwargs)
+
+
 def _configure_logging(*, quiet: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
@@ -174,25 +195,37 @@ def _configure_logging(*, quiet: bool, debug: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class _StdoutClosedError(Exception):
+    """Standard output's reader went away (``carecircle profiles show x | head``)."""
+
+
+def _out(text: str) -> None:
+    """Print to stdout; a broken pipe there (and only there) becomes ``_StdoutClosedError``."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError as exc:
+        raise _StdoutClosedError from exc
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from carecircle.scripts import commands
 
     if args.command == "profiles":
-        print(commands.profiles_text(args.action, args.name))
+        _out(commands.profiles_text(args.action, args.name))
         return 0
     if args.command == "demo-data":
         from carecircle.data.district import write_demo_inputs
 
         study = write_demo_inputs(args.out, seed=args.seed)
-        print(f"demo inputs written; study file: {study}")
+        _out(f"demo inputs written; study file: {study}")
         return 0
     if args.command == "batch":
         summary, paths = commands.run_batch_command(args)
-        print(commands.batch_text(summary, paths, args.out))
+        _out(commands.batch_text(summary, paths, args.out))
         return 0 if (summary["status"] == "done").all() else 3
     if args.command == "site":
         audit, result, paths = commands.run_site(args)
-        print(commands.siting_text(audit, result, paths, args.out))
+        _out(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":
         audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline,
@@ -202,8 +235,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                                           progress=not args.quiet)
         if args.to_postgis:
             tables = commands.to_postgis(audit, args.to_postgis, args.schema)
-            print(f"PostGIS: {len(tables)} tables in schema {args.schema}")
-    print(commands.summary_text(audit, paths, args.out))
+            _out(f"PostGIS: {len(tables)} tables in schema {args.schema}")
+    _out(commands.summary_text(audit, paths, args.out))
     return 0
 
 
@@ -233,21 +266,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"错误 error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except BrokenPipeError:
-        # the reader went away (`carecircle profiles show x | head`): stop quietly, as cat does
+    except _StdoutClosedError:
+        # the reader went away: stop quietly, as cat does (any other broken pipe is an error)
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        with contextlib.suppress(OSError, ValueError):  # stdout may have no descriptor
+            os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         print("已中断 interrupted: outputs already written are complete; files being written "
               "were discarded and earlier versions kept", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: no traceback for planners
-        if args.debug:
-            traceback.print_exc()
-        print(f"内部错误 internal error: {type(exc).__name__}: {exc}. Run again with --debug "
-              "and report the output.", file=sys.stderr)
-        return 1
+        return _internal_error(exc, debug=args.debug)
+
+
+def _internal_error(exc: BaseException, *, debug: bool) -> int:
+    """Report an unexpected error in one line (the traceback with ``--debug``); return 1."""
+    if debug:
+        traceback.print_exception(exc)
+    print(f"内部错误 internal error: {type(exc).__name__}: {exc}. Run again with --debug "
+          "and report the output.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

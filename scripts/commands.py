@@ -210,12 +210,16 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     from carecircle.analysis.siting.candidates import read_candidates
     from carecircle.analysis.siting.outputs import write_siting
     from carecircle.analysis.siting.request import checked_request
+    from carecircle.errors import InputDataError, InputFileError
     from carecircle.geo.tables import read_table
 
     request = checked_request(SitingRequest(
         facility_type=args.facility_type, add=args.add, target=args.target,
         objective=args.objective, time_limit_s=args.time_limit, spacing_m=args.spacing,
         floor_area_m2=args.floor_area))  # a wrong --type stops before the audit
+    for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
+        if path is not None and not path.exists():  # before the audit, not after it
+            raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
     study = load_study(args.study)
     audit = audit_study(study, progress=not args.quiet)
     candidates = (read_candidates(args.candidates, args.candidates_crs)
@@ -224,8 +228,6 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     if args.exclude:
         exclude = read_table(args.exclude)
         if not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None:
-            from carecircle.errors import InputDataError
-
             raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
     result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
     with staged_outputs(args.out) as stage:
@@ -269,7 +271,8 @@ def run_batch_command(args: argparse.Namespace) -> tuple[pd.DataFrame, list[Path
     from carecircle.scripts.batch import run_batch
 
     result = run_batch(args.studies, args.out, scheduler=args.scheduler, workers=args.workers,
-                       retries=args.retries, offline=args.offline)
+                       retries=args.retries, offline=args.offline, progress=not args.quiet,
+                       dask_log_level=logging.ERROR if args.quiet else logging.WARNING)
     summary = result.summary
     paths = [write_csv(args.out / "batch_summary.csv", summary),
              write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
@@ -281,10 +284,12 @@ def batch_text(summary: pd.DataFrame, paths: list[Path], out: Path) -> str:
     """Return the terminal summary of a batch."""
     lines = [f"{'study':<28} {'status':<7} {'S1':>7} {'S2':>7}  note"]
     for r in summary.itertuples(index=False):
-        share = getattr(r, "older_covered_share", float("nan"))
-        area = getattr(r, "floor_area_per_1000", float("nan"))
-        figures = (f"{share:>7.1%} {area:>7.1f}" if r.status == "done"
-                   else f"{'—':>7} {'—':>7}")
+        share = getattr(r, "older_covered_share", None)
+        area = getattr(r, "floor_area_per_1000", None)
+        done = r.status == "done"
+        # S2 is unknown (not assessed) when the facilities give no floor area
+        figures = (f"{share:>7.1%} " if done and pd.notna(share) else f"{'—':>7} ") + (
+            f"{area:>7.1f}" if done and pd.notna(area) else f"{'—':>7}")
         lines.append(f"{Path(r.study).parent.name + '/' + Path(r.study).name:<28} "
                      f"{r.status:<7} {figures}  {r.error}")
     lines += ["", f"written to {out}:", *_listing(paths, out)]

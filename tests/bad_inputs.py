@@ -302,6 +302,23 @@ CASES = [
          ("outside every street/town",)),
     Case("medical-care-text", "medical_care neither yes nor no",
          csv_frame(lambda d: d.assign(medical_care="maybe")), 2, ("medical_care", "yes/no")),
+    Case("aliased-column-other-meaning", "alternative header holding something else "
+         "(`医疗服务` = 内设医务室) is ignored (warning)",
+         csv_frame(lambda d: d.assign(医疗服务="内设医务室")), 0,
+         ("column '医疗服务' is ignored (not read as medical_care)",), absent=("错误",)),
+    Case("totals-row", "Excel totals row (合计) below the facilities is skipped (warning)",
+         csv_frame(lambda d: pd.concat([d, pd.DataFrame([{"name": "合计", "floor_area_m2": "1000"}])
+                                        ]).fillna("")), 0, ("totals row",)),
+    Case("chinese-table-missing-id", "Chinese table without the id column (编号)",
+         csv_frame(lambda d: d.rename(columns=CHINESE_HEADERS).drop(columns="编号")), 2,
+         ("add the column as '编号' or 'id'",)),
+    Case("community-names", "street and community names instead of codes are accepted",
+         csv_frame(lambda d: d.assign(street=["西街道", "东镇", ""],
+                                      community=["西南社区", "东北社区", ""])), 0, (),
+         absent=("other than the one",)),
+    Case("community-named-wrongly", "a facility naming another community (warning)",
+         set_cell(0, "community", "东北社区"), 0,
+         ("1 facility names a community other than the one it lies in",)),
     # --- boundaries ---
     Case("streets-missing", "streets file missing", remove("streets.gpkg"), 2,
          ("streets.gpkg", "not found")),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import threading
 import time
@@ -11,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from carecircle.scripts.batch import run_batch
+from carecircle.scripts.batch import audit_task, quiet_dask, run_batch
 from carecircle.scripts.cli import main
+from carecircle.scripts.commands import batch_text
 
 from mini_district import MiniDistrict, write_mini_study
 
@@ -86,3 +89,43 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
     assert len(summary) == len(studies) * 2
     assert set(summary["status"]) <= {"done", "failed"}
     assert (summary["status"] == "done").sum() >= len(studies) * 2 - 1
+
+
+def test_quiet_batch_prints_no_dask_log_and_no_bar(studies: list[Path], tmp_path: Path,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    before = {n: logging.getLogger(n).level for n in ("distributed", "distributed.scheduler",
+                                                      "distributed.client")}
+    assert main(["batch", str(studies[0]), "--out", str(tmp_path / "b"), "-q"]) == 0
+    captured = capfd.readouterr()
+    for noise in ("State start", "Scheduler at", "dashboard at", "Lost all workers",
+                  "Start Nanny", "batch 批量"):
+        assert noise not in captured.err
+    assert "done" in captured.out
+    # levels are put back for the code that runs after the batch
+    assert {n: logging.getLogger(n).level for n in before} == before
+
+
+def test_quiet_dask_restores_levels() -> None:
+    import distributed  # noqa: F401
+
+    logger = logging.getLogger("distributed")
+    old = logger.level
+    with quiet_dask(logging.ERROR):
+        assert logger.level == logging.ERROR
+        assert not logging.getLogger("distributed.scheduler").isEnabledFor(logging.WARNING)
+    assert logger.level == old
+
+
+def test_unknown_floor_area_is_null_and_a_dash(tmp_path: Path) -> None:
+    columns = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street",
+               "community")
+    study = write_mini_study(tmp_path / "in", MiniDistrict(facility_columns=columns))
+    row = audit_task(str(study), str(tmp_path / "out"), False)
+    assert row["status"] == "done"
+    assert row["floor_area_per_1000"] is None
+    text = json.dumps(row, allow_nan=False)  # valid JSON: no bare NaN
+    assert json.loads(text)["floor_area_per_1000"] is None
+    summary = pd.DataFrame([row])
+    line = batch_text(summary, [], tmp_path).splitlines()[1]
+    share = f"{row['older_covered_share']:.1%}"
+    assert line.split() == ["in/study.toml", "done", share, "—"]

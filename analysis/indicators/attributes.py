@@ -8,6 +8,7 @@ import pandas as pd
 from carecircle.analysis.indicators.base import (
     IndicatorContext,
     indicator,
+    mark_unknown,
     needs_columns,
     result,
 )
@@ -33,7 +34,8 @@ def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     share = (nursing / beds).where(beds > 0)
     target = float(spec.target or 0.0)
     gap = np.maximum(np.ceil(target * beds - nursing - 1e-9), 0.0)
-    return result(share.index, share, target, share >= target - 1e-9, gap, applicable=beds > 0)
+    out = result(share.index, share, target, share >= target - 1e-9, gap, applicable=beds > 0)
+    return mark_unknown(ctx, out, level, ("beds", "nursing_beds"), spec.facility_types)
 
 
 @indicator("A2")
@@ -63,7 +65,8 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
                  np.maximum(np.ceil(target * older - beds - 1e-9), 0.0), applicable=older > 0)
     out["community_value"] = c_share
     out["community_target"] = c_target
-    return out
+    return mark_unknown(ctx, out, level, ("beds",),
+                        (*spec.facility_types, *community_types))
 
 
 @indicator("A3")
@@ -93,7 +96,9 @@ def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
         base = ctx.count(spec.facility_types, level)
     value = (workers / base).where(base > 0)
     gap = np.maximum(np.ceil(target * base - workers - 1e-9), 0.0)
-    return result(value.index, value, target, value >= target - 1e-9, gap, applicable=base > 0)
+    out = result(value.index, value, target, value >= target - 1e-9, gap, applicable=base > 0)
+    return (mark_unknown(ctx, out, level, ("beds",), spec.facility_types) if per == "beds_100"
+            else out)
 
 
 def _share_of_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str,
@@ -135,14 +140,19 @@ def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     return result(meals.index, meals, target, meals >= target, np.maximum(target - meals, 0))
 
 
+#: Rating cells that mean "no rating" (lower case, spaces removed).
+UNRATED = frozenset({"", "nan", "none", "无", "未评级", "未评定", "暂无", "无星级", "0星", "-",
+                     "—", "0"})
+
+
 @indicator("A6")
 def a6_rated_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str
                           ) -> pd.DataFrame | None:
-    """A6: share of institutions with a grade or star rating (non-empty ``rating``)."""
+    """A6: share of institutions with a grade or star rating (``rating`` not in :data:`UNRATED`)."""
     if level == "community":
         return None
     missing = needs_columns(ctx, spec, level, "rating")
     if missing is not None:
         return missing
-    rated = ctx.facilities["rating"].astype(str).str.strip().isin(["", "nan", "无", "none"])
-    return _share_of_institutions(ctx, spec, level, ~rated)
+    text = ctx.facilities["rating"].astype(str).str.replace(r"\s+", "", regex=True).str.lower()
+    return _share_of_institutions(ctx, spec, level, ~text.isin(UNRATED))

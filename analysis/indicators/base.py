@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from carecircle.profiles import IndicatorSpec, Profile
+from carecircle.text import counted
 
 LEVELS = ("community", "street", "district")
 
@@ -73,9 +74,11 @@ class IndicatorContext:
     coverage : dict
         Level -> coverage table indexed by unit code (see :mod:`..coverage`).
     attribute_columns : frozenset of str
-        Facility columns present in the input that some facility tables may lack: the
-        numeric ones (``floor_area_m2``, ``beds``, ``nursing_beds``) and the optional
-        attributes (A3–A6). An indicator needing an absent one is ``not assessed``.
+        Facility columns that at least one facility table has: the numeric ones
+        (``floor_area_m2``, ``beds``, ``nursing_beds``; NaN for the facilities of a table
+        without the column) and the optional attributes (A3–A6). An indicator needing a
+        column no table has is ``not assessed``; one counting a facility whose numeric value
+        is unknown is ``not assessed`` in the units holding that facility.
     """
 
     cells: pd.DataFrame
@@ -158,6 +161,53 @@ def needs_columns(ctx: IndicatorContext, spec: IndicatorSpec, level: str, *colum
         return None
     return not_assessed(ctx.units(level), spec.target or 0.0,
                         f"the facility tables have no {' or '.join(missing)} column")
+
+
+def mark_unknown(ctx: IndicatorContext, cols: pd.DataFrame, level: str,
+                 columns: tuple[str, ...], types: tuple[str, ...]) -> pd.DataFrame:
+    """Set ``not assessed`` in the units where a counted facility has an unknown value.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The data.
+    cols : DataFrame
+        The indicator's columns per unit (from :func:`result`).
+    level : str
+        ``community``, ``street`` or ``district``.
+    columns : tuple of str
+        The numeric facility columns the indicator sums; NaN is unknown (the facility's
+        table lacks the column).
+    types : tuple of str
+        The facility types it counts.
+
+    Returns
+    -------
+    DataFrame
+        ``cols`` with value, met, gap and the extra columns emptied and status ``not
+        assessed: beds unknown for 3 facilities (meal_points.csv has no beds column)`` in
+        those units; the other units unchanged.
+    """
+    fac = ctx.facilities[ctx.facilities["type"].isin(types)]
+    unknown = fac[list(columns)].isna().any(axis=1)
+    if not unknown.any():
+        return cols
+    n = unknown.groupby(ctx.key(fac, level)).sum().reindex(cols.index, fill_value=0)
+    hit = (n > 0).to_numpy()
+    if not hit.any():
+        return cols
+    lacking = [c for c in columns if fac[c].isna().any()]
+    files = ", ".join(sorted(fac.loc[unknown, "source_file"].astype(str).unique())
+                      if "source_file" in fac else [])
+    without = f" ({files} {'has' if ', ' not in files else 'have'} no " \
+        f"{' or '.join(lacking)} column)" if files else ""
+    out = cols.copy()
+    for col in out.columns.difference(["target", "status"]):
+        out.loc[hit, col] = pd.NA if col == "met" else np.nan
+    out.loc[hit, "status"] = [
+        f"not assessed: {' or '.join(lacking)} unknown for "
+        f"{counted(int(k), 'facility', 'facilities')}{without}" for k in n[hit]]
+    return out
 
 
 def failed_indicators(table: pd.DataFrame) -> pd.Series:

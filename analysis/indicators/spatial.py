@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carecircle.analysis.indicators.base import IndicatorContext, indicator, needs_columns, result
+from carecircle.analysis.indicators.base import (
+    IndicatorContext,
+    indicator,
+    mark_unknown,
+    needs_columns,
+    result,
+)
 from carecircle.profiles import IndicatorSpec
 
 
@@ -46,7 +52,8 @@ def s1_service_circle(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
 def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S2: community elder-care floor area per 1,000 residents (m²); gap in m² missing.
 
-    Not assessed when the facility tables have no ``floor_area_m2`` column.
+    Not assessed when the facility tables have no ``floor_area_m2`` column, and in the units
+    holding a counted facility of unknown floor area (its table lacks the column).
     """
     missing = needs_columns(ctx, spec, level, "floor_area_m2")
     if missing is not None:
@@ -57,8 +64,9 @@ def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.
     per_1000 = (area / residents * 1000.0).where(residents > 0)
     target = float(spec.target or 0.0)
     gap = np.maximum(target * residents / 1000.0 - area, 0.0).round(1)
-    return result(residents.index, per_1000, target, per_1000 >= target - 1e-9, gap,
-                  applicable=residents > 0)
+    out = result(residents.index, per_1000, target, per_1000 >= target - 1e-9, gap,
+                 applicable=residents > 0)
+    return mark_unknown(ctx, out, level, ("floor_area_m2",), spec.facility_types)
 
 
 def _per_street_count(ctx: IndicatorContext, spec: IndicatorSpec, level: str

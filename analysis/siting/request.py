@@ -82,7 +82,8 @@ def checked_request(request: SitingRequest) -> SitingRequest:
     Raises
     ------
     InputDataError
-        For an unknown type or objective, both or neither of add and target, or values
+        For an unknown type or objective, both or neither of add and target, a target with
+        an objective other than coverage (the target runs the fewest-sites model), or values
         out of range.
     """
     request = replace(request, facility_type=site_type(request.facility_type))
@@ -91,6 +92,10 @@ def checked_request(request: SitingRequest) -> SitingRequest:
     if (request.add is None) == (request.target is None):
         raise InputDataError("give either --add K (how many new sites) or --target SHARE "
                              "(fewest sites reaching that coverage share), not both")
+    if request.target is not None and request.objective != "coverage":
+        raise InputDataError(f"--target 只求最少站点，不能与 --objective {request.objective} "
+                             "同用 / --target runs the fewest-sites model; use --add K "
+                             f"--objective {request.objective}")
     if request.target is not None and not 0 < request.target <= 1:
         raise InputDataError(f"--target {request.target} must be a share between 0 and 1")
     if request.add is not None and request.add < 1:

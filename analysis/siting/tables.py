@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +15,6 @@ from carecircle.analysis.siting.solve import Solution
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.snap import Snapped
-
-log = logging.getLogger(__name__)
 
 #: Most sites named in the over-capacity warning (the rest are counted).
 NAMED_SITES = 10
@@ -60,7 +57,8 @@ def _floor(audit: Audit, added: pd.Series) -> tuple[pd.Series, pd.Series]:
     district = audit.indicators["district"]
     residents = pd.concat([table["residents"], district["residents"]])
     area = pd.concat([table["floor_area_m2"], district["floor_area_m2"]])
-    after = area.add(added.reindex(area.index, fill_value=0.0), fill_value=0.0)
+    # unknown floor area (S2 not assessed) stays unknown after the new sites
+    after = area + added.reindex(area.index, fill_value=0.0)
     return area / residents * 1000.0, after / residents * 1000.0
 
 
@@ -148,7 +146,9 @@ def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
     sites : DataFrame
         The proposed sites with ``id, floor_area_m2, capacity_use``.
     request : SitingRequest
-        The request (no warning for the capacitated objective).
+        The checked request. No warning when the capacitated model ran: ``--objective
+        capacitated`` with ``--add`` (a target with it is refused by ``checked_request``,
+        since a target always runs the uncapacitated fewest-sites model).
 
     Returns
     -------
@@ -157,7 +157,8 @@ def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
     """
     over = sites[sites["capacity_use"] > 1.0].sort_values("capacity_use", ascending=False,
                                                           kind="stable")
-    if request.objective == "capacitated" or over.empty:
+    capacitated = request.objective == "capacitated" and request.target is None
+    if capacitated or over.empty:
         return None
     named = ", ".join(f"{r.id} {r.capacity_use:.1f}× ({r.floor_area_m2:g} m²)"
                       for r in over.head(NAMED_SITES).itertuples(index=False))
@@ -168,6 +169,74 @@ def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
             f"than their capacity (floor_area_m2 × 1000 / S2 target): "
             f"{named}{more}; see capacity_use in proposed_sites.csv, and use {fix} or a larger "
             "--floor-area")
+
+
+def assumed_area_note(audit: Audit, request: SitingRequest, data: SitingData,
+                      chosen: np.ndarray) -> str | None:
+    """Say when the sites' capacity rests on the default floor area of the type.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit (its district floor area is NaN when S2 is not assessed).
+    request : SitingRequest
+        The request (``floor_area_m2`` from ``--floor-area``).
+    data : SitingData
+        The siting arrays (``candidates["floor_area_m2"]`` NaN where none was given).
+    chosen : ndarray of int64
+        The proposed sites (candidate positions).
+
+    Returns
+    -------
+    str or None
+        The note, or None when ``--floor-area`` was given, every proposed site has its own
+        floor area, or the study's floor areas are known.
+    """
+    given = data.candidates["floor_area_m2"].to_numpy(dtype=float)[chosen]
+    known = np.isfinite(audit.indicators["district"]["floor_area_m2"].to_numpy(dtype=float))
+    if request.floor_area_m2 is not None or np.isfinite(given).all() or known.all():
+        return None
+    default = float(data.area[chosen][~np.isfinite(given)][0])
+    return (f"新站点面积未知 / floor area unknown: the study's facility floor areas are unknown "
+            f"(S2 not assessed) and no --floor-area was given, so capacity_residents and "
+            f"capacity_use of {int((~np.isfinite(given)).sum())} proposed sites assume the "
+            f"default {default:g} m² for {request.facility_type}; give --floor-area M2 (or "
+            "floor_area_m2 in --candidates) to check capacity")
+
+
+def low_gain_note(request: SitingRequest, marginal: np.ndarray, before: float,
+                  total: float) -> str | None:
+    """Name the proposed sites that each newly cover fewer than one older resident.
+
+    Parameters
+    ----------
+    request : SitingRequest
+        The request (the advice differs for ``--target`` and ``--add``).
+    marginal : ndarray
+        Marginal gain (older residents) of each proposed site, in rank order.
+    before : float
+        Older residents covered before, in the sited circle.
+    total : float
+        Older residents in the study area.
+
+    Returns
+    -------
+    str or None
+        The note, or None when every site adds at least one older resident.
+    """
+    low = marginal < 1.0
+    if not low.any():
+        return None
+    head = (f"{int(low.sum())} of {marginal.size} proposed sites each newly cover fewer than 1 "
+            "older resident (marginal_gain in proposed_sites.csv)")
+    if request.target is None:
+        return f"{head}; fewer sites cover almost as many: try a smaller --add"
+    keep = marginal[~low].sum()
+    share = np.floor((before + keep) / total * 1000.0) / 1000.0 if total > 0 else 0.0
+    lower = (f"e.g. --target {share:.3f} needs {int((~low).sum())} sites"
+             if (~low).any() and share < request.target else "")
+    return f"{head}; they only chase the last residents of the target: try a lower --target" + (
+        f" ({lower})" if lower else "")
 
 
 def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data: SitingData,
@@ -235,11 +304,12 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
         table[f"{key}_before"] = own_before.reindex(codes).to_numpy()
         table[f"{key}_after"] = own_after.reindex(codes).to_numpy()
     infeasible = infeasible_cells(audit, data)
-    warning = capacity_warning(sites, request)
-    if warning:
-        log.warning("%s", warning)
-        solution.notes.append(warning)
     inside = (cells["community"] != "").to_numpy()
+    notes = [assumed_area_note(audit, request, data, chosen),
+             capacity_warning(sites, request),  # printed once, with the notes
+             low_gain_note(request, marginal, float(older[inside & covered].sum()),
+                           float(older[inside].sum()))]
+    solution.notes.extend(n for n in notes if n)
     attainable = covered.copy()
     attainable[open_cells[~unreachable]] = True
     far = older[data.off_network].sum()

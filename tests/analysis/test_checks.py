@@ -86,3 +86,18 @@ def test_boundaries_drawn_on_amap_are_read_with_boundaries_crs(tmp_path: Path) -
     np.testing.assert_allclose(got.loc[want.index], want, atol=1e-9)
     # without the setting the shifted boundaries lose cells at the edge of the district
     assert any("outside every community" in w for w in shifted_run.record.warnings)
+
+
+def test_one_facility_just_outside_the_district_is_only_a_warning(tmp_path: Path) -> None:
+    study = write_mini_study(tmp_path)
+    neighbour = tmp_path / "neighbours.csv"  # a station 100 m east of the district
+    lon, lat = lonlat(1100.0, 500.0)
+    neighbour.write_text("id,name,type,lon,lat,floor_area_m2,beds,nursing_beds\n"
+                         f"N1,邻区站,service_station,{float(lon):.9f},{float(lat):.9f},200,0,0\n",
+                         encoding="utf-8")
+    text = study.read_text(encoding="utf-8")
+    study.write_text(text.replace('facilities = "facilities.csv"',
+                                  'facilities = ["facilities.csv", "neighbours.csv"]'),
+                     encoding="utf-8")
+    audit = audit_study(load_study(study))
+    assert any("1 facility lies outside every street/town" in w for w in audit.record.warnings)

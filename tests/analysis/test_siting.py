@@ -365,3 +365,102 @@ def test_highs_prints_nothing() -> None:
                          check=True, env={**os.environ, "CARECIRCLE_HIGHS_LOG": ""})
     assert run.stdout == "Optimal 2.0\n"
     assert run.stderr == ""
+
+
+NO_FLOOR_AREA = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street",
+                 "community")
+
+
+def test_s2_not_assessed_stays_unknown_after_siting(tmp_path: Path) -> None:
+    study = write_mini_study(tmp_path / "in", MiniDistrict(facility_columns=NO_FLOOR_AREA))
+    audit = audit_study(load_study(study))
+    result = site_facilities(audit, SitingRequest("service_station", add=2))
+    table = result.before_after.set_index("code")
+    assert table["s2_before"].isna().all()
+    assert table["s2_after"].isna().all()  # not just the new sites' area
+    note = next(n for n in result.summary["notes"] if "floor area unknown" in n)
+    assert "2 proposed sites assume the default 200 m² for service_station" in note
+    assert "--floor-area" in note
+    given = site_facilities(audit, SitingRequest("service_station", add=2, floor_area_m2=300.0))
+    assert not any("floor area unknown" in n for n in given.summary["notes"])
+    assert (given.sites["capacity_residents"] == 300.0 * 1000 / 50).all()
+
+
+def test_known_s2_after_adds_the_new_floor_area(mini_audit) -> None:
+    _, audit = mini_audit
+    result = site_facilities(audit, SitingRequest("service_station", add=2))
+    district = audit.indicators["district"].iloc[0]
+    row = result.before_after.set_index("code").loc["district"]
+    assert row["s2_before"] == pytest.approx(district["floor_area_per_1000"])
+    assert row["s2_after"] == pytest.approx(
+        (district["floor_area_m2"] + 2 * 200.0) / district["residents"] * 1000.0)
+    assert not any("floor area unknown" in n for n in result.summary["notes"])
+
+
+def test_target_with_capacitated_is_refused(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from carecircle.analysis.siting.request import checked_request
+    from carecircle.errors import InputDataError
+
+    with pytest.raises(InputDataError, match="use --add K --objective capacitated"):
+        checked_request(SitingRequest("service_station", target=0.9, objective="capacitated"))
+    err = _cli_error(tmp_path, capsys, "--target", "0.9", "--objective", "capacitated")
+    assert err.strip().splitlines() == [
+        "错误 error: --target 只求最少站点，不能与 --objective capacitated 同用 / --target runs "
+        "the fewest-sites model; use --add K --objective capacitated"]
+
+
+def test_capacity_warning_is_printed_once(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in")
+    assert main(["site", str(study), "--out", str(tmp_path / "out"), "--add", "2",
+                 "--floor-area", "20"]) == 0
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).count("2 of 2 proposed sites cover more") == 1
+    summary = json.loads((tmp_path / "out" / "siting.json").read_text(encoding="utf-8"))
+    assert sum(n.startswith("警告") for n in summary["notes"]) == 1
+
+
+def test_low_gain_note_names_the_sites_and_a_lower_target() -> None:
+    from carecircle.analysis.siting.tables import low_gain_note
+
+    marginal = np.array([50.0, 10.0, 0.2, 0.1])
+    note = low_gain_note(SitingRequest("service_station", target=1.0), marginal, 100.0, 200.0)
+    assert note is not None
+    assert note.startswith("2 of 4 proposed sites each newly cover fewer than 1 older resident")
+    assert "try a lower --target (e.g. --target 0.800 needs 2 sites)" in note
+    add = low_gain_note(SitingRequest("service_station", add=4), marginal, 100.0, 200.0)
+    assert add is not None and "smaller --add" in add
+    assert low_gain_note(SitingRequest("service_station", add=2), marginal[:2], 100.0,
+                         200.0) is None
+
+
+def test_unreachable_target_notes_sites_that_add_almost_nobody(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 0.4 older residents a cell: the last sites of an unreachable target each add 0.4–0.8
+    study = write_mini_study(tmp_path / "in", MiniDistrict(minutes=3.0, residents_per_cell=4.0,
+                                                           older_share=0.1))
+    out = tmp_path / "out"
+    assert main(["-q", "site", str(study), "--out", str(out), "--target", "1.0"]) == 0
+    printed = capsys.readouterr().out
+    sites = pd.read_csv(out / "proposed_sites.csv", encoding="utf-8-sig")
+    summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    low = sites["marginal_gain"] < 1.0
+    assert low.sum() == 11 and len(sites) == 29
+    total = audit_study(load_study(study)).district["older_residents"].iloc[0]
+    reach = summary["district_before"] + sites.loc[~low, "marginal_gain"].sum() / total
+    expected = (f"11 of 29 proposed sites each newly cover fewer than 1 older resident "
+                f"(marginal_gain in proposed_sites.csv); they only chase the last residents of "
+                f"the target: try a lower --target (e.g. --target "
+                f"{np.floor(reach * 1000) / 1000:.3f} needs 18 sites)")
+    assert expected in summary["notes"]
+    assert f"note: {expected}" in printed
+
+
+@pytest.mark.parametrize("option", ["--candidates", "--exclude"])
+def test_missing_candidates_or_exclude_stop_before_the_audit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+    missing = tmp_path / "missing.csv"
+    err = _cli_error(tmp_path, capsys, "--add", "1", option, str(missing))
+    assert err.strip().splitlines() == [  # one line: the audit never ran
+        f"错误 error: {missing}: 文件不存在 / file not found; check the {option} path"]

@@ -299,15 +299,16 @@ def test_close_chinese_type_suggests_label_and_code(tmp_path: Path) -> None:
         read_facilities(path, "EPSG:4326")
 
 
-def test_missing_numeric_column_is_left_out_of_the_assessed_columns(
+def test_missing_numeric_column_is_unknown_not_zero(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write_csv(tmp_path / "fac.csv", ["id,name,type,lon,lat,beds,nursing_beds",
                                             "F1,甲,day_care,121.5,31.18,10,5"])
     df = read_facilities(path, "EPSG:4326")
-    assert df["floor_area_m2"].tolist() == [0.0]
+    assert np.isnan(df["floor_area_m2"]).all()
     assert df.attrs["attribute_columns"] == ["beds", "nursing_beds"]
-    assert ("fac.csv: no floor_area_m2 column: indicators that need it (S2) are not assessed"
-            in caplog.text)
+    assert ("fac.csv: no floor_area_m2 column: floor_area_m2 unknown for its 1 facility "
+            "(day_care); indicators counting them (S2) are not assessed in the "
+            "streets/communities holding them; add the column to assess them") in caplog.text
 
 
 def test_blank_floor_area_cells_stay_assessed_as_zero(tmp_path: Path,
@@ -319,10 +320,109 @@ def test_blank_floor_area_cells_stay_assessed_as_zero(tmp_path: Path,
     assert "fac.csv: 1 blank floor_area_m2 values read as 0" in caplog.text
 
 
-def test_numeric_column_must_be_in_every_file_attributes_in_any(tmp_path: Path) -> None:
+def test_file_without_a_numeric_column_gives_its_facilities_unknown_values(
+        tmp_path: Path) -> None:
     a = write_csv(tmp_path / "a.csv", [HEADER + ",social_workers", ROWS[0] + ",2"])
-    b = write_csv(tmp_path / "b.csv", ["id,name,type,lon,lat,beds,nursing_beds",
-                                       "M1,长者食堂,meal_point,121.5,31.18,0,0"])
+    b = write_csv(tmp_path / "b.csv", ["id,name,type,lon,lat,floor_area_m2",
+                                       "M1,长者食堂,meal_point,121.5,31.18,80"])
     allf = read_all_facilities([(a, "EPSG:4326"), (b, "EPSG:4326")])
-    assert allf.attrs["attribute_columns"] == ["beds", "nursing_beds", "social_workers"]
+    assert allf.attrs["attribute_columns"] == ["floor_area_m2", "beds", "nursing_beds",
+                                               "social_workers"]
+    np.testing.assert_array_equal(allf["floor_area_m2"], [1200.0, 80.0])
+    np.testing.assert_array_equal(allf["beds"], [50.0, np.nan])
+    np.testing.assert_array_equal(allf["nursing_beds"], [30.0, np.nan])
     np.testing.assert_array_equal(allf["source_row"], [2, 2])
+
+
+def _layer(path: Path, extra: dict[str, list[float]]) -> Path:
+    import geopandas as gpd
+    import shapely
+
+    layer = gpd.GeoDataFrame(
+        {"id": ["F1", "F2"], "name": ["甲", "乙"], "type": ["service_station", "day_care"]},
+        geometry=[shapely.Point(118.78, 32.04), shapely.Point(118.79, 32.05)],
+        crs=4326).to_crs(4547)
+    for col, values in extra.items():
+        layer[col] = values
+    layer.to_file(path, layer="f")
+    return path
+
+
+@pytest.mark.parametrize("extra", [{"X": [951711.6, 952650.0], "Y": [3556298.3, 3557400.0]},
+                                   {"经度": [118.785, 118.795], "纬度": [32.038, 32.048]},
+                                   {"longitude": [1.0, 2.0], "latitude": [3.0, 4.0]}])
+def test_point_layer_keeps_its_geometry_over_coordinate_columns(
+        tmp_path: Path, extra: dict[str, list[float]], caplog: pytest.LogCaptureFixture) -> None:
+    df = read_facilities(_layer(tmp_path / "fac.gpkg", extra), "EPSG:4326")
+    np.testing.assert_allclose(df["lon"], [118.78, 118.79])
+    np.testing.assert_allclose(df["lat"], [32.04, 32.05])
+    assert f"columns not used by carecircle are ignored: {', '.join(extra)}" in caplog.text
+
+
+def test_bare_x_y_columns_are_not_read_as_lon_lat(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "fac.csv", ["id,name,type,x,y", "F1,甲,day_care,121.5,31.18"])
+    with pytest.raises(InputDataError, match=r"columns 'lon', 'lat' are missing"):
+        read_facilities(path, "EPSG:4326")
+
+
+@pytest.mark.parametrize(("header", "value", "col", "wanted"), [
+    ("area", "浦东", "floor_area_m2", "a number"),
+    ("医疗服务", "内设医务室", "medical_care", "yes/no (是/否)"),
+    ("日供餐", "2人", "meals_per_day", "a number")])
+def test_aliased_column_that_does_not_parse_is_ignored_with_one_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, header: str, value: str, col: str,
+        wanted: str) -> None:
+    lines = [f"id,name,type,lon,lat,{header}", f"F1,甲,day_care,121.5,31.18,{value}",
+             "F2,乙,day_care,121.5,31.18,12"]
+    df = read_facilities(write_csv(tmp_path / "fac.csv", lines), "EPSG:4326")
+    assert df[col].isna().all()
+    assert col not in df.attrs["attribute_columns"]
+    warning = (f"fac.csv: column '{header}' is ignored (not read as {col}): row 2 holds "
+               f"'{value}', not {wanted}; to use it, rename it to {col} and correct the values")
+    assert caplog.text.count(warning) == 1
+    assert caplog.text.count(f"'{header}'") == 1
+
+
+@pytest.mark.parametrize(("col", "value"), [("medical_care", "内设医务室"),
+                                            ("meals_per_day", "2人"), ("floor_area_m2", "浦东")])
+def test_exactly_named_column_that_does_not_parse_stops(tmp_path: Path, col: str,
+                                                        value: str) -> None:
+    lines = [f"id,name,type,lon,lat,{col}", f"F1,甲,day_care,121.5,31.18,{value}"]
+    with pytest.raises(InputDataError, match=rf"row 2 column {col} = '{value}'"):
+        read_facilities(write_csv(tmp_path / "fac.csv", lines), "EPSG:4326")
+
+
+@pytest.mark.parametrize("label", ["合计", "总计", "小 计", "合计："])
+def test_excel_totals_row_is_skipped_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, label: str) -> None:
+    lines = [HEADER, ROWS[0], ROWS[1], f",{label},,,,1500,50,30"]
+    df = read_facilities(write_xlsx(tmp_path / "fac.xlsx", lines, title=False), "EPSG:4326")
+    assert df["id"].tolist() == ["F1", "F2"]
+    np.testing.assert_array_equal(df["source_row"], [2, 3])
+    assert "fac.xlsx: row 4 skipped: a totals row (合计/总计/小计) is not a facility" in caplog.text
+
+
+def test_facility_named_like_a_total_is_not_skipped(tmp_path: Path) -> None:
+    df = read_facilities(write_csv(tmp_path / "fac.csv", [HEADER, "合计,合计,day_care,121.5,"
+                                                          "31.18,1,0,0"]), "EPSG:4326")
+    assert df["id"].tolist() == ["合计"]
+
+
+def test_chinese_table_missing_columns_suggests_chinese_headers(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "fac.csv", ["名称,类型,建筑面积", "甲,day_care,100"])
+    with pytest.raises(InputDataError, match=r"columns 'id', 'lon', 'lat' are missing for "
+                       r"facilities; add 'id' \(编号\), 'lon' \(经度\), 'lat' \(纬度\) "
+                       r"\(the file has name, type, floor_area_m2\)$"):
+        read_facilities(path, "EPSG:4326")
+    one = write_csv(tmp_path / "one.csv", ["编号,名称,经度,纬度", "F1,甲,121.5,31.18"])
+    with pytest.raises(InputDataError, match=r"column 'type' is missing for facilities; add "
+                       r"the column as '类型' or 'type' \(the file has"):
+        read_facilities(one, "EPSG:4326")
+
+
+def test_one_empty_row_and_column_are_counted_in_the_singular(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write_csv(tmp_path / "fac.csv", [HEADER + ",", ROWS[0] + ",", ",,,,,,,,", ROWS[1] + ","])
+    with caplog.at_level("INFO"):
+        read_facilities(path, "EPSG:4326")
+    assert "fac.csv: skipped 1 empty row and 1 empty column without a header" in caplog.text

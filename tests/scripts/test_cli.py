@@ -136,15 +136,18 @@ def test_coverage_matrix_bar_follows_quiet(tmp_path: Path, monkeypatch: pytest.M
     assert ("maps 地图" in terminal.getvalue()) is shown
 
 
-@pytest.mark.parametrize(("quiet", "shown"), [((), True), (("-q",), False)])
+@pytest.mark.parametrize(("quiet", "after", "shown"),
+                         [((), (), True), (("-q",), (), False), ((), ("-q",), False),
+                          ((), ("--quiet",), False)])
 def test_audit_bars_follow_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 quiet: tuple[str, ...], shown: bool) -> None:
+                                 quiet: tuple[str, ...], after: tuple[str, ...],
+                                 shown: bool) -> None:
     study = write_mini_study(tmp_path / "in")
     text = study.read_text(encoding="utf-8")
     study.write_text(text.replace("[circle]", "[circle]\ntile_km = 0.5"), encoding="utf-8")
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    assert main([*quiet, "audit", str(study), "--out", str(tmp_path / "out")]) == 0
+    assert main([*quiet, "audit", str(study), "--out", str(tmp_path / "out"), *after]) == 0
     assert ("tiles" in terminal.getvalue()) is shown
     assert ("maps 地图" in terminal.getvalue()) is shown
 
@@ -159,3 +162,52 @@ def test_argparse_headings_are_bilingual(command: list[str],
     assert "选项 options:" in out
     assert "显示帮助并退出 / show this help and exit" in out
     assert "show this help message" not in out
+    assert "-q, --quiet" in out and "--debug" in out
+
+
+@pytest.mark.parametrize(("argv", "quiet", "debug"), [
+    (["audit", "s.toml", "--out", "o"], False, False),
+    (["-q", "audit", "s.toml", "--out", "o"], True, False),
+    (["audit", "s.toml", "--out", "o", "-q"], True, False),
+    (["--debug", "site", "s.toml", "--out", "o", "--add", "1", "-q"], True, True),
+    (["-q", "--debug", "batch", "s.toml", "--out", "o"], True, True),
+    (["profiles", "list", "--debug"], False, True),
+])
+def test_common_options_before_or_after_the_command(argv: list[str], quiet: bool,
+                                                    debug: bool) -> None:
+    from carecircle.scripts.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.quiet, args.debug) == (quiet, debug)
+
+
+def test_debug_after_the_command_shows_the_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = write_mini_study(tmp_path / "in", MiniDistrict(profile="nowhere"))
+    assert main(["audit", str(study), "--out", str(tmp_path / "o"), "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_stdout_stops_quietly(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert main(["profiles", "list"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_other_broken_pipe_is_an_internal_error(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from carecircle.scripts import commands
+
+    def broken(action: str, name: str | None) -> str:
+        raise BrokenPipeError(32, "Broken pipe")  # e.g. a worker's or a socket's pipe
+
+    monkeypatch.setattr(commands, "profiles_text", broken)
+    assert main(["profiles", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("内部错误 internal error: BrokenPipeError: [Errno 32] Broken pipe.")
