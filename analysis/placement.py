@@ -49,12 +49,16 @@ def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
 
 
 def _names_other_unit(fac: pd.DataFrame, level: str, units: gpd.GeoDataFrame) -> np.ndarray:
-    """Return True where ``<level>_given`` is neither the code nor the name of the unit."""
+    """Return True where ``<level>_given`` is neither the code nor the name of the unit.
+
+    Facilities outside every unit are left out: they have their own warning.
+    """
     given = fac[f"{level}_given"].astype(str).str.strip().to_numpy()
     name_of = dict(zip(units["code"].astype(str), units["name"].astype(str).str.strip(),
                        strict=True))
     names = np.array([name_of.get(c, "") for c in fac[level].astype(str)], dtype=object)
-    return (given != "") & (given != fac[level].astype(str).to_numpy()) & (given != names)
+    placed = fac[level].astype(str).to_numpy()
+    return (given != "") & (placed != "") & (given != placed) & (given != names)
 
 
 def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame,

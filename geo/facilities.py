@@ -127,16 +127,19 @@ def _drop_totals(df: pd.DataFrame, path: Path, rows: Rows) -> tuple[pd.DataFrame
     return kept, rows.keep(~total)
 
 
-def _not_this_column(df: pd.DataFrame, col: str, path: Path, rows: Rows, i: int,
+def _not_this_column(df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd.Series,
                      wanted: str) -> bool:
-    """Return True (with a warning) when ``col`` was matched through an alias only.
+    """Return True (with a warning) when ``col`` is an alias-matched column of other content.
 
-    Such a column whose value at row ``i`` does not parse probably means something else (an
-    ``area`` holding 浦东): it is ignored. A column named exactly is the user's intent: False.
+    A column matched through an alias only, most of whose filled cells do not parse, means
+    something else (an ``area`` holding 浦东): it is ignored. A column named exactly, or one
+    where only some cells fail (``120㎡`` under 建筑面积), is data to fix: False (an error).
     """
     header = df.attrs.get("aliased", {}).get(col)
-    if header is None:
+    filled = ~df[col].astype(str).str.strip().isin(["", "nan", "None"])
+    if header is None or bad.sum() < 0.5 * max(int(filled.sum()), 1):
         return False
+    i = int(np.flatnonzero(bad.to_numpy())[0])
     log.warning("%s: column '%s' is ignored (not read as %s): %s holds '%s', not %s; to use "
                 "it, rename it to %s and correct the values", path, header, col, rows.one(i),
                 df[col].iloc[i], wanted, col)
@@ -154,7 +157,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray |
     bad = values.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        if _not_this_column(df, col, path, rows, i, "a number"):
+        if _not_this_column(df, col, path, rows, bad, "a number"):
             return None
         raise InputDataError(f"{path}: {rows.one(i)} column {col} = '{df[col].iloc[i]}' is not a "
                              "number; write a number such as 120 (no units)")
@@ -257,7 +260,7 @@ def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
     bad = ~text.isin(_YES | _NO)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        if _not_this_column(df, "medical_care", path, rows, i, "yes/no (是/否)"):
+        if _not_this_column(df, "medical_care", path, rows, bad, "yes/no (是/否)"):
             return None
         raise InputDataError(f"{path}: {rows.one(i)} column medical_care = "
                              f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)")

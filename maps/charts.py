@@ -86,7 +86,8 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     labels = list(table["name"] if cjk else table.index)
     values = table["floor_area_per_1000"]
     ax.bar(range(len(table)), values.fillna(0), color="#3B528B")
-    for i in np.flatnonzero(values.isna().to_numpy()):  # no floor-area data: say so
+    unknown = values.isna().to_numpy() & (table["residents"].to_numpy() > 0)
+    for i in np.flatnonzero(unknown):  # no floor-area data: say so
         ax.text(i, 0, "未评估\nnot assessed" if cjk else "not\nassessed", ha="center",
                 va="bottom", fontsize=7, color="#555555")
     ax.set_xticks(range(len(table)), labels, fontsize=8, rotation=20)
@@ -107,7 +108,8 @@ def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
     d = audit.indicators["district"].iloc[0]
     street_rows = "".join(
         f'<tr><td><a href="maps/{esc(safe_filename(c))}.html">{esc(r["name"])}</a></td>'
-        f"<td>{pct(r['older_covered_share'])}</td><td>{area(r['floor_area_per_1000'])}</td></tr>"
+        f"<td>{pct(r['older_covered_share'])}</td>"
+        f"<td>{area(r['floor_area_per_1000'], r['residents'])}</td></tr>"
         for c, r in audit.indicators["street"].iterrows())
     failed = "".join(f"<li>{esc(r.name)} ({esc(r.code)}): {esc(r.reason_zh)}<br>"
                      f"<small>{esc(r.reason_en)}</small></li>"
@@ -124,7 +126,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 <p>标准 profile: {esc(audit.study.profile.name)} · {audit.study.minutes:g} 分钟 min ·
 {audit.study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(audit.study.data_date or '—')}</p>
 <p>全区老年人覆盖率 district circle share <b>{pct(d['older_covered_share'])}</b> ·
-每千人面积 m² per 1,000 <b>{area(d['floor_area_per_1000'])}</b> ·
+每千人面积 m² per 1,000 <b>{area(d['floor_area_per_1000'], d['residents'])}</b> ·
 未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>
 <p><a href="maps/index.html">地图总览 Map overview</a> ·
 <a href="indicators.xlsx">指标表 indicators.xlsx</a> ·

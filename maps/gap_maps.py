@@ -219,7 +219,8 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         f"<b>{esc(street['name'])}</b> ({esc(code)}) · {esc(study.name)}",
         f"S1 15分钟圈老年人覆盖率 circle share: <b>{pct(row['older_covered_share'])}</b>"
         f" · 未覆盖 not covered {row['older_uncovered']:,.0f}",
-        f"S2 每千人养老设施面积 m² per 1,000: <b>{area(row['floor_area_per_1000'])}</b>"
+        "S2 每千人养老设施面积 m² per 1,000: "
+        f"<b>{area(row['floor_area_per_1000'], row['residents'])}</b>"
         + (f" (目标 target {row['s2_target']:g})" if "s2_target" in row else ""),
         f"标准 profile {esc(study.profile.name)} · {study.minutes:g} 分钟 min · "
         f"{study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(study.data_date or '—')}",
@@ -274,7 +275,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         props.append({
             "fill": share_colour(share), "label": f"{esc(row['name'])} · S1 {pct(share)}",
             "html": (f"<b>{esc(row['name'])}</b><br>S1: {pct(share)} · S2: "
-                     f"{area(row['floor_area_per_1000'])} m²/千人<br>"
+                     f"{area(row['floor_area_per_1000'], row['residents'])} m²/千人<br>"
                      f'<a href="{esc(links[code])}">打开街道地图 Open street map →</a>'),
         })
     folium.GeoJson(
@@ -288,13 +289,14 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
     folium.LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
-        f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a)}</td>'
-        "</tr>" for c, n, s, a in zip(table.index, table["name"], table["older_covered_share"],
-                                       table["floor_area_per_1000"], strict=True))
+        f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a, p)}</td>'
+        "</tr>" for c, n, s, a, p in zip(table.index, table["name"], table["older_covered_share"],
+                                          table["floor_area_per_1000"], table["residents"],
+                                          strict=True))
     lines = [
         f"<b>{esc(audit.study.name)}</b> · 15分钟养老服务圈 15-minute elder-care circle",
         f"全区老年人覆盖率 district circle share: <b>{pct(d['older_covered_share'])}</b> · "
-        f"每千人面积 m² per 1,000: <b>{area(d['floor_area_per_1000'])}</b> · "
+        f"每千人面积 m² per 1,000: <b>{area(d['floor_area_per_1000'], d['residents'])}</b> · "
         f"未达标社区 under-served communities: <b>{len(audit.underserved)}</b>",
         f"标准 profile {esc(audit.study.profile.name)} · 数据日期 data date "
         f"{esc(audit.study.data_date or '—')}",

@@ -79,7 +79,8 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
                  f"老年人 older residents: {row['older_residents']:,.0f}",
                  f"S1 15分钟圈覆盖率 circle share: {pct(share)} "
                  f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
-                 f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'])}"]
+                 "S2 每千人面积 m² per 1,000: "
+                 f"{area(row['floor_area_per_1000'], row['residents'])}"]
         for col in table.columns:
             if col.endswith("_status") and col[:2] not in ("s1", "s2"):
                 value = row[col.replace("_status", "_value")]

@@ -116,9 +116,11 @@ def pct(value: float) -> str:
     return "—" if value != value else f"{value:.1%}"  # noqa: PLR0124 - NaN check
 
 
-def area(value: float) -> str:
-    """Format floor area per 1,000 residents; unknown (no floor-area data) reads 未评估."""
-    return "未评估 not assessed" if value != value else f"{value:.1f}"  # noqa: PLR0124 - NaN
+def area(value: float, residents: float = 1.0) -> str:
+    """Format floor area per 1,000 residents: — where nobody lives, 未评估 where unknown."""
+    if value == value:  # noqa: PLR0124 - NaN check
+        return f"{value:.1f}"
+    return "—" if residents == 0 else "未评估 not assessed"
 
 
 def count(value: float, unit: str = "") -> str:

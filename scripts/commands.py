@@ -218,7 +218,7 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
         objective=args.objective, time_limit_s=args.time_limit, spacing_m=args.spacing,
         floor_area_m2=args.floor_area))  # a wrong --type stops before the audit
     for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
-        if path is not None and not path.exists():  # before the audit, not after it
+        if path is not None and not path.is_file():  # before the audit, not after it
             raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
     study = load_study(args.study)
     audit = audit_study(study, progress=not args.quiet)

@@ -15,6 +15,7 @@ from carecircle.analysis.siting.solve import Solution
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.snap import Snapped
+from carecircle.text import counted, verb
 
 #: Most sites named in the over-capacity warning (the rest are counted).
 NAMED_SITES = 10
@@ -165,7 +166,8 @@ def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
     more = f" and {len(over) - NAMED_SITES} more" if len(over) > NAMED_SITES else ""
     fix = ("--add K --objective capacitated" if request.target is not None
            else "--objective capacitated")
-    return (f"警告 warning: {len(over)} of {len(sites)} proposed sites cover more residents "
+    return (f"警告 warning: {len(over)} of {counted(len(sites), 'proposed site')} "
+            f"{verb(len(over), 'covers', 'cover')} more residents "
             f"than their capacity (floor_area_m2 × 1000 / S2 target): "
             f"{named}{more}; see capacity_use in proposed_sites.csv, and use {fix} or a larger "
             "--floor-area")
@@ -199,7 +201,8 @@ def assumed_area_note(audit: Audit, request: SitingRequest, data: SitingData,
     default = float(data.area[chosen][~np.isfinite(given)][0])
     return (f"新站点面积未知 / floor area unknown: the study's facility floor areas are unknown "
             f"(S2 not assessed) and no --floor-area was given, so capacity_residents and "
-            f"capacity_use of {int((~np.isfinite(given)).sum())} proposed sites assume the "
+            f"capacity_use of {counted(int((~np.isfinite(given)).sum()), 'proposed site')} "
+            "assume the "
             f"default {default:g} m² for {request.facility_type}; give --floor-area M2 (or "
             "floor_area_m2 in --candidates) to check capacity")
 
@@ -227,7 +230,8 @@ def low_gain_note(request: SitingRequest, marginal: np.ndarray, before: float,
     low = marginal < 1.0
     if not low.any():
         return None
-    head = (f"{int(low.sum())} of {marginal.size} proposed sites each newly cover fewer than 1 "
+    head = (f"{int(low.sum())} of {counted(marginal.size, 'proposed site')} each newly "
+            f"{verb(int(low.sum()), 'covers', 'cover')} fewer than 1 "
             "older resident (marginal_gain in proposed_sites.csv)")
     if request.target is None:
         return f"{head}; fewer sites cover almost as many: try a smaller --add"

@@ -22,7 +22,7 @@ def test_centre_in_a_sliver_goes_to_the_larger_overlap_and_border_cells_stay_out
                                 geometry=[shapely.box(0, 0, 4.9, 10), shapely.box(5.1, 0, 10, 10)])
     lon, lat, squares = _cells([
         (2.0, 2.0),    # centre inside A
-        (4.95, 5.0),   # centre in the sliver: 0.45 in A, 0.4 in B -> A
+        (4.95, 5.0),   # centre in the sliver: 0.45 in A, 0.35 in B -> A
         (10.3, 5.0),   # border cell: 0.2 of it inside B -> outside
         (10.1, 5.0),   # border cell: 0.4 inside B -> still outside
         (20.0, 20.0),  # far away
