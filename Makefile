@@ -32,7 +32,7 @@ postgres:
 	  { $(call APT_INSTALL,postgresql postgis postgresql-15-postgis-3); }
 
 demo: $(STAMP) fonts
-	$(BIN)/carecircle demo --out out/demo
+	$(BIN)/carecircle demo --out out/demo --offline
 
 test: $(STAMP) browser postgres
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from pyproj import Transformer
 from carecircle.analysis.stages import RunRecord
 from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
-from carecircle.geo.crs import bd09_to_gcj02, gcj02_to_wgs84
+from carecircle.geo.crs import to_wgs84
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import EdgeIndex
 from carecircle.text import counted, verb
@@ -47,6 +47,7 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
             "another area than the boundaries: give the raster of this study area")
 
 
+CHINESE_DATUMS = ("GCJ-02", "BD-09")
 FAR_KM = 5.0  # a file whose facilities lie this far from the study area lists another area
 DATUM_SHARE = 0.8  # read in another datum, this share must land inside to name that datum
 
@@ -97,10 +98,8 @@ def check_facilities_in_area(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> No
 def _datum_that_fits(lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame
                      ) -> tuple[str, float]:
     """Return the Chinese datum (GCJ-02, BD-09) putting most points in a street, and the share."""
-    readings = {"GCJ-02": gcj02_to_wgs84(lon, lat),
-                "BD-09": gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))}
-    inside = {name: float((polygon_of_points(lo, la, streets) >= 0).mean())
-              for name, (lo, la) in readings.items()}
+    inside = {name: float((polygon_of_points(*to_wgs84(lon, lat, name), streets) >= 0).mean())
+              for name in CHINESE_DATUMS}
     best = max(inside, key=inside.get)
     return best, inside[best]
 
@@ -148,10 +147,9 @@ def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
         lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
         given = np.median(index.snap(*to_metric.transform(lon, lat),
                                      max_distance_m=5000).distance)
-        readings = {name: float(np.median(index.snap(*to_metric.transform(lo, la),
-                                                     max_distance_m=5000).distance))
-                    for name, (lo, la) in (("GCJ-02", gcj02_to_wgs84(lon, lat)),
-                                           ("BD-09", gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))))}
+        readings = {d: float(np.median(index.snap(*to_metric.transform(*to_wgs84(lon, lat, d)),
+                                                  max_distance_m=5000).distance))
+                    for d in CHINESE_DATUMS}
         name = min(readings, key=readings.get)
         other = readings[name]
         if other < 0.5 * given and given - other > 10.0:

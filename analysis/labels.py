@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.text import plural
 from carecircle.vocabulary import COMMUNITY_KINDS
 
 #: Column -> (Chinese, English, number format for XLSX).
@@ -129,23 +130,6 @@ def kind_label(kind: str) -> str:
     zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
     return f"{zh} {kind}" if zh else kind
 
-
-def plural(count: str, singular: str, plural_form: str) -> str:
-    """Return ``"<count> <noun>"`` with the noun in the singular when ``count`` is ``"1"``.
-
-    Parameters
-    ----------
-    count : str
-        The number as shown, e.g. ``"1"`` or ``"3,312"``.
-    singular, plural_form : str
-        The noun, e.g. ``"site"`` and ``"sites"``.
-
-    Returns
-    -------
-    str
-        E.g. ``"1 site"``, ``"2 sites"``.
-    """
-    return f"{count} {singular if count == '1' else plural_form}"
 
 
 def gap_text(count: str, unit: str) -> tuple[str, str]:

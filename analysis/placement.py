@@ -73,9 +73,10 @@ def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDa
     outside = idx < 0
     if outside.any():
         lost = cells[outside]
-        record.warn(f"{int(outside.sum())} populated cells ({lost['residents'].sum():,.0f} "
-                    f"residents, {lost['older_residents'].sum():,.0f} older) lie outside every "
-                    "community; they are excluded from the tables")
+        n = int(outside.sum())
+        record.warn(f"{counted(n, 'populated cell')} ({lost['residents'].sum():,.0f} residents, "
+                    f"{lost['older_residents'].sum():,.0f} older) {verb(n, 'lies', 'lie')} "
+                    "outside every community; they are excluded from the tables")
         record.exclude("cells", [{"cell_id": int(c), "reason": "outside every community"}
                                  for c in lost["cell_id"].head(1000)])
     return cells
@@ -115,6 +116,8 @@ def check_network_extent(c_snap: Snapped, cells: pd.DataFrame, study: Study,
                     "extract of the whole study area")
     lost = cells.loc[~c_snap.ok, "older_residents"].sum()
     if lost > 0:
-        record.warn(f"{int((~c_snap.ok).sum())} populated cells ({lost:,.0f} older residents) "
-                    f"are farther than {study.max_snap_m:g} m from the walking network: "
+        n = int((~c_snap.ok).sum())
+        record.warn(f"{counted(n, 'populated cell')} ({lost:,.0f} older residents) "
+                    f"{verb(n, 'is', 'are')} farther than {study.max_snap_m:g} m from the "
+                    "walking network: "
                     "counted as unreachable (not covered)")

@@ -126,9 +126,9 @@ def run_summary(audit: Audit) -> dict[str, Any]:
         "stages_seconds": audit.record.stages,
         "counts": audit.record.counts,
         "district": {
-            "older_residents": _number(district["older_residents"], 1),
-            "older_covered_share": _number(district["older_covered_share"], 6),
-            "floor_area_per_1000": _number(district["floor_area_per_1000"], 3),
+            "older_residents": json_number(district["older_residents"], 1),
+            "older_covered_share": json_number(district["older_covered_share"], 6),
+            "floor_area_per_1000": json_number(district["floor_area_per_1000"], 3),
         },
         "indicators": [
             {"id": r.id, "enabled": bool(r.enabled), "target": r.target,
@@ -169,9 +169,25 @@ def _no_nan(value: Any) -> Any:
     return value
 
 
-def _number(value: object, digits: int) -> float | None:
-    """Return a rounded number for JSON, or None (``null``) where it is unknown (NaN)."""
-    return None if pd.isna(value) else round(float(value), digits)
+def json_number(value: object, digits: int | None = None) -> float | None:
+    """Return a number for JSON (rounded to ``digits``), or None (``null``) where unknown.
+
+    Parameters
+    ----------
+    value : object
+        A number, NaN or inf.
+    digits : int, optional
+        Decimals to keep.
+
+    Returns
+    -------
+    float or None
+        None for NaN and infinities, which JSON cannot hold.
+    """
+    number = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(number):
+        return None
+    return number if digits is None else round(number, digits)
 
 
 def _unit_layer(units: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -122,20 +122,25 @@ def _inner_components(
     return labels.astype(np.int64), both
 
 
-def _break_cycles(n: int, inner: BoolArray, u: IntArray, v: IntArray) -> BoolArray:
-    """Make one node of every closed ring of degree-2 nodes a core node."""
+def _break_cycles(n: int, inner: BoolArray, u: IntArray, v: IntArray
+                  ) -> tuple[BoolArray, IntArray, BoolArray]:
+    """Make one node of every closed ring of degree-2 nodes a core node.
+
+    Returns the inner-node mask and, for it, the run labels and inner-edge mask of
+    :func:`_inner_components` (computed again only when a ring was broken).
+    """
     labels, both = _inner_components(n, inner, u, v)
     nodes = np.bincount(labels[inner], minlength=n)
     edges = np.bincount(labels[u[both]], minlength=n)
     ring = (nodes > 0) & (edges >= nodes)
     if not ring.any():
-        return inner
+        return inner, labels, both
     idx = np.flatnonzero(inner & ring[labels])
     first = np.full(n, n, dtype=np.int64)
     np.minimum.at(first, labels[idx], idx)
     inner = inner.copy()
     inner[first[ring]] = False
-    return inner
+    return (inner, *_inner_components(n, inner, u, v))
 
 
 def contract_chains(
@@ -166,12 +171,11 @@ def contract_chains(
     if graph.nnz != 2 * u.size:
         raise ValueError(f"contract_chains: the graph has {graph.nnz} entries but {u.size} edges "
                          "were given; pass the edge lists csr_from_edges returned with it")
-    inner = _break_cycles(n, np.diff(graph.indptr) == 2, u, v)
+    inner, labels, both = _break_cycles(n, np.diff(graph.indptr) == 2, u, v)
     core_node = np.flatnonzero(~inner).astype(np.int64)
     core_index = np.full(n, -1, dtype=np.int64)
     core_index[core_node] = np.arange(core_node.size)
 
-    labels, both = _inner_components(n, inner, u, v)
     _, node_chain = np.unique(labels[inner], return_inverse=True)
     n_paths = int(node_chain.max(initial=-1)) + 1
     chain_of = np.full(n, -1, dtype=np.int64)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +12,11 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from carecircle.analysis.reports import json_number
 from carecircle.errors import CarecircleError, InputFileError
 from carecircle.maps.style import safe_filename
 
 log = logging.getLogger("carecircle")
-
-
-def _number(value: object) -> float | None:
-    """Return a district figure for the summary: None (JSON null), never NaN, if unknown."""
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
 
 
 @contextlib.contextmanager
@@ -76,8 +70,8 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     return {
         "study": study, "status": "done", "error": "", "out": out, "name": audit.study.name,
         "residents": float(d["residents"]), "older_residents": float(d["older_residents"]),
-        "older_covered_share": _number(d["older_covered_share"]),
-        "floor_area_per_1000": _number(d["floor_area_per_1000"]),  # None: S2 not assessed
+        "older_covered_share": json_number(d["older_covered_share"]),
+        "floor_area_per_1000": json_number(d["floor_area_per_1000"]),  # None: S2 not assessed
         "underserved_communities": len(audit.underserved), "files": len(paths),
         "west": float(bounds[0]), "south": float(bounds[1]), "east": float(bounds[2]),
         "north": float(bounds[3]),

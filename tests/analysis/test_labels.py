@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carecircle.analysis.labels import gap_text, kind_label, label, plural, status_label
+from carecircle.analysis.labels import gap_text, kind_label, label, status_label
+from carecircle.text import plural
 
 
 @pytest.mark.parametrize(("status", "shown"), [
