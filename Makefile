@@ -36,6 +36,7 @@ demo: $(STAMP) fonts
 
 test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -74,9 +74,12 @@ class Audit:
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
-        keep = [c for c in table.columns
-                if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS)
-                or c.startswith(("s1_", "s2_"))]
+        keep = [
+            c
+            for c in table.columns
+            if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS)
+            or c.startswith(("s1_", "s2_"))
+        ]
         return table[keep]
 
     @property
@@ -100,75 +103,129 @@ class Audit:
         return self.service_areas[self.service_areas["group"] == "circle"]
 
 
-def _route_circle(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped, c_snap: Snapped,
-                  cells: pd.DataFrame, study: Study, *, progress: bool = False
-                  ) -> tuple[NodeDistances, Snapped]:
+def _route_circle(
+    network: WalkNetwork,
+    fac: pd.DataFrame,
+    f_snap: Snapped,
+    c_snap: Snapped,
+    cells: pd.DataFrame,
+    study: Study,
+    *,
+    progress: bool = False,
+) -> tuple[NodeDistances, Snapped]:
     """Route the main circle: distance, nearest facility and coverage of every cell."""
     circle = fac["counts_for_circle"].to_numpy()
     sources = subset(f_snap, circle)
     nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
     if study.tile_km > 0:
-        dist, src = tiled_point_distances(network, c_snap, sources, limit_m=2.0 * study.radius_m,
-                                          tile_m=study.tile_km * 1000.0, progress=progress)
+        dist, src = tiled_point_distances(
+            network,
+            c_snap,
+            sources,
+            limit_m=2.0 * study.radius_m,
+            tile_m=study.tile_km * 1000.0,
+            progress=progress,
+        )
     else:
         dist, src = point_distances(network, c_snap, nd, sources)
     circle_ids = fac["id"].to_numpy()[circle]
     cells["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
     cells["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)
-    cells["nearest_facility"] = (circle_ids[np.clip(src, 0, None)] if circle_ids.size
-                                 else np.full(len(cells), ""))
+    cells["nearest_facility"] = (
+        circle_ids[np.clip(src, 0, None)] if circle_ids.size else np.full(len(cells), "")
+    )
     cells.loc[src < 0, "nearest_facility"] = ""
     cells["unreachable"] = ~c_snap.ok
     cells["covered"] = np.isfinite(dist) & (dist <= study.radius_m + 1e-9)
     return nd, sources
 
 
-def _further_circles(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
-                     c_snap: Snapped, cells: pd.DataFrame, study: Study) -> pd.DataFrame:
+def _further_circles(
+    network: WalkNetwork,
+    fac: pd.DataFrame,
+    f_snap: Snapped,
+    c_snap: Snapped,
+    cells: pd.DataFrame,
+    study: Study,
+) -> pd.DataFrame:
     """Coverage of S4 (stations, the circle's minutes) and S8 (meal points, 10 min); S7."""
     profile = study.profile
     speed = study.walk_speed_m_s
-    for indicator_id, minutes in (("S4", study.minutes),
-                                  ("S8", profile.indicator("S8").param("minutes", 10.0))):
+    for indicator_id, minutes in (
+        ("S4", study.minutes),
+        ("S8", profile.indicator("S8").param("minutes", 10.0)),
+    ):
         spec = profile.indicator(indicator_id)
         radius = float(minutes) * 60.0 * speed
-        dist = walk_to_types(network, fac, f_snap, c_snap, spec.facility_types or ("none",),
-                                limit_m=radius)
+        dist = walk_to_types(
+            network, fac, f_snap, c_snap, spec.facility_types or ("none",), limit_m=radius
+        )
         cells[f"covered_{indicator_id}"] = dist <= radius + 1e-9
     s7 = profile.indicator("S7")
     fac = fac.copy()
     fac["health_distance_m"] = nearest_health_distance(
-        network, fac, f_snap, s7.facility_types,
+        network,
+        fac,
+        f_snap,
+        s7.facility_types,
         tuple(s7.param("health_types", ("health_centre", "health_station"))),
-        threshold_m=float(s7.param("threshold_m", 300.0)))
+        threshold_m=float(s7.param("threshold_m", 300.0)),
+    )
     return fac
 
 
-def _service_areas(network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped,
-                   nd: NodeDistances, sources: Snapped, study: Study) -> gpd.GeoDataFrame:
+def _service_areas(
+    network: WalkNetwork,
+    fac: pd.DataFrame,
+    f_snap: Snapped,
+    nd: NodeDistances,
+    sources: Snapped,
+    study: Study,
+) -> gpd.GeoDataFrame:
     """Service-area polygons: the whole circle, and one per facility type that has any."""
-    rows = [("circle", study.minutes, service_area_polygon(
-        reached_segments(network, nd.distance, study.radius_m, sources=sources)))]
+    rows = [
+        (
+            "circle",
+            study.minutes,
+            service_area_polygon(
+                reached_segments(network, nd.distance, study.radius_m, sources=sources)
+            ),
+        )
+    ]
     meal = study.profile.indicator("S8")
     for ftype in dict.fromkeys((*study.profile.circle_types, *meal.facility_types)):
         mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
         if not mask.any():
             continue
-        minutes = float(meal.param("minutes", 10.0)) if ftype in meal.facility_types and (
-            ftype not in study.profile.circle_types) else study.minutes
+        minutes = (
+            float(meal.param("minutes", 10.0))
+            if ftype in meal.facility_types and (ftype not in study.profile.circle_types)
+            else study.minutes
+        )
         radius = minutes * 60.0 * study.walk_speed_m_s
         typed = subset(f_snap, mask)
-        dist = nearest_source_distances(network, typed, limit_m=radius,
-                                        with_source=False).distance
-        rows.append((ftype, minutes, service_area_polygon(
-            reached_segments(network, dist, radius, sources=typed))))
-    return gpd.GeoDataFrame({"group": [r[0] for r in rows], "minutes": [r[1] for r in rows]},
-                            geometry=[r[2] for r in rows], crs=network.crs).to_crs(4326)
+        dist = nearest_source_distances(network, typed, limit_m=radius, with_source=False).distance
+        rows.append(
+            (
+                ftype,
+                minutes,
+                service_area_polygon(reached_segments(network, dist, radius, sources=typed)),
+            )
+        )
+    return gpd.GeoDataFrame(
+        {"group": [r[0] for r in rows], "minutes": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows],
+        crs=network.crs,
+    ).to_crs(4326)
 
 
-def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFrame,
-                communities: gpd.GeoDataFrame, study: Study
-                ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def _indicators(
+    cells: pd.DataFrame,
+    fac: pd.DataFrame,
+    streets: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    study: Study,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Coverage tables per level, every indicator on them, and the indicator catalogue."""
     inside = cells[cells["community"] != ""]
     coverage = {
@@ -182,11 +239,13 @@ def _indicators(cells: pd.DataFrame, fac: pd.DataFrame, streets: gpd.GeoDataFram
         for table in coverage.values():
             table[["floor_area_m2", "floor_area_per_1000"]] = np.nan
     ctx = IndicatorContext(
-        cells=inside, facilities=fac,
+        cells=inside,
+        facilities=fac,
         communities=pd.DataFrame(communities.drop(columns="geometry")),
         streets=pd.DataFrame(streets.drop(columns="geometry")),
         coverage={k: v.set_index("code") for k, v in coverage.items()},
-        attribute_columns=frozenset(fac.attrs.get("attribute_columns", ())))
+        attribute_columns=frozenset(fac.attrs.get("attribute_columns", ())),
+    )
     tables = indicator_tables(ctx, study.profile)
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
 
@@ -232,15 +291,17 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         check_populated_communities(cells, communities, str(study.residents), rec)
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
-        network, net_meta = load_network(source, crs=study.crs,
-                                         include_private=study.include_private,
-                                         cache_dir=study.cache_dir)
+        network, net_meta = load_network(
+            source, crs=study.crs, include_private=study.include_private, cache_dir=study.cache_dir
+        )
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         if network.dropped_nodes:
-            rec.warn(f"walking network: kept the largest connected part ({network.n_nodes:,} "
-                     f"nodes); {counted(network.dropped_nodes, 'node')} in "
-                     f"{counted(network.dropped_components, 'separate piece')} were left out, "
-                     "and points near them snap to the main part")
+            rec.warn(
+                f"walking network: kept the largest connected part ({network.n_nodes:,} "
+                f"nodes); {counted(network.dropped_nodes, 'node')} in "
+                f"{counted(network.dropped_components, 'separate piece')} were left out, "
+                "and points near them snap to the main part"
+            )
     with rec.stage("snap"):
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
@@ -250,8 +311,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
         check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     with rec.stage("route"):
-        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study,
-                                    progress=progress)
+        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study, progress=progress)
         fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
         fac.attrs["attribute_columns"] = attribute_columns
     with rec.stage("indicators"):
@@ -259,22 +319,45 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         underserved = underserved_communities(tables["community"].reset_index())
     with rec.stage("service areas"):
         areas = _service_areas(network, fac, f_snap, nd, sources, study)
-    rec.counts.update({
-        "facilities": len(fac),
-        "facilities_counting_for_circle": int(fac["counts_for_circle"].sum()),
-        "facilities_excluded": int((fac["excluded_reason"] != "").sum()),
-        "cells": len(cells), "cells_covered": int(cells["covered"].sum()),
-        "cells_unreachable": int(cells["unreachable"].sum()),
-        "cells_outside_communities": int((cells["community"] == "").sum()),
-        "network_nodes": network.n_nodes, "network_edges": network.n_edges,
-        "network_dropped_nodes": network.dropped_nodes,
-        "network_dropped_components": network.dropped_components,
-        "osm_ways_with_highway": net_meta["ways_read"],
-        "osm_ways_walkable": net_meta["ways_walkable"],
-        "osm_segments_missing_nodes": net_meta["missing_refs"],
-        "network_format": net_meta["format"], "network_from_cache": net_meta["from_cache"],
-        "streets": len(streets), "communities": len(communities),
-    })
-    return Audit(study, network.crs, streets, communities, fac, cells, np.asarray(squares),
-                 network, nd, areas, tables, catalogue, underserved, totals, rec, index, f_snap,
-                 c_snap)
+    rec.counts.update(
+        {
+            "facilities": len(fac),
+            "facilities_counting_for_circle": int(fac["counts_for_circle"].sum()),
+            "facilities_excluded": int((fac["excluded_reason"] != "").sum()),
+            "cells": len(cells),
+            "cells_covered": int(cells["covered"].sum()),
+            "cells_unreachable": int(cells["unreachable"].sum()),
+            "cells_outside_communities": int((cells["community"] == "").sum()),
+            "network_nodes": network.n_nodes,
+            "network_edges": network.n_edges,
+            "network_dropped_nodes": network.dropped_nodes,
+            "network_dropped_components": network.dropped_components,
+            "osm_ways_with_highway": net_meta["ways_read"],
+            "osm_ways_walkable": net_meta["ways_walkable"],
+            "osm_segments_missing_nodes": net_meta["missing_refs"],
+            "network_format": net_meta["format"],
+            "network_from_cache": net_meta["from_cache"],
+            "streets": len(streets),
+            "communities": len(communities),
+        }
+    )
+    return Audit(
+        study,
+        network.crs,
+        streets,
+        communities,
+        fac,
+        cells,
+        np.asarray(squares),
+        network,
+        nd,
+        areas,
+        tables,
+        catalogue,
+        underserved,
+        totals,
+        rec,
+        index,
+        f_snap,
+        c_snap,
+    )

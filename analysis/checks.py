@@ -35,7 +35,8 @@ def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> N
             f"{row['source_file']}: row {row['source_row']} ({row['id']}) lon/lat look swapped: "
             f"({row['lon']:.5f}, {row['lat']:.5f}) lies outside the study area, but inside it "
             f"when swapped ({counted(int(swapped.sum()), 'such row')}); put longitude in lon and "
-            "latitude in lat")
+            "latitude in lat"
+        )
 
 
 def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
@@ -44,7 +45,8 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
         raise InputDataError(
             f"{path}: no populated cell of the raster lies in any community (raster around "
             f"lon {cells['lon'].median():.3f}, lat {cells['lat'].median():.3f}); it covers "
-            "another area than the boundaries: give the raster of this study area")
+            "another area than the boundaries: give the raster of this study area"
+        )
 
 
 CHINESE_DATUMS = ("GCJ-02", "BD-09")
@@ -81,31 +83,41 @@ def check_facilities_in_area(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> No
             continue
         lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
         mlon, mlat = float(np.median(lon)), float(np.median(lat))
-        where = (f"{source}: none of its {int(rows.sum())} facilities lies in the study's "
-                 f"streets/towns (facilities around lon {mlon:.3f}, lat {mlat:.3f}; streets "
-                 f"within lon {lon0:.3f}–{lon1:.3f}, lat {lat0:.3f}–{lat1:.3f})")
+        where = (
+            f"{source}: none of its {int(rows.sum())} facilities lies in the study's "
+            f"streets/towns (facilities around lon {mlon:.3f}, lat {mlat:.3f}; streets "
+            f"within lon {lon0:.3f}–{lon1:.3f}, lat {lat0:.3f}–{lat1:.3f})"
+        )
         datum, share = _datum_that_fits(lon, lat, streets)
         if rows.sum() >= 3 and share >= DATUM_SHARE:
-            raise InputDataError(f"{where}, but they do when read as {datum}: set "
-                                 f'facilities_crs = "{datum}" in the study file')
+            raise InputDataError(
+                f"{where}, but they do when read as {datum}: set "
+                f'facilities_crs = "{datum}" in the study file'
+            )
         dx = max(lon0 - mlon, 0.0, mlon - lon1) * 111.32 * np.cos(np.radians(mlat))
         dy = max(lat0 - mlat, 0.0, mlat - lat1) * 110.57
         if np.hypot(dx, dy) > FAR_KM:
-            raise InputDataError(f"{where}; it lists another area: give this study area's "
-                                 "facilities, or check facilities_crs")
+            raise InputDataError(
+                f"{where}; it lists another area: give this study area's "
+                "facilities, or check facilities_crs"
+            )
 
 
-def _datum_that_fits(lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame
-                     ) -> tuple[str, float]:
+def _datum_that_fits(
+    lon: np.ndarray, lat: np.ndarray, streets: gpd.GeoDataFrame
+) -> tuple[str, float]:
     """Return the Chinese datum (GCJ-02, BD-09) putting most points in a street, and the share."""
-    inside = {name: float((polygon_of_points(*to_wgs84(lon, lat, name), streets) >= 0).mean())
-              for name in CHINESE_DATUMS}
+    inside = {
+        name: float((polygon_of_points(*to_wgs84(lon, lat, name), streets) >= 0).mean())
+        for name in CHINESE_DATUMS
+    }
     best = max(inside, key=inside.get)
     return best, inside[best]
 
 
-def check_populated_communities(cells: pd.DataFrame, communities: gpd.GeoDataFrame,
-                                path: str, record: RunRecord) -> None:
+def check_populated_communities(
+    cells: pd.DataFrame, communities: gpd.GeoDataFrame, path: str, record: RunRecord
+) -> None:
     """Warn about communities in which no populated raster cell lies.
 
     Such a community reports no residents and its indicators read "not applicable"; when
@@ -127,13 +139,20 @@ def check_populated_communities(cells: pd.DataFrame, communities: gpd.GeoDataFra
     if len(empty):
         names = ", ".join(f"{r['name']} ({r['code']})" for _, r in empty.head(8).iterrows())
         more = f" and {len(empty) - 8} more" if len(empty) > 8 else ""
-        record.warn(f"{path}: {len(empty)} of {len(communities)} communities have no populated "
-                    f"raster cell: {names}{more}; they report no residents. If they are "
-                    "inhabited, give rasters that cover the whole study area")
+        record.warn(
+            f"{path}: {len(empty)} of {len(communities)} communities have no populated "
+            f"raster cell: {names}{more}; they report no residents. If they are "
+            "inhabited, give rasters that cover the whole study area"
+        )
 
 
-def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
-                network: WalkNetwork, record: RunRecord) -> None:
+def check_datum(
+    fac: pd.DataFrame,
+    declared: np.ndarray,
+    index: EdgeIndex,
+    network: WalkNetwork,
+    record: RunRecord,
+) -> None:
     """Warn when facilities declared WGS84 sit far better on the network read as GCJ-02/BD-09.
 
     Amap (GCJ-02) and Baidu (BD-09) coordinates are 300–600 m off WGS84 in eastern China; a
@@ -145,25 +164,34 @@ def check_datum(fac: pd.DataFrame, declared: np.ndarray, index: EdgeIndex,
         if rows.sum() < 3:  # a median of one or two points says nothing about a datum
             continue
         lon, lat = fac["lon"].to_numpy()[rows], fac["lat"].to_numpy()[rows]
-        given = np.median(index.snap(*to_metric.transform(lon, lat),
-                                     max_distance_m=5000).distance)
-        readings = {d: float(np.median(index.snap(*to_metric.transform(*to_wgs84(lon, lat, d)),
-                                                  max_distance_m=5000).distance))
-                    for d in CHINESE_DATUMS}
+        given = np.median(index.snap(*to_metric.transform(lon, lat), max_distance_m=5000).distance)
+        readings = {
+            d: float(
+                np.median(
+                    index.snap(
+                        *to_metric.transform(*to_wgs84(lon, lat, d)), max_distance_m=5000
+                    ).distance
+                )
+            )
+            for d in CHINESE_DATUMS
+        }
         name = min(readings, key=readings.get)
         other = readings[name]
         if other < 0.5 * given and given - other > 10.0:
-            record.warn(f"{source}: coordinates look like {name}, not WGS84: the median "
-                        f"facility is {given:.0f} m from the walking network as given but "
-                        f"{other:.0f} m if read as {name}; if the file comes from "
-                        f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
-                        f'facilities_crs = "{name}" in the study file (the wrong datum '
-                        "also puts facilities in the wrong street/community: other warnings "
-                        "about them may have the same cause)")
+            record.warn(
+                f"{source}: coordinates look like {name}, not WGS84: the median "
+                f"facility is {given:.0f} m from the walking network as given but "
+                f"{other:.0f} m if read as {name}; if the file comes from "
+                f"{'Amap/Gaode' if name == 'GCJ-02' else 'Baidu'}, set "
+                f'facilities_crs = "{name}" in the study file (the wrong datum '
+                "also puts facilities in the wrong street/community: other warnings "
+                "about them may have the same cause)"
+            )
 
 
-def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
-                     record: RunRecord) -> None:
+def check_boundaries(
+    streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, record: RunRecord
+) -> None:
     """Warn about overlapping communities and communities lying in another street."""
     geoms = communities.geometry.array
     tree = shapely.STRtree(geoms)
@@ -176,20 +204,25 @@ def check_boundaries(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame,
         big = inter > 0.01 * smaller
         if big.any():
             codes = communities["code"].to_numpy()
-            pairs = ", ".join(f"{codes[i]}/{codes[j]}" for i, j in zip(a[big][:5], b[big][:5],
-                                                                        strict=True))
-            record.warn(f"{counted(int(big.sum()), 'pair')} of communities overlap (e.g. {pairs}); "
-                        "population in an overlap is counted once, in the first community "
-                        "of the file: fix the boundaries so they tile the streets")
+            pairs = ", ".join(
+                f"{codes[i]}/{codes[j]}" for i, j in zip(a[big][:5], b[big][:5], strict=True)
+            )
+            record.warn(
+                f"{counted(int(big.sum()), 'pair')} of communities overlap (e.g. {pairs}); "
+                "population in an overlap is counted once, in the first community "
+                "of the file: fix the boundaries so they tile the streets"
+            )
     points = shapely.point_on_surface(geoms)
     where = polygon_of_points(shapely.get_x(points), shapely.get_y(points), streets)
     lies_in = np.where(where >= 0, streets["code"].to_numpy()[np.clip(where, 0, None)], "")
     wrong = lies_in != communities["street"].to_numpy()
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
-        record.warn(f"{counted(int(wrong.sum()), 'community', 'communities')} "
-                    f"{verb(int(wrong.sum()), 'lies', 'lie')} outside the street "
-                    f"{verb(int(wrong.sum()), 'it names', 'they name')} (e.g. "
-                    f"{communities['code'].iloc[i]} names street {communities['street'].iloc[i]}"
-                    f" but lies in '{lies_in[i] or 'no street'}'); their population counts for "
-                    "the street they name: check the street column")
+        record.warn(
+            f"{counted(int(wrong.sum()), 'community', 'communities')} "
+            f"{verb(int(wrong.sum()), 'lies', 'lie')} outside the street "
+            f"{verb(int(wrong.sum()), 'it names', 'they name')} (e.g. "
+            f"{communities['code'].iloc[i]} names street {communities['street'].iloc[i]}"
+            f" but lies in '{lies_in[i] or 'no street'}'); their population counts for "
+            "the street they name: check the street column"
+        )

@@ -14,8 +14,13 @@ from carecircle.geo.snap import Snapped
 
 def subset(snapped: Snapped, mask: npt.NDArray[np.bool_]) -> Snapped:
     """Return the snapped points where ``mask`` holds."""
-    return Snapped(snapped.edge[mask], snapped.t[mask], snapped.distance[mask],
-                   snapped.x[mask], snapped.y[mask])
+    return Snapped(
+        snapped.edge[mask],
+        snapped.t[mask],
+        snapped.distance[mask],
+        snapped.x[mask],
+        snapped.y[mask],
+    )
 
 
 def walk_to_types(
@@ -91,8 +96,9 @@ def nearest_health_distance(
     out[care] = np.inf
     if not care.any() or not health.any():
         return out
-    matrix = coverage_matrix(network, subset(f_snap, health), subset(f_snap, care),
-                             radius_m=threshold_m).tocsc()
+    matrix = coverage_matrix(
+        network, subset(f_snap, health), subset(f_snap, care), radius_m=threshold_m
+    ).tocsc()
     col_nonempty = np.diff(matrix.indptr) > 0
     best = np.full(int(care.sum()), np.inf)
     if col_nonempty.any():

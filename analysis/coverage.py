@@ -9,14 +9,28 @@ from carecircle.profiles import Profile
 
 #: Columns every coverage table has, in order (community tables add ``street, kind``).
 COVERAGE_COLUMNS = (
-    "code", "name", "residents", "older_residents", "older_covered", "older_covered_share",
-    "residents_covered", "residents_covered_share", "older_uncovered", "older_unreachable",
-    "circle_facilities", "floor_area_m2", "floor_area_per_1000",
+    "code",
+    "name",
+    "residents",
+    "older_residents",
+    "older_covered",
+    "older_covered_share",
+    "residents_covered",
+    "residents_covered_share",
+    "older_uncovered",
+    "older_unreachable",
+    "circle_facilities",
+    "floor_area_m2",
+    "floor_area_per_1000",
 )
 
 
-def _sums(cells: pd.DataFrame, facilities: pd.DataFrame, key: str, profile: Profile,
-          ) -> pd.DataFrame:
+def _sums(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    key: str,
+    profile: Profile,
+) -> pd.DataFrame:
     """Sum cells and facilities per ``key`` (a column both frames carry).
 
     ``floor_area_unknown`` flags the units holding an S2-counted facility of unknown (NaN)
@@ -27,8 +41,9 @@ def _sums(cells: pd.DataFrame, facilities: pd.DataFrame, key: str, profile: Prof
         residents_covered=np.where(cells["covered"], cells["residents"], 0.0),
         older_unreachable=np.where(cells["unreachable"], cells["older_residents"], 0.0),
     )
-    pop = c.groupby(key)[["residents", "older_residents", "older_covered",
-                          "residents_covered", "older_unreachable"]].sum()
+    pop = c.groupby(key)[
+        ["residents", "older_residents", "older_covered", "residents_covered", "older_unreachable"]
+    ].sum()
     s2_types = profile.indicator("S2").facility_types or profile.circle_types
     counted = facilities[facilities["type"].isin(s2_types)]
     area = counted.groupby(key)["floor_area_m2"].agg(["sum", lambda v: v.isna().any()])
@@ -42,19 +57,29 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
 
     Floor area stays NaN (unknown, not 0) where ``floor_area_unknown`` is set.
     """
-    num = ["residents", "older_residents", "older_covered", "residents_covered",
-           "older_unreachable", "floor_area_m2", "circle_facilities"]
+    num = [
+        "residents",
+        "older_residents",
+        "older_covered",
+        "residents_covered",
+        "older_unreachable",
+        "floor_area_m2",
+        "circle_facilities",
+    ]
     unknown = table.pop("floor_area_unknown").eq(True).to_numpy()
     table[num] = table[num].fillna(0.0)
     table.loc[unknown, "floor_area_m2"] = np.nan
     table["circle_facilities"] = table["circle_facilities"].astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         table["older_covered_share"] = np.where(
-            table["older_residents"] > 0, table["older_covered"] / table["older_residents"], np.nan)
+            table["older_residents"] > 0, table["older_covered"] / table["older_residents"], np.nan
+        )
         table["residents_covered_share"] = np.where(
-            table["residents"] > 0, table["residents_covered"] / table["residents"], np.nan)
+            table["residents"] > 0, table["residents_covered"] / table["residents"], np.nan
+        )
         table["floor_area_per_1000"] = np.where(
-            table["residents"] > 0, table["floor_area_m2"] / table["residents"] * 1000.0, np.nan)
+            table["residents"] > 0, table["floor_area_m2"] / table["residents"] * 1000.0, np.nan
+        )
     table["older_uncovered"] = table["older_residents"] - table["older_covered"]
     return table
 
@@ -135,6 +160,9 @@ def coverage_of_district(
     inside_c = cells[cells["street"] != ""].assign(district="district")
     inside_f = facilities[facilities["street"] != ""].assign(district="district")
     sums = _sums(inside_c, inside_f, "district", profile)
-    table = _finish(pd.DataFrame({"name": [name]}, index=pd.Index(["district"], name="code"))
-                    .join(sums, how="left"))
+    table = _finish(
+        pd.DataFrame({"name": [name]}, index=pd.Index(["district"], name="code")).join(
+            sums, how="left"
+        )
+    )
     return table.reset_index()[list(COVERAGE_COLUMNS)]

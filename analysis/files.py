@@ -32,8 +32,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except PermissionError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror}); close the file if it is open "
-                          "in Excel or QGIS, or choose another --out folder") from None
+        raise OutputError(
+            f"{path}: cannot write ({exc.strerror}); close the file if it is open "
+            "in Excel or QGIS, or choose another --out folder"
+        ) from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -47,8 +47,11 @@ COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
 
 
 _PART_LABELS = {
-    "value": ("", "", ""), "target": ("目标", "target", ""), "met": ("达标", "met", "@"),
-    "gap": ("差距", "gap", "#,##0"), "status": ("状态", "status", "@"),
+    "value": ("", "", ""),
+    "target": ("目标", "target", ""),
+    "met": ("达标", "met", "@"),
+    "gap": ("差距", "gap", "#,##0"),
+    "status": ("状态", "status", "@"),
     "community_value": ("社区养老床位占比", "community places share", "0.0%"),
     "community_target": ("社区目标", "community target", "0%"),
 }
@@ -129,7 +132,6 @@ def kind_label(kind: str) -> str:
     """Return a community kind in Chinese and English: ``社区 urban`` or ``村 rural``."""
     zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
     return f"{zh} {kind}" if zh else kind
-
 
 
 def gap_text(count: str, unit: str) -> tuple[str, str]:

@@ -14,8 +14,9 @@ from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.text import counted, verb
 
 
-def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
-                     communities: gpd.GeoDataFrame, record: RunRecord) -> pd.DataFrame:
+def place_facilities(
+    fac: pd.DataFrame, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, record: RunRecord
+) -> pd.DataFrame:
     """Add ``street`` and ``community`` codes from each facility's location.
 
     The street is the street of the community a facility lies in (so street totals equal
@@ -25,26 +26,29 @@ def place_facilities(fac: pd.DataFrame, streets: gpd.GeoDataFrame,
     com = polygon_of_points(fac["lon"], fac["lat"], communities)
     st = polygon_of_points(fac["lon"], fac["lat"], streets)
     fac = fac.copy()
-    fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)],
-                                "")
+    fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)], "")
     street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
     street_own = streets["code"].to_numpy()[np.clip(st, 0, None)]
     fac["street"] = np.where(com >= 0, street_of_com, np.where(st >= 0, street_own, ""))
     outside = fac["street"] == ""
     if outside.any():
         n = int(outside.sum())
-        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'lies', 'lie')} outside "
-                    f"every street/town; {verb(n, 'it serves', 'they serve')} coverage but "
-                    f"{verb(n, 'counts', 'count')} for no street's floor area: "
-                    + ", ".join(fac.loc[outside, "id"].head(10)))
+        record.warn(
+            f"{counted(n, 'facility', 'facilities')} {verb(n, 'lies', 'lie')} outside "
+            f"every street/town; {verb(n, 'it serves', 'they serve')} coverage but "
+            f"{verb(n, 'counts', 'count')} for no street's floor area: "
+            + ", ".join(fac.loc[outside, "id"].head(10))
+        )
     for level, units in (("community", communities), ("street", streets)):
         differs = _names_other_unit(fac, level, units)
         if differs.any():
             n = int(differs.sum())
-            record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'names', 'name')} a "
-                        f"{'community' if level == 'community' else 'street/town'} other than "
-                        f"the one {verb(n, 'it lies', 'they lie')} in; the location is used "
-                        "(e.g. " + ", ".join(fac.loc[differs, "id"].head(5)) + ")")
+            record.warn(
+                f"{counted(n, 'facility', 'facilities')} {verb(n, 'names', 'name')} a "
+                f"{'community' if level == 'community' else 'street/town'} other than "
+                f"the one {verb(n, 'it lies', 'they lie')} in; the location is used "
+                "(e.g. " + ", ".join(fac.loc[differs, "id"].head(5)) + ")"
+            )
     return fac
 
 
@@ -54,15 +58,17 @@ def _names_other_unit(fac: pd.DataFrame, level: str, units: gpd.GeoDataFrame) ->
     Facilities outside every unit are left out: they have their own warning.
     """
     given = fac[f"{level}_given"].astype(str).str.strip().to_numpy()
-    name_of = dict(zip(units["code"].astype(str), units["name"].astype(str).str.strip(),
-                       strict=True))
+    name_of = dict(
+        zip(units["code"].astype(str), units["name"].astype(str).str.strip(), strict=True)
+    )
     names = np.array([name_of.get(c, "") for c in fac[level].astype(str)], dtype=object)
     placed = fac[level].astype(str).to_numpy()
     return (given != "") & (placed != "") & (given != placed) & (given != names)
 
 
-def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame,
-                record: RunRecord) -> pd.DataFrame:
+def place_cells(
+    cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame, record: RunRecord
+) -> pd.DataFrame:
     """Add ``community`` and ``street`` to each cell (centre, else largest overlap)."""
     idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
     cells = cells.copy()
@@ -74,50 +80,70 @@ def place_cells(cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDa
     if outside.any():
         lost = cells[outside]
         n = int(outside.sum())
-        record.warn(f"{counted(n, 'populated cell')} ({lost['residents'].sum():,.0f} residents, "
-                    f"{lost['older_residents'].sum():,.0f} older) {verb(n, 'lies', 'lie')} "
-                    "outside every community; they are excluded from the tables")
-        record.exclude("cells", [{"cell_id": int(c), "reason": "outside every community"}
-                                 for c in lost["cell_id"].head(1000)])
+        record.warn(
+            f"{counted(n, 'populated cell')} ({lost['residents'].sum():,.0f} residents, "
+            f"{lost['older_residents'].sum():,.0f} older) {verb(n, 'lies', 'lie')} "
+            "outside every community; they are excluded from the tables"
+        )
+        record.exclude(
+            "cells",
+            [
+                {"cell_id": int(c), "reason": "outside every community"}
+                for c in lost["cell_id"].head(1000)
+            ],
+        )
     return cells
 
 
-def snap_facilities(fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer,
-                    study: Study, record: RunRecord) -> tuple[pd.DataFrame, Snapped]:
+def snap_facilities(
+    fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer, study: Study, record: RunRecord
+) -> tuple[pd.DataFrame, Snapped]:
     """Snap facilities to the network; those beyond ``max_snap_m`` are excluded with a reason."""
     fx, fy = to_metric.transform(fac["lon"].to_numpy(), fac["lat"].to_numpy())
     snapped = index.snap(fx, fy, max_distance_m=study.max_snap_m)
     fac = fac.assign(snap_distance_m=np.round(snapped.distance, 1))
     too_far = ~snapped.ok
     fac["excluded_reason"] = np.where(
-        too_far, f"farther than max_snap_m = {study.max_snap_m:g} m from the walking network", "")
+        too_far, f"farther than max_snap_m = {study.max_snap_m:g} m from the walking network", ""
+    )
     if too_far.any():
         n = int(too_far.sum())
-        record.warn(f"{counted(n, 'facility', 'facilities')} {verb(n, 'is', 'are')} farther "
-                    f"than {study.max_snap_m:g} m "
-                    f"from the walking network and {verb(n, 'serves', 'serve')} no one: "
-                    + ", ".join(fac.loc[too_far, "id"].head(10)))
-        record.exclude("facilities", fac.loc[too_far, ["id", "name", "excluded_reason"]]
-                       .rename(columns={"excluded_reason": "reason"}).to_dict("records"))
+        record.warn(
+            f"{counted(n, 'facility', 'facilities')} {verb(n, 'is', 'are')} farther "
+            f"than {study.max_snap_m:g} m "
+            f"from the walking network and {verb(n, 'serves', 'serve')} no one: "
+            + ", ".join(fac.loc[too_far, "id"].head(10))
+        )
+        record.exclude(
+            "facilities",
+            fac.loc[too_far, ["id", "name", "excluded_reason"]]
+            .rename(columns={"excluded_reason": "reason"})
+            .to_dict("records"),
+        )
     fac["counts_for_circle"] = fac["type"].isin(study.profile.circle_types) & snapped.ok
     return fac, snapped
 
 
-def check_network_extent(c_snap: Snapped, cells: pd.DataFrame, study: Study,
-                          record: RunRecord) -> None:
+def check_network_extent(
+    c_snap: Snapped, cells: pd.DataFrame, study: Study, record: RunRecord
+) -> None:
     """Warn when the network reaches fewer than half of the populated cells."""
     share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
     record.counts["cells_within_max_snap_share"] = round(share, 4)
     if share < 0.5:
         where = study.network.name if study.network else "the downloaded network"
-        record.warn(f"{where}: only {share:.0%} of the populated cells lie within "
-                    f"max_snap_m = {study.max_snap_m:g} m of the walking network; the network "
-                    "probably covers a smaller area than the population raster: use an OSM "
-                    "extract of the whole study area")
+        record.warn(
+            f"{where}: only {share:.0%} of the populated cells lie within "
+            f"max_snap_m = {study.max_snap_m:g} m of the walking network; the network "
+            "probably covers a smaller area than the population raster: use an OSM "
+            "extract of the whole study area"
+        )
     lost = cells.loc[~c_snap.ok, "older_residents"].sum()
     if lost > 0:
         n = int((~c_snap.ok).sum())
-        record.warn(f"{counted(n, 'populated cell')} ({lost:,.0f} older residents) "
-                    f"{verb(n, 'is', 'are')} farther than {study.max_snap_m:g} m from the "
-                    "walking network: "
-                    "counted as unreachable (not covered)")
+        record.warn(
+            f"{counted(n, 'populated cell')} ({lost:,.0f} older residents) "
+            f"{verb(n, 'is', 'are')} farther than {study.max_snap_m:g} m from the "
+            "walking network: "
+            "counted as unreachable (not covered)"
+        )

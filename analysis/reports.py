@@ -18,17 +18,42 @@ from carecircle.analysis.xlsx import write_xlsx
 from carecircle.geo.network_io import file_sha256
 from carecircle.geo.tables import write_gpkg
 
-_PACKAGES = ("carecircle", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj",
-             "rasterio", "pyogrio", "folium", "openpyxl")
+_PACKAGES = (
+    "carecircle",
+    "numpy",
+    "scipy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "rasterio",
+    "pyogrio",
+    "folium",
+    "openpyxl",
+)
 
-CELL_COLUMNS = ("cell_id", "residents", "older_residents", "distance_m", "snap_distance_m",
-                "nearest_facility", "covered", "unreachable", "community", "street")
+CELL_COLUMNS = (
+    "cell_id",
+    "residents",
+    "older_residents",
+    "distance_m",
+    "snap_distance_m",
+    "nearest_facility",
+    "covered",
+    "unreachable",
+    "community",
+    "street",
+)
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
     """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits."""
-    return write_atomic(path, lambda p: df.to_csv(p, index=False, encoding="utf-8-sig",
-                                                  float_format="%.10g", lineterminator="\n"))
+    return write_atomic(
+        path,
+        lambda p: df.to_csv(
+            p, index=False, encoding="utf-8-sig", float_format="%.10g", lineterminator="\n"
+        ),
+    )
 
 
 def with_street_names(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
@@ -48,8 +73,11 @@ def with_street_names(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFram
     """
     names = dict(zip(streets["code"], streets["name"], strict=True))
     out = table.copy()
-    out.insert(out.columns.get_loc("street"), "street_name",
-               [names.get(code, "") for code in out["street"]])
+    out.insert(
+        out.columns.get_loc("street"),
+        "street_name",
+        [names.get(code, "") for code in out["street"]],
+    )
     return out
 
 
@@ -61,8 +89,11 @@ def underserved_table(audit: Audit) -> pd.DataFrame:
 def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     """Every population cell with its coverage, as squares in EPSG:4326."""
     cells = audit.cells
-    return gpd.GeoDataFrame(cells[list(CELL_COLUMNS)].reset_index(drop=True),
-                            geometry=audit.cell_squares, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        cells[list(CELL_COLUMNS)].reset_index(drop=True),
+        geometry=audit.cell_squares,
+        crs="EPSG:4326",
+    )
 
 
 def write_cells_gpkg(path: Path, audit: Audit) -> Path:
@@ -91,13 +122,13 @@ def _accounting(audit: Audit) -> dict[str, Any]:
         "cells_residents": round(float(cells["residents"].sum()), 2),
         "cells_older_residents": round(float(cells["older_residents"].sum()), 2),
         "communities_residents": round(float(audit.by_community["residents"].sum()), 2),
-        "communities_older_residents": round(float(audit.by_community["older_residents"].sum()),
-                                             2),
+        "communities_older_residents": round(float(audit.by_community["older_residents"].sum()), 2),
         "streets_residents": round(float(audit.by_street["residents"].sum()), 2),
         "streets_older_residents": round(float(audit.by_street["older_residents"].sum()), 2),
         "excluded_cells_residents": round(float(cells.loc[~inside, "residents"].sum()), 2),
         "excluded_cells_older_residents": round(
-            float(cells.loc[~inside, "older_residents"].sum()), 2),
+            float(cells.loc[~inside, "older_residents"].sum()), 2
+        ),
     }
 
 
@@ -110,18 +141,28 @@ def run_summary(audit: Audit) -> dict[str, Any]:
         "study": study.name,
         "study_file": str(study.path.name),
         "settings": {
-            "minutes": study.minutes, "walk_speed_m_s": study.walk_speed_m_s,
-            "radius_m": study.radius_m, "max_snap_m": study.max_snap_m,
-            "metric_crs": audit.crs.to_string(), "older_age": profile.older_age,
+            "minutes": study.minutes,
+            "walk_speed_m_s": study.walk_speed_m_s,
+            "radius_m": study.radius_m,
+            "max_snap_m": study.max_snap_m,
+            "metric_crs": audit.crs.to_string(),
+            "older_age": profile.older_age,
         },
         "profile": {
-            "name": profile.name, "title": profile.title, "plan": profile.plan,
+            "name": profile.name,
+            "title": profile.title,
+            "plan": profile.plan,
             "circle_facility_types": list(profile.circle_types),
             "targets": {k: v.target for k, v in profile.indicators.items() if v.enabled},
         },
-        "inputs": {role: ({"file": str(p.name), "sha256": file_sha256(p)} if isinstance(p, Path)
-                          else {"database": p.describe()})
-                   for role, p in study.input_paths().items()},
+        "inputs": {
+            role: (
+                {"file": str(p.name), "sha256": file_sha256(p)}
+                if isinstance(p, Path)
+                else {"database": p.describe()}
+            )
+            for role, p in study.input_paths().items()
+        },
         "versions": _versions(),
         "stages_seconds": audit.record.stages,
         "counts": audit.record.counts,
@@ -131,18 +172,29 @@ def run_summary(audit: Audit) -> dict[str, Any]:
             "floor_area_per_1000": json_number(district["floor_area_per_1000"], 3),
         },
         "indicators": [
-            {"id": r.id, "enabled": bool(r.enabled), "target": r.target,
-             "district_value": None if pd.isna(r.district_value) else float(r.district_value),
-             "district_status": r.district_status, "source": r.source}
+            {
+                "id": r.id,
+                "enabled": bool(r.enabled),
+                "target": r.target,
+                "district_value": None if pd.isna(r.district_value) else float(r.district_value),
+                "district_status": r.district_status,
+                "source": r.source,
+            }
             for r in audit.catalogue.itertuples(index=False)
         ],
         "accounting": _accounting(audit),
         "facilities": [
-            {"id": r.id, "type": r.type, "street": r.street, "community": r.community,
-             "snap_distance_m": None if not np.isfinite(r.snap_distance_m)
-             else float(r.snap_distance_m),
-             "counts_for_circle": bool(r.counts_for_circle),
-             "excluded_reason": r.excluded_reason}
+            {
+                "id": r.id,
+                "type": r.type,
+                "street": r.street,
+                "community": r.community,
+                "snap_distance_m": None
+                if not np.isfinite(r.snap_distance_m)
+                else float(r.snap_distance_m),
+                "counts_for_circle": bool(r.counts_for_circle),
+                "excluded_reason": r.excluded_reason,
+            }
             for r in fac.itertuples(index=False)
         ],
         "excluded": audit.record.excluded,
@@ -205,15 +257,16 @@ def spatial_layers(audit: Audit) -> dict[str, gpd.GeoDataFrame]:
     fac = audit.facilities
     points = gpd.GeoDataFrame(
         fac.drop(columns=["street_given", "community_given"]),
-        geometry=gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
+        geometry=gpd.points_from_xy(fac["lon"], fac["lat"]),
+        crs="EPSG:4326",
+    )
     points["counts_for_circle"] = points["counts_for_circle"].astype(int)
     cells = cells_frame(audit)
     for col in ("covered", "unreachable"):
         cells[col] = cells[col].astype(int)
     return {
         "streets": _unit_layer(audit.streets, audit.indicators["street"].reset_index()),
-        "communities": _unit_layer(audit.communities,
-                                   audit.indicators["community"].reset_index()),
+        "communities": _unit_layer(audit.communities, audit.indicators["community"].reset_index()),
         "facilities": points,
         "cells": cells,
     }
@@ -223,7 +276,8 @@ def database_tables(audit: Audit) -> dict[str, pd.DataFrame]:
     """Return every output table as written to PostGIS (same columns as the files)."""
     return {
         **spatial_layers(audit),
-        "coverage_by_street": audit.by_street, "coverage_by_community": audit.by_community,
+        "coverage_by_street": audit.by_street,
+        "coverage_by_community": audit.by_community,
         "indicators_by_street": audit.indicators["street"].reset_index(),
         "indicators_by_community": audit.indicators["community"].reset_index(),
         "indicators_district": audit.indicators["district"].reset_index(),
@@ -260,11 +314,16 @@ def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
         write_csv(out / "indicators_by_street.csv", street),
         write_csv(out / "indicators_by_community.csv", community),
         write_csv(out / "indicator_catalogue.csv", audit.catalogue),
-        write_xlsx(out / "indicators.xlsx", [
-            ("街道镇 streets", street), ("社区村 communities", named),
-            ("未达标社区 underserved", underserved_table(audit)), ("全区 district", district),
-            ("指标说明 indicators", audit.catalogue),
-        ]),
+        write_xlsx(
+            out / "indicators.xlsx",
+            [
+                ("街道镇 streets", street),
+                ("社区村 communities", named),
+                ("未达标社区 underserved", underserved_table(audit)),
+                ("全区 district", district),
+                ("指标说明 indicators", audit.catalogue),
+            ],
+        ),
     ]
     gpkg = out / "indicators.gpkg"
 
@@ -297,11 +356,14 @@ def write_tables(out: Path, audit: Audit) -> list[Path]:
         write_csv(out / "coverage_by_street.csv", audit.by_street),
         write_csv(out / "coverage_by_community.csv", audit.by_community),
         write_csv(out / "underserved_communities.csv", under),
-        write_xlsx(out / "underserved_communities.xlsx", [
-            ("未达标社区", under),
-            ("街道 streets", audit.by_street),
-            ("社区 communities", with_street_names(audit.by_community, audit.streets)),
-        ]),
+        write_xlsx(
+            out / "underserved_communities.xlsx",
+            [
+                ("未达标社区", under),
+                ("街道 streets", audit.by_street),
+                ("社区 communities", with_street_names(audit.by_community, audit.streets)),
+            ],
+        ),
         write_cells_gpkg(out / "cells.gpkg", audit),
     ]
     return paths + write_indicator_files(out, audit)

@@ -49,17 +49,32 @@ def underserved_communities(by_community: pd.DataFrame) -> pd.DataFrame:
     met = by_community[[f"{i.lower()}_met" for i in ids]]
     failed_mask = met.eq(False).fillna(False).to_numpy(dtype=bool)
     failed_lists = [[ids[j] for j in range(len(ids)) if row[j]] for row in failed_mask]
-    table = by_community.assign(failed_count=failed_mask.sum(axis=1),
-                                failed=[" ".join(f) for f in failed_lists])
-    reasons = [_reasons(row, f) for (_, row), f in zip(table.iterrows(), failed_lists,
-                                                      strict=True)]
+    table = by_community.assign(
+        failed_count=failed_mask.sum(axis=1), failed=[" ".join(f) for f in failed_lists]
+    )
+    reasons = [_reasons(row, f) for (_, row), f in zip(table.iterrows(), failed_lists, strict=True)]
     table["reason_zh"] = [r[0] for r in reasons]
     table["reason_en"] = [r[1] for r in reasons]
     table = table[table["failed_count"] > 0]
-    table = table.sort_values(["older_uncovered", "failed_count", "code"],
-                              ascending=[False, False, True], kind="mergesort")
+    table = table.sort_values(
+        ["older_uncovered", "failed_count", "code"],
+        ascending=[False, False, True],
+        kind="mergesort",
+    )
     table.insert(0, "rank", range(1, len(table) + 1))
-    cols = ["rank", "code", "name", "street", "kind", "older_residents", "older_uncovered",
-            "older_covered_share", "floor_area_per_1000", "failed_count", "failed",
-            "reason_zh", "reason_en"]
+    cols = [
+        "rank",
+        "code",
+        "name",
+        "street",
+        "kind",
+        "older_residents",
+        "older_uncovered",
+        "older_covered_share",
+        "floor_area_per_1000",
+        "failed_count",
+        "failed",
+        "reason_zh",
+        "reason_en",
+    ]
     return table[cols].reset_index(drop=True)

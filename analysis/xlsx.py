@@ -62,15 +62,26 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
         fmt = label(col)[2]
         for row in ws.iter_rows(min_row=3, max_row=last, min_col=j, max_col=j):
             row[0].number_format = fmt
-        width = max([len(str(label(col)[0])) * 2, len(label(col)[1]),
-                     *(len(str(v)) for v in shown[col][:200])])
+        width = max(
+            [
+                len(str(label(col)[0])) * 2,
+                len(label(col)[1]),
+                *(len(str(v)) for v in shown[col][:200]),
+            ]
+        )
         ws.column_dimensions[letter].width = min(max(8, width + 2), 60)
-        unmet = ('LEFT({0}3,1)="否"' if col.endswith("_met")
-                 else 'LEFT({0}3,3)="未达标"' if col.endswith("_status") else "")
+        unmet = (
+            'LEFT({0}3,1)="否"'
+            if col.endswith("_met")
+            else 'LEFT({0}3,3)="未达标"'
+            if col.endswith("_status")
+            else ""
+        )
         if unmet and len(df):
             ws.conditional_formatting.add(
                 f"{letter}3:{letter}{last}",
-                FormulaRule(formula=[unmet.format(letter)], fill=_UNMET_FILL))
+                FormulaRule(formula=[unmet.format(letter)], fill=_UNMET_FILL),
+            )
     ws.freeze_panes = "C3"
 
 

@@ -29,8 +29,13 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def missing_column(path: object, column: str, present: Iterable[str], what: str = "",
-                   labels: Mapping[str, str] | None = None) -> str:
+def missing_column(
+    path: object,
+    column: str,
+    present: Iterable[str],
+    what: str = "",
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """Message for a missing column, naming a near miss in the file as the one to rename.
 
     Parameters
@@ -55,13 +60,21 @@ def missing_column(path: object, column: str, present: Iterable[str], what: str 
     match = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
     label = (labels or {}).get(column)
     header = f" as '{label}' or '{column}'" if label else ""
-    fix = (f"the file has '{match[0]}': rename it to '{column}'" if match
-           else f"add the column{header} (the file has {', '.join(present) or 'no columns'})")
+    fix = (
+        f"the file has '{match[0]}': rename it to '{column}'"
+        if match
+        else f"add the column{header} (the file has {', '.join(present) or 'no columns'})"
+    )
     return f"{path}: column '{column}' is missing{' for ' + what if what else ''}; {fix}"
 
 
-def missing_columns(path: object, columns: Sequence[str], present: Iterable[str],
-                    what: str = "", labels: Mapping[str, str] | None = None) -> str:
+def missing_columns(
+    path: object,
+    columns: Sequence[str],
+    present: Iterable[str],
+    what: str = "",
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """Message for one or several missing columns, all in one line.
 
     Parameters
@@ -99,8 +112,9 @@ def missing_columns(path: object, columns: Sequence[str], present: Iterable[str]
     if rest:
         fixes.append(f"add {', '.join(rest)} {has}")
     names = ", ".join(f"'{c}'" for c in columns)
-    return f"{path}: columns {names} are missing{' for ' + what if what else ''}; " + \
-        "; ".join(fixes)
+    return f"{path}: columns {names} are missing{' for ' + what if what else ''}; " + "; ".join(
+        fixes
+    )
 
 
 def check_keys(

@@ -16,8 +16,16 @@ from carecircle.profiles import Profile, load_profile
 FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards")
-_INPUT_KEYS = ("network", "facilities", "facilities_crs", "residents", "older_residents",
-               "streets", "communities", "boundaries_crs")
+_INPUT_KEYS = (
+    "network",
+    "facilities",
+    "facilities_crs",
+    "residents",
+    "older_residents",
+    "streets",
+    "communities",
+    "boundaries_crs",
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,7 @@ def _as_list(value: Any, key: str, path: Path) -> list[Any]:
         return [value]
     if isinstance(value, list) and value and all(isinstance(v, str | dict) for v in value):
         return list(value)
-    raise StudyFileError(f'{path}: [inputs] {key} must be a file name or a list of file names')
+    raise StudyFileError(f"{path}: [inputs] {key} must be a file name or a list of file names")
 
 
 def _source(value: Any, key: str, path: Path) -> Source:
@@ -169,24 +177,36 @@ def _source(value: Any, key: str, path: Path) -> Source:
     if isinstance(value, str) and value.strip():
         return path.parent / value
     if isinstance(value, dict):
-        check_keys(value, ("url", "table", "query"), where=f"[inputs] {key}", path=path,
-                   error=StudyFileError)
+        check_keys(
+            value,
+            ("url", "table", "query"),
+            where=f"[inputs] {key}",
+            path=path,
+            error=StudyFileError,
+        )
         url, table, query = value.get("url", ""), value.get("table", ""), value.get("query", "")
-        ok = (isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
-              and isinstance(table, str) and isinstance(query, str))
+        ok = (
+            isinstance(url, str)
+            and url.startswith(("postgresql://", "postgres://"))
+            and isinstance(table, str)
+            and isinstance(query, str)
+        )
         if ok and bool(table) != bool(query):
             return DbSource(url.replace("postgres://", "postgresql://", 1), table, query)
-    raise StudyFileError(f'{path}: [inputs] {key} must be a file name, or a database source '
-                         '{ url = "postgresql://user@host/db", table = "schema.table" } '
-                         '(or query = "SELECT ...")')
+    raise StudyFileError(
+        f"{path}: [inputs] {key} must be a file name, or a database source "
+        '{ url = "postgresql://user@host/db", table = "schema.table" } '
+        '(or query = "SELECT ...")'
+    )
 
 
 def _boundaries_crs(inputs: dict[str, Any], path: Path) -> str:
     """Return the datum of the boundary files' lon/lat: EPSG:4326, GCJ-02 or BD-09."""
     crs = str(inputs.get("boundaries_crs", "EPSG:4326"))
     if crs.upper() not in FACILITY_CRS:
-        raise StudyFileError(f"{path}: [inputs] boundaries_crs = '{crs}'; allowed: "
-                             f"{', '.join(FACILITY_CRS)}")
+        raise StudyFileError(
+            f"{path}: [inputs] boundaries_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
+        )
     return "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
 
 
@@ -222,19 +242,24 @@ def default_cache_dir() -> Path:
     return Path(base) / "carecircle"
 
 
-def _network_input(inputs: dict[str, Any], path: Path
-                   ) -> tuple[Path | None, str | None, tuple[float, ...] | None]:
+def _network_input(
+    inputs: dict[str, Any], path: Path
+) -> tuple[Path | None, str | None, tuple[float, ...] | None]:
     value = inputs.get("network")
     if isinstance(value, str) and value.strip():
         return path.parent / value, None, None
     if isinstance(value, dict):
-        check_keys(value, ("place", "bbox"), where="[inputs] network", path=path,
-                   error=StudyFileError)
+        check_keys(
+            value, ("place", "bbox"), where="[inputs] network", path=path, error=StudyFileError
+        )
         place, bbox = value.get("place"), value.get("bbox")
         if isinstance(place, str) and place.strip():
             return None, place, None
-        if (isinstance(bbox, list) and len(bbox) == 4
-                and all(isinstance(b, int | float) for b in bbox)):
+        if (
+            isinstance(bbox, list)
+            and len(bbox) == 4
+            and all(isinstance(b, int | float) for b in bbox)
+        ):
             west, south, east, north = (float(b) for b in bbox)
             if west < east and south < north:
                 return None, None, (west, south, east, north)
@@ -245,8 +270,13 @@ def _network_input(inputs: dict[str, Any], path: Path
 
 
 def _network_options(table: dict[str, Any], path: Path) -> tuple[bool, Path | None]:
-    check_keys(table, ("include_private", "cache", "cache_dir"), where="[network]", path=path,
-               error=StudyFileError)
+    check_keys(
+        table,
+        ("include_private", "cache", "cache_dir"),
+        where="[network]",
+        path=path,
+        error=StudyFileError,
+    )
     for key in ("include_private", "cache"):
         if key in table and not isinstance(table[key], bool):
             raise StudyFileError(f"{path}: [network] {key} = {table[key]!r} must be true or false")
@@ -292,8 +322,9 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
     network, place, bbox = _network_input(inputs, path)
     include_private, cache_dir = _network_options(data.get("network", {}), path)
-    check_keys(circle, ("minutes", "walk_speed_m_s", "max_snap_m", "tile_km"),
-               where="[circle]", **kw)
+    check_keys(
+        circle, ("minutes", "walk_speed_m_s", "max_snap_m", "tile_km"), where="[circle]", **kw
+    )
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
     def required(key: str) -> Path:
@@ -309,11 +340,15 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         profile = load_profile(profile_name or "generic", base=path.parent)
     except ProfileError as exc:
         message = str(exc)
-        raise ProfileError(message if message.startswith(str(path)) or ".toml:" in message
-                           else f"{path}: [standards] {message}") from None
+        raise ProfileError(
+            message
+            if message.startswith(str(path)) or ".toml:" in message
+            else f"{path}: [standards] {message}"
+        ) from None
     minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
-    speed = get_number(circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]",
-                       maximum=3.0, **kw)
+    speed = get_number(
+        circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]", maximum=3.0, **kw
+    )
     return Study(
         name=get_str(head, "name", path.stem, where="[study]", **kw) or path.stem,
         path=path,
@@ -351,14 +386,17 @@ def check_input_files(study: Study) -> None:
     InputFileError
         Listing every missing file with its study-file key.
     """
-    missing = [f"{p.name} ([inputs] {role.split('[')[0]})"
-               for role, p in study.input_paths().items()
-               if isinstance(p, Path) and not p.is_file()]
+    missing = [
+        f"{p.name} ([inputs] {role.split('[')[0]})"
+        for role, p in study.input_paths().items()
+        if isinstance(p, Path) and not p.is_file()
+    ]
     if missing:
         raise InputFileError(
             f"{study.path}: input file{'s' if len(missing) > 1 else ''} not found: "
             f"{', '.join(missing)}; check the paths (they are relative to the folder of "
-            f"{study.path.name})")
+            f"{study.path.name})"
+        )
 
 
 def load_study(path: str | Path) -> Study:

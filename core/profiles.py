@@ -36,7 +36,9 @@ INDICATOR_KEYS: dict[str, tuple[str, ...]] = {
 _TYPE_KEYS = ("facility_types", "health_types", "community_types")
 #: Keys holding a number, with the exclusive lower bound and inclusive upper bound.
 _NUMBER_KEYS: dict[str, tuple[float, float | None]] = {
-    "min_share": (0.0, 1.0), "threshold_m": (0.0, 5000.0), "minutes": (0.0, 120.0),
+    "min_share": (0.0, 1.0),
+    "threshold_m": (0.0, 5000.0),
+    "minutes": (0.0, 120.0),
     "community_target": (0.0, 1.0),
 }
 #: Keys holding one word of a fixed set.
@@ -209,18 +211,21 @@ def _indicator(
     if not isinstance(table, dict):
         raise ProfileError(f"{path}: {where} must be a table")
     extra = INDICATOR_KEYS[indicator_id]
-    check_keys(table, ("enabled", "target", "source", *extra), where=where, path=path,
-               error=ProfileError)
+    check_keys(
+        table, ("enabled", "target", "source", *extra), where=where, path=path, error=ProfileError
+    )
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ProfileError(f"{path}: {where} enabled = {enabled!r} must be true or false")
-    target = get_number(table, "target", None, where=where, path=path, error=ProfileError,
-                        minimum=None)
+    target = get_number(
+        table, "target", None, where=where, path=path, error=ProfileError, minimum=None
+    )
     if enabled and target is None:
         raise ProfileError(f"{path}: {where} needs a target, e.g. target = 1.0")
     types = (
-        _facility_types(table, "facility_types", DEFAULT_TYPES.get(indicator_id, circle),
-                        where=where, path=path)
+        _facility_types(
+            table, "facility_types", DEFAULT_TYPES.get(indicator_id, circle), where=where, path=path
+        )
         if "facility_types" in extra
         else ()
     )
@@ -232,11 +237,21 @@ def _indicator(
             params[key] = _facility_types(table, key, (), where=where, path=path)
         elif key in _NUMBER_KEYS:
             low, high = _NUMBER_KEYS[key]
-            params[key] = get_number(table, key, None, where=where, path=path,
-                                     error=ProfileError, minimum=low, maximum=high)
+            params[key] = get_number(
+                table,
+                key,
+                None,
+                where=where,
+                path=path,
+                error=ProfileError,
+                minimum=low,
+                maximum=high,
+            )
         elif table[key] not in _CHOICE_KEYS[key]:
-            raise ProfileError(f"{path}: {where} {key} = {table[key]!r}; allowed values: "
-                               f"{', '.join(_CHOICE_KEYS[key])}")
+            raise ProfileError(
+                f"{path}: {where} {key} = {table[key]!r}; allowed values: "
+                f"{', '.join(_CHOICE_KEYS[key])}"
+            )
         else:
             params[key] = table[key]
     source = get_str(table, "source", "", where=where, path=path, error=ProfileError) or ""
@@ -263,13 +278,19 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
     ProfileError
         Naming the key and the allowed values.
     """
-    check_keys(data, ("profile", "circle", "indicators"), where="the file", path=path,
-               error=ProfileError)
+    check_keys(
+        data, ("profile", "circle", "indicators"), where="the file", path=path, error=ProfileError
+    )
     head = data.get("profile", {})
     check_keys(head, ("name", "title", "plan"), where="[profile]", path=path, error=ProfileError)
     circle = data.get("circle", {})
-    check_keys(circle, ("minutes", "walk_speed_m_s", "older_age", "facility_types"),
-               where="[circle]", path=path, error=ProfileError)
+    check_keys(
+        circle,
+        ("minutes", "walk_speed_m_s", "older_age", "facility_types"),
+        where="[circle]",
+        path=path,
+        error=ProfileError,
+    )
     older_age = circle.get("older_age", 60)
     if older_age not in (60, 65) or isinstance(older_age, bool):
         raise ProfileError(f"{path}: [circle] older_age = {older_age!r}; allowed values: 60, 65")

@@ -22,15 +22,30 @@ FACILITY_TYPES: dict[str, tuple[str, str]] = {
 #: Other names planners use for the types (Chinese labels, common synonyms) -> type code.
 TYPE_ALIASES: dict[str, str] = {
     **{zh: code for code, (zh, _) in FACILITY_TYPES.items()},
-    "综合为老服务中心": "comprehensive_centre", "综合养老服务中心": "comprehensive_centre",
-    "区域性养老服务中心": "comprehensive_centre", "日间照护中心": "day_care",
-    "家门口养老服务站": "service_station", "养老服务站点": "service_station",
-    "嵌入式养老机构": "embedded_care", "助餐点": "meal_point", "长者食堂": "meal_point",
-    "老年食堂": "meal_point", "互助养老睦邻点": "rural_mutual_aid", "养老院": "institution",
-    "敬老院": "institution", "护理院": "institution", "认知症照护专区": "dementia_unit",
-    "助餐点/社区长者食堂": "meal_point", "社区长者食堂": "meal_point", "社区食堂": "meal_point",
-    "老年助餐点": "meal_point", "老年人助餐点": "meal_point", "社区助餐点": "meal_point",
-    "助餐服务点": "meal_point", "长者饭堂": "meal_point", "老年人食堂": "meal_point",
+    "综合为老服务中心": "comprehensive_centre",
+    "综合养老服务中心": "comprehensive_centre",
+    "区域性养老服务中心": "comprehensive_centre",
+    "日间照护中心": "day_care",
+    "家门口养老服务站": "service_station",
+    "养老服务站点": "service_station",
+    "嵌入式养老机构": "embedded_care",
+    "助餐点": "meal_point",
+    "长者食堂": "meal_point",
+    "老年食堂": "meal_point",
+    "互助养老睦邻点": "rural_mutual_aid",
+    "养老院": "institution",
+    "敬老院": "institution",
+    "护理院": "institution",
+    "认知症照护专区": "dementia_unit",
+    "助餐点/社区长者食堂": "meal_point",
+    "社区长者食堂": "meal_point",
+    "社区食堂": "meal_point",
+    "老年助餐点": "meal_point",
+    "老年人助餐点": "meal_point",
+    "社区助餐点": "meal_point",
+    "助餐服务点": "meal_point",
+    "长者饭堂": "meal_point",
+    "老年人食堂": "meal_point",
 }
 
 #: Carecircle's facility columns -> other headers planners use for them (Chinese, English,
@@ -62,8 +77,15 @@ COMMUNITY_KINDS: dict[str, tuple[str, str]] = {
 
 #: Other words for the community kinds -> kind.
 KIND_ALIASES: dict[str, str] = {
-    "社区": "urban", "居委会": "urban", "居民区": "urban", "城市": "urban", "城镇": "urban",
-    "村": "rural", "村委会": "rural", "农村": "rural", "行政村": "rural",
+    "社区": "urban",
+    "居委会": "urban",
+    "居民区": "urban",
+    "城市": "urban",
+    "城镇": "urban",
+    "村": "rural",
+    "村委会": "rural",
+    "农村": "rural",
+    "行政村": "rural",
 }
 
 

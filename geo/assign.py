@@ -83,16 +83,18 @@ def polygon_of_cells(
     c_idx, g_idx = tree.query(squares[missing], predicate="intersects")
     if c_idx.size == 0:
         return index, by_overlap
-    area = shapely.area(shapely.intersection(squares[missing][c_idx],
-                                             polygons.geometry.array[g_idx]))
+    area = shapely.area(
+        shapely.intersection(squares[missing][c_idx], polygons.geometry.array[g_idx])
+    )
     order = np.lexsort((-area, c_idx))
     c_idx, g_idx, area = c_idx[order], g_idx[order], area[order]
     first = np.ones(c_idx.size, dtype=bool)
     first[1:] = c_idx[1:] != c_idx[:-1]
     # a cell counts only when most of its square lies inside the polygons (e.g. its centre
     # fell into a sliver between two of them); a border cell mostly outside stays outside
-    inside_share = (np.bincount(c_idx, weights=area, minlength=missing.size)
-                    / np.maximum(shapely.area(squares[missing]), 1e-30))
+    inside_share = np.bincount(c_idx, weights=area, minlength=missing.size) / np.maximum(
+        shapely.area(squares[missing]), 1e-30
+    )
     keep = first & (area > 0) & (inside_share[c_idx] >= MIN_INSIDE_SHARE)
     index[missing[c_idx[keep]]] = g_idx[keep]
     by_overlap[missing[c_idx[keep]]] = True

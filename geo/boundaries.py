@@ -18,17 +18,20 @@ from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 log = logging.getLogger(__name__)
 
 
-def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str
-                   ) -> gpd.GeoDataFrame:
+def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str) -> gpd.GeoDataFrame:
     df = read_table(path)
     if not isinstance(df, gpd.GeoDataFrame):
-        raise InputFileError(f"{path}: {what} must be polygons in a GeoPackage, GeoJSON or "
-                             "Shapefile, not a plain table")
+        raise InputFileError(
+            f"{path}: {what} must be polygons in a GeoPackage, GeoJSON or "
+            "Shapefile, not a plain table"
+        )
     if len(df) == 0:
         raise InputDataError(f"{path}: no {what} polygons in the file")
     if df.crs is None:
-        raise InputDataError(f"{path}: the layer has no CRS; assign it in QGIS "
-                             "(Layer ▸ Set CRS, usually EPSG:4326) and save again")
+        raise InputDataError(
+            f"{path}: the layer has no CRS; assign it in QGIS "
+            "(Layer ▸ Set CRS, usually EPSG:4326) and save again"
+        )
     present = [str(c) for c in df.columns if c != "geometry"]
     for col in columns:
         if col not in df.columns:
@@ -37,19 +40,25 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str
     bad = ~kinds.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputDataError(f"{path}: feature {i + 1} ({df[columns[0]].iloc[i]}) is "
-                             f"{kinds.iloc[i]}, not a polygon")
+        raise InputDataError(
+            f"{path}: feature {i + 1} ({df[columns[0]].iloc[i]}) is {kinds.iloc[i]}, not a polygon"
+        )
     out = df[[*columns, "geometry"]].copy()
     for col in columns:
         out[col] = out[col].astype(str).str.strip()
     dup = out["code"].duplicated()
     if dup.any():
-        raise InputDataError(f"{path}: code '{out['code'][dup].iloc[0]}' is used twice; "
-                             f"{what} codes must be unique")
+        raise InputDataError(
+            f"{path}: code '{out['code'][dup].iloc[0]}' is used twice; {what} codes must be unique"
+        )
     invalid = ~shapely.is_valid(out.geometry.array)
     if invalid.any():
-        log.warning("%s: %d invalid polygons repaired with make_valid: %s", path,
-                    int(invalid.sum()), ", ".join(out["code"][invalid].head(5)))
+        log.warning(
+            "%s: %d invalid polygons repaired with make_valid: %s",
+            path,
+            int(invalid.sum()),
+            ", ".join(out["code"][invalid].head(5)),
+        )
         out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry.array[invalid])
     return from_datum(out.to_crs("EPSG:4326"), datum)
 
@@ -101,8 +110,9 @@ def read_streets(path: Path, *, datum: str = "EPSG:4326") -> gpd.GeoDataFrame:
     return _read_polygons(path, ("code", "name"), "streets/towns", datum)
 
 
-def read_communities(path: Path, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
-                     ) -> gpd.GeoDataFrame:
+def read_communities(
+    path: Path, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
+) -> gpd.GeoDataFrame:
     """Read community/village polygons with columns ``code, name, street, kind``.
 
     Parameters
@@ -124,20 +134,23 @@ def read_communities(path: Path, streets: gpd.GeoDataFrame, *, datum: str = "EPS
     InputDataError
         For missing columns, unknown street codes or kinds.
     """
-    com = _read_polygons(path, ("code", "name", "street", "kind"), "communities/villages",
-                         datum)
+    com = _read_polygons(path, ("code", "name", "street", "kind"), "communities/villages", datum)
     known = set(streets["code"])
     unknown = ~com["street"].isin(known)
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputDataError(f"{path}: community {com['code'].iloc[i]} names street "
-                             f"'{com['street'].iloc[i]}'{closest(com['street'].iloc[i], known)}, "
-                             "which is not in the streets file; fix the street code")
+        raise InputDataError(
+            f"{path}: community {com['code'].iloc[i]} names street "
+            f"'{com['street'].iloc[i]}'{closest(com['street'].iloc[i], known)}, "
+            "which is not in the streets file; fix the street code"
+        )
     kind = com["kind"].str.lower().map(lambda k: KIND_ALIASES.get(k, k))
     bad = ~kind.isin(list(COMMUNITY_KINDS))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputDataError(f"{path}: community {com['code'].iloc[i]} has kind "
-                             f"'{com['kind'].iloc[i]}'; allowed: urban (社区), rural (村)")
+        raise InputDataError(
+            f"{path}: community {com['code'].iloc[i]} has kind "
+            f"'{com['kind'].iloc[i]}'; allowed: urban (社区), rural (村)"
+        )
     com["kind"] = kind
     return com

@@ -115,15 +115,14 @@ def _inner_components(
 ) -> tuple[IntArray, BoolArray]:
     """Label the runs of inner nodes; return labels and the inner-edge mask."""
     both = inner[u] & inner[v]
-    adjacency = sp.csr_array(
-        (np.ones(int(both.sum())), (u[both], v[both])), shape=(n, n)
-    )
+    adjacency = sp.csr_array((np.ones(int(both.sum())), (u[both], v[both])), shape=(n, n))
     _, labels = connected_components(adjacency, directed=False)
     return labels.astype(np.int64), both
 
 
-def _break_cycles(n: int, inner: BoolArray, u: IntArray, v: IntArray
-                  ) -> tuple[BoolArray, IntArray, BoolArray]:
+def _break_cycles(
+    n: int, inner: BoolArray, u: IntArray, v: IntArray
+) -> tuple[BoolArray, IntArray, BoolArray]:
     """Make one node of every closed ring of degree-2 nodes a core node.
 
     Returns the inner-node mask and, for it, the run labels and inner-edge mask of
@@ -169,8 +168,10 @@ def contract_chains(
     v = np.asarray(edge_v, dtype=np.int64)
     w = np.asarray(edge_length, dtype=np.float64)
     if graph.nnz != 2 * u.size:
-        raise ValueError(f"contract_chains: the graph has {graph.nnz} entries but {u.size} edges "
-                         "were given; pass the edge lists csr_from_edges returned with it")
+        raise ValueError(
+            f"contract_chains: the graph has {graph.nnz} entries but {u.size} edges "
+            "were given; pass the edge lists csr_from_edges returned with it"
+        )
     inner, labels, both = _break_cycles(n, np.diff(graph.indptr) == 2, u, v)
     core_node = np.flatnonzero(~inner).astype(np.int64)
     core_index = np.full(n, -1, dtype=np.int64)
@@ -204,9 +205,7 @@ def contract_chains(
     single = np.flatnonzero(~inner[u] & ~inner[v])
     chain_a = np.concatenate([core_index[b_core[side_a]], core_index[u[single]]])
     chain_b = np.concatenate([core_index[b_core[~side_a]], core_index[v[single]]])
-    chain_length = np.concatenate(
-        [pos[b_inner[~side_a]] + w[boundary[~side_a]], w[single]]
-    )
+    chain_length = np.concatenate([pos[b_inner[~side_a]] + w[boundary[~side_a]], w[single]])
 
     edge_chain = np.empty(u.size, dtype=np.int64)
     edge_chain[both] = chain_of[u[both]]
@@ -220,10 +219,19 @@ def contract_chains(
     pos_u[single], pos_v[single] = 0.0, w[single]
 
     core_graph, *_ = csr_from_edges(core_node.size, chain_a, chain_b, chain_length)
-    return _assemble(core_graph, {
-        "chain_a": chain_a, "chain_b": chain_b, "chain_length": chain_length,
-        "node_chain": chain_of, "node_pos": np.where(inner, pos, 0.0),
-        "edge_chain": edge_chain, "edge_pos_u": pos_u, "edge_pos_v": pos_v})
+    return _assemble(
+        core_graph,
+        {
+            "chain_a": chain_a,
+            "chain_b": chain_b,
+            "chain_length": chain_length,
+            "node_chain": chain_of,
+            "node_pos": np.where(inner, pos, 0.0),
+            "edge_chain": edge_chain,
+            "edge_pos_u": pos_u,
+            "edge_pos_v": pos_v,
+        },
+    )
 
 
 def _assemble(graph: sp.csr_array, stored: Mapping[str, np.ndarray]) -> RoutingCore:
@@ -257,8 +265,16 @@ def _assemble(graph: sp.csr_array, stored: Mapping[str, np.ndarray]) -> RoutingC
     )
 
 
-_STORED = ("chain_a", "chain_b", "chain_length", "node_chain", "node_pos", "edge_chain",
-           "edge_pos_u", "edge_pos_v")
+_STORED = (
+    "chain_a",
+    "chain_b",
+    "chain_length",
+    "node_chain",
+    "node_pos",
+    "edge_chain",
+    "edge_pos_u",
+    "edge_pos_v",
+)
 
 
 def core_arrays(core: RoutingCore) -> dict[str, np.ndarray]:
@@ -295,8 +311,9 @@ def core_from_arrays(arrays: Mapping[str, np.ndarray]) -> RoutingCore:
     """
     fields = {name: np.asarray(arrays[f"core_{name}"]) for name in _STORED}
     n_core = int((fields["node_chain"] < 0).sum())
-    graph = sp.csr_array((arrays["core_data"], arrays["core_indices"], arrays["core_indptr"]),
-                         shape=(n_core, n_core))
+    graph = sp.csr_array(
+        (arrays["core_data"], arrays["core_indices"], arrays["core_indptr"]), shape=(n_core, n_core)
+    )
     return _assemble(graph, fields)
 
 
@@ -314,8 +331,9 @@ def _prefix_argmin(group: IntArray, value: FloatArray) -> IntArray:
     return by_rank[np.minimum.accumulate(shift + rank) - shift]
 
 
-def nearest_on_chain(core: RoutingCore, chain: IntArray, pos: FloatArray, snap: FloatArray
-                     ) -> tuple[IntArray, FloatArray, IntArray]:
+def nearest_on_chain(
+    core: RoutingCore, chain: IntArray, pos: FloatArray, snap: FloatArray
+) -> tuple[IntArray, FloatArray, IntArray]:
     """Find the nearest source along the chain itself, for inner nodes of chains with sources.
 
     A node at position ``q`` reaches a source on its own chain at position ``p`` directly in

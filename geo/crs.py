@@ -42,14 +42,28 @@ def _shift(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Return the GCJ-02 offset (degrees) at WGS84 points."""
     x, y = lon - 105.0, lat - 35.0
     common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-    t_lat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-             + common
-             + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-             + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
-    t_lon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-             + common
-             + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-             + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    t_lat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    t_lon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + common
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * np.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     sqrt_magic = np.sqrt(magic)
@@ -140,9 +154,7 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def to_wgs84(
-    lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str
-) -> tuple[FloatArray, FloatArray]:
+def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> tuple[FloatArray, FloatArray]:
     """Convert coordinates given in ``crs`` (EPSG:4326, GCJ-02 or BD-09) to WGS84.
 
     Parameters
@@ -214,10 +226,13 @@ def metric_crs(crs: str, lon: float, lat: float) -> CRS:
     try:
         resolved = CRS.from_user_input(crs)
     except Exception:  # noqa: BLE001 - pyproj raises several types for bad input
-        raise InputDataError(f"[study] crs = '{crs}' is not a known CRS; use 'auto' or e.g. "
-                             "'EPSG:32650'") from None
+        raise InputDataError(
+            f"[study] crs = '{crs}' is not a known CRS; use 'auto' or e.g. 'EPSG:32650'"
+        ) from None
     unit = resolved.axis_info[0].unit_name if resolved.axis_info else ""
     if not resolved.is_projected or unit not in ("metre", "meter"):
-        raise InputDataError(f"[study] crs = '{crs}' is not a projected CRS in metres; use "
-                             "'auto' (UTM zone) or a metric CRS such as EPSG:4547")
+        raise InputDataError(
+            f"[study] crs = '{crs}' is not a projected CRS in metres; use "
+            "'auto' (UTM zone) or a metric CRS such as EPSG:4547"
+        )
     return resolved

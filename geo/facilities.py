@@ -41,16 +41,36 @@ ATTRIBUTE_COLUMNS = ("social_workers", "meals_per_day", "medical_care", "rating"
 #: Indicators that read each numeric column: where they count a facility whose value is
 #: unknown (its file lacks the column) they are "not assessed".
 NEEDED_BY = {"floor_area_m2": "S2", "beds": "A1, A2, A3 per beds", "nursing_beds": "A1"}
-FACILITY_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS,
-                    "street_given", "community_given", "source_file", "source_row")
+FACILITY_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "lon",
+    "lat",
+    *NUMERIC_COLUMNS,
+    *ATTRIBUTE_COLUMNS,
+    "street_given",
+    "community_given",
+    "source_file",
+    "source_row",
+)
 _YES = {"1", "yes", "y", "true", "是", "有", "√"}
 _NO = {"0", "no", "n", "false", "否", "无", "", "nan", "none"}
 #: Labels of an Excel totals row in the id or name cell.
 _TOTALS = {"合计", "总计", "小计"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-KNOWN_COLUMNS = ("id", "name", "type", "lon", "lat", *NUMERIC_COLUMNS, *OPTIONAL_COLUMNS,
-                 *ATTRIBUTE_COLUMNS, "geometry")
+KNOWN_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "lon",
+    "lat",
+    *NUMERIC_COLUMNS,
+    *OPTIONAL_COLUMNS,
+    *ATTRIBUTE_COLUMNS,
+    "geometry",
+)
 
 
 def is_facility_header(values: list[str]) -> bool:
@@ -86,8 +106,11 @@ def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     DataFrame
         The table with carecircle's column names (rows and ``attrs`` unchanged).
     """
-    aliases = ({k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
-               if _has_point_geometry(df) else COLUMN_ALIASES)
+    aliases = (
+        {k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
+        if _has_point_geometry(df)
+        else COLUMN_ALIASES
+    )
     df = rename_aliased_columns(df, path, aliases)
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS]
     if extra:
@@ -110,25 +133,35 @@ def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> Non
 def _drop_totals(df: pd.DataFrame, path: Path, rows: Rows) -> tuple[pd.DataFrame, Rows]:
     """Skip Excel totals rows: 合计/总计/小计 as id or name, the other key cells empty."""
     keys = [c for c in ("id", "name", "type", "lon", "lat") if c in df.columns]
-    cells = df[keys].astype(str).apply(
-        lambda s: s.str.replace(r"\s+", "", regex=True).str.rstrip(":："))
+    cells = (
+        df[keys]
+        .astype(str)
+        .apply(lambda s: s.str.replace(r"\s+", "", regex=True).str.rstrip(":："))
+    )
     cells = cells.where(~cells.isin(["nan", "None"]), "")
     named = [c for c in ("id", "name") if c in keys]
     label = cells[named].isin(_TOTALS)
     empty = cells.eq("")
-    total = (label.any(axis=1) & (empty[named] | label).all(axis=1)
-             & empty.drop(columns=named).all(axis=1)).to_numpy()
+    total = (
+        label.any(axis=1)
+        & (empty[named] | label).all(axis=1)
+        & empty.drop(columns=named).all(axis=1)
+    ).to_numpy()
     if not total.any():
         return df, rows
-    log.warning("%s: %s skipped: a totals row (合计/总计/小计) is not a facility", path,
-                rows.some(total) if total.sum() > 1 else rows.one(int(np.flatnonzero(total)[0])))
+    log.warning(
+        "%s: %s skipped: a totals row (合计/总计/小计) is not a facility",
+        path,
+        rows.some(total) if total.sum() > 1 else rows.one(int(np.flatnonzero(total)[0])),
+    )
     kept = df[~total].reset_index(drop=True)
     kept.attrs = dict(df.attrs)
     return kept, rows.keep(~total)
 
 
-def _not_this_column(df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd.Series,
-                     wanted: str) -> bool:
+def _not_this_column(
+    df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd.Series, wanted: str
+) -> bool:
     """Return True (with a warning) when ``col`` is an alias-matched column of other content.
 
     A column matched through an alias only, most of whose filled cells do not parse, means
@@ -140,9 +173,17 @@ def _not_this_column(df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd
     if header is None or bad.sum() < 0.5 * max(int(filled.sum()), 1):
         return False
     i = int(np.flatnonzero(bad.to_numpy())[0])
-    log.warning("%s: column '%s' is ignored (not read as %s): %s holds '%s', not %s; to use "
-                "it, rename it to %s and correct the values", path, header, col, rows.one(i),
-                df[col].iloc[i], wanted, col)
+    log.warning(
+        "%s: column '%s' is ignored (not read as %s): %s holds '%s', not %s; to use "
+        "it, rename it to %s and correct the values",
+        path,
+        header,
+        col,
+        rows.one(i),
+        df[col].iloc[i],
+        wanted,
+        col,
+    )
     return True
 
 
@@ -159,13 +200,17 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray |
         i = int(np.flatnonzero(bad.to_numpy())[0])
         if _not_this_column(df, col, path, rows, bad, "a number"):
             return None
-        raise InputDataError(f"{path}: {rows.one(i)} column {col} = '{df[col].iloc[i]}' is not a "
-                             "number; write a number such as 120 (no units)")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} column {col} = '{df[col].iloc[i]}' is not a "
+            "number; write a number such as 120 (no units)"
+        )
     negative = values < 0
     if negative.any():
         i = int(np.flatnonzero(negative.to_numpy())[0])
-        raise InputDataError(f"{path}: {rows.one(i)} column {col} = {values.iloc[i]} is "
-                             "negative; areas and beds must be 0 or more")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} column {col} = {values.iloc[i]} is "
+            "negative; areas and beds must be 0 or more"
+        )
     if blank.any():
         log.warning("%s: %d blank %s values read as 0", path, int(blank.sum()), col)
     return values.to_numpy(dtype=np.float64)
@@ -176,8 +221,9 @@ def _uses_geometry(df: pd.DataFrame) -> bool:
     return _has_point_geometry(df) and "lon" not in df.columns
 
 
-def _coordinates(df: pd.DataFrame, path: Path, crs: str, rows: Rows
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _coordinates(
+    df: pd.DataFrame, path: Path, crs: str, rows: Rows
+) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat as given (columns or point geometry), refusing blanks, metres and swaps."""
     if _uses_geometry(df):
         if df.crs is None:
@@ -185,8 +231,10 @@ def _coordinates(df: pd.DataFrame, path: Path, crs: str, rows: Rows
         geom = df.geometry
         if not geom.geom_type.eq("Point").all():
             i = int(np.flatnonzero(~geom.geom_type.eq("Point").to_numpy())[0])
-            raise InputDataError(f"{path}: {rows.one(i)} is a {geom.geom_type.iloc[i]}, not a "
-                                 "point; facilities must be points")
+            raise InputDataError(
+                f"{path}: {rows.one(i)} is a {geom.geom_type.iloc[i]}, not a "
+                "point; facilities must be points"
+            )
         geom = geom.to_crs("EPSG:4326") if crs == "EPSG:4326" else geom
         return geom.x.to_numpy(), geom.y.to_numpy()
     lon = pd.to_numeric(df["lon"].astype(str).str.strip(), errors="coerce").to_numpy()
@@ -195,23 +243,29 @@ def _coordinates(df: pd.DataFrame, path: Path, crs: str, rows: Rows
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         given = f"'{df['lon'].iloc[i]}', '{df['lat'].iloc[i]}'"
-        where = (f"{rows.one(i)} has no valid lon/lat ({given})" if bad.sum() == 1 else
-                 f"{int(bad.sum())} {rows.word}s have no valid lon/lat: {rows.some(bad)} "
-                 f"({rows.one(i)}: {given})")
+        where = (
+            f"{rows.one(i)} has no valid lon/lat ({given})"
+            if bad.sum() == 1
+            else f"{int(bad.sum())} {rows.word}s have no valid lon/lat: {rows.some(bad)} "
+            f"({rows.one(i)}: {given})"
+        )
         raise InputDataError(f"{path}: {where}; give decimal degrees, e.g. 118.78, 32.04")
     out = (lon < -180) | (lon > 180) | (lat < -90) | (lat > 90)
     swapped = out & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
     if swapped.any():
         i = int(np.flatnonzero(swapped)[0])
-        raise InputDataError(f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) look swapped: "
-                             f"latitude cannot be {lat[i]}; put longitude in lon and latitude "
-                             f"in lat ({counted(int(swapped.sum()), 'such row')})")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) look swapped: "
+            f"latitude cannot be {lat[i]}; put longitude in lon and latitude "
+            f"in lat ({counted(int(swapped.sum()), 'such row')})"
+        )
     if out.any():
         i = int(np.flatnonzero(out)[0])
-        raise InputDataError(f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) are not "
-                             "degrees; give longitude then latitude in decimal degrees"
-                             + (f" ({counted(int(out.sum()), 'such row')})"
-                                if out.sum() > 1 else ""))
+        raise InputDataError(
+            f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) are not "
+            "degrees; give longitude then latitude in decimal degrees"
+            + (f" ({counted(int(out.sum()), 'such row')})" if out.sum() > 1 else "")
+        )
     return lon, lat
 
 
@@ -220,14 +274,18 @@ def _ids(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     ids = df["id"].astype(str).str.strip()
     empty = (ids == "").to_numpy()
     if empty.any():
-        where = (f"{rows.one(int(np.flatnonzero(empty)[0]))} has an empty id" if empty.sum() == 1
-                 else f"{int(empty.sum())} {rows.word}s have an empty id: {rows.some(empty)}")
+        where = (
+            f"{rows.one(int(np.flatnonzero(empty)[0]))} has an empty id"
+            if empty.sum() == 1
+            else f"{int(empty.sum())} {rows.word}s have an empty id: {rows.some(empty)}"
+        )
         raise InputDataError(f"{path}: {where}; give every facility an id")
     dup = ids.duplicated(keep="first")
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputDataError(f"{path}: {rows.one(i)} repeats id '{ids.iloc[i]}'; ids must be "
-                             "unique")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} repeats id '{ids.iloc[i]}'; ids must be unique"
+        )
     return ids
 
 
@@ -241,16 +299,26 @@ def _types(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
         name = given.iloc[i]
         match = difflib.get_close_matches(name, [*FACILITY_TYPES, *TYPE_ALIASES], n=1)
         code = facility_type_code(match[0]) if match else None
-        hint = ("" if not match else f" (did you mean '{match[0]}'?)" if match[0] == code
-                else f" (did you mean '{match[0]}' = {code}?)")
+        hint = (
+            ""
+            if not match
+            else f" (did you mean '{match[0]}'?)"
+            if match[0] == code
+            else f" (did you mean '{match[0]}' = {code}?)"
+        )
         more = f"; {int(unknown.sum())} such rows" if unknown.sum() > 1 else ""
         raise InputDataError(
             f"{path}: {rows.one(i)} column type = '{name}' is not a known facility type{hint}"
-            f"{more}; allowed: {facility_types_text()}")
+            f"{more}; allowed: {facility_types_text()}"
+        )
     aliased = (codes != given).to_numpy()
     if aliased.any():
-        log.info("%s: Chinese or alternative type names mapped to type codes in %d of %d "
-                 "rows", path, int(aliased.sum()), len(codes))
+        log.info(
+            "%s: Chinese or alternative type names mapped to type codes in %d of %d rows",
+            path,
+            int(aliased.sum()),
+            len(codes),
+        )
     return codes.astype(str)
 
 
@@ -262,8 +330,10 @@ def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         if _not_this_column(df, "medical_care", path, rows, bad, "yes/no (是/否)"):
             return None
-        raise InputDataError(f"{path}: {rows.one(i)} column medical_care = "
-                             f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} column medical_care = "
+            f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)"
+        )
     return np.where(text.isin(_YES), 1.0, 0.0)
 
 
@@ -286,8 +356,7 @@ def _attributes(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> 
     return read
 
 
-def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows
-                     ) -> list[str]:
+def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
     """Floor area, beds and nursing beds; a missing column is NaN (unknown) and warned.
 
     Returns the numeric columns read (not those absent or ignored).
@@ -298,18 +367,26 @@ def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows
         if values is None and col not in df.columns:
             types = sorted(set(out["type"]))
             kinds = f" ({', '.join(types)})" if len(types) <= 3 else ""
-            log.warning("%s: no %s column: %s unknown for its %s%s; indicators counting them "
-                        "(%s) are not assessed in the streets/communities holding them; add "
-                        "the column to assess them",
-                        path, col, col, counted(len(out), "facility", "facilities"), kinds,
-                        NEEDED_BY[col])
+            log.warning(
+                "%s: no %s column: %s unknown for its %s%s; indicators counting them "
+                "(%s) are not assessed in the streets/communities holding them; add "
+                "the column to assess them",
+                path,
+                col,
+                col,
+                counted(len(out), "facility", "facilities"),
+                kinds,
+                NEEDED_BY[col],
+            )
         out[col] = np.nan if values is None else values
         read += [] if values is None else [col]
     over = (out["nursing_beds"] > out["beds"]).to_numpy()
     if over.any():
         i = int(np.flatnonzero(over)[0])
-        raise InputDataError(f"{path}: {rows.one(i)} nursing_beds {out['nursing_beds'].iloc[i]:g} "
-                             f"exceed beds {out['beds'].iloc[i]:g}; nursing beds are part of beds")
+        raise InputDataError(
+            f"{path}: {rows.one(i)} nursing_beds {out['nursing_beds'].iloc[i]:g} "
+            f"exceed beds {out['beds'].iloc[i]:g}; nursing beds are part of beds"
+        )
     return read
 
 
@@ -346,8 +423,9 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     df = facility_columns(df, path)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
-    _require_columns(df, REQUIRED_COLUMNS if _uses_geometry(df)
-                     else (*REQUIRED_COLUMNS, "lon", "lat"), path)
+    _require_columns(
+        df, REQUIRED_COLUMNS if _uses_geometry(df) else (*REQUIRED_COLUMNS, "lon", "lat"), path
+    )
     df, rows = _drop_totals(df, path, rows)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no facility rows; add the facilities")
@@ -355,10 +433,15 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     types = _types(df, path, rows)
     lon, lat = _coordinates(df, path, crs, rows)
     lon, lat = to_wgs84(lon, lat, crs)
-    out = pd.DataFrame({
-        "id": ids.to_numpy(), "name": df["name"].astype(str).str.strip().to_numpy(),
-        "type": types.to_numpy(), "lon": lon, "lat": lat,
-    })
+    out = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "name": df["name"].astype(str).str.strip().to_numpy(),
+            "type": types.to_numpy(),
+            "lon": lon,
+            "lat": lat,
+        }
+    )
     read = _numeric_columns(df, out, path, rows) + _attributes(df, out, path, rows)
     for col in OPTIONAL_COLUMNS:
         given = df[col].astype(str).str.strip() if col in df.columns else ""
@@ -393,11 +476,14 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
     frames = [read_facilities(path, crs) for path, crs in sources]
     allf = pd.concat(frames, ignore_index=True)
     given = set().union(*(f.attrs["attribute_columns"] for f in frames))
-    allf.attrs["attribute_columns"] = [c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS)
-                                       if c in given]
+    allf.attrs["attribute_columns"] = [
+        c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS) if c in given
+    ]
     dup = allf["id"].duplicated(keep="first")
     if dup.any():
         row = allf[dup].iloc[0]
-        raise InputDataError(f"{row['source_file']}: row {row['source_row']} id '{row['id']}' is "
-                             "also used in another facility file; ids must be unique")
+        raise InputDataError(
+            f"{row['source_file']}: row {row['source_row']} id '{row['id']}' is "
+            "also used in another facility file; ids must be unique"
+        )
     return allf

@@ -49,13 +49,17 @@ def segments_from_graphml(path: str | Path) -> OsmSegments:
         lon = np.array([float(graph.nodes[n]["x"]) for n in names])
         lat = np.array([float(graph.nodes[n]["y"]) for n in names])
     except (KeyError, ValueError):
-        raise InputFileError(f"{path}: GraphML nodes need numeric x (lon) and y (lat) "
-                             "attributes, as osmnx writes them") from None
+        raise InputFileError(
+            f"{path}: GraphML nodes need numeric x (lon) and y (lat) "
+            "attributes, as osmnx writes them"
+        ) from None
     if graph.number_of_edges() == 0:
         raise NetworkError(f"{path}: the GraphML network has no edges")
     index = {n: i for i, n in enumerate(names)}
-    node_id = np.array([int(n) if str(n).lstrip("-").isdigit() else -(i + 1)
-                        for i, n in enumerate(names)], dtype=np.int64)
+    node_id = np.array(
+        [int(n) if str(n).lstrip("-").isdigit() else -(i + 1) for i, n in enumerate(names)],
+        dtype=np.int64,
+    )
     edges = list(graph.edges(data=True))
     u = np.array([index[a] for a, _, _ in edges], dtype=np.int64)
     v = np.array([index[b] for _, b, _ in edges], dtype=np.int64)
@@ -87,9 +91,13 @@ def segments_from_graphml(path: str | Path) -> OsmSegments:
         seg_v.append(point_node[1:][step])
         node_id = np.concatenate([node_id, -(len(names) + 1 + np.arange(int(inner.sum())))])
     return OsmSegments(
-        node_id=node_id, lon=np.concatenate(extra_lon), lat=np.concatenate(extra_lat),
-        seg_u=np.concatenate(seg_u), seg_v=np.concatenate(seg_v),
+        node_id=node_id,
+        lon=np.concatenate(extra_lon),
+        lat=np.concatenate(extra_lat),
+        seg_u=np.concatenate(seg_u),
+        seg_v=np.concatenate(seg_v),
         seg_way=np.zeros(sum(a.size for a in seg_u), dtype=np.int64),
-        ways_read=graph.number_of_edges(), ways_walkable=graph.number_of_edges(),
+        ways_read=graph.number_of_edges(),
+        ways_walkable=graph.number_of_edges(),
         missing_refs=0,
     )

@@ -26,8 +26,9 @@ def _subset(s: Snapped, idx: IntArray) -> Snapped:
     return Snapped(s.edge[idx], s.t[idx], s.distance[idx], s.x[idx], s.y[idx])
 
 
-def source_tiles(x: npt.ArrayLike, y: npt.ArrayLike, *, tile_m: float,
-                 max_sources: int) -> Iterator[IntArray]:
+def source_tiles(
+    x: npt.ArrayLike, y: npt.ArrayLike, *, tile_m: float, max_sources: int
+) -> Iterator[IntArray]:
     """Yield groups of source indices that lie in the same square tile (at most ``max_sources``).
 
     Parameters
@@ -52,17 +53,19 @@ def source_tiles(x: npt.ArrayLike, y: npt.ArrayLike, *, tile_m: float,
     bounds = np.flatnonzero(np.diff(key[order])) + 1
     for group in np.split(order, bounds):
         for start in range(0, group.size, max_sources):
-            yield group[start:start + max_sources]
+            yield group[start : start + max_sources]
 
 
-def _tile_distances(network: WalkNetwork, src: Snapped, pts: Snapped, pts_idx: IntArray,
-                    radius_m: float) -> tuple[IntArray, IntArray, np.ndarray]:
+def _tile_distances(
+    network: WalkNetwork, src: Snapped, pts: Snapped, pts_idx: IntArray, radius_m: float
+) -> tuple[IntArray, IntArray, np.ndarray]:
     """Distances from a tile of sources to candidate points, as (source, point, metres)."""
     pad = radius_m
     x0, x1 = np.nanmin(src.x) - pad, np.nanmax(src.x) + pad
     y0, y1 = np.nanmin(src.y) - pad, np.nanmax(src.y) + pad
-    local = np.flatnonzero((network.x >= x0) & (network.x <= x1)
-                           & (network.y >= y0) & (network.y <= y1))
+    local = np.flatnonzero(
+        (network.x >= x0) & (network.x <= x1) & (network.y >= y0) & (network.y <= y1)
+    )
     to_local = np.full(network.n_nodes, -1, dtype=np.int64)
     to_local[local] = np.arange(local.size)
     sub = network.graph[local][:, local]
@@ -72,9 +75,13 @@ def _tile_distances(network: WalkNetwork, src: Snapped, pts: Snapped, pts_idx: I
     graph = with_source_nodes(sp.csr_array(sub), np.where(lnodes >= 0, lnodes, 0), offsets)
     k = src.edge.size
     dist = dijkstra(graph, directed=True, indices=local.size + np.arange(k), limit=radius_m)
-    dist = dist[:, :local.size]
-    inside = (pts.x[pts_idx] >= x0) & (pts.x[pts_idx] <= x1) & (pts.y[pts_idx] >= y0) & (
-        pts.y[pts_idx] <= y1)
+    dist = dist[:, : local.size]
+    inside = (
+        (pts.x[pts_idx] >= x0)
+        & (pts.x[pts_idx] <= x1)
+        & (pts.y[pts_idx] >= y0)
+        & (pts.y[pts_idx] <= y1)
+    )
     cand = pts_idx[inside]
     e = pts.edge[cand]
     lu, lv = to_local[network.edge_u[e]], to_local[network.edge_v[e]]
@@ -132,8 +139,9 @@ def coverage_matrix(
     s_ok = np.flatnonzero(sources.ok)
     p_ok = np.flatnonzero(points.ok)
     rows, cols, vals = [], [], []
-    tiles = list(source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m,
-                              max_sources=max_tile_sources))
+    tiles = list(
+        source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m, max_sources=max_tile_sources)
+    )
     bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
     for group in bar:
         idx = s_ok[group]
@@ -150,5 +158,3 @@ def coverage_matrix(
     indptr = np.zeros(shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=shape[0]), out=indptr[1:])
     return sp.csr_array((v, c, indptr), shape=shape)
-
-

@@ -125,13 +125,19 @@ def network_from_segments(segments: OsmSegments, crs: CRS) -> WalkNetwork:
     keep = labels == main
     dropped = int((~keep).sum())
     if dropped:
-        log.debug("walking network: kept the largest component (%d nodes); dropped %d nodes "
-                  "in %d smaller components", int(keep.sum()), dropped, n_comp - 1)
+        log.debug(
+            "walking network: kept the largest component (%d nodes); dropped %d nodes "
+            "in %d smaller components",
+            int(keep.sum()),
+            dropped,
+            n_comp - 1,
+        )
     new_index = np.full(n, -1, dtype=np.int64)
     new_index[keep] = np.arange(int(keep.sum()))
     edge_keep = keep[eu]
-    graph, eu, ev, ew = csr_from_edges(int(keep.sum()), new_index[eu[edge_keep]],
-                                       new_index[ev[edge_keep]], ew[edge_keep])
+    graph, eu, ev, ew = csr_from_edges(
+        int(keep.sum()), new_index[eu[edge_keep]], new_index[ev[edge_keep]], ew[edge_keep]
+    )
     return WalkNetwork(
         crs=crs,
         node_id=segments.node_id[keep],

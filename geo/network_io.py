@@ -79,8 +79,9 @@ def read_segments(path: Path, *, include_private: bool) -> tuple[OsmSegments, st
         return segments_from_graphml(path), "graphml"
     if name.endswith((".osm", ".xml")):
         return segments_from_osm_xml(path, include_private=include_private), "osm"
-    raise InputFileError(f"{path}: unsupported network file type; use .osm (XML), .osm.pbf "
-                         "or .graphml")
+    raise InputFileError(
+        f"{path}: unsupported network file type; use .osm (XML), .osm.pbf or .graphml"
+    )
 
 
 def _download(source: NetworkSource, cache_dir: Path) -> Path:
@@ -92,16 +93,20 @@ def _download(source: NetworkSource, cache_dir: Path) -> Path:
     try:
         import osmnx as ox
     except ImportError:
-        raise NetworkError("downloading a network needs osmnx: pip install 'carecircle[online]'"
-                           ", or give a .osm/.osm.pbf file") from None
+        raise NetworkError(
+            "downloading a network needs osmnx: pip install 'carecircle[online]'"
+            ", or give a .osm/.osm.pbf file"
+        ) from None
     try:
         if source.place:
             graph = ox.graph_from_place(source.place, network_type="walk", simplify=False)
         else:
             graph = ox.graph_from_bbox(source.bbox, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - network and geocoder errors vary
-        raise NetworkError(f"could not download the network for {source.describe()} ({exc}); "
-                           "check the name and the internet connection, or give a file") from None
+        raise NetworkError(
+            f"could not download the network for {source.describe()} ({exc}); "
+            "check the name and the internet connection, or give a file"
+        ) from None
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".partial.graphml")
     ox.save_graphml(graph, tmp)
@@ -113,13 +118,32 @@ def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.npz")
     g = net.graph
-    np.savez(tmp, node_id=net.node_id, x=net.x, y=net.y, lon=net.lon, lat=net.lat,
-             edge_u=net.edge_u, edge_v=net.edge_v, edge_length=net.edge_length,
-             indptr=g.indptr, indices=g.indices, data=g.data,
-             dropped=np.array([net.dropped_nodes, net.dropped_components,
-                               meta["ways_read"], meta["ways_walkable"], meta["missing_refs"]]),
-             crs=np.array(net.crs.to_wkt()), fmt=np.array(meta["format"]),
-             **core_arrays(net.routing_core))
+    np.savez(
+        tmp,
+        node_id=net.node_id,
+        x=net.x,
+        y=net.y,
+        lon=net.lon,
+        lat=net.lat,
+        edge_u=net.edge_u,
+        edge_v=net.edge_v,
+        edge_length=net.edge_length,
+        indptr=g.indptr,
+        indices=g.indices,
+        data=g.data,
+        dropped=np.array(
+            [
+                net.dropped_nodes,
+                net.dropped_components,
+                meta["ways_read"],
+                meta["ways_walkable"],
+                meta["missing_refs"],
+            ]
+        ),
+        crs=np.array(net.crs.to_wkt()),
+        fmt=np.array(meta["format"]),
+        **core_arrays(net.routing_core),
+    )
     os.replace(tmp, path)
 
 
@@ -130,12 +154,26 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
         dropped = z["dropped"]
         core = core_from_arrays(z) if "core_node_chain" in z.files else None
         net = WalkNetwork(
-            crs=CRS.from_wkt(str(z["crs"])), node_id=z["node_id"], x=z["x"], y=z["y"],
-            lon=z["lon"], lat=z["lat"], edge_u=z["edge_u"], edge_v=z["edge_v"],
-            edge_length=z["edge_length"], graph=graph, dropped_nodes=int(dropped[0]),
-            dropped_components=int(dropped[1]), core=core)
-        meta = {"format": str(z["fmt"]), "ways_read": int(dropped[2]),
-                "ways_walkable": int(dropped[3]), "missing_refs": int(dropped[4])}
+            crs=CRS.from_wkt(str(z["crs"])),
+            node_id=z["node_id"],
+            x=z["x"],
+            y=z["y"],
+            lon=z["lon"],
+            lat=z["lat"],
+            edge_u=z["edge_u"],
+            edge_v=z["edge_v"],
+            edge_length=z["edge_length"],
+            graph=graph,
+            dropped_nodes=int(dropped[0]),
+            dropped_components=int(dropped[1]),
+            core=core,
+        )
+        meta = {
+            "format": str(z["fmt"]),
+            "ways_read": int(dropped[2]),
+            "ways_walkable": int(dropped[3]),
+            "missing_refs": int(dropped[4]),
+        }
     return net, meta
 
 
@@ -172,8 +210,9 @@ def load_network(
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     digest = file_sha256(path)
-    key = hashlib.sha256(f"{digest}|{include_private}|{crs}|{CACHE_VERSION}".encode()
-                         ).hexdigest()[:24]
+    key = hashlib.sha256(f"{digest}|{include_private}|{crs}|{CACHE_VERSION}".encode()).hexdigest()[
+        :24
+    ]
     cached = cache_dir / f"network-{key}.npz" if cache_dir is not None else None
     if cached is not None and cached.is_file():
         try:
@@ -186,8 +225,12 @@ def load_network(
     segments, fmt = read_segments(path, include_private=include_private)
     metric = metric_crs(crs, float(np.median(segments.lon)), float(np.median(segments.lat)))
     net = network_from_segments(segments, metric)
-    meta = {"format": fmt, "ways_read": segments.ways_read,
-            "ways_walkable": segments.ways_walkable, "missing_refs": segments.missing_refs}
+    meta = {
+        "format": fmt,
+        "ways_read": segments.ways_read,
+        "ways_walkable": segments.ways_walkable,
+        "missing_refs": segments.missing_refs,
+    }
     if cached is not None:
         try:
             _to_npz(cached, net, meta)

@@ -16,11 +16,27 @@ from carecircle.errors import InputFileError, NetworkError
 log = logging.getLogger(__name__)
 
 #: highway values that are never walkable (osmnx's "walk" network type).
-EXCLUDED_HIGHWAYS = frozenset({
-    "abandoned", "bus_guideway", "construction", "cycleway", "motorway", "motorway_link",
-    "no", "planned", "platform", "proposed", "raceway", "razed", "bus_stop", "elevator",
-    "services", "rest_area", "corridor_planned",
-})
+EXCLUDED_HIGHWAYS = frozenset(
+    {
+        "abandoned",
+        "bus_guideway",
+        "construction",
+        "cycleway",
+        "motorway",
+        "motorway_link",
+        "no",
+        "planned",
+        "platform",
+        "proposed",
+        "raceway",
+        "razed",
+        "bus_stop",
+        "elevator",
+        "services",
+        "rest_area",
+        "corridor_planned",
+    }
+)
 
 _KEPT_TAGS = ("highway", "area", "access", "foot", "service", "oneway", "name", "bridge")
 
@@ -152,11 +168,18 @@ def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> 
     try:
         ids, lons, lats, ways, ways_read = _parse(path, include_private=include_private)
     except (ET.ParseError, KeyError, ValueError) as exc:
-        raise InputFileError(f"{path}: not a valid OSM XML file ({exc}); export the area again "
-                             "as .osm XML from openstreetmap.org, JOSM or Overpass") from None
-    return segments_from_ways(path, np.frombuffer(ids, dtype=np.int64),
-                              np.frombuffer(lons, dtype=np.float64),
-                              np.frombuffer(lats, dtype=np.float64), ways, ways_read)
+        raise InputFileError(
+            f"{path}: not a valid OSM XML file ({exc}); export the area again "
+            "as .osm XML from openstreetmap.org, JOSM or Overpass"
+        ) from None
+    return segments_from_ways(
+        path,
+        np.frombuffer(ids, dtype=np.int64),
+        np.frombuffer(lons, dtype=np.float64),
+        np.frombuffer(lats, dtype=np.float64),
+        ways,
+        ways_read,
+    )
 
 
 def segments_from_ways(
@@ -210,13 +233,19 @@ def segments_from_ways(
     present = np.isin(seg_a, known) & np.isin(seg_b, known)
     missing = int((~present).sum())
     if missing:
-        log.warning("%s: %d way segments refer to nodes missing from the file (clipped "
-                    "extract); they are left out", path, missing)
+        log.warning(
+            "%s: %d way segments refer to nodes missing from the file (clipped "
+            "extract); they are left out",
+            path,
+            missing,
+        )
     seg_a, seg_b, seg_way = seg_a[present], seg_b[present], seg_way[present]
     used = np.unique(np.concatenate([seg_a, seg_b]))
     if used.size == 0:
-        raise NetworkError(f"{path}: the walkable ways refer to no node present in the file; "
-                           "export the area again with its nodes")
+        raise NetworkError(
+            f"{path}: the walkable ways refer to no node present in the file; "
+            "export the area again with its nodes"
+        )
     where = order[np.searchsorted(known, used)]
     return OsmSegments(
         node_id=used,

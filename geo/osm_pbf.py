@@ -49,10 +49,12 @@ def segments_from_osm_pbf(path: str | Path, *, include_private: bool = True) -> 
     ways: list[tuple[int, list[int]]] = []
     ways_read = 0
     try:
-        processor = (osmium.FileProcessor(str(path))
-                     .with_locations()
-                     .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                     .with_filter(osmium.filter.KeyFilter("highway")))
+        processor = (
+            osmium.FileProcessor(str(path))
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
         for way in processor:
             ways_read += 1
             tags = {k: way.tags.get(k) for k in _KEPT_TAGS if k in way.tags}
@@ -67,8 +69,15 @@ def segments_from_osm_pbf(path: str | Path, *, include_private: bool = True) -> 
                 refs.append(node.ref)
             ways.append((way.id, refs))
     except RuntimeError as exc:
-        raise InputFileError(f"{path}: cannot read this PBF file ({exc}); it may be truncated "
-                             "or not PBF: download or extract it again") from None
-    return segments_from_ways(path, np.frombuffer(ids, dtype=np.int64),
-                              np.frombuffer(lons, dtype=np.float64),
-                              np.frombuffer(lats, dtype=np.float64), ways, ways_read)
+        raise InputFileError(
+            f"{path}: cannot read this PBF file ({exc}); it may be truncated "
+            "or not PBF: download or extract it again"
+        ) from None
+    return segments_from_ways(
+        path,
+        np.frombuffer(ids, dtype=np.int64),
+        np.frombuffer(lons, dtype=np.float64),
+        np.frombuffer(lats, dtype=np.float64),
+        ways,
+        ways_read,
+    )

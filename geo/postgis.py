@@ -37,16 +37,18 @@ def read_db(source: DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
     try:
         with engine(source.url).connect() as con:
             sql = sqlalchemy.text(source.sql())
-            columns = con.execute(sqlalchemy.text(f"SELECT * FROM ({source.sql()}) AS q LIMIT 0")
-                                  ).keys()
+            columns = con.execute(
+                sqlalchemy.text(f"SELECT * FROM ({source.sql()}) AS q LIMIT 0")
+            ).keys()
             if "geometry" in columns:
                 return gpd.read_postgis(sql, con, geom_col="geometry")
             return pd.read_sql(sql, con)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
-        raise InputFileError(f"{source.describe()}: cannot read from the database ({reason}); "
-                             "check the URL, the table name and that PostGIS is installed"
-                             ) from None
+        raise InputFileError(
+            f"{source.describe()}: cannot read from the database ({reason}); "
+            "check the URL, the table name and that PostGIS is installed"
+        ) from None
 
 
 def write_tables(url: str, schema: str, tables: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -84,15 +86,17 @@ def write_tables(url: str, schema: str, tables: Mapping[str, pd.DataFrame]) -> l
                 drop = f'DROP TABLE IF EXISTS "{schema}"."{name}" CASCADE'
                 con.execute(sqlalchemy.text(drop))
                 if isinstance(frame, gpd.GeoDataFrame):
-                    frame.to_crs(4326).to_postgis(name, con, schema=schema, if_exists="replace",
-                                                  index=False)
+                    frame.to_crs(4326).to_postgis(
+                        name, con, schema=schema, if_exists="replace", index=False
+                    )
                 else:
                     frame.to_sql(name, con, schema=schema, if_exists="replace", index=False)
                 written.append(f"{schema}.{name}")
     except sqlalchemy.exc.SQLAlchemyError as exc:
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
         host = url.rsplit("@", maxsplit=1)[-1]
-        raise OutputError(f"cannot write to {host} schema {schema} ({reason}); nothing was "
-                          "changed") from None
+        raise OutputError(
+            f"cannot write to {host} schema {schema} ({reason}); nothing was changed"
+        ) from None
     log.info("wrote %d tables to schema %s", len(written), schema)
     return written

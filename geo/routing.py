@@ -51,9 +51,7 @@ class NodeDistances:
     limit_m: float = np.inf
 
 
-def with_source_nodes(
-    graph: sp.csr_array, targets: IntArray, weights: FloatArray
-) -> sp.csr_array:
+def with_source_nodes(graph: sp.csr_array, targets: IntArray, weights: FloatArray) -> sp.csr_array:
     """Append one virtual node per source with directed edges into the graph.
 
     Parameters
@@ -99,8 +97,10 @@ def source_entries(network: WalkNetwork, snapped: Snapped) -> tuple[IntArray, Fl
     e = snapped.edge
     length = network.edge_length[e]
     nodes = np.stack([network.edge_u[e], network.edge_v[e]], axis=1)
-    offsets = np.stack([snapped.distance + snapped.t * length,
-                        snapped.distance + (1.0 - snapped.t) * length], axis=1)
+    offsets = np.stack(
+        [snapped.distance + snapped.t * length, snapped.distance + (1.0 - snapped.t) * length],
+        axis=1,
+    )
     return nodes, offsets
 
 
@@ -143,18 +143,19 @@ def nearest_source_distances(
     cut = limit_m + LIMIT_SLACK_M
     core_source = None
     if with_source:
-        found, _pred, origin = dijkstra(graph, directed=True, indices=starts, min_only=True,
-                                        limit=cut, return_predecessors=True)
+        found, _pred, origin = dijkstra(
+            graph, directed=True, indices=starts, min_only=True, limit=cut, return_predecessors=True
+        )
         origin = np.asarray(origin[: core.n_core], dtype=np.int64)
         core_source = np.where(origin >= 0, ok[np.clip(origin - core.n_core, 0, None)], -1)
     else:
         found = dijkstra(graph, directed=True, indices=starts, min_only=True, limit=cut)
-    dist, source = expand_chains(core, np.asarray(found[: core.n_core], dtype=np.float64),
-                                 core_source, chain, pos, snap, ok)
+    dist, source = expand_chains(
+        core, np.asarray(found[: core.n_core], dtype=np.float64), core_source, chain, pos, snap, ok
+    )
     reached = dist <= cut
     dist = np.where(reached, dist, np.inf)
-    source = (np.where(reached, source, -1) if source is not None
-              else np.full(n, -1, dtype=np.int64))
+    source = np.where(reached, source, -1) if source is not None else np.full(n, -1, dtype=np.int64)
     return NodeDistances(dist, source, limit_m)
 
 
@@ -279,8 +280,9 @@ def point_distances(
     dv = node_distances.distance[network.edge_v[e]] + (1.0 - points.t) * length
     use_v = dv < du
     dist = np.where(use_v, dv, du)
-    src = np.where(use_v, node_distances.source[network.edge_v[e]],
-                   node_distances.source[network.edge_u[e]])
+    src = np.where(
+        use_v, node_distances.source[network.edge_v[e]], node_distances.source[network.edge_u[e]]
+    )
     dist, src = _same_edge(points, sources, network.edge_length, dist, src)
     dist = np.where(points.ok, dist + points.distance, np.inf)
     # beyond the search limit a path found may not be the shortest: report no distance
@@ -307,8 +309,10 @@ def _same_edge(
     counts = hi - lo
     pair_p = np.repeat(p_idx, counts)
     pair_s = s_ok[order[expand_ranges(lo, counts)]]
-    direct = (sources.distance[pair_s]
-              + np.abs(points.t[pair_p] - sources.t[pair_s]) * edge_length[points.edge[pair_p]])
+    direct = (
+        sources.distance[pair_s]
+        + np.abs(points.t[pair_p] - sources.t[pair_s]) * edge_length[points.edge[pair_p]]
+    )
     best = np.full(dist.size, np.inf)
     np.minimum.at(best, pair_p, direct)
     winner = np.full(dist.size, -1, dtype=np.int64)

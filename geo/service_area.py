@@ -46,8 +46,11 @@ def reached_segments(
     ax, ay, bx, by = network.x[u], network.y[u], network.x[v], network.y[v]
     rem_u = radius_m - node_distance[u]
     rem_v = radius_m - node_distance[v]
-    whole = (rem_u >= length) | (rem_v >= length) | (
-        (rem_u > 0) & (rem_v > 0) & (rem_u + rem_v >= length))
+    whole = (
+        (rem_u >= length)
+        | (rem_v >= length)
+        | ((rem_u > 0) & (rem_v > 0) & (rem_u + rem_v >= length))
+    )
     part_u = ~whole & (rem_u > 0)
     part_v = ~whole & (rem_v > 0)
     safe = np.where(length > 0, length, 1.0)
@@ -63,14 +66,28 @@ def reached_segments(
         left = radius_m - sources.distance[sources.ok]
         reach = np.where(length[e] > 0, left / np.maximum(length[e], 1e-9), 1.0)
         t = sources.t[sources.ok]
-        pieces.append(_stretch(ax[e], ay[e], bx[e], by[e], np.clip(t - reach, 0, 1),
-                               np.clip(t + reach, 0, 1), left > 0))
+        pieces.append(
+            _stretch(
+                ax[e],
+                ay[e],
+                bx[e],
+                by[e],
+                np.clip(t - reach, 0, 1),
+                np.clip(t + reach, 0, 1),
+                left > 0,
+            )
+        )
     return np.concatenate(pieces, axis=0)
 
 
 def _stretch(
-    ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray,
-    t0: FloatArray, t1: FloatArray, mask: npt.NDArray[np.bool_],
+    ax: FloatArray,
+    ay: FloatArray,
+    bx: FloatArray,
+    by: FloatArray,
+    t0: FloatArray,
+    t1: FloatArray,
+    mask: npt.NDArray[np.bool_],
 ) -> FloatArray:
     """Return segments from t0 to t1 along a→b where ``mask`` holds."""
     dx, dy = bx - ax, by - ay

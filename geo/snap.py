@@ -77,7 +77,8 @@ class EdgeIndex:
         counts = steps + 1
         self.sample_edge = np.repeat(np.arange(length.size, dtype=np.int64), counts)
         frac = expand_ranges(np.zeros(length.size, dtype=np.int64), counts) / np.repeat(
-            steps, counts)
+            steps, counts
+        )
         e = self.sample_edge
         sx = self.ax[e] + frac * (self.bx[e] - self.ax[e])
         sy = self.ay[e] + frac * (self.by[e] - self.ay[e])
@@ -87,22 +88,27 @@ class EdgeIndex:
     def _exact(self, x: FloatArray, y: FloatArray, max_distance_m: float) -> IntArray:
         """Nearest edge by STRtree (slow, exact), for the points the KD-tree cannot prove."""
         if self._strtree is None:
-            coords = np.stack([np.stack([self.ax, self.ay], 1),
-                               np.stack([self.bx, self.by], 1)], 1)
+            coords = np.stack([np.stack([self.ax, self.ay], 1), np.stack([self.bx, self.by], 1)], 1)
             self._strtree = shapely.STRtree(shapely.linestrings(coords))
         edge = np.full(x.size, -1, dtype=np.int64)
         idx_in, idx_edge = self._strtree.query_nearest(
-            shapely.points(x, y), max_distance=max_distance_m, all_matches=False)
+            shapely.points(x, y), max_distance=max_distance_m, all_matches=False
+        )
         edge[idx_in] = idx_edge
         return edge
 
-    def _nearest_candidates(self, x: FloatArray, y: FloatArray, k: int, max_distance_m: float
-                            ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    def _nearest_candidates(
+        self, x: FloatArray, y: FloatArray, k: int, max_distance_m: float
+    ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
         """Nearest edge among the edges of the k nearest samples, and whether that is proven."""
         n_samples = self.sample_edge.size
         k = min(k, n_samples)
-        dist_k, idx_k = self.tree.query(np.column_stack([x, y]), k=k, workers=-1,
-                                        distance_upper_bound=max_distance_m + self.half_step)
+        dist_k, idx_k = self.tree.query(
+            np.column_stack([x, y]),
+            k=k,
+            workers=-1,
+            distance_upper_bound=max_distance_m + self.half_step,
+        )
         dist_k, idx_k = dist_k.reshape(x.size, k), idx_k.reshape(x.size, k)
         found = idx_k < n_samples
         cand = np.where(found, self.sample_edge[np.minimum(idx_k, n_samples - 1)], -1)
@@ -111,7 +117,8 @@ class EdgeIndex:
         for j in range(k):
             proj = project_onto_edges(x, y, cand[:, j], self.ax, self.ay, self.bx, self.by)
             better = (proj.distance < best) | (
-                (proj.distance == best) & (cand[:, j] >= 0) & (cand[:, j] < edge))
+                (proj.distance == best) & (cand[:, j] >= 0) & (cand[:, j] < edge)
+            )
             best = np.where(better, proj.distance, best)
             edge = np.where(better, cand[:, j], edge)
         proven = ~found[:, -1] | (dist_k[:, -1] > best + self.half_step) | (k == n_samples)
@@ -137,10 +144,16 @@ class EdgeIndex:
         if x.size <= SNAP_BLOCK:
             return self._snap_block(x, y, max_distance_m)
         # in blocks: the k-nearest candidate arrays of a million points would take ~0.3 GB
-        parts = [self._snap_block(x[i:i + SNAP_BLOCK], y[i:i + SNAP_BLOCK], max_distance_m)
-                 for i in range(0, x.size, SNAP_BLOCK)]
-        return Snapped(*(np.concatenate([getattr(p, f) for p in parts])
-                         for f in ("edge", "t", "distance", "x", "y")))
+        parts = [
+            self._snap_block(x[i : i + SNAP_BLOCK], y[i : i + SNAP_BLOCK], max_distance_m)
+            for i in range(0, x.size, SNAP_BLOCK)
+        ]
+        return Snapped(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("edge", "t", "distance", "x", "y")
+            )
+        )
 
     def _snap_block(self, x: FloatArray, y: FloatArray, max_distance_m: float) -> Snapped:
         """Snap one block of points (see :meth:`snap`)."""

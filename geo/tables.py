@@ -99,8 +99,10 @@ def _csv_grid(path: Path) -> tuple[pd.DataFrame, list[int]]:
                 lines.append(line)
                 line = reader.line_num + 1
         except csv.Error as exc:
-            raise InputFileError(f"{path}: not a readable CSV table (line {reader.line_num}: "
-                                 f"{exc}); check the separators and quotes") from None
+            raise InputFileError(
+                f"{path}: not a readable CSV table (line {reader.line_num}: "
+                f"{exc}); check the separators and quotes"
+            ) from None
         width = max((len(r) for r in records), default=0)
         return pd.DataFrame([r + [""] * (width - len(r)) for r in records], dtype=object), lines
     raise InputFileError(f"{path}: text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV")
@@ -111,8 +113,9 @@ def _excel_grid(path: Path) -> pd.DataFrame:
     try:
         return pd.read_excel(path, header=None, dtype=str, keep_default_na=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on bad files
-        raise InputFileError(f"{path}: not a readable Excel workbook ({exc}); save it as "
-                             ".xlsx") from None
+        raise InputFileError(
+            f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx"
+        ) from None
 
 
 def _column_label(j: int, *, letters: bool) -> str:
@@ -176,9 +179,12 @@ def table_from_grid(
     if is_header is not None:
         head = next((int(r) for r in nonempty[:10] if is_header(cells.iloc[r].tolist())), head)
     if head != nonempty[0]:
-        log.warning("%s: header found on row %d (rows above it, e.g. a title or merged "
-                    "cells, are skipped)", path, int(numbers[head]))
-    body, body_filled = cells.iloc[head + 1:], filled[head + 1:]
+        log.warning(
+            "%s: header found on row %d (rows above it, e.g. a title or merged cells, are skipped)",
+            path,
+            int(numbers[head]),
+        )
+    body, body_filled = cells.iloc[head + 1 :], filled[head + 1 :]
     keep_cols, names, seen = [], [], set()
     for j, header in enumerate(cells.iloc[head].tolist()):
         if not header and not body_filled[:, j].any():
@@ -193,11 +199,19 @@ def table_from_grid(
     keep_rows = body_filled.any(axis=1)
     out = body.iloc[np.flatnonzero(keep_rows), keep_cols].reset_index(drop=True)
     out.columns = names
-    out.attrs["source_rows"] = numbers[head + 1:][keep_rows].tolist()
-    skipped = [counted(n, one, many) for n, one, many in (
-        (int((~keep_rows).sum()), "empty row", "empty rows"),
-        (cells.shape[1] - len(keep_cols), "empty column without a header",
-         "empty columns without a header")) if n]
+    out.attrs["source_rows"] = numbers[head + 1 :][keep_rows].tolist()
+    skipped = [
+        counted(n, one, many)
+        for n, one, many in (
+            (int((~keep_rows).sum()), "empty row", "empty rows"),
+            (
+                cells.shape[1] - len(keep_cols),
+                "empty column without a header",
+                "empty columns without a header",
+            ),
+        )
+        if n
+    ]
     if skipped:
         log.info("%s: skipped %s", path, " and ".join(skipped))
     return out
@@ -261,8 +275,9 @@ def read_table(
         raise InputFileError(f"{path}: file not found; check the path in the study file")
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise InputFileError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX, "
-                             "GeoJSON or GeoPackage")
+        raise InputFileError(
+            f"{path}: unsupported file type '{suffix}'; use CSV, XLSX, GeoJSON or GeoPackage"
+        )
     if suffix in (".csv", ".txt"):
         return read_csv_any_encoding(path, is_header=is_header)
     if suffix in (".xlsx", ".xls"):
@@ -270,8 +285,9 @@ def read_table(
     try:
         return gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several types
-        raise InputFileError(f"{path}: not a readable spatial file ({exc}); check that it "
-                             "opens in QGIS") from None
+        raise InputFileError(
+            f"{path}: not a readable spatial file ({exc}); check that it opens in QGIS"
+        ) from None
 
 
 def header_key(name: object) -> str:
@@ -308,8 +324,11 @@ def header_targets(values: Sequence[object], aliases: Mapping[str, Sequence[str]
         The columns named, by their own name or an alias.
     """
     keys = {header_key(v) for v in values}
-    return {col for col, names in aliases.items()
-            if keys & {header_key(col), *(header_key(n) for n in names)}}
+    return {
+        col
+        for col, names in aliases.items()
+        if keys & {header_key(col), *(header_key(n) for n in names)}
+    }
 
 
 def rename_aliased_columns(
@@ -342,13 +361,19 @@ def rename_aliased_columns(
         if col in columns:
             continue
         wanted = [header_key(col), *(header_key(n) for n in names)]
-        hits = sorted((wanted.index(header_key(c)), i, c) for i, c in enumerate(free)
-                      if header_key(c) in wanted and c not in rename)
+        hits = sorted(
+            (wanted.index(header_key(c)), i, c)
+            for i, c in enumerate(free)
+            if header_key(c) in wanted and c not in rename
+        )
         if hits:
             rename[hits[0][2]] = col
     if rename:
-        log.info("%s: 表头识别 headers read as columns: %s", path,
-                 ", ".join(f"{a} → {b}" for a, b in rename.items()))
+        log.info(
+            "%s: 表头识别 headers read as columns: %s",
+            path,
+            ", ".join(f"{a} → {b}" for a, b in rename.items()),
+        )
     out = df.rename(columns=rename)
     out.attrs = {**df.attrs, "aliased": {new: old for old, new in rename.items()}}
     return out

@@ -28,14 +28,14 @@ def _subset(s: Snapped, idx: IntArray, edge: IntArray) -> Snapped:
 
 def point_tiles(x: FloatArray, y: FloatArray, tile_m: float) -> Iterator[IntArray]:
     """Yield the indices of points in each square tile, in a fixed order."""
-    key = (np.floor(x / tile_m).astype(np.int64) * 1_000_003
-           + np.floor(y / tile_m).astype(np.int64))
+    key = np.floor(x / tile_m).astype(np.int64) * 1_000_003 + np.floor(y / tile_m).astype(np.int64)
     order = np.lexsort((np.arange(x.size), key))
     yield from np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
 
 
-def sub_network(network: WalkNetwork, bounds: tuple[float, float, float, float],
-                extra_edges: IntArray) -> tuple[WalkNetwork, IntArray]:
+def sub_network(
+    network: WalkNetwork, bounds: tuple[float, float, float, float], extra_edges: IntArray
+) -> tuple[WalkNetwork, IntArray]:
     """Return the edges with an end inside ``bounds`` (plus ``extra_edges``) as a network.
 
     Also returns the new index of every edge of ``network`` (-1 where left out).
@@ -47,20 +47,37 @@ def sub_network(network: WalkNetwork, bounds: tuple[float, float, float, float],
     nodes = np.unique(np.concatenate([network.edge_u[keep], network.edge_v[keep]]))
     new = np.full(network.n_nodes, -1, dtype=np.int64)
     new[nodes] = np.arange(nodes.size)
-    graph, eu, ev, ew = csr_from_edges(nodes.size, new[network.edge_u[keep]],
-                                       new[network.edge_v[keep]], network.edge_length[keep])
+    graph, eu, ev, ew = csr_from_edges(
+        nodes.size, new[network.edge_u[keep]], new[network.edge_v[keep]], network.edge_length[keep]
+    )
     edge_new = np.full(network.n_edges, -1, dtype=np.int64)
     # csr_from_edges sorts edges by (u, v): find each kept edge's new position
     order = np.lexsort((new[network.edge_v[keep]], new[network.edge_u[keep]]))
     edge_new[np.flatnonzero(keep)[order]] = np.arange(order.size)
-    sub = WalkNetwork(network.crs, network.node_id[nodes], network.x[nodes], network.y[nodes],
-                      network.lon[nodes], network.lat[nodes], eu, ev, ew, graph)
+    sub = WalkNetwork(
+        network.crs,
+        network.node_id[nodes],
+        network.x[nodes],
+        network.y[nodes],
+        network.lon[nodes],
+        network.lat[nodes],
+        eu,
+        ev,
+        ew,
+        graph,
+    )
     return sub, edge_new
 
 
-def tiled_point_distances(network: WalkNetwork, points: Snapped, sources: Snapped, *,
-                          limit_m: float, tile_m: float, progress: bool = False
-                          ) -> tuple[FloatArray, IntArray]:
+def tiled_point_distances(
+    network: WalkNetwork,
+    points: Snapped,
+    sources: Snapped,
+    *,
+    limit_m: float,
+    tile_m: float,
+    progress: bool = False,
+) -> tuple[FloatArray, IntArray]:
     """Distances from points to their nearest source within ``limit_m``, tile by tile.
 
     Parameters
@@ -90,8 +107,12 @@ def tiled_point_distances(network: WalkNetwork, points: Snapped, sources: Snappe
         idx = ok[tile]
         x0, x1 = points.x[idx].min() - limit_m, points.x[idx].max() + limit_m
         y0, y1 = points.y[idx].min() - limit_m, points.y[idx].max() + limit_m
-        near = s_ok[(sources.x[s_ok] >= x0) & (sources.x[s_ok] <= x1)
-                     & (sources.y[s_ok] >= y0) & (sources.y[s_ok] <= y1)]
+        near = s_ok[
+            (sources.x[s_ok] >= x0)
+            & (sources.x[s_ok] <= x1)
+            & (sources.y[s_ok] >= y0)
+            & (sources.y[s_ok] <= y1)
+        ]
         extra = np.concatenate([points.edge[idx], sources.edge[near]])
         sub, edge_new = sub_network(network, (x0, y0, x1, y1), extra)
         if near.size == 0 or sub.n_nodes == 0:

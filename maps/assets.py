@@ -13,22 +13,35 @@ JS = [
     ("leaflet", "leaflet/leaflet.js", "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"),
 ]
 CSS = [
-    ("leaflet_css", "leaflet/leaflet.css",
-     "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"),
+    (
+        "leaflet_css",
+        "leaflet/leaflet.css",
+        "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
+    ),
 ]
 PLUGIN_JS = {
-    "fullscreen": ("Control.Fullscreen.js", "leaflet.fullscreen/Control.FullScreen.js",
-                   "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.js"),
-    "measure": ("leaflet_measure_js", "leaflet-measure/leaflet-measure.min.js",
-                "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/"
-                "leaflet-measure.min.js"),
+    "fullscreen": (
+        "Control.Fullscreen.js",
+        "leaflet.fullscreen/Control.FullScreen.js",
+        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.js",
+    ),
+    "measure": (
+        "leaflet_measure_js",
+        "leaflet-measure/leaflet-measure.min.js",
+        "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
+    ),
 }
 PLUGIN_CSS = {
-    "fullscreen": ("Control.FullScreen.css", "leaflet.fullscreen/Control.FullScreen.css",
-                   "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css"),
-    "measure": ("leaflet_measure_css", "leaflet-measure/leaflet-measure.css",
-                "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/"
-                "leaflet-measure.css"),
+    "fullscreen": (
+        "Control.FullScreen.css",
+        "leaflet.fullscreen/Control.FullScreen.css",
+        "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+    ),
+    "measure": (
+        "leaflet_measure_css",
+        "leaflet-measure/leaflet-measure.css",
+        "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.css",
+    ),
 }
 LIB_DIR = "lib"
 
@@ -45,8 +58,9 @@ def _where(entry: tuple[str, str, str], offline: bool) -> tuple[str, str]:
     return name, f"{LIB_DIR}/{local}" if offline else url
 
 
-def use_assets(element: folium.Map | folium.MacroElement, *, offline: bool,
-               plugin: str | None = None) -> None:
+def use_assets(
+    element: folium.Map | folium.MacroElement, *, offline: bool, plugin: str | None = None
+) -> None:
     """Point a map (or a plugin) at the Leaflet files it needs, and only those.
 
     folium's defaults also load jQuery, Bootstrap and Font Awesome from CDNs; the gap maps use
@@ -76,6 +90,10 @@ def copy_assets(out_dir: Path) -> Path:
     """
     source = Path(str(resources.files("carecircle.maps").joinpath("static")))
     target = out_dir / LIB_DIR
-    shutil.copytree(source, target, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("README.md", "__pycache__"))
+    shutil.copytree(
+        source,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("README.md", "__pycache__"),
+    )
     return target

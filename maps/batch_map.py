@@ -31,8 +31,9 @@ def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -
         The map written.
     """
     done = summary[summary["status"] == "done"]
-    fmap = folium.Map(tiles=None if offline else "OpenStreetMap", control_scale=False,
-                      prefer_canvas=True)
+    fmap = folium.Map(
+        tiles=None if offline else "OpenStreetMap", control_scale=False, prefer_canvas=True
+    )
     fmap.get_root().title = "批量审计 15分钟养老服务圈 · batch audit of the 15-minute circle"
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
@@ -41,15 +42,23 @@ def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -
     for r in done.itertuples(index=False):
         link = f"{Path(r.out).name}/maps/index.html"
         folium.Rectangle(
-            bounds=[[r.south, r.west], [r.north, r.east]], color="#222222", weight=2,
-            fill=True, fill_color=share_colour(r.older_covered_share), fill_opacity=0.6,
+            bounds=[[r.south, r.west], [r.north, r.east]],
+            color="#222222",
+            weight=2,
+            fill=True,
+            fill_color=share_colour(r.older_covered_share),
+            fill_opacity=0.6,
             tooltip=f"{esc(r.name)} · S1 {pct(r.older_covered_share)}",
-            popup=folium.Popup(f'<b>{esc(r.name)}</b><br>S1 {pct(r.older_covered_share)}<br>'
-                               f'<a href="{esc(link)}">打开地图 Open maps →</a>', max_width=250),
+            popup=folium.Popup(
+                f"<b>{esc(r.name)}</b><br>S1 {pct(r.older_covered_share)}<br>"
+                f'<a href="{esc(link)}">打开地图 Open maps →</a>',
+                max_width=250,
+            ),
         ).add_to(fmap)
     if len(done):
-        fmap.fit_bounds([[done["south"].min(), done["west"].min()],
-                         [done["north"].max(), done["east"].max()]])
+        fmap.fit_bounds(
+            [[done["south"].min(), done["west"].min()], [done["north"].max(), done["east"].max()]]
+        )
     failed = summary[summary["status"] != "done"]
     lines = [f"<b>批量审计 Batch audit</b> · {len(done)} 完成 done · {len(failed)} 失败 failed"]
     lines += [f"✗ {esc(Path(r.study).name)}: {esc(r.error)}" for r in failed.itertuples()]

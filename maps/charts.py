@@ -19,8 +19,14 @@ from carecircle.maps.style import area, esc, pct, safe_filename
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei",
-                "Source Han Sans SC", "Microsoft YaHei", "SimHei")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Serif CJK SC",
+    "WenQuanYi Zen Hei",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
 
 
 @functools.cache
@@ -39,8 +45,9 @@ def cjk_font() -> str | None:
                 return path
     for family in CJK_FAMILIES:
         try:
-            return font_manager.findfont(font_manager.FontProperties(family=family),
-                                         fallback_to_default=False)
+            return font_manager.findfont(
+                font_manager.FontProperties(family=family), fallback_to_default=False
+            )
         except ValueError:
             continue
     return None
@@ -49,8 +56,9 @@ def cjk_font() -> str | None:
 def _style() -> bool:
     path = cjk_font()
     if path is None:
-        log.warning("no CJK font found (install Debian's fonts-noto-cjk); chart labels in "
-                    "English only")
+        log.warning(
+            "no CJK font found (install Debian's fonts-noto-cjk); chart labels in English only"
+        )
         return False
     font_manager.fontManager.addfont(path)
     name = font_manager.FontProperties(fname=path).get_name()
@@ -69,8 +77,9 @@ def s1_chart(audit: Audit, path: Path) -> Path:
     ax.set_yticks(range(len(table)), labels, fontsize=7)
     target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
     ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
-    ax.set_xlabel(("15分钟圈老年人覆盖率 / " if cjk else "")
-                  + "older residents within the circle (%)")
+    ax.set_xlabel(
+        ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
+    )
     ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
@@ -88,12 +97,24 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     ax.bar(range(len(table)), values.fillna(0), color="#3B528B")
     unknown = values.isna().to_numpy() & (table["residents"].to_numpy() > 0)
     for i in np.flatnonzero(unknown):  # no floor-area data: say so
-        ax.text(i, 0, "未评估\nnot assessed" if cjk else "not\nassessed", ha="center",
-                va="bottom", fontsize=7, color="#555555")
+        ax.text(
+            i,
+            0,
+            "未评估\nnot assessed" if cjk else "not\nassessed",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#555555",
+        )
     ax.set_xticks(range(len(table)), labels, fontsize=8, rotation=20)
     if "s2_target" in table:
-        ax.axhline(table["s2_target"].iloc[0], color="#D7191C", linestyle="--", linewidth=1,
-                   label=("目标 " if cjk else "") + "target")
+        ax.axhline(
+            table["s2_target"].iloc[0],
+            color="#D7191C",
+            linestyle="--",
+            linewidth=1,
+            label=("目标 " if cjk else "") + "target",
+        )
         ax.legend()
     ax.set_ylabel(("每千人面积 " if cjk else "") + "m² per 1,000 residents")
     ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
@@ -110,12 +131,18 @@ def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
         f'<tr><td><a href="maps/{esc(safe_filename(c))}.html">{esc(r["name"])}</a></td>'
         f"<td>{pct(r['older_covered_share'])}</td>"
         f"<td>{area(r['floor_area_per_1000'], r['residents'])}</td></tr>"
-        for c, r in audit.indicators["street"].iterrows())
-    failed = "".join(f"<li>{esc(r.name)} ({esc(r.code)}): {esc(r.reason_zh)}<br>"
-                     f"<small>{esc(r.reason_en)}</small></li>"
-                     for r in audit.underserved.head(15).itertuples(index=False))
-    images = "".join(f'<p><img src="{esc(p.relative_to(out).as_posix())}" '
-                     f'alt="{esc(p.stem)}" style="max-width:100%"></p>' for p in charts)
+        for c, r in audit.indicators["street"].iterrows()
+    )
+    failed = "".join(
+        f"<li>{esc(r.name)} ({esc(r.code)}): {esc(r.reason_zh)}<br>"
+        f"<small>{esc(r.reason_en)}</small></li>"
+        for r in audit.underserved.head(15).itertuples(index=False)
+    )
+    images = "".join(
+        f'<p><img src="{esc(p.relative_to(out).as_posix())}" '
+        f'alt="{esc(p.stem)}" style="max-width:100%"></p>'
+        for p in charts
+    )
     html = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>{esc(audit.study.name)} · 15分钟养老服务圈报告 report</title>
@@ -124,9 +151,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 </head><body>
 <h1>{esc(audit.study.name)} · 15分钟养老服务圈 15-minute elder-care circle</h1>
 <p>标准 profile: {esc(audit.study.profile.name)} · {audit.study.minutes:g} 分钟 min ·
-{audit.study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(audit.study.data_date or '—')}</p>
-<p>全区老年人覆盖率 district circle share <b>{pct(d['older_covered_share'])}</b> ·
-每千人面积 m² per 1,000 <b>{area(d['floor_area_per_1000'], d['residents'])}</b> ·
+{audit.study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(audit.study.data_date or "—")}</p>
+<p>全区老年人覆盖率 district circle share <b>{pct(d["older_covered_share"])}</b> ·
+每千人面积 m² per 1,000 <b>{area(d["floor_area_per_1000"], d["residents"])}</b> ·
 未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>
 <p><a href="maps/index.html">地图总览 Map overview</a> ·
 <a href="indicators.xlsx">指标表 indicators.xlsx</a> ·
@@ -142,6 +169,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 
 def render_report(audit: Audit, out: Path) -> list[Path]:
     """Write the charts and ``report.html`` into ``out``."""
-    charts = [s1_chart(audit, out / "charts" / "s1_by_community.png"),
-              s2_chart(audit, out / "charts" / "s2_by_street.png")]
+    charts = [
+        s1_chart(audit, out / "charts" / "s1_by_community.png"),
+        s2_chart(audit, out / "charts" / "s2_by_street.png"),
+    ]
     return [*charts, report_html(audit, out, charts)]

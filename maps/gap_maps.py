@@ -45,11 +45,15 @@ from carecircle.maps.style import (
     title_panel,
 )
 
-AMAP_TILES = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-              "&x={x}&y={y}&z={z}")
-TIANDITU_TILES = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-                  "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                  "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=")
+AMAP_TILES = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+TIANDITU_TILES = (
+    "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
+)
 
 
 #: Room (px) kept free when fitting a map to its street: (left, top) and (right, bottom), so
@@ -112,13 +116,24 @@ def stable_html(fmap: folium.Map) -> str:
     return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
 
 
-def _base_map(bounds: Bounds, *, offline: bool, datum: str, title: str,
-              padding: tuple[tuple[int, int], tuple[int, int]]) -> folium.Map:
+def _base_map(
+    bounds: Bounds,
+    *,
+    offline: bool,
+    datum: str,
+    title: str,
+    padding: tuple[tuple[int, int], tuple[int, int]],
+) -> folium.Map:
     """Map with the basemaps, a page title, a metric scale, full screen and measure."""
     minx, miny, maxx, maxy = bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
-                      control_scale=False, prefer_canvas=True, zoom_snap=0.25,
-                      zoom_delta=0.5)
+    fmap = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     fmap.get_root().title = esc(title)
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
@@ -126,27 +141,45 @@ def _base_map(bounds: Bounds, *, offline: bool, datum: str, title: str,
     if offline:
         blank.add_to(fmap)
     if datum == "gcj02":
-        folium.TileLayer(AMAP_TILES, name="高德 Amap (GCJ-02)", attr="© 高德地图 AutoNavi",
-                         subdomains="1234", max_zoom=18, show=not offline).add_to(fmap)
+        folium.TileLayer(
+            AMAP_TILES,
+            name="高德 Amap (GCJ-02)",
+            attr="© 高德地图 AutoNavi",
+            subdomains="1234",
+            max_zoom=18,
+            show=not offline,
+        ).add_to(fmap)
     else:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=not offline).add_to(fmap)
         key = os.environ.get("TIANDITU_KEY", "")
         if key:
-            folium.TileLayer(TIANDITU_TILES + key, name="天地图 Tianditu", attr="© 天地图",
-                             subdomains="01234567", max_zoom=18, show=False).add_to(fmap)
+            folium.TileLayer(
+                TIANDITU_TILES + key,
+                name="天地图 Tianditu",
+                attr="© 天地图",
+                subdomains="01234567",
+                max_zoom=18,
+                show=False,
+            ).add_to(fmap)
     if not offline:
         blank.add_to(fmap)
     if datum == "gcj02":
         from carecircle.geo.crs import wgs84_to_gcj02
 
         (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
-    fmap.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]],
-                    padding_top_left=padding[0], padding_bottom_right=padding[1])
+    fmap.fit_bounds(
+        [[float(miny), float(minx)], [float(maxy), float(maxx)]],
+        padding_top_left=padding[0],
+        padding_bottom_right=padding[1],
+    )
     full = Fullscreen(title="全屏 Full screen", title_cancel="退出全屏 Exit full screen")
     use_assets(full, offline=offline, plugin="fullscreen")
     full.add_to(fmap)
-    measure = MeasureControl(primary_length_unit="meters", secondary_length_unit="kilometers",
-                             primary_area_unit="sqmeters")
+    measure = MeasureControl(
+        primary_length_unit="meters",
+        secondary_length_unit="kilometers",
+        primary_area_unit="sqmeters",
+    )
     use_assets(measure, offline=offline, plugin="measure")
     measure.add_to(fmap)
     return fmap
@@ -159,8 +192,15 @@ def _panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
     Legend(legend).add_to(fmap)
 
 
-def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None,
-               offline: bool = False, datum: str = "wgs84", other_file: str = "") -> folium.Map:
+def street_map(
+    audit: Audit,
+    code: str,
+    *,
+    proposals: pd.DataFrame | None = None,
+    offline: bool = False,
+    datum: str = "wgs84",
+    other_file: str = "",
+) -> folium.Map:
     """Build the gap map of one street/town.
 
     Parameters
@@ -187,10 +227,12 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
     street = audit.streets.set_index("code").loc[code]
     minx, miny, maxx, maxy = street.geometry.bounds
     wide = (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
-    title = (f"{street['name']} 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map"
-             + (" · 高德 Amap" if datum == "gcj02" else ""))
-    fmap = _base_map((minx, miny, maxx, maxy), offline=offline, datum=datum, title=title,
-                     padding=STREET_PADDING)
+    title = f"{street['name']} 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map" + (
+        " · 高德 Amap" if datum == "gcj02" else ""
+    )
+    fmap = _base_map(
+        (minx, miny, maxx, maxy), offline=offline, datum=datum, title=title, padding=STREET_PADDING
+    )
     row = audit.indicators["street"].loc[code]
     com = audit.indicators["community"]
     codes = list(com.index[com["street"] == code])
@@ -200,10 +242,11 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
     outline = underserved_layer(audit, codes, datum)
     if outline is not None:
         outline.add_to(fmap)
-    folium.GeoJson(collection(display(np.array([street.geometry]), datum), [{}]),
-                   name="街道边界 Street boundary",
-                   style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
-                   ).add_to(fmap)
+    folium.GeoJson(
+        collection(display(np.array([street.geometry]), datum), [{}]),
+        name="街道边界 Street boundary",
+        style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
+    ).add_to(fmap)
     gaps = uncovered_layer(audit, code, datum)
     if gaps is not None:
         gaps.add_to(fmap)
@@ -214,7 +257,7 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         proposal_layer(proposals, wide, datum).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     study = audit.study
-    switch = ("高德底图版 Amap version" if datum == "wgs84" else "WGS84 版 WGS84 version")
+    switch = "高德底图版 Amap version" if datum == "wgs84" else "WGS84 版 WGS84 version"
     lines = [
         f"<b>{esc(street['name'])}</b> ({esc(code)}) · {esc(study.name)}",
         f"S1 15分钟圈老年人覆盖率 circle share: <b>{pct(row['older_covered_share'])}</b>"
@@ -227,8 +270,11 @@ def street_map(audit: Audit, code: str, *, proposals: pd.DataFrame | None = None
         '<a href="index.html">← 总览 Overview</a>'
         + (f' · <a href="{esc(other_file)}">{switch}</a>' if other_file else ""),
     ]
-    _panel(fmap, lines, legend_html(facility_types=facility_types_near(audit, wide),
-                                    proposals=proposed))
+    _panel(
+        fmap,
+        lines,
+        legend_html(facility_types=facility_types_near(audit, wide), proposals=proposed),
+    )
     return fmap
 
 
@@ -238,13 +284,18 @@ def _bar_chart(names: list[str], shares: list[float]) -> str:
     for i, (name, share) in enumerate(zip(names, shares, strict=True)):
         width = 0.0 if share != share else 160.0 * share  # noqa: PLR0124 - NaN
         y = 4 + i * 18
-        bars.append(f'<text x="0" y="{y + 11}" font-size="11">{esc(name)}</text>'
-                    f'<rect x="90" y="{y}" width="{width:.1f}" height="13" '
-                    f'fill="{share_colour(share)}"/>'
-                    f'<text x="{94 + width:.1f}" y="{y + 11}" font-size="11">{pct(share)}</text>')
+        bars.append(
+            f'<text x="0" y="{y + 11}" font-size="11">{esc(name)}</text>'
+            f'<rect x="90" y="{y}" width="{width:.1f}" height="13" '
+            f'fill="{share_colour(share)}"/>'
+            f'<text x="{94 + width:.1f}" y="{y + 11}" font-size="11">{pct(share)}</text>'
+        )
     height = 8 + 18 * len(names)
-    return (f'<svg width="300" height="{height}" role="img" aria-label="S1 by street">'
-            + "".join(bars) + "</svg>")
+    return (
+        f'<svg width="300" height="{height}" role="img" aria-label="S1 by street">'
+        + "".join(bars)
+        + "</svg>"
+    )
 
 
 def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) -> folium.Map:
@@ -265,24 +316,38 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         The overview with a district summary panel and a bar chart of S1 by street.
     """
     title = f"{audit.study.name} 15分钟养老服务圈总览 · 15-minute elder-care circle overview"
-    fmap = _base_map(tuple(audit.streets.total_bounds), offline=offline, datum="wgs84",
-                     title=title, padding=OVERVIEW_PADDING)
+    fmap = _base_map(
+        tuple(audit.streets.total_bounds),
+        offline=offline,
+        datum="wgs84",
+        title=title,
+        padding=OVERVIEW_PADDING,
+    )
     table = audit.indicators["street"]
     props = []
     for code in audit.streets["code"]:
         row = table.loc[code]
         share = row["older_covered_share"]
-        props.append({
-            "fill": share_colour(share), "label": f"{esc(row['name'])} · S1 {pct(share)}",
-            "html": (f"<b>{esc(row['name'])}</b><br>S1: {pct(share)} · S2: "
-                     f"{area(row['floor_area_per_1000'], row['residents'])} m²/千人<br>"
-                     f'<a href="{esc(links[code])}">打开街道地图 Open street map →</a>'),
-        })
+        props.append(
+            {
+                "fill": share_colour(share),
+                "label": f"{esc(row['name'])} · S1 {pct(share)}",
+                "html": (
+                    f"<b>{esc(row['name'])}</b><br>S1: {pct(share)} · S2: "
+                    f"{area(row['floor_area_per_1000'], row['residents'])} m²/千人<br>"
+                    f'<a href="{esc(links[code])}">打开街道地图 Open street map →</a>'
+                ),
+            }
+        )
     folium.GeoJson(
         collection(display(audit.streets.geometry.to_numpy(), "wgs84"), props),
         name="街道/镇 Streets by S1 share",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#222222",
-                                  "weight": 2, "fillOpacity": 0.6},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#222222",
+            "weight": 2,
+            "fillOpacity": 0.6,
+        },
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         popup=folium.GeoJsonPopup(fields=["html"], labels=False),
     ).add_to(fmap)
@@ -290,9 +355,16 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
         f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a, p)}</td>'
-        "</tr>" for c, n, s, a, p in zip(table.index, table["name"], table["older_covered_share"],
-                                          table["floor_area_per_1000"], table["residents"],
-                                          strict=True))
+        "</tr>"
+        for c, n, s, a, p in zip(
+            table.index,
+            table["name"],
+            table["older_covered_share"],
+            table["floor_area_per_1000"],
+            table["residents"],
+            strict=True,
+        )
+    )
     lines = [
         f"<b>{esc(audit.study.name)}</b> · 15分钟养老服务圈 15-minute elder-care circle",
         f"全区老年人覆盖率 district circle share: <b>{pct(d['older_covered_share'])}</b> · "
@@ -303,14 +375,21 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         "<details open><summary>街道/镇明细 streets and towns</summary>"
         "<table style='font-size:12px'><tr><th>街道 street</th><th>S1</th><th>S2</th></tr>"
         f"{rows}</table>"
-        + _bar_chart(list(table["name"]), list(table["older_covered_share"])) + "</details>",
+        + _bar_chart(list(table["name"]), list(table["older_covered_share"]))
+        + "</details>",
     ]
     _panel(fmap, lines, legend_html(street=False))
     return fmap
 
 
-def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None = None,
-                offline: bool = False, progress: bool = False) -> list[Path]:
+def render_maps(
+    audit: Audit,
+    out_dir: Path,
+    *,
+    proposals: pd.DataFrame | None = None,
+    offline: bool = False,
+    progress: bool = False,
+) -> list[Path]:
     """Write ``index.html`` and two maps per street/town (WGS84 and Amap/GCJ-02).
 
     Parameters
@@ -337,12 +416,18 @@ def render_maps(audit: Audit, out_dir: Path, *, proposals: pd.DataFrame | None =
         lib = copy_assets(out_dir)
         paths += sorted(p for p in lib.rglob("*") if p.is_file())
     links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
-    for code in tqdm(list(links), desc="maps 地图", unit="street", leave=False,
-                     disable=None if progress else True):
+    for code in tqdm(
+        list(links),
+        desc="maps 地图",
+        unit="street",
+        leave=False,
+        disable=None if progress else True,
+    ):
         gcj = links[code].replace(".html", "_gcj02.html")
         for datum, name, other in (("wgs84", links[code], gcj), ("gcj02", gcj, links[code])):
-            fmap = street_map(audit, code, proposals=proposals, offline=offline, datum=datum,
-                              other_file=other)
+            fmap = street_map(
+                audit, code, proposals=proposals, offline=offline, datum=datum, other_file=other
+            )
             target = inside(out_dir, out_dir / name)
             paths.append(write_text_atomic(target, stable_html(fmap)))
     index = overview_map(audit, links, offline=offline)

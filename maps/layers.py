@@ -38,11 +38,11 @@ def _round(obj: Any, ndigits: int = 5) -> Any:
 
 def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> np.ndarray:
     """Return geometries as drawn: simplified to the map scale, in GCJ-02 for Amap tiles."""
-    geoms = shapely.simplify(np.asarray(geoms, dtype=object), simplify_deg,
-                             preserve_topology=True)
+    geoms = shapely.simplify(np.asarray(geoms, dtype=object), simplify_deg, preserve_topology=True)
     if datum == "gcj02":
-        geoms = shapely.transform(geoms, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0],
-                                                                                  xy[:, 1])))
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        )
     return geoms
 
 
@@ -61,9 +61,13 @@ def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]
         if geom is None or shapely.is_empty(geom):
             continue
         gi = shapely.geometry.mapping(geom)
-        features.append({"type": "Feature", "properties": prop,
-                         "geometry": {"type": gi["type"],
-                                      "coordinates": _round(gi["coordinates"])}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": prop,
+                "geometry": {"type": gi["type"], "coordinates": _round(gi["coordinates"])},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -75,25 +79,35 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
     props = []
     for code, row in table.iterrows():
         share = row["older_covered_share"]
-        lines = [f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
-                 f"老年人 older residents: {row['older_residents']:,.0f}",
-                 f"S1 15分钟圈覆盖率 circle share: {pct(share)} "
-                 f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
-                 "S2 每千人面积 m² per 1,000: "
-                 f"{area(row['floor_area_per_1000'], row['residents'])}"]
+        lines = [
+            f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
+            f"老年人 older residents: {row['older_residents']:,.0f}",
+            f"S1 15分钟圈覆盖率 circle share: {pct(share)} "
+            f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
+            f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
+        ]
         for col in table.columns:
             if col.endswith("_status") and col[:2] not in ("s1", "s2"):
                 value = row[col.replace("_status", "_value")]
                 shown = "—" if pd.isna(value) else f"{value:.3g}"
                 lines.append(f"{col[:2].upper()}: {shown} · {esc(status_label(row[col]))}")
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
-        props.append({"fill": share_colour(share), "html": "<br>".join(lines),
-                      "label": f"{esc(row['name'])} · S1 {pct(share)}"})
+        props.append(
+            {
+                "fill": share_colour(share),
+                "html": "<br>".join(lines),
+                "label": f"{esc(row['name'])} · S1 {pct(share)}",
+            }
+        )
     return folium.GeoJson(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="社区覆盖率 Communities by S1 share",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555",
-                                  "weight": 1, "fillOpacity": 0.55},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#555555",
+            "weight": 1,
+            "fillOpacity": 0.55,
+        },
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
         popup=folium.GeoJsonPopup(fields=["html"], labels=False),
     )
@@ -106,18 +120,30 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJ
     whose circle (S1) or floor area (S2) falls short, so the outlines stay readable.
     """
     under = audit.underserved.set_index("code")
-    keep = [c for c in codes if c in under.index
-            and {"S1", "S2"} & set(str(under.loc[c, "failed"]).split())]
+    keep = [
+        c
+        for c in codes
+        if c in under.index and {"S1", "S2"} & set(str(under.loc[c, "failed"]).split())
+    ]
     if not keep:
         return None
     com = audit.communities.set_index("code").loc[keep]
-    props = [{"label": f"未达标 under-served #{under.loc[c, 'rank']}: {esc(under.loc[c, 'name'])}"
-                       f" · {esc(under.loc[c, 'failed'])}"} for c in keep]
+    props = [
+        {
+            "label": f"未达标 under-served #{under.loc[c, 'rank']}: {esc(under.loc[c, 'name'])}"
+            f" · {esc(under.loc[c, 'failed'])}"
+        }
+        for c in keep
+    ]
     return folium.GeoJson(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="未达标社区 Under-served communities",
-        style_function=lambda f: {"fill": False, "color": "#D7191C", "weight": 3,
-                                  "dashArray": "6 4"},
+        style_function=lambda f: {
+            "fill": False,
+            "color": "#D7191C",
+            "weight": 3,
+            "dashArray": "6 4",
+        },
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     )
 
@@ -126,8 +152,9 @@ def _facilities_near(audit: Audit, bounds: Bounds) -> pd.DataFrame:
     """Facilities inside ``bounds`` (lon/lat, WGS84)."""
     minx, miny, maxx, maxy = bounds
     fac = audit.facilities
-    return fac[(fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny)
-               & (fac["lat"] <= maxy)]
+    return fac[
+        (fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny) & (fac["lat"] <= maxy)
+    ]
 
 
 def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
@@ -147,14 +174,22 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
         zh, en = FACILITY_TYPES[ftype]
         group = folium.FeatureGroup(name=f"设施 {zh} {en} ({len(rows)})")
         for r in rows.itertuples(index=False):
-            popup = (f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
-                     f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
-                     f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
-                     f"id: {esc(r.id)}")
+            popup = (
+                f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
+                f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
+                f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
+                f"id: {esc(r.id)}"
+            )
             folium.CircleMarker(
-                location=point(r.lon, r.lat, datum), radius=6, color="#222222", weight=1,
-                fill=True, fill_color=FACILITY_COLOURS.get(ftype, "#777777"), fill_opacity=0.95,
-                popup=folium.Popup(popup, max_width=300), tooltip=esc(r.name),
+                location=point(r.lon, r.lat, datum),
+                radius=6,
+                color="#222222",
+                weight=1,
+                fill=True,
+                fill_color=FACILITY_COLOURS.get(ftype, "#777777"),
+                fill_opacity=0.95,
+                popup=folium.Popup(popup, max_width=300),
+                tooltip=esc(r.name),
             ).add_to(group)
         groups.append(group)
     return groups
@@ -163,19 +198,28 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
 def uncovered_layer(audit: Audit, street: str, datum: str) -> folium.GeoJson | None:
     """Cells of the street whose older residents are outside the circle (None if none)."""
     cells = audit.cells
-    mask = ((cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
-            ).to_numpy()
+    mask = (
+        (cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
+    ).to_numpy()
     if not mask.any():
         return None
     rows = cells[mask]
-    props = [{"label": f"未覆盖老年人 older not covered: {o:,.0f}"
-              + ("" if pd.isna(d) else f" · 步行 walk {d:,.0f} m")}
-             for o, d in zip(rows["older_residents"], rows["distance_m"], strict=True)]
+    props = [
+        {
+            "label": f"未覆盖老年人 older not covered: {o:,.0f}"
+            + ("" if pd.isna(d) else f" · 步行 walk {d:,.0f} m")
+        }
+        for o, d in zip(rows["older_residents"], rows["distance_m"], strict=True)
+    ]
     return folium.GeoJson(
         collection(display(audit.cell_squares[mask], datum, simplify_deg=0.0), props),
         name="未覆盖老年人 Uncovered older residents",
-        style_function=lambda f: {"fillColor": UNCOVERED_COLOUR, "color": UNCOVERED_COLOUR,
-                                  "weight": 0, "fillOpacity": 0.45},
+        style_function=lambda f: {
+            "fillColor": UNCOVERED_COLOUR,
+            "color": UNCOVERED_COLOUR,
+            "weight": 0,
+            "fillOpacity": 0.45,
+        },
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     )
 
@@ -188,33 +232,51 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium
         geom = shapely.intersection(row.geometry, clip)
         if shapely.is_empty(geom):
             continue
-        label = ("15分钟圈服务范围 circle service area" if row.group == "circle"
-                 else f"服务范围 service area: {facility_label(row.group)}")
+        label = (
+            "15分钟圈服务范围 circle service area"
+            if row.group == "circle"
+            else f"服务范围 service area: {facility_label(row.group)}"
+        )
         name = f"{label} ({row.minutes:g} min)"
-        layers.append(folium.GeoJson(
-            collection(display(np.array([geom]), datum), [{"label": esc(name)}]), name=name,
-            show=row.group == "circle",
-            style_function=lambda f: {"fillColor": SERVICE_AREA_COLOUR,
-                                      "color": SERVICE_AREA_COLOUR, "weight": 0.5,
-                                      "fillOpacity": 0.18},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)))
+        layers.append(
+            folium.GeoJson(
+                collection(display(np.array([geom]), datum), [{"label": esc(name)}]),
+                name=name,
+                show=row.group == "circle",
+                style_function=lambda f: {
+                    "fillColor": SERVICE_AREA_COLOUR,
+                    "color": SERVICE_AREA_COLOUR,
+                    "weight": 0.5,
+                    "fillOpacity": 0.18,
+                },
+                tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            )
+        )
     return layers
 
 
 def proposal_layer(proposals: pd.DataFrame, bounds: Bounds, datum: str) -> folium.FeatureGroup:
     """Proposed sites of a siting run, as gold stars."""
     minx, miny, maxx, maxy = bounds
-    near = proposals[(proposals["lon"] >= minx) & (proposals["lon"] <= maxx)
-                     & (proposals["lat"] >= miny) & (proposals["lat"] <= maxy)]
+    near = proposals[
+        (proposals["lon"] >= minx)
+        & (proposals["lon"] <= maxx)
+        & (proposals["lat"] >= miny)
+        & (proposals["lat"] <= maxy)
+    ]
     group = folium.FeatureGroup(name="规划新增 Proposed sites")
     for r in near.itertuples(index=False):
-        popup = (f"<b>规划新增 Proposed {esc(r.id)}</b> · 排序 rank {r.rank}<br>"
-                 f"{esc(facility_label(r.type))}<br>"
-                 f"新增覆盖老年人 newly covered older: {r.marginal_gain:,.0f}")
+        popup = (
+            f"<b>规划新增 Proposed {esc(r.id)}</b> · 排序 rank {r.rank}<br>"
+            f"{esc(facility_label(r.type))}<br>"
+            f"新增覆盖老年人 newly covered older: {r.marginal_gain:,.0f}"
+        )
         folium.Marker(
             location=point(r.lon, r.lat, datum),
-            icon=folium.DivIcon(html='<div class="cc-star">★</div>', icon_size=(22, 22),
-                                icon_anchor=(11, 11)),
+            icon=folium.DivIcon(
+                html='<div class="cc-star">★</div>', icon_size=(22, 22), icon_anchor=(11, 11)
+            ),
             popup=folium.Popup(popup, max_width=300),
-            tooltip=f"规划新增 proposed {esc(r.id)}").add_to(group)
+            tooltip=f"规划新增 proposed {esc(r.id)}",
+        ).add_to(group)
     return group

@@ -40,8 +40,9 @@ def share_colour(share: float) -> str:
     i = min(int(pos), len(SHARE_STOPS) - 2)
     frac = pos - i
     a, b = SHARE_STOPS[i], SHARE_STOPS[i + 1]
-    mix = [round(int(a[k:k + 2], 16) * (1 - frac) + int(b[k:k + 2], 16) * frac)
-           for k in (1, 3, 5)]
+    mix = [
+        round(int(a[k : k + 2], 16) * (1 - frac) + int(b[k : k + 2], 16) * frac) for k in (1, 3, 5)
+    ]
     return "#{:02X}{:02X}{:02X}".format(*mix)
 
 
@@ -49,12 +50,15 @@ def _facility_key(facility_types: Sequence[str]) -> str:
     """Legend lines of the facility markers: a dot in the type's colour, Chinese then English."""
     dots = "".join(
         f'<br><span class="cc-dot" style="background:{FACILITY_COLOURS.get(t, "#777777")}">'
-        f"</span> {html.escape(facility_label(t))}" for t in facility_types)
+        f"</span> {html.escape(facility_label(t))}"
+        for t in facility_types
+    )
     return f"<br><b>设施类型</b> Facility types{dots}" if facility_types else ""
 
 
-def legend_html(*, facility_types: Sequence[str] = (), street: bool = True,
-                proposals: bool = False) -> str:
+def legend_html(
+    *, facility_types: Sequence[str] = (), street: bool = True, proposals: bool = False
+) -> str:
     """Return the legend: S1 colours, the other symbols and a key of the facility types.
 
     Parameters
@@ -73,15 +77,17 @@ def legend_html(*, facility_types: Sequence[str] = (), street: bool = True,
     """
     swatches = "".join(
         f'<span style="display:inline-block;width:22px;height:12px;background:{share_colour(v)}">'
-        "</span>" for v in (0.0, 0.25, 0.5, 0.75, 1.0))
-    lines = ("<b>15分钟圈老年人覆盖率</b> Older residents within the circle<br>"
-             f"0% {swatches} 100%")
+        "</span>"
+        for v in (0.0, 0.25, 0.5, 0.75, 1.0)
+    )
+    lines = f"<b>15分钟圈老年人覆盖率</b> Older residents within the circle<br>0% {swatches} 100%"
     if street:
         lines += (
             f'<br><span style="color:{UNCOVERED_COLOUR}">■</span> 未覆盖老年人 uncovered older'
             f' residents<br><span style="color:{SERVICE_AREA_COLOUR}">■</span> 服务范围 service'
             ' area<br><span style="color:#D7191C">- - -</span> S1/S2 未达标社区 community failing'
-            " S1 or S2")
+            " S1 or S2"
+        )
     if proposals:
         lines += '<br><span style="color:#DAA520">★</span> 规划新增 proposed site'
     return (

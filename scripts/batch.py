@@ -39,8 +39,14 @@ def quiet_dask(level: int = logging.WARNING) -> Iterator[None]:
     import distributed  # noqa: F401 - its import sets the levels this block raises
 
     manager = logging.Logger.manager
-    names = ["distributed", *(n for n, lg in manager.loggerDict.items()
-                              if n.startswith("distributed.") and isinstance(lg, logging.Logger))]
+    names = [
+        "distributed",
+        *(
+            n
+            for n, lg in manager.loggerDict.items()
+            if n.startswith("distributed.") and isinstance(lg, logging.Logger)
+        ),
+    ]
     loggers = [logging.getLogger(n) for n in names]
     saved = [lg.level for lg in loggers]
     try:
@@ -68,12 +74,20 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     d = audit.indicators["district"].iloc[0]
     bounds = audit.streets.total_bounds
     return {
-        "study": study, "status": "done", "error": "", "out": out, "name": audit.study.name,
-        "residents": float(d["residents"]), "older_residents": float(d["older_residents"]),
+        "study": study,
+        "status": "done",
+        "error": "",
+        "out": out,
+        "name": audit.study.name,
+        "residents": float(d["residents"]),
+        "older_residents": float(d["older_residents"]),
         "older_covered_share": json_number(d["older_covered_share"]),
         "floor_area_per_1000": json_number(d["floor_area_per_1000"]),  # None: S2 not assessed
-        "underserved_communities": len(audit.underserved), "files": len(paths),
-        "west": float(bounds[0]), "south": float(bounds[1]), "east": float(bounds[2]),
+        "underserved_communities": len(audit.underserved),
+        "files": len(paths),
+        "west": float(bounds[0]),
+        "south": float(bounds[1]),
+        "east": float(bounds[2]),
         "north": float(bounds[3]),
     }
 
@@ -89,8 +103,7 @@ def _names(studies: Sequence[Path]) -> list[str]:
     """Output folder per study: its file's folder name, made unique and safe."""
     names: list[str] = []
     for path in studies:
-        base = safe_filename(path.resolve().parent.name if path.name == "study.toml"
-                             else path.stem)
+        base = safe_filename(path.resolve().parent.name if path.name == "study.toml" else path.stem)
         name, k = base, 2
         while name in names:
             name, k = f"{base}_{k}", k + 1
@@ -98,9 +111,17 @@ def _names(studies: Sequence[Path]) -> list[str]:
     return names
 
 
-def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
-              workers: int = 2, retries: int = 2, offline: bool = False,
-              progress: bool = False, dask_log_level: int = logging.WARNING) -> BatchResult:
+def run_batch(
+    studies: Sequence[Path],
+    out: Path,
+    *,
+    scheduler: str = "local",
+    workers: int = 2,
+    retries: int = 2,
+    offline: bool = False,
+    progress: bool = False,
+    dask_log_level: int = logging.WARNING,
+) -> BatchResult:
     """Audit every study with Dask, each into ``out/<name>/``; failures do not stop the rest.
 
     Parameters
@@ -129,44 +150,75 @@ def run_batch(studies: Sequence[Path], out: Path, *, scheduler: str = "local",
     """
     for path in studies:
         if not path.is_file():
-            raise InputFileError(f"{path}: study file not found; every batch argument must be "
-                                 "a study .toml file")
+            raise InputFileError(
+                f"{path}: study file not found; every batch argument must be a study .toml file"
+            )
     out.mkdir(parents=True, exist_ok=True)
     with quiet_dask(dask_log_level):
-        rows = _run_on_dask(studies, _names(studies), out, scheduler=scheduler,
-                            workers=workers, retries=retries, offline=offline,
-                            progress=progress)
+        rows = _run_on_dask(
+            studies,
+            _names(studies),
+            out,
+            scheduler=scheduler,
+            workers=workers,
+            retries=retries,
+            offline=offline,
+            progress=progress,
+        )
     ordered = [rows[str(p)] for p in studies]
     return BatchResult(pd.DataFrame(ordered))
 
 
-def _run_on_dask(studies: Sequence[Path], names: list[str], out: Path, *, scheduler: str,
-                 workers: int, retries: int, offline: bool, progress: bool
-                 ) -> dict[str, dict[str, Any]]:
+def _run_on_dask(
+    studies: Sequence[Path],
+    names: list[str],
+    out: Path,
+    *,
+    scheduler: str,
+    workers: int,
+    retries: int,
+    offline: bool,
+    progress: bool,
+) -> dict[str, dict[str, Any]]:
     """Submit one audit task per study and collect the rows, keyed by the study path."""
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)
     rows: dict[str, dict[str, Any]] = {}
     try:
-        futures = {client.submit(audit_task, str(path.resolve()), str(out / name), offline,
-                                 retries=retries, pure=False, key=f"audit-{name}"): str(path)
-                   for path, name in zip(studies, names, strict=True)}
-        with tqdm(total=len(futures), desc="batch 批量", unit="study",
-                  disable=None if progress else True) as bar:
+        futures = {
+            client.submit(
+                audit_task,
+                str(path.resolve()),
+                str(out / name),
+                offline,
+                retries=retries,
+                pure=False,
+                key=f"audit-{name}",
+            ): str(path)
+            for path, name in zip(studies, names, strict=True)
+        }
+        with tqdm(
+            total=len(futures), desc="batch 批量", unit="study", disable=None if progress else True
+        ) as bar:
             for future in as_completed(futures):
                 study = futures[future]
                 try:
                     rows[study] = future.result()
                 except Exception as exc:  # noqa: BLE001 - a lost study is reported, not raised
-                    rows[study] = {"study": study, "status": "failed", "out": "",
-                                   "error": f"{type(exc).__name__}: {exc}"}
+                    rows[study] = {
+                        "study": study,
+                        "status": "failed",
+                        "out": "",
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
                 bar.update(1)
     finally:
         client.close()

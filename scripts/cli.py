@@ -33,16 +33,22 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
 """
 
 DEMO_SEED = 2026
-OFFLINE_HELP = ("地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
-                "no internet: Leaflet copied into maps/lib, blank basemap by default")
+OFFLINE_HELP = (
+    "地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
+    "no internet: Leaflet copied into maps/lib, blank basemap by default"
+)
 
 
 class _BilingualFormatter(argparse.RawDescriptionHelpFormatter):
     """Help text whose usage line reads 用法 usage."""
 
-    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
-                  groups: Iterable[argparse._MutuallyExclusiveGroup],
-                  prefix: str | None = None) -> None:
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
         """Add the usage line with a bilingual prefix."""
         super().add_usage(usage, actions, groups, "用法 usage: " if prefix is None else prefix)
 
@@ -68,24 +74,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     """Return the parsers of the sub-commands."""
-    return [p for action in parser._actions
-            if isinstance(action, argparse._SubParsersAction)
-            for p in action.choices.values()]
+    return [
+        p
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for p in action.choices.values()
+    ]
 
 
 def _add_common(parser: argparse.ArgumentParser, default: object) -> None:
     """Add ``--debug`` and ``-q`` to a parser, with the given default."""
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="出错时显示完整调用栈 / show the full traceback on errors")
-    parser.add_argument("-q", "--quiet", action="store_true", default=default,
-                        help="只显示警告和结果 / show only warnings and the summary")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="出错时显示完整调用栈 / show the full traceback on errors",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="只显示警告和结果 / show only warnings and the summary",
+    )
 
 
 def _new_parser() -> argparse.ArgumentParser:
     """Build the parser and its sub-commands (headings made bilingual by the caller)."""
     parser = argparse.ArgumentParser(
-        prog="carecircle", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="carecircle",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"carecircle {__version__}")
     _add_common(parser, False)
     # the same options after the command; SUPPRESS keeps a value given before the command
@@ -93,85 +113,150 @@ def _new_parser() -> argparse.ArgumentParser:
     _add_common(common, argparse.SUPPRESS)
     sub = _CommonSubparsers(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
 
-    demo = sub.add_parser("demo", help="生成示范区并审计 / generate the demo district and audit it",
-                          description="生成示范区输入到 OUT/inputs 并把审计结果写到 OUT。"
-                          " Generate the demo inputs into OUT/inputs and write the audit into OUT.")
+    demo = sub.add_parser(
+        "demo",
+        help="生成示范区并审计 / generate the demo district and audit it",
+        description="生成示范区输入到 OUT/inputs 并把审计结果写到 OUT。"
+        " Generate the demo inputs into OUT/inputs and write the audit into OUT.",
+    )
     demo.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
-    demo.add_argument("--seed", type=int, default=DEMO_SEED,
-                      help=f"随机种子 / generator seed (default {DEMO_SEED})")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"随机种子 / generator seed (default {DEMO_SEED})",
+    )
     demo.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
-    data = sub.add_parser("demo-data", help="只生成示范区输入 / only generate the demo inputs",
-                          description="生成示范区的路网、人口栅格、边界、设施和 study.toml。"
-                          " Write the demo district's network, rasters, boundaries, facilities "
-                          "and study.toml.")
+    data = sub.add_parser(
+        "demo-data",
+        help="只生成示范区输入 / only generate the demo inputs",
+        description="生成示范区的路网、人口栅格、边界、设施和 study.toml。"
+        " Write the demo district's network, rasters, boundaries, facilities "
+        "and study.toml.",
+    )
     data.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
-    data.add_argument("--seed", type=int, default=DEMO_SEED,
-                      help=f"随机种子 / generator seed (default {DEMO_SEED})")
+    data.add_argument(
+        "--seed",
+        type=int,
+        default=DEMO_SEED,
+        help=f"随机种子 / generator seed (default {DEMO_SEED})",
+    )
 
-    audit = sub.add_parser("audit", help="审计一个研究区 / audit one study",
-                           description="读取 study.toml，计算15分钟圈覆盖和指标，写出表格、地图和"
-                           " run.json。Read a study file, compute coverage and indicators, write "
-                           "tables, maps and run.json.")
+    audit = sub.add_parser(
+        "audit",
+        help="审计一个研究区 / audit one study",
+        description="读取 study.toml，计算15分钟圈覆盖和指标，写出表格、地图和"
+        " run.json。Read a study file, compute coverage and indicators, write "
+        "tables, maps and run.json.",
+    )
     audit.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     audit.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
     audit.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
-    audit.add_argument("--to-postgis", metavar="URL",
-                       help="同时写入 PostGIS / also write the tables to PostGIS, e.g. "
-                       "postgresql://user@host/db")
-    audit.add_argument("--schema", default="carecircle",
-                       help="PostGIS 模式名 / schema for --to-postgis (default carecircle)")
+    audit.add_argument(
+        "--to-postgis",
+        metavar="URL",
+        help="同时写入 PostGIS / also write the tables to PostGIS, e.g. postgresql://user@host/db",
+    )
+    audit.add_argument(
+        "--schema",
+        default="carecircle",
+        help="PostGIS 模式名 / schema for --to-postgis (default carecircle)",
+    )
 
     site = sub.add_parser(
-        "site", help="新增设施选址 / site new facilities",
+        "site",
+        help="新增设施选址 / site new facilities",
         description="在审计之后选择新增设施位置（保留现有设施）。After the audit, choose new "
         "sites (existing facilities stay): --add K sites, or --target SHARE with the fewest "
-        "sites.")
+        "sites.",
+    )
     site.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     site.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
-    site.add_argument("--type", dest="facility_type", default="service_station",
-                      metavar="TYPE",
-                      help="设施类型，代码或中文名 / facility type to add, as a code or its "
-                      "Chinese name (default service_station): " + facility_types_text())
+    site.add_argument(
+        "--type",
+        dest="facility_type",
+        default="service_station",
+        metavar="TYPE",
+        help="设施类型，代码或中文名 / facility type to add, as a code or its "
+        "Chinese name (default service_station): " + facility_types_text(),
+    )
     how = site.add_mutually_exclusive_group(required=True)
     how.add_argument("--add", type=int, help="新增数量 / number of new sites")
-    how.add_argument("--target", type=float,
-                     help="目标覆盖率 0–1，求最少站点 / coverage share to reach with fewest sites")
-    site.add_argument("--objective", choices=("coverage", "capacitated", "equity"),
-                      default="coverage", help="目标函数 / objective (default coverage)")
-    site.add_argument("--candidates", type=Path,
-                      help="候选点文件 / candidate sites (id, lon, lat[, floor_area_m2])")
-    site.add_argument("--candidates-crs", default="EPSG:4326",
-                      help="候选点坐标系 / CRS of the candidates: EPSG:4326, GCJ-02 or BD-09")
-    site.add_argument("--exclude", type=Path,
-                      help="禁止选址范围 / polygons where no automatic candidate may go")
-    site.add_argument("--spacing", type=float, default=150.0,
-                      help="自动候选点间距(米) / automatic candidate spacing in m (default 150)")
-    site.add_argument("--floor-area", type=float,
-                      help="新设施面积(m²) / floor area of a new site when candidates give none")
-    site.add_argument("--time-limit", type=float, default=30.0,
-                      help="求解时限(秒) / solver time limit in seconds (default 30)")
+    how.add_argument(
+        "--target",
+        type=float,
+        help="目标覆盖率 0–1，求最少站点 / coverage share to reach with fewest sites",
+    )
+    site.add_argument(
+        "--objective",
+        choices=("coverage", "capacitated", "equity"),
+        default="coverage",
+        help="目标函数 / objective (default coverage)",
+    )
+    site.add_argument(
+        "--candidates",
+        type=Path,
+        help="候选点文件 / candidate sites (id, lon, lat[, floor_area_m2])",
+    )
+    site.add_argument(
+        "--candidates-crs",
+        default="EPSG:4326",
+        help="候选点坐标系 / CRS of the candidates: EPSG:4326, GCJ-02 or BD-09",
+    )
+    site.add_argument(
+        "--exclude", type=Path, help="禁止选址范围 / polygons where no automatic candidate may go"
+    )
+    site.add_argument(
+        "--spacing",
+        type=float,
+        default=150.0,
+        help="自动候选点间距(米) / automatic candidate spacing in m (default 150)",
+    )
+    site.add_argument(
+        "--floor-area",
+        type=float,
+        help="新设施面积(m²) / floor area of a new site when candidates give none",
+    )
+    site.add_argument(
+        "--time-limit",
+        type=float,
+        default=30.0,
+        help="求解时限(秒) / solver time limit in seconds (default 30)",
+    )
     site.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
-    batch = sub.add_parser("batch", help="批量审计 / audit many studies on Dask",
-                           description="每个研究区一个任务，失败不影响其他。One Dask task per "
-                           "study; a failure is reported and does not stop the others.")
+    batch = sub.add_parser(
+        "batch",
+        help="批量审计 / audit many studies on Dask",
+        description="每个研究区一个任务，失败不影响其他。One Dask task per "
+        "study; a failure is reported and does not stop the others.",
+    )
     batch.add_argument("studies", type=Path, nargs="+", help="研究区文件 / study .toml files")
     batch.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
-    batch.add_argument("--scheduler", default="local",
-                       help="local（默认）或调度器地址 / local (default) or a scheduler address "
-                       "such as tcp://10.0.0.5:8786")
-    batch.add_argument("--workers", type=int, default=2,
-                       help="本地工作进程数 / local worker processes (default 2)")
-    batch.add_argument("--retries", type=int, default=2,
-                       help="失败重试次数 / retries of a failed task (default 2)")
+    batch.add_argument(
+        "--scheduler",
+        default="local",
+        help="local（默认）或调度器地址 / local (default) or a scheduler address "
+        "such as tcp://10.0.0.5:8786",
+    )
+    batch.add_argument(
+        "--workers", type=int, default=2, help="本地工作进程数 / local worker processes (default 2)"
+    )
+    batch.add_argument(
+        "--retries", type=int, default=2, help="失败重试次数 / retries of a failed task (default 2)"
+    )
     batch.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
 
-    prof = sub.add_parser("profiles", help="标准配置 / standards profiles",
-                          description="列出、显示或检查标准配置。List, show or check standards "
-                          "profiles (targets with the plan line behind each).")
-    prof.add_argument("action", choices=("list", "show", "check"),
-                      help="list | show NAME | check FILE")
+    prof = sub.add_parser(
+        "profiles",
+        help="标准配置 / standards profiles",
+        description="列出、显示或检查标准配置。List, show or check standards "
+        "profiles (targets with the plan line behind each).",
+    )
+    prof.add_argument(
+        "action", choices=("list", "show", "check"), help="list | show NAME | check FILE"
+    )
     prof.add_argument("name", nargs="?", help="配置名或文件 / profile name or .toml file")
     return parser
 
@@ -179,8 +264,7 @@ def _new_parser() -> argparse.ArgumentParser:
 class _CommonSubparsers:
     """Adds sub-commands that all accept the common options (``-q``, ``--debug``)."""
 
-    def __init__(self, action: argparse._SubParsersAction, common: argparse.ArgumentParser
-                 ) -> None:
+    def __init__(self, action: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
         self._action, self._common = action, common
 
     def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
@@ -228,11 +312,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         _out(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":
-        audit, paths = commands.run_demo(args.out, seed=args.seed, offline=args.offline,
-                                         progress=not args.quiet)
+        audit, paths = commands.run_demo(
+            args.out, seed=args.seed, offline=args.offline, progress=not args.quiet
+        )
     else:
-        audit, paths = commands.run_audit(args.study, args.out, offline=args.offline,
-                                          progress=not args.quiet)
+        audit, paths = commands.run_audit(
+            args.study, args.out, offline=args.offline, progress=not args.quiet
+        )
         if args.to_postgis:
             tables = commands.to_postgis(audit, args.to_postgis, args.schema)
             _out(f"PostGIS: {len(tables)} tables in schema {args.schema}")
@@ -273,8 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("已中断 interrupted: outputs already written are complete; files being written "
-              "were discarded and earlier versions kept", file=sys.stderr)
+        print(
+            "已中断 interrupted: outputs already written are complete; files being written "
+            "were discarded and earlier versions kept",
+            file=sys.stderr,
+        )
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: no traceback for planners
         return _internal_error(exc, debug=args.debug)
@@ -284,8 +373,11 @@ def _internal_error(exc: BaseException, *, debug: bool) -> int:
     """Report an unexpected error in one line (the traceback with ``--debug``); return 1."""
     if debug:
         traceback.print_exception(exc)
-    print(f"内部错误 internal error: {type(exc).__name__}: {exc}. Run again with --debug "
-          "and report the output.", file=sys.stderr)
+    print(
+        f"内部错误 internal error: {type(exc).__name__}: {exc}. Run again with --debug "
+        "and report the output.",
+        file=sys.stderr,
+    )
     return 1
 
 

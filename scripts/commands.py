@@ -21,8 +21,9 @@ from carecircle.maps.gap_maps import render_maps
 log = logging.getLogger("carecircle")
 
 
-def run_audit(study_path: Path, out: Path, *, offline: bool = False, progress: bool = False
-              ) -> tuple[Audit, list[Path]]:
+def run_audit(
+    study_path: Path, out: Path, *, offline: bool = False, progress: bool = False
+) -> tuple[Audit, list[Path]]:
     """Audit one study and write every output into ``out``.
 
     Parameters
@@ -60,9 +61,12 @@ def run_audit(study_path: Path, out: Path, *, offline: bool = False, progress: b
 
 def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
     """Return the terminal summary: a row per street, the district, warnings and files."""
-    lines = [f"{audit.study.name} · profile {audit.study.profile.name} · "
-             f"{audit.study.minutes:g} min × {audit.study.walk_speed_m_s:g} m/s = "
-             f"{audit.study.radius_m:,.0f} m", ""]
+    lines = [
+        f"{audit.study.name} · profile {audit.study.profile.name} · "
+        f"{audit.study.minutes:g} min × {audit.study.walk_speed_m_s:g} m/s = "
+        f"{audit.study.radius_m:,.0f} m",
+        "",
+    ]
     head = f"{'code':<12} {'街道/镇 street':<16} {'S1 share':>9} {'S2 m²/千人':>11}  failed"
     lines += [head, "-" * len(head)]
     for level in ("street", "district"):
@@ -74,12 +78,15 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
             failed = failed_ids[code] or "—"
             name = "全区 district" if level == "district" else r["name"]
             share, area = r["older_covered_share"], r["floor_area_per_1000"]
-            lines.append(f"{code:<12} {name:<16} "
-                         + (f"{share:>9.1%} " if pd.notna(share) else f"{'— 无人口':>9} ")
-                         + (f"{area:>11.1f}" if pd.notna(area) else f"{'—':>11}")
-                         + f"  {failed}")
-    not_assessed = audit.catalogue[audit.catalogue["district_status"].str.startswith(
-        "not assessed")]
+            lines.append(
+                f"{code:<12} {name:<16} "
+                + (f"{share:>9.1%} " if pd.notna(share) else f"{'— 无人口':>9} ")
+                + (f"{area:>11.1f}" if pd.notna(area) else f"{'—':>11}")
+                + f"  {failed}"
+            )
+    not_assessed = audit.catalogue[
+        audit.catalogue["district_status"].str.startswith("not assessed")
+    ]
     for r in not_assessed.itertuples(index=False):
         lines.append(f"{r.id} {r.district_status}")
     lines.append("")
@@ -104,8 +111,9 @@ def _listing(paths: list[Path], out: Path) -> list[str]:
     return lines
 
 
-def run_demo(out: Path, *, seed: int, offline: bool = False, progress: bool = False
-             ) -> tuple[Audit, list[Path]]:
+def run_demo(
+    out: Path, *, seed: int, offline: bool = False, progress: bool = False
+) -> tuple[Audit, list[Path]]:
     """Generate the demo district into ``out/inputs`` and audit it into ``out``.
 
     Parameters
@@ -165,20 +173,25 @@ def profiles_text(action: str, name: str | None) -> str:
             rows.append(f"{n:<16} {p.title}")
         return "\n".join(rows)
     if not name:
-        raise ProfileError(f"carecircle profiles {action} needs a profile name or file, e.g. "
-                           f"carecircle profiles {action} shanghai")
+        raise ProfileError(
+            f"carecircle profiles {action} needs a profile name or file, e.g. "
+            f"carecircle profiles {action} shanghai"
+        )
     if action == "check" and not name.endswith(".toml"):
         raise ProfileError(f"{name}: give the path of a .toml profile to check")
     p = load_profile(name, base=Path.cwd())
-    lines = [f"{p.name}: {p.title}", f"plan: {p.plan}",
-             f"circle: {p.minutes:g} min × {p.walk_speed_m_s:g} m/s, older age {p.older_age}+, "
-             f"types {', '.join(p.circle_types)}", ""]
+    lines = [
+        f"{p.name}: {p.title}",
+        f"plan: {p.plan}",
+        f"circle: {p.minutes:g} min × {p.walk_speed_m_s:g} m/s, older age {p.older_age}+, "
+        f"types {', '.join(p.circle_types)}",
+        "",
+    ]
     for indicator_id, (zh, en, unit, _) in INDICATOR_INFO.items():
         spec = p.indicator(indicator_id)
         state = f"target {spec.target:g} {unit}" if spec.enabled else "off"
         extra = ", ".join(f"{k}={v}" for k, v in spec.params.items())
-        lines.append(f"{indicator_id:<3} {zh} / {en}: {state}"
-                     + (f" ({extra})" if extra else ""))
+        lines.append(f"{indicator_id:<3} {zh} / {en}: {state}" + (f" ({extra})" if extra else ""))
         if spec.source:
             lines.append(f"    {spec.source}")
     if action == "check":
@@ -213,17 +226,23 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     from carecircle.errors import InputDataError, InputFileError
     from carecircle.geo.tables import read_table
 
-    request = checked_request(SitingRequest(
-        facility_type=args.facility_type, add=args.add, target=args.target,
-        objective=args.objective, time_limit_s=args.time_limit, spacing_m=args.spacing,
-        floor_area_m2=args.floor_area))  # a wrong --type stops before the audit
+    request = checked_request(
+        SitingRequest(
+            facility_type=args.facility_type,
+            add=args.add,
+            target=args.target,
+            objective=args.objective,
+            time_limit_s=args.time_limit,
+            spacing_m=args.spacing,
+            floor_area_m2=args.floor_area,
+        )
+    )  # a wrong --type stops before the audit
     for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
         if path is not None and not path.is_file():  # before the audit, not after it
             raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
     study = load_study(args.study)
     audit = audit_study(study, progress=not args.quiet)
-    candidates = (read_candidates(args.candidates, args.candidates_crs)
-                  if args.candidates else None)
+    candidates = read_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     exclude = None
     if args.exclude:
         exclude = read_table(args.exclude)
@@ -232,23 +251,32 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
     with staged_outputs(args.out) as stage:
         paths = write_siting(stage, result)
-        paths += render_maps(audit, stage / "maps", proposals=result.sites,
-                             offline=args.offline, progress=not args.quiet)
+        paths += render_maps(
+            audit,
+            stage / "maps",
+            proposals=result.sites,
+            offline=args.offline,
+            progress=not args.quiet,
+        )
     return audit, result, [args.out / p.relative_to(stage) for p in paths]
 
 
 def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:
     """Return the terminal summary of a siting run."""
     s = result.summary
-    lines = [f"{audit.study.name} · site {s['type']} · {s['model']} · {s['sites']} new sites",
-             f"status {s['status']} ({s['method']}): objective {s['objective_value']:,.1f}, "
-             f"best bound {s['best_bound']:,.1f}, gap {s['gap']:.2%}",
-             f"district {s['circle']} share {s['district_before']:.1%} → "
-             f"{s['district_after']:.1%} (+{s['older_newly_covered']:,.0f} older residents)", ""]
+    lines = [
+        f"{audit.study.name} · site {s['type']} · {s['model']} · {s['sites']} new sites",
+        f"status {s['status']} ({s['method']}): objective {s['objective_value']:,.1f}, "
+        f"best bound {s['best_bound']:,.1f}, gap {s['gap']:.2%}",
+        f"district {s['circle']} share {s['district_before']:.1%} → "
+        f"{s['district_after']:.1%} (+{s['older_newly_covered']:,.0f} older residents)",
+        "",
+    ]
     lines.append(f"{'rank':<5} {'id':<7} {'street':<12} {'community':<14} {'gain':>8}")
     for r in result.sites.itertuples(index=False):
-        lines.append(f"{r.rank:<5} {r.id:<7} {r.street:<12} {r.community:<14} "
-                     f"{r.marginal_gain:>8,.0f}")
+        lines.append(
+            f"{r.rank:<5} {r.id:<7} {r.street:<12} {r.community:<14} {r.marginal_gain:>8,.0f}"
+        )
     lines += [n if n.startswith("警告") else f"note: {n}" for n in s["notes"]]
     lines += ["", f"written to {out}:"]
     lines += _listing(paths, out)
@@ -270,13 +298,22 @@ def run_batch_command(args: argparse.Namespace) -> tuple[pd.DataFrame, list[Path
     from carecircle.maps.batch_map import batch_overview
     from carecircle.scripts.batch import run_batch
 
-    result = run_batch(args.studies, args.out, scheduler=args.scheduler, workers=args.workers,
-                       retries=args.retries, offline=args.offline, progress=not args.quiet,
-                       dask_log_level=logging.ERROR if args.quiet else logging.WARNING)
+    result = run_batch(
+        args.studies,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        retries=args.retries,
+        offline=args.offline,
+        progress=not args.quiet,
+        dask_log_level=logging.ERROR if args.quiet else logging.WARNING,
+    )
     summary = result.summary
-    paths = [write_csv(args.out / "batch_summary.csv", summary),
-             write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
-             batch_overview(summary, args.out, offline=args.offline)]
+    paths = [
+        write_csv(args.out / "batch_summary.csv", summary),
+        write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
+        batch_overview(summary, args.out, offline=args.offline),
+    ]
     return summary, paths
 
 
@@ -289,8 +326,11 @@ def batch_text(summary: pd.DataFrame, paths: list[Path], out: Path) -> str:
         done = r.status == "done"
         # S2 is unknown (not assessed) when the facilities give no floor area
         figures = (f"{share:>7.1%} " if done and pd.notna(share) else f"{'—':>7} ") + (
-            f"{area:>7.1f}" if done and pd.notna(area) else f"{'—':>7}")
-        lines.append(f"{Path(r.study).parent.name + '/' + Path(r.study).name:<28} "
-                     f"{r.status:<7} {figures}  {r.error}")
+            f"{area:>7.1f}" if done and pd.notna(area) else f"{'—':>7}"
+        )
+        lines.append(
+            f"{Path(r.study).parent.name + '/' + Path(r.study).name:<28} "
+            f"{r.status:<7} {figures}  {r.error}"
+        )
     lines += ["", f"written to {out}:", *_listing(paths, out)]
     return "\n".join(lines)

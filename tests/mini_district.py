@@ -30,21 +30,57 @@ SIZE = 1000.0
 class MiniDistrict:
     """Knobs of the mini district; defaults give a valid study."""
 
-    facilities: list[dict[str, object]] = field(default_factory=lambda: [
-        {"id": "F1", "name": "幸福养老服务站", "type": "service_station", "x": 200.0, "y": 200.0,
-         "floor_area_m2": 300, "beds": 0, "nursing_beds": 0},
-        {"id": "F2", "name": "东区日间照料中心", "type": "day_care", "x": 800.0, "y": 900.0,
-         "floor_area_m2": 500, "beds": 10, "nursing_beds": 5},
-        {"id": "H1", "name": "卫生服务站", "type": "health_station", "x": 500.0, "y": 500.0,
-         "floor_area_m2": 200, "beds": 0, "nursing_beds": 0},
-    ])
+    facilities: list[dict[str, object]] = field(
+        default_factory=lambda: [
+            {
+                "id": "F1",
+                "name": "幸福养老服务站",
+                "type": "service_station",
+                "x": 200.0,
+                "y": 200.0,
+                "floor_area_m2": 300,
+                "beds": 0,
+                "nursing_beds": 0,
+            },
+            {
+                "id": "F2",
+                "name": "东区日间照料中心",
+                "type": "day_care",
+                "x": 800.0,
+                "y": 900.0,
+                "floor_area_m2": 500,
+                "beds": 10,
+                "nursing_beds": 5,
+            },
+            {
+                "id": "H1",
+                "name": "卫生服务站",
+                "type": "health_station",
+                "x": 500.0,
+                "y": 500.0,
+                "floor_area_m2": 200,
+                "beds": 0,
+                "nursing_beds": 0,
+            },
+        ]
+    )
     residents_per_cell: float = 100.0
     older_share: float = 0.25
     profile: str = "shanghai"
     minutes: float = 10.0
     raster_crs: str | None = "EPSG:4326"
-    facility_columns: tuple[str, ...] = ("id", "name", "type", "lon", "lat", "floor_area_m2",
-                                         "beds", "nursing_beds", "street", "community")
+    facility_columns: tuple[str, ...] = (
+        "id",
+        "name",
+        "type",
+        "lon",
+        "lat",
+        "floor_area_m2",
+        "beds",
+        "nursing_beds",
+        "street",
+        "community",
+    )
 
 
 def lonlat(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +97,10 @@ def write_osm(path: Path) -> None:
     gx, gy = np.meshgrid(xs, xs)
     lon, lat = lonlat(gx.ravel(), gy.ravel())
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    lines += [f'  <node id="{i}" lat="{la:.9f}" lon="{lo:.9f}"/>'
-              for i, lo, la in zip(ids.ravel(), lon, lat, strict=True)]
+    lines += [
+        f'  <node id="{i}" lat="{la:.9f}" lon="{lo:.9f}"/>'
+        for i, lo, la in zip(ids.ravel(), lon, lat, strict=True)
+    ]
     way = 1
     for k in range(n):
         for refs in (ids[k, :], ids[:, k]):
@@ -77,8 +115,10 @@ def write_boundaries(folder: Path) -> None:
     """Two streets (west, east) of two communities each (south, north)."""
     half = SIZE / 2
     boxes = {
-        "W-S": (0, 0, half, half), "W-N": (0, half, half, SIZE),
-        "E-S": (half, 0, SIZE, half), "E-N": (half, half, SIZE, SIZE),
+        "W-S": (0, 0, half, half),
+        "W-N": (0, half, half, SIZE),
+        "E-S": (half, 0, SIZE, half),
+        "E-N": (half, half, SIZE, SIZE),
     }
 
     def poly(b: tuple[float, float, float, float]) -> shapely.Polygon:
@@ -88,13 +128,21 @@ def write_boundaries(folder: Path) -> None:
         lon, lat = lonlat(xs, ys)
         return shapely.Polygon(np.stack([lon, lat], 1))
 
-    com = gpd.GeoDataFrame({
-        "code": list(boxes), "name": ["西南社区", "西北社区", "东南社区", "东北社区"],
-        "street": ["W", "W", "E", "E"], "kind": ["urban", "urban", "urban", "rural"],
-    }, geometry=[poly(b) for b in boxes.values()], crs="EPSG:4326")
-    streets = gpd.GeoDataFrame({"code": ["W", "E"], "name": ["西街道", "东镇"]},
-                               geometry=[poly((0, 0, half, SIZE)), poly((half, 0, SIZE, SIZE))],
-                               crs="EPSG:4326")
+    com = gpd.GeoDataFrame(
+        {
+            "code": list(boxes),
+            "name": ["西南社区", "西北社区", "东南社区", "东北社区"],
+            "street": ["W", "W", "E", "E"],
+            "kind": ["urban", "urban", "urban", "rural"],
+        },
+        geometry=[poly(b) for b in boxes.values()],
+        crs="EPSG:4326",
+    )
+    streets = gpd.GeoDataFrame(
+        {"code": ["W", "E"], "name": ["西街道", "东镇"]},
+        geometry=[poly((0, 0, half, SIZE)), poly((half, 0, SIZE, SIZE))],
+        crs="EPSG:4326",
+    )
     com.to_file(folder / "communities.gpkg", driver="GPKG")
     streets.to_file(folder / "streets.gpkg", driver="GPKG")
 
@@ -115,9 +163,15 @@ def write_rasters(folder: Path, district: MiniDistrict) -> None:
     res[0, 0] = -1.0  # one nodata cell
     old = np.where(res >= 0, res * district.older_share, -1.0).astype(np.float32)
     for name, data in (("residents.tif", res), ("older.tif", old)):
-        profile = {"driver": "GTiff", "height": rows, "width": cols, "count": 1,
-                   "dtype": "float32", "nodata": -1.0,
-                   "transform": Affine(CELL, 0.0, west, 0.0, -CELL, north)}
+        profile = {
+            "driver": "GTiff",
+            "height": rows,
+            "width": cols,
+            "count": 1,
+            "dtype": "float32",
+            "nodata": -1.0,
+            "transform": Affine(CELL, 0.0, west, 0.0, -CELL, north),
+        }
         if district.raster_crs:
             profile["crs"] = district.raster_crs
         with rasterio.open(folder / name, "w", **profile) as dst:
@@ -129,8 +183,13 @@ def write_facilities(folder: Path, district: MiniDistrict) -> None:
     rows = []
     for f in district.facilities:
         lon, lat = lonlat(f["x"], f["y"])
-        record = {**f, "lon": f"{float(lon):.9f}", "lat": f"{float(lat):.9f}", "street": "",
-                  "community": ""}
+        record = {
+            **f,
+            "lon": f"{float(lon):.9f}",
+            "lat": f"{float(lat):.9f}",
+            "street": "",
+            "community": "",
+        }
         rows.append(",".join(str(record.get(c, "")) for c in district.facility_columns))
     text = ",".join(district.facility_columns) + "\n" + "\n".join(rows) + "\n"
     (folder / "facilities.csv").write_text(text, encoding="utf-8")
@@ -145,7 +204,8 @@ def write_mini_study(folder: Path, district: MiniDistrict | None = None) -> Path
     write_rasters(folder, district)
     write_facilities(folder, district)
     study = folder / "study.toml"
-    study.write_text(f"""[study]
+    study.write_text(
+        f"""[study]
 name = "小区 Mini district"
 crs = "{LOCAL}"
 [inputs]
@@ -161,5 +221,7 @@ walk_speed_m_s = 1.0
 max_snap_m = 500
 [standards]
 profile = "{district.profile}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return study

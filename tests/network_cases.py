@@ -14,8 +14,9 @@ from carecircle.geo.snap import Snapped
 INF = np.inf
 
 
-def make_network(xy: list[tuple[float, float]], edges: list[tuple[int, int]],
-                 lengths: list[float] | None = None) -> WalkNetwork:
+def make_network(
+    xy: list[tuple[float, float]], edges: list[tuple[int, int]], lengths: list[float] | None = None
+) -> WalkNetwork:
     """A WalkNetwork from node coordinates (m) and an edge list (lengths default Euclidean)."""
     coords = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     n = coords.shape[0]
@@ -26,22 +27,35 @@ def make_network(xy: list[tuple[float, float]], edges: list[tuple[int, int]],
     else:
         w = np.asarray(lengths, dtype=np.float64)
     graph, eu, ev, ew = csr_from_edges(n, u, v, w)
-    return WalkNetwork(CRS.from_epsg(32650), np.arange(n, dtype=np.int64), coords[:, 0],
-                       coords[:, 1], np.full(n, 118.0), np.full(n, 32.0), eu, ev, ew, graph)
+    return WalkNetwork(
+        CRS.from_epsg(32650),
+        np.arange(n, dtype=np.int64),
+        coords[:, 0],
+        coords[:, 1],
+        np.full(n, 118.0),
+        np.full(n, 32.0),
+        eu,
+        ev,
+        ew,
+        graph,
+    )
 
 
 def snapped(edge: list[int], t: list[float], dist: list[float]) -> Snapped:
     """Snapped points given directly (edge -1 = unsnapped)."""
     e = np.asarray(edge, dtype=np.int64)
     ok = e >= 0
-    return Snapped(e, np.where(ok, np.asarray(t, dtype=float), np.nan),
-                   np.where(ok, np.asarray(dist, dtype=float), np.inf),
-                   np.full(e.size, np.nan), np.full(e.size, np.nan))
+    return Snapped(
+        e,
+        np.where(ok, np.asarray(t, dtype=float), np.nan),
+        np.where(ok, np.asarray(dist, dtype=float), np.inf),
+        np.full(e.size, np.nan),
+        np.full(e.size, np.nan),
+    )
 
 
 def network_of(n: int, edges: list[tuple[int, int, float]]) -> WalkNetwork:
-    return make_network([(0.0, 0.0)] * n, [(a, b) for a, b, _ in edges],
-                        [w for _, _, w in edges])
+    return make_network([(0.0, 0.0)] * n, [(a, b) for a, b, _ in edges], [w for _, _, w in edges])
 
 
 def shortest(edges: list[tuple[int, int, float]]) -> dict[tuple[int, int], float]:
@@ -53,8 +67,9 @@ def shortest(edges: list[tuple[int, int, float]]) -> dict[tuple[int, int], float
     return best
 
 
-def split_graph(n: int, edges: list[tuple[int, int, float]], net: WalkNetwork,
-                leaves: dict[str, Snapped]) -> nx.Graph:
+def split_graph(
+    n: int, edges: list[tuple[int, int, float]], net: WalkNetwork, leaves: dict[str, Snapped]
+) -> nx.Graph:
     """The network where every snapped point becomes a leaf hanging off a node splitting its edge.
 
     Built from the raw edge list (shortest of parallel edges), not from the network's arrays;

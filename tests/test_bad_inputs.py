@@ -42,8 +42,12 @@ def test_names_with_paths_stay_inside_out(tmp_path: Path) -> None:
     maps = tmp_path / "out" / "maps"
     assert (maps / "evil.html").is_file()
     written = [p.resolve() for p in tmp_path.rglob("*") if p.is_file()]
-    outside = [p for p in written if not p.is_relative_to((tmp_path / "out").resolve())
-               and not p.is_relative_to((tmp_path / "in").resolve())]
+    outside = [
+        p
+        for p in written
+        if not p.is_relative_to((tmp_path / "out").resolve())
+        and not p.is_relative_to((tmp_path / "in").resolve())
+    ]
     assert outside == []
 
 
@@ -51,8 +55,10 @@ def test_readme_lists_every_problem() -> None:
     text = README.read_text(encoding="utf-8")
     assert "## Common input problems" in text
     for case in CASES:
-        assert f"| {case.problem} |" in text, f"README lacks '{case.problem}': run " \
+        assert f"| {case.problem} |" in text, (
+            f"README lacks '{case.problem}': run "
             "`python tests/bad_inputs.py` and paste its table into the README"
+        )
 
 
 def test_readme_table_matches_the_messages() -> None:

@@ -30,22 +30,38 @@ def studies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _tables(folder: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_csv(folder / name) for name in
-            ("indicators_by_street.csv", "indicators_by_community.csv",
-             "underserved_communities.csv")}
+    return {
+        name: pd.read_csv(folder / name)
+        for name in (
+            "indicators_by_street.csv",
+            "indicators_by_community.csv",
+            "underserved_communities.csv",
+        )
+    }
 
 
-def test_batch_equals_one_by_one_and_reports_failures(studies: list[Path], tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_equals_one_by_one_and_reports_failures(
+    studies: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = studies[0].parent.parent / "broken"
     broken.mkdir(exist_ok=True)
-    (broken / "study.toml").write_text(studies[0].read_text(encoding="utf-8").replace(
-        'network = "network.osm"', 'network = "missing.osm"'), encoding="utf-8")
+    (broken / "study.toml").write_text(
+        studies[0]
+        .read_text(encoding="utf-8")
+        .replace('network = "network.osm"', 'network = "missing.osm"'),
+        encoding="utf-8",
+    )
     for path in studies[0].parent.iterdir():
         if path.name != "study.toml":
             (broken / path.name).write_bytes(path.read_bytes())
-    args = ["-q", "batch", *map(str, studies), str(broken / "study.toml"), "--out",
-            str(tmp_path / "batch")]
+    args = [
+        "-q",
+        "batch",
+        *map(str, studies),
+        str(broken / "study.toml"),
+        "--out",
+        str(tmp_path / "batch"),
+    ]
     assert main(args) == 3  # one study failed
     summary = pd.read_csv(tmp_path / "batch" / "batch_summary.csv")
     assert list(summary["status"]) == ["done"] * 4 + ["failed"]
@@ -63,9 +79,12 @@ def test_batch_equals_one_by_one_and_reports_failures(studies: list[Path], tmp_p
 def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         killed: list[str] = []
 
         def kill_one() -> None:
@@ -81,8 +100,9 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
 
         killer = threading.Thread(target=kill_one)
         killer.start()
-        result = run_batch(studies * 2, tmp_path / "out", scheduler=cluster.scheduler_address,
-                           retries=2)
+        result = run_batch(
+            studies * 2, tmp_path / "out", scheduler=cluster.scheduler_address, retries=2
+        )
         killer.join()
     assert killed
     summary = result.summary
@@ -91,14 +111,16 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
     assert (summary["status"] == "done").sum() >= len(studies) * 2 - 1
 
 
-def test_quiet_batch_prints_no_dask_log_and_no_bar(studies: list[Path], tmp_path: Path,
-                                                   capfd: pytest.CaptureFixture[str]) -> None:
-    before = {n: logging.getLogger(n).level for n in ("distributed", "distributed.scheduler",
-                                                      "distributed.client")}
+def test_quiet_batch_prints_no_dask_log_and_no_bar(
+    studies: list[Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    before = {
+        n: logging.getLogger(n).level
+        for n in ("distributed", "distributed.scheduler", "distributed.client")
+    }
     assert main(["batch", str(studies[0]), "--out", str(tmp_path / "b"), "-q"]) == 0
     captured = capfd.readouterr()
-    for noise in ("State start", "Scheduler at", "dashboard at", "Lost all workers",
-                  "Start Nanny"):
+    for noise in ("State start", "Scheduler at", "dashboard at", "Lost all workers", "Start Nanny"):
         assert noise not in captured.err
     assert "done" in captured.out
     # levels are put back for the code that runs after the batch
@@ -117,8 +139,7 @@ def test_quiet_dask_restores_levels() -> None:
 
 
 def test_unknown_floor_area_is_null_and_a_dash(tmp_path: Path) -> None:
-    columns = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street",
-               "community")
+    columns = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street", "community")
     study = write_mini_study(tmp_path / "in", MiniDistrict(facility_columns=columns))
     row = audit_task(str(study), str(tmp_path / "out"), False)
     assert row["status"] == "done"

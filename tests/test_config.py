@@ -22,8 +22,9 @@ communities = "bounds/communities.gpkg"
 """
 
 
-def write_study(folder: Path, extra: str = "", *, inputs: str = INPUTS,
-                name: str = "study.toml") -> Path:
+def write_study(
+    folder: Path, extra: str = "", *, inputs: str = INPUTS, name: str = "study.toml"
+) -> Path:
     path = folder / name
     text = f'[study]\nname = "浦东新区周家渡街道"\n{inputs}\n{extra}\n'
     path.write_text(text, encoding="utf-8")
@@ -42,8 +43,9 @@ def test_study_loads_with_profile_defaults(tmp_path: Path) -> None:
     assert study.include_private is True
 
 
-def test_relative_paths_resolve_against_the_study_folder(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_resolve_against_the_study_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "project").mkdir()
     write_study(tmp_path / "project")
     monkeypatch.chdir(tmp_path)
@@ -56,7 +58,9 @@ def test_relative_paths_resolve_against_the_study_folder(tmp_path: Path,
     assert study.streets == base / "bounds" / "streets.gpkg"
     assert study.communities == base / "bounds" / "communities.gpkg"
     assert [(f.path, f.crs) for f in study.facilities] == [
-        (base / "fac" / "amap.csv", "GCJ-02"), (base / "fac" / "survey.csv", "EPSG:4326")]
+        (base / "fac" / "amap.csv", "GCJ-02"),
+        (base / "fac" / "survey.csv", "EPSG:4326"),
+    ]
     assert study.input_paths()["facilities[1]"] == base / "fac" / "survey.csv"
 
 
@@ -68,29 +72,41 @@ def test_one_facilities_crs_applies_to_every_file(tmp_path: Path) -> None:
 
 def test_unknown_key_suggests_the_closest(tmp_path: Path) -> None:
     path = write_study(tmp_path, "[circle]\nminuts = 10")
-    with pytest.raises(StudyFileError, match=r"study\.toml: unknown key 'minuts' in \[circle\] "
-                       r"\(did you mean 'minutes'\?\); allowed keys: minutes, walk_speed_m_s, "
-                       r"max_snap_m"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"study\.toml: unknown key 'minuts' in \[circle\] "
+        r"\(did you mean 'minutes'\?\); allowed keys: minutes, walk_speed_m_s, "
+        r"max_snap_m",
+    ):
         load_study(path)
 
 
 def test_unknown_section_suggests_the_closest(tmp_path: Path) -> None:
     path = write_study(tmp_path, "[cirlce]\nminutes = 10")
-    with pytest.raises(StudyFileError, match=r"unknown key 'cirlce' in the file \(did you mean "
-                       r"'circle'\?\)"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"unknown key 'cirlce' in the file \(did you mean "
+        r"'circle'\?\)",
+    ):
         load_study(path)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ('[circle]\nminutes = "15"', r"\[circle\] minutes = '15' is not a number"),
-    ("[circle]\nminutes = true", r"\[circle\] minutes = True is not a number"),
-    ("[circle]\nminutes = 0", r"\[circle\] minutes = 0 must be greater than 0"),
-    ("[circle]\nwalk_speed_m_s = 5", r"\[circle\] walk_speed_m_s = 5 must be at most 3\.0"),
-    ('[network]\ninclude_private = "yes"', r"\[network\] include_private = 'yes' must be true "
-                                            r"or false"),
-    ("[standards]\nprofile = 3", r"\[standards\] profile = 3 must be a non-empty text"),
-    ("circle = 3", r"circle must be a table"),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[circle]\nminutes = "15"', r"\[circle\] minutes = '15' is not a number"),
+        ("[circle]\nminutes = true", r"\[circle\] minutes = True is not a number"),
+        ("[circle]\nminutes = 0", r"\[circle\] minutes = 0 must be greater than 0"),
+        ("[circle]\nwalk_speed_m_s = 5", r"\[circle\] walk_speed_m_s = 5 must be at most 3\.0"),
+        (
+            '[network]\ninclude_private = "yes"',
+            r"\[network\] include_private = 'yes' must be true "
+            r"or false",
+        ),
+        ("[standards]\nprofile = 3", r"\[standards\] profile = 3 must be a non-empty text"),
+        ("circle = 3", r"circle must be a table"),
+    ],
+)
 def test_wrong_types_are_refused(tmp_path: Path, extra: str, message: str) -> None:
     if extra.startswith("circle"):  # a top-level key must come before the first table
         path = tmp_path / "study.toml"
@@ -103,8 +119,11 @@ def test_wrong_types_are_refused(tmp_path: Path, extra: str, message: str) -> No
 
 def test_unknown_facilities_crs_lists_the_allowed(tmp_path: Path) -> None:
     inputs = INPUTS.replace('facilities_crs = ["GCJ-02", "wgs84"]', 'facilities_crs = "EPSG:3857"')
-    with pytest.raises(StudyFileError, match=r"facilities_crs = 'EPSG:3857'; allowed: EPSG:4326, "
-                       r"WGS84, GCJ-02, BD-09"):
+    with pytest.raises(
+        StudyFileError,
+        match=r"facilities_crs = 'EPSG:3857'; allowed: EPSG:4326, "
+        r"WGS84, GCJ-02, BD-09",
+    ):
         load_study(write_study(tmp_path, inputs=inputs))
 
 
@@ -137,13 +156,16 @@ def test_unknown_profile_lists_builtin_names(tmp_path: Path) -> None:
         load_study(path)
     message = str(info.value)
     assert "unknown standards profile 'shanghia' (did you mean 'shanghai'?)" in message
-    assert ("built-in profiles: city-2022, generic, jinan, shanghai, suzhou-wujiang, yangzhou"
-            in message)
+    assert (
+        "built-in profiles: city-2022, generic, jinan, shanghai, suzhou-wujiang, yangzhou"
+        in message
+    )
 
 
 def test_study_circle_overrides_profile_minutes(tmp_path: Path) -> None:
-    study = load_study(write_study(tmp_path, '[standards]\nprofile = "jinan"\n'
-                                             "[circle]\nminutes = 10"))
+    study = load_study(
+        write_study(tmp_path, '[standards]\nprofile = "jinan"\n[circle]\nminutes = 10')
+    )
     assert study.profile.minutes == 15.0
     assert study.minutes == 10.0
     assert study.walk_speed_m_s == 1.0
@@ -151,16 +173,18 @@ def test_study_circle_overrides_profile_minutes(tmp_path: Path) -> None:
 
 
 def test_radius_is_minutes_times_60_times_speed(tmp_path: Path) -> None:
-    study = load_study(write_study(tmp_path, "[circle]\nminutes = 12\nwalk_speed_m_s = 1.2\n"
-                                             "max_snap_m = 250"))
+    study = load_study(
+        write_study(tmp_path, "[circle]\nminutes = 12\nwalk_speed_m_s = 1.2\nmax_snap_m = 250")
+    )
     assert study.radius_m == pytest.approx(12 * 60 * 1.2)  # 864 m
     assert study.max_snap_m == 250.0
 
 
 def test_profile_file_beside_the_study(tmp_path: Path) -> None:
     text = Path(load_profile("shanghai").path).read_text(encoding="utf-8")
-    (tmp_path / "mine.toml").write_text(text.replace("minutes = 15", "minutes = 20", 1),
-                                        encoding="utf-8")
+    (tmp_path / "mine.toml").write_text(
+        text.replace("minutes = 15", "minutes = 20", 1), encoding="utf-8"
+    )
     study = load_study(write_study(tmp_path, '[standards]\nprofile = "mine.toml"'))
     assert study.minutes == 20.0
     assert study.radius_m == 1200.0
@@ -175,8 +199,9 @@ def test_network_cache_options(tmp_path: Path) -> None:
 
 
 def test_network_by_bbox(tmp_path: Path) -> None:
-    inputs = INPUTS.replace('network = "net/area.osm"',
-                            "network = { bbox = [121.49, 31.16, 121.53, 31.19] }")
+    inputs = INPUTS.replace(
+        'network = "net/area.osm"', "network = { bbox = [121.49, 31.16, 121.53, 31.19] }"
+    )
     study = load_study(write_study(tmp_path, inputs=inputs))
     assert study.network is None
     assert study.network_bbox == (121.49, 31.16, 121.53, 31.19)

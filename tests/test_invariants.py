@@ -25,21 +25,42 @@ EXAMPLES = settings(max_examples=200, deadline=None)
 def networks(draw: st.DrawFn) -> WalkNetwork:
     """Random small planar-ish graphs, possibly disconnected, with zero-length edges."""
     n = draw(st.integers(3, 14))
-    xy = np.array(draw(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)),
-                                min_size=n, max_size=n)), dtype=float) * 25.0
-    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
-                          min_size=1, max_size=3 * n))
+    xy = (
+        np.array(
+            draw(
+                st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=n, max_size=n)
+            ),
+            dtype=float,
+        )
+        * 25.0
+    )
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=3 * n
+        )
+    )
     u = np.array([a for a, b in pairs if a != b] or [0], dtype=np.int64)
     v = np.array([b for a, b in pairs if a != b] or [1 % n], dtype=np.int64)
     length = np.hypot(xy[u, 0] - xy[v, 0], xy[u, 1] - xy[v, 1])
     graph, eu, ev, ew = csr_from_edges(n, u, v, length)
-    return WalkNetwork(CRS.from_epsg(32650), np.arange(n), xy[:, 0], xy[:, 1], xy[:, 0],
-                       xy[:, 1], eu, ev, ew, graph)
+    return WalkNetwork(
+        CRS.from_epsg(32650),
+        np.arange(n),
+        xy[:, 0],
+        xy[:, 1],
+        xy[:, 0],
+        xy[:, 1],
+        eu,
+        ev,
+        ew,
+        graph,
+    )
 
 
 def points(draw: st.DrawFn, k: int) -> tuple[np.ndarray, np.ndarray]:
-    coords = draw(st.lists(st.tuples(st.floats(-20, 520), st.floats(-20, 520)),
-                           min_size=k, max_size=k))
+    coords = draw(
+        st.lists(st.tuples(st.floats(-20, 520), st.floats(-20, 520)), min_size=k, max_size=k)
+    )
     arr = np.array(coords, dtype=float).reshape(-1, 2)
     return arr[:, 0], arr[:, 1]
 
@@ -65,10 +86,18 @@ def brute_force(net: WalkNetwork, pts: Snapped, src: Snapped) -> np.ndarray:
     for i in range(pts.edge.size):
         for j in range(src.edge.size):
             if pts.edge[i] == src.edge[j]:
-                direct = (pts.distance[i] + src.distance[j]
-                          + abs(pts.t[i] - src.t[j]) * net.edge_length[pts.edge[i]])
-                g.add_edge(f"p{i}", f"s{j}", weight=min(direct, g.get_edge_data(
-                    f"p{i}", f"s{j}", {"weight": np.inf})["weight"]))
+                direct = (
+                    pts.distance[i]
+                    + src.distance[j]
+                    + abs(pts.t[i] - src.t[j]) * net.edge_length[pts.edge[i]]
+                )
+                g.add_edge(
+                    f"p{i}",
+                    f"s{j}",
+                    weight=min(
+                        direct, g.get_edge_data(f"p{i}", f"s{j}", {"weight": np.inf})["weight"]
+                    ),
+                )
     sources = [f"s{j}" for j in range(src.edge.size)]
     dist = nx.multi_source_dijkstra_path_length(g, sources, weight="weight")
     return np.array([dist.get(f"p{i}", np.inf) for i in range(pts.edge.size)])
@@ -100,8 +129,9 @@ def test_adding_a_facility_never_lowers_coverage(data: st.DataObject) -> None:
     fewer = Snapped(src.edge[:-1], src.t[:-1], src.distance[:-1], src.x[:-1], src.y[:-1])
     pts = index.snap(*points(data.draw, 8), max_distance_m=1e6)
     limit = data.draw(st.floats(10, 600))
-    before, _ = point_distances(net, pts, nearest_source_distances(net, fewer, limit_m=limit),
-                                fewer)
+    before, _ = point_distances(
+        net, pts, nearest_source_distances(net, fewer, limit_m=limit), fewer
+    )
     after, _ = point_distances(net, pts, nearest_source_distances(net, src, limit_m=limit), src)
     assert (after <= before + 1e-9).all()
 
@@ -132,19 +162,36 @@ def test_longer_walks_never_lower_coverage(data: st.DataObject) -> None:
 @EXAMPLES
 @given(data=st.data())
 def test_population_is_conserved_through_reprojection_and_aggregation(
-        tmp_path_factory, data: st.DataObject) -> None:
+    tmp_path_factory, data: st.DataObject
+) -> None:
     folder = tmp_path_factory.mktemp("raster")
     rows, cols = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6))
-    values = np.array(data.draw(st.lists(st.one_of(st.just(-1.0), st.floats(0, 500)),
-                                         min_size=rows * cols, max_size=rows * cols)),
-                      dtype=np.float32).reshape(rows, cols)
+    values = np.array(
+        data.draw(
+            st.lists(
+                st.one_of(st.just(-1.0), st.floats(0, 500)),
+                min_size=rows * cols,
+                max_size=rows * cols,
+            )
+        ),
+        dtype=np.float32,
+    ).reshape(rows, cols)
     crs = data.draw(st.sampled_from(["EPSG:4326", "EPSG:3857", "EPSG:32650"]))
     step = 1 / 1200 if crs == "EPSG:4326" else 100.0
     west, north = (118.7, 32.1) if crs == "EPSG:4326" else (500000.0, 3550000.0)
     for name, scale in (("res.tif", 1.0), ("old.tif", 0.25)):
-        with rasterio.open(folder / name, "w", driver="GTiff", height=rows, width=cols, count=1,
-                           dtype="float32", nodata=-1.0, crs=crs,
-                           transform=Affine(step, 0, west, 0, -step, north)) as dst:
+        with rasterio.open(
+            folder / name,
+            "w",
+            driver="GTiff",
+            height=rows,
+            width=cols,
+            count=1,
+            dtype="float32",
+            nodata=-1.0,
+            crs=crs,
+            transform=Affine(step, 0, west, 0, -step, north),
+        ) as dst:
             dst.write(np.where(values >= 0, values * scale, -1.0).astype(np.float32), 1)
     if not (values > 0).any():
         return
@@ -154,16 +201,33 @@ def test_population_is_conserved_through_reprojection_and_aggregation(
     assert abs(cells["residents"].sum() - totals.residents) < 1e-6 * max(want, 1)
     # aggregate to random communities in two streets: streets = sum of their communities
     n = len(cells)
-    com_codes = np.array(data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n,
-                                            max_size=n)))
+    com_codes = np.array(
+        data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n))
+    )
     street_of = {"a": "S", "b": "S", "c": "T"}
-    cells = cells.assign(community=com_codes, street=[street_of[c] for c in com_codes],
-                         covered=data.draw(st.lists(st.booleans(), min_size=n, max_size=n)),
-                         unreachable=False)
-    fac = pd.DataFrame({"type": ["service_station"], "floor_area_m2": [100.0],
-                        "community": ["a"], "street": ["S"], "counts_for_circle": [True]})
-    communities = pd.DataFrame({"code": ["a", "b", "c"], "name": ["a", "b", "c"],
-                                "street": ["S", "S", "T"], "kind": "urban"})
+    cells = cells.assign(
+        community=com_codes,
+        street=[street_of[c] for c in com_codes],
+        covered=data.draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        unreachable=False,
+    )
+    fac = pd.DataFrame(
+        {
+            "type": ["service_station"],
+            "floor_area_m2": [100.0],
+            "community": ["a"],
+            "street": ["S"],
+            "counts_for_circle": [True],
+        }
+    )
+    communities = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "name": ["a", "b", "c"],
+            "street": ["S", "S", "T"],
+            "kind": "urban",
+        }
+    )
     streets = pd.DataFrame({"code": ["S", "T"], "name": ["S", "T"]})
     profile = load_profile("shanghai")
     by_com = coverage_by_community(cells, fac, communities, profile)

@@ -43,22 +43,50 @@ def pg_url():
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
     folder.chmod(0o755)
-    subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     pg_ctl = _bin("pg_ctl")
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-w", "-l", str(folder / "log"),
-                                 "-o", f"-k {folder} -c listen_addresses='' -p {PORT}",
-                                 "start"]), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_postgres(
+            [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "-o",
+                f"-k {folder} -c listen_addresses='' -p {PORT}",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     try:
         psql = [_bin("psql"), "-h", str(folder), "-p", str(PORT), "-U", "postgres"]
-        subprocess.run([*psql, "-c", "CREATE DATABASE carecircle"], check=True,
-                       capture_output=True, timeout=60)
-        subprocess.run([*psql, "-d", "carecircle", "-c", "CREATE EXTENSION postgis"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [*psql, "-c", "CREATE DATABASE carecircle"], check=True, capture_output=True, timeout=60
+        )
+        subprocess.run(
+            [*psql, "-d", "carecircle", "-c", "CREATE EXTENSION postgis"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         yield f"postgresql://postgres@/carecircle?host={folder}&port={PORT}"
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]),
-                       capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            _as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -70,12 +98,15 @@ def _load_inputs(url: str, folder: Path) -> None:
 
     with engine(url).begin() as con:
         con.execute(sqlalchemy.text("CREATE SCHEMA IF NOT EXISTS src"))
-        gpd.read_file(folder / "streets.gpkg").to_postgis("streets", con, schema="src",
-                                                          if_exists="replace")
-        gpd.read_file(folder / "communities.gpkg").to_postgis("communities", con, schema="src",
-                                                              if_exists="replace")
+        gpd.read_file(folder / "streets.gpkg").to_postgis(
+            "streets", con, schema="src", if_exists="replace"
+        )
+        gpd.read_file(folder / "communities.gpkg").to_postgis(
+            "communities", con, schema="src", if_exists="replace"
+        )
         pd.read_csv(folder / "facilities.csv", dtype=str).to_sql(
-            "facilities", con, schema="src", if_exists="replace", index=False)
+            "facilities", con, schema="src", if_exists="replace", index=False
+        )
 
 
 def _tables(url: str, schema: str) -> dict[str, pd.DataFrame]:
@@ -84,56 +115,117 @@ def _tables(url: str, schema: str) -> dict[str, pd.DataFrame]:
     from carecircle.geo.postgis import engine
 
     with engine(url).connect() as con:
-        return {name: pd.read_sql(sqlalchemy.text(f'SELECT * FROM "{schema}"."{name}"'), con)
-                for name in ("indicators_by_street", "indicators_by_community")}
+        return {
+            name: pd.read_sql(sqlalchemy.text(f'SELECT * FROM "{schema}"."{name}"'), con)
+            for name in ("indicators_by_street", "indicators_by_community")
+        }
 
 
-def test_files_to_postgis_and_back_give_the_same_tables(pg_url: str, tmp_path: Path,
-                                                        capsys) -> None:
+def test_files_to_postgis_and_back_give_the_same_tables(
+    pg_url: str, tmp_path: Path, capsys
+) -> None:
     files = write_mini_study(tmp_path / "files")
-    assert main(["-q", "audit", str(files), "--out", str(tmp_path / "a"),
-                 "--to-postgis", pg_url, "--schema", "run_files"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "audit",
+                str(files),
+                "--out",
+                str(tmp_path / "a"),
+                "--to-postgis",
+                pg_url,
+                "--schema",
+                "run_files",
+            ]
+        )
+        == 0
+    )
     _load_inputs(pg_url, tmp_path / "files")
     text = files.read_text(encoding="utf-8")
-    text = text.replace('facilities = "facilities.csv"',
-                        f'facilities = {{ url = "{pg_url}", table = "src.facilities" }}')
-    text = text.replace('streets = "streets.gpkg"',
-                        f'streets = {{ url = "{pg_url}", table = "src.streets" }}')
-    text = text.replace('communities = "communities.gpkg"',
-                        f'communities = {{ url = "{pg_url}", query = "SELECT * FROM '
-                        f'src.communities ORDER BY code" }}')
+    text = text.replace(
+        'facilities = "facilities.csv"',
+        f'facilities = {{ url = "{pg_url}", table = "src.facilities" }}',
+    )
+    text = text.replace(
+        'streets = "streets.gpkg"', f'streets = {{ url = "{pg_url}", table = "src.streets" }}'
+    )
+    text = text.replace(
+        'communities = "communities.gpkg"',
+        f'communities = {{ url = "{pg_url}", query = "SELECT * FROM '
+        f'src.communities ORDER BY code" }}',
+    )
     db_study = tmp_path / "files" / "db_study.toml"
     db_study.write_text(text, encoding="utf-8")
-    assert main(["-q", "audit", str(db_study), "--out", str(tmp_path / "b"),
-                 "--to-postgis", pg_url, "--schema", "run_db"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "audit",
+                str(db_study),
+                "--out",
+                str(tmp_path / "b"),
+                "--to-postgis",
+                pg_url,
+                "--schema",
+                "run_db",
+            ]
+        )
+        == 0
+    )
     for name in ("indicators_by_street.csv", "indicators_by_community.csv"):
         a = pd.read_csv(tmp_path / "a" / name).sort_values("code", ignore_index=True)
         b = pd.read_csv(tmp_path / "b" / name).sort_values("code", ignore_index=True)
         pd.testing.assert_frame_equal(a, b)
     first, second = _tables(pg_url, "run_files"), _tables(pg_url, "run_db")
     for name, frame in first.items():
-        pd.testing.assert_frame_equal(frame.sort_values("code", ignore_index=True),
-                                      second[name].sort_values("code", ignore_index=True))
+        pd.testing.assert_frame_equal(
+            frame.sort_values("code", ignore_index=True),
+            second[name].sort_values("code", ignore_index=True),
+        )
     assert capsys.readouterr().out.count("PostGIS:") == 2
 
 
-def test_spatial_tables_have_4326_and_an_index_and_reruns_replace(pg_url: str,
-                                                                  tmp_path: Path) -> None:
+def test_spatial_tables_have_4326_and_an_index_and_reruns_replace(
+    pg_url: str, tmp_path: Path
+) -> None:
     import sqlalchemy
 
     from carecircle.geo.postgis import engine
 
     study = write_mini_study(tmp_path / "in")
     for _ in range(2):
-        assert main(["-q", "audit", str(study), "--out", str(tmp_path / "o"),
-                     "--to-postgis", pg_url, "--schema", "rerun"]) == 0
+        assert (
+            main(
+                [
+                    "-q",
+                    "audit",
+                    str(study),
+                    "--out",
+                    str(tmp_path / "o"),
+                    "--to-postgis",
+                    pg_url,
+                    "--schema",
+                    "rerun",
+                ]
+            )
+            == 0
+        )
     with engine(pg_url).connect() as con:
-        srid = con.execute(sqlalchemy.text(
-            "SELECT Find_SRID('rerun', 'communities', 'geometry')")).scalar()
-        indexes = con.execute(sqlalchemy.text(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'rerun' "
-            "AND tablename = 'cells'")).scalars().all()
-        count = con.execute(sqlalchemy.text('SELECT count(*) FROM rerun.communities')).scalar()
+        srid = con.execute(
+            sqlalchemy.text("SELECT Find_SRID('rerun', 'communities', 'geometry')")
+        ).scalar()
+        indexes = (
+            con.execute(
+                sqlalchemy.text(
+                    "SELECT indexdef FROM pg_indexes WHERE schemaname = 'rerun' "
+                    "AND tablename = 'cells'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        count = con.execute(sqlalchemy.text("SELECT count(*) FROM rerun.communities")).scalar()
     assert srid == 4326
     assert any("gist" in i.lower() for i in indexes)
     assert count == 4  # replaced, not appended
@@ -143,7 +235,8 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path, capsys) -> None:
     study = write_mini_study(tmp_path / "in")
     text = study.read_text(encoding="utf-8").replace(
         'streets = "streets.gpkg"',
-        'streets = { url = "postgresql://nobody@/none?host=/nonexistent", table = "x.y" }')
+        'streets = { url = "postgresql://nobody@/none?host=/nonexistent", table = "x.y" }',
+    )
     study.write_text(text, encoding="utf-8")
     assert main(["audit", str(study), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

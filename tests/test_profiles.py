@@ -12,18 +12,27 @@ from carecircle.scripts.cli import main
 
 
 def test_six_builtin_profiles() -> None:
-    assert builtin_profile_names() == ["city-2022", "generic", "jinan", "shanghai",
-                                       "suzhou-wujiang", "yangzhou"]
+    assert builtin_profile_names() == [
+        "city-2022",
+        "generic",
+        "jinan",
+        "shanghai",
+        "suzhou-wujiang",
+        "yangzhou",
+    ]
 
 
-@pytest.mark.parametrize(("name", "targets"), [
-    ("jinan", {"S2": 100, "S4": 1.0, "S5": 0.8, "A1": 0.65, "A3": 1.0, "A4": 1.0, "A6": 0.9}),
-    ("shanghai", {"S2": 50, "A1": 0.70, "A2": 0.03, "A5": 1000}),
-    ("suzhou-wujiang", {"A1": 0.78, "A3": 1.0, "A5": 15000, "A6": 0.70, "S9": 1}),
-    ("yangzhou", {"A1": 0.72, "S5": 0.9}),
-    ("city-2022", {"A1": 0.50, "S4": 0.9}),
-    ("generic", {"S2": 50, "S4": 0.9, "S7": 1.0}),
-])
+@pytest.mark.parametrize(
+    ("name", "targets"),
+    [
+        ("jinan", {"S2": 100, "S4": 1.0, "S5": 0.8, "A1": 0.65, "A3": 1.0, "A4": 1.0, "A6": 0.9}),
+        ("shanghai", {"S2": 50, "A1": 0.70, "A2": 0.03, "A5": 1000}),
+        ("suzhou-wujiang", {"A1": 0.78, "A3": 1.0, "A5": 15000, "A6": 0.70, "S9": 1}),
+        ("yangzhou", {"A1": 0.72, "S5": 0.9}),
+        ("city-2022", {"A1": 0.50, "S4": 0.9}),
+        ("generic", {"S2": 50, "S4": 0.9, "S7": 1.0}),
+    ],
+)
 def test_profile_encodes_its_plan(name: str, targets: dict[str, float]) -> None:
     profile = load_profile(name)
     for indicator_id, target in targets.items():
@@ -56,15 +65,17 @@ def test_edited_copy_changes_a_number(tmp_path: Path) -> None:
     assert load_profile(str(path)).indicator("S2").target == 70.0
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("older_age = 60", "older_age = 70", "older_age = 70; allowed values: 60, 65"),
-    ('scope = "street"', 'scope = "city"', "scope = 'city'; allowed values: street, district"),
-    ("threshold_m = 300.0", 'threshold_m = "near"', "threshold_m = 'near' is not a number"),
-    ("[indicators.S7]", "[indicators.S77]", "unknown indicator [indicators.S77]"),
-    ("min_share = 0.5", "min_shar = 0.5", "unknown key 'min_shar'"),
-])
-def test_invalid_profile_names_the_key(tmp_path: Path, old: str, new: str,
-                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("older_age = 60", "older_age = 70", "older_age = 70; allowed values: 60, 65"),
+        ('scope = "street"', 'scope = "city"', "scope = 'city'; allowed values: street, district"),
+        ("threshold_m = 300.0", 'threshold_m = "near"', "threshold_m = 'near' is not a number"),
+        ("[indicators.S7]", "[indicators.S77]", "unknown indicator [indicators.S77]"),
+        ("min_share = 0.5", "min_shar = 0.5", "unknown key 'min_shar'"),
+    ],
+)
+def test_invalid_profile_names_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:
     path = _copy(tmp_path, old, new)
     with pytest.raises(ProfileError) as exc:
         load_profile(str(path))

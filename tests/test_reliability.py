@@ -19,8 +19,11 @@ from carecircle.scripts.cli import main
 
 
 def _digest(folder: Path, suffixes: tuple[str, ...]) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.suffix in suffixes and "inputs" not in p.parts}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in suffixes and "inputs" not in p.parts
+    }
 
 
 def _xlsx(path: Path) -> list[list[object]]:
@@ -35,13 +38,16 @@ def test_two_demo_runs_are_identical(demo_run: Path, tmp_path: Path) -> None:
         assert _digest(demo_run, suffixes) == _digest(again, suffixes), suffixes
     for name in ("indicators.xlsx", "underserved_communities.xlsx"):
         assert _xlsx(demo_run / name) == _xlsx(again / name)
-    for name, layers in (("cells.gpkg", ["cells"]),
-                         ("indicators.gpkg", ["streets", "communities", "facilities", "cells"])):
+    for name, layers in (
+        ("cells.gpkg", ["cells"]),
+        ("indicators.gpkg", ["streets", "communities", "facilities", "cells"]),
+    ):
         for layer in layers:
             a = gpd.read_file(demo_run / name, layer=layer)
             b = gpd.read_file(again / name, layer=layer)
-            pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")),
-                                          pd.DataFrame(b.drop(columns="geometry")))
+            pd.testing.assert_frame_equal(
+                pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
+            )
             assert list(a.geometry.to_wkb()) == list(b.geometry.to_wkb())
 
     def run_json(folder: Path) -> dict:
@@ -59,9 +65,21 @@ def test_interrupted_run_keeps_previous_outputs(demo_run: Path, tmp_path: Path) 
     before = _digest(out, (".csv", ".html", ".json", ".xlsx", ".gpkg", ".png"))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "carecircle.scripts.cli", "-q", "audit",
-         str(demo_run / "inputs" / "study.toml"), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        [
+            sys.executable,
+            "-m",
+            "carecircle.scripts.cli",
+            "-q",
+            "audit",
+            str(demo_run / "inputs" / "study.toml"),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not list(out.glob(".carecircle-staging-*")) and time.monotonic() < deadline:
         if proc.poll() is not None:

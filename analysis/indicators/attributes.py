@@ -21,8 +21,7 @@ def _older(ctx: IndicatorContext, level: str) -> pd.Series:
 
 
 @indicator("A1")
-def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                    ) -> pd.DataFrame | None:
+def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing."""
     if level == "community":
         return None
@@ -53,25 +52,32 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
         return missing
     older = _older(ctx, level)
     beds = ctx.sum_of("beds", spec.facility_types, level)
-    community_types = spec.param("community_types", ("day_care", "embedded_care",
-                                                     "comprehensive_centre"))
+    community_types = spec.param(
+        "community_types", ("day_care", "embedded_care", "comprehensive_centre")
+    )
     places = ctx.sum_of("beds", tuple(community_types), level)
     target = float(spec.target or 0.03)
     c_target = float(spec.param("community_target", 0.07))
     share = (beds / older).where(older > 0)
     c_share = (places / older).where(older > 0)
     met = (share >= target - 1e-12) & (c_share >= c_target - 1e-12)
-    out = result(share.index, share, target, met,
-                 np.maximum(np.ceil(target * older - beds - 1e-9), 0.0), applicable=older > 0)
+    out = result(
+        share.index,
+        share,
+        target,
+        met,
+        np.maximum(np.ceil(target * older - beds - 1e-9), 0.0),
+        applicable=older > 0,
+    )
     out["community_value"] = c_share
     out["community_target"] = c_target
-    return mark_unknown(ctx, out, level, ("beds",),
-                        (*spec.facility_types, *community_types))
+    return mark_unknown(ctx, out, level, ("beds",), (*spec.facility_types, *community_types))
 
 
 @indicator("A3")
-def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                      ) -> pd.DataFrame | None:
+def a3_social_workers(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str
+) -> pd.DataFrame | None:
     """A3: social workers per 1,000 older residents, per 100 beds, or share of staffed sites.
 
     ``per`` = older_1000 | beds_100 | facility (share of institutions/complexes with ≥ 1).
@@ -79,8 +85,9 @@ def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     if level == "community":
         return None
     per = spec.param("per", "older_1000")
-    missing = needs_columns(ctx, spec, level, "social_workers",
-                            *(("beds",) if per == "beds_100" else ()))
+    missing = needs_columns(
+        ctx, spec, level, "social_workers", *(("beds",) if per == "beds_100" else ())
+    )
     if missing is not None:
         return missing
     target = float(spec.target or 1.0)
@@ -97,12 +104,14 @@ def a3_social_workers(ctx: IndicatorContext, spec: IndicatorSpec, level: str
     value = (workers / base).where(base > 0)
     gap = np.maximum(np.ceil(target * base - workers - 1e-9), 0.0)
     out = result(value.index, value, target, value >= target - 1e-9, gap, applicable=base > 0)
-    return (mark_unknown(ctx, out, level, ("beds",), spec.facility_types) if per == "beds_100"
-            else out)
+    return (
+        mark_unknown(ctx, out, level, ("beds",), spec.facility_types) if per == "beds_100" else out
+    )
 
 
-def _share_of_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str,
-                           flag: pd.Series) -> pd.DataFrame:
+def _share_of_institutions(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str, flag: pd.Series
+) -> pd.DataFrame:
     fac = ctx.facilities[ctx.facilities["type"].isin(spec.facility_types)]
     key = ctx.key(fac, level)
     n = fac.groupby(key).size().reindex(ctx.units(level), fill_value=0)
@@ -114,21 +123,18 @@ def _share_of_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: st
 
 
 @indicator("A4")
-def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                    ) -> pd.DataFrame | None:
+def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A4: share of institutions offering medical care (医养结合); needs ``medical_care``."""
     if level == "community":
         return None
     missing = needs_columns(ctx, spec, level, "medical_care")
     if missing is not None:
         return missing
-    return _share_of_institutions(ctx, spec, level,
-                                  ctx.facilities["medical_care"].fillna(0.0) > 0)
+    return _share_of_institutions(ctx, spec, level, ctx.facilities["medical_care"].fillna(0.0) > 0)
 
 
 @indicator("A5")
-def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                     ) -> pd.DataFrame | None:
+def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A5: meals per day of the meal points, per ``scope`` (street or district)."""
     if level == "community" or level != spec.param("scope", "district"):
         return None
@@ -141,13 +147,15 @@ def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str
 
 
 #: Rating cells that mean "no rating" (lower case, spaces removed).
-UNRATED = frozenset({"", "nan", "none", "无", "未评级", "未评定", "暂无", "无星级", "0星", "-",
-                     "—", "0"})
+UNRATED = frozenset(
+    {"", "nan", "none", "无", "未评级", "未评定", "暂无", "无星级", "0星", "-", "—", "0"}
+)
 
 
 @indicator("A6")
-def a6_rated_institutions(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                          ) -> pd.DataFrame | None:
+def a6_rated_institutions(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str
+) -> pd.DataFrame | None:
     """A6: share of institutions with a grade or star rating (``rating`` not in :data:`UNRATED`)."""
     if level == "community":
         return None

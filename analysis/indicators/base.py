@@ -15,28 +15,49 @@ LEVELS = ("community", "street", "district")
 
 #: ID -> (Chinese name, English name, unit of the value, unit of the gap).
 INDICATOR_INFO: dict[str, tuple[str, str, str, str]] = {
-    "S1": ("15分钟养老服务圈覆盖率", "older residents within the service circle", "share",
-           "older residents"),
-    "S2": ("每千人社区养老设施面积", "elder-care floor area per 1,000 residents", "m²/1,000",
-           "m²"),
-    "S3": ("街道/镇综合为老服务中心", "comprehensive centre in the street/town", "centres",
-           "centres"),
-    "S4": ("城市社区养老站点覆盖率", "urban communities with a station or day care", "share",
-           "communities"),
+    "S1": (
+        "15分钟养老服务圈覆盖率",
+        "older residents within the service circle",
+        "share",
+        "older residents",
+    ),
+    "S2": ("每千人社区养老设施面积", "elder-care floor area per 1,000 residents", "m²/1,000", "m²"),
+    "S3": (
+        "街道/镇综合为老服务中心",
+        "comprehensive centre in the street/town",
+        "centres",
+        "centres",
+    ),
+    "S4": (
+        "城市社区养老站点覆盖率",
+        "urban communities with a station or day care",
+        "share",
+        "communities",
+    ),
     "S5": ("农村幸福院覆盖率", "villages with a rural mutual-aid home", "share", "villages"),
-    "S6": ("康复辅具租赁点", "assistive-device rental point in the street/town", "points",
-           "points"),
-    "S7": ("医养结合(同址或邻近)", "elder-care sites next to a health facility", "share",
-           "sites"),
-    "S8": ("助餐服务覆盖率", "older residents within the meal-point walk", "share",
-           "older residents"),
+    "S6": (
+        "康复辅具租赁点",
+        "assistive-device rental point in the street/town",
+        "points",
+        "points",
+    ),
+    "S7": ("医养结合(同址或邻近)", "elder-care sites next to a health facility", "share", "sites"),
+    "S8": (
+        "助餐服务覆盖率",
+        "older residents within the meal-point walk",
+        "share",
+        "older residents",
+    ),
     "S9": ("认知障碍照护机构", "dementia care units in the district", "units", "units"),
     "A1": ("护理型床位占比", "nursing-type share of institution beds", "share", "nursing beds"),
-    "A2": ("9073 机构床位占老年人比例", "institution beds per older resident (9073)", "share",
-           "beds"),
+    "A2": (
+        "9073 机构床位占老年人比例",
+        "institution beds per older resident (9073)",
+        "share",
+        "beds",
+    ),
     "A3": ("社会工作者配备", "social workers", "per unit", "social workers"),
-    "A4": ("养老机构医养结合覆盖率", "institutions offering medical care", "share",
-           "institutions"),
+    "A4": ("养老机构医养结合覆盖率", "institutions offering medical care", "share", "institutions"),
     "A5": ("助餐日供餐能力", "meal capacity per day", "meals/day", "meals/day"),
     "A6": ("养老机构等级评定覆盖率", "rated institutions", "share", "institutions"),
 }
@@ -111,32 +132,46 @@ class IndicatorContext:
         return sums.reindex(self.units(level), fill_value=0.0).astype(float)
 
 
-def result(index: pd.Index, value: pd.Series | np.ndarray, target: float,
-           met: pd.Series | np.ndarray, gap: pd.Series | np.ndarray,
-           applicable: pd.Series | np.ndarray | None = None) -> pd.DataFrame:
+def result(
+    index: pd.Index,
+    value: pd.Series | np.ndarray,
+    target: float,
+    met: pd.Series | np.ndarray,
+    gap: pd.Series | np.ndarray,
+    applicable: pd.Series | np.ndarray | None = None,
+) -> pd.DataFrame:
     """Assemble one indicator's columns; rows not ``applicable`` get that status and no verdict."""
     ok = np.ones(len(index), dtype=bool) if applicable is None else np.asarray(applicable, bool)
     met = np.asarray(met, dtype=bool)
-    return pd.DataFrame({
-        "value": np.where(ok, np.asarray(value, dtype=float), np.nan),
-        "target": float(target),
-        "met": pd.Series(met, index=index, dtype="boolean").mask(~ok),
-        "gap": np.where(ok, np.asarray(gap, dtype=float), np.nan),
-        "status": np.where(ok, np.where(met, "met", "not met"), "not applicable"),
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "value": np.where(ok, np.asarray(value, dtype=float), np.nan),
+            "target": float(target),
+            "met": pd.Series(met, index=index, dtype="boolean").mask(~ok),
+            "gap": np.where(ok, np.asarray(gap, dtype=float), np.nan),
+            "status": np.where(ok, np.where(met, "met", "not met"), "not applicable"),
+        },
+        index=index,
+    )
 
 
 def not_assessed(index: pd.Index, target: float, reason: str) -> pd.DataFrame:
     """Columns of an indicator the study lacks data for."""
-    return pd.DataFrame({
-        "value": np.nan, "target": float(target),
-        "met": pd.array([pd.NA] * len(index), dtype="boolean"), "gap": np.nan,
-        "status": f"not assessed: {reason}",
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "value": np.nan,
+            "target": float(target),
+            "met": pd.array([pd.NA] * len(index), dtype="boolean"),
+            "gap": np.nan,
+            "status": f"not assessed: {reason}",
+        },
+        index=index,
+    )
 
 
-def needs_columns(ctx: IndicatorContext, spec: IndicatorSpec, level: str, *columns: str
-                  ) -> pd.DataFrame | None:
+def needs_columns(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str, *columns: str
+) -> pd.DataFrame | None:
     """``not assessed`` columns when the facility tables lack any of ``columns``, else None.
 
     Parameters
@@ -159,12 +194,20 @@ def needs_columns(ctx: IndicatorContext, spec: IndicatorSpec, level: str, *colum
     missing = [c for c in columns if c not in ctx.attribute_columns]
     if not missing:
         return None
-    return not_assessed(ctx.units(level), spec.target or 0.0,
-                        f"the facility tables have no {' or '.join(missing)} column")
+    return not_assessed(
+        ctx.units(level),
+        spec.target or 0.0,
+        f"the facility tables have no {' or '.join(missing)} column",
+    )
 
 
-def mark_unknown(ctx: IndicatorContext, cols: pd.DataFrame, level: str,
-                 columns: tuple[str, ...], types: tuple[str, ...]) -> pd.DataFrame:
+def mark_unknown(
+    ctx: IndicatorContext,
+    cols: pd.DataFrame,
+    level: str,
+    columns: tuple[str, ...],
+    types: tuple[str, ...],
+) -> pd.DataFrame:
     """Set ``not assessed`` in the units where a counted facility has an unknown value.
 
     Parameters
@@ -197,16 +240,22 @@ def mark_unknown(ctx: IndicatorContext, cols: pd.DataFrame, level: str,
     if not hit.any():
         return cols
     lacking = [c for c in columns if fac[c].isna().any()]
-    files = ", ".join(sorted(fac.loc[unknown, "source_file"].astype(str).unique())
-                      if "source_file" in fac else [])
-    without = f" ({files} {'has' if ', ' not in files else 'have'} no " \
-        f"{' or '.join(lacking)} column)" if files else ""
+    files = ", ".join(
+        sorted(fac.loc[unknown, "source_file"].astype(str).unique()) if "source_file" in fac else []
+    )
+    without = (
+        f" ({files} {'has' if ', ' not in files else 'have'} no {' or '.join(lacking)} column)"
+        if files
+        else ""
+    )
     out = cols.copy()
     for col in out.columns.difference(["target", "status"]):
         out.loc[hit, col] = pd.NA if col == "met" else np.nan
     out.loc[hit, "status"] = [
         f"not assessed: {' or '.join(lacking)} unknown for "
-        f"{counted(int(k), 'facility', 'facilities')}{without}" for k in n[hit]]
+        f"{counted(int(k), 'facility', 'facilities')}{without}"
+        for k in n[hit]
+    ]
     return out
 
 
@@ -214,8 +263,11 @@ def failed_indicators(table: pd.DataFrame) -> pd.Series:
     """Return, per row, the IDs of the indicators not met (``"S1 S4"``; empty when none)."""
     ids = [i for i in INDICATOR_INFO if f"{i.lower()}_met" in table]
     failed = table[[f"{i.lower()}_met" for i in ids]].eq(False).fillna(False)
-    return failed.apply(lambda row: " ".join(i for i, f in zip(ids, row, strict=True) if f),
-                        axis=1) if len(table) else pd.Series(dtype=str)
+    return (
+        failed.apply(lambda row: " ".join(i for i, f in zip(ids, row, strict=True) if f), axis=1)
+        if len(table)
+        else pd.Series(dtype=str)
+    )
 
 
 def indicator_tables(ctx: IndicatorContext, profile: Profile) -> dict[str, pd.DataFrame]:
@@ -243,15 +295,22 @@ def indicator_tables(ctx: IndicatorContext, profile: Profile) -> dict[str, pd.Da
                 continue
             cols = INDICATORS[indicator_id](ctx, spec, level)
             if cols is None:
-                cols = result(ctx.units(level), np.nan, spec.target or 0.0, False, np.nan,
-                              applicable=np.zeros(len(ctx.units(level)), dtype=bool))
+                cols = result(
+                    ctx.units(level),
+                    np.nan,
+                    spec.target or 0.0,
+                    False,
+                    np.nan,
+                    applicable=np.zeros(len(ctx.units(level)), dtype=bool),
+                )
             parts.append(cols.add_prefix(f"{indicator_id.lower()}_"))
         out[level] = pd.concat(parts, axis=1)
     return out
 
 
-def indicator_catalogue(profile: Profile, ctx: IndicatorContext,
-                        district: pd.DataFrame) -> pd.DataFrame:
+def indicator_catalogue(
+    profile: Profile, ctx: IndicatorContext, district: pd.DataFrame
+) -> pd.DataFrame:
     """One row per indicator: names, unit, target, district value and verdict, data used, source.
 
     Parameters
@@ -274,13 +333,19 @@ def indicator_catalogue(profile: Profile, ctx: IndicatorContext,
     for indicator_id, (zh, en, unit, _gap) in INDICATOR_INFO.items():
         spec = profile.indicator(indicator_id)
         low = indicator_id.lower()
-        rows.append({
-            "id": indicator_id, "name_zh": zh, "name_en": en, "unit": unit,
-            "enabled": spec.enabled, "target": spec.target,
-            "district_value": d.get(f"{low}_value", np.nan),
-            "district_status": d.get(f"{low}_status", "disabled in the profile"),
-            "facility_types": ", ".join(spec.facility_types),
-            "params": ", ".join(f"{k}={v}" for k, v in spec.params.items()),
-            "source": spec.source,
-        })
+        rows.append(
+            {
+                "id": indicator_id,
+                "name_zh": zh,
+                "name_en": en,
+                "unit": unit,
+                "enabled": spec.enabled,
+                "target": spec.target,
+                "district_value": d.get(f"{low}_value", np.nan),
+                "district_status": d.get(f"{low}_status", "disabled in the profile"),
+                "facility_types": ", ".join(spec.facility_types),
+                "params": ", ".join(f"{k}={v}" for k, v in spec.params.items()),
+                "source": spec.source,
+            }
+        )
     return pd.DataFrame(rows)

@@ -15,8 +15,9 @@ from carecircle.analysis.indicators.base import (
 from carecircle.profiles import IndicatorSpec
 
 
-def _older_share(ctx: IndicatorContext, level: str, column: str
-                 ) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _older_share(
+    ctx: IndicatorContext, level: str, column: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Older residents, those covered by ``column`` and the share, per unit."""
     cells = ctx.cells
     key = ctx.key(cells, level)
@@ -29,13 +30,20 @@ def _older_share(ctx: IndicatorContext, level: str, column: str
     return older, covered, share
 
 
-def _share_indicator(ctx: IndicatorContext, spec: IndicatorSpec, level: str,
-                     column: str) -> pd.DataFrame:
+def _share_indicator(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str, column: str
+) -> pd.DataFrame:
     older, covered, share = _older_share(ctx, level, column)
     target = float(spec.target if spec.target is not None else 1.0)
     gap = np.maximum(np.ceil(target * older - covered - 1e-6), 0.0)
-    return result(older.index, share, target, share.isna() | (share >= target - 1e-9), gap,
-                  applicable=older > 0)
+    return result(
+        older.index,
+        share,
+        target,
+        share.isna() | (share >= target - 1e-9),
+        gap,
+        applicable=older > 0,
+    )
 
 
 @indicator("S1")
@@ -64,30 +72,37 @@ def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.
     per_1000 = (area / residents * 1000.0).where(residents > 0)
     target = float(spec.target or 0.0)
     gap = np.maximum(target * residents / 1000.0 - area, 0.0).round(1)
-    out = result(residents.index, per_1000, target, per_1000 >= target - 1e-9, gap,
-                 applicable=residents > 0)
+    out = result(
+        residents.index, per_1000, target, per_1000 >= target - 1e-9, gap, applicable=residents > 0
+    )
     return mark_unknown(ctx, out, level, ("floor_area_m2",), spec.facility_types)
 
 
-def _per_street_count(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                      ) -> pd.DataFrame | None:
+def _per_street_count(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str
+) -> pd.DataFrame | None:
     """At least ``target`` facilities of the types per street; the district: share of streets."""
     target = float(spec.target or 1.0)
     if level == "community":
         return None
     per_street = ctx.count(spec.facility_types, "street")
     if level == "street":
-        return result(per_street.index, per_street, target, per_street >= target,
-                      np.maximum(target - per_street, 0.0))
+        return result(
+            per_street.index,
+            per_street,
+            target,
+            per_street >= target,
+            np.maximum(target - per_street, 0.0),
+        )
     ok = (per_street >= target).to_numpy()
     share = ok.mean() if ok.size else np.nan
-    return result(ctx.units("district"), [share], 1.0, [bool(ok.all())],
-                  [float((~ok).sum())])
+    return result(ctx.units("district"), [share], 1.0, [bool(ok.all())], [float((~ok).sum())])
 
 
 @indicator("S3")
-def s3_comprehensive_centre(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                            ) -> pd.DataFrame | None:
+def s3_comprehensive_centre(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str
+) -> pd.DataFrame | None:
     """S3: each street/town has ≥ 1 comprehensive centre.
 
     The district value is the share of streets that have one, the gap the streets without.
@@ -96,28 +111,33 @@ def s3_comprehensive_centre(ctx: IndicatorContext, spec: IndicatorSpec, level: s
 
 
 @indicator("S6")
-def s6_rental_point(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                    ) -> pd.DataFrame | None:
+def s6_rental_point(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """S6: each street/town has ≥ 1 assistive-device rental point (康复辅具租赁点)."""
     return _per_street_count(ctx, spec, level)
 
 
-def _community_share(ctx: IndicatorContext, spec: IndicatorSpec, level: str, kind: str,
-                     served: pd.Series) -> pd.DataFrame:
+def _community_share(
+    ctx: IndicatorContext, spec: IndicatorSpec, level: str, kind: str, served: pd.Series
+) -> pd.DataFrame:
     """Share of communities of ``kind`` that are ``served`` (a boolean per community)."""
     com = ctx.communities.set_index("code")
     mask = (com["kind"] == kind).reindex(served.index, fill_value=False)
     target = float(spec.target or 1.0)
     if level == "community":
-        return result(served.index, served.astype(float), 1.0, served, (~served).astype(float),
-                      applicable=mask)
+        return result(
+            served.index,
+            served.astype(float),
+            1.0,
+            served,
+            (~served).astype(float),
+            applicable=mask,
+        )
     key = com["street"] if level == "street" else pd.Series("district", index=com.index)
     frame = pd.DataFrame({"unit": key, "served": served & mask, "n": mask})
     sums = frame.groupby("unit")[["served", "n"]].sum().reindex(ctx.units(level), fill_value=0)
     share = (sums["served"] / sums["n"]).where(sums["n"] > 0)
     gap = np.maximum(np.ceil(target * sums["n"] - 1e-9) - sums["served"], 0.0)
-    return result(share.index, share, target, share >= target - 1e-9, gap,
-                  applicable=sums["n"] > 0)
+    return result(share.index, share, target, share >= target - 1e-9, gap, applicable=sums["n"] > 0)
 
 
 @indicator("S4")
@@ -141,14 +161,15 @@ def s5_rural_homes(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd
 
 
 @indicator("S7")
-def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                         ) -> pd.DataFrame:
+def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S7: share of elder-care stations/centres next to a health centre or station.
 
     Next to: within ``threshold_m`` (default 300 m) of walking distance; gap: sites without.
     """
-    fac = ctx.facilities[ctx.facilities["type"].isin(spec.facility_types)
-                         & ctx.facilities["health_distance_m"].notna()]
+    fac = ctx.facilities[
+        ctx.facilities["type"].isin(spec.facility_types)
+        & ctx.facilities["health_distance_m"].notna()
+    ]
     near = fac["health_distance_m"] <= float(spec.param("threshold_m", 300.0))
     key = ctx.key(fac, level)
     n = fac.groupby(key).size().reindex(ctx.units(level), fill_value=0)
@@ -166,8 +187,7 @@ def s8_meal_walk(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.D
 
 
 @indicator("S9")
-def s9_dementia_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str
-                     ) -> pd.DataFrame | None:
+def s9_dementia_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """S9: at least ``target`` (default 1) dementia care units in the district."""
     if level != "district":
         return None

@@ -7,8 +7,9 @@ import numpy as np
 from carecircle.analysis.siting.instance import SitingInstance
 
 
-def lagrangian_bound(instance: SitingInstance, k: int, lower: float, *,
-                     iterations: int = 300) -> tuple[float, np.ndarray]:
+def lagrangian_bound(
+    instance: SitingInstance, k: int, lower: float, *, iterations: int = 300
+) -> tuple[float, np.ndarray]:
     """Upper bound on the weight k sites can cover, by Lagrangian relaxation.
 
     Relaxing ``u_i ≤ Σ_j a_ij y_j`` with multipliers ``0 ≤ λ_i ≤ w_i`` gives

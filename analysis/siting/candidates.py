@@ -39,7 +39,8 @@ def network_points(network: WalkNetwork, spacing_m: float) -> tuple[np.ndarray, 
     steps = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
     edge = np.repeat(np.arange(length.size), steps)
     frac = (expand_ranges(np.zeros(length.size, dtype=np.int64), steps) + 0.5) / np.repeat(
-        steps, steps)
+        steps, steps
+    )
     u, v = network.edge_u[edge], network.edge_v[edge]
     x = network.x[u] + frac * (network.x[v] - network.x[u])
     y = network.y[u] + frac * (network.y[v] - network.y[u])
@@ -52,9 +53,14 @@ def network_points(network: WalkNetwork, spacing_m: float) -> tuple[np.ndarray, 
     return x[order][first], y[order][first]
 
 
-def auto_candidates(network: WalkNetwork, communities: gpd.GeoDataFrame, codes: list[str], *,
-                    spacing_m: float = 150.0,
-                    exclude: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def auto_candidates(
+    network: WalkNetwork,
+    communities: gpd.GeoDataFrame,
+    codes: list[str],
+    *,
+    spacing_m: float = 150.0,
+    exclude: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
     """Candidate sites on the walking network inside the given communities.
 
     Parameters
@@ -85,8 +91,14 @@ def auto_candidates(network: WalkNetwork, communities: gpd.GeoDataFrame, codes: 
         hit, _ = tree.query(shapely.points(lon, lat), predicate="intersects")
         inside[np.unique(hit)] = False
     keep = np.flatnonzero(inside)
-    return pd.DataFrame({"id": [f"C{i + 1:05d}" for i in range(keep.size)],
-                         "lon": lon[keep], "lat": lat[keep], "floor_area_m2": np.nan})
+    return pd.DataFrame(
+        {
+            "id": [f"C{i + 1:05d}" for i in range(keep.size)],
+            "lon": lon[keep],
+            "lat": lat[keep],
+            "floor_area_m2": np.nan,
+        }
+    )
 
 
 def read_candidates(path: Path, crs: str = "EPSG:4326") -> pd.DataFrame:
@@ -115,8 +127,10 @@ def read_candidates(path: Path, crs: str = "EPSG:4326") -> pd.DataFrame:
         df = pd.DataFrame(df.drop(columns="geometry")).assign(lon=pts.x, lat=pts.y)
     for col in ("lon", "lat"):
         if col not in df.columns:
-            raise InputDataError(f"{path}: column '{col}' is missing; candidate sites need "
-                                 "id, lon, lat (and optionally floor_area_m2)")
+            raise InputDataError(
+                f"{path}: column '{col}' is missing; candidate sites need "
+                "id, lon, lat (and optionally floor_area_m2)"
+            )
     if len(df) == 0:
         raise InputDataError(f"{path}: no candidate sites in the file")
     lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy()
@@ -126,8 +140,14 @@ def read_candidates(path: Path, crs: str = "EPSG:4326") -> pd.DataFrame:
         i = int(np.flatnonzero(bad)[0])
         raise InputDataError(f"{path}: row {i + 2} has no valid lon/lat; give decimal degrees")
     lon, lat = to_wgs84(lon, lat, crs)
-    ids = (df["id"].astype(str).to_numpy() if "id" in df.columns
-           else np.array([f"C{i + 1:05d}" for i in range(len(df))]))
-    area = (pd.to_numeric(df["floor_area_m2"], errors="coerce").to_numpy()
-            if "floor_area_m2" in df.columns else np.full(len(df), np.nan))
+    ids = (
+        df["id"].astype(str).to_numpy()
+        if "id" in df.columns
+        else np.array([f"C{i + 1:05d}" for i in range(len(df))])
+    )
+    area = (
+        pd.to_numeric(df["floor_area_m2"], errors="coerce").to_numpy()
+        if "floor_area_m2" in df.columns
+        else np.full(len(df), np.nan)
+    )
     return pd.DataFrame({"id": ids, "lon": lon, "lat": lat, "floor_area_m2": area})

@@ -16,8 +16,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def greedy_cover(instance: SitingInstance, *, k: int | None = None,
-                 need: float | None = None) -> tuple[IntArray, FloatArray]:
+def greedy_cover(
+    instance: SitingInstance, *, k: int | None = None, need: float | None = None
+) -> tuple[IntArray, FloatArray]:
     """Greedy maximal coverage: pick up to ``k`` sites, or until ``need`` weight is covered.
 
     Parameters
@@ -47,7 +48,7 @@ def greedy_cover(instance: SitingInstance, *, k: int | None = None,
         j = int(np.argmax(gains))
         if gains[j] <= 0:
             break
-        groups = cover.indices[cover.indptr[j]:cover.indptr[j + 1]]
+        groups = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
         newly = groups[w[groups] > 0]
         picked.append(float(w[newly].sum()))
         covered += picked[-1]
@@ -122,8 +123,9 @@ def _assign(instance: SitingInstance, j: int, remaining: FloatArray) -> FloatArr
     return out
 
 
-def greedy_equity(instance: SitingInstance, covered_by_street: FloatArray,
-                  older_by_street: FloatArray, *, k: int) -> tuple[IntArray, FloatArray]:
+def greedy_equity(
+    instance: SitingInstance, covered_by_street: FloatArray, older_by_street: FloatArray, *, k: int
+) -> tuple[IntArray, FloatArray]:
     """Greedy for equity: raise the lowest street share first, then the total.
 
     Parameters
@@ -145,8 +147,7 @@ def greedy_equity(instance: SitingInstance, covered_by_street: FloatArray,
     n_streets = older_by_street.size
     active = older_by_street > 0
     w = instance.weight.copy()
-    by_street = sp.csr_array((w, (np.arange(w.size), instance.street)),
-                             shape=(w.size, n_streets))
+    by_street = sp.csr_array((w, (np.arange(w.size), instance.street)), shape=(w.size, n_streets))
     gain = (instance.cover @ by_street).toarray()
     covered = covered_by_street.astype(float).copy()
     csc = instance.cover.tocsc()
@@ -162,13 +163,15 @@ def greedy_equity(instance: SitingInstance, covered_by_street: FloatArray,
         j = int(order[0])
         if total[j] <= 0:
             break
-        groups = instance.cover.indices[instance.cover.indptr[j]:instance.cover.indptr[j + 1]]
+        groups = instance.cover.indices[instance.cover.indptr[j] : instance.cover.indptr[j + 1]]
         newly = groups[w[groups] > 0]
         covered += np.bincount(instance.street[newly], weights=w[newly], minlength=n_streets)
         picked.append(float(w[newly].sum()))
         chosen.append(j)
-        delta = sp.csr_array((w[newly], (np.arange(newly.size), instance.street[newly])),
-                             shape=(newly.size, n_streets))
+        delta = sp.csr_array(
+            (w[newly], (np.arange(newly.size), instance.street[newly])),
+            shape=(newly.size, n_streets),
+        )
         gain -= (csc[:, newly] @ delta).toarray()
         w[newly] = 0.0
     return np.asarray(chosen, dtype=np.int64), np.asarray(picked)
@@ -194,8 +197,10 @@ def swap_improve(instance: SitingInstance, rows: IntArray, *, max_rounds: int = 
     ndarray of int64
         The improved sites (same count).
     """
-    cover = sp.csr_array((np.ones(instance.cover.nnz), instance.cover.indices,
-                          instance.cover.indptr), shape=instance.cover.shape)
+    cover = sp.csr_array(
+        (np.ones(instance.cover.nnz), instance.cover.indices, instance.cover.indptr),
+        shape=instance.cover.shape,
+    )
     w = instance.weight
     chosen = list(map(int, rows))
     for _ in range(max_rounds):

@@ -149,7 +149,12 @@ def build_instance(
     group_of_cell = np.full(n_cells, -1, dtype=np.int64)
     group_of_cell[cols] = group
     instance = SitingInstance(
-        cover=sp.csr_array(cover[kept]), weight=weight, residents=res,
-        street=street[cols][first].astype(np.int64), candidates=kept, capacity=cap[kept],
-        group_of_cell=group_of_cell)
+        cover=sp.csr_array(cover[kept]),
+        weight=weight,
+        residents=res,
+        street=street[cols][first].astype(np.int64),
+        candidates=kept,
+        capacity=cap[kept],
+        group_of_cell=group_of_cell,
+    )
     return instance, unreachable

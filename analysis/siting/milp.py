@@ -42,8 +42,14 @@ class Model:
     maximize: bool
 
 
-def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
-           rel_gap: float = 1e-4, interior_point: bool = False) -> Solve:
+def _solve(
+    model: Model,
+    *,
+    start: FloatArray | None,
+    time_limit: float,
+    rel_gap: float = 1e-4,
+    interior_point: bool = False,
+) -> Solve:
     """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
     import highspy
 
@@ -73,8 +79,10 @@ def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data.astype(np.float64)
     if integer.any():
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in integer]
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in integer
+        ]
     h.passModel(lp)
     if start is not None:
         sol = highspy.HighsSolution()
@@ -87,13 +95,20 @@ def _solve(model: Model, *, start: FloatArray | None, time_limit: float,
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if integer.any() else objective
     gap = float(info.mip_gap) if integer.any() else 0.0
-    log.debug("HiGHS %s: %s, objective %g, bound %g, gap %.2g", "MILP" if integer.any()
-              else "LP", status, objective, bound, gap)
+    log.debug(
+        "HiGHS %s: %s, objective %g, bound %g, gap %.2g",
+        "MILP" if integer.any() else "LP",
+        status,
+        objective,
+        bound,
+        gap,
+    )
     return Solve(status, objective, bound, gap, values)
 
 
-def mclp_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
-              time_limit: float) -> Solve:
+def mclp_milp(
+    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
+) -> Solve:
     """Maximal coverage: max Σ w_i u_i, u_i ≤ Σ_j a_ij y_j, Σ y_j ≤ k, y binary.
 
     Parameters
@@ -122,8 +137,16 @@ def mclp_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
     y0 = np.zeros(n)
     y0[start] = 1.0
     u0 = np.minimum(a.T @ y0, 1.0)
-    model = Model(cost, np.zeros(n + m), np.ones(n + m), integer, matrix,
-                  np.full(m + 1, -np.inf), np.concatenate([np.zeros(m), [k]]), maximize=True)
+    model = Model(
+        cost,
+        np.zeros(n + m),
+        np.ones(n + m),
+        integer,
+        matrix,
+        np.full(m + 1, -np.inf),
+        np.concatenate([np.zeros(m), [k]]),
+        maximize=True,
+    )
     return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
 
 
@@ -137,14 +160,22 @@ def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Sol
     a = instance.cover.astype(np.float64)
     top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
     card = sp.hstack([sp.csr_array(np.ones((1, n))), sp.csr_array((1, m))])
-    model = Model(np.concatenate([np.zeros(n), instance.weight]), np.zeros(n + m),
-                  np.ones(n + m), np.zeros(n + m, dtype=bool), sp.csc_array(sp.vstack([top, card])),
-                  np.full(m + 1, -np.inf), np.concatenate([np.zeros(m), [k]]), maximize=True)
+    model = Model(
+        np.concatenate([np.zeros(n), instance.weight]),
+        np.zeros(n + m),
+        np.ones(n + m),
+        np.zeros(n + m, dtype=bool),
+        sp.csc_array(sp.vstack([top, card])),
+        np.full(m + 1, -np.inf),
+        np.concatenate([np.zeros(m), [k]]),
+        maximize=True,
+    )
     return _solve(model, start=None, time_limit=time_limit, interior_point=True)
 
 
-def lscp_milp(instance: SitingInstance, need: float, *, start: npt.NDArray[np.int64],
-              time_limit: float) -> Solve:
+def lscp_milp(
+    instance: SitingInstance, need: float, *, start: npt.NDArray[np.int64], time_limit: float
+) -> Solve:
     """Fewest sites covering at least ``need`` weight: min Σ y_j, Σ w_i u_i ≥ need.
 
     When ``need`` is all the weight this is a set cover (Σ_j a_ij y_j ≥ 1 for every group);
@@ -156,8 +187,16 @@ def lscp_milp(instance: SitingInstance, need: float, *, start: npt.NDArray[np.in
     y0 = np.zeros(n)
     y0[start] = 1.0
     if need >= instance.weight.sum() - 1e-9:
-        model = Model(np.ones(n), np.zeros(n), np.ones(n), np.ones(n, dtype=bool),
-                      sp.csc_array(a.T), np.ones(m), np.full(m, np.inf), maximize=False)
+        model = Model(
+            np.ones(n),
+            np.zeros(n),
+            np.ones(n),
+            np.ones(n, dtype=bool),
+            sp.csc_array(a.T),
+            np.ones(m),
+            np.full(m, np.inf),
+            maximize=False,
+        )
         return _solve(model, start=y0 if start.size else None, time_limit=time_limit)
     top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
     demand = sp.hstack([sp.csr_array((1, n)), sp.csr_array(instance.weight[None, :])])
@@ -165,14 +204,22 @@ def lscp_milp(instance: SitingInstance, need: float, *, start: npt.NDArray[np.in
     cost = np.concatenate([np.ones(n), np.zeros(m)])
     integer = np.ones(n + m, dtype=bool)
     u0 = np.minimum(a.T @ y0, 1.0)
-    model = Model(cost, np.zeros(n + m), np.ones(n + m), integer, matrix,
-                  np.concatenate([np.full(m, -np.inf), [need - 1e-6]]),
-                  np.concatenate([np.zeros(m), [np.inf]]), maximize=False)
+    model = Model(
+        cost,
+        np.zeros(n + m),
+        np.ones(n + m),
+        integer,
+        matrix,
+        np.concatenate([np.full(m, -np.inf), [need - 1e-6]]),
+        np.concatenate([np.zeros(m), [np.inf]]),
+        maximize=False,
+    )
     return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
 
 
-def capacitated_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64],
-                     time_limit: float) -> Solve:
+def capacitated_milp(
+    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
+) -> Solve:
     """Capacitated coverage: older residents served within capacity by k sites.
 
     max Σ w_i x_ij with Σ_j x_ij ≤ 1, Σ_i r_i x_ij ≤ c_j y_j, x_ij ≤ y_j, Σ y_j ≤ k; x exists
@@ -187,8 +234,9 @@ def capacitated_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.
     cols.append(n + np.arange(p))
     vals.append(np.ones(p))
     # capacity: Σ_i r_i x_ij − c_j y_j ≤ 0 (rows m..m+n-1)
-    cap = np.where(np.isfinite(instance.capacity), instance.capacity,
-                   instance.residents.sum() + 1.0)
+    cap = np.where(
+        np.isfinite(instance.capacity), instance.capacity, instance.residents.sum() + 1.0
+    )
     rows += [m + pair_c, m + np.arange(n)]
     cols += [n + np.arange(p), np.arange(n)]
     vals += [instance.residents[pair_g], -cap]
@@ -201,20 +249,35 @@ def capacitated_milp(instance: SitingInstance, k: int, *, start: npt.NDArray[np.
     cols.append(np.arange(n))
     vals.append(np.ones(n))
     n_rows = m + n + p + 1
-    matrix = sp.csc_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(n_rows, n + p))
+    matrix = sp.csc_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n + p)
+    )
     cost = np.concatenate([np.zeros(n), instance.weight[pair_g]])
     integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(p, dtype=bool)])
     upper = np.concatenate([np.ones(n + p)])
     row_upper = np.concatenate([np.ones(m), np.zeros(n + p), [k]])
-    model = Model(cost, np.zeros(n + p), upper, integer, matrix, np.full(n_rows, -np.inf),
-                  row_upper, maximize=True)
+    model = Model(
+        cost,
+        np.zeros(n + p),
+        upper,
+        integer,
+        matrix,
+        np.full(n_rows, -np.inf),
+        row_upper,
+        maximize=True,
+    )
     return _solve(model, start=None, time_limit=time_limit)
 
 
-def equity_milp(instance: SitingInstance, covered_by_street: FloatArray,
-                older_by_street: FloatArray, k: int, *, start: npt.NDArray[np.int64],
-                time_limit: float) -> tuple[Solve, Solve]:
+def equity_milp(
+    instance: SitingInstance,
+    covered_by_street: FloatArray,
+    older_by_street: FloatArray,
+    k: int,
+    *,
+    start: npt.NDArray[np.int64],
+    time_limit: float,
+) -> tuple[Solve, Solve]:
     """Equity, lexicographically: first max the lowest street share z, then the total.
 
     Returns
@@ -233,30 +296,42 @@ def equity_milp(instance: SitingInstance, covered_by_street: FloatArray,
     # z·older_s − Σ_{i in s} w_i u_i ≤ covered_s
     grp = np.flatnonzero(s_index[instance.street] >= 0)
     share_rows = sp.csr_array(
-        (np.concatenate([-instance.weight[grp], older_by_street[streets]]),
-         (np.concatenate([s_index[instance.street[grp]], np.arange(streets.size)]),
-          np.concatenate([n + grp, np.full(streets.size, n + m)]))),
-        shape=(streets.size, n + m + 1))
+        (
+            np.concatenate([-instance.weight[grp], older_by_street[streets]]),
+            (
+                np.concatenate([s_index[instance.street[grp]], np.arange(streets.size)]),
+                np.concatenate([n + grp, np.full(streets.size, n + m)]),
+            ),
+        ),
+        shape=(streets.size, n + m + 1),
+    )
     matrix = sp.csc_array(sp.vstack([top, card, share_rows]))
     integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(m + 1, dtype=bool)])
     y0 = np.zeros(n)
     y0[start] = 1.0
     u0 = np.minimum(a.T @ y0, 1.0)
     cov0 = covered_by_street[streets] + np.bincount(
-        s_index[instance.street[grp]], weights=instance.weight[grp] * u0[grp],
-        minlength=streets.size)
+        s_index[instance.street[grp]],
+        weights=instance.weight[grp] * u0[grp],
+        minlength=streets.size,
+    )
     z0 = float((cov0 / older_by_street[streets]).min()) if streets.size else 0.0
     row_lower = np.full(m + 1 + streets.size, -np.inf)
     row_upper = np.concatenate([np.zeros(m), [k], covered_by_street[streets]])
     lower, upper = np.zeros(n + m + 1), np.ones(n + m + 1)
     cost1 = np.zeros(n + m + 1)
     cost1[-1] = 1.0
-    first = _solve(Model(cost1, lower, upper, integer, matrix, row_lower, row_upper, True),
-                   start=np.concatenate([y0, u0, [z0]]), time_limit=time_limit / 2)
+    first = _solve(
+        Model(cost1, lower, upper, integer, matrix, row_lower, row_upper, True),
+        start=np.concatenate([y0, u0, [z0]]),
+        time_limit=time_limit / 2,
+    )
     lower2 = lower.copy()
     lower2[-1] = max(first.objective - 1e-9, 0.0)
     cost2 = np.concatenate([np.zeros(n), instance.weight, [0.0]])
-    second = _solve(Model(cost2, lower2, upper, integer, matrix, row_lower, row_upper, True),
-                    start=first.values if first.values.size else None,
-                    time_limit=time_limit / 2)
+    second = _solve(
+        Model(cost2, lower2, upper, integer, matrix, row_lower, row_upper, True),
+        start=first.values if first.values.size else None,
+        time_limit=time_limit / 2,
+    )
     return first, second

@@ -18,12 +18,20 @@ from carecircle.geo.tables import write_gpkg
 def proposed_facilities(result: SitingResult) -> pd.DataFrame:
     """Return the proposed sites as a facility table, ready to add to a study."""
     s = result.sites
-    return pd.DataFrame({
-        "id": s["id"], "name": [f"规划新增 proposed {i}" for i in s["id"]], "type": s["type"],
-        "lon": s["lon"].map(lambda v: f"{v:.9f}"), "lat": s["lat"].map(lambda v: f"{v:.9f}"),
-        "floor_area_m2": s["floor_area_m2"], "beds": 0, "nursing_beds": 0,
-        "street": s["street"], "community": s["community"],
-    })
+    return pd.DataFrame(
+        {
+            "id": s["id"],
+            "name": [f"规划新增 proposed {i}" for i in s["id"]],
+            "type": s["type"],
+            "lon": s["lon"].map(lambda v: f"{v:.9f}"),
+            "lat": s["lat"].map(lambda v: f"{v:.9f}"),
+            "floor_area_m2": s["floor_area_m2"],
+            "beds": 0,
+            "nursing_beds": 0,
+            "street": s["street"],
+            "community": s["community"],
+        }
+    )
 
 
 def _json_ready(value: object) -> object:
@@ -55,16 +63,17 @@ def write_siting(out: Path, result: SitingResult) -> list[Path]:
     """
     out.mkdir(parents=True, exist_ok=True)
     sites = result.sites
-    frame = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
-                             crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326"
+    )
     summary = {k: _json_ready(v) for k, v in result.summary.items()}
     return [
         write_csv(out / "proposed_sites.csv", sites),
-        write_atomic(out / "proposed_sites.gpkg",
-                     lambda p: write_gpkg(frame, p, "proposed_sites")),
+        write_atomic(out / "proposed_sites.gpkg", lambda p: write_gpkg(frame, p, "proposed_sites")),
         write_csv(out / "proposed_facilities.csv", proposed_facilities(result)),
         write_csv(out / "before_after_by_street.csv", result.before_after),
         write_csv(out / "infeasible_cells.csv", result.infeasible),
-        write_text_atomic(out / "siting.json",
-                          json.dumps(summary, ensure_ascii=False, indent=2) + "\n"),
+        write_text_atomic(
+            out / "siting.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+        ),
     ]

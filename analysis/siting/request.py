@@ -17,9 +17,14 @@ from carecircle.vocabulary import (
 )
 
 #: Floor area (m²) of a new site when the candidates give none, by type.
-DEFAULT_FLOOR_AREA = {"comprehensive_centre": 1500.0, "day_care": 400.0,
-                      "service_station": 200.0, "embedded_care": 800.0, "meal_point": 150.0,
-                      "rural_mutual_aid": 150.0}
+DEFAULT_FLOOR_AREA = {
+    "comprehensive_centre": 1500.0,
+    "day_care": 400.0,
+    "service_station": 200.0,
+    "embedded_care": 800.0,
+    "meal_point": 150.0,
+    "rural_mutual_aid": 150.0,
+}
 
 
 def site_type(name: str) -> str:
@@ -44,13 +49,19 @@ def site_type(name: str) -> str:
     code = facility_type_code(name)
     if code is not None:
         return code
-    match = difflib.get_close_matches(name.strip().lower(), [*FACILITY_TYPES, *TYPE_ALIASES],
-                                      n=1)
+    match = difflib.get_close_matches(name.strip().lower(), [*FACILITY_TYPES, *TYPE_ALIASES], n=1)
     near = facility_type_code(match[0]) if match else None
-    hint = ("" if near is None else f" (did you mean '{near}'?)" if match[0] == near
-            else f" (did you mean '{match[0]}' = {near}?)")
-    raise InputDataError(f"--type {name} 不是设施类型 / is not a facility type{hint}; "
-                         f"可选 allowed: {facility_types_text()}")
+    hint = (
+        ""
+        if near is None
+        else f" (did you mean '{near}'?)"
+        if match[0] == near
+        else f" (did you mean '{match[0]}' = {near}?)"
+    )
+    raise InputDataError(
+        f"--type {name} 不是设施类型 / is not a facility type{hint}; "
+        f"可选 allowed: {facility_types_text()}"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,12 +101,16 @@ def checked_request(request: SitingRequest) -> SitingRequest:
     if request.objective not in OBJECTIVES:
         raise InputDataError(f"--objective {request.objective}; allowed: {', '.join(OBJECTIVES)}")
     if (request.add is None) == (request.target is None):
-        raise InputDataError("give either --add K (how many new sites) or --target SHARE "
-                             "(fewest sites reaching that coverage share), not both")
+        raise InputDataError(
+            "give either --add K (how many new sites) or --target SHARE "
+            "(fewest sites reaching that coverage share), not both"
+        )
     if request.target is not None and request.objective != "coverage":
-        raise InputDataError(f"--target 只求最少站点，不能与 --objective {request.objective} "
-                             "同用 / --target runs the fewest-sites model; use --add K "
-                             f"--objective {request.objective}")
+        raise InputDataError(
+            f"--target 只求最少站点，不能与 --objective {request.objective} "
+            "同用 / --target runs the fewest-sites model; use --add K "
+            f"--objective {request.objective}"
+        )
     if request.target is not None and not 0 < request.target <= 1:
         raise InputDataError(f"--target {request.target} must be a share between 0 and 1")
     if request.add is not None and request.add < 1:

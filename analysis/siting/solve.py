@@ -97,8 +97,9 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
     if lp.values.size and lp.status == "Optimal":
         # the LP value bounds the optimum (1e-7 relative slack for the interior point)
         bound = min(bound, lp.objective * (1 + 1e-7))
-        rounded = swap_improve(inst, np.argsort(-lp.values[:inst.n_candidates],
-                                                kind="stable")[:k].astype(np.int64))
+        rounded = swap_improve(
+            inst, np.argsort(-lp.values[: inst.n_candidates], kind="stable")[:k].astype(np.int64)
+        )
         method = "greedy"
         if _covered(inst, rounded) > value:
             rows, value, method = rounded, _covered(inst, rounded), "lp rounding"
@@ -129,8 +130,11 @@ def solve_fewest(inst: SitingInstance, need: float, *, time_limit: float) -> Sol
     sol = lscp_milp(inst, need, start=rows, time_limit=time_limit)
     t["milp"] = time.perf_counter() - start
     best_rows = rows
-    if sol.values.size and sol.status in ("Optimal", "Time limit reached") and round(
-            sol.objective) <= rows.size:
+    if (
+        sol.values.size
+        and sol.status in ("Optimal", "Time limit reached")
+        and round(sol.objective) <= rows.size
+    ):
         candidate = _from_milp(sol.values, inst.n_candidates)
         if inst.weight[np.unique(inst.cover[candidate].indices)].sum() >= need - 1e-6:
             best_rows = candidate
@@ -153,15 +157,19 @@ def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Sol
     value = float(gains.sum())
     best = Solution(rows, value, sol.bound, 0.0, "", "greedy", t)
     if sol.values.size and sol.objective > value + 1e-9:
-        best.rows, best.objective, best.method = (_from_milp(sol.values, inst.n_candidates),
-                                                  sol.objective, "milp")
+        best.rows, best.objective, best.method = (
+            _from_milp(sol.values, inst.n_candidates),
+            sol.objective,
+            "milp",
+        )
     best.gap = _gap(best.objective, best.bound)
     best.status = "optimal" if best.gap <= 1e-4 else "time limit"
     return best
 
 
-def solve_equity(inst: SitingInstance, covered: np.ndarray, older: np.ndarray, k: int, *,
-                 time_limit: float) -> Solution:
+def solve_equity(
+    inst: SitingInstance, covered: np.ndarray, older: np.ndarray, k: int, *, time_limit: float
+) -> Solution:
     """Equity: raise the lowest street share, then total coverage."""
     t = {}
     start = time.perf_counter()
@@ -176,6 +184,7 @@ def solve_equity(inst: SitingInstance, covered: np.ndarray, older: np.ndarray, k
         best.objective, best.method = second.objective, "milp"
     best.gap = max(_gap(first.objective, first.bound), _gap(best.objective, second.bound))
     best.status = "optimal" if best.gap <= 1e-4 else "time limit"
-    best.notes.append(f"lowest street share reached: {first.objective:.1%} "
-                      f"(bound {first.bound:.1%})")
+    best.notes.append(
+        f"lowest street share reached: {first.objective:.1%} (bound {first.bound:.1%})"
+    )
     return best

@@ -21,13 +21,18 @@ from carecircle.text import counted, verb
 NAMED_SITES = 10
 
 
-def _rank(reach: sp.csr_array, chosen: np.ndarray, weight: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rank(
+    reach: sp.csr_array, chosen: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Order chosen sites by marginal gain; return order, marginal and standalone gains."""
     rows = reach[chosen].tocsr()
     pattern = sp.csr_array((np.ones(rows.nnz), rows.indices, rows.indptr), shape=rows.shape)
-    alone = np.array([weight[pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]]].sum()
-                      for i in range(chosen.size)])
+    alone = np.array(
+        [
+            weight[pattern.indices[pattern.indptr[i] : pattern.indptr[i + 1]]].sum()
+            for i in range(chosen.size)
+        ]
+    )
     left = weight.copy()
     order: list[int] = []
     marginal = np.zeros(chosen.size)
@@ -37,7 +42,7 @@ def _rank(reach: sp.csr_array, chosen: np.ndarray, weight: np.ndarray
         i = int(np.argmax(gains))
         order.append(i)
         marginal[i] = gains[i]
-        left[pattern.indices[pattern.indptr[i]:pattern.indptr[i + 1]]] = 0.0
+        left[pattern.indices[pattern.indptr[i] : pattern.indptr[i + 1]]] = 0.0
     return np.asarray(order, dtype=np.int64), marginal, alone
 
 
@@ -45,8 +50,13 @@ def _shares(audit: Audit, covered: np.ndarray) -> pd.Series:
     cells = audit.cells
     inside = (cells["community"] != "").to_numpy()
     older = cells["older_residents"].to_numpy()
-    frame = pd.DataFrame({"street": cells["street"].to_numpy()[inside],
-                          "older": older[inside], "cov": np.where(covered, older, 0.0)[inside]})
+    frame = pd.DataFrame(
+        {
+            "street": cells["street"].to_numpy()[inside],
+            "older": older[inside],
+            "cov": np.where(covered, older, 0.0)[inside],
+        }
+    )
     sums = frame.groupby("street")[["older", "cov"]].sum()
     share = sums["cov"] / sums["older"]
     share["district"] = frame["cov"].sum() / frame["older"].sum()
@@ -127,14 +137,24 @@ def infeasible_cells(audit: Audit, data: SitingData) -> pd.DataFrame:
     cells = audit.cells
     lost = data.open_cells[data.unreachable]
     snap_m, walk_m = audit.study.max_snap_m, data.radius_m
-    reasons = np.concatenate([
-        np.full(data.off_network.size, f"距步行路网超过{snap_m:g}米 / farther than {snap_m:g} m "
-                "from the walking network", dtype=object),
-        np.full(lost.size, f"步行{walk_m:,.0f}米内无候选点 / no candidate within the "
-                f"{walk_m:,.0f} m walk", dtype=object)])
+    reasons = np.concatenate(
+        [
+            np.full(
+                data.off_network.size,
+                f"距步行路网超过{snap_m:g}米 / farther than {snap_m:g} m from the walking network",
+                dtype=object,
+            ),
+            np.full(
+                lost.size,
+                f"步行{walk_m:,.0f}米内无候选点 / no candidate within the {walk_m:,.0f} m walk",
+                dtype=object,
+            ),
+        ]
+    )
     rows = np.concatenate([data.off_network, lost]).astype(np.int64)
-    frame = cells.iloc[rows][["cell_id", "lon", "lat", "community", "street", "residents",
-                              "older_residents"]].reset_index(drop=True)
+    frame = cells.iloc[rows][
+        ["cell_id", "lon", "lat", "community", "street", "residents", "older_residents"]
+    ].reset_index(drop=True)
     frame["reason"] = reasons
     return frame
 
@@ -156,25 +176,34 @@ def capacity_warning(sites: pd.DataFrame, request: SitingRequest) -> str | None:
     str or None
         The warning, or None when every site is within capacity.
     """
-    over = sites[sites["capacity_use"] > 1.0].sort_values("capacity_use", ascending=False,
-                                                          kind="stable")
+    over = sites[sites["capacity_use"] > 1.0].sort_values(
+        "capacity_use", ascending=False, kind="stable"
+    )
     capacitated = request.objective == "capacitated" and request.target is None
     if capacitated or over.empty:
         return None
-    named = ", ".join(f"{r.id} {r.capacity_use:.1f}× ({r.floor_area_m2:g} m²)"
-                      for r in over.head(NAMED_SITES).itertuples(index=False))
+    named = ", ".join(
+        f"{r.id} {r.capacity_use:.1f}× ({r.floor_area_m2:g} m²)"
+        for r in over.head(NAMED_SITES).itertuples(index=False)
+    )
     more = f" and {len(over) - NAMED_SITES} more" if len(over) > NAMED_SITES else ""
-    fix = ("--add K --objective capacitated" if request.target is not None
-           else "--objective capacitated")
-    return (f"警告 warning: {len(over)} of {counted(len(sites), 'proposed site')} "
-            f"{verb(len(over), 'covers', 'cover')} more residents "
-            f"than their capacity (floor_area_m2 × 1000 / S2 target): "
-            f"{named}{more}; see capacity_use in proposed_sites.csv, and use {fix} or a larger "
-            "--floor-area")
+    fix = (
+        "--add K --objective capacitated"
+        if request.target is not None
+        else "--objective capacitated"
+    )
+    return (
+        f"警告 warning: {len(over)} of {counted(len(sites), 'proposed site')} "
+        f"{verb(len(over), 'covers', 'cover')} more residents "
+        f"than their capacity (floor_area_m2 × 1000 / S2 target): "
+        f"{named}{more}; see capacity_use in proposed_sites.csv, and use {fix} or a larger "
+        "--floor-area"
+    )
 
 
-def assumed_area_note(audit: Audit, request: SitingRequest, data: SitingData,
-                      chosen: np.ndarray) -> str | None:
+def assumed_area_note(
+    audit: Audit, request: SitingRequest, data: SitingData, chosen: np.ndarray
+) -> str | None:
     """Say when the sites' capacity rests on the default floor area of the type.
 
     Parameters
@@ -199,16 +228,19 @@ def assumed_area_note(audit: Audit, request: SitingRequest, data: SitingData,
     if request.floor_area_m2 is not None or np.isfinite(given).all() or known.all():
         return None
     default = float(data.area[chosen][~np.isfinite(given)][0])
-    return (f"新站点面积未知 / floor area unknown: the study's facility floor areas are unknown "
-            f"(S2 not assessed) and no --floor-area was given, so capacity_residents and "
-            f"capacity_use of {counted(int((~np.isfinite(given)).sum()), 'proposed site')} "
-            "assume the "
-            f"default {default:g} m² for {request.facility_type}; give --floor-area M2 (or "
-            "floor_area_m2 in --candidates) to check capacity")
+    return (
+        f"新站点面积未知 / floor area unknown: the study's facility floor areas are unknown "
+        f"(S2 not assessed) and no --floor-area was given, so capacity_residents and "
+        f"capacity_use of {counted(int((~np.isfinite(given)).sum()), 'proposed site')} "
+        "assume the "
+        f"default {default:g} m² for {request.facility_type}; give --floor-area M2 (or "
+        "floor_area_m2 in --candidates) to check capacity"
+    )
 
 
-def low_gain_note(request: SitingRequest, marginal: np.ndarray, before: float,
-                  total: float) -> str | None:
+def low_gain_note(
+    request: SitingRequest, marginal: np.ndarray, before: float, total: float
+) -> str | None:
     """Name the proposed sites that each newly cover fewer than one older resident.
 
     Parameters
@@ -230,25 +262,36 @@ def low_gain_note(request: SitingRequest, marginal: np.ndarray, before: float,
     low = marginal < 1.0
     if not low.any():
         return None
-    head = (f"{int(low.sum())} of {counted(marginal.size, 'proposed site')} each newly "
-            f"{verb(int(low.sum()), 'covers', 'cover')} fewer than 1 "
-            "older resident (marginal_gain in proposed_sites.csv)")
+    head = (
+        f"{int(low.sum())} of {counted(marginal.size, 'proposed site')} each newly "
+        f"{verb(int(low.sum()), 'covers', 'cover')} fewer than 1 "
+        "older resident (marginal_gain in proposed_sites.csv)"
+    )
     if request.target is None:
         return f"{head}; fewer sites cover almost as many: try a smaller --add"
     keep = marginal[~low].sum()
     share = np.floor((before + keep) / total * 1000.0) / 1000.0 if total > 0 else 0.0
-    lower = (f"e.g. --target {share:.3f} needs {int((~low).sum())} sites"
-             if (~low).any() and share < request.target else "")
+    lower = (
+        f"e.g. --target {share:.3f} needs {int((~low).sum())} sites"
+        if (~low).any() and share < request.target
+        else ""
+    )
     return f"{head}; they only chase the last residents of the target: try a lower --target" + (
-        f" ({lower})" if lower else "")
+        f" ({lower})" if lower else ""
+    )
 
 
-def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data: SitingData,
-                 chosen: np.ndarray) -> SitingResult:
+def build_tables(
+    audit: Audit, request: SitingRequest, solution: Solution, data: SitingData, chosen: np.ndarray
+) -> SitingResult:
     """Build the proposed-sites table, the before/after table and the summary."""
     candidates, c_snap, c_street, reach = data.candidates, data.c_snap, data.c_street, data.reach
-    open_cells, covered, unreachable, area = (data.open_cells, data.covered, data.unreachable,
-                                              data.area)
+    open_cells, covered, unreachable, area = (
+        data.open_cells,
+        data.covered,
+        data.unreachable,
+        data.area,
+    )
     circle_id = data.circle_id
     cells = audit.cells
     older = cells["older_residents"].to_numpy()
@@ -265,21 +308,27 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
     capacity = area[chosen] * 1000.0 / (audit.study.profile.indicator("S2").target or 50.0)
     res_open = cells["residents"].to_numpy()[open_cells]
     served_res = np.array([res_open[reach[[j]].indices].sum() for j in chosen])
-    sites = pd.DataFrame({
-        "rank": np.arange(1, chosen.size + 1),
-        "id": [f"NEW-{i + 1:02d}" for i in range(chosen.size)],
-        "candidate": candidates["id"].to_numpy()[chosen],
-        "type": request.facility_type,
-        "lon": lon, "lat": lat, "lon_gcj02": np.round(g_lon, 9), "lat_gcj02": np.round(g_lat, 9),
-        "street": np.where(c_street[chosen] >= 0, street_codes[np.clip(c_street[chosen], 0, None)],
-                           ""),
-        "community": np.where(community >= 0, com_codes[np.clip(community, 0, None)], ""),
-        "older_newly_covered": np.round(alone, 1),
-        "marginal_gain": np.round(marginal, 1),
-        "floor_area_m2": area[chosen],
-        "capacity_residents": np.round(capacity, 0),
-        "capacity_use": np.round(np.minimum(served_res / np.maximum(capacity, 1e-9), 9.99), 3),
-    })
+    sites = pd.DataFrame(
+        {
+            "rank": np.arange(1, chosen.size + 1),
+            "id": [f"NEW-{i + 1:02d}" for i in range(chosen.size)],
+            "candidate": candidates["id"].to_numpy()[chosen],
+            "type": request.facility_type,
+            "lon": lon,
+            "lat": lat,
+            "lon_gcj02": np.round(g_lon, 9),
+            "lat_gcj02": np.round(g_lat, 9),
+            "street": np.where(
+                c_street[chosen] >= 0, street_codes[np.clip(c_street[chosen], 0, None)], ""
+            ),
+            "community": np.where(community >= 0, com_codes[np.clip(community, 0, None)], ""),
+            "older_newly_covered": np.round(alone, 1),
+            "marginal_gain": np.round(marginal, 1),
+            "floor_area_m2": area[chosen],
+            "capacity_residents": np.round(capacity, 0),
+            "capacity_use": np.round(np.minimum(served_res / np.maximum(capacity, 1e-9), 9.99), 3),
+        }
+    )
     after = covered.copy()
     reached = np.unique(reach[chosen].indices) if chosen.size else np.zeros(0, dtype=np.int64)
     after[open_cells[reached]] = True
@@ -287,21 +336,27 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
     in_circle = circle_id == "S1"
     after_share = _shares(audit, after) if in_circle else before_share
     s2_types = audit.study.profile.indicator("S2").facility_types
-    added = (sites.groupby("street")["floor_area_m2"].sum()
-             if request.facility_type in s2_types else pd.Series(dtype=float))
+    added = (
+        sites.groupby("street")["floor_area_m2"].sum()
+        if request.facility_type in s2_types
+        else pd.Series(dtype=float)
+    )
     if len(added):
         added["district"] = added[added.index != ""].sum()
     s2_before, s2_after = _floor(audit, added)
     names = dict(zip(audit.streets["code"], audit.streets["name"], strict=True))
     names["district"] = audit.study.name
     codes = [*audit.streets["code"], "district"]
-    table = pd.DataFrame({
-        "code": codes, "name": [names[c] for c in codes],
-        "s1_before": before_share.reindex(codes).to_numpy(),
-        "s1_after": after_share.reindex(codes).to_numpy(),
-        "s2_before": s2_before.reindex(codes).to_numpy(),
-        "s2_after": s2_after.reindex(codes).to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            "code": codes,
+            "name": [names[c] for c in codes],
+            "s1_before": before_share.reindex(codes).to_numpy(),
+            "s1_after": after_share.reindex(codes).to_numpy(),
+            "s2_before": s2_before.reindex(codes).to_numpy(),
+            "s2_after": s2_after.reindex(codes).to_numpy(),
+        }
+    )
     if not in_circle:
         own_before, own_after = _shares(audit, covered), _shares(audit, after)
         key = circle_id.lower()
@@ -309,26 +364,41 @@ def build_tables(audit: Audit, request: SitingRequest, solution: Solution, data:
         table[f"{key}_after"] = own_after.reindex(codes).to_numpy()
     infeasible = infeasible_cells(audit, data)
     inside = (cells["community"] != "").to_numpy()
-    notes = [assumed_area_note(audit, request, data, chosen),
-             capacity_warning(sites, request),  # printed once, with the notes
-             low_gain_note(request, marginal, float(older[inside & covered].sum()),
-                           float(older[inside].sum()))]
+    notes = [
+        assumed_area_note(audit, request, data, chosen),
+        capacity_warning(sites, request),  # printed once, with the notes
+        low_gain_note(
+            request, marginal, float(older[inside & covered].sum()), float(older[inside].sum())
+        ),
+    ]
     solution.notes.extend(n for n in notes if n)
     attainable = covered.copy()
     attainable[open_cells[~unreachable]] = True
     far = older[data.off_network].sum()
     lost = older[open_cells[unreachable]].sum()
     summary = {
-        "type": request.facility_type, "objective": request.objective,
+        "type": request.facility_type,
+        "objective": request.objective,
         "model": "fewest sites (LSCP)" if request.target is not None else request.objective,
-        "add": request.add, "target": request.target, "sites": int(chosen.size),
-        "status": solution.status, "method": solution.method,
-        "objective_value": solution.objective, "best_bound": solution.bound,
-        "gap": solution.gap, "circle": circle_id,
-        "district_before": float(table.iloc[-1][f"{circle_id.lower()}_before"]
-                                 if not in_circle else table.iloc[-1]["s1_before"]),
-        "district_after": float(table.iloc[-1][f"{circle_id.lower()}_after"]
-                                if not in_circle else table.iloc[-1]["s1_after"]),
+        "add": request.add,
+        "target": request.target,
+        "sites": int(chosen.size),
+        "status": solution.status,
+        "method": solution.method,
+        "objective_value": solution.objective,
+        "best_bound": solution.bound,
+        "gap": solution.gap,
+        "circle": circle_id,
+        "district_before": float(
+            table.iloc[-1][f"{circle_id.lower()}_before"]
+            if not in_circle
+            else table.iloc[-1]["s1_before"]
+        ),
+        "district_after": float(
+            table.iloc[-1][f"{circle_id.lower()}_after"]
+            if not in_circle
+            else table.iloc[-1]["s1_after"]
+        ),
         "older_newly_covered": float(older[open_cells[reached]].sum()),
         "district_attainable": float(older[inside & attainable].sum() / older[inside].sum()),
         "infeasible_cells": len(infeasible),

@@ -36,8 +36,7 @@ from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.tables import write_gpkg
 
 LON0, LAT0 = 118.78, 32.04
-LOCAL = (f"+proj=tmerc +lat_0={LAT0} +lon_0={LON0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 "
-         "+units=m +no_defs")
+LOCAL = f"+proj=tmerc +lat_0={LAT0} +lon_0={LON0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 COLUMNS = "id,name,type,lon,lat,floor_area_m2,beds,nursing_beds,street,community"
 DATA_DATE = "2025-12-31"
 
@@ -65,20 +64,31 @@ profile = "generic"
 
 
 def _to_polygon(poly: shapely.Polygon, to_lonlat: Transformer) -> shapely.Polygon:
-    return shapely.transform(poly, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0],
-                                                                                  xy[:, 1])))
+    return shapely.transform(
+        poly, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def _write_boundaries(folder: Path, lay: Layout, to_lonlat: Transformer) -> None:
     streets = gpd.GeoDataFrame(
-        {"code": list(lay.streets), "name": [v[0] for v in lay.streets.values()],
-         "kind": [v[2] for v in lay.streets.values()]},
-        geometry=[_to_polygon(v[1], to_lonlat) for v in lay.streets.values()], crs="EPSG:4326")
+        {
+            "code": list(lay.streets),
+            "name": [v[0] for v in lay.streets.values()],
+            "kind": [v[2] for v in lay.streets.values()],
+        },
+        geometry=[_to_polygon(v[1], to_lonlat) for v in lay.streets.values()],
+        crs="EPSG:4326",
+    )
     com = gpd.GeoDataFrame(
-        {"code": [c.code for c in lay.communities], "name": [c.name for c in lay.communities],
-         "street": [c.street for c in lay.communities],
-         "kind": [c.kind for c in lay.communities]},
-        geometry=[_to_polygon(c.polygon, to_lonlat) for c in lay.communities], crs="EPSG:4326")
+        {
+            "code": [c.code for c in lay.communities],
+            "name": [c.name for c in lay.communities],
+            "street": [c.street for c in lay.communities],
+            "kind": [c.kind for c in lay.communities],
+        },
+        geometry=[_to_polygon(c.polygon, to_lonlat) for c in lay.communities],
+        crs="EPSG:4326",
+    )
     write_gpkg(streets, folder / "streets.gpkg", "streets")
     write_gpkg(com, folder / "communities.gpkg", "communities")
 
@@ -90,34 +100,54 @@ def _where(lay: Layout, x: float, y: float) -> tuple[str, str]:
     return "", ""
 
 
-def _write_table(path: Path, rows: list[Facility], lay: Layout, to_lonlat: Transformer,
-                 *, gcj02: bool = False) -> None:
+def _write_table(
+    path: Path, rows: list[Facility], lay: Layout, to_lonlat: Transformer, *, gcj02: bool = False
+) -> None:
     lines = [COLUMNS]
     for f in rows:
         lon, lat = to_lonlat.transform(f.x, f.y)
         if gcj02:
             lon, lat = (float(v) for v in wgs84_to_gcj02(lon, lat))
         street, community = _where(lay, f.x, f.y)
-        lines.append(f"{f.id},{f.name},{f.type},{lon:.7f},{lat:.7f},{f.floor_area_m2:g},"
-                     f"{f.beds},{f.nursing_beds},{street},{community}")
+        lines.append(
+            f"{f.id},{f.name},{f.type},{lon:.7f},{lat:.7f},{f.floor_area_m2:g},"
+            f"{f.beds},{f.nursing_beds},{street},{community}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _gaps(lay: Layout, to_lonlat: Transformer) -> dict[str, object]:
     x0, y0, x1, y1 = lay.block_bounds(*PLANTED_COMPOUND)
     corners = to_lonlat.transform([x0 + 30, x1 - 30], [y0 + 30, y1 - 30])
-    cut = next(c for c in lay.communities if c.street == street_code(CUT_OFF[0])
-               and c.cols[0] == RIVER_COL + 1 and c.rows[0] == CUT_OFF[1])
+    cut = next(
+        c
+        for c in lay.communities
+        if c.street == street_code(CUT_OFF[0])
+        and c.cols[0] == RIVER_COL + 1
+        and c.rows[0] == CUT_OFF[1]
+    )
     planted_com = next(c for c in lay.communities if c.cols == (0, 2) and c.rows == (0, 2))
     return {
         "no_comprehensive_centre": {"indicator": "S3", "street": street_code(NO_CENTRE_STREET)},
-        "cut_off_by_river": {"indicator": "S1", "street": cut.street, "community": cut.code,
-                             "station_across_river": "ST901"},
-        "gated_compound": {"indicator": "S1", "street": planted_com.street,
-                           "community": planted_com.code, "station": "ST900",
-                           "bbox_lonlat": [corners[0][0], corners[1][0], corners[0][1],
-                                           corners[1][1]],  # west, south, east, north
-                           "gates": list(lay.gates[PLANTED_COMPOUND])},
+        "cut_off_by_river": {
+            "indicator": "S1",
+            "street": cut.street,
+            "community": cut.code,
+            "station_across_river": "ST901",
+        },
+        "gated_compound": {
+            "indicator": "S1",
+            "street": planted_com.street,
+            "community": planted_com.code,
+            "station": "ST900",
+            "bbox_lonlat": [
+                corners[0][0],
+                corners[1][0],
+                corners[0][1],
+                corners[1][1],
+            ],  # west, south, east, north
+            "gates": list(lay.gates[PLANTED_COMPOUND]),
+        },
         "low_floor_area": {"indicator": "S2", "street": street_code(LOW_AREA_STREET)},
     }
 
@@ -171,16 +201,25 @@ def write_demo_inputs(out_dir: Path, *, seed: int = 2026) -> Path:
     write_raster(out_dir / "older.tif", older, transform)
     _write_boundaries(out_dir, lay, to_lonlat)
     _write_table(out_dir / "facilities.csv", facilities(lay, rng), lay, to_lonlat)
-    _write_table(out_dir / "meal_points_amap.csv", meal_points(lay, rng), lay, to_lonlat,
-                 gcj02=True)
+    _write_table(
+        out_dir / "meal_points_amap.csv", meal_points(lay, rng), lay, to_lonlat, gcj02=True
+    )
     gaps = _gaps(lay, to_lonlat)
-    (out_dir / "gaps.json").write_text(json.dumps(gaps, ensure_ascii=False, indent=2) + "\n",
-                                       encoding="utf-8")
-    (out_dir / "README.md").write_text(README.format(
-        seed=seed, lon0=LON0, lat0=LAT0, no_centre=gaps["no_comprehensive_centre"]["street"],
-        cut_off=gaps["cut_off_by_river"]["community"],
-        compound=gaps["gated_compound"]["community"],
-        low_area=gaps["low_floor_area"]["street"]), encoding="utf-8")
+    (out_dir / "gaps.json").write_text(
+        json.dumps(gaps, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    (out_dir / "README.md").write_text(
+        README.format(
+            seed=seed,
+            lon0=LON0,
+            lat0=LAT0,
+            no_centre=gaps["no_comprehensive_centre"]["street"],
+            cut_off=gaps["cut_off_by_river"]["community"],
+            compound=gaps["gated_compound"]["community"],
+            low_area=gaps["low_floor_area"]["street"],
+        ),
+        encoding="utf-8",
+    )
     study = out_dir / "study.toml"
     study.write_text(STUDY.format(date=DATA_DATE), encoding="utf-8")
     return study

@@ -34,16 +34,70 @@ STREETS = {  # code suffix -> (name, x0..x1 grid cols, y0..y1 grid rows, kind)
     "D": ("新城街道", (STREET_COL, N_COLS), (STREET_ROW, N_ROWS)),
 }
 TOWNS = {"E": ("青山镇", (0.0, 2500.0)), "F": ("湖塘镇", (2500.0, 5000.0))}
-COL_GROUPS = {"A": ((0, 2), (2, 4), (4, 6)), "B": ((0, 2), (2, 4), (4, 6)),
-              "C": ((6, 8), (8, 10), (10, 12)), "D": ((6, 8), (8, 10), (10, 12))}
-ROW_GROUPS = {"A": ((0, 2), (2, 4), (4, 5)), "C": ((0, 2), (2, 4), (4, 5)),
-              "B": ((5, 7), (7, 9), (9, 10)), "D": ((5, 7), (7, 9), (9, 10))}
-URBAN_NAMES = ("幸福", "和平", "光明", "友谊", "团结", "新华", "朝阳", "春晖", "文化", "安康",
-               "长乐", "翠苑", "锦绣", "丰收", "明珠", "阳光", "金桥", "滨河", "柳岸", "梧桐",
-               "紫荆", "青松", "红枫", "玉兰", "海棠", "银杏", "桂花", "荷塘", "书香", "康乐",
-               "百合", "枫林", "建华", "兴隆", "东苑", "西苑")
-VILLAGE_NAMES = ("李家", "王庄", "张湾", "陈桥", "周塘", "吴村", "赵圩", "孙庄", "杨柳",
-                 "朱家", "胡桥", "高墩")
+COL_GROUPS = {
+    "A": ((0, 2), (2, 4), (4, 6)),
+    "B": ((0, 2), (2, 4), (4, 6)),
+    "C": ((6, 8), (8, 10), (10, 12)),
+    "D": ((6, 8), (8, 10), (10, 12)),
+}
+ROW_GROUPS = {
+    "A": ((0, 2), (2, 4), (4, 5)),
+    "C": ((0, 2), (2, 4), (4, 5)),
+    "B": ((5, 7), (7, 9), (9, 10)),
+    "D": ((5, 7), (7, 9), (9, 10)),
+}
+URBAN_NAMES = (
+    "幸福",
+    "和平",
+    "光明",
+    "友谊",
+    "团结",
+    "新华",
+    "朝阳",
+    "春晖",
+    "文化",
+    "安康",
+    "长乐",
+    "翠苑",
+    "锦绣",
+    "丰收",
+    "明珠",
+    "阳光",
+    "金桥",
+    "滨河",
+    "柳岸",
+    "梧桐",
+    "紫荆",
+    "青松",
+    "红枫",
+    "玉兰",
+    "海棠",
+    "银杏",
+    "桂花",
+    "荷塘",
+    "书香",
+    "康乐",
+    "百合",
+    "枫林",
+    "建华",
+    "兴隆",
+    "东苑",
+    "西苑",
+)
+VILLAGE_NAMES = (
+    "李家",
+    "王庄",
+    "张湾",
+    "陈桥",
+    "周塘",
+    "吴村",
+    "赵圩",
+    "孙庄",
+    "杨柳",
+    "朱家",
+    "胡桥",
+    "高墩",
+)
 DISTRICT_CODE = "320199"
 
 
@@ -94,8 +148,9 @@ def _grid(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _block_kinds(rng: np.random.Generator) -> np.ndarray:
-    kinds = rng.choice([COMPOUND, OPEN, PARK, OTHER], size=(N_COLS, N_ROWS),
-                       p=[0.5, 0.3, 0.08, 0.12]).astype(object)
+    kinds = rng.choice(
+        [COMPOUND, OPEN, PARK, OTHER], size=(N_COLS, N_ROWS), p=[0.5, 0.3, 0.08, 0.12]
+    ).astype(object)
     kinds[RIVER_COL, :] = RIVER
     kinds[PLANTED_COMPOUND] = COMPOUND
     kinds[0, 1] = OPEN  # the planted station's block
@@ -120,15 +175,24 @@ def _urban_communities(xs: np.ndarray, ys: np.ndarray) -> list[Community]:
             for c0, c1 in COL_GROUPS[suffix]:
                 number += 1
                 poly = shapely.box(xs[c0], ys[r0], xs[c1], ys[r1])
-                out.append(Community(f"{street_code(suffix)}{number:03d}",
-                                     f"{URBAN_NAMES[n]}社区", street_code(suffix), "urban",
-                                     poly, (c0, c1), (r0, r1)))
+                out.append(
+                    Community(
+                        f"{street_code(suffix)}{number:03d}",
+                        f"{URBAN_NAMES[n]}社区",
+                        street_code(suffix),
+                        "urban",
+                        poly,
+                        (c0, c1),
+                        (r0, r1),
+                    )
+                )
                 n += 1
     return out
 
 
-def _villages(rng: np.random.Generator, y0: float, y1: float,
-              centre: tuple[float, float]) -> list[tuple[float, float]]:
+def _villages(
+    rng: np.random.Generator, y0: float, y1: float, centre: tuple[float, float]
+) -> list[tuple[float, float]]:
     """Six village sites at least 1.3 km from each other and the town centre.
 
     Random sequential placement can leave no room for the sixth village; the placement then
@@ -162,12 +226,14 @@ def _rural(rng: np.random.Generator) -> tuple[list[Community], dict, dict]:
         for idx, site in enumerate([centre, *pts]):
             piece = next(p for p in parts if shapely.contains_xy(p, *site))
             if idx == 0:
-                communities.append(Community(f"{code}001", f"{name[:2]}集镇社区", code, "urban",
-                                             piece))
+                communities.append(
+                    Community(f"{code}001", f"{name[:2]}集镇社区", code, "urban", piece)
+                )
             else:
                 village = VILLAGE_NAMES[k * 6 + idx - 1]
-                communities.append(Community(f"{code}{idx + 1:03d}", f"{village}村", code,
-                                             "rural", piece))
+                communities.append(
+                    Community(f"{code}{idx + 1:03d}", f"{village}村", code, "rural", piece)
+                )
     return communities, centres, villages
 
 
@@ -184,8 +250,11 @@ def make_layout(rng: np.random.Generator) -> Layout:
         polys = [c.polygon for c in communities if c.street == street_code(suffix)]
         streets[street_code(suffix)] = (name, shapely.union_all(polys), "street")
     for suffix, (name, (y0, y1)) in TOWNS.items():
-        streets[street_code(suffix)] = (name, shapely.box(URBAN_W, y0, URBAN_W + RURAL_W, y1),
-                                        "town")
+        streets[street_code(suffix)] = (
+            name,
+            shapely.box(URBAN_W, y0, URBAN_W + RURAL_W, y1),
+            "town",
+        )
     shares = rng.uniform(0.18, 0.30, len(communities)).round(3)
     older = {c.code: float(s) for c, s in zip(communities, shares, strict=True)}
     return Layout(xs, ys, kinds, gates, streets, communities, centres, villages, older)

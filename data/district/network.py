@@ -28,10 +28,34 @@ from carecircle.data.district.layout import (
     Layout,
 )
 
-ROAD_NAMES_X = ("人民路", "解放路", "中山路", "和平路", "胜利路", "建国路", "文化路", "滨河西路",
-                "北京路", "滨河东路", "南京路", "上海路", "东环路")
-ROAD_NAMES_Y = ("长江路", "黄河路", "淮河路", "珠江路", "汉江路", "湘江路", "赣江路", "钱塘路",
-                "松花江路", "闽江路", "北环路")
+ROAD_NAMES_X = (
+    "人民路",
+    "解放路",
+    "中山路",
+    "和平路",
+    "胜利路",
+    "建国路",
+    "文化路",
+    "滨河西路",
+    "北京路",
+    "滨河东路",
+    "南京路",
+    "上海路",
+    "东环路",
+)
+ROAD_NAMES_Y = (
+    "长江路",
+    "黄河路",
+    "淮河路",
+    "珠江路",
+    "汉江路",
+    "湘江路",
+    "赣江路",
+    "钱塘路",
+    "松花江路",
+    "闽江路",
+    "北环路",
+)
 WALL_INSET, RING_INSET = 30.0, 45.0
 
 
@@ -65,8 +89,10 @@ class OsmWriter:
         keys = list(self.nodes)
         xy = np.array(keys, dtype=float).reshape(-1, 2)
         lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<osm version="0.6" generator="carecircle demo district">']
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<osm version="0.6" generator="carecircle demo district">',
+        ]
         for key, lo, la in zip(keys, lon, lat, strict=True):
             nid = self.nodes[key]
             tags = self.node_tags.get(nid)
@@ -98,8 +124,13 @@ class Attachments:
         return round(x, 2), round(y, 2)
 
 
-def _compound(osm: OsmWriter, att: Attachments, b: tuple[float, float, float, float],
-              ij: tuple[int, int], sides: tuple[str, ...]) -> None:
+def _compound(
+    osm: OsmWriter,
+    att: Attachments,
+    b: tuple[float, float, float, float],
+    ij: tuple[int, int],
+    sides: tuple[str, ...],
+) -> None:
     """Add a gated compound: an inner path grid with a ring, reaching the street at gates."""
     x0, y0, x1, y1 = b
     i, j = ij
@@ -126,8 +157,13 @@ def _compound(osm: OsmWriter, att: Attachments, b: tuple[float, float, float, fl
         osm.way([inner, gate, outer], highway="footway", access="private", name="小区门 gate")
 
 
-def _open_block(osm: OsmWriter, att: Attachments, b: tuple[float, float, float, float],
-                ij: tuple[int, int], rng: np.random.Generator) -> None:
+def _open_block(
+    osm: OsmWriter,
+    att: Attachments,
+    b: tuple[float, float, float, float],
+    ij: tuple[int, int],
+    rng: np.random.Generator,
+) -> None:
     """Open block: a through lane, a lane from the south ending in a dead end, a spur."""
     x0, y0, x1, y1 = b
     i, j = ij
@@ -143,13 +179,20 @@ def _open_block(osm: OsmWriter, att: Attachments, b: tuple[float, float, float, 
     osm.way([(spur_x, ym), (spur_x, y0 + (ym - y0) * 0.35)], highway="footway")
 
 
-def _park(osm: OsmWriter, att: Attachments, b: tuple[float, float, float, float],
-          ij: tuple[int, int]) -> None:
+def _park(
+    osm: OsmWriter, att: Attachments, b: tuple[float, float, float, float], ij: tuple[int, int]
+) -> None:
     x0, y0, x1, y1 = b
     i, j = ij
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    loop = [(cx - 120, cy - 100), (cx, cy - 100), (cx + 120, cy - 100), (cx + 120, cy + 100),
-            (cx - 120, cy + 100), (cx - 120, cy - 100)]
+    loop = [
+        (cx - 120, cy - 100),
+        (cx, cy - 100),
+        (cx + 120, cy - 100),
+        (cx + 120, cy + 100),
+        (cx - 120, cy + 100),
+        (cx - 120, cy - 100),
+    ]
     osm.way(loop, highway="footway", leisure="park")
     osm.way([att.add(("h", i, j), cx, y0), (cx, cy - 100)], highway="footway")
 
@@ -161,8 +204,15 @@ def _river(osm: OsmWriter, lay: Layout) -> None:
     osm.way([(cx, -50.0), (cx, lay.ys[-1] + 50.0)], waterway="river", name="清水河")
     y0, y1 = lay.ys[6], lay.ys[7]
     cy = (y0 + y1) / 2
-    island = [(cx - 20, cy - 60), (cx + 20, cy - 60), (cx + 20, cy), (cx + 20, cy + 60),
-              (cx - 20, cy + 60), (cx - 20, cy), (cx - 20, cy - 60)]
+    island = [
+        (cx - 20, cy - 60),
+        (cx + 20, cy - 60),
+        (cx + 20, cy),
+        (cx + 20, cy + 60),
+        (cx - 20, cy + 60),
+        (cx - 20, cy),
+        (cx - 20, cy - 60),
+    ]
     osm.way(island, highway="footway", name="江心洲步道")
     osm.way([(cx - 20, cy), (cx + 20, cy)], highway="footway")
 
@@ -174,17 +224,16 @@ def _arterials(osm: OsmWriter, att: Attachments, lay: Layout) -> None:
             if i == RIVER_COL and j not in BRIDGE_ROWS:
                 continue
             pts = sorted({(xs[i], ys[j]), (xs[i + 1], ys[j]), *att.points[("h", i, j)]})
-            tags = {"highway": "secondary" if j % 3 == 0 else "tertiary",
-                    "name": ROAD_NAMES_Y[j]}
+            tags = {"highway": "secondary" if j % 3 == 0 else "tertiary", "name": ROAD_NAMES_Y[j]}
             if i == RIVER_COL:
                 tags |= {"bridge": "yes", "layer": "1"}
             osm.way(pts, **tags)
     for i in range(N_COLS + 1):
         for j in range(N_ROWS):
-            pts = sorted({(xs[i], ys[j]), (xs[i], ys[j + 1]), *att.points[("v", i, j)]},
-                         key=lambda p: p[1])
-            osm.way(pts, highway="primary" if i % 4 == 0 else "secondary",
-                    name=ROAD_NAMES_X[i])
+            pts = sorted(
+                {(xs[i], ys[j]), (xs[i], ys[j + 1]), *att.points[("v", i, j)]}, key=lambda p: p[1]
+            )
+            osm.way(pts, highway="primary" if i % 4 == 0 else "secondary", name=ROAD_NAMES_X[i])
 
 
 def _rural_roads(osm: OsmWriter, att: Attachments, lay: Layout) -> None:
@@ -200,8 +249,7 @@ def _rural_roads(osm: OsmWriter, att: Attachments, lay: Layout) -> None:
         for k in (-3, -2, -1, 1, 2, 3):
             osm.way([(x, ty + k * 150.0) for x in grid], highway="residential")
         for vx, vy in lay.villages[suffix]:
-            osm.way([(vx, ty), (vx, vy)], highway="unclassified" if abs(vy - ty) < 700
-                    else "track")
+            osm.way([(vx, ty), (vx, vy)], highway="unclassified" if abs(vy - ty) < 700 else "track")
             gx = [vx - 100.0, vx, vx + 100.0]
             gy = [vy - 100.0, vy, vy + 100.0]
             for x in gx:
@@ -210,8 +258,9 @@ def _rural_roads(osm: OsmWriter, att: Attachments, lay: Layout) -> None:
                 osm.way([(x, y) for x in gx], highway="residential")
 
 
-def write_network(path: Path, lay: Layout, rng: np.random.Generator,
-                  to_lonlat: Transformer) -> None:
+def write_network(
+    path: Path, lay: Layout, rng: np.random.Generator, to_lonlat: Transformer
+) -> None:
     """Write ``network.osm`` for the layout."""
     osm, att = OsmWriter(), Attachments()
     for i in range(N_COLS):

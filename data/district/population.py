@@ -27,8 +27,9 @@ DENSITY = {COMPOUND: 250.0, OPEN: 150.0, OTHER: 20.0}
 
 def raster_grid(to_lonlat: Transformer) -> tuple[float, float, int, int]:
     """Origin (west, north) and shape of a grid aligned to 3″ that covers the district."""
-    lon, lat = to_lonlat.transform([0.0, URBAN_W + RURAL_W, 0.0, URBAN_W + RURAL_W],
-                                   [0.0, 0.0, URBAN_H, URBAN_H])
+    lon, lat = to_lonlat.transform(
+        [0.0, URBAN_W + RURAL_W, 0.0, URBAN_W + RURAL_W], [0.0, 0.0, URBAN_H, URBAN_H]
+    )
     west = np.floor(min(lon) / CELL_DEG) * CELL_DEG
     north = np.ceil(max(lat) / CELL_DEG) * CELL_DEG
     cols = int(np.ceil((max(lon) - west) / CELL_DEG))
@@ -43,8 +44,12 @@ def _urban_density(lay: Layout, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     for kind, value in DENSITY.items():
         per_block[lay.kinds == kind] = value
     dens = per_block[i, j]
-    inset = ((x - lay.xs[i] > 30) & (lay.xs[i + 1] - x > 30) & (y - lay.ys[j] > 30)
-             & (lay.ys[j + 1] - y > 30))
+    inset = (
+        (x - lay.xs[i] > 30)
+        & (lay.xs[i + 1] - x > 30)
+        & (y - lay.ys[j] > 30)
+        & (lay.ys[j + 1] - y > 30)
+    )
     return np.where(inset, dens, 0.0)
 
 
@@ -58,8 +63,9 @@ def _rural_density(lay: Layout, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return dens
 
 
-def population(lay: Layout, rng: np.random.Generator, to_lonlat: Transformer,
-               to_local: Transformer) -> tuple[np.ndarray, np.ndarray, Affine]:
+def population(
+    lay: Layout, rng: np.random.Generator, to_lonlat: Transformer, to_local: Transformer
+) -> tuple[np.ndarray, np.ndarray, Affine]:
     """Residents and older residents per 3″ cell, and the raster transform.
 
     Cells outside the district are nodata (−1); river, parks and roads hold no one; the older
@@ -88,14 +94,25 @@ def population(lay: Layout, rng: np.random.Generator, to_lonlat: Transformer,
     share[p_idx[order][first]] = shares[c_idx[order][first]]
     older_share = np.clip(share * rng.normal(1.0, 0.05, x.size), 0.1, 0.45)
     older = np.where(inside, residents * older_share, -1.0)
-    return (residents.reshape(rows, cols).astype(np.float32),
-            older.reshape(rows, cols).astype(np.float32), transform)
+    return (
+        residents.reshape(rows, cols).astype(np.float32),
+        older.reshape(rows, cols).astype(np.float32),
+        transform,
+    )
 
 
 def write_raster(path: Path, data: np.ndarray, transform: Affine) -> None:
     """Write a float32 GeoTIFF in EPSG:4326 with nodata −1."""
-    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1,
-               "dtype": "float32", "nodata": -1.0, "crs": "EPSG:4326", "transform": transform,
-               "compress": "deflate"}
+    profile = {
+        "driver": "GTiff",
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "nodata": -1.0,
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "compress": "deflate",
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)

@@ -23,8 +23,9 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> Audit:
     return _audit(tmp_path_factory.mktemp("mini"))
 
 
-def expected_distance(lon: np.ndarray, lat: np.ndarray, nodes: list[tuple[float, float]]
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def expected_distance(
+    lon: np.ndarray, lat: np.ndarray, nodes: list[tuple[float, float]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Snap to the nearest lattice line, then Manhattan distance to the nearest node."""
     x, y = TO_LOCAL.transform(lon, lat)
     gx, gy = np.round(x / 100) * 100, np.round(y / 100) * 100
@@ -38,8 +39,9 @@ def expected_distance(lon: np.ndarray, lat: np.ndarray, nodes: list[tuple[float,
 
 def test_cell_distances_equal_snap_plus_manhattan(mini: Audit) -> None:
     cells = mini.cells
-    want, unambiguous = expected_distance(cells["lon"].to_numpy(), cells["lat"].to_numpy(),
-                                          [(200.0, 200.0), (800.0, 900.0)])
+    want, unambiguous = expected_distance(
+        cells["lon"].to_numpy(), cells["lat"].to_numpy(), [(200.0, 200.0), (800.0, 900.0)]
+    )
     got = cells["distance_m"].to_numpy()
     within = want <= 2 * 600 - 1  # the search limit is twice the circle
     check = unambiguous & within
@@ -58,8 +60,9 @@ def test_health_station_does_not_count_for_the_circle(mini: Audit) -> None:
 
 def test_coverage_shares_follow_the_distances(mini: Audit) -> None:
     cells = mini.cells
-    want, _ = expected_distance(cells["lon"].to_numpy(), cells["lat"].to_numpy(),
-                                [(200.0, 200.0), (800.0, 900.0)])
+    want, _ = expected_distance(
+        cells["lon"].to_numpy(), cells["lat"].to_numpy(), [(200.0, 200.0), (800.0, 900.0)]
+    )
     covered = want <= 600.0
     for code in ("W", "E"):
         in_street = (cells["street"] == code).to_numpy()
@@ -78,7 +81,8 @@ def test_population_is_conserved_through_every_table(mini: Audit) -> None:
     assert mini.totals.nodata_cells == 1
     per_street = mini.by_community.groupby("street")["older_covered"].sum()
     assert per_street.to_dict() == pytest.approx(
-        mini.by_street.set_index("code")["older_covered"].to_dict())
+        mini.by_street.set_index("code")["older_covered"].to_dict()
+    )
 
 
 def test_floor_area_per_thousand_counts_profile_types_only(mini: Audit) -> None:
@@ -86,7 +90,8 @@ def test_floor_area_per_thousand_counts_profile_types_only(mini: Audit) -> None:
     assert by.loc["W", "floor_area_m2"] == 300.0  # F1; the health station H1 does not count
     assert by.loc["E", "floor_area_m2"] == 500.0
     assert by.loc["W", "floor_area_per_1000"] == pytest.approx(
-        300.0 / by.loc["W", "residents"] * 1000)
+        300.0 / by.loc["W", "residents"] * 1000
+    )
     gap = 50.0 * by.loc["E", "residents"] / 1000 - 500.0
     assert by.loc["E", "s2_gap"] == pytest.approx(max(gap, 0.0), abs=0.1)
 
@@ -104,9 +109,19 @@ def test_switching_profile_flips_s2(tmp_path: Path, mini: Audit) -> None:
 
 def test_adding_a_facility_never_lowers_coverage(tmp_path: Path, mini: Audit) -> None:
     more = MiniDistrict()
-    more.facilities = [*more.facilities, {"id": "F3", "name": "新站", "type": "service_station",
-                                          "x": 700.0, "y": 200.0, "floor_area_m2": 150,
-                                          "beds": 0, "nursing_beds": 0}]
+    more.facilities = [
+        *more.facilities,
+        {
+            "id": "F3",
+            "name": "新站",
+            "type": "service_station",
+            "x": 700.0,
+            "y": 200.0,
+            "floor_area_m2": 150,
+            "beds": 0,
+            "nursing_beds": 0,
+        },
+    ]
     after = _audit(tmp_path, more)
     before_d = mini.cells["distance_m"].fillna(np.inf).to_numpy()
     after_d = after.cells["distance_m"].fillna(np.inf).to_numpy()

@@ -52,7 +52,7 @@ def test_communities_the_raster_misses_are_named(tmp_path: Path) -> None:
     for name in ("residents.tif", "older.tif"):
         with rasterio.open(tmp_path / name, "r+") as dst:
             data = dst.read(1)
-            data[:, data.shape[1] // 2 - 1:] = -1.0  # the east half has no data
+            data[:, data.shape[1] // 2 - 1 :] = -1.0  # the east half has no data
             dst.write(data, 1)
     audit = audit_study(load_study(study))
     warning = next(w for w in audit.record.warnings if "have no populated raster cell" in w)
@@ -72,14 +72,19 @@ def test_boundaries_drawn_on_amap_are_read_with_boundaries_crs(tmp_path: Path) -
     study = write_mini_study(tmp_path / "amap")
     for name in ("streets.gpkg", "communities.gpkg"):  # as if traced on Amap (GCJ-02)
         frame = gpd.read_file(tmp_path / "amap" / name)
-        shifted = shapely.transform(frame.geometry.array, lambda xy: np.column_stack(
-            wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+        shifted = shapely.transform(
+            frame.geometry.array, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        )
         frame.set_geometry(shifted, crs="EPSG:4326").to_file(tmp_path / "amap" / name)
     text = study.read_text(encoding="utf-8")
     shifted_run = audit_study(load_study(study))
-    study.write_text(text.replace('communities = "communities.gpkg"',
-                                  'communities = "communities.gpkg"\nboundaries_crs = "GCJ-02"'),
-                     encoding="utf-8")
+    study.write_text(
+        text.replace(
+            'communities = "communities.gpkg"',
+            'communities = "communities.gpkg"\nboundaries_crs = "GCJ-02"',
+        ),
+        encoding="utf-8",
+    )
     fixed = audit_study(load_study(study))
     want = base.indicators["community"]["older_covered_share"]
     got = fixed.indicators["community"]["older_covered_share"]
@@ -92,12 +97,17 @@ def test_one_facility_just_outside_the_district_is_only_a_warning(tmp_path: Path
     study = write_mini_study(tmp_path)
     neighbour = tmp_path / "neighbours.csv"  # a station 100 m east of the district
     lon, lat = lonlat(1100.0, 500.0)
-    neighbour.write_text("id,name,type,lon,lat,floor_area_m2,beds,nursing_beds\n"
-                         f"N1,邻区站,service_station,{float(lon):.9f},{float(lat):.9f},200,0,0\n",
-                         encoding="utf-8")
+    neighbour.write_text(
+        "id,name,type,lon,lat,floor_area_m2,beds,nursing_beds\n"
+        f"N1,邻区站,service_station,{float(lon):.9f},{float(lat):.9f},200,0,0\n",
+        encoding="utf-8",
+    )
     text = study.read_text(encoding="utf-8")
-    study.write_text(text.replace('facilities = "facilities.csv"',
-                                  'facilities = ["facilities.csv", "neighbours.csv"]'),
-                     encoding="utf-8")
+    study.write_text(
+        text.replace(
+            'facilities = "facilities.csv"', 'facilities = ["facilities.csv", "neighbours.csv"]'
+        ),
+        encoding="utf-8",
+    )
     audit = audit_study(load_study(study))
     assert any("1 facility lies outside every street/town" in w for w in audit.record.warnings)

@@ -19,14 +19,37 @@ from carecircle.profiles import IndicatorSpec
 
 from mini_district import TO_LOCAL, MiniDistrict, write_mini_study
 
-COLUMNS = ("id", "name", "type", "lon", "lat", "floor_area_m2", "beds", "nursing_beds",
-           "social_workers", "meals_per_day", "medical_care", "rating")
+COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "lon",
+    "lat",
+    "floor_area_m2",
+    "beds",
+    "nursing_beds",
+    "social_workers",
+    "meals_per_day",
+    "medical_care",
+    "rating",
+)
 
 
 def fac(fid: str, ftype: str, x: float, y: float, **kw: object) -> dict[str, object]:
-    base = {"id": fid, "name": fid, "type": ftype, "x": x, "y": y, "floor_area_m2": 100,
-            "beds": 0, "nursing_beds": 0, "social_workers": 0, "meals_per_day": 0,
-            "medical_care": "no", "rating": ""}
+    base = {
+        "id": fid,
+        "name": fid,
+        "type": ftype,
+        "x": x,
+        "y": y,
+        "floor_area_m2": 100,
+        "beds": 0,
+        "nursing_beds": 0,
+        "social_workers": 0,
+        "meals_per_day": 0,
+        "medical_care": "no",
+        "rating": "",
+    }
     return {**base, **kw}
 
 
@@ -40,8 +63,7 @@ FACILITIES = [
     fac("H2", "health_centre", 900, 400),
     fac("M1", "meal_point", 400, 600, meals_per_day=300),
     fac("D1", "dementia_unit", 300, 300),
-    fac("I1", "institution", 400, 100, beds=100, nursing_beds=60, medical_care="是",
-        rating="三级"),
+    fac("I1", "institution", 400, 100, beds=100, nursing_beds=60, medical_care="是", rating="三级"),
     fac("I2", "institution", 900, 100, beds=50, nursing_beds=40, social_workers=2),
 ]
 
@@ -177,8 +199,11 @@ def test_a5_meal_capacity_per_street_for_shanghai(shanghai: Audit) -> None:
 
 
 def test_missing_optional_column_is_not_assessed(tmp_path: Path) -> None:
-    audit = _audit(tmp_path, "shanghai",
-                   tuple(c for c in COLUMNS if c not in ("social_workers", "meals_per_day")))
+    audit = _audit(
+        tmp_path,
+        "shanghai",
+        tuple(c for c in COLUMNS if c not in ("social_workers", "meals_per_day")),
+    )
     w = row(audit, "street", "W")
     assert w["a3_status"] == "not assessed: the facility tables have no social_workers column"
     assert pd.isna(w["a3_met"])
@@ -203,8 +228,9 @@ def test_missing_floor_area_column_leaves_s2_not_assessed(tmp_path: Path) -> Non
 
 
 def test_missing_bed_columns_leave_a1_and_a2_not_assessed(tmp_path: Path) -> None:
-    audit = _audit(tmp_path, "shanghai",
-                   tuple(c for c in COLUMNS if c not in ("beds", "nursing_beds")))
+    audit = _audit(
+        tmp_path, "shanghai", tuple(c for c in COLUMNS if c not in ("beds", "nursing_beds"))
+    )
     w = row(audit, "street", "W")
     assert w["a1_status"] == "not assessed: the facility tables have no beds or nursing_beds column"
     assert w["a2_status"] == "not assessed: the facility tables have no beds column"
@@ -235,14 +261,16 @@ def test_underserved_rows_name_every_failed_indicator(shanghai: Audit) -> None:
 
 def _two_files(folder: Path, moved: tuple[str, ...], drop: tuple[str, ...]) -> Audit:
     """The shanghai audit with the ``moved`` facilities in a second file lacking ``drop``."""
-    study = write_mini_study(folder, MiniDistrict(facilities=FACILITIES, profile="shanghai",
-                                                  facility_columns=COLUMNS))
+    study = write_mini_study(
+        folder, MiniDistrict(facilities=FACILITIES, profile="shanghai", facility_columns=COLUMNS)
+    )
     table = pd.read_csv(folder / "facilities.csv", dtype=str, keep_default_na=False)
     second = table["id"].isin(moved)
     table[~second].to_csv(folder / "facilities.csv", index=False)
     table[second].drop(columns=list(drop)).to_csv(folder / "more.csv", index=False)
     text = study.read_text(encoding="utf-8").replace(
-        'facilities = "facilities.csv"', 'facilities = ["facilities.csv", "more.csv"]')
+        'facilities = "facilities.csv"', 'facilities = ["facilities.csv", "more.csv"]'
+    )
     study.write_text(text, encoding="utf-8")
     return audit_study(load_study(study))
 
@@ -253,24 +281,30 @@ def _columns(audit: Audit, level: str, *prefixes: str) -> pd.DataFrame:
 
 
 def test_meal_point_file_without_beds_leaves_a1_and_a2_as_they_were(
-        shanghai: Audit, tmp_path: Path) -> None:
+    shanghai: Audit, tmp_path: Path
+) -> None:
     audit = _two_files(tmp_path, ("M1",), ("beds", "nursing_beds"))
     assert audit.facilities.set_index("id").loc["M1", ["beds", "nursing_beds"]].isna().all()
     for level in ("street", "district"):
-        pd.testing.assert_frame_equal(_columns(audit, level, "a1_", "a2_"),
-                                      _columns(shanghai, level, "a1_", "a2_"))
+        pd.testing.assert_frame_equal(
+            _columns(audit, level, "a1_", "a2_"), _columns(shanghai, level, "a1_", "a2_")
+        )
     assert row(audit, "district", "district")["a1_value"] == pytest.approx(100 / 150)
 
 
 def test_institution_of_unknown_beds_leaves_only_its_street_not_assessed(
-        shanghai: Audit, tmp_path: Path) -> None:
+    shanghai: Audit, tmp_path: Path
+) -> None:
     audit = _two_files(tmp_path, ("I2",), ("beds", "nursing_beds"))
     e, w = row(audit, "street", "E"), row(audit, "street", "W")
-    assert e["a1_status"] == ("not assessed: beds or nursing_beds unknown for 1 facility "
-                              "(more.csv has no beds or nursing_beds column)")
+    assert e["a1_status"] == (
+        "not assessed: beds or nursing_beds unknown for 1 facility "
+        "(more.csv has no beds or nursing_beds column)"
+    )
     assert pd.isna(e["a1_value"]) and pd.isna(e["a1_met"]) and pd.isna(e["a1_gap"])
-    assert e["a2_status"] == "not assessed: beds unknown for 1 facility (more.csv has no beds " \
-        "column)"
+    assert (
+        e["a2_status"] == "not assessed: beds unknown for 1 facility (more.csv has no beds column)"
+    )
     assert pd.isna(e["a2_community_value"])
     assert (w["a1_value"], w["a1_met"], w["a1_gap"]) == (0.6, False, 10)
     assert w["a2_value"] == row(shanghai, "street", "W")["a2_value"]
@@ -278,13 +312,15 @@ def test_institution_of_unknown_beds_leaves_only_its_street_not_assessed(
 
 
 def test_meal_point_of_unknown_area_leaves_s2_not_assessed_where_it_counts(
-        shanghai: Audit, tmp_path: Path) -> None:
+    shanghai: Audit, tmp_path: Path
+) -> None:
     audit = _two_files(tmp_path, ("M1",), ("floor_area_m2",))
     com = audit.indicators["community"]
     where = com.loc[com["s2_status"].str.startswith("not assessed")].index.tolist()
     assert where == ["W-N"]  # M1 at (400, 600)
-    assert com.loc["W-N", "s2_status"] == ("not assessed: floor_area_m2 unknown for 1 facility "
-                                           "(more.csv has no floor_area_m2 column)")
+    assert com.loc["W-N", "s2_status"] == (
+        "not assessed: floor_area_m2 unknown for 1 facility (more.csv has no floor_area_m2 column)"
+    )
     assert pd.isna(com.loc["W-N", "floor_area_m2"])  # unknown, not 0 m²
     assert pd.isna(com.loc["W-N", "floor_area_per_1000"])
     before = shanghai.indicators["community"]
@@ -295,15 +331,22 @@ def test_meal_point_of_unknown_area_leaves_s2_not_assessed_where_it_counts(
     assert row(audit, "district", "district")["s2_status"].startswith("not assessed")
 
 
-@pytest.mark.parametrize("unrated", ["", "无", "None", "未评级", "未评定", "暂无", "无星级",
-                                     "0星", "-", "—", "0", " 未评级 "])
+@pytest.mark.parametrize(
+    "unrated",
+    ["", "无", "None", "未评级", "未评定", "暂无", "无星级", "0星", "-", "—", "0", " 未评级 "],
+)
 def test_a6_unrated_words_do_not_count_as_a_rating(unrated: str) -> None:
-    fac = pd.DataFrame({"type": "institution", "street": "W", "community": "W-S",
-                        "rating": ["三星级", unrated]})
-    ctx = IndicatorContext(cells=pd.DataFrame(), facilities=fac, communities=pd.DataFrame(),
-                           streets=pd.DataFrame(),
-                           coverage={"street": pd.DataFrame(index=pd.Index(["W"]))},
-                           attribute_columns=frozenset({"rating"}))
+    fac = pd.DataFrame(
+        {"type": "institution", "street": "W", "community": "W-S", "rating": ["三星级", unrated]}
+    )
+    ctx = IndicatorContext(
+        cells=pd.DataFrame(),
+        facilities=fac,
+        communities=pd.DataFrame(),
+        streets=pd.DataFrame(),
+        coverage={"street": pd.DataFrame(index=pd.Index(["W"]))},
+        attribute_columns=frozenset({"rating"}),
+    )
     spec = IndicatorSpec("A6", True, 1.0, ("institution",))
     out = INDICATORS["A6"](ctx, spec, "street")
     assert (out.loc["W", "value"], out.loc["W", "gap"]) == (0.5, 1.0)

@@ -47,9 +47,11 @@ def test_underserved_xlsx_names_the_street_and_the_kind_in_chinese(out: Path) ->
     assert sheet.loc["E-S", "原因"] == (
         "S1 15分钟养老服务圈覆盖率 53.3%（目标 100.0%，差 350 名老年人）；"
         "S2 每千人社区养老设施面积 0.0（目标 50.0，差 150 m²）；"
-        "S8 助餐服务覆盖率 0.0%（目标 100.0%，差 750 名老年人）")
+        "S8 助餐服务覆盖率 0.0%（目标 100.0%，差 750 名老年人）"
+    )
     assert sheet.loc["W-S", "Reason"].startswith(
-        "S7 elder-care sites next to a health facility 0.0% (target 100.0%; 1 site short)")
+        "S7 elder-care sites next to a health facility 0.0% (target 100.0%; 1 site short)"
+    )
 
 
 def test_xlsx_status_cells_are_bilingual_and_unmet_ones_are_filled(out: Path) -> None:
@@ -62,8 +64,7 @@ def test_xlsx_status_cells_are_bilingual_and_unmet_ones_are_filled(out: Path) ->
     streets = _sheet(book, "街道 streets").set_index("代码")
     assert set(streets["S1 状态"]) == {"未达标 not met"}
     ws = load_workbook(book)["社区 communities"]
-    rules = [(str(r.sqref), rule.formula[0]) for r in ws.conditional_formatting
-             for rule in r.rules]
+    rules = [(str(r.sqref), rule.formula[0]) for r in ws.conditional_formatting for rule in r.rules]
     status_col = next(c.column_letter for c in ws[1] if c.value == "S1 状态")
     assert (f"{status_col}3:{status_col}6", f'LEFT({status_col}3,3)="未达标"') in rules
 
@@ -78,8 +79,9 @@ def test_indicator_xlsx_shows_not_applicable_and_not_assessed_in_chinese(out: Pa
 
 
 def test_csv_keeps_machine_readable_values_and_adds_the_street_name(out: Path) -> None:
-    under = pd.read_csv(out / "underserved_communities.csv", encoding="utf-8-sig",
-                        keep_default_na=False).set_index("code")
+    under = pd.read_csv(
+        out / "underserved_communities.csv", encoding="utf-8-sig", keep_default_na=False
+    ).set_index("code")
     assert list(under.columns[:5]) == ["rank", "name", "street_name", "street", "kind"]
     assert under.loc["E-S", "street"] == "E"
     assert under.loc["E-S", "street_name"] == "东镇"

@@ -45,8 +45,9 @@ def random_instance(seed: int, n: int = 14, m: int = 300, density: float = 0.1):
 
 
 def brute_mclp(reach: np.ndarray, older: np.ndarray, k: int) -> float:
-    return max(older[reach[list(c)].any(0)].sum()
-               for c in itertools.combinations(range(reach.shape[0]), k))
+    return max(
+        older[reach[list(c)].any(0)].sum() for c in itertools.combinations(range(reach.shape[0]), k)
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -77,8 +78,7 @@ def test_fewest_sites_equals_spopt_lscp(seed: int) -> None:
     reachable = reach.any(axis=0) & (older > 0)
     dist, reach = dist[:, reachable], reach[:, reachable]
     older, residents, street = older[reachable], residents[reachable], street[reachable]
-    inst, unreachable = build_instance(sp.csr_array(reach.astype(float)), older, residents,
-                                       street)
+    inst, unreachable = build_instance(sp.csr_array(reach.astype(float)), older, residents, street)
     assert not unreachable.any()
     solution = solve_fewest(inst, older.sum(), time_limit=20)
     with warnings.catch_warnings():
@@ -89,8 +89,13 @@ def test_fewest_sites_equals_spopt_lscp(seed: int) -> None:
     assert reach[chosen].any(axis=0).all()
 
 
-def _capacitated_value(reach: np.ndarray, older: np.ndarray, residents: np.ndarray,
-                       cap: np.ndarray, sites: tuple[int, ...]) -> float:
+def _capacitated_value(
+    reach: np.ndarray,
+    older: np.ndarray,
+    residents: np.ndarray,
+    cap: np.ndarray,
+    sites: tuple[int, ...],
+) -> float:
     pairs = [(j, i) for j in sites for i in np.flatnonzero(reach[j])]
     if not pairs:
         return 0.0
@@ -110,11 +115,14 @@ def _capacitated_value(reach: np.ndarray, older: np.ndarray, residents: np.ndarr
 def test_capacitated_equals_brute_force(seed: int) -> None:
     _, reach, older, residents, street = random_instance(seed, n=10, m=60, density=0.25)
     cap = np.random.default_rng(seed).integers(100, 600, 10).astype(float)
-    inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street,
-                             capacity=cap)
+    inst, _ = build_instance(
+        sp.csr_array(reach.astype(float)), older, residents, street, capacity=cap
+    )
     k = 2
-    want = max(_capacitated_value(reach, older, residents, cap, c)
-               for c in itertools.combinations(range(10), k))
+    want = max(
+        _capacitated_value(reach, older, residents, cap, c)
+        for c in itertools.combinations(range(10), k)
+    )
     solution = solve_capacitated(inst, k, time_limit=20)
     assert solution.objective == pytest.approx(want, rel=1e-6)
 
@@ -124,10 +132,16 @@ def test_equity_equals_brute_force(seed: int) -> None:
     _, reach, older, residents, street = random_instance(seed, n=12, m=150, density=0.12)
     inst, _ = build_instance(sp.csr_array(reach.astype(float)), older, residents, street)
     total = np.bincount(street, weights=older, minlength=3)
-    best = max((round(float((np.bincount(street[cov], weights=older[cov], minlength=3)
-                             / total).min()), 9), older[cov].sum())
-               for c in itertools.combinations(range(12), 3)
-               for cov in [reach[list(c)].any(0)])
+    best = max(
+        (
+            round(
+                float((np.bincount(street[cov], weights=older[cov], minlength=3) / total).min()), 9
+            ),
+            older[cov].sum(),
+        )
+        for c in itertools.combinations(range(12), 3)
+        for cov in [reach[list(c)].any(0)]
+    )
     solution = solve_equity(inst, np.zeros(3), total, 3, time_limit=20)
     chosen = inst.candidates[solution.rows]
     cov = reach[chosen].any(0)
@@ -164,22 +178,28 @@ def test_proposed_sites_reproduce_the_after_coverage(mini_audit) -> None:
     shutil.copytree(folder / "in", again)
     proposed_facilities(result).to_csv(again / "proposed.csv", index=False)
     text = (again / "study.toml").read_text(encoding="utf-8")
-    (again / "study.toml").write_text(text.replace('facilities = "facilities.csv"',
-                                                   'facilities = ["facilities.csv", '
-                                                   '"proposed.csv"]'), encoding="utf-8")
+    (again / "study.toml").write_text(
+        text.replace(
+            'facilities = "facilities.csv"', 'facilities = ["facilities.csv", "proposed.csv"]'
+        ),
+        encoding="utf-8",
+    )
     after = audit_study(load_study(again / "study.toml")).by_street.set_index("code")
     for code in ("W", "E"):
         assert after.loc[code, "older_covered_share"] == pytest.approx(
-            table.loc[code, "s1_after"], abs=1e-12)
+            table.loc[code, "s1_after"], abs=1e-12
+        )
     added = result.sites["older_newly_covered"].sum()
-    gain = (after["older_covered"].sum() - audit.by_street["older_covered"].sum())
+    gain = after["older_covered"].sum() - audit.by_street["older_covered"].sum()
     assert gain == pytest.approx(added, abs=0.5)
 
 
 def test_existing_facilities_stay_and_more_sites_never_lower_coverage(mini_audit) -> None:
     _, audit = mini_audit
-    shares = [site_facilities(audit, SitingRequest("service_station", add=k))
-              .summary["district_after"] for k in (1, 2, 3)]
+    shares = [
+        site_facilities(audit, SitingRequest("service_station", add=k)).summary["district_after"]
+        for k in (1, 2, 3)
+    ]
     assert shares[0] > audit.district["older_covered_share"].iloc[0]
     assert shares == sorted(shares)
 
@@ -188,8 +208,9 @@ def test_target_gives_the_fewest_sites(mini_audit) -> None:
     _, audit = mini_audit
     result = site_facilities(audit, SitingRequest("service_station", target=1.0))
     assert result.summary["district_after"] == pytest.approx(1.0)
-    smaller = site_facilities(audit, SitingRequest("service_station",
-                                                   add=int(result.summary["sites"]) - 1))
+    smaller = site_facilities(
+        audit, SitingRequest("service_station", add=int(result.summary["sites"]) - 1)
+    )
     assert smaller.summary["district_after"] < 1.0
 
 
@@ -199,7 +220,8 @@ def test_meal_points_use_their_own_walk(mini_audit) -> None:
     assert result.summary["circle"] == "S8"
     assert "s8_after" in result.before_after.columns
     assert result.before_after.set_index("code").loc["district", "s1_after"] == pytest.approx(
-        result.before_after.set_index("code").loc["district", "s1_before"])
+        result.before_after.set_index("code").loc["district", "s1_before"]
+    )
 
 
 def _cli_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
@@ -214,34 +236,46 @@ def _cli_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) 
 def test_site_cli_writes_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     study = write_mini_study(tmp_path / "in")
     assert main(["site", str(study), "--out", str(tmp_path / "out"), "--add", "2"]) == 0
-    for name in ("proposed_sites.csv", "proposed_sites.gpkg", "before_after_by_street.csv",
-                 "siting.json", "maps/W.html"):
+    for name in (
+        "proposed_sites.csv",
+        "proposed_sites.gpkg",
+        "before_after_by_street.csv",
+        "siting.json",
+        "maps/W.html",
+    ):
         assert (tmp_path / "out" / name).is_file()
     table = pd.read_csv(tmp_path / "out" / "before_after_by_street.csv", encoding="utf-8-sig")
-    assert list(table.columns[:6]) == ["code", "name", "s1_before", "s1_after", "s2_before",
-                                      "s2_after"]
+    assert list(table.columns[:6]) == [
+        "code",
+        "name",
+        "s1_before",
+        "s1_after",
+        "s2_before",
+        "s2_after",
+    ]
     assert "规划新增" in (tmp_path / "out" / "maps" / "W.html").read_text(encoding="utf-8")
     assert "gap" in capsys.readouterr().out
 
 
-def test_more_sites_than_candidates_is_an_error(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_more_sites_than_candidates_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cand = tmp_path / "cand.csv"
     cand.write_text("id,lon,lat\nA,118.7815,32.0425\n", encoding="utf-8")
     err = _cli_error(tmp_path, capsys, "--add", "3", "--candidates", str(cand))
     assert "--add 3 is more than the 1 candidate" in err
 
 
-def test_candidates_outside_the_study_area(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_candidates_outside_the_study_area(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cand = tmp_path / "cand.csv"
     cand.write_text("id,lon,lat\nA,116.39,39.91\n", encoding="utf-8")
     err = _cli_error(tmp_path, capsys, "--add", "1", "--candidates", str(cand))
     assert "outside the study area" in err
 
 
-def test_no_candidate_reaches_any_gap(tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_candidate_reaches_any_gap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a candidate right beside F1, whose whole walk is already covered
     from mini_district import lonlat
 
@@ -249,8 +283,9 @@ def test_no_candidate_reaches_any_gap(tmp_path: Path,
     cand = tmp_path / "cand.csv"
     cand.write_text(f"id,lon,lat\nA,{float(lon):.9f},{float(lat):.9f}\n", encoding="utf-8")
     study = write_mini_study(tmp_path / "in", MiniDistrict(minutes=3))
-    code = main(["site", str(study), "--out", str(tmp_path / "o"), "--add", "1",
-                 "--candidates", str(cand)])
+    code = main(
+        ["site", str(study), "--out", str(tmp_path / "o"), "--add", "1", "--candidates", str(cand)]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "no candidate site reaches any uncovered older resident" in err
@@ -275,19 +310,20 @@ def _lattice_walk(cells: pd.DataFrame, node: tuple[float, float]) -> tuple[np.nd
     return snap, snap + np.abs(px - node[0]) + np.abs(py - node[1])
 
 
-def test_off_network_and_unreached_cells_are_infeasible_with_their_reason(
-        tmp_path: Path) -> None:
+def test_off_network_and_unreached_cells_are_infeasible_with_their_reason(tmp_path: Path) -> None:
     from mini_district import lonlat
 
     audit = audit_study(load_study(_off_network_study(tmp_path / "in")))
     cells = audit.cells
     snap, walk = _lattice_walk(cells, (700.0, 300.0))
     lon, lat = lonlat(700.0, 300.0)
-    cand = pd.DataFrame({"id": ["A"], "lon": [float(lon)], "lat": [float(lat)],
-                         "floor_area_m2": [np.nan]})
+    cand = pd.DataFrame(
+        {"id": ["A"], "lon": [float(lon)], "lat": [float(lat)], "floor_area_m2": [np.nan]}
+    )
     result = site_facilities(audit, SitingRequest("service_station", add=1), cand)
-    open_ = ((cells["community"] != "") & ~cells["covered"]
-             & (cells["older_residents"] > 0)).to_numpy()
+    open_ = (
+        (cells["community"] != "") & ~cells["covered"] & (cells["older_residents"] > 0)
+    ).to_numpy()
     far = set(cells["cell_id"][open_ & (snap > 25.0)])
     unreached = set(cells["cell_id"][open_ & (snap <= 25.0) & (walk > 180.0)])
     assert len(far) > 10 and len(unreached) > 10
@@ -320,13 +356,15 @@ def test_unreachable_target_gap_is_the_infeasible_cells(tmp_path: Path) -> None:
     assert summary["infeasible_older"] == pytest.approx(infeasible["older_residents"].sum())
     assert summary["district_after"] == pytest.approx(summary["district_attainable"])
     assert summary["district_attainable"] + summary["infeasible_older"] / total == (
-        pytest.approx(1.0))
+        pytest.approx(1.0)
+    )
     assert any(f"at most {summary['district_attainable']:.2%}" in n for n in summary["notes"])
 
 
-@pytest.mark.parametrize(("name", "code"), [("养老服务站", "service_station"),
-                                            ("长者食堂", "meal_point"),
-                                            ("Day_Care", "day_care")])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("养老服务站", "service_station"), ("长者食堂", "meal_point"), ("Day_Care", "day_care")],
+)
 def test_type_accepts_chinese_names(name: str, code: str) -> None:
     assert site_type(name) == code
 
@@ -343,32 +381,38 @@ def test_over_capacity_sites_are_named_in_a_warning(mini_audit) -> None:
     for r in over.itertuples():
         assert f"{r.id} {r.capacity_use:.1f}×" in warning
     assert "--objective capacitated" in warning and "--floor-area" in warning
-    roomy = site_facilities(audit, SitingRequest("service_station", add=2,
-                                                 floor_area_m2=100_000.0))
+    roomy = site_facilities(audit, SitingRequest("service_station", add=2, floor_area_m2=100_000.0))
     assert not any(n.startswith("警告") for n in roomy.summary["notes"])
-    capped = site_facilities(audit, SitingRequest("service_station", add=2, floor_area_m2=20.0,
-                                                  objective="capacitated"))
+    capped = site_facilities(
+        audit, SitingRequest("service_station", add=2, floor_area_m2=20.0, objective="capacitated")
+    )
     assert not any(n.startswith("警告") for n in capped.summary["notes"])
 
 
 def test_highs_prints_nothing() -> None:
     # in a fresh process: HiGHS prints its banner once per process, so pulp's earlier
     # solves in this one would hide it
-    code = ("import numpy as np, scipy.sparse as sp\n"
-            "from carecircle.analysis.siting.instance import build_instance\n"
-            "from carecircle.analysis.siting.milp import mclp_milp\n"
-            "reach = sp.csr_array(np.array([[1.0, 0, 1], [0, 1.0, 1]]))\n"
-            "inst, _ = build_instance(reach, np.ones(3), np.ones(3), np.zeros(3, dtype=int))\n"
-            "sol = mclp_milp(inst, 1, start=np.array([0]), time_limit=5)\n"
-            "print(sol.status, sol.objective)\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "CARECIRCLE_HIGHS_LOG": ""})
+    code = (
+        "import numpy as np, scipy.sparse as sp\n"
+        "from carecircle.analysis.siting.instance import build_instance\n"
+        "from carecircle.analysis.siting.milp import mclp_milp\n"
+        "reach = sp.csr_array(np.array([[1.0, 0, 1], [0, 1.0, 1]]))\n"
+        "inst, _ = build_instance(reach, np.ones(3), np.ones(3), np.zeros(3, dtype=int))\n"
+        "sol = mclp_milp(inst, 1, start=np.array([0]), time_limit=5)\n"
+        "print(sol.status, sol.objective)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CARECIRCLE_HIGHS_LOG": ""},
+    )
     assert run.stdout == "Optimal 2.0\n"
     assert run.stderr == ""
 
 
-NO_FLOOR_AREA = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street",
-                 "community")
+NO_FLOOR_AREA = ("id", "name", "type", "lon", "lat", "beds", "nursing_beds", "street", "community")
 
 
 def test_s2_not_assessed_stays_unknown_after_siting(tmp_path: Path) -> None:
@@ -393,12 +437,14 @@ def test_known_s2_after_adds_the_new_floor_area(mini_audit) -> None:
     row = result.before_after.set_index("code").loc["district"]
     assert row["s2_before"] == pytest.approx(district["floor_area_per_1000"])
     assert row["s2_after"] == pytest.approx(
-        (district["floor_area_m2"] + 2 * 200.0) / district["residents"] * 1000.0)
+        (district["floor_area_m2"] + 2 * 200.0) / district["residents"] * 1000.0
+    )
     assert not any("floor area unknown" in n for n in result.summary["notes"])
 
 
-def test_target_with_capacitated_is_refused(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_target_with_capacitated_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from carecircle.analysis.siting.request import checked_request
     from carecircle.errors import InputDataError
 
@@ -407,14 +453,20 @@ def test_target_with_capacitated_is_refused(tmp_path: Path,
     err = _cli_error(tmp_path, capsys, "--target", "0.9", "--objective", "capacitated")
     assert err.strip().splitlines() == [
         "错误 error: --target 只求最少站点，不能与 --objective capacitated 同用 / --target runs "
-        "the fewest-sites model; use --add K --objective capacitated"]
+        "the fewest-sites model; use --add K --objective capacitated"
+    ]
 
 
-def test_capacity_warning_is_printed_once(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_capacity_warning_is_printed_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = write_mini_study(tmp_path / "in")
-    assert main(["site", str(study), "--out", str(tmp_path / "out"), "--add", "2",
-                 "--floor-area", "20"]) == 0
+    assert (
+        main(
+            ["site", str(study), "--out", str(tmp_path / "out"), "--add", "2", "--floor-area", "20"]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert (captured.out + captured.err).count("2 of 2 proposed sites cover more") == 1
     summary = json.loads((tmp_path / "out" / "siting.json").read_text(encoding="utf-8"))
@@ -431,15 +483,18 @@ def test_low_gain_note_names_the_sites_and_a_lower_target() -> None:
     assert "try a lower --target (e.g. --target 0.800 needs 2 sites)" in note
     add = low_gain_note(SitingRequest("service_station", add=4), marginal, 100.0, 200.0)
     assert add is not None and "smaller --add" in add
-    assert low_gain_note(SitingRequest("service_station", add=2), marginal[:2], 100.0,
-                         200.0) is None
+    assert (
+        low_gain_note(SitingRequest("service_station", add=2), marginal[:2], 100.0, 200.0) is None
+    )
 
 
 def test_unreachable_target_notes_sites_that_add_almost_nobody(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # 0.4 older residents a cell: the last sites of an unreachable target each add 0.4–0.8
-    study = write_mini_study(tmp_path / "in", MiniDistrict(minutes=3.0, residents_per_cell=4.0,
-                                                           older_share=0.1))
+    study = write_mini_study(
+        tmp_path / "in", MiniDistrict(minutes=3.0, residents_per_cell=4.0, older_share=0.1)
+    )
     out = tmp_path / "out"
     assert main(["-q", "site", str(study), "--out", str(out), "--target", "1.0"]) == 0
     printed = capsys.readouterr().out
@@ -449,18 +504,22 @@ def test_unreachable_target_notes_sites_that_add_almost_nobody(
     assert low.sum() == 11 and len(sites) == 29
     total = audit_study(load_study(study)).district["older_residents"].iloc[0]
     reach = summary["district_before"] + sites.loc[~low, "marginal_gain"].sum() / total
-    expected = (f"11 of 29 proposed sites each newly cover fewer than 1 older resident "
-                f"(marginal_gain in proposed_sites.csv); they only chase the last residents of "
-                f"the target: try a lower --target (e.g. --target "
-                f"{np.floor(reach * 1000) / 1000:.3f} needs 18 sites)")
+    expected = (
+        f"11 of 29 proposed sites each newly cover fewer than 1 older resident "
+        f"(marginal_gain in proposed_sites.csv); they only chase the last residents of "
+        f"the target: try a lower --target (e.g. --target "
+        f"{np.floor(reach * 1000) / 1000:.3f} needs 18 sites)"
+    )
     assert expected in summary["notes"]
     assert f"note: {expected}" in printed
 
 
 @pytest.mark.parametrize("option", ["--candidates", "--exclude"])
 def test_missing_candidates_or_exclude_stop_before_the_audit(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
     missing = tmp_path / "missing.csv"
     err = _cli_error(tmp_path, capsys, "--add", "1", option, str(missing))
     assert err.strip().splitlines() == [  # one line: the audit never ran
-        f"错误 error: {missing}: 文件不存在 / file not found; check the {option} path"]
+        f"错误 error: {missing}: 文件不存在 / file not found; check the {option} path"
+    ]

@@ -18,8 +18,16 @@ from carecircle.geo.network import network_from_segments
 from carecircle.geo.osm import segments_from_osm_xml
 from carecircle.vocabulary import FACILITY_TYPES
 
-BYTE_FILES = ("network.osm", "facilities.csv", "meal_points_amap.csv", "residents.tif",
-              "older.tif", "study.toml", "gaps.json", "README.md")
+BYTE_FILES = (
+    "network.osm",
+    "facilities.csv",
+    "meal_points_amap.csv",
+    "residents.tif",
+    "older.tif",
+    "study.toml",
+    "gaps.json",
+    "README.md",
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +64,9 @@ def test_streets_and_communities_tile_exactly(inputs: Path) -> None:
         assert shapely.union_all(parts.array).symmetric_difference(street).area < 1e-3 * street.area
     tree = shapely.STRtree(com.geometry.array)
     a, b = tree.query(com.geometry.array, predicate="intersects")
-    overlap = shapely.area(shapely.intersection(com.geometry.array[a[a < b]],
-                                                com.geometry.array[b[a < b]]))
+    overlap = shapely.area(
+        shapely.intersection(com.geometry.array[a[a < b]], com.geometry.array[b[a < b]])
+    )
     assert overlap.max() < 1e-5 * com.area.min()  # neighbours share edges only
 
 
@@ -78,8 +87,7 @@ def test_every_facility_type_and_a_gcj02_file(inputs: Path) -> None:
     meals = pd.read_csv(inputs / "meal_points_amap.csv")
     assert set(fac["type"]) | set(meals["type"]) == set(FACILITY_TYPES)
     assert not set(fac["id"]) & set(meals["id"])
-    net = network_from_segments(segments_from_osm_xml(inputs / "network.osm"),
-                                utm_crs(118.8, 32.0))
+    net = network_from_segments(segments_from_osm_xml(inputs / "network.osm"), utm_crs(118.8, 32.0))
     from pyproj import Transformer
 
     from carecircle.geo.snap import EdgeIndex
@@ -87,8 +95,9 @@ def test_every_facility_type_and_a_gcj02_file(inputs: Path) -> None:
     to_m = Transformer.from_crs(4326, net.crs, always_xy=True)
     index = EdgeIndex(net)
     as_given = index.snap(*to_m.transform(meals["lon"], meals["lat"]), max_distance_m=5000)
-    converted = index.snap(*to_m.transform(*gcj02_to_wgs84(meals["lon"], meals["lat"])),
-                           max_distance_m=5000)
+    converted = index.snap(
+        *to_m.transform(*gcj02_to_wgs84(meals["lon"], meals["lat"])), max_distance_m=5000
+    )
     assert np.median(converted.distance) < 40
     assert np.median(as_given.distance) > 2 * np.median(converted.distance)
 
@@ -105,10 +114,18 @@ def test_network_has_one_small_stray_fragment(inputs: Path) -> None:
 
 
 def test_demo_writes_every_output_fast(demo_run: Path) -> None:
-    for name in ("coverage_by_street.csv", "coverage_by_community.csv",
-                 "underserved_communities.csv", "underserved_communities.xlsx", "cells.gpkg",
-                 "maps/index.html", "run.json", "indicators.xlsx", "report.html",
-                 "inputs/study.toml"):
+    for name in (
+        "coverage_by_street.csv",
+        "coverage_by_community.csv",
+        "underserved_communities.csv",
+        "underserved_communities.xlsx",
+        "cells.gpkg",
+        "maps/index.html",
+        "run.json",
+        "indicators.xlsx",
+        "report.html",
+        "inputs/study.toml",
+    ):
         assert (demo_run / name).is_file(), name
     run = json.loads((demo_run / "run.json").read_text(encoding="utf-8"))
     audit_seconds = sum(v for k, v in run["stages_seconds"].items() if not k.startswith("write"))
@@ -138,15 +155,17 @@ def _gaps(demo_run: Path) -> dict:
 
 def test_planted_gaps_show_under_the_right_indicator(demo_run: Path) -> None:
     gaps = _gaps(demo_run)
-    streets = pd.read_csv(demo_run / "indicators_by_street.csv",
-                          dtype={"code": str}).set_index("code")
+    streets = pd.read_csv(demo_run / "indicators_by_street.csv", dtype={"code": str}).set_index(
+        "code"
+    )
     assert not streets.loc[gaps["no_comprehensive_centre"]["street"], "s3_met"]
     assert streets["s3_met"].sum() == len(streets) - 1
     low = gaps["low_floor_area"]["street"]
     assert streets.loc[low, "s2_value"] < 50
     assert (streets.drop(index=low)["s2_value"] > 50).all()
-    com = pd.read_csv(demo_run / "indicators_by_community.csv",
-                      dtype={"code": str}).set_index("code")
+    com = pd.read_csv(demo_run / "indicators_by_community.csv", dtype={"code": str}).set_index(
+        "code"
+    )
     river = gaps["cut_off_by_river"]["community"]
     assert com.loc[river, "s1_value"] < 0.5
     assert not com.loc[river, "s1_met"]
@@ -159,8 +178,13 @@ def test_gated_compound_is_far_on_foot_but_near_in_a_straight_line(demo_run: Pat
     west, south, east, north = gaps["bbox_lonlat"]
     cells = gpd.read_file(demo_run / "cells.gpkg")
     centre = cells.geometry.representative_point()
-    inside = ((centre.x > west) & (centre.x < east) & (centre.y > south) & (centre.y < north)
-              & (cells["older_residents"] > 0)).to_numpy()
+    inside = (
+        (centre.x > west)
+        & (centre.x < east)
+        & (centre.y > south)
+        & (centre.y < north)
+        & (cells["older_residents"] > 0)
+    ).to_numpy()
     assert inside.sum() >= 10
     fac = pd.read_csv(demo_run / "inputs" / "facilities.csv").set_index("id")
     station = fac.loc[gaps["station"]]

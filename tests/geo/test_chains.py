@@ -39,8 +39,7 @@ def test_a_street_of_five_nodes_is_one_chain_between_its_ends() -> None:
 def test_source_inside_a_chain_reaches_inner_nodes_directly_and_the_ends_around() -> None:
     net = path()
     # 10 m beside the middle of edge 1-2 (position 150 m along the chain)
-    nd = nearest_source_distances(net, snapped([edge_of(net, 1, 2)], [0.5], [10.0]),
-                                  limit_m=INF)
+    nd = nearest_source_distances(net, snapped([edge_of(net, 1, 2)], [0.5], [10.0]), limit_m=INF)
     assert nd.distance.tolist() == pytest.approx([160.0, 60.0, 60.0, 160.0, 260.0])
     assert nd.source.tolist() == [0, 0, 0, 0, 0]
 
@@ -68,8 +67,11 @@ def test_a_closed_ring_keeps_one_node_as_its_core() -> None:
 
 def test_a_loop_back_to_its_junction_is_walked_both_ways() -> None:
     # dead end 0 -- 50 m -- junction 1, and the loop 1 -> 2 -> 3 -> 1 of 3 x 100 m
-    net = make_network([(0, 0), (50, 0), (100, 80), (100, -80)],
-                       [(0, 1), (1, 2), (2, 3), (3, 1)], [50.0, 100.0, 100.0, 100.0])
+    net = make_network(
+        [(0, 0), (50, 0), (100, 80), (100, -80)],
+        [(0, 1), (1, 2), (2, 3), (3, 1)],
+        [50.0, 100.0, 100.0, 100.0],
+    )
     core = net.routing_core
     assert core.core_node.tolist() == [0, 1]
     assert sorted(core.chain_length.tolist()) == [50.0, 300.0]
@@ -121,8 +123,7 @@ def street_networks(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, float]]]
 
 
 def network(n: int, edges: list[tuple[int, int, float]]) -> WalkNetwork:
-    return make_network([(0.0, 0.0)] * n, [(a, b) for a, b, _ in edges],
-                        [w for _, _, w in edges])
+    return make_network([(0.0, 0.0)] * n, [(a, b) for a, b, _ in edges], [w for _, _, w in edges])
 
 
 @EXAMPLES
@@ -130,15 +131,18 @@ def network(n: int, edges: list[tuple[int, int, float]]) -> WalkNetwork:
 def test_every_edge_lies_on_one_chain_at_its_own_length(case: tuple) -> None:
     net = network(*case)
     core = contract_chains(net.graph, net.edge_u, net.edge_v, net.edge_length)
-    np.testing.assert_allclose(np.abs(core.edge_pos_v - core.edge_pos_u), net.edge_length,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        np.abs(core.edge_pos_v - core.edge_pos_u), net.edge_length, atol=1e-9
+    )
     length = core.chain_length[core.edge_chain]
     assert (np.minimum(core.edge_pos_u, core.edge_pos_v) >= -1e-9).all()
     assert (np.maximum(core.edge_pos_u, core.edge_pos_v) <= length + 1e-9).all()
     # chain lengths are the sums of their edges
     np.testing.assert_allclose(
         np.bincount(core.edge_chain, net.edge_length, minlength=core.chain_length.size),
-        core.chain_length, atol=1e-9)
+        core.chain_length,
+        atol=1e-9,
+    )
     degree = np.diff(net.graph.indptr)
     assert (degree[core.inner_node] == 2).all()
     assert np.isin(np.flatnonzero(degree != 2), core.core_node).all()
@@ -152,8 +156,7 @@ def test_core_routing_equals_networkx_on_street_networks(data: st.DataObject) ->
     k = data.draw(st.integers(1, 4))
     src = snapped(
         [data.draw(st.integers(0, net.n_edges - 1)) for _ in range(k)],
-        [data.draw(st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0, 1)))
-         for _ in range(k)],
+        [data.draw(st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0, 1))) for _ in range(k)],
         [data.draw(st.one_of(st.just(0.0), st.floats(0.0, 30.0))) for _ in range(k)],
     )
     limit = data.draw(st.one_of(st.just(INF), st.floats(0.0, 300.0)))
@@ -190,12 +193,16 @@ def test_many_sources_on_one_long_chain_stay_cheap_and_exact() -> None:
     # chain never pairs every facility with every node (that took ~0.5 GB at 20k x 500)
     net = path(2001, 2.5)
     rng = np.random.default_rng(8)
-    src = snapped(rng.integers(0, net.n_edges, 300).tolist(), rng.uniform(0, 1, 300).tolist(),
-                  rng.uniform(0, 20, 300).tolist())
+    src = snapped(
+        rng.integers(0, net.n_edges, 300).tolist(),
+        rng.uniform(0, 1, 300).tolist(),
+        rng.uniform(0, 20, 300).tolist(),
+    )
     nd = nearest_source_distances(net, src, limit_m=INF)
     np.testing.assert_allclose(nd.distance, full_graph_reference(net, src), atol=1e-9)
     picked = src.distance[nd.source] + np.abs(
-        (net.edge_u[src.edge[nd.source]] + src.t[nd.source]) * 2.5 - net.x)
+        (net.edge_u[src.edge[nd.source]] + src.t[nd.source]) * 2.5 - net.x
+    )
     np.testing.assert_allclose(picked, nd.distance, atol=1e-9)
 
 

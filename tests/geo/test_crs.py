@@ -36,16 +36,18 @@ GCJ_TO_BD = (116.404, 39.915, 116.41036949371029, 39.92133699351022)
 
 
 @pytest.mark.parametrize(("w_lat", "w_lon", "g_lat", "g_lon"), GCJ_PAIRS)
-def test_wgs84_to_gcj02_matches_published_pairs(w_lat: float, w_lon: float, g_lat: float,
-                                                g_lon: float) -> None:
+def test_wgs84_to_gcj02_matches_published_pairs(
+    w_lat: float, w_lon: float, g_lat: float, g_lon: float
+) -> None:
     lon, lat = wgs84_to_gcj02(w_lon, w_lat)
     assert float(lon) == pytest.approx(g_lon, abs=1e-9)
     assert float(lat) == pytest.approx(g_lat, abs=1e-9)
 
 
 @pytest.mark.parametrize(("w_lat", "w_lon", "g_lat", "g_lon"), GCJ_PAIRS)
-def test_gcj02_to_wgs84_inverts_the_published_pairs(w_lat: float, w_lon: float, g_lat: float,
-                                                    g_lon: float) -> None:
+def test_gcj02_to_wgs84_inverts_the_published_pairs(
+    w_lat: float, w_lon: float, g_lat: float, g_lon: float
+) -> None:
     lon, lat = gcj02_to_wgs84(g_lon, g_lat)
     assert float(lon) == pytest.approx(w_lon, abs=1e-8)
     assert float(lat) == pytest.approx(w_lat, abs=1e-8)
@@ -80,8 +82,9 @@ def test_gcj02_to_bd09_matches_published_pair() -> None:
 
 
 @pytest.mark.parametrize(("b_lat", "b_lon", "w_lat", "w_lon"), EVILTRANSFORM_BD_PAIRS)
-def test_bd09_to_wgs84_inverts_wgs84_to_bd09(b_lat: float, b_lon: float, w_lat: float,
-                                             w_lon: float) -> None:
+def test_bd09_to_wgs84_inverts_wgs84_to_bd09(
+    b_lat: float, b_lon: float, w_lat: float, w_lon: float
+) -> None:
     bd_lon, bd_lat = gcj02_to_bd09(*wgs84_to_gcj02(w_lon, w_lat))
     lon, lat = to_wgs84(bd_lon, bd_lat, "BD-09")
     # BD-09's published inverse is approximate to about 1e-6° (10 cm)
@@ -90,8 +93,9 @@ def test_bd09_to_wgs84_inverts_wgs84_to_bd09(b_lat: float, b_lon: float, w_lat: 
 
 
 @pytest.mark.parametrize(("b_lat", "b_lon", "w_lat", "w_lon"), EVILTRANSFORM_BD_PAIRS)
-def test_bd09_does_not_follow_eviltransform_pi_formula(b_lat: float, b_lon: float,
-                                                       w_lat: float, w_lon: float) -> None:
+def test_bd09_does_not_follow_eviltransform_pi_formula(
+    b_lat: float, b_lon: float, w_lat: float, w_lon: float
+) -> None:
     lon, lat = to_wgs84(b_lon, b_lat, "BD-09")
     # within 0.0004° (about 40 m), but not within 1e-5°: carecircle uses Baidu's pi * 3000 / 180
     assert abs(float(lon) - w_lon) < 4e-4
@@ -107,8 +111,9 @@ def test_bd09_gcj02_round_trip(b_lat: float, b_lon: float, w_lat: float, w_lon: 
     assert float(back_lat) == pytest.approx(b_lat, abs=1e-6)
 
 
-@pytest.mark.parametrize(("lon", "lat"), [(2.3522, 48.8566), (-74.006, 40.7128),
-                                          (151.2093, -33.8688)])
+@pytest.mark.parametrize(
+    ("lon", "lat"), [(2.3522, 48.8566), (-74.006, 40.7128), (151.2093, -33.8688)]
+)
 def test_no_shift_outside_china(lon: float, lat: float) -> None:
     assert not in_china(lon, lat)
     for convert in (wgs84_to_gcj02, gcj02_to_wgs84):
@@ -118,9 +123,10 @@ def test_no_shift_outside_china(lon: float, lat: float) -> None:
 
 
 def test_in_china_box() -> None:
-    np.testing.assert_array_equal(in_china([118.78, 72.0, 138.0, 118.78],
-                                           [32.04, 32.0, 32.0, 56.0]),
-                                  [True, False, False, False])
+    np.testing.assert_array_equal(
+        in_china([118.78, 72.0, 138.0, 118.78], [32.04, 32.0, 32.0, 56.0]),
+        [True, False, False, False],
+    )
 
 
 @pytest.mark.parametrize("name", ["EPSG:4326", "WGS84", "wgs84"])
@@ -132,7 +138,8 @@ def test_wgs84_input_is_returned_unchanged(name: str) -> None:
 
 def test_gcj02_name_is_case_insensitive() -> None:
     assert to_wgs84(121.531541859215, 31.17530398364597, "gcj-02")[0] == pytest.approx(
-        121.5272106, abs=1e-8)
+        121.5272106, abs=1e-8
+    )
 
 
 def test_unknown_coordinate_system_is_refused() -> None:
@@ -140,13 +147,16 @@ def test_unknown_coordinate_system_is_refused() -> None:
         to_wgs84(1.0, 2.0, "EPSG:3857")
 
 
-@pytest.mark.parametrize(("lon", "lat", "epsg"), [
-    (118.78, 32.04, 32650),   # Nanjing
-    (121.47, 31.23, 32651),   # Shanghai
-    (116.40, 39.90, 32650),   # Beijing
-    (113.26, 23.13, 32649),   # Guangzhou
-    (151.21, -33.87, 32756),  # Sydney, southern hemisphere
-])
+@pytest.mark.parametrize(
+    ("lon", "lat", "epsg"),
+    [
+        (118.78, 32.04, 32650),  # Nanjing
+        (121.47, 31.23, 32651),  # Shanghai
+        (116.40, 39.90, 32650),  # Beijing
+        (113.26, 23.13, 32649),  # Guangzhou
+        (151.21, -33.87, 32756),  # Sydney, southern hemisphere
+    ],
+)
 def test_utm_zone(lon: float, lat: float, epsg: int) -> None:
     assert utm_crs(lon, lat).to_epsg() == epsg
 

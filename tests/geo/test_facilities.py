@@ -21,8 +21,11 @@ def test_utf8_bom_and_gbk_read_identically(tmp_path: Path) -> None:
     a = read_facilities(bom, "EPSG:4326")
     b = read_facilities(gbk, "EPSG:4326")
     pd.testing.assert_frame_equal(a, b)
-    assert a["name"].tolist() == ["周家渡街道综合为老服务中心", "上南路日间照料中心",
-                                  "“家门口”养老服务站"]
+    assert a["name"].tolist() == [
+        "周家渡街道综合为老服务中心",
+        "上南路日间照料中心",
+        "“家门口”养老服务站",
+    ]
     assert list(a.columns) == list(FACILITY_COLUMNS)
 
 
@@ -40,31 +43,43 @@ def test_values_are_parsed(tmp_path: Path) -> None:
 
 def test_missing_type_column_names_file_and_column(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "fac.csv", ["id,name,lon,lat", "F1,甲,121.5,31.18"])
-    with pytest.raises(InputDataError, match=r"fac\.csv: column 'type' is missing for facilities; "
-                       r"add the column \(the file has id, name, lon, lat\)"):
+    with pytest.raises(
+        InputDataError,
+        match=r"fac\.csv: column 'type' is missing for facilities; "
+        r"add the column \(the file has id, name, lon, lat\)",
+    ):
         read_facilities(path, "EPSG:4326")
 
 
 def test_misnamed_column_suggests_the_closest_name(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "fac.csv", ["id,name,types,lon,lat",
-                                            "F1,甲,day_care,121.5,31.18"])
-    with pytest.raises(InputDataError, match=r"fac\.csv: column 'type' is missing for facilities; "
-                       r"the file has 'types': rename it to 'type'"):
+    path = write_csv(tmp_path / "fac.csv", ["id,name,types,lon,lat", "F1,甲,day_care,121.5,31.18"])
+    with pytest.raises(
+        InputDataError,
+        match=r"fac\.csv: column 'type' is missing for facilities; "
+        r"the file has 'types': rename it to 'type'",
+    ):
         read_facilities(path, "EPSG:4326")
 
 
 def test_unknown_type_suggests_the_closest(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "fac.csv", [HEADER, ROWS[0], "F2,乙,day_cares,121.5,31.18,1,0,0"])
-    with pytest.raises(InputDataError, match=r"fac\.csv: row 3 column type = 'day_cares' is not a "
-                       r"known facility type \(did you mean 'day_care'\?\)"):
+    with pytest.raises(
+        InputDataError,
+        match=r"fac\.csv: row 3 column type = 'day_cares' is not a "
+        r"known facility type \(did you mean 'day_care'\?\)",
+    ):
         read_facilities(path, "EPSG:4326")
 
 
 def test_non_numeric_floor_area_names_row_and_column(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "fac.csv", [HEADER, ROWS[0], ROWS[1],
-                                            "F3,丙,day_care,121.5,31.18,约300,0,0"])
-    with pytest.raises(InputDataError, match=r"fac\.csv: row 4 column floor_area_m2 = '约300' is "
-                       r"not a number"):
+    path = write_csv(
+        tmp_path / "fac.csv", [HEADER, ROWS[0], ROWS[1], "F3,丙,day_care,121.5,31.18,约300,0,0"]
+    )
+    with pytest.raises(
+        InputDataError,
+        match=r"fac\.csv: row 4 column floor_area_m2 = '约300' is "
+        r"not a number",
+    ):
         read_facilities(path, "EPSG:4326")
 
 
@@ -80,15 +95,17 @@ def test_negative_beds_are_refused(tmp_path: Path) -> None:
 
 
 def test_nursing_beds_above_beds_are_refused(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "fac.csv", [HEADER, ROWS[0],
-                                            "F2,乙,institution,121.5,31.18,900,20,30"])
+    path = write_csv(
+        tmp_path / "fac.csv", [HEADER, ROWS[0], "F2,乙,institution,121.5,31.18,900,20,30"]
+    )
     with pytest.raises(InputDataError, match=r"fac\.csv: row 3 nursing_beds 30 exceed beds 20"):
         read_facilities(path, "EPSG:4326")
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "fac.csv", [HEADER, ROWS[0], ROWS[1],
-                                            ROWS[2].replace("F3", "F1", 1)])
+    path = write_csv(
+        tmp_path / "fac.csv", [HEADER, ROWS[0], ROWS[1], ROWS[2].replace("F3", "F1", 1)]
+    )
     with pytest.raises(InputDataError, match=r"fac\.csv: row 4 repeats id 'F1'"):
         read_facilities(path, "EPSG:4326")
 
@@ -126,6 +143,8 @@ def test_swapped_lon_lat_are_reported(tmp_path: Path) -> None:
 
 
 def test_chinese_type_names_map_to_codes(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "fac.csv", [HEADER, "F1,甲,长者食堂,121.5,31.18,1,0,0",
-                                            "F2,乙,养老院,121.5,31.18,1,10,5"])
+    path = write_csv(
+        tmp_path / "fac.csv",
+        [HEADER, "F1,甲,长者食堂,121.5,31.18,1,0,0", "F2,乙,养老院,121.5,31.18,1,10,5"],
+    )
     assert read_facilities(path, "EPSG:4326")["type"].tolist() == ["meal_point", "institution"]

@@ -40,14 +40,14 @@ def _to_pbf(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_pbf_and_graphml_give_the_same_distances_as_osm(shared_data: Path,
-                                                       tmp_path: Path) -> None:
+def test_pbf_and_graphml_give_the_same_distances_as_osm(shared_data: Path, tmp_path: Path) -> None:
     import osmnx as ox
 
     osm = shared_data / JINGAN
     xml_net, _ = load_network(NetworkSource(osm), cache_dir=None)
-    pbf_net, meta = load_network(NetworkSource(_to_pbf(osm, tmp_path / "j.osm.pbf")),
-                                 cache_dir=None)
+    pbf_net, meta = load_network(
+        NetworkSource(_to_pbf(osm, tmp_path / "j.osm.pbf")), cache_dir=None
+    )
     assert meta["format"] == "pbf"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # osmnx warns about reading its own XML
@@ -63,8 +63,7 @@ def test_pbf_and_graphml_give_the_same_distances_as_osm(shared_data: Path,
         got = _distances_from_node(other, start)
         common = [n for n in want if n in got and np.isfinite(want[n])]
         assert len(common) > 300
-        np.testing.assert_allclose([got[n] for n in common], [want[n] for n in common],
-                                   atol=1e-6)
+        np.testing.assert_allclose([got[n] for n in common], [want[n] for n in common], atol=1e-6)
 
 
 def test_cache_returns_the_same_network_fast(shared_data: Path, tmp_path: Path) -> None:
@@ -81,8 +80,17 @@ def test_cache_returns_the_same_network_fast(shared_data: Path, tmp_path: Path) 
     # the routing core comes with the cache, equal to one built afresh
     assert second.core is not None
     built = first.routing_core
-    for name in ("core_node", "chain_a", "chain_b", "chain_length", "node_chain", "node_pos",
-                 "edge_chain", "inner_node", "inner_to_b"):
+    for name in (
+        "core_node",
+        "chain_a",
+        "chain_b",
+        "chain_length",
+        "node_chain",
+        "node_pos",
+        "edge_chain",
+        "inner_node",
+        "inner_to_b",
+    ):
         np.testing.assert_array_equal(getattr(second.core, name), getattr(built, name))
     assert (second.core.graph != built.graph).nnz == 0
 
@@ -96,8 +104,9 @@ def test_one_way_streets_are_walked_both_ways(shared_data: Path) -> None:
         tags = {t.get("k"): t.get("v") for t in way.iter("tag")}
         if tags.get("oneway") in ("yes", "True", "true", "1"):
             refs = [int(nd.get("ref")) for nd in way.iter("nd")]
-            pairs += [(pos[a], pos[b]) for a, b in itertools.pairwise(refs)
-                      if a in pos and b in pos]
+            pairs += [
+                (pos[a], pos[b]) for a, b in itertools.pairwise(refs) if a in pos and b in pos
+            ]
     assert len(pairs) > 100
     a, b = np.array(pairs).T
     g = net.graph
@@ -142,8 +151,10 @@ def test_campus_gate_makes_the_walk_far_shorter_than_a_buffer(shared_data: Path)
 
 def test_worldpop_clip_totals_are_conserved(shared_data: Path) -> None:
     folder = shared_data / "wuhan-worldpop"
-    cells, totals = cells_from_rasters(folder / "wuhan_pop20plus_100m_clip_wuchang_6km.tif",
-                                       folder / "wuhan_pop60plus_100m_clip_wuchang_6km.tif")
+    cells, totals = cells_from_rasters(
+        folder / "wuhan_pop20plus_100m_clip_wuchang_6km.tif",
+        folder / "wuhan_pop60plus_100m_clip_wuchang_6km.tif",
+    )
     assert totals.older == pytest.approx(90_344, abs=1)
     assert cells["older_residents"].sum() == pytest.approx(90_344, abs=1)
     assert totals.residents == pytest.approx(431_746, abs=1)

@@ -15,8 +15,11 @@ from carecircle.geo.osm import is_walkable, segments_from_osm_xml
 Way = tuple[int, list[int], dict[str, str]]
 
 
-def osm_xml(nodes: dict[int, tuple[float, float]], ways: list[Way],
-            node_tags: dict[int, dict[str, str]] | None = None) -> str:
+def osm_xml(
+    nodes: dict[int, tuple[float, float]],
+    ways: list[Way],
+    node_tags: dict[int, dict[str, str]] | None = None,
+) -> str:
     """OSM XML text; ``nodes`` maps id -> (lon, lat)."""
     node_tags = node_tags or {}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
@@ -77,18 +80,21 @@ def test_walk_filter_drops_access_private_when_asked(tmp_path: Path) -> None:
     assert seg.ways_walkable == 3
 
 
-@pytest.mark.parametrize(("tags", "walkable"), [
-    ({"highway": "footway"}, True),
-    ({"highway": "residential", "oneway": "yes"}, True),
-    ({"highway": "motorway"}, False),
-    ({"highway": "motorway_link"}, False),
-    ({"highway": "cycleway"}, False),
-    ({"highway": "construction"}, False),
-    ({"highway": "residential", "foot": "no"}, False),
-    ({"highway": "pedestrian", "area": "yes"}, False),
-    ({"highway": "service", "service": "private"}, False),
-    ({"building": "yes"}, False),
-])
+@pytest.mark.parametrize(
+    ("tags", "walkable"),
+    [
+        ({"highway": "footway"}, True),
+        ({"highway": "residential", "oneway": "yes"}, True),
+        ({"highway": "motorway"}, False),
+        ({"highway": "motorway_link"}, False),
+        ({"highway": "cycleway"}, False),
+        ({"highway": "construction"}, False),
+        ({"highway": "residential", "foot": "no"}, False),
+        ({"highway": "pedestrian", "area": "yes"}, False),
+        ({"highway": "service", "service": "private"}, False),
+        ({"building": "yes"}, False),
+    ],
+)
 def test_is_walkable(tags: dict[str, str], walkable: bool) -> None:
     assert is_walkable(tags) is walkable
 
@@ -107,8 +113,9 @@ def test_missing_node_refs_are_counted_and_their_segments_dropped(tmp_path: Path
     seg = segments_from_osm_xml(path)
     assert seg.missing_refs == 2
     np.testing.assert_array_equal(seg.node_id, [1, 2, 3, 4])
-    pairs = sorted(zip(seg.node_id[seg.seg_u].tolist(), seg.node_id[seg.seg_v].tolist(),
-                       strict=True))
+    pairs = sorted(
+        zip(seg.node_id[seg.seg_u].tolist(), seg.node_id[seg.seg_v].tolist(), strict=True)
+    )
     assert pairs == [(1, 2), (3, 4)]
     np.testing.assert_array_equal(seg.lon, [118.0, 118.001, 118.002, 118.003])
     np.testing.assert_array_equal(seg.lat, [32.0] * 4)
@@ -147,8 +154,10 @@ def test_missing_file_raises_input_file_error(tmp_path: Path) -> None:
 
 def test_node_tags_do_not_leak_into_the_next_way(tmp_path: Path) -> None:
     nodes = {1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.001, 32.001), 4: (118.0, 32.001)}
-    ways: list[Way] = [(10, [1, 2, 3, 4, 1], {"building": "yes"}),
-                       (11, [1, 2], {"highway": "footway"})]
+    ways: list[Way] = [
+        (10, [1, 2, 3, 4, 1], {"building": "yes"}),
+        (11, [1, 2], {"highway": "footway"}),
+    ]
     xml = osm_xml(nodes, ways, node_tags={1: {"highway": "traffic_signals"}})
     seg = segments_from_osm_xml(write(tmp_path, xml))
     assert seg.ways_read == 1
@@ -156,8 +165,7 @@ def test_node_tags_do_not_leak_into_the_next_way(tmp_path: Path) -> None:
 
 
 def test_node_foot_no_does_not_drop_the_first_way(tmp_path: Path) -> None:
-    ways: list[Way] = [(10, [1, 2], {"highway": "footway"}),
-                       (11, [3, 4], {"highway": "footway"})]
+    ways: list[Way] = [(10, [1, 2], {"highway": "footway"}), (11, [3, 4], {"highway": "footway"})]
     xml = osm_xml(pair_nodes(2), ways, node_tags={4: {"barrier": "gate", "foot": "no"}})
     seg = segments_from_osm_xml(write(tmp_path, xml))
     assert sorted(seg.seg_way.tolist()) == [10, 11]
@@ -166,15 +174,21 @@ def test_node_foot_no_does_not_drop_the_first_way(tmp_path: Path) -> None:
 def test_network_keeps_the_largest_component_and_counts_the_rest(tmp_path: Path) -> None:
     nodes = {
         # main: a 3-node chain 1-2-3 along 32.0° N, plus a duplicate way 1-2
-        1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.002, 32.0),
+        1: (118.0, 32.0),
+        2: (118.001, 32.0),
+        3: (118.002, 32.0),
         # two stray pairs
-        4: (118.0, 32.01), 5: (118.001, 32.01),
-        6: (118.0, 32.02), 7: (118.001, 32.02),
+        4: (118.0, 32.01),
+        5: (118.001, 32.01),
+        6: (118.0, 32.02),
+        7: (118.001, 32.02),
     }
-    ways: list[Way] = [(1, [1, 2, 3], {"highway": "residential"}),
-                       (2, [2, 1], {"highway": "footway"}),
-                       (3, [4, 5], {"highway": "footway"}),
-                       (4, [6, 7], {"highway": "path"})]
+    ways: list[Way] = [
+        (1, [1, 2, 3], {"highway": "residential"}),
+        (2, [2, 1], {"highway": "footway"}),
+        (3, [4, 5], {"highway": "footway"}),
+        (4, [6, 7], {"highway": "path"}),
+    ]
     seg = segments_from_osm_xml(write(tmp_path, osm_xml(nodes, ways)))
     assert seg.seg_u.size == 5
     net = network_from_segments(seg, CRS.from_epsg(32650))
@@ -195,8 +209,9 @@ def test_network_keeps_the_largest_component_and_counts_the_rest(tmp_path: Path)
 
 def test_connected_network_drops_nothing(tmp_path: Path) -> None:
     nodes = {1: (118.0, 32.0), 2: (118.001, 32.0), 3: (118.001, 32.001)}
-    seg = segments_from_osm_xml(write(tmp_path, osm_xml(
-        nodes, [(1, [1, 2, 3, 1], {"highway": "footway"})])))
+    seg = segments_from_osm_xml(
+        write(tmp_path, osm_xml(nodes, [(1, [1, 2, 3, 1], {"highway": "footway"})]))
+    )
     net = network_from_segments(seg, CRS.from_epsg(32650))
     assert (net.n_nodes, net.n_edges) == (3, 3)
     assert (net.dropped_nodes, net.dropped_components) == (0, 0)

@@ -17,31 +17,47 @@ CELL = 1.0 / 1200.0
 WEST, NORTH = 118.75, 32.05
 NODATA = -1.0
 
-RESIDENTS = np.array([[10.0, 0.0, -1.0],
-                      [2.5, 4.0, 0.0]], dtype=np.float32)
-OLDER = np.array([[2.0, 0.0, 3.0],
-                  [0.0, -1.0, 0.0]], dtype=np.float32)
+RESIDENTS = np.array([[10.0, 0.0, -1.0], [2.5, 4.0, 0.0]], dtype=np.float32)
+OLDER = np.array([[2.0, 0.0, 3.0], [0.0, -1.0, 0.0]], dtype=np.float32)
 
 
-def write_tif(path: Path, values: np.ndarray, *, crs: str | None = "EPSG:4326",
-              west: float = WEST, north: float = NORTH, cell: float = CELL) -> Path:
-    with rasterio.open(path, "w", driver="GTiff", height=values.shape[0], width=values.shape[1],
-                       count=1, dtype="float32", crs=crs,
-                       transform=Affine(cell, 0.0, west, 0.0, -cell, north), nodata=NODATA) as dst:
+def write_tif(
+    path: Path,
+    values: np.ndarray,
+    *,
+    crs: str | None = "EPSG:4326",
+    west: float = WEST,
+    north: float = NORTH,
+    cell: float = CELL,
+) -> Path:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=values.shape[0],
+        width=values.shape[1],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=Affine(cell, 0.0, west, 0.0, -cell, north),
+        nodata=NODATA,
+    ) as dst:
         dst.write(values.astype(np.float32), 1)
     return path
 
 
 @pytest.fixture
 def rasters(tmp_path: Path) -> tuple[Path, Path]:
-    return (write_tif(tmp_path / "residents.tif", RESIDENTS),
-            write_tif(tmp_path / "older.tif", OLDER))
+    return (
+        write_tif(tmp_path / "residents.tif", RESIDENTS),
+        write_tif(tmp_path / "older.tif", OLDER),
+    )
 
 
 def test_totals_exclude_nodata_and_count_nodata_cells(rasters: tuple[Path, Path]) -> None:
     _cells, totals = cells_from_rasters(*rasters)
     assert totals.residents == 16.5  # 10 + 2.5 + 4
-    assert totals.older == 5.0       # 2 + 3
+    assert totals.older == 5.0  # 2 + 3
     assert totals.nodata_cells == 2  # (0, 2) in residents, (1, 1) in older
 
 
@@ -77,14 +93,18 @@ def test_cell_centres_and_corners(rasters: tuple[Path, Path]) -> None:
 def test_projected_raster_centres_are_converted_to_wgs84(tmp_path: Path) -> None:
     values = np.array([[5.0]], dtype=np.float32)
     # one 100 m cell of UTM 50N whose centre is (500050, 3545050)
-    res = write_tif(tmp_path / "r.tif", values, crs="EPSG:32650", west=500_000.0,
-                    north=3_545_100.0, cell=100.0)
-    old = write_tif(tmp_path / "o.tif", values, crs="EPSG:32650", west=500_000.0,
-                    north=3_545_100.0, cell=100.0)
+    res = write_tif(
+        tmp_path / "r.tif", values, crs="EPSG:32650", west=500_000.0, north=3_545_100.0, cell=100.0
+    )
+    old = write_tif(
+        tmp_path / "o.tif", values, crs="EPSG:32650", west=500_000.0, north=3_545_100.0, cell=100.0
+    )
     cells, _ = cells_from_rasters(res, old)
     from pyproj import Transformer
+
     lon, lat = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True).transform(
-        500_050.0, 3_545_050.0)
+        500_050.0, 3_545_050.0
+    )
     assert cells["lon"].iloc[0] == pytest.approx(lon, abs=1e-9)
     assert cells["lat"].iloc[0] == pytest.approx(lat, abs=1e-9)
     assert cells["lon"].iloc[0] == pytest.approx(117.0005, abs=1e-3)  # central meridian 117°E
@@ -98,11 +118,14 @@ def test_raster_without_crs_is_refused_naming_the_file(tmp_path: Path) -> None:
         cells_from_rasters(res, old)
 
 
-@pytest.mark.parametrize("kwargs", [
-    pytest.param({"west": WEST + CELL}, id="shifted origin"),
-    pytest.param({"cell": CELL / 2}, id="other cell size"),
-    pytest.param({"crs": "EPSG:4490"}, id="other crs"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({"west": WEST + CELL}, id="shifted origin"),
+        pytest.param({"cell": CELL / 2}, id="other cell size"),
+        pytest.param({"crs": "EPSG:4490"}, id="other crs"),
+    ],
+)
 def test_mismatched_grids_are_refused(tmp_path: Path, kwargs: dict) -> None:
     res = write_tif(tmp_path / "residents.tif", RESIDENTS)
     old = write_tif(tmp_path / "older.tif", OLDER, **kwargs)

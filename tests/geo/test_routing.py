@@ -64,8 +64,9 @@ def test_facility_beside_edge_middle_enters_both_ends_at_snap_plus_half_edge() -
     np.testing.assert_allclose(offsets[0], [60.0, 60.0])
     nd = nearest_source_distances(net, fac, limit_m=10_000)
     # 60 m to node 0 or node 1, then Manhattan along the lattice
-    want = [60.0 + min(100.0 * (r + c), 100.0 * (r + abs(c - 1)))
-            for r in range(3) for c in range(3)]
+    want = [
+        60.0 + min(100.0 * (r + c), 100.0 * (r + abs(c - 1))) for r in range(3) for c in range(3)
+    ]
     np.testing.assert_allclose(nd.distance, want, atol=1e-9)
     assert nd.distance[4] == pytest.approx(160.0)
     assert nd.distance[8] == pytest.approx(360.0)
@@ -157,8 +158,9 @@ def test_parallel_edges_keep_the_shortest() -> None:
 
 
 def test_csr_from_edges_drops_self_loops_and_sorts_edges() -> None:
-    graph, eu, ev, ew = csr_from_edges(4, np.array([3, 2, 1, 1]), np.array([1, 2, 0, 3]),
-                                       np.array([5.0, 1.0, 7.0, 4.0]))
+    graph, eu, ev, ew = csr_from_edges(
+        4, np.array([3, 2, 1, 1]), np.array([1, 2, 0, 3]), np.array([5.0, 1.0, 7.0, 4.0])
+    )
     np.testing.assert_array_equal(eu, [0, 1])
     np.testing.assert_array_equal(ev, [1, 3])
     np.testing.assert_array_equal(ew, [7.0, 4.0])
@@ -201,8 +203,9 @@ def test_network_without_edges_gives_inf() -> None:
 
 def test_point_beyond_the_limit_gets_inf_not_a_wrong_distance() -> None:
     # edge 0-1 is 500 m; node 1 is truly 160 m away via node 2, beyond the 150 m limit
-    net = make_network([(0, 0), (500, 0), (250, 50)], [(0, 1), (0, 2), (2, 1)],
-                       lengths=[500.0, 80.0, 80.0])
+    net = make_network(
+        [(0, 0), (500, 0), (250, 50)], [(0, 1), (0, 2), (2, 1)], lengths=[500.0, 80.0, 80.0]
+    )
     fac = snapped([1], [0.0], [0.0])  # edge 1 is (0, 2): the facility sits on node 0
     nd = nearest_source_distances(net, fac, limit_m=150.0)
     np.testing.assert_array_equal(nd.distance, [0.0, INF, 80.0])
@@ -233,8 +236,11 @@ def test_expand_ranges_equals_list_comprehension(pairs: list[tuple[int, int]]) -
 
 # --- random graphs against networkx --------------------------------------------------------
 
-weights = st.one_of(st.just(0.0), st.integers(1, 60).map(float),
-                    st.floats(0.0, 200.0, allow_nan=False, allow_infinity=False))
+weights = st.one_of(
+    st.just(0.0),
+    st.integers(1, 60).map(float),
+    st.floats(0.0, 200.0, allow_nan=False, allow_infinity=False),
+)
 positions = st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0))
 offsets = st.one_of(st.just(0.0), st.floats(0.0, 40.0))
 limits = st.one_of(st.just(INF), st.floats(0.0, 400.0))
@@ -244,8 +250,13 @@ limits = st.one_of(st.just(INF), st.floats(0.0, 400.0))
 def raw_graphs(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, float]]]:
     """Small multigraphs: possibly disconnected, with self-loops, parallel and 0-length edges."""
     n = draw(st.integers(2, 9))
-    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), weights),
-                          min_size=1, max_size=3 * n))
+    edges = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), weights),
+            min_size=1,
+            max_size=3 * n,
+        )
+    )
     if all(a == b for a, b, _ in edges):
         edges.append((0, 1, draw(weights)))
     return n, edges
@@ -264,8 +275,10 @@ def test_network_edges_are_the_shortest_of_each_pair(data: st.DataObject) -> Non
     n, edges = data.draw(raw_graphs())
     net = network_of(n, edges)
     best = shortest(edges)
-    got = {(int(a), int(b)): float(w)
-           for a, b, w in zip(net.edge_u, net.edge_v, net.edge_length, strict=True)}
+    got = {
+        (int(a), int(b)): float(w)
+        for a, b, w in zip(net.edge_u, net.edge_v, net.edge_length, strict=True)
+    }
     assert got == best
     assert net.graph.nnz == 2 * len(best)
     for (a, b), w in best.items():
@@ -286,8 +299,10 @@ def test_node_distances_equal_networkx_multi_source_dijkstra(data: st.DataObject
     names = [f"s{i}" for i in np.flatnonzero(src.ok)]
     want_map = nx.multi_source_dijkstra_path_length(g, names, weight="weight") if names else {}
     want = np.array([want_map.get(i, INF) for i in range(n)])
-    per_source = {int(name[1:]): nx.single_source_dijkstra_path_length(g, name, weight="weight")
-                  for name in names}
+    per_source = {
+        int(name[1:]): nx.single_source_dijkstra_path_length(g, name, weight="weight")
+        for name in names
+    }
 
     inside = want < limit - 1e-6
     outside = want > limit + 1e-6

@@ -22,8 +22,18 @@ def make_network(xy: list[tuple[float, float]], edges: list[tuple[int, int]]) ->
     v = np.array([b for _, b in edges], dtype=np.int64)
     w = np.hypot(coords[u, 0] - coords[v, 0], coords[u, 1] - coords[v, 1])
     graph, eu, ev, ew = csr_from_edges(n, u, v, w)
-    return WalkNetwork(CRS.from_epsg(32650), np.arange(n, dtype=np.int64), coords[:, 0],
-                       coords[:, 1], np.full(n, 118.0), np.full(n, 32.0), eu, ev, ew, graph)
+    return WalkNetwork(
+        CRS.from_epsg(32650),
+        np.arange(n, dtype=np.int64),
+        coords[:, 0],
+        coords[:, 1],
+        np.full(n, 118.0),
+        np.full(n, 32.0),
+        eu,
+        ev,
+        ew,
+        graph,
+    )
 
 
 def one_edge() -> WalkNetwork:
@@ -50,7 +60,8 @@ def test_position_is_measured_from_the_lower_numbered_end() -> None:
 
 @pytest.mark.parametrize(("x", "y", "t"), [(-30.0, 40.0, 0.0), (130.0, -40.0, 1.0)])
 def test_point_beyond_an_end_snaps_to_that_end_with_euclidean_distance(
-        x: float, y: float, t: float) -> None:
+    x: float, y: float, t: float
+) -> None:
     s = EdgeIndex(one_edge()).snap([x], [y], max_distance_m=100)
     assert s.edge[0] == 0
     assert s.t[0] == t
@@ -112,8 +123,15 @@ def test_empty_input_and_empty_network() -> None:
 
 
 def test_zero_length_edge_projects_at_t_zero() -> None:
-    got = project_onto_edges(np.array([3.0]), np.array([4.0]), np.array([0]), np.array([0.0]),
-                             np.array([0.0]), np.array([0.0]), np.array([0.0]))
+    got = project_onto_edges(
+        np.array([3.0]),
+        np.array([4.0]),
+        np.array([0]),
+        np.array([0.0]),
+        np.array([0.0]),
+        np.array([0.0]),
+        np.array([0.0]),
+    )
     assert got.t[0] == 0.0
     assert got.distance[0] == 5.0
 
@@ -124,23 +142,32 @@ def test_snap_distance_equals_brute_force_over_all_edges(data: st.DataObject) ->
     coord = st.integers(0, 4000).map(lambda v: v / 4.0)
     n = data.draw(st.integers(2, 10))
     xy = data.draw(st.lists(st.tuples(coord, coord), min_size=n, max_size=n))
-    edges = data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
-                               min_size=1, max_size=2 * n))
+    edges = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=2 * n
+        )
+    )
     net = make_network(xy, edges)
     k = data.draw(st.integers(1, 10))
     far = st.floats(-200, 1200, allow_subnormal=False)
-    pts = np.array(data.draw(st.lists(st.tuples(far, far),
-                                      min_size=k, max_size=k)))
+    pts = np.array(data.draw(st.lists(st.tuples(far, far), min_size=k, max_size=k)))
     max_m = data.draw(st.sampled_from([30.0, 150.0, 1e9]))
-    s = EdgeIndex(net, k=data.draw(st.integers(1, 8))).snap(pts[:, 0], pts[:, 1],
-                                                            max_distance_m=max_m)
+    s = EdgeIndex(net, k=data.draw(st.integers(1, 8))).snap(
+        pts[:, 0], pts[:, 1], max_distance_m=max_m
+    )
 
     if net.n_edges == 0:
         assert (s.edge == -1).all()
         return
-    lines = shapely.linestrings(np.stack([
-        np.stack([net.x[net.edge_u], net.y[net.edge_u]], 1),
-        np.stack([net.x[net.edge_v], net.y[net.edge_v]], 1)], 1))
+    lines = shapely.linestrings(
+        np.stack(
+            [
+                np.stack([net.x[net.edge_u], net.y[net.edge_u]], 1),
+                np.stack([net.x[net.edge_v], net.y[net.edge_v]], 1),
+            ],
+            1,
+        )
+    )
     dist = shapely.distance(shapely.points(pts)[:, None], lines[None, :])
     best = dist.min(axis=1)
     within = best <= max_m - 1e-6

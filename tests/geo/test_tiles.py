@@ -26,8 +26,9 @@ def test_tiled_mini_district_equals_untiled(tmp_path: Path, km: float) -> None:
     assert main(["-q", "audit", str(study), "--out", str(tmp_path / "a")]) == 0
     assert main(["-q", "audit", str(_tile(study, km)), "--out", str(tmp_path / "b")]) == 0
     for name in ("coverage_by_community.csv", "indicators_by_street.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / name),
-                                      pd.read_csv(tmp_path / "b" / name))
+        pd.testing.assert_frame_equal(
+            pd.read_csv(tmp_path / "a" / name), pd.read_csv(tmp_path / "b" / name)
+        )
 
 
 def test_tiled_demo_equals_untiled(demo_run: Path, tmp_path: Path) -> None:
@@ -39,5 +40,7 @@ def test_tiled_demo_equals_untiled(demo_run: Path, tmp_path: Path) -> None:
     b = gpd.read_file(tmp_path / "t" / "cells.gpkg")
     np.testing.assert_array_equal(a["distance_m"].fillna(-1), b["distance_m"].fillna(-1))
     np.testing.assert_array_equal(a["nearest_facility"], b["nearest_facility"])
-    pd.testing.assert_frame_equal(pd.read_csv(demo_run / "indicators_by_community.csv"),
-                                  pd.read_csv(tmp_path / "t" / "indicators_by_community.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(demo_run / "indicators_by_community.csv"),
+        pd.read_csv(tmp_path / "t" / "indicators_by_community.csv"),
+    )

@@ -19,8 +19,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = "<img src=x onerror=alert(1)>"
 STATIC = Path(__file__).resolve().parents[2] / "maps" / "static"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +32,18 @@ def browser():
             pytest.fail("chromium is missing in CI: `make test` installs it (Debian chromium)")
         pytest.skip("Debian chromium not installed (make test installs it)")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -41,9 +52,19 @@ def browser():
 def maps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("browser")
     district = MiniDistrict()
-    district.facilities = [*district.facilities,
-                           {"id": "X1", "name": HOSTILE, "type": "service_station", "x": 300.0,
-                            "y": 700.0, "floor_area_m2": 100, "beds": 0, "nursing_beds": 0}]
+    district.facilities = [
+        *district.facilities,
+        {
+            "id": "X1",
+            "name": HOSTILE,
+            "type": "service_station",
+            "x": 300.0,
+            "y": 700.0,
+            "floor_area_m2": 100,
+            "beds": 0,
+            "nursing_beds": 0,
+        },
+    ]
     study = write_mini_study(folder / "in", district)
     out = {}
     for mode in ("online", "offline"):
@@ -61,8 +82,7 @@ class Visit:
         self.blocked: list[str] = []
         self.dialogs: list[str] = []
         self.page = browser.new_page(viewport={"width": 1200, "height": 800})
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     else None)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", self._dialog)
         self.page.route("**/*", lambda route: self._route(route, offline))
@@ -98,19 +118,26 @@ class Visit:
 
     def layer_boxes(self, script: str) -> list[tuple[float, float, float, float]]:
         """Page pixels of the bounds of every layer for which ``script`` is true."""
-        return [tuple(b) for b in self.page.evaluate(
-            "(test) => { const m = Object.values(window).find(v => v instanceof L.Map);"
-            " const o = m.getContainer().getBoundingClientRect(); const out = [];"
-            " m.eachLayer(l => { if (eval(test)(l) && l.getBounds) { const b = l.getBounds();"
-            " const nw = m.latLngToContainerPoint(b.getNorthWest());"
-            " const se = m.latLngToContainerPoint(b.getSouthEast());"
-            " out.push([o.left + nw.x, o.top + nw.y, o.left + se.x, o.top + se.y]); } });"
-            " return out; }", script)]
+        return [
+            tuple(b)
+            for b in self.page.evaluate(
+                "(test) => { const m = Object.values(window).find(v => v instanceof L.Map);"
+                " const o = m.getContainer().getBoundingClientRect(); const out = [];"
+                " m.eachLayer(l => { if (eval(test)(l) && l.getBounds) { const b = l.getBounds();"
+                " const nw = m.latLngToContainerPoint(b.getNorthWest());"
+                " const se = m.latLngToContainerPoint(b.getSouthEast());"
+                " out.push([o.left + nw.x, o.top + nw.y, o.left + se.x, o.top + se.y]); } });"
+                " return out; }",
+                script,
+            )
+        ]
 
     def count(self, script: str) -> int:
         return self.page.evaluate(
             "(test) => { const m = Object.values(window).find(v => v instanceof L.Map);"
-            " let n = 0; m.eachLayer(l => { if (eval(test)(l)) n++; }); return n; }", script)
+            " let n = 0; m.eachLayer(l => { if (eval(test)(l)) n++; }); return n; }",
+            script,
+        )
 
 
 def test_street_maps_load_without_errors_and_show_every_feature(browser, maps, tmp_path) -> None:
@@ -119,8 +146,12 @@ def test_street_maps_load_without_errors_and_show_every_feature(browser, maps, t
         visit = Visit(browser, maps["online"] / name, offline=False)
         assert visit.errors == []
         assert visit.count("l => l instanceof L.CircleMarker") == facilities
-        assert visit.count("l => l.feature && (l.feature.properties.html || '')"
-                           ".includes('circle share')") == communities
+        assert (
+            visit.count(
+                "l => l.feature && (l.feature.properties.html || '').includes('circle share')"
+            )
+            == communities
+        )
         visit.page.screenshot(path=str(tmp_path / f"{name}.png"))
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
         visit.page.close()
@@ -132,8 +163,9 @@ def test_layer_control_toggles_a_layer(browser, maps) -> None:
     before = visit.count(uncovered)
     assert before > 0
     visit.page.hover(".leaflet-control-layers")
-    label = visit.page.locator(".leaflet-control-layers-overlays label",
-                               has_text="未覆盖老年人 Uncovered older residents")
+    label = visit.page.locator(
+        ".leaflet-control-layers-overlays label", has_text="未覆盖老年人 Uncovered older residents"
+    )
     label.locator("input").click()
     assert visit.count(uncovered) == 0
     label.locator("input").click()
@@ -156,7 +188,8 @@ def test_html_in_a_facility_name_is_shown_as_text(browser, maps) -> None:
         "() => { const m = Object.values(window).find(v => v instanceof L.Map); const out = [];"
         " m.eachLayer(l => { if (l.getPopup && l.getPopup()) { l.openPopup();"
         " const c = l.getPopup().getContent();"
-        " out.push(typeof c === 'string' ? c : c.textContent); } }); return out; }")
+        " out.push(typeof c === 'string' ? c : c.textContent); } }); return out; }"
+    )
     visit.page.wait_for_timeout(300)
     assert visit.dialogs == []
     assert any(HOSTILE in (t or "") for t in texts), texts
@@ -179,11 +212,13 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def test_every_map_has_a_bilingual_title(browser, maps) -> None:
-    titles = {"W.html": "西街道 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map",
-              "E_gcj02.html": "东镇 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map"
-                              " · 高德 Amap",
-              "index.html": "小区 Mini district 15分钟养老服务圈总览 · 15-minute elder-care circle"
-                            " overview"}
+    titles = {
+        "W.html": "西街道 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map",
+        "E_gcj02.html": "东镇 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map"
+        " · 高德 Amap",
+        "index.html": "小区 Mini district 15分钟养老服务圈总览 · 15-minute elder-care circle"
+        " overview",
+    }
     for name, title in titles.items():
         visit = Visit(browser, maps["offline"] / name, offline=True)
         assert visit.page.title() == title
@@ -208,26 +243,32 @@ def test_legend_keys_every_facility_type_drawn_in_its_colour(browser, maps) -> N
     drawn = visit.page.evaluate(
         "() => { const m = Object.values(window).find(v => v instanceof L.Map); const c = [];"
         " m.eachLayer(l => { if (l instanceof L.CircleMarker) c.push(l.options.fillColor); });"
-        " return c; }")
+        " return c; }"
+    )
     legend = visit.page.locator("#cc-legend").inner_text()
     assert "设施类型 Facility types" in legend
     for ftype in ("service_station", "day_care", "health_station"):
         assert facility_label(ftype) in legend
     assert facility_label("institution") not in legend  # none near the street
     dots = visit.page.eval_on_selector_all(
-        "#cc-legend .cc-dot", "els => els.map(e => e.style.background)")
-    as_rgb = ["rgb({}, {}, {})".format(*(int(c[k:k + 2], 16) for k in (1, 3, 5)))
-              for c in sorted(set(drawn))]
+        "#cc-legend .cc-dot", "els => els.map(e => e.style.background)"
+    )
+    as_rgb = [
+        "rgb({}, {}, {})".format(*(int(c[k : k + 2], 16) for k in (1, 3, 5)))
+        for c in sorted(set(drawn))
+    ]
     assert sorted(dots) == sorted(as_rgb)
-    assert {FACILITY_COLOURS[t] for t in ("service_station", "day_care", "health_station")
-            } == set(drawn)
+    assert {FACILITY_COLOURS[t] for t in ("service_station", "day_care", "health_station")} == set(
+        drawn
+    )
     visit.page.close()
 
 
 def test_panels_do_not_hide_the_streets(browser, maps) -> None:
-    for name, test in (("index.html", "l => l.feature && l.feature.properties.fill"),
-                       ("W.html", "l => l.feature && (l.feature.properties.html || '')"
-                                  ".includes('circle share')")):
+    for name, test in (
+        ("index.html", "l => l.feature && l.feature.properties.fill"),
+        ("W.html", "l => l.feature && (l.feature.properties.html || '').includes('circle share')"),
+    ):
         visit = Visit(browser, maps["offline"] / name, offline=True)
         areas = visit.layer_boxes(test)
         assert len(areas) == 2
@@ -258,8 +299,12 @@ def test_every_demo_map_loads_offline_with_its_features(browser, demo_run) -> No
         if path.name != "index.html":
             code = path.stem.removesuffix("_gcj02")
             expected = int((communities["street"] == code).sum())
-            assert visit.count("l => l.feature && (l.feature.properties.html || '')"
-                               ".includes('circle share')") == expected
+            assert (
+                visit.count(
+                    "l => l.feature && (l.feature.properties.html || '').includes('circle share')"
+                )
+                == expected
+            )
             assert visit.count("l => l instanceof L.CircleMarker") > 5
             assert "缺口图" in visit.page.title()
             assert visit.page.locator("#cc-legend .cc-dot").count() >= 5

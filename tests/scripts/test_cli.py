@@ -15,11 +15,23 @@ from carecircle.vocabulary import FACILITY_TYPES
 
 from mini_district import MiniDistrict, write_mini_study
 
-OUTPUTS = ("coverage_by_street.csv", "coverage_by_community.csv", "underserved_communities.csv",
-           "indicators_by_street.csv", "indicators_by_community.csv", "indicators.xlsx",
-           "indicators.gpkg", "indicator_catalogue.csv", "maps/W_gcj02.html",
-           "underserved_communities.xlsx", "cells.gpkg", "run.json", "maps/index.html",
-           "maps/W.html", "maps/E.html")
+OUTPUTS = (
+    "coverage_by_street.csv",
+    "coverage_by_community.csv",
+    "underserved_communities.csv",
+    "indicators_by_street.csv",
+    "indicators_by_community.csv",
+    "indicators.xlsx",
+    "indicators.gpkg",
+    "indicator_catalogue.csv",
+    "maps/W_gcj02.html",
+    "underserved_communities.xlsx",
+    "cells.gpkg",
+    "run.json",
+    "maps/index.html",
+    "maps/W.html",
+    "maps/E.html",
+)
 
 
 def test_audit_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,9 +47,20 @@ def test_audit_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture
     assert len(run["inputs"]["network"]["sha256"]) == 64
     assert {f["id"] for f in run["facilities"]} == {"F1", "F2", "H1"}
     streets = pd.read_csv(tmp_path / "out" / "coverage_by_street.csv", encoding="utf-8-sig")
-    for col in ("code", "name", "residents", "older_residents", "older_covered",
-                "older_covered_share", "residents_covered_share", "older_unreachable",
-                "floor_area_m2", "floor_area_per_1000", "s1_met", "s2_met"):
+    for col in (
+        "code",
+        "name",
+        "residents",
+        "older_residents",
+        "older_covered",
+        "older_covered_share",
+        "residents_covered_share",
+        "older_unreachable",
+        "floor_area_m2",
+        "floor_area_per_1000",
+        "s1_met",
+        "s2_met",
+    ):
         assert col in streets.columns
     acc = run["accounting"]
     assert acc["streets_older_residents"] == pytest.approx(acc["raster_older_residents"])
@@ -61,10 +84,19 @@ def test_missing_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "not found" in line
 
 
-def test_facilities_without_type_column(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    district = MiniDistrict(facility_columns=("id", "name", "kind", "lon", "lat",
-                                              "floor_area_m2", "beds", "nursing_beds"))
+def test_facilities_without_type_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    district = MiniDistrict(
+        facility_columns=(
+            "id",
+            "name",
+            "kind",
+            "lon",
+            "lat",
+            "floor_area_m2",
+            "beds",
+            "nursing_beds",
+        )
+    )
     line = _error(tmp_path, capsys, write_mini_study(tmp_path / "in", district))
     assert "facilities.csv" in line
     assert "'type'" in line
@@ -72,15 +104,17 @@ def test_facilities_without_type_column(tmp_path: Path,
 
 
 def test_raster_without_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    line = _error(tmp_path, capsys,
-                  write_mini_study(tmp_path / "in", MiniDistrict(raster_crs=None)))
+    line = _error(
+        tmp_path, capsys, write_mini_study(tmp_path / "in", MiniDistrict(raster_crs=None))
+    )
     assert "residents.tif" in line
     assert "no CRS" in line
 
 
 def test_unknown_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    line = _error(tmp_path, capsys,
-                  write_mini_study(tmp_path / "in", MiniDistrict(profile="shanghia")))
+    line = _error(
+        tmp_path, capsys, write_mini_study(tmp_path / "in", MiniDistrict(profile="shanghia"))
+    )
     assert "shanghia" in line
     assert "did you mean 'shanghai'" in line
 
@@ -101,11 +135,25 @@ def test_help_is_bilingual(capsys: pytest.CaptureFixture[str]) -> None:
     assert "demo" in out
 
 
-def test_type_typo_suggests_the_nearest_code(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_type_typo_suggests_the_nearest_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = write_mini_study(tmp_path / "in")
-    assert main(["site", str(study), "--out", str(tmp_path / "o"), "--add", "1", "--type",
-                 "servicestation"]) == 2
+    assert (
+        main(
+            [
+                "site",
+                str(study),
+                "--out",
+                str(tmp_path / "o"),
+                "--add",
+                "1",
+                "--type",
+                "servicestation",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "(did you mean 'service_station'?)" in err
     assert "养老服务站 service_station" in err and "助餐点/长者食堂 meal_point" in err
@@ -126,8 +174,9 @@ class _Terminal(io.StringIO):
 
 
 @pytest.mark.parametrize(("quiet", "shown"), [((), True), (("-q",), False)])
-def test_coverage_matrix_bar_follows_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           quiet: tuple[str, ...], shown: bool) -> None:
+def test_coverage_matrix_bar_follows_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: tuple[str, ...], shown: bool
+) -> None:
     study = write_mini_study(tmp_path / "in")
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -136,12 +185,17 @@ def test_coverage_matrix_bar_follows_quiet(tmp_path: Path, monkeypatch: pytest.M
     assert ("maps 地图" in terminal.getvalue()) is shown
 
 
-@pytest.mark.parametrize(("quiet", "after", "shown"),
-                         [((), (), True), (("-q",), (), False), ((), ("-q",), False),
-                          ((), ("--quiet",), False)])
-def test_audit_bars_follow_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 quiet: tuple[str, ...], after: tuple[str, ...],
-                                 shown: bool) -> None:
+@pytest.mark.parametrize(
+    ("quiet", "after", "shown"),
+    [((), (), True), (("-q",), (), False), ((), ("-q",), False), ((), ("--quiet",), False)],
+)
+def test_audit_bars_follow_quiet(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    quiet: tuple[str, ...],
+    after: tuple[str, ...],
+    shown: bool,
+) -> None:
     study = write_mini_study(tmp_path / "in")
     text = study.read_text(encoding="utf-8")
     study.write_text(text.replace("[circle]", "[circle]\ntile_km = 0.5"), encoding="utf-8")
@@ -153,8 +207,9 @@ def test_audit_bars_follow_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("command", [[], ["audit"], ["site"], ["batch"]])
-def test_argparse_headings_are_bilingual(command: list[str],
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_argparse_headings_are_bilingual(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         main([*command, "--help"])
     out = capsys.readouterr().out
@@ -165,16 +220,20 @@ def test_argparse_headings_are_bilingual(command: list[str],
     assert "-q, --quiet" in out and "--debug" in out
 
 
-@pytest.mark.parametrize(("argv", "quiet", "debug"), [
-    (["audit", "s.toml", "--out", "o"], False, False),
-    (["-q", "audit", "s.toml", "--out", "o"], True, False),
-    (["audit", "s.toml", "--out", "o", "-q"], True, False),
-    (["--debug", "site", "s.toml", "--out", "o", "--add", "1", "-q"], True, True),
-    (["-q", "--debug", "batch", "s.toml", "--out", "o"], True, True),
-    (["profiles", "list", "--debug"], False, True),
-])
-def test_common_options_before_or_after_the_command(argv: list[str], quiet: bool,
-                                                    debug: bool) -> None:
+@pytest.mark.parametrize(
+    ("argv", "quiet", "debug"),
+    [
+        (["audit", "s.toml", "--out", "o"], False, False),
+        (["-q", "audit", "s.toml", "--out", "o"], True, False),
+        (["audit", "s.toml", "--out", "o", "-q"], True, False),
+        (["--debug", "site", "s.toml", "--out", "o", "--add", "1", "-q"], True, True),
+        (["-q", "--debug", "batch", "s.toml", "--out", "o"], True, True),
+        (["profiles", "list", "--debug"], False, True),
+    ],
+)
+def test_common_options_before_or_after_the_command(
+    argv: list[str], quiet: bool, debug: bool
+) -> None:
     from carecircle.scripts.cli import build_parser
 
     args = build_parser().parse_args(argv)
@@ -182,7 +241,8 @@ def test_common_options_before_or_after_the_command(argv: list[str], quiet: bool
 
 
 def test_debug_after_the_command_shows_the_traceback(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     study = write_mini_study(tmp_path / "in", MiniDistrict(profile="nowhere"))
     assert main(["audit", str(study), "--out", str(tmp_path / "o"), "--debug"]) == 2
     assert "Traceback" in capsys.readouterr().err
@@ -193,15 +253,17 @@ class _ClosedPipe(io.StringIO):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-def test_closed_stdout_stops_quietly(monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_closed_stdout_stops_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())
     assert main(["profiles", "list"]) == 0
     assert capsys.readouterr().err == ""
 
 
-def test_other_broken_pipe_is_an_internal_error(monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_other_broken_pipe_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from carecircle.scripts import commands
 
     def broken(action: str, name: str | None) -> str:
