@@ -38,7 +38,7 @@ from carecircle.config import Study, check_input_files
 from carecircle.geo.boundaries import read_communities, read_streets
 from carecircle.geo.facilities import read_all_facilities
 from carecircle.geo.network import WalkNetwork
-from carecircle.geo.network_io import NetworkSource, load_network
+from carecircle.geo.network_io import NETWORK_COUNTERS, NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
 from carecircle.geo.service_area import reached_segments, service_area_polygon
@@ -292,7 +292,11 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
         network, net_meta = load_network(
-            source, crs=study.crs, include_private=study.include_private, cache_dir=study.cache_dir
+            source,
+            crs=study.crs,
+            include_private=study.include_private,
+            cache_dir=study.cache_dir,
+            centreline=study.centreline,
         )
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         if network.dropped_nodes:
@@ -332,9 +336,9 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
             "network_edges": network.n_edges,
             "network_dropped_nodes": network.dropped_nodes,
             "network_dropped_components": network.dropped_components,
-            "osm_ways_with_highway": net_meta["ways_read"],
-            "osm_ways_walkable": net_meta["ways_walkable"],
-            "osm_segments_missing_nodes": net_meta["missing_refs"],
+            "network_lines_read": net_meta["lines_read"],
+            "network_lines_kept": net_meta["lines_kept"],
+            **{f"network_{k}": v for k, v in net_meta.items() if k in NETWORK_COUNTERS},
             "network_format": net_meta["format"],
             "network_from_cache": net_meta["from_cache"],
             "streets": len(streets),

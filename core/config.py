@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,35 @@ class DbSource:
 
 Source = Path | DbSource
 
+#: file types read as road centreline layers (not OSM)
+CENTRELINE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
+_CENTRELINE_KEYS = ("snap_tolerance_m", "class_column", "drop_classes")
+
+
+@dataclass(frozen=True)
+class CentrelineOptions:
+    """How a road centreline layer becomes a walking network (``[network]`` of the study).
+
+    Attributes
+    ----------
+    snap_tolerance_m : float
+        Join a line end that stops within this distance (m) of another line to it; 0 joins
+        only lines that share a vertex.
+    class_column : str or None
+        Column of the layer holding the road class.
+    drop_classes : tuple of str
+        Values of ``class_column`` no pedestrian may use (expressways); those lines are
+        left out.
+    """
+
+    snap_tolerance_m: float = 0.0
+    class_column: str | None = None
+    drop_classes: tuple[str, ...] = ()
+
+    def cache_key(self) -> str:
+        """Return a text identifying the options, for the network cache key."""
+        return f"{self.snap_tolerance_m!r}|{self.class_column}|{sorted(self.drop_classes)}"
+
 
 @dataclass(frozen=True)
 class FacilitySource:
@@ -93,13 +123,16 @@ class Study:
     crs : str
         Projected CRS for metric work, or ``"auto"`` for the UTM zone of the network.
     network : Path or None
-        Walking network file (.osm, .osm.pbf or .graphml); None when downloaded.
+        Walking network file (.osm, .osm.pbf, .graphml, or a road centreline layer .shp,
+        .gpkg, .geojson, .fgb); None when downloaded.
     network_place : str or None
         Place name to download the network for (online, osmnx).
     network_bbox : tuple of float or None
         ``(west, south, east, north)`` to download the network for (online, osmnx).
     include_private : bool
         Keep ``access=private`` ways (gated compounds' internal paths).
+    centreline : CentrelineOptions
+        Snap tolerance and class filter of a road centreline network layer.
     cache_dir : Path or None
         Folder of the network array cache; None disables it.
     data_date : str
@@ -144,6 +177,7 @@ class Study:
     data_date: str = ""
     tile_km: float = 0.0
     boundaries_crs: str = "EPSG:4326"
+    centreline: CentrelineOptions = field(default_factory=CentrelineOptions)
 
     @property
     def radius_m(self) -> float:
@@ -264,7 +298,8 @@ def _network_input(
             if west < east and south < north:
                 return None, None, (west, south, east, north)
     raise StudyFileError(
-        f'{path}: [inputs] network must be a file ("network.osm", ".osm.pbf", ".graphml") or '
+        f'{path}: [inputs] network must be a file ("network.osm", ".osm.pbf", ".graphml", a road '
+        'centreline layer "roads.shp", ".gpkg", ".geojson", ".fgb") or '
         'a table such as { place = "静安区, 上海市" } or { bbox = [west, south, east, north] }'
     )
 
@@ -272,7 +307,7 @@ def _network_input(
 def _network_options(table: dict[str, Any], path: Path) -> tuple[bool, Path | None]:
     check_keys(
         table,
-        ("include_private", "cache", "cache_dir"),
+        ("include_private", "cache", "cache_dir", *_CENTRELINE_KEYS),
         where="[network]",
         path=path,
         error=StudyFileError,
@@ -287,6 +322,43 @@ def _network_options(table: dict[str, Any], path: Path) -> tuple[bool, Path | No
     if folder is None:
         return include_private, default_cache_dir()
     return include_private, path.parent / folder
+
+
+def _centreline_options(
+    table: dict[str, Any], network: Path | None, path: Path
+) -> CentrelineOptions:
+    """Read ``snap_tolerance_m``, ``class_column`` and ``drop_classes`` of ``[network]``."""
+    given = [k for k in _CENTRELINE_KEYS if k in table]
+    if not given:
+        return CentrelineOptions()
+    if network is None or not network.name.lower().endswith(CENTRELINE_SUFFIXES):
+        raise StudyFileError(
+            f"{path}: [network] {given[0]} applies to road centreline layers (.shp, .gpkg, "
+            ".geojson, .fgb), not to OSM or GraphML networks; remove it"
+        )
+    kw = {"where": "[network]", "path": path, "error": StudyFileError}
+    tolerance = get_number(table, "snap_tolerance_m", 0.0, minimum=None, maximum=50.0, **kw)
+    if tolerance is None or not math.isfinite(tolerance) or tolerance < 0:
+        raise StudyFileError(
+            f"{path}: [network] snap_tolerance_m = {table['snap_tolerance_m']!r} must be a "
+            "distance in metres from 0 to 50, e.g. snap_tolerance_m = 2"
+        )
+    column = get_str(table, "class_column", None, **kw)
+    drop = table.get("drop_classes", [])
+    if not isinstance(drop, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in drop
+    ):
+        raise StudyFileError(
+            f"{path}: [network] drop_classes must be a list of class values, e.g. "
+            'drop_classes = ["高速公路", "快速路"]'
+        )
+    if bool(column) != bool(drop):
+        raise StudyFileError(
+            f"{path}: [network] class_column and drop_classes go together: name the column "
+            'of road classes and the classes to leave out, e.g. class_column = "fclass" and '
+            'drop_classes = ["motorway"]'
+        )
+    return CentrelineOptions(tolerance, column, tuple(str(v) for v in drop))
 
 
 def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
@@ -322,6 +394,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     check_keys(inputs, _INPUT_KEYS, where="[inputs]", **kw)
     network, place, bbox = _network_input(inputs, path)
     include_private, cache_dir = _network_options(data.get("network", {}), path)
+    centreline = _centreline_options(data.get("network", {}), network, path)
     check_keys(
         circle, ("minutes", "walk_speed_m_s", "max_snap_m", "tile_km"), where="[circle]", **kw
     )
@@ -357,6 +430,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         network_place=place,
         network_bbox=bbox,
         include_private=include_private,
+        centreline=centreline,
         cache_dir=cache_dir,
         data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
         facilities=_facility_sources(inputs, path),

@@ -10,10 +10,10 @@ import numpy as np
 import shapely
 
 from carecircle.errors import InputFileError, NetworkError
-from carecircle.geo.osm import OsmSegments
+from carecircle.geo.segments import NetworkSegments
 
 
-def segments_from_graphml(path: str | Path) -> OsmSegments:
+def segments_from_graphml(path: str | Path) -> NetworkSegments:
     """Read a GraphML network (as saved by ``osmnx.save_graphml``) as straight segments.
 
     Nodes need ``x``/``y`` (WGS84 lon/lat). An edge with a ``geometry`` (WKT LineString, as
@@ -27,7 +27,7 @@ def segments_from_graphml(path: str | Path) -> OsmSegments:
 
     Returns
     -------
-    OsmSegments
+    NetworkSegments
         Nodes (OSM ids; generated negative ids for geometry vertices) and segments.
 
     Raises
@@ -90,14 +90,13 @@ def segments_from_graphml(path: str | Path) -> OsmSegments:
         seg_u.append(point_node[:-1][step])
         seg_v.append(point_node[1:][step])
         node_id = np.concatenate([node_id, -(len(names) + 1 + np.arange(int(inner.sum())))])
-    return OsmSegments(
+    return NetworkSegments(
         node_id=node_id,
         lon=np.concatenate(extra_lon),
         lat=np.concatenate(extra_lat),
         seg_u=np.concatenate(seg_u),
         seg_v=np.concatenate(seg_v),
-        seg_way=np.zeros(sum(a.size for a in seg_u), dtype=np.int64),
-        ways_read=graph.number_of_edges(),
-        ways_walkable=graph.number_of_edges(),
-        missing_refs=0,
+        seg_line=np.zeros(sum(a.size for a in seg_u), dtype=np.int64),
+        lines_read=graph.number_of_edges(),
+        lines_kept=graph.number_of_edges(),
     )

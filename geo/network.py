@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 
 from carecircle.geo.chains import RoutingCore, contract_chains
 from carecircle.geo.graph import csr_from_edges
-from carecircle.geo.osm import OsmSegments
+from carecircle.geo.segments import NetworkSegments
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,16 @@ FloatArray = npt.NDArray[np.float64]
 class WalkNetwork:
     """A walking network: nodes in a metric CRS, straight undirected edges, CSR adjacency.
 
-    Every edge is one straight OSM way segment, so a point on an edge is a linear
-    interpolation of its end nodes. One-way tags are ignored (pedestrians walk both ways)
-    and parallel edges are reduced to the shortest.
+    Every edge is one straight segment of an OSM way or a centreline, so a point on an edge
+    is a linear interpolation of its end nodes. One-way tags are ignored (pedestrians walk
+    both ways) and parallel edges are reduced to the shortest.
 
     Attributes
     ----------
     crs : pyproj.CRS
         Projected CRS of ``x``/``y`` (metres).
     node_id : ndarray of int64
-        OSM node ids.
+        Node ids (OSM node ids; generated ids for centreline layers).
     x, y : ndarray of float64
         Projected node coordinates (m).
     lon, lat : ndarray of float64
@@ -98,13 +98,14 @@ class WalkNetwork:
         return core
 
 
-def network_from_segments(segments: OsmSegments, crs: CRS) -> WalkNetwork:
-    """Project OSM segments, build the CSR graph and keep the largest connected component.
+def network_from_segments(segments: NetworkSegments, crs: CRS) -> WalkNetwork:
+    """Project segments, build the CSR graph and keep the largest connected component.
 
     Parameters
     ----------
-    segments : OsmSegments
-        Walkable segments from :func:`carecircle.geo.osm.segments_from_osm_xml`.
+    segments : NetworkSegments
+        Walkable segments from a reader (:mod:`carecircle.geo.osm`,
+        :mod:`carecircle.geo.centreline`, :mod:`carecircle.geo.graphml`).
     crs : pyproj.CRS
         Projected CRS in metres for lengths and snapping.
 

@@ -1,14 +1,18 @@
-"""Load a walking network from .osm, .osm.pbf, .graphml or (online) a place name, with a cache.
+"""Load a walking network from OSM, GraphML, a road centreline layer or a place, with a cache.
 
 After the first parse the projected network is stored as arrays (``.npz``) keyed by the
-input's SHA-256, the walking filter and the CRS; later runs load it in well under a second.
+input's SHA-256, the reading options and the CRS; later runs load it in well under a second.
+A cache file that cannot be read (truncated, empty, of another version) is discarded with a
+warning and rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,15 +23,21 @@ from pyproj import CRS
 
 from carecircle.config import default_cache_dir
 from carecircle.errors import InputFileError, NetworkError
+from carecircle.geo.centreline import CENTRELINE_SUFFIXES, CentrelineOptions
 from carecircle.geo.chains import core_arrays, core_from_arrays
 from carecircle.geo.crs import metric_crs
+from carecircle.geo.memory import check_network_fits
 from carecircle.geo.network import WalkNetwork, network_from_segments
-from carecircle.geo.osm import OsmSegments, segments_from_osm_xml
+from carecircle.geo.osm import segments_from_osm_xml
+from carecircle.geo.segments import NetworkSegments
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2  # 2: the routing core is stored with the network
-NETWORK_SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
+CACHE_VERSION = 3  # 2: the routing core is stored with the network; 3: reader counters as JSON
+OSM_SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
+NETWORK_SUFFIXES = OSM_SUFFIXES + CENTRELINE_SUFFIXES
+#: reader counters reported in run.json (as ``network_<name>``)
+NETWORK_COUNTERS = ("missing_refs", "endpoints_joined", "lines_dropped_by_class")
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_segments(path: Path, *, include_private: bool) -> tuple[OsmSegments, str]:
-    """Read walkable segments from a network file by its type; return them and the format."""
+def read_segments(
+    path: Path, *, include_private: bool, centreline: CentrelineOptions | None = None
+) -> tuple[NetworkSegments, str]:
+    """Read walkable segments from a network file by its type; return them and the format.
+
+    Parameters
+    ----------
+    path : Path
+        ``.osm``/``.xml`` (OSM XML), ``.osm.pbf``, ``.graphml``, or a road centreline layer
+        (``.shp``, ``.gpkg``, ``.geojson``, ``.fgb``).
+    include_private : bool
+        Keep ``access=private`` OSM ways.
+    centreline : CentrelineOptions, optional
+        Snap tolerance and class filter of a centreline layer.
+
+    Returns
+    -------
+    segments : NetworkSegments
+        The segments.
+    format : str
+        ``osm``, ``pbf``, ``graphml`` or ``centreline``.
+    """
     name = path.name.lower()
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
@@ -79,8 +109,13 @@ def read_segments(path: Path, *, include_private: bool) -> tuple[OsmSegments, st
         return segments_from_graphml(path), "graphml"
     if name.endswith((".osm", ".xml")):
         return segments_from_osm_xml(path, include_private=include_private), "osm"
+    if name.endswith(CENTRELINE_SUFFIXES):
+        from carecircle.geo.centreline import segments_from_centrelines
+
+        return segments_from_centrelines(path, centreline or CentrelineOptions()), "centreline"
     raise InputFileError(
-        f"{path}: unsupported network file type; use .osm (XML), .osm.pbf or .graphml"
+        f"{path}: unsupported network file type; use .osm (XML), .osm.pbf, .graphml or a road "
+        "centreline layer (.shp, .gpkg, .geojson, .fgb)"
     )
 
 
@@ -115,6 +150,7 @@ def _download(source: NetworkSource, cache_dir: Path) -> Path:
 
 
 def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
+    """Write the network and the reader's counters (``meta``) to a cache file atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial.npz")
     g = net.graph
@@ -131,23 +167,22 @@ def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
         indptr=g.indptr,
         indices=g.indices,
         data=g.data,
-        dropped=np.array(
-            [
-                net.dropped_nodes,
-                net.dropped_components,
-                meta["ways_read"],
-                meta["ways_walkable"],
-                meta["missing_refs"],
-            ]
-        ),
+        dropped=np.array([net.dropped_nodes, net.dropped_components]),
         crs=np.array(net.crs.to_wkt()),
-        fmt=np.array(meta["format"]),
+        meta=np.array(json.dumps(meta, sort_keys=True)),
         **core_arrays(net.routing_core),
     )
     os.replace(tmp, path)
 
 
 def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
+    """Read a cache file written by :func:`_to_npz`.
+
+    Raises
+    ------
+    OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile
+        When the file is truncated, empty or not a network cache of this version.
+    """
     with np.load(path, allow_pickle=False) as z:
         n = z["x"].size
         graph = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
@@ -168,13 +203,53 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
             dropped_components=int(dropped[1]),
             core=core,
         )
-        meta = {
-            "format": str(z["fmt"]),
-            "ways_read": int(dropped[2]),
-            "ways_walkable": int(dropped[3]),
-            "missing_refs": int(dropped[4]),
-        }
+        meta = json.loads(str(z["meta"]))
+    if not isinstance(meta, dict) or net.edge_u.size != net.edge_length.size:
+        raise ValueError("inconsistent cache file")
     return net, meta
+
+
+#: what reading a damaged cache file may raise (numpy, zipfile, pyproj, json)
+_BAD_CACHE = (OSError, ValueError, KeyError, EOFError, IndexError, zipfile.BadZipFile)
+
+
+def _load_cached(cached: Path) -> tuple[WalkNetwork, dict[str, Any]] | None:
+    """Return the cached network, or None after discarding an unreadable cache file."""
+    try:
+        return _from_npz(cached)
+    except _BAD_CACHE as exc:
+        log.warning(
+            "network cache %s could not be read (%s: %s); it was deleted and the network is "
+            "read again from its file",
+            cached,
+            type(exc).__name__,
+            exc,
+        )
+        cached.unlink(missing_ok=True)
+        return None
+
+
+def _warn_counters(path: Path, meta: dict[str, Any]) -> None:
+    """Log (into run.json) what the reader left out or changed, on every run."""
+    missing = int(meta.get("missing_refs", 0))
+    if missing:
+        log.warning(
+            "%s: %d way segments refer to nodes missing from the file (clipped extract); "
+            "they are left out",
+            path.name,
+            missing,
+        )
+    joined = int(meta.get("endpoints_joined", 0))
+    if joined:
+        log.warning(
+            "%s: %d line ends stopping within snap_tolerance_m of another line were joined "
+            "to it ([network] snap_tolerance_m)",
+            path.name,
+            joined,
+        )
+    by_class = int(meta.get("lines_dropped_by_class", 0))
+    if by_class:
+        log.info("%s: %d lines left out by [network] drop_classes", path.name, by_class)
 
 
 def load_network(
@@ -183,6 +258,7 @@ def load_network(
     crs: str = "auto",
     include_private: bool = True,
     cache_dir: Path | None = None,
+    centreline: CentrelineOptions | None = None,
 ) -> tuple[WalkNetwork, dict[str, Any]]:
     """Load the walking network, from the array cache when the same input was read before.
 
@@ -196,41 +272,51 @@ def load_network(
         Keep ``access=private`` ways (see :func:`carecircle.geo.osm.is_walkable`).
     cache_dir : Path, optional
         Cache folder; None disables the cache.
+    centreline : CentrelineOptions, optional
+        Options of a road centreline layer (snap tolerance, class filter).
 
     Returns
     -------
     network : WalkNetwork
         The largest connected component, projected.
     meta : dict
-        ``format, sha256, from_cache, ways_read, ways_walkable, missing_refs``.
+        ``format, sha256, from_cache, lines_read, lines_kept`` and the reader's counters
+        (``missing_refs`` for OSM; ``endpoints_joined``, ``lines_dropped_by_class`` for
+        centreline layers).
+
+    Raises
+    ------
+    NetworkError
+        When the file holds no usable network, or would not fit in memory.
     """
     path = source.path
     if path is None:
         path = _download(source, cache_dir or default_cache_dir())
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
+    options = centreline or CentrelineOptions()
     digest = file_sha256(path)
-    key = hashlib.sha256(f"{digest}|{include_private}|{crs}|{CACHE_VERSION}".encode()).hexdigest()[
-        :24
-    ]
+    key_text = f"{digest}|{include_private}|{crs}|{options.cache_key()}|{CACHE_VERSION}"
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     cached = cache_dir / f"network-{key}.npz" if cache_dir is not None else None
     if cached is not None and cached.is_file():
-        try:
-            net, meta = _from_npz(cached)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("network cache %s unreadable (%s); parsing again", cached, exc)
-        else:
+        hit = _load_cached(cached)
+        if hit is not None:
+            net, meta = hit
             log.info("walking network loaded from cache %s", cached.name)
+            _warn_counters(path, meta)
             return net, {**meta, "sha256": digest, "from_cache": True}
-    segments, fmt = read_segments(path, include_private=include_private)
+    check_network_fits(path)
+    segments, fmt = read_segments(path, include_private=include_private, centreline=options)
     metric = metric_crs(crs, float(np.median(segments.lon)), float(np.median(segments.lat)))
     net = network_from_segments(segments, metric)
     meta = {
         "format": fmt,
-        "ways_read": segments.ways_read,
-        "ways_walkable": segments.ways_walkable,
-        "missing_refs": segments.missing_refs,
+        "lines_read": segments.lines_read,
+        "lines_kept": segments.lines_kept,
+        **{k: int(v) for k, v in segments.counters.items()},
     }
+    _warn_counters(path, meta)
     if cached is not None:
         try:
             _to_npz(cached, net, meta)

@@ -66,18 +66,18 @@ FILTER_WAYS: list[Way] = [
 def test_walk_filter_keeps_footways_oneways_and_private_by_default(tmp_path: Path) -> None:
     path = write(tmp_path, osm_xml(pair_nodes(10), FILTER_WAYS))
     seg = segments_from_osm_xml(path)
-    assert sorted(seg.seg_way.tolist()) == [101, 107, 108, 110]
-    assert seg.ways_read == 9  # every way with a highway tag; not the building
-    assert seg.ways_walkable == 4
-    assert seg.missing_refs == 0
+    assert sorted(seg.seg_line.tolist()) == [101, 107, 108, 110]
+    assert seg.lines_read == 9  # every way with a highway tag; not the building
+    assert seg.lines_kept == 4
+    assert seg.counters["missing_refs"] == 0
     np.testing.assert_array_equal(seg.node_id, [1, 2, 13, 14, 15, 16, 19, 20])
 
 
 def test_walk_filter_drops_access_private_when_asked(tmp_path: Path) -> None:
     path = write(tmp_path, osm_xml(pair_nodes(10), FILTER_WAYS))
     seg = segments_from_osm_xml(path, include_private=False)
-    assert sorted(seg.seg_way.tolist()) == [101, 107, 110]
-    assert seg.ways_walkable == 3
+    assert sorted(seg.seg_line.tolist()) == [101, 107, 110]
+    assert seg.lines_kept == 3
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_missing_node_refs_are_counted_and_their_segments_dropped(tmp_path: Path
     # way 1-2-99-3-4: segments 2-99 and 99-3 refer to the absent node 99
     path = write(tmp_path, osm_xml(nodes, [(201, [1, 2, 99, 3, 4], {"highway": "path"})]))
     seg = segments_from_osm_xml(path)
-    assert seg.missing_refs == 2
+    assert seg.counters["missing_refs"] == 2
     np.testing.assert_array_equal(seg.node_id, [1, 2, 3, 4])
     pairs = sorted(
         zip(seg.node_id[seg.seg_u].tolist(), seg.node_id[seg.seg_v].tolist(), strict=True)
@@ -160,15 +160,15 @@ def test_node_tags_do_not_leak_into_the_next_way(tmp_path: Path) -> None:
     ]
     xml = osm_xml(nodes, ways, node_tags={1: {"highway": "traffic_signals"}})
     seg = segments_from_osm_xml(write(tmp_path, xml))
-    assert seg.ways_read == 1
-    assert seg.seg_way.tolist() == [11]
+    assert seg.lines_read == 1
+    assert seg.seg_line.tolist() == [11]
 
 
 def test_node_foot_no_does_not_drop_the_first_way(tmp_path: Path) -> None:
     ways: list[Way] = [(10, [1, 2], {"highway": "footway"}), (11, [3, 4], {"highway": "footway"})]
     xml = osm_xml(pair_nodes(2), ways, node_tags={4: {"barrier": "gate", "foot": "no"}})
     seg = segments_from_osm_xml(write(tmp_path, xml))
-    assert sorted(seg.seg_way.tolist()) == [10, 11]
+    assert sorted(seg.seg_line.tolist()) == [10, 11]
 
 
 def test_network_keeps_the_largest_component_and_counts_the_rest(tmp_path: Path) -> None:

@@ -1,0 +1,242 @@
+"""Road centreline layers as walking networks: noding, snap tolerance, class filter, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from pyproj import CRS, Geod, Transformer
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from carecircle.config import CentrelineOptions
+from carecircle.errors import InputFileError, NetworkError
+from carecircle.geo.centreline import segments_from_centrelines
+from carecircle.geo.network import WalkNetwork, network_from_segments
+from carecircle.geo.network_io import NetworkSource, load_network
+
+UTM50 = CRS.from_epsg(32650)  # around 117 E
+WUHAN = "wuhan-central-roads-osm/wuhan_central_roads.shp"
+
+
+def _layer(tmp_path: Path, lines: list, name: str = "roads.gpkg", crs: int = 32650, **cols) -> Path:
+    """Write lines (coordinates in ``crs``) to a layer file."""
+    frame = gpd.GeoDataFrame(cols, geometry=[shapely.LineString(c) for c in lines], crs=crs)
+    path = tmp_path / name
+    frame.to_file(path)
+    return path
+
+
+def _net(path: Path, **options: float) -> WalkNetwork:
+    segments = segments_from_centrelines(path, CentrelineOptions(**options))
+    return network_from_segments(segments, UTM50)
+
+
+def test_two_lines_sharing_a_vertex_meet_there(tmp_path: Path) -> None:
+    # an L and a line crossing it at its inner vertex (500100, 3500000): one junction of degree 4
+    path = _layer(
+        tmp_path,
+        [
+            [(500000, 3500000), (500100, 3500000), (500200, 3500000)],
+            [(500100, 3499900), (500100, 3500000), (500100, 3500100)],
+        ],
+    )
+    net = _net(path)
+    assert (net.n_nodes, net.n_edges, net.dropped_components) == (5, 4, 0)
+    np.testing.assert_allclose(np.sort(net.edge_length), [100.0] * 4, atol=1e-6)
+    degree = np.bincount(np.concatenate([net.edge_u, net.edge_v]))
+    assert sorted(degree.tolist()) == [1, 1, 1, 1, 4]
+
+
+def test_lines_crossing_without_a_shared_vertex_are_not_joined(tmp_path: Path) -> None:
+    # an overpass: the two lines cross at (500100, 3500000) but neither has a vertex there
+    path = _layer(
+        tmp_path,
+        [
+            [(500000, 3500000), (500200, 3500000)],
+            [(500100, 3499000), (500100, 3499500), (500100, 3501000)],
+        ],
+    )
+    seg = segments_from_centrelines(path)
+    assert seg.node_id.size == 5
+    net = network_from_segments(seg, UTM50)
+    assert net.n_nodes == 3 and net.dropped_components == 1  # the larger line is kept alone
+    assert net.edge_length.sum() == pytest.approx(2000.0, abs=1e-6)
+
+
+def test_vertices_a_few_millimetres_apart_are_one_node(tmp_path: Path) -> None:
+    path = _layer(
+        tmp_path,
+        [[(500000, 3500000), (500100, 3500000)], [(500100.004, 3500000.003), (500200, 3500000)]],
+    )
+    net = _net(path)
+    assert (net.n_nodes, net.n_edges, net.dropped_components) == (3, 2, 0)
+
+
+def test_a_near_miss_end_is_joined_only_within_the_tolerance(tmp_path: Path) -> None:
+    # a T whose stem stops 1.5 m short of the bar, which has no vertex there
+    lines = [
+        [(500000, 3500000), (500200, 3500000)],
+        [(500100, 3500001.5), (500100, 3500101.5)],
+    ]
+    path = _layer(tmp_path, lines)
+    apart = segments_from_centrelines(path)
+    assert apart.counters["endpoints_joined"] == 0
+    assert network_from_segments(apart, UTM50).dropped_components == 1
+    joined = segments_from_centrelines(path, CentrelineOptions(snap_tolerance_m=2.0))
+    assert joined.counters["endpoints_joined"] == 1
+    net = network_from_segments(joined, UTM50)
+    assert (net.n_nodes, net.n_edges, net.dropped_components) == (4, 3, 0)
+    # the stem's end moved onto the bar, which is split there: 100 + 100 + 101.5 m
+    np.testing.assert_allclose(np.sort(net.edge_length), [100.0, 100.0, 101.5], atol=1e-3)
+    too_far = segments_from_centrelines(path, CentrelineOptions(snap_tolerance_m=1.0))
+    assert too_far.counters["endpoints_joined"] == 0
+
+
+def test_two_ends_a_metre_apart_become_one_node(tmp_path: Path) -> None:
+    path = _layer(
+        tmp_path,
+        [[(500000, 3500000), (500100, 3500000)], [(500101, 3500000), (500200, 3500000)]],
+    )
+    seg = segments_from_centrelines(path, CentrelineOptions(snap_tolerance_m=2.0))
+    assert seg.counters["endpoints_joined"] == 2  # each end reaches the other
+    net = network_from_segments(seg, UTM50)
+    assert (net.n_nodes, net.n_edges) == (3, 2)
+    assert net.edge_length.sum() == pytest.approx(200.0, abs=1e-3)
+
+
+def test_a_dropped_class_is_left_out(tmp_path: Path) -> None:
+    # a street grid crossed by an expressway sharing its vertices: without the expressway
+    # the walk from west to east goes round by the street (300 m instead of 100 m)
+    lines = [
+        [(500000, 3500000), (500100, 3500000)],  # expressway
+        [(500000, 3500000), (500000, 3500100), (500100, 3500100), (500100, 3500000)],
+    ]
+    path = _layer(tmp_path, lines, fclass=["高速公路", "支路"])
+    kept = segments_from_centrelines(
+        path, CentrelineOptions(class_column="fclass", drop_classes=("高速公路",))
+    )
+    assert (kept.lines_read, kept.lines_kept) == (2, 1)
+    assert kept.counters["lines_dropped_by_class"] == 1
+    net = network_from_segments(kept, UTM50)
+    assert net.edge_length.sum() == pytest.approx(300.0, abs=1e-6)
+    both = _net(path)
+    assert both.edge_length.sum() == pytest.approx(400.0, abs=1e-6)
+
+
+def test_class_options_that_do_not_fit_the_layer_are_clear_errors(tmp_path: Path) -> None:
+    path = _layer(tmp_path, [[(500000, 3500000), (500100, 3500000)]], fclass=["支路"])
+    with pytest.raises(InputFileError, match=r"class_column 'kind' is not a column .*fclass"):
+        segments_from_centrelines(path, CentrelineOptions(class_column="kind", drop_classes=("x",)))
+    with pytest.raises(InputFileError, match=r"drop_classes \['高速'\] do not occur .*支路"):
+        segments_from_centrelines(
+            path, CentrelineOptions(class_column="fclass", drop_classes=("高速",))
+        )
+
+
+def test_a_layer_without_lines_is_a_clear_error(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(geometry=[shapely.Point(500000, 3500000)], crs=32650)
+    frame.to_file(tmp_path / "points.shp")
+    with pytest.raises(NetworkError, match=r"points\.shp: the network layer has no line geometry"):
+        segments_from_centrelines(tmp_path / "points.shp")
+
+
+def test_lines_that_never_meet_are_a_clear_error(tmp_path: Path) -> None:
+    lines = [[(500000 + 300 * i, 3500000), (500000 + 300 * i, 3500100)] for i in range(10)]
+    path = _layer(tmp_path, lines, name="cad.shp")
+    with pytest.raises(NetworkError, match=r"cad\.shp: the road lines do not meet: .* 2 of 20"):
+        segments_from_centrelines(path)
+
+
+def test_any_crs_gives_the_same_network(tmp_path: Path) -> None:
+    lines = [[(500000, 3500000), (500300, 3500400), (500600, 3500000)]]
+    utm = _layer(tmp_path, lines, name="utm.gpkg")
+    to_wgs = Transformer.from_crs(32650, 4326, always_xy=True)
+    wgs = _layer(tmp_path, [[to_wgs.transform(*p) for p in lines[0]]], name="wgs.geojson", crs=4326)
+    a, b = _net(utm), _net(wgs)
+    np.testing.assert_allclose(a.edge_length, [500.0, 500.0], rtol=1e-3)  # UTM scale ≈ 0.9996
+    np.testing.assert_allclose(a.edge_length, b.edge_length, atol=1e-6)
+
+
+def test_load_network_reads_a_layer_through_the_cache(tmp_path: Path) -> None:
+    path = _layer(
+        tmp_path,
+        [[(500000, 3500000), (500100, 3500000)], [(500100, 3500001), (500200, 3500000)]],
+        name="roads.fgb",
+    )
+    opts = CentrelineOptions(snap_tolerance_m=2.0)
+    net, meta = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    again, meta2 = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    assert (meta["format"], meta["from_cache"], meta2["from_cache"]) == ("centreline", False, True)
+    assert meta2["endpoints_joined"] == meta["endpoints_joined"] == 2
+    np.testing.assert_array_equal(net.edge_length, again.edge_length)
+    _, plain = load_network(NetworkSource(path), cache_dir=tmp_path)
+    assert plain["from_cache"] is False  # the tolerance is part of the cache key
+
+
+def _layer_to_osm_xml(shp: Path, out: Path) -> Path:
+    """Write a line layer as OSM XML: ends within 1 cm are one node, as the reader nodes them."""
+    frame = gpd.read_file(shp).to_crs(4326)
+    coords, part = shapely.get_coordinates(frame.geometry.array, return_index=True)
+    # vertices within 1e-7° (≈1 cm) are one node; the layer's coordinate noise is ~1e-11°
+    pairs = cKDTree(coords).query_pairs(1e-7, output_type="ndarray")
+    n = coords.shape[0]
+    same = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    node = connected_components(same, directed=False)[1] + 1
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
+    first = np.unique(node, return_index=True)[1]
+    for nid, (lon, lat) in zip(node[first], coords[first], strict=True):
+        lines.append(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+    starts = np.flatnonzero(np.concatenate([[True], part[1:] != part[:-1]]))
+    for w, (a, b) in enumerate(zip(starts, [*starts[1:], node.size], strict=True)):
+        refs = "".join(f'<nd ref="{n}"/>' for n in node[a:b])
+        lines.append(f'<way id="{w + 1}">{refs}<tag k="highway" v="primary"/></way>')
+    out.write_text("\n".join([*lines, "</osm>"]), encoding="utf-8")
+    return out
+
+
+def test_wuhan_layer_is_one_network_like_its_osm_conversion(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    shp = shared_data / WUHAN
+    seg = segments_from_centrelines(shp)
+    net, meta = load_network(NetworkSource(shp), cache_dir=None)
+    assert meta["format"] == "centreline"
+    assert (meta["lines_read"], meta["lines_kept"]) == (7933, 7933)
+    # every vertex is a node: 30,544 nodes, 35,001 segments, one connected component
+    assert (net.n_nodes, net.n_edges) == (30_544, 35_001)
+    assert (net.dropped_nodes, net.dropped_components) == (0, 0)
+    assert net.edge_length.sum() / 1000 == pytest.approx(2407, abs=1)
+    # the layer's 15,866 line ends fall on 5,319 junctions (its README's figure), give or
+    # take ends that coincide only after ~1e-11° of coordinate noise is ignored
+    frame = gpd.read_file(shp)
+    ends = np.concatenate(
+        [
+            shapely.get_coordinates(shapely.get_point(frame.geometry.array, 0)),
+            shapely.get_coordinates(shapely.get_point(frame.geometry.array, -1)),
+        ]
+    )
+    gap, nearest = cKDTree(np.stack([seg.lon, seg.lat], 1)).query(ends)
+    assert gap.max() < 1e-7  # every end is on a node
+    assert np.unique(nearest).size == pytest.approx(5_319, abs=10)
+    # distances equal those of the same layer written as OSM XML
+    osm_net, _ = load_network(
+        NetworkSource(_layer_to_osm_xml(shp, tmp_path / "wuhan.osm")), cache_dir=None
+    )
+    assert (osm_net.n_nodes, osm_net.n_edges) == (net.n_nodes, net.n_edges)
+    to_m = Transformer.from_crs(4326, net.crs, always_xy=True)
+    ox, oy = to_m.transform(osm_net.lon, osm_net.lat)
+    start = int(np.argmin(np.hypot(net.x - net.x.mean(), net.y - net.y.mean())))
+    other = int(np.argmin(np.hypot(ox - net.x[start], oy - net.y[start])))
+    want = dijkstra(net.graph, indices=start)
+    got = dijkstra(osm_net.graph, indices=other)
+    gap, match = cKDTree(np.stack([ox, oy], 1)).query(np.stack([net.x, net.y], 1))
+    assert gap.max() < 0.02 and np.unique(match).size == net.n_nodes  # one to one
+    # node coordinates agree to OSM's 1e-7° (≈1 cm), so distances agree within centimetres
+    np.testing.assert_allclose(got[match], want, rtol=1e-6, atol=0.05)
+    _, _, far = Geod(ellps="WGS84").inv(114.154, 30.460, 114.455, 30.697)
+    assert np.isfinite(want).all() and want.max() < 3 * far
