@@ -112,8 +112,15 @@ def check_network_fits(path: Path) -> None:
     need = nodes * BYTES_PER_NODE
     raise NetworkError(
         f"{path}: this network is too large for this computer's memory (about {nodes:,} nodes "
-        f"from its {path.stat().st_size / 2**20:,.0f} MiB: ≈{need / 2**30:.1f} GiB needed, "
-        f"{available / 2**30:.1f} GiB available); clip it to the study area first, e.g. "
-        "`osmium extract -b WEST,SOUTH,EAST,NORTH big.osm.pbf -o area.osm.pbf` (or clip the "
-        "road layer in QGIS), then point [inputs] network at the clipped file"
+        f"from its {_size(path.stat().st_size)}: ≈{_size(need)} needed, {_size(available)} "
+        "available); clip it to the study area first, e.g. `osmium extract -b "
+        "WEST,SOUTH,EAST,NORTH big.osm.pbf -o area.osm.pbf` (or clip the road layer in QGIS), "
+        "then point [inputs] network at the clipped file"
     )
+
+
+def _size(n_bytes: float) -> str:
+    """Return a size in GiB, or MiB below one GiB."""
+    if n_bytes >= 2**30:
+        return f"{n_bytes / 2**30:,.1f} GiB"
+    return f"{max(n_bytes / 2**20, 0.1):,.1f} MiB"

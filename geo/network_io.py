@@ -183,7 +183,7 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
     OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile
         When the file is truncated, empty or not a network cache of this version.
     """
-    with np.load(path, allow_pickle=False) as z:
+    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
         n = z["x"].size
         graph = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
         dropped = z["dropped"]
@@ -210,7 +210,16 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
 
 
 #: what reading a damaged cache file may raise (numpy, zipfile, pyproj, json)
-_BAD_CACHE = (OSError, ValueError, KeyError, EOFError, IndexError, zipfile.BadZipFile)
+_BAD_CACHE = (
+    OSError,
+    ValueError,
+    KeyError,
+    EOFError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    zipfile.BadZipFile,
+)
 
 
 def _load_cached(cached: Path) -> tuple[WalkNetwork, dict[str, Any]] | None:

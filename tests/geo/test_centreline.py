@@ -240,3 +240,38 @@ def test_wuhan_layer_is_one_network_like_its_osm_conversion(
     np.testing.assert_allclose(got[match], want, rtol=1e-6, atol=0.05)
     _, _, far = Geod(ellps="WGS84").inv(114.154, 30.460, 114.455, 30.697)
     assert np.isfinite(want).all() and want.max() < 3 * far
+
+
+def _study(tmp_path: Path, network: str, **options: object):
+    from carecircle.config import study_from_dict
+
+    inputs = {
+        "network": network,
+        "facilities": "f.csv",
+        "residents": "r.tif",
+        "older_residents": "o.tif",
+        "streets": "s.gpkg",
+        "communities": "c.gpkg",
+    }
+    return study_from_dict(
+        {"inputs": inputs, "network": {"cache": False, **options}}, path=tmp_path / "study.toml"
+    )
+
+
+def test_study_file_centreline_options(tmp_path: Path) -> None:
+    from carecircle.errors import StudyFileError
+
+    study = _study(
+        tmp_path, "roads.shp", snap_tolerance_m=2, class_column="等级", drop_classes=["高速", 1]
+    )
+    assert study.centreline == CentrelineOptions(2.0, "等级", ("高速", "1"))
+    assert _study(tmp_path, "roads.gpkg").centreline == CentrelineOptions()
+    with pytest.raises(StudyFileError, match=r"snap_tolerance_m applies to road centreline"):
+        _study(tmp_path, "network.osm", snap_tolerance_m=2)
+    for bad in (float("nan"), -1, 80, "2m"):
+        with pytest.raises(StudyFileError, match=r"\[network\] snap_tolerance_m"):
+            _study(tmp_path, "roads.shp", snap_tolerance_m=bad)
+    with pytest.raises(StudyFileError, match=r"class_column and drop_classes go together"):
+        _study(tmp_path, "roads.shp", class_column="fclass")
+    with pytest.raises(StudyFileError, match=r"drop_classes must be a list"):
+        _study(tmp_path, "roads.shp", class_column="fclass", drop_classes="motorway")

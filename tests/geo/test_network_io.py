@@ -167,3 +167,89 @@ def test_truncated_pbf_is_a_clear_error(shared_data: Path, tmp_path: Path) -> No
     with pytest.raises((InputFileError, NetworkError)) as exc:
         load_network(NetworkSource(cut), cache_dir=None)
     assert "cut.osm.pbf" in str(exc.value)
+
+
+def _small_osm(tmp_path: Path, *, ways_first: bool = False) -> Path:
+    """A 3-node footway and a 2-node path sharing node 2 (lon/lat 0.001° apart)."""
+    nodes = "".join(
+        f'<node id="{i}" lat="32.0" lon="{118 + 0.001 * i:.3f}"/>' for i in (1, 2, 3, 4)
+    )
+    ways = (
+        '<way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="footway"/></way>'
+        '<way id="11"><nd ref="2"/><nd ref="4"/><tag k="highway" v="path"/></way>'
+    )
+    body = ways + nodes if ways_first else nodes + ways
+    path = tmp_path / "small.osm"
+    path.write_text(f'<?xml version="1.0"?><osm version="0.6">{body}</osm>', encoding="utf-8")
+    return path
+
+
+def test_nodes_written_after_the_ways_are_found(tmp_path: Path) -> None:
+    first = read_segments(_small_osm(tmp_path), include_private=True)[0]
+    later = read_segments(_small_osm(tmp_path, ways_first=True), include_private=True)[0]
+    assert later.counters["missing_refs"] == 0
+    np.testing.assert_array_equal(later.node_id, [1, 2, 3, 4])
+    np.testing.assert_array_equal(later.lon, first.lon)
+    np.testing.assert_array_equal(later.seg_u, first.seg_u)
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"])
+def test_a_damaged_cache_file_is_discarded_and_rebuilt(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    src = NetworkSource(_small_osm(tmp_path))
+    cache = tmp_path / "cache"
+    first, _ = load_network(src, cache_dir=cache)
+    (cached,) = cache.glob("network-*.npz")
+    data = cached.read_bytes()
+    cached.write_bytes(
+        {"empty": b"", "truncated": data[: len(data) // 2], "garbage": b"PK\x03\x04 no zip"}[damage]
+    )
+    with caplog.at_level("WARNING", logger="carecircle"):
+        again, meta = load_network(src, cache_dir=cache)
+    assert meta["from_cache"] is False
+    assert any(
+        "could not be read" in r.getMessage() and cached.name in r.getMessage()
+        for r in caplog.records
+    )
+    np.testing.assert_array_equal(again.edge_length, first.edge_length)
+    third, meta3 = load_network(src, cache_dir=cache)  # the rebuilt cache is good again
+    assert meta3["from_cache"] is True
+    np.testing.assert_array_equal(third.edge_length, first.edge_length)
+
+
+def test_a_network_larger_than_the_free_memory_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecircle.geo import memory
+
+    path = _small_osm(tmp_path)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 10 * 1024)
+    # ~5 nodes by the file size, 4 when counted: 4 KiB needed, 10 KiB free
+    load_network(NetworkSource(path), cache_dir=None)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 3 * 1024)
+    with pytest.raises(
+        NetworkError, match=r"small\.osm: this network is too large .*osmium extract"
+    ):
+        load_network(NetworkSource(path), cache_dir=None)
+    big = tmp_path / "china.osm.pbf"
+    big.write_bytes(b"\0" * 80_000)  # ~10,000 nodes by its size: 10 MiB needed
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 2**20)
+    message = (
+        r"china\.osm\.pbf: this network is too large .*about 10,000 nodes from its 0\.1 MiB: "
+        r"≈9\.8 MiB needed, 1\.0 MiB available\); clip it to the study area"
+    )
+    with pytest.raises(NetworkError, match=message):
+        load_network(NetworkSource(big), cache_dir=None)
+
+
+def test_the_memory_estimate_counts_osm_xml_nodes() -> None:
+    from carecircle.geo.memory import available_memory_bytes, estimate_network_nodes
+
+    free = available_memory_bytes()
+    assert free is None or free > 0
+    osm = Path(__file__).parents[2].parent / "shared" / "data" / HAIDIAN
+    if not osm.is_file():
+        pytest.skip("../shared/data is not beside the repository")
+    assert estimate_network_nodes(osm, count=True) == 4347  # the README's node count
+    assert estimate_network_nodes(osm) >= 4347  # the size estimate errs on the high side
