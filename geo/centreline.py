@@ -53,8 +53,9 @@ def _line_layer(path: Path) -> str:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
+        reason = str(exc).split(";")[0].replace(f"'{path}' ", "").strip()
         raise InputFileError(
-            f"{path}: cannot read this road layer ({exc}); save it again as Shapefile, "
+            f"{path}: cannot read this road layer ({reason}); save it again as Shapefile, "
             "GeoPackage, GeoJSON or FlatGeobuf"
         ) from None
     lines = [str(name) for name, kind in layers if str(kind).split(" ")[0] in _LINE_TYPES]
@@ -250,7 +251,7 @@ def _check_lines_meet(
         f"{path}: the road lines do not meet: the largest connected part holds only "
         f"{sizes.max():,} of {total:,} nodes ({pieces:,} separate pieces); lines are joined "
         "only where they share a vertex, so node the layer at its junctions first (QGIS: "
-        f"Vector ▸ Geometry Tools ▸ 'Split with lines' / v.clean; ArcGIS: Planarize Lines), {hint}"
+        f"'Split with lines' or GRASS v.clean; ArcGIS: Planarize Lines), {hint}"
     )
 
 

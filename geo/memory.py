@@ -10,6 +10,7 @@ of a swap storm.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from carecircle.errors import NetworkError
@@ -25,8 +26,23 @@ _FILE_BYTES_PER_NODE = {"xml": 75.0, "pbf": 8.0, "graphml": 150.0, "layer": 16.0
 def available_memory_bytes() -> int | None:
     """Return the memory available to this process (bytes), or None when unknown.
 
-    Uses psutil when installed, else ``/proc/meminfo`` (``MemAvailable``).
+    Uses psutil when installed, else ``/proc/meminfo`` (``MemAvailable``), capped by
+    ``$CARECIRCLE_MEMORY_LIMIT_MB`` when set (to leave memory to other programs, or to test).
     """
+    free = _free_memory_bytes()
+    limit = os.environ.get("CARECIRCLE_MEMORY_LIMIT_MB", "").strip()
+    if limit:
+        try:
+            capped = int(float(limit) * 2**20)
+        except ValueError:
+            log.warning("CARECIRCLE_MEMORY_LIMIT_MB = %r is not a number; ignored", limit)
+        else:
+            return capped if free is None else min(free, capped)
+    return free
+
+
+def _free_memory_bytes() -> int | None:
+    """Return the free memory reported by psutil or /proc/meminfo, or None."""
     try:
         import psutil
     except ImportError:

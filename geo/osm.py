@@ -211,6 +211,11 @@ def _unreadable(path: Path, fmt: str, exc: Exception) -> str:
             f"{path}: cannot read this PBF file ({exc}); it may be truncated "
             "or not PBF: download or extract it again"
         )
+    if "version" in str(exc):  # libosmium needs <osm version="0.6">, as every OSM tool writes
+        return (
+            f"{path}: not a valid OSM XML file ({exc}); its first element must read "
+            '<osm version="0.6">: add the version, or export the area again as .osm XML'
+        )
     return (
         f"{path}: not a valid OSM XML file ({exc}); export the area again "
         "as .osm XML from openstreetmap.org, JOSM or Overpass"
