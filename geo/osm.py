@@ -4,8 +4,9 @@ Both formats are read by libosmium (pyosmium): its C++ reader parses the file, k
 locations and drops everything but ways with a ``highway`` tag before Python sees them. Python
 looks at each such way's tags once (the walking filter); the kept ways are handed back to
 libosmium, which writes them with their node ids and locations as OPL text, parsed by numpy in
-one call. No Python step runs per node. Coordinates are read at OSM's precision, 1e-7° (≈1 cm),
-as by every OSM tool.
+one call. No Python step runs per node (but for the nodes libosmium could not attach: see
+:func:`_find_absent_nodes`). Coordinates are read at OSM's precision, 1e-7° (≈1 cm), as by
+every OSM tool.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ _ABSENT = b"x999y999"  # OPL writes an absent node's location as "xy"; 999 marks
 
 
 def _walkable_ways_as_opl(
-    path: Path, fmt: str, opl: Path, *, include_private: bool, locations: object
+    path: Path, fmt: str, opl: Path, *, include_private: bool
 ) -> tuple[list[int], list[int], int]:
     """Write the walkable ways of an OSM file, with node locations, to an OPL file.
 
@@ -99,7 +100,7 @@ def _walkable_ways_as_opl(
     try:
         processor = (
             osmium.FileProcessor(osmium.io.File(str(path), fmt))
-            .with_locations(locations)  # type: ignore[arg-type]
+            .with_locations()
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
@@ -118,14 +119,25 @@ def _walkable_ways_as_opl(
 
 
 def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return node ids, lon and lat (NaN when absent) of every way node in an OPL file."""
-    text = opl.read_bytes()
-    if not text:
-        empty = np.zeros(0)
-        return empty.astype(np.int64), empty, empty
+    """Return node ids, lon and lat (NaN when absent) of every way node in an OPL file.
+
+    The file is parsed in blocks of lines (~64 MB), so its text is never held whole.
+    """
+    ids, lons, lats = [np.zeros(0, dtype=np.int64)], [np.zeros(0)], [np.zeros(0)]
+    with opl.open("rb") as fh:
+        for lines in iter(lambda: fh.readlines(1 << 26), []):
+            block_ids, block_lon, block_lat = _parse_opl_block(lines)
+            ids.append(block_ids)
+            lons.append(block_lon)
+            lats.append(block_lat)
+    return np.concatenate(ids), np.concatenate(lons), np.concatenate(lats)
+
+
+def _parse_opl_block(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse the node lists of OPL way lines in one numpy call."""
     # a way line ends with " Nn<id>x<lon>y<lat>,n<id>x<lon>y<lat>,..."; tags cannot hold
     # a space, a comma, "x" or "y" unescaped before it, so the last " N" starts the nodes
-    nodes = b",".join(line[line.rindex(b" N") + 2 :] for line in text.splitlines())
+    nodes = b",".join(line[line.rindex(b" N") + 2 :].rstrip() for line in lines)
     flat = nodes.replace(b"n", b"").replace(b"xy", _ABSENT).replace(b"x", b",").replace(b"y", b",")
     values = np.fromstring(flat, dtype=np.float64, sep=",").reshape(-1, 3)
     absent = values[:, 1] == 999.0
@@ -165,15 +177,11 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
         opl = Path(tmp) / "ways.opl"
         try:
             way_ids, way_len, ways_read = _walkable_ways_as_opl(
-                path, fmt, opl, include_private=include_private, locations="flex_mem"
+                path, fmt, opl, include_private=include_private
             )
             refs, lon, lat = _parse_opl_nodes(opl)
-            if np.isnan(lon).any():
-                # nodes written after the ways (or a clipped extract): look them up in a
-                # table of every node of the file, filled by libosmium alone
-                refs, lon, lat, way_ids, way_len = _read_with_node_table(
-                    path, fmt, opl, include_private=include_private
-                )
+            if np.isnan(lon).any():  # nodes after the ways, negative ids, or a clipped extract
+                _find_absent_nodes(path, fmt, refs, lon, lat)
         except RuntimeError as exc:
             raise InputFileError(_unreadable(path, fmt, exc)) from None
     return segments_from_node_lists(
@@ -187,21 +195,37 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
     )
 
 
-def _read_with_node_table(
-    path: Path, fmt: str, opl: Path, *, include_private: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[int]]:
-    """Read the walkable ways again, their nodes looked up in a table of all the file's nodes."""
+def _find_absent_nodes(
+    path: Path, fmt: str, refs: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> None:
+    """Look up, in place, the locations libosmium did not attach to the ways.
+
+    That happens when a file lists nodes after the ways using them, and for negative node ids
+    (new objects saved by JOSM), which its location index does not hold. Only those nodes
+    reach Python: libosmium filters them by id (the negative ones, rare, are scanned for).
+    """
     import osmium
 
-    table = osmium.index.create_map("flex_mem")
-    handler = osmium.NodeLocationsForWays(table)
-    handler.ignore_errors()
-    osmium.apply(osmium.io.Reader(osmium.io.File(str(path), fmt), osmium.osm.NODE), handler)
-    way_ids, way_len, _ = _walkable_ways_as_opl(
-        path, fmt, opl, include_private=include_private, locations=table
-    )
-    refs, lon, lat = _parse_opl_nodes(opl)
-    return refs, lon, lat, way_ids, way_len
+    absent = np.unique(refs[np.isnan(lon)])
+    found: dict[int, tuple[float, float]] = {}
+    processor = osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.NODE)
+    if absent[0] >= 0:
+        processor = processor.with_filter(osmium.filter.IdFilter(absent.tolist()))
+    wanted = set(absent.tolist())
+    for node in processor:
+        if node.id in wanted and node.location.valid():
+            found[node.id] = (node.location.lon, node.location.lat)
+    if not found:
+        return
+    ids = np.fromiter(found, dtype=np.int64, count=len(found))
+    where = np.array(list(found.values()), dtype=np.float64).reshape(-1, 2)
+    order = np.argsort(ids)
+    ids, where = ids[order], where[order]
+    todo = np.flatnonzero(np.isnan(lon))
+    pos = np.minimum(np.searchsorted(ids, refs[todo]), ids.size - 1)
+    hit = ids[pos] == refs[todo]
+    lon[todo[hit]] = where[pos[hit], 0]
+    lat[todo[hit]] = where[pos[hit], 1]
 
 
 def _unreadable(path: Path, fmt: str, exc: Exception) -> str:

@@ -215,3 +215,26 @@ def test_connected_network_drops_nothing(tmp_path: Path) -> None:
     net = network_from_segments(seg, CRS.from_epsg(32650))
     assert (net.n_nodes, net.n_edges) == (3, 3)
     assert (net.dropped_nodes, net.dropped_components) == (0, 0)
+
+
+def test_tags_that_look_like_node_lists_and_negative_ids_are_read(tmp_path: Path) -> None:
+    # libosmium hands the kept ways back as OPL text: tag values with spaces, commas, "N",
+    # "x" and "y" must not be taken for node lists; JOSM's new objects have negative ids
+    nodes = {-3: (118.0, 32.0), 5: (118.001, -32.0), 7: (-118.002, 32.0000001)}
+    name = "路 N1 x2,y3 Nn5x1y2"
+    ways: list[Way] = [
+        (-9, [-3, 5, 42, 7], {"highway": "footway", "name": name}),
+        (-10, [7, -3], {"highway": "path", "name": "a,b c=d"}),
+    ]
+    seg = segments_from_osm_xml(write(tmp_path, osm_xml(nodes, ways)))
+    np.testing.assert_array_equal(seg.node_id, [-3, 5, 7])
+    np.testing.assert_array_equal(seg.lon, [118.0, 118.001, -118.002])
+    np.testing.assert_array_equal(seg.lat, [32.0, -32.0, 32.0000001])
+    # -3 to 5, and 7 to -3; the two segments at the absent node 42 are left out
+    assert sorted(seg.seg_line.tolist()) == [-10, -9]
+    pairs = {
+        (int(seg.node_id[a]), int(seg.node_id[b]))
+        for a, b in zip(seg.seg_u, seg.seg_v, strict=True)
+    }
+    assert pairs == {(-3, 5), (7, -3)}
+    assert seg.counters["missing_refs"] == 2
