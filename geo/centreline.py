@@ -173,8 +173,8 @@ def segments_from_centrelines(
     Returns
     -------
     NetworkSegments
-        Nodes (generated ids 1..n) and segments; ``counters`` hold ``endpoints_joined``
-        and ``lines_dropped_by_class``.
+        Nodes (generated ids 1..n) and segments; ``counters`` hold ``endpoints_joined``,
+        ``lines_dropped_by_class`` and ``crossings_not_joined``.
 
     Raises
     ------
@@ -210,6 +210,7 @@ def segments_from_centrelines(
         to_wgs = Transformer.from_crs(metric, 4326, always_xy=True)
         lon, lat = (np.asarray(a, dtype=np.float64) for a in to_wgs.transform(x, y))
     _check_lines_meet(path, lon.size, seg_u, seg_v, options)
+    crossings = count_unjoined_crossings(x, y, seg_u, seg_v)
     used = np.unique(np.concatenate([seg_u, seg_v]))
     new = np.full(lon.size, -1, dtype=np.int64)
     new[used] = np.arange(used.size)
@@ -223,6 +224,7 @@ def segments_from_centrelines(
         lines_read=counters["lines_read"],
         lines_kept=counters["lines_kept"],
         counters={
+            "crossings_not_joined": crossings,
             "endpoints_joined": joined,
             "lines_dropped_by_class": counters["lines_dropped_by_class"],
         },
@@ -253,6 +255,44 @@ def _check_lines_meet(
         "only where they share a vertex, so node the layer at its junctions first (QGIS: "
         f"'Split with lines' or GRASS v.clean; ArcGIS: Planarize Lines), {hint}"
     )
+
+
+def count_unjoined_crossings(x: FloatArray, y: FloatArray, seg_u: IntArray, seg_v: IntArray) -> int:
+    """Count the places where segments cross or touch without sharing a node.
+
+    These are taken as bridges or underpasses (not junctions); counted so that a layer
+    which was never noded at its crossings does not pass without a word.
+
+    Parameters
+    ----------
+    x, y : ndarray of float64
+        Node coordinates in metres.
+    seg_u, seg_v : ndarray of int64
+        Segments (node indices).
+
+    Returns
+    -------
+    int
+        Distinct places (to 1 cm) where two segments meet away from a shared node.
+    """
+    real = seg_u != seg_v
+    seg_u, seg_v = seg_u[real], seg_v[real]
+    lines = shapely.linestrings(
+        np.stack([np.stack([x[seg_u], y[seg_u]], 1), np.stack([x[seg_v], y[seg_v]], 1)], 1)
+    )
+    i, j = shapely.STRtree(lines).query(lines, predicate="intersects")
+    pair = i < j
+    i, j = i[pair], j[pair]
+    apart = (
+        (seg_u[i] != seg_u[j])
+        & (seg_u[i] != seg_v[j])
+        & (seg_v[i] != seg_u[j])
+        & (seg_v[i] != seg_v[j])
+    )
+    if not apart.any():
+        return 0
+    where = shapely.get_coordinates(shapely.intersection(lines[i[apart]], lines[j[apart]]))
+    return int(np.unique(np.round(where / SAME_VERTEX_M), axis=0).shape[0])
 
 
 def join_near_ends(

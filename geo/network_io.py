@@ -30,6 +30,7 @@ from carecircle.geo.memory import check_network_fits
 from carecircle.geo.network import WalkNetwork, network_from_segments
 from carecircle.geo.osm import segments_from_osm_xml
 from carecircle.geo.segments import NetworkSegments
+from carecircle.text import counted, verb
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ CACHE_VERSION = 3  # 2: the routing core is stored with the network; 3: reader c
 OSM_SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
 NETWORK_SUFFIXES = OSM_SUFFIXES + CENTRELINE_SUFFIXES
 #: reader counters reported in run.json (as ``network_<name>``)
-NETWORK_COUNTERS = ("missing_refs", "endpoints_joined", "lines_dropped_by_class")
+NETWORK_COUNTERS = (
+    "missing_refs",
+    "endpoints_joined",
+    "lines_dropped_by_class",
+    "crossings_not_joined",
+)
 
 
 @dataclass(frozen=True)
@@ -243,22 +249,33 @@ def _warn_counters(path: Path, meta: dict[str, Any]) -> None:
     missing = int(meta.get("missing_refs", 0))
     if missing:
         log.warning(
-            "%s: %d way segments refer to nodes missing from the file (clipped extract); "
-            "they are left out",
+            "%s: %s %s to nodes missing from the file (clipped extract); %s left out",
             path.name,
-            missing,
+            counted(missing, "way segment"),
+            verb(missing, "refers", "refer"),
+            verb(missing, "it is", "they are"),
         )
     joined = int(meta.get("endpoints_joined", 0))
     if joined:
         log.warning(
-            "%s: %d line ends stopping within snap_tolerance_m of another line were joined "
-            "to it ([network] snap_tolerance_m)",
+            "%s: %s stopping within snap_tolerance_m of another line %s joined to it "
+            "([network] snap_tolerance_m)",
             path.name,
-            joined,
+            counted(joined, "line end"),
+            verb(joined, "was", "were"),
+        )
+    crossings = int(meta.get("crossings_not_joined", 0))
+    if crossings:
+        log.warning(
+            "%s: at %s lines cross or touch without a shared vertex: they are not joined "
+            "there (taken as bridges or underpasses); if they are junctions, node the layer "
+            "at its junctions (QGIS 'Split with lines' or GRASS v.clean)",
+            path.name,
+            counted(crossings, "place"),
         )
     by_class = int(meta.get("lines_dropped_by_class", 0))
     if by_class:
-        log.info("%s: %d lines left out by [network] drop_classes", path.name, by_class)
+        log.info("%s: %s left out by [network] drop_classes", path.name, counted(by_class, "line"))
 
 
 def load_network(

@@ -45,6 +45,7 @@ def test_two_lines_sharing_a_vertex_meet_there(tmp_path: Path) -> None:
             [(500100, 3499900), (500100, 3500000), (500100, 3500100)],
         ],
     )
+    assert segments_from_centrelines(path).counters["crossings_not_joined"] == 0
     net = _net(path)
     assert (net.n_nodes, net.n_edges, net.dropped_components) == (5, 4, 0)
     np.testing.assert_allclose(np.sort(net.edge_length), [100.0] * 4, atol=1e-6)
@@ -63,6 +64,7 @@ def test_lines_crossing_without_a_shared_vertex_are_not_joined(tmp_path: Path) -
     )
     seg = segments_from_centrelines(path)
     assert seg.node_id.size == 5
+    assert seg.counters["crossings_not_joined"] == 1  # counted, and warned about
     net = network_from_segments(seg, UTM50)
     assert net.n_nodes == 3 and net.dropped_components == 1  # the larger line is kept alone
     assert net.edge_length.sum() == pytest.approx(2000.0, abs=1e-6)
@@ -178,6 +180,26 @@ def test_load_network_reads_a_layer_through_the_cache(tmp_path: Path) -> None:
     assert plain["from_cache"] is False  # the tolerance is part of the cache key
 
 
+def test_warnings_come_back_with_the_cached_network(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [
+        [(500000, 3500000), (500200, 3500000)],
+        [(500100, 3499000), (500100, 3499500), (500100, 3501000)],
+        [(500201, 3500000), (500300, 3500000)],
+    ]
+    path = _layer(tmp_path, lines, name="roads.shp")
+    opts = CentrelineOptions(snap_tolerance_m=2.0)
+    for run in ("read", "cached"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="carecircle"):
+            _, meta = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+        assert meta["from_cache"] is (run == "cached")
+        text = " ".join(r.getMessage() for r in caplog.records)
+        assert "roads.shp: 2 line ends stopping within snap_tolerance_m" in text
+        assert "roads.shp: at 1 place lines cross or touch without a shared vertex" in text
+
+
 def _layer_to_osm_xml(shp: Path, out: Path) -> Path:
     """Write a line layer as OSM XML: ends within 1 cm are one node, as the reader nodes them."""
     frame = gpd.read_file(shp).to_crs(4326)
@@ -207,6 +229,7 @@ def test_wuhan_layer_is_one_network_like_its_osm_conversion(
     net, meta = load_network(NetworkSource(shp), cache_dir=None)
     assert meta["format"] == "centreline"
     assert (meta["lines_read"], meta["lines_kept"]) == (7933, 7933)
+    assert meta["crossings_not_joined"] == 0  # noded at every crossing
     # every vertex is a node: 30,544 nodes, 35,001 segments, one connected component
     assert (net.n_nodes, net.n_edges) == (30_544, 35_001)
     assert (net.dropped_nodes, net.dropped_components) == (0, 0)
