@@ -230,18 +230,19 @@ def _find_absent_nodes(
 
 def _unreadable(path: Path, fmt: str, exc: Exception) -> str:
     """Return the message for an OSM file libosmium cannot read."""
+    reason = str(exc).strip().rstrip(".")
     if fmt == "pbf":
         return (
-            f"{path}: cannot read this PBF file ({exc}); it may be truncated "
+            f"{path}: cannot read this PBF file ({reason}); it may be truncated "
             "or not PBF: download or extract it again"
         )
-    if "version" in str(exc):  # libosmium needs <osm version="0.6">, as every OSM tool writes
+    if "version" in reason:  # libosmium needs <osm version="0.6">, as every OSM tool writes
         return (
-            f"{path}: not a valid OSM XML file ({exc}); its first element must read "
+            f"{path}: not a valid OSM XML file ({reason}); its first element must read "
             '<osm version="0.6">: add the version, or export the area again as .osm XML'
         )
     return (
-        f"{path}: not a valid OSM XML file ({exc}); export the area again "
+        f"{path}: not a valid OSM XML file ({reason}); export the area again "
         "as .osm XML from openstreetmap.org, JOSM or Overpass"
     )
 

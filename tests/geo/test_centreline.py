@@ -298,3 +298,32 @@ def test_study_file_centreline_options(tmp_path: Path) -> None:
         _study(tmp_path, "roads.shp", class_column="fclass")
     with pytest.raises(StudyFileError, match=r"drop_classes must be a list"):
         _study(tmp_path, "roads.shp", class_column="fclass", drop_classes="motorway")
+
+
+def test_the_demo_network_as_a_layer_gives_the_same_network(tmp_path: Path) -> None:
+    # the demo's OSM ways (bridges, gates, one-ways, a stray piece) written as a GeoPackage
+    # of lines, one per way: the same nodes, edges and lengths
+    from carecircle.data.district import LOCAL
+    from carecircle.data.district.layout import make_layout
+    from carecircle.data.district.network import write_network
+    from carecircle.geo.osm import segments_from_osm_xml
+
+    osm = tmp_path / "network.osm"
+    rng = np.random.default_rng(2026)
+    to_lonlat = Transformer.from_crs(LOCAL, 4326, always_xy=True)
+    write_network(osm, make_layout(rng), rng, to_lonlat)
+    seg = segments_from_osm_xml(osm)
+    start = np.flatnonzero(np.concatenate([[True], seg.seg_line[1:] != seg.seg_line[:-1]]))
+    ends = [*start[1:], seg.seg_u.size]
+    lines = [
+        np.stack([seg.lon[idx], seg.lat[idx]], 1)
+        for idx in (
+            np.append(seg.seg_u[a:b], seg.seg_v[b - 1]) for a, b in zip(start, ends, strict=True)
+        )
+    ]
+    roads = _layer(tmp_path, lines, name="roads.gpkg", crs=4326)
+    from_osm = network_from_segments(seg, UTM50)
+    from_layer = _net(roads)
+    assert (from_layer.n_nodes, from_layer.n_edges) == (from_osm.n_nodes, from_osm.n_edges)
+    assert from_layer.dropped_nodes == from_osm.dropped_nodes > 0
+    assert from_layer.edge_length.sum() == pytest.approx(from_osm.edge_length.sum(), rel=1e-12)
