@@ -19,8 +19,16 @@ log = logging.getLogger(__name__)
 
 #: memory needed per node of the network (reading, graph, snapping, routing), bytes
 BYTES_PER_NODE = 1024
-#: file bytes per node, conservative (small): XML ~75-160, PBF ~8-15, layers ~16-40
-_FILE_BYTES_PER_NODE = {"xml": 75.0, "pbf": 8.0, "graphml": 150.0, "layer": 16.0}
+#: file bytes per node, conservative (small): XML ~75-160 (compressed ~10), PBF ~8-15,
+#: Shapefile/GeoPackage/FlatGeobuf ~16-40 per vertex, GeoJSON ~30-40
+_FILE_BYTES_PER_NODE = {
+    "xml": 75.0,
+    "compressed": 8.0,
+    "pbf": 8.0,
+    "graphml": 150.0,
+    "layer": 16.0,
+    "geojson": 30.0,
+}
 
 
 def available_memory_bytes() -> int | None:
@@ -67,6 +75,10 @@ def _kind(path: Path) -> str:
         return "graphml"
     if name.endswith((".osm", ".xml")):
         return "xml"
+    if name.endswith((".osm.gz", ".osm.bz2")):
+        return "compressed"
+    if name.endswith((".geojson", ".json")):
+        return "geojson"
     return "layer"
 
 

@@ -35,7 +35,7 @@ from carecircle.text import counted, verb
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 3  # 2: the routing core is stored with the network; 3: reader counters as JSON
-OSM_SUFFIXES = (".osm", ".xml", ".osm.pbf", ".pbf", ".graphml")
+OSM_SUFFIXES = (".osm", ".xml", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".graphml")
 NETWORK_SUFFIXES = OSM_SUFFIXES + CENTRELINE_SUFFIXES
 #: reader counters reported in run.json (as ``network_<name>``)
 NETWORK_COUNTERS = (
@@ -88,7 +88,8 @@ def read_segments(
     Parameters
     ----------
     path : Path
-        ``.osm``/``.xml`` (OSM XML), ``.osm.pbf``, ``.graphml``, or a road centreline layer
+        ``.osm``/``.xml`` (OSM XML, also ``.osm.gz``/``.osm.bz2``), ``.osm.pbf``, ``.graphml``,
+        or a road centreline layer
         (``.shp``, ``.gpkg``, ``.geojson``, ``.fgb``).
     include_private : bool
         Keep ``access=private`` OSM ways.
@@ -115,13 +116,18 @@ def read_segments(
         return segments_from_graphml(path), "graphml"
     if name.endswith((".osm", ".xml")):
         return segments_from_osm_xml(path, include_private=include_private), "osm"
+    if name.endswith((".osm.gz", ".osm.bz2")):
+        from carecircle.geo.osm import read_osm
+
+        fmt = "osm." + name.rsplit(".", 1)[1]
+        return read_osm(path, fmt, include_private=include_private), "osm"
     if name.endswith(CENTRELINE_SUFFIXES):
         from carecircle.geo.centreline import segments_from_centrelines
 
         return segments_from_centrelines(path, centreline or CentrelineOptions()), "centreline"
     raise InputFileError(
-        f"{path}: unsupported network file type; use .osm (XML), .osm.pbf, .graphml or a road "
-        "centreline layer (.shp, .gpkg, .geojson, .fgb)"
+        f"{path}: unsupported network file type; use .osm (XML, or .osm.gz), .osm.pbf, "
+        ".graphml or a road centreline layer (.shp, .gpkg, .geojson, .fgb)"
     )
 
 

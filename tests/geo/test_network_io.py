@@ -253,3 +253,18 @@ def test_the_memory_estimate_counts_osm_xml_nodes() -> None:
         pytest.skip("../shared/data is not beside the repository")
     assert estimate_network_nodes(osm, count=True) == 4347  # the README's node count
     assert estimate_network_nodes(osm) >= 4347  # the size estimate errs on the high side
+
+
+def test_compressed_osm_xml_gives_the_same_network(shared_data: Path, tmp_path: Path) -> None:
+    import bz2
+    import gzip
+
+    osm = shared_data / HAIDIAN
+    plain, _ = load_network(NetworkSource(osm), cache_dir=None)
+    for name, opener in (("h.osm.gz", gzip.open), ("h.osm.bz2", bz2.open)):
+        with opener(tmp_path / name, "wb") as fh:
+            fh.write(osm.read_bytes())
+        net, meta = load_network(NetworkSource(tmp_path / name), cache_dir=None)
+        assert meta["format"] == "osm"
+        np.testing.assert_array_equal(net.node_id, plain.node_id)
+        np.testing.assert_array_equal(net.edge_length, plain.edge_length)
