@@ -204,11 +204,13 @@ def segments_from_centrelines(
     seg_u, seg_v, seg_part = node[:-1][same], node[1:][same], part[:-1][same]
     joined = 0
     if options.snap_tolerance_m > 0:
+        x0, y0 = x, y
         x, y, seg_u, seg_v, joined = join_near_ends(
             x, y, seg_u, seg_v, seg_part, options.snap_tolerance_m
         )
+        moved = np.flatnonzero((x != x0) | (y != y0))  # only the joined ends change
         to_wgs = Transformer.from_crs(metric, 4326, always_xy=True)
-        lon, lat = (np.asarray(a, dtype=np.float64) for a in to_wgs.transform(x, y))
+        lon[moved], lat[moved] = to_wgs.transform(x[moved], y[moved])
     _check_lines_meet(path, lon.size, seg_u, seg_v, options)
     crossings = count_unjoined_crossings(x, y, seg_u, seg_v)
     used = np.unique(np.concatenate([seg_u, seg_v]))

@@ -327,3 +327,23 @@ def test_the_demo_network_as_a_layer_gives_the_same_network(tmp_path: Path) -> N
     assert (from_layer.n_nodes, from_layer.n_edges) == (from_osm.n_nodes, from_osm.n_edges)
     assert from_layer.dropped_nodes == from_osm.dropped_nodes > 0
     assert from_layer.edge_length.sum() == pytest.approx(from_osm.edge_length.sum(), rel=1e-12)
+
+
+def test_several_ends_joined_to_one_segment_split_it_in_order(tmp_path: Path) -> None:
+    # two stems stop short of the bar, from the north at x=70 and from the south at x=30
+    lines = [
+        [(500000, 3500000), (500100, 3500000)],
+        [(500070, 3500001), (500070, 3500050)],
+        [(500030, 3499999), (500030, 3499950)],
+    ]
+    seg = segments_from_centrelines(
+        _layer(tmp_path, lines), CentrelineOptions(snap_tolerance_m=1.5)
+    )
+    assert seg.counters["endpoints_joined"] == 2
+    net = network_from_segments(seg, UTM50)
+    assert (net.n_nodes, net.n_edges, net.dropped_components) == (6, 5, 0)
+    np.testing.assert_allclose(np.sort(net.edge_length), [30, 30, 40, 50, 50], atol=2e-3)
+    # the walk between the stems' far ends: each 49 m stem lengthened by 1 m, 40 m between
+    north = int(np.argmin(np.hypot(net.x - 500070, net.y - 3500050)))
+    south = int(np.argmin(np.hypot(net.x - 500030, net.y - 3499950)))
+    assert dijkstra(net.graph, indices=north)[south] == pytest.approx(50 + 40 + 50, abs=2e-3)
