@@ -215,10 +215,21 @@ def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
             dropped_components=int(dropped[1]),
             core=core,
         )
-        meta = json.loads(str(z["meta"]))
+        meta = json.loads(str(z["meta"])) if "meta" in z.files else _meta_v2(z)
     if not isinstance(meta, dict) or net.edge_u.size != net.edge_length.size:
         raise ValueError("inconsistent cache file")
     return net, meta
+
+
+def _meta_v2(z: Any) -> dict[str, Any]:
+    """Return the counters of a version-2 file (as the benchmarks' lattice files may be)."""
+    dropped = z["dropped"]
+    return {
+        "format": str(z["fmt"]),
+        "lines_read": int(dropped[2]),
+        "lines_kept": int(dropped[3]),
+        "missing_refs": int(dropped[4]),
+    }
 
 
 #: what reading a damaged cache file may raise (numpy, zipfile, pyproj, json)

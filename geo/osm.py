@@ -139,7 +139,8 @@ def _parse_opl_block(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.nda
     # a space, a comma, "x" or "y" unescaped before it, so the last " N" starts the nodes
     nodes = b",".join(line[line.rindex(b" N") + 2 :].rstrip() for line in lines)
     flat = nodes.replace(b"n", b"").replace(b"xy", _ABSENT).replace(b"x", b",").replace(b"y", b",")
-    values = np.fromstring(flat, dtype=np.float64, sep=",").reshape(-1, 3)
+    values = np.fromstring(flat, dtype=np.float64, sep=",")
+    values = values[: values.size - values.size % 3].reshape(-1, 3)  # a short read is caught
     absent = values[:, 1] == 999.0
     values[absent, 1:] = np.nan
     return values[:, 0].astype(np.int64), values[:, 1].copy(), values[:, 2].copy()
@@ -180,6 +181,8 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
                 path, fmt, opl, include_private=include_private
             )
             refs, lon, lat = _parse_opl_nodes(opl)
+            if refs.size != sum(way_len):  # pragma: no cover - libosmium's OPL is regular
+                raise RuntimeError(f"{refs.size} way nodes parsed of {sum(way_len)}")
             if np.isnan(lon).any():  # nodes after the ways, negative ids, or a clipped extract
                 _find_absent_nodes(path, fmt, refs, lon, lat)
         except RuntimeError as exc:
