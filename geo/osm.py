@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from carecircle.errors import InputFileError
+from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
 from carecircle.geo.segments import NetworkSegments, segments_from_node_lists
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,10 @@ def _unreadable(path: Path, fmt: str, exc: Exception) -> str:
 def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> NetworkSegments:
     """Read the walkable segments of an OSM XML file.
 
+    Files with coordinates finer than OSM's 1e-7° (written by scripts, such as the demo's)
+    are read at their full precision by :mod:`carecircle.geo.osm_precise`, the others by
+    libosmium (:func:`read_osm`).
+
     Parameters
     ----------
     path : str or Path
@@ -272,4 +277,7 @@ def segments_from_osm_xml(path: str | Path, *, include_private: bool = True) -> 
     NetworkError
         When it holds no walkable way.
     """
+    path = Path(path)
+    if path.is_file() and has_fine_coordinates(path):  # finer than OSM's 1e-7°: keep them
+        return segments_from_precise_xml(path, include_private=include_private)
     return read_osm(path, "osm", include_private=include_private)

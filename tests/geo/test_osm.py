@@ -19,13 +19,19 @@ def osm_xml(
     nodes: dict[int, tuple[float, float]],
     ways: list[Way],
     node_tags: dict[int, dict[str, str]] | None = None,
+    digits: int | None = None,
 ) -> str:
-    """OSM XML text; ``nodes`` maps id -> (lon, lat)."""
+    """OSM XML text; ``nodes`` maps id -> (lon, lat), written with ``digits`` decimals."""
     node_tags = node_tags or {}
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
     for nid, (lon, lat) in nodes.items():
         tags = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in node_tags.get(nid, {}).items())
-        lines.append(f'  <node id="{nid}" lat="{lat}" lon="{lon}">{tags}</node>')
+        at = (
+            f'lat="{lat}" lon="{lon}"'
+            if digits is None
+            else f'lat="{lat:.{digits}f}" lon="{lon:.{digits}f}"'
+        )
+        lines.append(f'  <node id="{nid}" {at}>{tags}</node>')
     for wid, refs, tags in ways:
         body = "".join(f'<nd ref="{r}"/>' for r in refs)
         body += "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
@@ -238,3 +244,20 @@ def test_tags_that_look_like_node_lists_and_negative_ids_are_read(tmp_path: Path
     }
     assert pairs == {(-3, 5), (7, -3)}
     assert seg.counters["missing_refs"] == 2
+
+
+def test_coordinates_finer_than_osm_are_kept_and_read_alike(tmp_path: Path) -> None:
+    from carecircle.geo.osm_precise import has_fine_coordinates
+
+    # the same ways with nodes shifted 1.23456789e-6° east and written with nine decimals
+    nodes = {k: (lon + 1.23456789e-6, lat) for k, (lon, lat) in pair_nodes(10).items()}
+    fine = write(tmp_path, osm_xml(nodes, FILTER_WAYS, digits=9), name="fine.osm")
+    coarse = write(tmp_path, osm_xml(pair_nodes(10), FILTER_WAYS), name="coarse.osm")
+    assert has_fine_coordinates(fine) and not has_fine_coordinates(coarse)
+    a, b = segments_from_osm_xml(fine), segments_from_osm_xml(coarse)  # Python and libosmium
+    for name in ("node_id", "seg_u", "seg_v", "seg_line"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert (a.lines_read, a.lines_kept, a.counters) == (b.lines_read, b.lines_kept, b.counters)
+    want = [float(f"{nodes[int(n)][0]:.9f}") for n in a.node_id]
+    np.testing.assert_array_equal(a.lon, want)  # all nine decimals, not rounded to seven
+    np.testing.assert_allclose(a.lon - b.lon, 1.235e-6, atol=1e-12)  # as written: 9 decimals
