@@ -278,7 +278,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
-        fac = read_all_facilities([(s.path, s.crs) for s in study.facilities])
+        fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
         attribute_columns = fac.attrs.get("attribute_columns", [])
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +13,10 @@ from carecircle._validate import check_keys, get_number, get_str
 from carecircle.errors import InputFileError, ProfileError, StudyFileError
 from carecircle.profiles import Profile, load_profile
 
-#: Coordinate systems a facility file may be given in.
+#: Coordinate systems a facility file may be given in (besides any EPSG code).
 FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
+#: Control characters (ESC, NUL, …) removed from names echoed to the terminal and files.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards")
 _INPUT_KEYS = (
@@ -74,10 +77,29 @@ Source = Path | DbSource
 
 @dataclass(frozen=True)
 class FacilitySource:
-    """One facility table (file or database) and the coordinate system of its lon/lat."""
+    """One facility table (file or database) and the coordinate system of its lon/lat.
+
+    Attributes
+    ----------
+    path : Path or DbSource
+        The table.
+    crs : str
+        ``EPSG:4326``, ``GCJ-02``, ``BD-09`` or another EPSG code (``EPSG:4547``: x/y metres).
+    sheet : str
+        XLSX sheet to read (``{ file = "x.xlsx", sheet = "设施" }``); empty: found by its header.
+    """
 
     path: Source
     crs: str
+    sheet: str = ""
+
+
+@dataclass(frozen=True)
+class RasterSource:
+    """A population raster and the band to read (None: the file must have one band)."""
+
+    path: Path
+    band: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +133,8 @@ class Study:
         Facility tables with their coordinate systems.
     residents, older_residents : Path
         Population rasters (persons per cell).
+    residents_band, older_residents_band : int or None
+        Band to read (``{ file = "pop.tif", band = 2 }``); None: the raster must have one band.
     streets, communities : Path or DbSource
         Boundary polygons (file, or a PostGIS table or query).
     boundaries_crs : str
@@ -137,6 +161,8 @@ class Study:
     walk_speed_m_s: float
     max_snap_m: float
     profile: Profile
+    residents_band: int | None = None
+    older_residents_band: int | None = None
     network_place: str | None = None
     network_bbox: tuple[float, float, float, float] | None = None
     include_private: bool = True
@@ -224,13 +250,91 @@ def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySourc
         )
     sources = []
     for file, crs in zip(files, crs_list, strict=True):
-        if crs.upper() not in FACILITY_CRS:
-            raise StudyFileError(
-                f"{path}: [inputs] facilities_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
-            )
-        canonical = "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
-        sources.append(FacilitySource(_source(file, "facilities", path), canonical))
+        canonical = facility_crs(crs, path)
+        if isinstance(file, dict) and "file" in file:
+            sources.append(_sheet_source(file, canonical, path))
+        else:
+            sources.append(FacilitySource(_source(file, "facilities", path), canonical))
     return tuple(sources)
+
+
+def facility_crs(crs: object, path: Path) -> str:
+    """Return the canonical name of a facility table's CRS: a Chinese datum or an EPSG code.
+
+    Parameters
+    ----------
+    crs : object
+        As written in the study file: ``"WGS84"``, ``"GCJ-02"``, ``"EPSG:4547"``, …
+    path : Path
+        The study file, for the message.
+
+    Returns
+    -------
+    str
+        ``EPSG:4326``, ``GCJ-02``, ``BD-09`` or ``EPSG:<code>`` (geographic or projected).
+
+    Raises
+    ------
+    StudyFileError
+        For a name that is neither a Chinese datum nor a known EPSG code.
+    """
+    name = str(crs).strip().upper()
+    if name in ("WGS84", "EPSG:4326"):
+        return "EPSG:4326"
+    if name in FACILITY_CRS:
+        return name
+    if re.fullmatch(r"EPSG:\d{4,6}", name):
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(name)
+            return name
+        except CRSError:
+            pass
+    raise StudyFileError(
+        f"{path}: [inputs] facilities_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)} "
+        "or an EPSG code such as EPSG:4490 (CGCS2000) or EPSG:4547 (x/y metres)"
+    )
+
+
+def _sheet_source(value: dict[str, Any], crs: str, path: Path) -> FacilitySource:
+    """Return ``{ file = "x.xlsx", sheet = "设施" }`` as a facility source."""
+    check_keys(
+        value, ("file", "sheet"), where="[inputs] facilities", path=path, error=StudyFileError
+    )
+    kw = {"where": "[inputs] facilities", "path": path, "error": StudyFileError}
+    file = get_str(value, "file", None, **kw)
+    sheet = get_str(value, "sheet", "", **kw) or ""
+    return FacilitySource(path.parent / str(file), crs, sheet)
+
+
+def _raster(inputs: dict[str, Any], key: str, path: Path) -> RasterSource:
+    """Return a raster input: ``"pop.tif"`` or ``{ file = "pop.tif", band = 2 }``."""
+    if key not in inputs:
+        raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
+    value = inputs[key]
+    if isinstance(value, dict):
+        check_keys(
+            value, ("file", "band"), where=f"[inputs] {key}", path=path, error=StudyFileError
+        )
+        band = value.get("band")
+        if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+            raise StudyFileError(
+                f"{path}: [inputs] {key} band = {band!r} must be a band number from 1, "
+                f'e.g. {key} = {{ file = "pop.tif", band = 2 }}'
+            )
+        file = get_str(
+            value, "file", None, where=f"[inputs] {key}", path=path, error=StudyFileError
+        )
+        return RasterSource(path.parent / str(file), band)
+    file = get_str(inputs, key, None, where="[inputs]", path=path, error=StudyFileError)
+    return RasterSource(path.parent / str(file))
+
+
+def clean_name(text: str) -> str:
+    """Return ``text`` without control characters (ESC, NUL, …): safe to echo and to write."""
+    return _CONTROL.sub("", text).strip()
 
 
 def default_cache_dir() -> Path:
@@ -327,13 +431,10 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     )
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
-    def required(key: str) -> Path:
+    def required(key: str) -> Source:
         if key not in inputs:
             raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
-        if key in ("streets", "communities"):
-            return _source(inputs[key], key, path)
-        value = get_str(inputs, key, None, where="[inputs]", **kw)
-        return path.parent / value
+        return _source(inputs[key], key, path)
 
     profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)
     try:
@@ -345,12 +446,13 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
             if message.startswith(str(path)) or ".toml:" in message
             else f"{path}: [standards] {message}"
         ) from None
+    residents, older = _raster(inputs, "residents", path), _raster(inputs, "older_residents", path)
     minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
     speed = get_number(
         circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]", maximum=3.0, **kw
     )
     return Study(
-        name=get_str(head, "name", path.stem, where="[study]", **kw) or path.stem,
+        name=clean_name(get_str(head, "name", path.stem, where="[study]", **kw) or "") or path.stem,
         path=path,
         crs=get_str(head, "crs", "auto", where="[study]", **kw) or "auto",
         network=network,
@@ -360,8 +462,10 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         cache_dir=cache_dir,
         data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
         facilities=_facility_sources(inputs, path),
-        residents=required("residents"),
-        older_residents=required("older_residents"),
+        residents=residents.path,
+        older_residents=older.path,
+        residents_band=residents.band,
+        older_residents_band=older.band,
         streets=required("streets"),
         communities=required("communities"),
         minutes=minutes or profile.minutes,
@@ -399,6 +503,32 @@ def check_input_files(study: Study) -> None:
         )
 
 
+def study_text(path: Path) -> str:
+    """Return the text of a study file saved as UTF-8 (with or without BOM).
+
+    Raises
+    ------
+    StudyFileError
+        For a file in another encoding (UTF-16, GBK), naming it and saying to save as UTF-8.
+    """
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:200]):
+        found = "UTF-16"
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                raw.decode("gb18030")
+                found = "GBK/GB18030"
+            except UnicodeDecodeError:
+                found = "an unknown encoding"
+    raise StudyFileError(
+        f"{path}: the study file is saved in {found}, not UTF-8; save it as UTF-8 "
+        "(Notepad: Save as ▸ Encoding UTF-8; VS Code: Save with Encoding ▸ UTF-8)"
+    )
+
+
 def load_study(path: str | Path) -> Study:
     """Read and validate a study TOML file.
 
@@ -421,8 +551,8 @@ def load_study(path: str | Path) -> Study:
     if not path.is_file():
         raise StudyFileError(f"{path}: study file not found; give the path to a study .toml file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(study_text(path))
+    except tomllib.TOMLDecodeError as exc:
         raise StudyFileError(
             f"{path}: not a valid TOML study file ({exc}); fix the syntax"
         ) from None
