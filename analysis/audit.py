@@ -284,7 +284,12 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
-        cells, totals = cells_from_rasters(study.residents, study.older_residents)
+        cells, totals = cells_from_rasters(
+            study.residents,
+            study.older_residents,
+            bands=(study.residents_band, study.older_residents_band),
+            bounds=tuple(communities.total_bounds),
+        )
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
         cells = place_cells(cells, np.asarray(squares), communities, rec)
         check_raster_overlap(cells, str(study.residents))
