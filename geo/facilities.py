@@ -15,6 +15,7 @@ import pandas as pd
 from carecircle._validate import missing_columns
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
+from carecircle.geo.duplicates import check_duplicates
 from carecircle.geo.facility_values import (
     ATTRIBUTE_COLUMNS,
     NUMERIC_COLUMNS,
@@ -413,4 +414,5 @@ def read_all_facilities(
             f"{row['source_file']}: row {row['source_row']} id '{row['id']}' is "
             "also used in another facility file; ids must be unique"
         )
+    check_duplicates(allf)
     return allf
