@@ -14,6 +14,7 @@ from carecircle.analysis.checks import (
     check_boundaries,
     check_datum,
     check_facilities_in_area,
+    check_older_share,
     check_populated_communities,
     check_raster_overlap,
     check_swapped_coordinates,
@@ -291,9 +292,17 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
             bounds=tuple(communities.total_bounds),
         )
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
-        cells = place_cells(cells, np.asarray(squares), communities, rec)
+        cells = place_cells(
+            cells,
+            np.asarray(squares),
+            communities,
+            rec,
+            streets=streets,
+            source=str(study.communities),
+        )
         check_raster_overlap(cells, str(study.residents))
         check_populated_communities(cells, communities, str(study.residents), rec)
+        check_older_share(cells, str(study.older_residents), rec)
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
         network, net_meta = load_network(
@@ -312,7 +321,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
-        check_network_extent(c_snap, cells, study, rec)
+        centre = (float(np.median(network.lon)), float(np.median(network.lat)))
+        check_network_extent(c_snap, cells, study, rec, centre)
         wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
         check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     with rec.stage("route"):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study
+from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_cells, polygon_of_points
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.text import counted, verb
@@ -66,11 +68,30 @@ def _names_other_unit(fac: pd.DataFrame, level: str, units: gpd.GeoDataFrame) ->
     return (given != "") & (placed != "") & (given != placed) & (given != names)
 
 
+#: Residents of a street that community boundaries may carry into another street (share)
+#: with a warning; more is an error.
+MOVED_SHARE = 0.05
+
+
 def place_cells(
-    cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame, record: RunRecord
+    cells: pd.DataFrame,
+    squares: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    record: RunRecord,
+    *,
+    streets: gpd.GeoDataFrame | None = None,
+    source: str = "communities",
 ) -> pd.DataFrame:
-    """Add ``community`` and ``street`` to each cell (centre, else largest overlap)."""
+    """Add ``community`` and ``street`` to each cell (centre, else largest overlap).
+
+    With ``streets``, a cell is decided by its community and its street: where communities
+    overlap, the one of the street holding the cell wins; cells a community carries beyond
+    its street into another street are warned (residents named), or refused when they are
+    more than :data:`MOVED_SHARE` of that street's residents.
+    """
     idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
+    if streets is not None:
+        idx = _by_street(cells, idx, communities, streets, record, source)
     cells = cells.copy()
     safe = np.clip(idx, 0, None)
     cells["community"] = np.where(idx >= 0, communities["code"].to_numpy()[safe], "")
@@ -93,6 +114,78 @@ def place_cells(
             ],
         )
     return cells
+
+
+def _by_street(
+    cells: pd.DataFrame,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    record: RunRecord,
+    source: str,
+) -> np.ndarray:
+    """Return each cell's community, preferring one of the street its centre lies in."""
+    lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
+    st = polygon_of_points(lon, lat, streets)
+    street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
+    com_street = communities["street"].to_numpy()
+    wrong = (idx >= 0) & (st >= 0) & (com_street[np.clip(idx, 0, None)] != street_at)
+    if not wrong.any():
+        return idx
+    idx = idx.copy()
+    cand = np.flatnonzero(wrong)
+    tree = shapely.STRtree(communities.geometry.array)
+    p, c = tree.query(shapely.points(lon[cand], lat[cand]), predicate="intersects")
+    fits = com_street[c] == street_at[cand[p]]
+    p, c = p[fits], c[fits]
+    first = np.unique(p, return_index=True)[1]
+    idx[cand[p[first]]] = c[first]
+    wrong = (idx >= 0) & (st >= 0) & (com_street[np.clip(idx, 0, None)] != street_at)
+    if wrong.any():
+        _moved_between_streets(cells, idx, street_at, wrong, communities, record, source)
+    return idx
+
+
+def _moved_between_streets(
+    cells: pd.DataFrame,
+    idx: np.ndarray,
+    street_at: np.ndarray,
+    wrong: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    record: RunRecord,
+    source: str,
+) -> None:
+    """Warn (or refuse, above :data:`MOVED_SHARE`) cells counted in another street."""
+    res = cells["residents"].to_numpy()
+    moved = pd.DataFrame(
+        {
+            "community": communities["code"].to_numpy()[idx[wrong]],
+            "street": communities["street"].to_numpy()[idx[wrong]],
+            "lies_in": street_at[wrong],
+            "residents": res[wrong],
+            "older": cells["older_residents"].to_numpy()[wrong],
+        }
+    )
+    per = moved.groupby(["community", "street", "lies_in"], sort=False).sum().reset_index()
+    per = per.sort_values("residents", ascending=False)
+    own = pd.Series(res).groupby(street_at).sum()
+    share = per.groupby("lies_in")["residents"].sum() / own.reindex(per["lies_in"].unique())
+    top = per.iloc[0]
+    n = int(wrong.sum())
+    text = (
+        f"{source}: {counted(n, 'populated cell')} ({moved['residents'].sum():,.0f} residents, "
+        f"{moved['older'].sum():,.0f} older) {verb(n, 'lies', 'lie')} in a community that "
+        f"reaches beyond its street, inside another street's boundary (e.g. "
+        f"{top['residents']:,.0f} residents of community {top['community']} of street "
+        f"{top['street']} lie in street {top['lies_in']})"
+    )
+    if float(share.max()) > MOVED_SHARE:
+        raise InputDataError(
+            f"{text}: that is {float(share.max()):.0%} of street {share.idxmax()}'s residents, "
+            "moved to another street; clip the communities to their streets (QGIS: "
+            "Vector ▸ Geoprocessing ▸ Clip) or fix their street column"
+        )
+    record.warn(f"{text}; they count for the community's street: clip the communities to fit")
 
 
 def snap_facilities(
@@ -125,11 +218,25 @@ def snap_facilities(
 
 
 def check_network_extent(
-    c_snap: Snapped, cells: pd.DataFrame, study: Study, record: RunRecord
+    c_snap: Snapped,
+    cells: pd.DataFrame,
+    study: Study,
+    record: RunRecord,
+    centre: tuple[float, float] = (np.nan, np.nan),
 ) -> None:
-    """Warn when the network reaches fewer than half of the populated cells."""
+    """Warn when the network reaches fewer than half of the populated cells; none: an error."""
     share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
     record.counts["cells_within_max_snap_share"] = round(share, 4)
+    if c_snap.ok.size and share == 0.0:
+        where = study.network or "the downloaded network"
+        network_lon, network_lat = centre
+        raise InputDataError(
+            f"{where}: no populated cell lies within max_snap_m = {study.max_snap_m:g} m of "
+            f"the walking network (network around lon {network_lon:.3f}, lat "
+            f"{network_lat:.3f}; population around lon {cells['lon'].median():.3f}, lat "
+            f"{cells['lat'].median():.3f}): it covers another area than the boundaries; give "
+            "the network of this study area"
+        )
     if share < 0.5:
         where = study.network.name if study.network else "the downloaded network"
         record.warn(
