@@ -52,7 +52,9 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
 CHINESE_DATUMS = ("GCJ-02", "BD-09")
 FAR_KM = 5.0  # a file whose facilities lie this far from the study area lists another area
 DATUM_SHARE = 0.8  # read in another datum, this share must land inside to name that datum
-DATUM_GIVEN_M = 1500.0  # facilities farther off the network (median) than this: not a datum
+#: Facilities farther off the network (median) than this are off it, not in another datum:
+#: shifted points in a street network still lie within half a block of some street.
+DATUM_GIVEN_M = 300.0
 DATUM_ON_NETWORK_M = 150.0  # read in the datum, the median facility must be this near
 
 
@@ -179,8 +181,8 @@ def check_datum(
         }
         name = min(readings, key=readings.get)
         other = readings[name]
-        # a datum moves points by ~0.3–1.2 km onto the streets: facilities far off the
-        # network (another area, a partial network) are another problem, not a datum
+        # facilities far off the network (another area, a partial network) are another
+        # problem: a datum hint there would be a coincidence of directions
         plausible = given <= DATUM_GIVEN_M and other <= DATUM_ON_NETWORK_M
         if plausible and other < 0.5 * given and given - other > 10.0:
             record.warn(

@@ -171,7 +171,8 @@ def _check_pair(
     r, c = (int(v[0]) for v in np.nonzero(over))
     populated = int((valid & ((res > 0) | (old > 0))).sum())
     where = (
-        f"{counted(int(over.sum()), 'cell')} of {populated:,} populated cells hold more older "
+        f"{counted(int(over.sum()), 'cell')} of {populated:,} populated cells "
+        f"{verb(int(over.sum()), 'holds', 'hold')} more older "
         f"residents ({paths[1].name}) than residents ({paths[0].name}), e.g. row {r + 1} "
         f"column {c + 1}: {old[r, c]:,.1f} older, {res[r, c]:,.1f} residents"
     )

@@ -229,7 +229,7 @@ def test_older_above_residents_in_one_cell_is_a_warning(
     old = write_tif(tmp_path / "o.tif", older)
     cells, _ = cells_from_rasters(res, old)
     assert len(cells) == 25
-    assert "1 cell of 25 populated cells hold more older residents" in caplog.text
+    assert "1 cell of 25 populated cells holds more older residents" in caplog.text
     assert "row 3 column 4: 130.0 older, 100.0 residents" in caplog.text
 
 
