@@ -25,8 +25,9 @@ def place_facilities(
     the sum of their communities); outside every community, the street polygon decides.
     Facilities outside every street still serve coverage but count for no floor area.
     """
-    com = polygon_of_points(fac["lon"], fac["lat"], communities)
-    st = polygon_of_points(fac["lon"], fac["lat"], streets)
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    com = _prefer_street(lon, lat, polygon_of_points(lon, lat, communities), communities, streets)
+    st = polygon_of_points(lon, lat, streets)
     fac = fac.copy()
     fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)], "")
     street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
@@ -116,6 +117,58 @@ def place_cells(
     return cells
 
 
+def _outside_own_street(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+) -> np.ndarray:
+    """Return True where a point lies in another street, not in its community's street.
+
+    A point on a shared boundary lies in both streets: it is not outside its own.
+    """
+    st = polygon_of_points(lon, lat, streets)
+    street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
+    own = communities["street"].to_numpy()[np.clip(idx, 0, None)]
+    wrong = (idx >= 0) & (st >= 0) & (own != street_at)
+    cand = np.flatnonzero(wrong)
+    if cand.size:
+        points = shapely.points(lon[cand], lat[cand])
+        p, g = shapely.STRtree(streets.geometry.array).query(points, predicate="intersects")
+        holds = set(zip(p.tolist(), streets["code"].to_numpy()[g].tolist(), strict=True))
+        wrong[cand] = [(k, own[c]) not in holds for k, c in enumerate(cand)]
+    return wrong
+
+
+def _prefer_street(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+) -> np.ndarray:
+    """Return each point's community, preferring one of the street it lies in.
+
+    Where overlapping communities of two streets hold a point, the one of the street whose
+    polygon holds the point wins (file order decides only within a street).
+    """
+    wrong = _outside_own_street(lon, lat, idx, communities, streets)
+    if not wrong.any():
+        return idx
+    idx = idx.copy()
+    cand = np.flatnonzero(wrong)
+    points = shapely.points(lon[cand], lat[cand])
+    st = polygon_of_points(lon[cand], lat[cand], streets)
+    street_at = streets["code"].to_numpy()[st]
+    p, c = shapely.STRtree(communities.geometry.array).query(points, predicate="intersects")
+    fits = communities["street"].to_numpy()[c] == street_at[p]
+    p, c = p[fits], c[fits]
+    first = np.unique(p, return_index=True)[1]
+    idx[cand[p[first]]] = c[first]
+    return idx
+
+
 def _by_street(
     cells: pd.DataFrame,
     idx: np.ndarray,
@@ -126,22 +179,11 @@ def _by_street(
 ) -> np.ndarray:
     """Return each cell's community, preferring one of the street its centre lies in."""
     lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
-    st = polygon_of_points(lon, lat, streets)
-    street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
-    com_street = communities["street"].to_numpy()
-    wrong = (idx >= 0) & (st >= 0) & (com_street[np.clip(idx, 0, None)] != street_at)
-    if not wrong.any():
-        return idx
-    idx = idx.copy()
-    cand = np.flatnonzero(wrong)
-    tree = shapely.STRtree(communities.geometry.array)
-    p, c = tree.query(shapely.points(lon[cand], lat[cand]), predicate="intersects")
-    fits = com_street[c] == street_at[cand[p]]
-    p, c = p[fits], c[fits]
-    first = np.unique(p, return_index=True)[1]
-    idx[cand[p[first]]] = c[first]
-    wrong = (idx >= 0) & (st >= 0) & (com_street[np.clip(idx, 0, None)] != street_at)
+    idx = _prefer_street(lon, lat, idx, communities, streets)
+    wrong = _outside_own_street(lon, lat, idx, communities, streets)
     if wrong.any():
+        st = polygon_of_points(lon, lat, streets)
+        street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
         _moved_between_streets(cells, idx, street_at, wrong, communities, record, source)
     return idx
 

@@ -525,10 +525,10 @@ CASES = [
     ),
     Case(
         "community-in-other-street",
-        "community lying in another street (warning)",
+        "community naming a street it does not lie in (its residents would move)",
         gpkg("communities.gpkg", _relabel_street),
-        0,
-        ("outside the street it names",),
+        2,
+        ("community W-S of street E lie in street W", "fix their street column"),
     ),
     # --- rasters ---
     Case(
