@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from carecircle._inputs import clean_name
 from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.crs import to_wgs84
@@ -53,7 +54,7 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str) 
         )
     out = df[[*columns, "geometry"]].copy()
     for col in columns:
-        out[col] = out[col].astype(str).str.strip()
+        out[col] = out[col].astype(str).map(clean_name)
     dup = out["code"].duplicated()
     if dup.any():
         raise InputDataError(

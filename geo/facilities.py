@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecircle._inputs import clean_name
 from carecircle._validate import missing_columns
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
@@ -262,7 +263,7 @@ def _xy_columns(df: pd.DataFrame, path: Path, crs: str) -> pd.DataFrame:
 
 def _ids(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     """Facility ids, refusing empty and repeated ones."""
-    ids = df["id"].astype(str).str.strip()
+    ids = df["id"].astype(str).map(clean_name)
     empty = (ids == "").to_numpy()
     if empty.any():
         where = (
@@ -362,7 +363,7 @@ def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "id": ids.to_numpy(),
-            "name": df["name"].astype(str).str.strip().to_numpy(),
+            "name": df["name"].astype(str).map(clean_name).to_numpy(),
             "type": types.to_numpy(),
             "lon": lon,
             "lat": lat,

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecircle._inputs import clean_name
 from carecircle.config import DbSource
 from carecircle.errors import InputFileError
 from carecircle.text import counted
@@ -174,7 +175,8 @@ def table_from_grid(
     """Find the header row of a grid of text cells and return the rows below it.
 
     Fully empty rows and columns with neither a header nor a value (Excel's trailing ``,,``)
-    are skipped, with one info line counting them.
+    are skipped, with one info line counting them. Control characters (ESC, NUL) are removed
+    from every cell: names are echoed to the terminal and written to files.
 
     Parameters
     ----------
@@ -202,7 +204,7 @@ def table_from_grid(
     InputFileError
         When no cell holds a value.
     """
-    cells = grid.astype(object).where(grid.notna(), "").map(lambda v: str(v).strip())
+    cells = grid.astype(object).where(grid.notna(), "").map(lambda v: clean_name(str(v)))
     filled = cells.ne("").to_numpy()
     numbers = np.arange(1, len(grid) + 1) if lines is None else np.asarray(lines)
     nonempty = np.flatnonzero(filled.any(axis=1))

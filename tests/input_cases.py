@@ -525,6 +525,18 @@ INPUT_CASES = [
         (),
         absent=("\x1b", "\x00"),
     ),
+    Case(
+        "facility-id-control-characters",
+        "facility id and name with ESC (removed before they are echoed or written)",
+        _rows(
+            lambda d: d.assign(
+                id=["F\x1b[2J1", "F2", "H1"], name=["\x1b[31m红", "b", "c"], community="东北社区"
+            )
+        ),
+        0,
+        ("a community other than the one", "F[2J1"),
+        absent=("\x1b",),
+    ),
     # --- facility CRS ---
     Case(
         "facilities-projected-xy",
