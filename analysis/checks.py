@@ -216,8 +216,9 @@ def check_boundaries(
             )
             record.warn(
                 f"{counted(int(big.sum()), 'pair')} of communities overlap (e.g. {pairs}); "
-                "population in an overlap is counted once, in the first community "
-                "of the file: fix the boundaries so they tile the streets"
+                "population in an overlap is counted once, in the community of the "
+                "street holding it (else the first of the file): fix the boundaries so they "
+                "tile the streets"
             )
     points = shapely.point_on_surface(geoms)
     where = polygon_of_points(shapely.get_x(points), shapely.get_y(points), streets)

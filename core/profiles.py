@@ -212,7 +212,7 @@ def _check_target(indicator_id: str, target: float | None, *, where: str, path: 
     if target is None:
         return
     if indicator_id in SHARE_TARGETS and not 0.0 <= target <= 1.0:
-        hint = f" (write {target / 100:g} for {target:g} %)" if 1.0 < target <= 100.0 else ""
+        hint = f" (write {target / 100:g} for {target:g} %)" if 2.0 <= target <= 100.0 else ""
         raise ProfileError(
             f"{path}: {where} target = {target:g} is a share and must lie between 0 and 1{hint}"
         )

@@ -39,7 +39,7 @@ class RasterTotals:
 
 
 #: Largest window of a raster read at once (cells); beyond it the raster must be clipped.
-MAX_CELLS = 150_000_000
+MAX_CELLS = 100_000_000
 #: A raster this many times larger than the window over the boundaries is read by window.
 WINDOW_FACTOR = 4
 
