@@ -14,6 +14,7 @@ from carecircle.analysis.checks import (
     check_boundaries,
     check_datum,
     check_facilities_in_area,
+    check_older_share,
     check_populated_communities,
     check_raster_overlap,
     check_swapped_coordinates,
@@ -278,17 +279,30 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
-        fac = read_all_facilities([(s.path, s.crs) for s in study.facilities])
+        fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
         attribute_columns = fac.attrs.get("attribute_columns", [])
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
-        cells, totals = cells_from_rasters(study.residents, study.older_residents)
+        cells, totals = cells_from_rasters(
+            study.residents,
+            study.older_residents,
+            bands=(study.residents_band, study.older_residents_band),
+            bounds=tuple(communities.total_bounds),
+        )
         squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
-        cells = place_cells(cells, np.asarray(squares), communities, rec)
+        cells = place_cells(
+            cells,
+            np.asarray(squares),
+            communities,
+            rec,
+            streets=streets,
+            source=str(study.communities),
+        )
         check_raster_overlap(cells, str(study.residents))
         check_populated_communities(cells, communities, str(study.residents), rec)
+        check_older_share(cells, str(study.older_residents), rec)
     with rec.stage("build walking network"):
         source = NetworkSource(study.network, study.network_place, study.network_bbox)
         network, net_meta = load_network(
@@ -311,7 +325,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
-        check_network_extent(c_snap, cells, study, rec)
+        centre = (float(np.median(network.lon)), float(np.median(network.lat)))
+        check_network_extent(c_snap, cells, study, rec, centre)
         wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
         check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     with rec.stage("route"):

@@ -52,6 +52,10 @@ def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
 CHINESE_DATUMS = ("GCJ-02", "BD-09")
 FAR_KM = 5.0  # a file whose facilities lie this far from the study area lists another area
 DATUM_SHARE = 0.8  # read in another datum, this share must land inside to name that datum
+#: Facilities farther off the network (median) than this are off it, not in another datum:
+#: shifted points in a street network still lie within half a block of some street.
+DATUM_GIVEN_M = 300.0
+DATUM_ON_NETWORK_M = 150.0  # read in the datum, the median facility must be this near
 
 
 def check_facilities_in_area(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
@@ -177,7 +181,10 @@ def check_datum(
         }
         name = min(readings, key=readings.get)
         other = readings[name]
-        if other < 0.5 * given and given - other > 10.0:
+        # facilities far off the network (another area, a partial network) are another
+        # problem: a datum hint there would be a coincidence of directions
+        plausible = given <= DATUM_GIVEN_M and other <= DATUM_ON_NETWORK_M
+        if plausible and other < 0.5 * given and given - other > 10.0:
             record.warn(
                 f"{source}: coordinates look like {name}, not WGS84: the median "
                 f"facility is {given:.0f} m from the walking network as given but "
@@ -209,8 +216,9 @@ def check_boundaries(
             )
             record.warn(
                 f"{counted(int(big.sum()), 'pair')} of communities overlap (e.g. {pairs}); "
-                "population in an overlap is counted once, in the first community "
-                "of the file: fix the boundaries so they tile the streets"
+                "population in an overlap is counted once, in the community of the "
+                "street holding it (else the first of the file): fix the boundaries so they "
+                "tile the streets"
             )
     points = shapely.point_on_surface(geoms)
     where = polygon_of_points(shapely.get_x(points), shapely.get_y(points), streets)
@@ -225,4 +233,31 @@ def check_boundaries(
             f"{communities['code'].iloc[i]} names street {communities['street'].iloc[i]}"
             f" but lies in '{lies_in[i] or 'no street'}'); their population counts for "
             "the street they name: check the street column"
+        )
+
+
+def check_older_share(cells: pd.DataFrame, path: str, record: RunRecord) -> None:
+    """Warn about communities holding more older residents than residents (share > 100 %).
+
+    Parameters
+    ----------
+    cells : DataFrame
+        Placed cells (``community``, ``residents``, ``older_residents``).
+    path : str
+        The older-residents raster, for the message.
+    record : RunRecord
+        Where the warning goes.
+    """
+    inside = cells[cells["community"] != ""]
+    sums = inside.groupby("community")[["residents", "older_residents"]].sum()
+    over = sums[sums["older_residents"] > sums["residents"] + 1e-6]
+    if len(over):
+        shown = ", ".join(
+            f"{code} ({r.older_residents:,.0f} older, {r.residents:,.0f} residents)"
+            for code, r in over.head(5).iterrows()
+        )
+        record.warn(
+            f"{path}: {counted(len(over), 'community', 'communities')} "
+            f"{verb(len(over), 'holds', 'hold')} more older residents than residents: "
+            f"{shown}; their older share exceeds 100 %: check the rasters"
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study
+from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_cells, polygon_of_points
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.text import counted, verb
@@ -23,8 +25,9 @@ def place_facilities(
     the sum of their communities); outside every community, the street polygon decides.
     Facilities outside every street still serve coverage but count for no floor area.
     """
-    com = polygon_of_points(fac["lon"], fac["lat"], communities)
-    st = polygon_of_points(fac["lon"], fac["lat"], streets)
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    com = _prefer_street(lon, lat, polygon_of_points(lon, lat, communities), communities, streets)
+    st = polygon_of_points(lon, lat, streets)
     fac = fac.copy()
     fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)], "")
     street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
@@ -66,11 +69,30 @@ def _names_other_unit(fac: pd.DataFrame, level: str, units: gpd.GeoDataFrame) ->
     return (given != "") & (placed != "") & (given != placed) & (given != names)
 
 
+#: Residents of a street that community boundaries may carry into another street (share)
+#: with a warning; more is an error.
+MOVED_SHARE = 0.05
+
+
 def place_cells(
-    cells: pd.DataFrame, squares: np.ndarray, communities: gpd.GeoDataFrame, record: RunRecord
+    cells: pd.DataFrame,
+    squares: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    record: RunRecord,
+    *,
+    streets: gpd.GeoDataFrame | None = None,
+    source: str = "communities",
 ) -> pd.DataFrame:
-    """Add ``community`` and ``street`` to each cell (centre, else largest overlap)."""
+    """Add ``community`` and ``street`` to each cell (centre, else largest overlap).
+
+    With ``streets``, a cell is decided by its community and its street: where communities
+    overlap, the one of the street holding the cell wins; cells a community carries beyond
+    its street into another street are warned (residents named), or refused when they are
+    more than :data:`MOVED_SHARE` of that street's residents.
+    """
     idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
+    if streets is not None:
+        idx = _by_street(cells, idx, communities, streets, record, source)
     cells = cells.copy()
     safe = np.clip(idx, 0, None)
     cells["community"] = np.where(idx >= 0, communities["code"].to_numpy()[safe], "")
@@ -93,6 +115,119 @@ def place_cells(
             ],
         )
     return cells
+
+
+def _outside_own_street(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+) -> np.ndarray:
+    """Return True where a point lies in another street, not in its community's street.
+
+    A point on a shared boundary lies in both streets: it is not outside its own.
+    """
+    st = polygon_of_points(lon, lat, streets)
+    street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
+    own = communities["street"].to_numpy()[np.clip(idx, 0, None)]
+    wrong = (idx >= 0) & (st >= 0) & (own != street_at)
+    cand = np.flatnonzero(wrong)
+    if cand.size:
+        points = shapely.points(lon[cand], lat[cand])
+        p, g = shapely.STRtree(streets.geometry.array).query(points, predicate="intersects")
+        holds = set(zip(p.tolist(), streets["code"].to_numpy()[g].tolist(), strict=True))
+        wrong[cand] = [(k, own[c]) not in holds for k, c in enumerate(cand)]
+    return wrong
+
+
+def _prefer_street(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+) -> np.ndarray:
+    """Return each point's community, preferring one of the street it lies in.
+
+    Where overlapping communities of two streets hold a point, the one of the street whose
+    polygon holds the point wins (file order decides only within a street).
+    """
+    wrong = _outside_own_street(lon, lat, idx, communities, streets)
+    if not wrong.any():
+        return idx
+    idx = idx.copy()
+    cand = np.flatnonzero(wrong)
+    points = shapely.points(lon[cand], lat[cand])
+    st = polygon_of_points(lon[cand], lat[cand], streets)
+    street_at = streets["code"].to_numpy()[st]
+    p, c = shapely.STRtree(communities.geometry.array).query(points, predicate="intersects")
+    fits = communities["street"].to_numpy()[c] == street_at[p]
+    p, c = p[fits], c[fits]
+    first = np.unique(p, return_index=True)[1]
+    idx[cand[p[first]]] = c[first]
+    return idx
+
+
+def _by_street(
+    cells: pd.DataFrame,
+    idx: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    record: RunRecord,
+    source: str,
+) -> np.ndarray:
+    """Return each cell's community, preferring one of the street its centre lies in."""
+    lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
+    idx = _prefer_street(lon, lat, idx, communities, streets)
+    wrong = _outside_own_street(lon, lat, idx, communities, streets)
+    if wrong.any():
+        st = polygon_of_points(lon, lat, streets)
+        street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
+        _moved_between_streets(cells, idx, street_at, wrong, communities, record, source)
+    return idx
+
+
+def _moved_between_streets(
+    cells: pd.DataFrame,
+    idx: np.ndarray,
+    street_at: np.ndarray,
+    wrong: np.ndarray,
+    communities: gpd.GeoDataFrame,
+    record: RunRecord,
+    source: str,
+) -> None:
+    """Warn (or refuse, above :data:`MOVED_SHARE`) cells counted in another street."""
+    res = cells["residents"].to_numpy()
+    moved = pd.DataFrame(
+        {
+            "community": communities["code"].to_numpy()[idx[wrong]],
+            "street": communities["street"].to_numpy()[idx[wrong]],
+            "lies_in": street_at[wrong],
+            "residents": res[wrong],
+            "older": cells["older_residents"].to_numpy()[wrong],
+        }
+    )
+    per = moved.groupby(["community", "street", "lies_in"], sort=False).sum().reset_index()
+    per = per.sort_values("residents", ascending=False)
+    own = pd.Series(res).groupby(street_at).sum()
+    share = per.groupby("lies_in")["residents"].sum() / own.reindex(per["lies_in"].unique())
+    top = per.iloc[0]
+    n = int(wrong.sum())
+    text = (
+        f"{source}: {counted(n, 'populated cell')} ({moved['residents'].sum():,.0f} residents, "
+        f"{moved['older'].sum():,.0f} older) {verb(n, 'lies', 'lie')} in a community that "
+        f"reaches beyond its street, inside another street's boundary (e.g. "
+        f"{top['residents']:,.0f} residents of community {top['community']} of street "
+        f"{top['street']} lie in street {top['lies_in']})"
+    )
+    if float(share.max()) > MOVED_SHARE:
+        raise InputDataError(
+            f"{text}: that is {float(share.max()):.0%} of street {share.idxmax()}'s residents, "
+            "moved to another street; clip the communities to their streets (QGIS: "
+            "Vector ▸ Geoprocessing ▸ Clip) or fix their street column"
+        )
+    record.warn(f"{text}; they count for the community's street: clip the communities to fit")
 
 
 def snap_facilities(
@@ -125,11 +260,25 @@ def snap_facilities(
 
 
 def check_network_extent(
-    c_snap: Snapped, cells: pd.DataFrame, study: Study, record: RunRecord
+    c_snap: Snapped,
+    cells: pd.DataFrame,
+    study: Study,
+    record: RunRecord,
+    centre: tuple[float, float] = (np.nan, np.nan),
 ) -> None:
-    """Warn when the network reaches fewer than half of the populated cells."""
+    """Warn when the network reaches fewer than half of the populated cells; none: an error."""
     share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
     record.counts["cells_within_max_snap_share"] = round(share, 4)
+    if c_snap.ok.size and share == 0.0:
+        where = study.network or "the downloaded network"
+        network_lon, network_lat = centre
+        raise InputDataError(
+            f"{where}: no populated cell lies within max_snap_m = {study.max_snap_m:g} m of "
+            f"the walking network (network around lon {network_lon:.3f}, lat "
+            f"{network_lat:.3f}; population around lon {cells['lon'].median():.3f}, lat "
+            f"{cells['lat'].median():.3f}): it covers another area than the boundaries; give "
+            "the network of this study area"
+        )
     if share < 0.5:
         where = study.network.name if study.network else "the downloaded network"
         record.warn(

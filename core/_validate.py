@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,11 @@ def get_number(
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise error(
             f"{path}: {where} {key} = {value!r} is not a number; write e.g. {key} = {default or 1}"
+        )
+    if not math.isfinite(value):
+        raise error(
+            f"{path}: {where} {key} = {value} is not a finite number; write e.g. "
+            f"{key} = {default or 1}"
         )
     if minimum is not None and value <= minimum:
         raise error(f"{path}: {where} {key} = {value} must be greater than {minimum}")

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from carecircle._inputs import (
+    FACILITY_CRS,
+    clean_name,
+    facility_crs,
+    raster_source,
+    study_text,
+)
 from carecircle._validate import check_keys, get_number, get_str
 from carecircle.errors import InputFileError, ProfileError, StudyFileError
 from carecircle.profiles import Profile, load_profile
-
-#: Coordinate systems a facility file may be given in.
-FACILITY_CRS = ("EPSG:4326", "WGS84", "GCJ-02", "BD-09")
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards")
 _INPUT_KEYS = (
@@ -104,10 +108,21 @@ class CentrelineOptions:
 
 @dataclass(frozen=True)
 class FacilitySource:
-    """One facility table (file or database) and the coordinate system of its lon/lat."""
+    """One facility table (file or database) and the coordinate system of its lon/lat.
+
+    Attributes
+    ----------
+    path : Path or DbSource
+        The table.
+    crs : str
+        ``EPSG:4326``, ``GCJ-02``, ``BD-09`` or another EPSG code (``EPSG:4547``: x/y metres).
+    sheet : str
+        XLSX sheet to read (``{ file = "x.xlsx", sheet = "设施" }``); empty: found by its header.
+    """
 
     path: Source
     crs: str
+    sheet: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,8 @@ class Study:
         Facility tables with their coordinate systems.
     residents, older_residents : Path
         Population rasters (persons per cell).
+    residents_band, older_residents_band : int or None
+        Band to read (``{ file = "pop.tif", band = 2 }``); None: the raster must have one band.
     streets, communities : Path or DbSource
         Boundary polygons (file, or a PostGIS table or query).
     boundaries_crs : str
@@ -170,6 +187,8 @@ class Study:
     walk_speed_m_s: float
     max_snap_m: float
     profile: Profile
+    residents_band: int | None = None
+    older_residents_band: int | None = None
     network_place: str | None = None
     network_bbox: tuple[float, float, float, float] | None = None
     include_private: bool = True
@@ -258,13 +277,23 @@ def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySourc
         )
     sources = []
     for file, crs in zip(files, crs_list, strict=True):
-        if crs.upper() not in FACILITY_CRS:
-            raise StudyFileError(
-                f"{path}: [inputs] facilities_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
-            )
-        canonical = "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
-        sources.append(FacilitySource(_source(file, "facilities", path), canonical))
+        canonical = facility_crs(crs, path)
+        if isinstance(file, dict) and "file" in file:
+            sources.append(_sheet_source(file, canonical, path))
+        else:
+            sources.append(FacilitySource(_source(file, "facilities", path), canonical))
     return tuple(sources)
+
+
+def _sheet_source(value: dict[str, Any], crs: str, path: Path) -> FacilitySource:
+    """Return ``{ file = "x.xlsx", sheet = "设施" }`` as a facility source."""
+    check_keys(
+        value, ("file", "sheet"), where="[inputs] facilities", path=path, error=StudyFileError
+    )
+    kw = {"where": "[inputs] facilities", "path": path, "error": StudyFileError}
+    file = get_str(value, "file", None, **kw)
+    sheet = get_str(value, "sheet", "", **kw) or ""
+    return FacilitySource(path.parent / str(file), crs, sheet)
 
 
 def default_cache_dir() -> Path:
@@ -400,13 +429,10 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     )
     check_keys(standards, ("profile",), where="[standards]", **kw)
 
-    def required(key: str) -> Path:
+    def required(key: str) -> Source:
         if key not in inputs:
             raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
-        if key in ("streets", "communities"):
-            return _source(inputs[key], key, path)
-        value = get_str(inputs, key, None, where="[inputs]", **kw)
-        return path.parent / value
+        return _source(inputs[key], key, path)
 
     profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)
     try:
@@ -418,12 +444,16 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
             if message.startswith(str(path)) or ".toml:" in message
             else f"{path}: [standards] {message}"
         ) from None
+    residents, older = (
+        raster_source(inputs, "residents", path),
+        raster_source(inputs, "older_residents", path),
+    )
     minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
     speed = get_number(
         circle, "walk_speed_m_s", profile.walk_speed_m_s, where="[circle]", maximum=3.0, **kw
     )
     return Study(
-        name=get_str(head, "name", path.stem, where="[study]", **kw) or path.stem,
+        name=clean_name(get_str(head, "name", path.stem, where="[study]", **kw) or "") or path.stem,
         path=path,
         crs=get_str(head, "crs", "auto", where="[study]", **kw) or "auto",
         network=network,
@@ -434,8 +464,10 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         cache_dir=cache_dir,
         data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
         facilities=_facility_sources(inputs, path),
-        residents=required("residents"),
-        older_residents=required("older_residents"),
+        residents=residents.path,
+        older_residents=older.path,
+        residents_band=residents.band,
+        older_residents_band=older.band,
         streets=required("streets"),
         communities=required("communities"),
         minutes=minutes or profile.minutes,
@@ -495,8 +527,8 @@ def load_study(path: str | Path) -> Study:
     if not path.is_file():
         raise StudyFileError(f"{path}: study file not found; give the path to a study .toml file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(study_text(path))
+    except tomllib.TOMLDecodeError as exc:
         raise StudyFileError(
             f"{path}: not a valid TOML study file ({exc}); fix the syntax"
         ) from None

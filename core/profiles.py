@@ -32,6 +32,9 @@ INDICATOR_KEYS: dict[str, tuple[str, ...]] = {
     "A6": ("facility_types",),
 }
 
+#: Indicators whose target is a share (0–1); the others are areas, counts or capacities (≥ 0).
+SHARE_TARGETS = ("S1", "S4", "S5", "S7", "S8", "A1", "A2", "A4", "A6")
+
 #: Keys holding a list of facility types.
 _TYPE_KEYS = ("facility_types", "health_types", "community_types")
 #: Keys holding a number, with the exclusive lower bound and inclusive upper bound.
@@ -204,6 +207,21 @@ def _facility_types(
     return tuple(value)
 
 
+def _check_target(indicator_id: str, target: float | None, *, where: str, path: Path) -> None:
+    """Refuse a target outside its indicator's range: shares 0–1, areas and counts ≥ 0."""
+    if target is None:
+        return
+    if indicator_id in SHARE_TARGETS and not 0.0 <= target <= 1.0:
+        hint = f" (write {target / 100:g} for {target:g} %)" if 2.0 <= target <= 100.0 else ""
+        raise ProfileError(
+            f"{path}: {where} target = {target:g} is a share and must lie between 0 and 1{hint}"
+        )
+    if target < 0:
+        raise ProfileError(
+            f"{path}: {where} target = {target:g} must be 0 or more (an area, count or capacity)"
+        )
+
+
 def _indicator(
     indicator_id: str, table: Mapping[str, Any], *, path: Path, circle: tuple[str, ...]
 ) -> IndicatorSpec:
@@ -222,6 +240,7 @@ def _indicator(
     )
     if enabled and target is None:
         raise ProfileError(f"{path}: {where} needs a target, e.g. target = 1.0")
+    _check_target(indicator_id, target, where=where, path=path)
     types = (
         _facility_types(
             table, "facility_types", DEFAULT_TYPES.get(indicator_id, circle), where=where, path=path

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from carecircle._inputs import clean_name
 from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.crs import to_wgs84
@@ -43,9 +44,17 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str) 
         raise InputDataError(
             f"{path}: feature {i + 1} ({df[columns[0]].iloc[i]}) is {kinds.iloc[i]}, not a polygon"
         )
+    empty = df.geometry.is_empty.to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        more = f" ({int(empty.sum())} such features)" if empty.sum() > 1 else ""
+        raise InputDataError(
+            f"{path}: feature {i + 1} ({df[columns[0]].iloc[i]}) has an empty polygon{more}; "
+            "draw its boundary or delete the feature"
+        )
     out = df[[*columns, "geometry"]].copy()
     for col in columns:
-        out[col] = out[col].astype(str).str.strip()
+        out[col] = out[col].astype(str).map(clean_name)
     dup = out["code"].duplicated()
     if dup.any():
         raise InputDataError(

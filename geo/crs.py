@@ -162,7 +162,7 @@ def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> tuple[FloatArr
     lon, lat : array_like
         Degrees in ``crs``.
     crs : str
-        ``"EPSG:4326"``, ``"GCJ-02"`` or ``"BD-09"``.
+        ``"EPSG:4326"``, ``"GCJ-02"``, ``"BD-09"`` or any EPSG code (lon/lat or x/y).
 
     Returns
     -------
@@ -181,7 +181,37 @@ def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> tuple[FloatArr
         return gcj02_to_wgs84(lon, lat)
     if name == "BD-09":
         return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
-    raise InputDataError(f"unknown coordinate system '{crs}'; use EPSG:4326, GCJ-02 or BD-09")
+    if name.startswith("EPSG:"):
+        from pyproj import Transformer
+
+        try:
+            to = Transformer.from_crs(name, "EPSG:4326", always_xy=True)
+        except Exception:  # noqa: BLE001 - pyproj raises several types for bad input
+            pass
+        else:
+            out_lon, out_lat = to.transform(np.asarray(lon, float), np.asarray(lat, float))
+            return np.asarray(out_lon, dtype=float), np.asarray(out_lat, dtype=float)
+    raise InputDataError(
+        f"unknown coordinate system '{crs}'; use EPSG:4326, GCJ-02, BD-09 or an EPSG code"
+    )
+
+
+def is_projected(crs: str) -> bool:
+    """Return True for an EPSG code of a projected CRS (x/y metres), False for degrees.
+
+    Parameters
+    ----------
+    crs : str
+        ``EPSG:4547``, ``EPSG:4490``, ``GCJ-02``, …
+
+    Returns
+    -------
+    bool
+        Whether coordinates in ``crs`` are x/y rather than lon/lat.
+    """
+    if not crs.upper().startswith("EPSG:"):
+        return False
+    return bool(CRS.from_user_input(crs).is_projected)
 
 
 def utm_crs(lon: float, lat: float) -> CRS:

@@ -12,9 +12,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecircle._inputs import clean_name
 from carecircle._validate import missing_columns
 from carecircle.errors import InputDataError
-from carecircle.geo.crs import to_wgs84
+from carecircle.geo.crs import is_projected, to_wgs84
+from carecircle.geo.duplicates import check_duplicates
+from carecircle.geo.facility_values import (
+    ATTRIBUTE_COLUMNS,
+    NUMERIC_COLUMNS,
+    attribute_columns,
+    numeric_columns,
+)
 from carecircle.geo.tables import (
     Rows,
     header_targets,
@@ -34,13 +42,7 @@ from carecircle.vocabulary import (
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("id", "name", "type")
-NUMERIC_COLUMNS = ("floor_area_m2", "beds", "nursing_beds")
 OPTIONAL_COLUMNS = ("street", "community")
-#: Optional attribute columns used by the facility indicators (A3–A6); absent -> "not assessed".
-ATTRIBUTE_COLUMNS = ("social_workers", "meals_per_day", "medical_care", "rating")
-#: Indicators that read each numeric column: where they count a facility whose value is
-#: unknown (its file lacks the column) they are "not assessed".
-NEEDED_BY = {"floor_area_m2": "S2", "beds": "A1, A2, A3 per beds", "nursing_beds": "A1"}
 FACILITY_COLUMNS = (
     "id",
     "name",
@@ -54,11 +56,13 @@ FACILITY_COLUMNS = (
     "source_file",
     "source_row",
 )
-_YES = {"1", "yes", "y", "true", "是", "有", "√"}
-_NO = {"0", "no", "n", "false", "否", "无", "", "nan", "none"}
 #: Labels of an Excel totals row in the id or name cell.
 _TOTALS = {"合计", "总计", "小计"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+#: Headers of x (easting) and y (northing) columns in metres, lower case.
+_X_NAMES = ("x", "x坐标", "横坐标", "东坐标", "easting")
+_Y_NAMES = ("y", "y坐标", "纵坐标", "北坐标", "northing")
 
 KNOWN_COLUMNS = (
     "id",
@@ -88,7 +92,7 @@ def _has_point_geometry(df: pd.DataFrame) -> bool:
         return False
 
 
-def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+def facility_columns(df: pd.DataFrame, path: Path, *, projected: bool = False) -> pd.DataFrame:
     """Rename alternative headers (编号, 经度, …) and warn about columns carecircle ignores.
 
     In a spatial layer with geometry, 经度/纬度-like columns are not read as lon/lat: the
@@ -100,6 +104,8 @@ def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         The table as read.
     path : Path
         The file, for the messages.
+    projected : bool, default False
+        The coordinates are x/y metres (columns ``x``, ``y``: not warned as unused).
 
     Returns
     -------
@@ -112,7 +118,8 @@ def facility_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         else COLUMN_ALIASES
     )
     df = rename_aliased_columns(df, path, aliases)
-    extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS]
+    xy = (*_X_NAMES, *_Y_NAMES) if projected else ()
+    extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS and str(c).lower() not in xy]
     if extra:
         log.warning("%s: columns not used by carecircle are ignored: %s", path, ", ".join(extra))
     return df
@@ -159,63 +166,6 @@ def _drop_totals(df: pd.DataFrame, path: Path, rows: Rows) -> tuple[pd.DataFrame
     return kept, rows.keep(~total)
 
 
-def _not_this_column(
-    df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd.Series, wanted: str
-) -> bool:
-    """Return True (with a warning) when ``col`` is an alias-matched column of other content.
-
-    A column matched through an alias only, most of whose filled cells do not parse, means
-    something else (an ``area`` holding 浦东): it is ignored. A column named exactly, or one
-    where only some cells fail (``120㎡`` under 建筑面积), is data to fix: False (an error).
-    """
-    header = df.attrs.get("aliased", {}).get(col)
-    filled = ~df[col].astype(str).str.strip().isin(["", "nan", "None"])
-    if header is None or bad.sum() < 0.5 * max(int(filled.sum()), 1):
-        return False
-    i = int(np.flatnonzero(bad.to_numpy())[0])
-    log.warning(
-        "%s: column '%s' is ignored (not read as %s): %s holds '%s', not %s; to use "
-        "it, rename it to %s and correct the values",
-        path,
-        header,
-        col,
-        rows.one(i),
-        df[col].iloc[i],
-        wanted,
-        col,
-    )
-    return True
-
-
-def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray | None:
-    """Parse a numeric column; blanks are 0 (reported), text or negatives are errors.
-
-    Text in a column matched through an alias only: None (the column is ignored, warned).
-    """
-    text = df[col].astype(str).str.strip().str.replace(",", "", regex=False)
-    blank = text.isin(["", "nan", "None"])
-    values = pd.to_numeric(text.where(~blank, "0"), errors="coerce")
-    bad = values.isna()
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        if _not_this_column(df, col, path, rows, bad, "a number"):
-            return None
-        raise InputDataError(
-            f"{path}: {rows.one(i)} column {col} = '{df[col].iloc[i]}' is not a "
-            "number; write a number such as 120 (no units)"
-        )
-    negative = values < 0
-    if negative.any():
-        i = int(np.flatnonzero(negative.to_numpy())[0])
-        raise InputDataError(
-            f"{path}: {rows.one(i)} column {col} = {values.iloc[i]} is "
-            "negative; areas and beds must be 0 or more"
-        )
-    if blank.any():
-        log.warning("%s: %d blank %s values read as 0", path, int(blank.sum()), col)
-    return values.to_numpy(dtype=np.float64)
-
-
 def _uses_geometry(df: pd.DataFrame) -> bool:
     """Return True when the points are a layer's geometry rather than lon/lat columns."""
     return _has_point_geometry(df) and "lon" not in df.columns
@@ -235,11 +185,13 @@ def _coordinates(
                 f"{path}: {rows.one(i)} is a {geom.geom_type.iloc[i]}, not a "
                 "point; facilities must be points"
             )
-        geom = geom.to_crs("EPSG:4326") if crs == "EPSG:4326" else geom
+        geom = geom if crs in ("GCJ-02", "BD-09") else geom.to_crs("EPSG:4326")
         return geom.x.to_numpy(), geom.y.to_numpy()
     lon = pd.to_numeric(df["lon"].astype(str).str.strip(), errors="coerce").to_numpy()
     lat = pd.to_numeric(df["lat"].astype(str).str.strip(), errors="coerce").to_numpy()
-    bad = np.isnan(lon) | np.isnan(lat)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if is_projected(crs):
+        return _metres(df, path, crs, rows, (lon, lat, bad))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         given = f"'{df['lon'].iloc[i]}', '{df['lat'].iloc[i]}'"
@@ -269,9 +221,49 @@ def _coordinates(
     return lon, lat
 
 
+def _metres(
+    df: pd.DataFrame, path: Path, crs: str, rows: Rows, xy: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """X/y of a projected ``facilities_crs``, refusing blanks and values that are degrees."""
+    x, y, bad = xy
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{path}: {rows.one(i)} has no valid x/y ('{df['lon'].iloc[i]}', "
+            f"'{df['lat'].iloc[i]}'); give x/y in metres of {crs}"
+            + (f" ({counted(int(bad.sum()), 'such row')})" if bad.sum() > 1 else "")
+        )
+    degrees = (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    if degrees.all():
+        raise InputDataError(
+            f"{path}: coordinates look like degrees (e.g. {rows.one(0)}: {x[0]}, {y[0]}), "
+            f'not x/y metres of facilities_crs = {crs}; set facilities_crs = "EPSG:4326" '
+            "(or EPSG:4490) for lon/lat"
+        )
+    return x, y
+
+
+def _xy_columns(df: pd.DataFrame, path: Path, crs: str) -> pd.DataFrame:
+    """Read columns x/y (metres) as the coordinates of a projected ``facilities_crs``."""
+    if not is_projected(crs) or _uses_geometry(df) or {"lon", "lat"} <= set(df.columns):
+        return df
+    by_key = {str(c).strip().lower(): c for c in df.columns}
+    x = next((by_key[k] for k in _X_NAMES if k in by_key), None)
+    y = next((by_key[k] for k in _Y_NAMES if k in by_key), None)
+    if x is None or y is None:
+        raise InputDataError(
+            f"{path}: facilities_crs = {crs} is a projected CRS: give the coordinates in "
+            f"columns x and y (metres); the file has {', '.join(map(str, df.columns))}"
+        )
+    log.info("%s: columns %s, %s read as x/y metres of %s", path, x, y, crs)
+    out = df.rename(columns={x: "lon", y: "lat"})
+    out.attrs = dict(df.attrs)
+    return out
+
+
 def _ids(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     """Facility ids, refusing empty and repeated ones."""
-    ids = df["id"].astype(str).str.strip()
+    ids = df["id"].astype(str).map(clean_name)
     empty = (ids == "").to_numpy()
     if empty.any():
         where = (
@@ -322,75 +314,7 @@ def _types(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     return codes.astype(str)
 
 
-def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
-    """``medical_care`` as 1/0; anything but yes/no is an error (None: an alias, ignored)."""
-    text = df["medical_care"].astype(str).str.strip().str.lower()
-    bad = ~text.isin(_YES | _NO)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        if _not_this_column(df, "medical_care", path, rows, bad, "yes/no (是/否)"):
-            return None
-        raise InputDataError(
-            f"{path}: {rows.one(i)} column medical_care = "
-            f"'{df['medical_care'].iloc[i]}'; write yes/no (是/否)"
-        )
-    return np.where(text.isin(_YES), 1.0, 0.0)
-
-
-def _attributes(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
-    """Copy the optional indicator columns; absent ones stay NaN (empty for rating).
-
-    Returns the attribute columns read (not those absent or ignored).
-    """
-    read = []
-    for col in ATTRIBUTE_COLUMNS:
-        values = None
-        if col == "rating" and col in df.columns:
-            values = df["rating"].astype(str).str.strip().to_numpy()
-        elif col == "medical_care" and col in df.columns:
-            values = _yes_no(df, path, rows)
-        elif col in df.columns:
-            values = _numbers(df, col, path, rows)
-        out[col] = ("" if col == "rating" else np.nan) if values is None else values
-        read += [] if values is None else [col]
-    return read
-
-
-def _numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
-    """Floor area, beds and nursing beds; a missing column is NaN (unknown) and warned.
-
-    Returns the numeric columns read (not those absent or ignored).
-    """
-    read = []
-    for col in NUMERIC_COLUMNS:
-        values = _numbers(df, col, path, rows) if col in df.columns else None
-        if values is None and col not in df.columns:
-            types = sorted(set(out["type"]))
-            kinds = f" ({', '.join(types)})" if len(types) <= 3 else ""
-            log.warning(
-                "%s: no %s column: %s unknown for its %s%s; indicators counting them "
-                "(%s) are not assessed in the streets/communities holding them; add "
-                "the column to assess them",
-                path,
-                col,
-                col,
-                counted(len(out), "facility", "facilities"),
-                kinds,
-                NEEDED_BY[col],
-            )
-        out[col] = np.nan if values is None else values
-        read += [] if values is None else [col]
-    over = (out["nursing_beds"] > out["beds"]).to_numpy()
-    if over.any():
-        i = int(np.flatnonzero(over)[0])
-        raise InputDataError(
-            f"{path}: {rows.one(i)} nursing_beds {out['nursing_beds'].iloc[i]:g} "
-            f"exceed beds {out['beds'].iloc[i]:g}; nursing beds are part of beds"
-        )
-    return read
-
-
-def read_facilities(path: Path, crs: str) -> pd.DataFrame:
+def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
     """Read and validate one facility table, converting coordinates to WGS84.
 
     Chinese and alternative headers (编号, 名称, 类型, 经度, 纬度, 建筑面积, 床位数, …) are read
@@ -404,7 +328,10 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     path : Path
         CSV (UTF-8 or GBK), XLSX, GeoJSON or GeoPackage.
     crs : str
-        Coordinate system of lon/lat: ``EPSG:4326``, ``GCJ-02`` or ``BD-09``.
+        Coordinate system of lon/lat: ``EPSG:4326``, ``GCJ-02``, ``BD-09`` or any EPSG code
+        (a projected one reads columns ``x``/``y`` in metres).
+    sheet : str, optional
+        XLSX sheet; default the first holding a header row.
 
     Returns
     -------
@@ -418,9 +345,9 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     InputDataError
         Naming the file, row and column of the first problem, and the fix.
     """
-    df = read_table(path, is_header=is_facility_header)
+    df = read_table(path, is_header=is_facility_header, sheet=sheet)
     rows = rows_of(df)
-    df = facility_columns(df, path)
+    df = _xy_columns(facility_columns(df, path, projected=is_projected(crs)), path, crs)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
     _require_columns(
@@ -436,13 +363,13 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "id": ids.to_numpy(),
-            "name": df["name"].astype(str).str.strip().to_numpy(),
+            "name": df["name"].astype(str).map(clean_name).to_numpy(),
             "type": types.to_numpy(),
             "lon": lon,
             "lat": lat,
         }
     )
-    read = _numeric_columns(df, out, path, rows) + _attributes(df, out, path, rows)
+    read = numeric_columns(df, out, path, rows) + attribute_columns(df, out, path, rows)
     for col in OPTIONAL_COLUMNS:
         given = df[col].astype(str).str.strip() if col in df.columns else ""
         out[f"{col}_given"] = given
@@ -453,13 +380,15 @@ def read_facilities(path: Path, crs: str) -> pd.DataFrame:
     return out
 
 
-def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
+def read_all_facilities(
+    sources: Sequence[tuple[Path, str] | tuple[Path, str, str]],
+) -> pd.DataFrame:
     """Read several facility tables into one, refusing ids repeated across files.
 
     Parameters
     ----------
-    sources : sequence of (Path, str)
-        Each table with the CRS of its coordinates.
+    sources : sequence of (Path, str) or (Path, str, str)
+        Each table with the CRS of its coordinates (and the XLSX sheet).
 
     Returns
     -------
@@ -473,7 +402,7 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
     InputDataError
         On the first problem in any file, or an id used in two files.
     """
-    frames = [read_facilities(path, crs) for path, crs in sources]
+    frames = [read_facilities(*source) for source in sources]
     allf = pd.concat(frames, ignore_index=True)
     given = set().union(*(f.attrs["attribute_columns"] for f in frames))
     allf.attrs["attribute_columns"] = [
@@ -486,4 +415,5 @@ def read_all_facilities(sources: Sequence[tuple[Path, str]]) -> pd.DataFrame:
             f"{row['source_file']}: row {row['source_row']} id '{row['id']}' is "
             "also used in another facility file; ids must be unique"
         )
+    check_duplicates(allf)
     return allf

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from carecircle._inputs import clean_name
 from carecircle.config import DbSource
 from carecircle.errors import InputFileError
 from carecircle.text import counted
@@ -108,14 +109,47 @@ def _csv_grid(path: Path) -> tuple[pd.DataFrame, list[int]]:
     raise InputFileError(f"{path}: text is neither UTF-8 nor GBK/GB18030; save it as UTF-8 CSV")
 
 
-def _excel_grid(path: Path) -> pd.DataFrame:
-    """Every row of the first sheet as text cells; grid row ``i`` is Excel row ``i + 1``."""
+def _excel_grid(
+    path: Path, sheet: str = "", is_header: Callable[[list[str]], bool] | None = None
+) -> pd.DataFrame:
+    """Every row of one sheet as text cells; grid row ``i`` is Excel row ``i + 1``.
+
+    The sheet is ``sheet`` when given, else the first whose first ten rows hold a header
+    (a first sheet of notes is passed over, with a warning naming the sheet read).
+    """
     try:
-        return pd.read_excel(path, header=None, dtype=str, keep_default_na=False)
+        sheets = pd.read_excel(path, header=None, dtype=str, keep_default_na=False, sheet_name=None)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on bad files
         raise InputFileError(
             f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx"
         ) from None
+    names = list(sheets)
+    if sheet:
+        if sheet not in sheets:
+            raise InputFileError(
+                f"{path}: no sheet '{sheet}' in the workbook; its sheets: "
+                f"{', '.join(repr(n) for n in names)}"
+            )
+        return sheets[sheet]
+    picked = names[0]
+    if is_header is not None and len(names) > 1:
+        picked = next((n for n in names if _has_header(sheets[n], is_header)), names[0])
+        log.warning(
+            "%s: read sheet '%s' of %d (%s); to read another, write "
+            '{ file = "%s", sheet = "…" } in the study file',
+            path,
+            picked,
+            len(names),
+            ", ".join(repr(n) for n in names),
+            path.name,
+        )
+    return sheets[picked]
+
+
+def _has_header(grid: pd.DataFrame, is_header: Callable[[list[str]], bool]) -> bool:
+    """Return True when one of the first ten rows of a sheet is a header."""
+    cells = grid.head(10).astype(object).where(grid.head(10).notna(), "")
+    return any(is_header([str(v).strip() for v in row]) for row in cells.to_numpy().tolist())
 
 
 def _column_label(j: int, *, letters: bool) -> str:
@@ -141,7 +175,8 @@ def table_from_grid(
     """Find the header row of a grid of text cells and return the rows below it.
 
     Fully empty rows and columns with neither a header nor a value (Excel's trailing ``,,``)
-    are skipped, with one info line counting them.
+    are skipped, with one info line counting them. Control characters (ESC, NUL) are removed
+    from every cell: names are echoed to the terminal and written to files.
 
     Parameters
     ----------
@@ -169,7 +204,7 @@ def table_from_grid(
     InputFileError
         When no cell holds a value.
     """
-    cells = grid.astype(object).where(grid.notna(), "").map(lambda v: str(v).strip())
+    cells = grid.astype(object).where(grid.notna(), "").map(lambda v: clean_name(str(v)))
     filled = cells.ne("").to_numpy()
     numbers = np.arange(1, len(grid) + 1) if lines is None else np.asarray(lines)
     nonempty = np.flatnonzero(filled.any(axis=1))
@@ -184,9 +219,20 @@ def table_from_grid(
             path,
             int(numbers[head]),
         )
+    headers = cells.iloc[head].tolist()
+    if is_header is not None and head + 1 < len(cells) and is_header(cells.iloc[head + 1].tolist()):
+        headers = [b or a for a, b in zip(headers, cells.iloc[head + 1].tolist(), strict=True)]
+        log.warning(
+            "%s: two header rows (%d and %d) read as one: %s",
+            path,
+            int(numbers[head]),
+            int(numbers[head + 1]),
+            ", ".join(h for h in headers if h),
+        )
+        head += 1
     body, body_filled = cells.iloc[head + 1 :], filled[head + 1 :]
     keep_cols, names, seen = [], [], set()
-    for j, header in enumerate(cells.iloc[head].tolist()):
+    for j, header in enumerate(headers):
         if not header and not body_filled[:, j].any():
             continue
         label = _column_label(j, letters=letters)
@@ -245,7 +291,10 @@ def read_csv_any_encoding(
 
 
 def read_table(
-    path: Path | DbSource, *, is_header: Callable[[list[str]], bool] | None = None
+    path: Path | DbSource,
+    *,
+    is_header: Callable[[list[str]], bool] | None = None,
+    sheet: str = "",
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Read a table by its file type.
 
@@ -255,6 +304,8 @@ def read_table(
         CSV, XLSX, GeoJSON, GeoPackage or Shapefile.
     is_header : callable, optional
         For CSV and XLSX: recognises the header row below a title (:func:`table_from_grid`).
+    sheet : str, optional
+        XLSX sheet to read; default the first holding a header row.
 
     Returns
     -------
@@ -281,8 +332,11 @@ def read_table(
     if suffix in (".csv", ".txt"):
         return read_csv_any_encoding(path, is_header=is_header)
     if suffix in (".xlsx", ".xls"):
-        return table_from_grid(_excel_grid(path), path, is_header=is_header, letters=True)
+        grid = _excel_grid(path, sheet, is_header)
+        return table_from_grid(grid, path, is_header=is_header, letters=True)
     try:
+        if suffix == ".shp":
+            return read_shapefile(path)
         return gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several types
         raise InputFileError(
@@ -401,3 +455,41 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, append: bool 
         frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", append=append)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+def read_shapefile(path: Path) -> gpd.GeoDataFrame:
+    """Read a Shapefile; without a ``.cpg`` its text is tried as UTF-8, then GB18030.
+
+    GDAL reads a ``.dbf`` without code page as Latin-1, which garbles every Chinese name
+    of a file saved by Chinese ArcGIS (GBK). The encoding used is said in a warning.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.shp`` file.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer with its CRS.
+    """
+    import pyogrio
+
+    declared = any(path.with_suffix(s).is_file() for s in (".cpg", ".CPG"))
+    if declared or pyogrio.read_info(path).get("encoding") not in (None, "", "ISO-8859-1"):
+        return gpd.read_file(path, engine="pyogrio")
+    try:
+        frame = gpd.read_file(path, engine="pyogrio", encoding="utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        log.info("%s: no .cpg file: the text was read as UTF-8", path)
+        return frame
+    frame = gpd.read_file(path, engine="pyogrio", encoding="gb18030")
+    log.warning(
+        "%s: no .cpg file: the text was read as GBK/GB18030 (it is not UTF-8); add a "
+        "%s holding GBK to make this explicit",
+        path,
+        path.with_suffix(".cpg").name,
+    )
+    return frame

@@ -11,9 +11,7 @@ import io
 import re
 import sys
 import tempfile
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,83 +21,12 @@ import rasterio
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
+from corpus_tools import Case, csv_frame, edit, gpkg, raster, remove, set_cell, write_bytes
+from input_cases import INPUT_CASES
+
 from carecircle.scripts.cli import main
 
 from mini_district import MiniDistrict, lonlat, write_mini_study
-
-
-@dataclass(frozen=True)
-class Case:
-    """One broken input: how to break it, the exit code and the words the message must hold."""
-
-    id: str
-    problem: str
-    mutate: Callable[[Path], None]
-    exit: int
-    expect: tuple[str, ...]
-    district: Callable[[], MiniDistrict] = field(default=MiniDistrict)
-    absent: tuple[str, ...] = ()
-
-
-def edit(name: str, old: str, new: str, count: int = 1) -> Callable[[Path], None]:
-    def run(folder: Path) -> None:
-        path = folder / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text, (name, old)
-        path.write_text(text.replace(old, new, count), encoding="utf-8")
-
-    return run
-
-
-def csv_frame(
-    fn: Callable[[pd.DataFrame], pd.DataFrame],
-    name: str = "facilities.csv",
-    encoding: str = "utf-8",
-) -> Callable[[Path], None]:
-    def run(folder: Path) -> None:
-        df = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
-        fn(df).to_csv(folder / name, index=False, encoding=encoding)
-
-    return run
-
-
-def set_cell(row: int, col: str, value: str) -> Callable[[Path], None]:
-    def change(df: pd.DataFrame) -> pd.DataFrame:
-        df.loc[row, col] = value
-        return df
-
-    return csv_frame(change)
-
-
-def write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
-    return lambda folder: (folder / name).write_bytes(data)
-
-
-def remove(name: str) -> Callable[[Path], None]:
-    return lambda folder: (folder / name).unlink()
-
-
-def gpkg(name: str, fn: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]) -> Callable[[Path], None]:
-    def run(folder: Path) -> None:
-        frame = gpd.read_file(folder / name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # writing a layer without CRS on purpose
-            fn(frame).to_file(folder / name, driver="GPKG")
-
-    return run
-
-
-def raster(
-    name: str, fn: Callable[[np.ndarray, dict], tuple[np.ndarray, dict]]
-) -> Callable[[Path], None]:
-    def run(folder: Path) -> None:
-        with rasterio.open(folder / name) as src:
-            data, profile = src.read(1), dict(src.profile)
-        data, profile = fn(data, profile)
-        with rasterio.open(folder / name, "w", **profile) as dst:
-            dst.write(data, 1)
-
-    return run
 
 
 def _swap(df: pd.DataFrame) -> pd.DataFrame:
@@ -598,10 +525,10 @@ CASES = [
     ),
     Case(
         "community-in-other-street",
-        "community lying in another street (warning)",
+        "community naming a street it does not lie in (its residents would move)",
         gpkg("communities.gpkg", _relabel_street),
-        0,
-        ("outside the street it names",),
+        2,
+        ("community W-S of street E lie in street W", "fix their street column"),
     ),
     # --- rasters ---
     Case(
@@ -755,6 +682,8 @@ CASES = [
         (),
     ),
 ]
+
+CASES += INPUT_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,26 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     for text in case.absent:
         assert text not in stderr, (text, stderr)
     assert message(case, stderr)
+    if code == 0:
+        check_accounting(tmp_path / "out")
+        if case.verify is not None:
+            case.verify(tmp_path / "out")
+
+
+def check_accounting(out: Path) -> None:
+    """Raster = cells = communities + excluded = streets + excluded; every facility once."""
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    acc = run["accounting"]
+    for who in ("residents", "older_residents"):
+        raster = acc[f"raster_{who}"]
+        excluded = acc[f"excluded_cells_{who}"]
+        assert acc[f"cells_{who}"] == pytest.approx(raster), acc
+        assert acc[f"communities_{who}"] + excluded == pytest.approx(raster), acc
+        assert acc[f"streets_{who}"] + excluded == pytest.approx(raster), acc
+    ids = [f["id"] for f in run["facilities"]]
+    assert len(ids) == len(set(ids)) == run["counts"]["facilities"]
+    excluded = {f["id"] for f in run["facilities"] if f["excluded_reason"]}
+    assert len(excluded) == run["counts"]["facilities_excluded"]
 
 
 def test_names_with_paths_stay_inside_out(tmp_path: Path) -> None:

@@ -118,13 +118,75 @@ def test_wrong_types_are_refused(tmp_path: Path, extra: str, message: str) -> No
 
 
 def test_unknown_facilities_crs_lists_the_allowed(tmp_path: Path) -> None:
-    inputs = INPUTS.replace('facilities_crs = ["GCJ-02", "wgs84"]', 'facilities_crs = "EPSG:3857"')
+    inputs = INPUTS.replace('facilities_crs = ["GCJ-02", "wgs84"]', 'facilities_crs = "EPSG:1"')
     with pytest.raises(
         StudyFileError,
-        match=r"facilities_crs = 'EPSG:3857'; allowed: EPSG:4326, "
-        r"WGS84, GCJ-02, BD-09",
+        match=r"facilities_crs = 'EPSG:1'; allowed: EPSG:4326, "
+        r"WGS84, GCJ-02, BD-09 or an EPSG code",
     ):
         load_study(write_study(tmp_path, inputs=inputs))
+
+
+@pytest.mark.parametrize(
+    ("given", "read"), [("epsg:4547", "EPSG:4547"), ("EPSG:4490", "EPSG:4490")]
+)
+def test_any_epsg_code_is_a_facility_crs(tmp_path: Path, given: str, read: str) -> None:
+    inputs = INPUTS.replace('facilities_crs = ["GCJ-02", "wgs84"]', f'facilities_crs = "{given}"')
+    study = load_study(write_study(tmp_path, inputs=inputs))
+    assert [f.crs for f in study.facilities] == [read, read]
+
+
+def test_facility_sheet_and_raster_band_forms(tmp_path: Path) -> None:
+    inputs = (
+        INPUTS.replace(
+            'facilities = ["fac/amap.csv", "fac/survey.csv"]',
+            'facilities = [{ file = "fac/x.xlsx", sheet = "设施" }, "fac/survey.csv"]',
+        )
+        .replace('residents = "pop/residents.tif"', 'residents = { file = "pop.tif", band = 1 }')
+        .replace(
+            'older_residents = "pop/older.tif"', 'older_residents = { file = "pop.tif", band = 2 }'
+        )
+    )
+    study = load_study(write_study(tmp_path, inputs=inputs))
+    assert [(f.path.name, f.sheet) for f in study.facilities] == [
+        ("x.xlsx", "设施"),
+        ("survey.csv", ""),
+    ]
+    assert (study.residents.name, study.residents_band) == ("pop.tif", 1)
+    assert (study.older_residents.name, study.older_residents_band) == ("pop.tif", 2)
+
+
+def test_raster_band_must_be_a_number_from_one(tmp_path: Path) -> None:
+    inputs = INPUTS.replace(
+        'older_residents = "pop/older.tif"', 'older_residents = { file = "pop.tif", band = 0 }'
+    )
+    with pytest.raises(StudyFileError, match=r"older_residents band = 0 must be a band number"):
+        load_study(write_study(tmp_path, inputs=inputs))
+
+
+@pytest.mark.parametrize("key", ["minutes", "walk_speed_m_s", "max_snap_m"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_circle_numbers_must_be_finite(tmp_path: Path, key: str, value: str) -> None:
+    with pytest.raises(StudyFileError, match=rf"\[circle\] {key} = -?(nan|inf)"):
+        load_study(write_study(tmp_path, f"[circle]\n{key} = {value}"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gbk"])
+def test_study_file_in_another_encoding_says_save_as_utf8(tmp_path: Path, encoding: str) -> None:
+    path = write_study(tmp_path)
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    found = "UTF-16" if encoding == "utf-16" else "GBK/GB18030"
+    with pytest.raises(StudyFileError, match=rf"saved in {found}, not UTF-8; save it as UTF-8"):
+        load_study(path)
+
+
+def test_control_characters_are_removed_from_the_study_name(tmp_path: Path) -> None:
+    path = write_study(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("周家渡街道", "周家渡\\u001b[31m街道\\u0000"),
+        encoding="utf-8",
+    )
+    assert load_study(path).name == "浦东新区周家渡[31m街道"
 
 
 def test_boundaries_crs_is_read_and_checked(tmp_path: Path) -> None:

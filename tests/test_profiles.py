@@ -73,6 +73,18 @@ def test_edited_copy_changes_a_number(tmp_path: Path) -> None:
         ("threshold_m = 300.0", 'threshold_m = "near"', "threshold_m = 'near' is not a number"),
         ("[indicators.S7]", "[indicators.S77]", "unknown indicator [indicators.S77]"),
         ("min_share = 0.5", "min_shar = 0.5", "unknown key 'min_shar'"),
+        ("target = 50.0", "target = -50.0", "[indicators.S2] target = -50 must be 0 or more"),
+        (
+            "[indicators.S1]\ntarget = 1.0",
+            "[indicators.S1]\ntarget = 1.5",
+            "[indicators.S1] target = 1.5 is a share and must lie between 0 and 1",
+        ),
+        (
+            "[indicators.S4]\ntarget = 1.0",
+            "[indicators.S4]\ntarget = 90",
+            "target = 90 is a share and must lie between 0 and 1 (write 0.9 for 90 %)",
+        ),
+        ("[indicators.S1]\ntarget = 1.0", "[indicators.S1]\ntarget = nan", "is not a finite"),
     ],
 )
 def test_invalid_profile_names_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -93,6 +105,9 @@ def test_profiles_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     bad = _copy(tmp_path, "older_age = 60", "older_age = 61")
     assert main(["profiles", "check", str(bad)]) == 2
     assert "allowed values: 60, 65" in capsys.readouterr().err
+    negative = _copy(tmp_path, "target = 50.0", "target = -50.0")
+    assert main(["profiles", "check", str(negative)]) == 2
+    assert "target = -50 must be 0 or more" in capsys.readouterr().err
     good = _copy(tmp_path, "target = 50.0", "target = 55.0")
     assert main(["profiles", "check", str(good)]) == 0
     assert "valid profile" in capsys.readouterr().out

@@ -143,8 +143,16 @@ def test_gcj02_name_is_case_insensitive() -> None:
 
 
 def test_unknown_coordinate_system_is_refused() -> None:
-    with pytest.raises(InputDataError, match="unknown coordinate system 'EPSG:3857'"):
-        to_wgs84(1.0, 2.0, "EPSG:3857")
+    with pytest.raises(InputDataError, match="unknown coordinate system 'EPSG:1'"):
+        to_wgs84(1.0, 2.0, "EPSG:1")
+    with pytest.raises(InputDataError, match="unknown coordinate system 'WGS-84'"):
+        to_wgs84(1.0, 2.0, "WGS-84")
+
+
+def test_any_epsg_code_is_converted_by_pyproj() -> None:
+    # web mercator x/y of (121.5, 31.2): the inverse gives the point back
+    lon, lat = to_wgs84(13525318.1314, 3658750.2803, "EPSG:3857")
+    assert (float(lon), float(lat)) == pytest.approx((121.5, 31.2), abs=1e-6)
 
 
 @pytest.mark.parametrize(

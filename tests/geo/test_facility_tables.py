@@ -386,8 +386,8 @@ def test_one_bad_cell_under_a_chinese_header_is_an_error_not_a_dropped_column(
     rows = [
         CHINESE,
         "F1,甲,service_station,121.5,31.18,300,0,0",
-        "F2,乙,day_care,121.51,31.19,120㎡,0,0",
+        "F2,乙,day_care,121.51,31.19,约120,0,0",
         "F3,丙,day_care,121.52,31.2,250,0,0",
     ]
-    with pytest.raises(InputDataError, match=r"row 3 column floor_area_m2 = '120㎡' is not a"):
+    with pytest.raises(InputDataError, match=r"row 3 column floor_area_m2 = '约120' is not a"):
         read_facilities(write_csv(tmp_path / "f.csv", rows), "EPSG:4326")

@@ -169,3 +169,105 @@ def test_missing_and_unreadable_rasters(tmp_path: Path) -> None:
     junk.write_bytes(b"not a tiff")
     with pytest.raises(InputFileError, match=r"junk\.tif: not a readable raster"):
         cells_from_rasters(junk, old)
+
+
+def _write(path: Path, bands: list[np.ndarray], dtype: str, nodata: float | None) -> Path:
+    rows, cols = bands[0].shape
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=rows,
+        width=cols,
+        count=len(bands),
+        dtype=dtype,
+        crs="EPSG:4326",
+        transform=Affine(CELL, 0.0, WEST, 0.0, -CELL, NORTH),
+        nodata=nodata,
+    ) as dst:
+        for i, band in enumerate(bands):
+            dst.write(band.astype(dtype), i + 1)
+    return path
+
+
+def test_int16_raster_with_nodata_is_read(tmp_path: Path) -> None:
+    res = _write(tmp_path / "r.tif", [np.array([[10, -32768], [4, 0]])], "int16", -32768)
+    old = _write(tmp_path / "o.tif", [np.array([[2, -32768], [1, 0]])], "int16", -32768)
+    cells, totals = cells_from_rasters(res, old)
+    assert (totals.residents, totals.older, totals.nodata_cells) == (14.0, 3.0, 1)
+    assert sorted(cells["residents"]) == [4.0, 10.0]
+
+
+def test_multi_band_raster_needs_a_band_and_reads_it(tmp_path: Path) -> None:
+    res, old = np.array([[100.0, 40.0]]), np.array([[25.0, 10.0]])
+    pop = _write(tmp_path / "pop.tif", [res, old], "float32", -1.0)
+    with pytest.raises(InputDataError, match=r"pop\.tif: the raster has 2 bands .*band = 2 \}"):
+        cells_from_rasters(pop, pop)
+    with pytest.raises(InputDataError, match=r"band 3 asked for, but the raster has 2 bands"):
+        cells_from_rasters(pop, pop, bands=(1, 3))
+    with pytest.raises(InputDataError, match=r"the same band of the same file"):
+        cells_from_rasters(pop, pop, bands=(1, 1))
+    cells, totals = cells_from_rasters(pop, pop, bands=(1, 2))
+    assert (totals.residents, totals.older) == (140.0, 35.0)
+    assert cells["older_residents"].tolist() == [25.0, 10.0]
+
+
+def test_older_above_residents_everywhere_is_an_error(tmp_path: Path) -> None:
+    res = write_tif(tmp_path / "r.tif", np.array([[25.0, 10.0]]))
+    old = write_tif(tmp_path / "o.tif", np.array([[100.0, 40.0]]))
+    with pytest.raises(InputDataError, match=r"2 cells of 2 populated cells hold more older"):
+        cells_from_rasters(res, old)
+
+
+def test_older_above_residents_in_one_cell_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    values = np.full((5, 5), 100.0)
+    older = np.full((5, 5), 20.0)
+    older[2, 3] = 130.0
+    res = write_tif(tmp_path / "r.tif", values)
+    old = write_tif(tmp_path / "o.tif", older)
+    cells, _ = cells_from_rasters(res, old)
+    assert len(cells) == 25
+    assert "1 cell of 25 populated cells holds more older residents" in caplog.text
+    assert "row 3 column 4: 130.0 older, 100.0 residents" in caplog.text
+
+
+def test_nodata_in_one_raster_only_is_reported(
+    rasters: tuple[Path, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    cells_from_rasters(*rasters)
+    # OLDER[1, 1] is nodata where residents hold 4; RESIDENTS[0, 2] where older hold 3
+    assert "older.tif: 1 nodata cell holds 4 persons in residents.tif" in caplog.text
+    assert "residents.tif: 1 nodata cell holds 3 persons in older.tif" in caplog.text
+
+
+def test_a_raster_far_larger_than_the_boundaries_is_read_by_window(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 50, (60, 80)).astype(np.float32)
+    res = write_tif(tmp_path / "r.tif", values)
+    old = write_tif(tmp_path / "o.tif", values / 4)
+    full, _ = cells_from_rasters(res, old)
+    west, north = WEST + 30 * CELL, NORTH - 20 * CELL
+    bounds = (west + 0.2 * CELL, north - 9.8 * CELL, west + 9.8 * CELL, north - 0.2 * CELL)
+    part, totals = cells_from_rasters(res, old, bounds=bounds)
+    # the window is the 10 × 10 cells under the bounds plus a margin, on the full grid's ids
+    assert part["cell_id"].isin(full["cell_id"]).all()
+    inner = full[full["row"].between(20, 29) & full["col"].between(30, 39)]
+    assert set(inner["cell_id"]) <= set(part["cell_id"])
+    assert len(part) <= 14 * 14
+    merged = part.merge(full, on="cell_id", suffixes=("", "_full"))
+    assert np.allclose(merged["residents"], merged["residents_full"])
+    assert np.allclose(merged[["lon", "lat"]], merged[["lon_full", "lat_full"]])
+    assert totals.residents == pytest.approx(part["residents"].sum())
+
+
+def test_a_window_too_large_to_hold_names_the_file_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecircle.geo import population
+
+    monkeypatch.setattr(population, "MAX_CELLS", 4)
+    res = write_tif(tmp_path / "r.tif", np.ones((3, 3)))
+    with pytest.raises(InputDataError, match=r"r\.tif: .* 9 cells .* clip it to the study area"):
+        cells_from_rasters(res, write_tif(tmp_path / "o.tif", np.ones((3, 3))))
