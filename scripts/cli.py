@@ -316,6 +316,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.out, seed=args.seed, offline=args.offline, progress=not args.quiet
         )
     else:
+        if args.to_postgis:
+            from carecircle.geo.postgis import checked_schema
+
+            checked_schema(args.schema)  # a name PostgreSQL cannot hold stops before the audit
         audit, paths = commands.run_audit(
             args.study, args.out, offline=args.offline, progress=not args.quiet
         )
