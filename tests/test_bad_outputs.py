@@ -1,0 +1,32 @@
+"""The output-side corpus through the command line: one clear line, no traceback, files right."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bad_cases_outputs import OUTPUT_CASES, OutputCase, run_output_case
+from bad_inputs import Case, message
+
+
+def test_cases_have_unique_ids() -> None:
+    assert len({c.id for c in OUTPUT_CASES}) == len(OUTPUT_CASES)
+
+
+@pytest.mark.parametrize("case", OUTPUT_CASES, ids=[c.id for c in OUTPUT_CASES])
+def test_output_case(case: Case, tmp_path: Path) -> None:
+    code, stderr = run_output_case(case, tmp_path)
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    assert code == case.exit, stderr
+    if case.exit:
+        errors = [line for line in stderr.splitlines() if line.startswith("错误 error")]
+        assert len(errors) == 1, stderr
+        assert not (tmp_path / "out" / "run.json").exists()
+    for text in case.expect:
+        assert text in stderr, (text, stderr)
+    for text in case.absent:
+        assert text not in stderr, (text, stderr)
+    assert message(case, stderr)
+    if isinstance(case, OutputCase) and case.check is not None:
+        case.check(tmp_path)
