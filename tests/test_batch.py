@@ -241,3 +241,23 @@ def test_batch_options_are_checked_before_any_study(
     err = capsys.readouterr().err
     assert err.startswith("错误 error: " + words)
     assert not (tmp_path / "b").exists()
+
+
+def test_batch_summary_names_are_no_formulas(tmp_path: Path, threads_cluster: str) -> None:
+    from openpyxl import load_workbook
+
+    study = write_mini_study(tmp_path / "evil")
+    study.write_text(
+        study.read_text(encoding="utf-8").replace(
+            'name = "小区 Mini district"', 'name = "=HYPERLINK(\\"http://x\\",\\"y\\")"'
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "b"
+    assert main(["-q", "batch", str(study), "--out", str(out), "--scheduler", threads_cluster]) == 0
+    ws = load_workbook(out / "batch_summary.xlsx").active
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert '\'=HYPERLINK("http://x","y")' in {c.value for c in cells}
+    summary = pd.read_csv(out / "batch_summary.csv")
+    assert summary["name"].tolist() == ['\'=HYPERLINK("http://x","y")']
