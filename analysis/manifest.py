@@ -16,6 +16,8 @@ import os
 import shutil
 from pathlib import Path
 
+from carecircle.text import counted
+
 log = logging.getLogger(__name__)
 
 MANIFEST = ".carecircle-manifest.json"
@@ -63,7 +65,12 @@ def remove_dead_staging(out: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
             removed.append(folder)
-            log.info("removed %s, left by an interrupted run (process %s)", folder.name, pid)
+    if removed:
+        log.info(
+            "removed %s left in %s by an interrupted run (stopped before it could clean up)",
+            counted(len(removed), "staging folder"),
+            out,
+        )
     return removed
 
 
@@ -158,7 +165,13 @@ def replace_outputs(out: Path, stage: Path, kind: str) -> list[Path]:
             removed.append(path)
             _remove_empty_parents(path, out)
     if removed:
-        log.info("removed %d files of the previous run that this run does not write", len(removed))
+        names = sorted(p.relative_to(out).as_posix() for p in removed)
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+        log.info(
+            "removed %s of the previous run that this run does not write (%s)",
+            counted(len(removed), "file"),
+            shown,
+        )
     runs[kind] = written
     _write_manifest(out, runs)
     return removed

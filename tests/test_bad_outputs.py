@@ -30,3 +30,12 @@ def test_output_case(case: Case, tmp_path: Path) -> None:
     assert message(case, stderr)
     if isinstance(case, OutputCase) and case.check is not None:
         case.check(tmp_path)
+
+
+def test_readme_lists_every_output_case() -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for case in OUTPUT_CASES:
+        assert f"| {case.problem} |" in text, (
+            f"README lacks '{case.problem}': run `python tests/bad_cases_outputs.py` and "
+            "paste its rows into the table"
+        )
