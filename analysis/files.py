@@ -119,21 +119,22 @@ def staged_outputs(out: Path, kind: str = "audit") -> Iterator[Path]:
             shutil.rmtree(stage)
         stage.mkdir()
     except OSError as exc:
-        raise _output_error(out, exc) from None
+        raise _write_failure(out, out, exc, moving=False) from None
     try:
         try:
             yield stage
+        except Exception as exc:  # only write failures are reworded, the rest re-raised
+            failure = _write_failure(out, stage, exc, moving=False)
+            if failure is exc:
+                raise
+            raise failure from None
+        try:
             replace_outputs(out, stage, kind)
-        except OSError as exc:
-            if exc.errno not in _WRITE_ERRNOS:
+        except Exception as exc:  # only write failures are reworded, the rest re-raised
+            failure = _write_failure(out, stage, exc, moving=True)
+            if failure is exc:
                 raise
-            raise _output_error(out, exc) from None
-        except CarecircleError:
-            raise
-        except Exception as exc:  # GDAL and others report a full disk in their own types
-            if _DISK_FULL_TEXT not in str(exc):
-                raise
-            raise _output_error(out, OSError(errno.ENOSPC, _DISK_FULL_TEXT)) from None
+            raise failure from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -143,17 +144,37 @@ _DISK_FULL_TEXT = "No space left on device"
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
 
 
-def _output_error(out: Path, exc: OSError) -> OutputError:
-    """Return the planner's message for a failed write into ``out``."""
-    where = f" ({exc.filename})" if exc.filename else ""
+def _write_failure(out: Path, stage: Path, exc: BaseException, *, moving: bool) -> BaseException:
+    """Return the error to raise for ``exc`` while writing (or moving) the outputs.
+
+    A full disk or a refused write becomes an :class:`OutputError` saying so; anything else
+    (a defect, or a planner's error already worded) is returned as it is.
+    """
+    if isinstance(exc, CarecircleError):
+        return exc
+    if not isinstance(exc, OSError):
+        if _DISK_FULL_TEXT not in str(exc):  # GDAL and others report a full disk as text
+            return exc
+        exc = OSError(errno.ENOSPC, _DISK_FULL_TEXT)
+    if exc.errno not in _WRITE_ERRNOS:
+        return exc
+    name = Path(exc.filename) if exc.filename else None
+    if name is not None and name.is_relative_to(stage):
+        name = name.relative_to(stage)
+    where = f" ({name})" if name else ""
+    kept = (
+        "files not yet moved keep their previous version"
+        if moving
+        else "the previous outputs there are unchanged"
+    )
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(
-            f"{out}: 磁盘已满 / the disk is full (no space left on device){where}; the "
-            "previous outputs there are unchanged: free some space or choose another --out"
+            f"{out}: 磁盘已满 / the disk is full (no space left on device){where}; {kept}: "
+            "free some space or choose another --out"
         )
     return OutputError(
-        f"{out}: 无法写入 / cannot write the outputs ({exc.strerror or exc}){where}; the "
-        "previous outputs there are unchanged: check the folder or choose another --out"
+        f"{out}: 无法写入 / cannot write the outputs ({exc.strerror or exc}){where}; {kept}: "
+        "close the file if it is open in Excel or QGIS, check the folder, or choose another --out"
     )
 
 

@@ -138,6 +138,7 @@ def run_demo(
     """
     from carecircle.data.district import write_demo_inputs
 
+    check_out_folder(out)  # before generating anything
     start = time.perf_counter()
     study_path = write_demo_inputs(out / "inputs", seed=seed)
     log.info("demo inputs generated in %.1f s: %s", time.perf_counter() - start, study_path)

@@ -201,3 +201,30 @@ def test_a_tampered_manifest_removes_nothing_outside(
     (out / MANIFEST).write_text("{not json", encoding="utf-8")
     assert _audit(study, out) == 0  # an unreadable manifest: nothing removed, a new one
     assert "audit" in read_manifest(out)
+
+
+def test_a_file_locked_while_moving_is_named_with_the_fix(
+    first_run: tuple[Path, Path, dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from carecircle.analysis import manifest
+
+    study, out, before = first_run
+    real = os.replace
+
+    def locked(src: Path, dst: Path) -> None:
+        # open in Excel on Windows: the move into --out fails, not the write into the stage
+        if Path(dst).name == "indicators.xlsx" and ".carecircle-staging" not in str(dst):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+        real(src, dst)
+
+    monkeypatch.setattr(manifest.os, "replace", locked)
+    capsys.readouterr()
+    assert _audit(study, out) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the outputs (Permission denied) (indicators.xlsx)" in err
+    assert "files not yet moved keep their previous version" in err
+    assert "close the file if it is open in Excel" in err
+    assert (out / "indicators.xlsx").read_bytes() == before["indicators.xlsx"]
+    assert not list(out.glob(".carecircle-staging-*"))
