@@ -240,11 +240,41 @@ def _write_table(con, schema: str, name: str, frame: pd.DataFrame) -> None:
     )
 
 
+#: Comment on every table carecircle writes: only such tables are ever replaced.
+OUTPUT_COMMENT = "carecircle output (replaced by the next carecircle audit --to-postgis)"
+
+
+def _refuse_foreign_tables(con, schema: str, names: list[str]) -> None:
+    """Refuse to replace a table of ``schema`` that carecircle did not write (no comment).
+
+    Raises
+    ------
+    OutputError
+        Naming the tables and the fix (another ``--schema``).
+    """
+    query = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = ANY(%s) "
+        "AND coalesce(obj_description(c.oid, 'pg_class'), '') <> %s ORDER BY 1"
+    )
+    with con.connection.dbapi_connection.cursor() as cur:
+        cur.execute(query, (schema, names, OUTPUT_COMMENT))
+        foreign = [row[0] for row in cur.fetchall()]
+    if foreign:
+        raise OutputError(
+            f"--schema {schema!r} already holds {', '.join(foreign)}, not written by "
+            "carecircle: 不覆盖 / nothing was replaced; write into another schema "
+            "(e.g. --schema carecircle) or drop those tables yourself"
+        )
+
+
 def write_tables(url: str, schema: str, tables: Mapping[str, pd.DataFrame]) -> list[str]:
     """Write result tables into ``schema``, replacing them, in one transaction.
 
     Spatial tables are written in EPSG:4326 with a GiST index on ``geometry``; a failure rolls
-    everything back, so a re-run either replaces all of its tables or none.
+    everything back, so a re-run either replaces all of its tables or none. Only tables that
+    carecircle wrote (marked by :data:`OUTPUT_COMMENT`) are replaced: a table of the same name
+    that someone else made, such as an input ``public.streets``, stops the write.
 
     Parameters
     ----------
@@ -263,7 +293,8 @@ def write_tables(url: str, schema: str, tables: Mapping[str, pd.DataFrame]) -> l
     Raises
     ------
     OutputError
-        For a name PostgreSQL cannot hold, or when the database refuses the write.
+        For a name PostgreSQL cannot hold, a table carecircle did not write, or when the
+        database refuses the write.
     """
     import psycopg
     import sqlalchemy
@@ -278,10 +309,15 @@ def write_tables(url: str, schema: str, tables: Mapping[str, pd.DataFrame]) -> l
     try:
         with engine(url).begin() as con:
             _execute(con, sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            _refuse_foreign_tables(con, schema, list(tables))
             for name, frame in tables.items():
                 drop = sql.SQL("DROP TABLE IF EXISTS {} CASCADE")
                 _execute(con, drop.format(sql.Identifier(schema, name)))
                 _write_table(con, schema, name, frame)
+                comment = sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                    sql.Identifier(schema, name), sql.Literal(OUTPUT_COMMENT)
+                )
+                _execute(con, comment)
                 written.append(f"{schema}.{name}")
     except (sqlalchemy.exc.SQLAlchemyError, psycopg.Error) as exc:
         orig = getattr(exc, "orig", None) or exc

@@ -397,3 +397,28 @@ def test_input_queries_run_read_only(pg_url: str, tmp_path: Path, capsys) -> Non
     assert main(["-q", "audit", str(study), "--out", str(tmp_path / "o")]) == 2
     assert "read-only transaction" in capsys.readouterr().err
     assert _victim_exists(pg_url)
+
+
+def test_tables_carecircle_did_not_write_are_never_replaced(pg_url: str, tmp_path: Path) -> None:
+    from carecircle.errors import OutputError
+    from carecircle.geo.postgis import write_tables
+
+    write_mini_study(tmp_path / "src")
+    _load_inputs(pg_url, tmp_path / "src")  # the planner's own src.streets, src.communities
+    before = _rows(pg_url, "src", "facilities")
+    frame = pd.DataFrame({"code": ["W"]})
+    with pytest.raises(OutputError, match="already holds facilities, streets, not written by"):
+        write_tables(pg_url, "src", {"indicators": frame, "streets": frame, "facilities": frame})
+    assert _rows(pg_url, "src", "facilities") == before
+    assert "indicators" not in _table_names(pg_url, "src")  # one transaction: nothing written
+    write_tables(pg_url, "mine", {"streets": frame})
+    write_tables(pg_url, "mine", {"streets": frame})  # its own table: replaced
+    assert _rows(pg_url, "mine", "streets") == [("W",)]
+
+
+def _table_names(url: str, schema: str) -> set[str]:
+    from carecircle.geo.postgis import engine
+
+    with engine(url).connect() as con, con.connection.dbapi_connection.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+        return {r[0] for r in cur.fetchall()}
