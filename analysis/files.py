@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +80,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 
 @contextmanager
-def staged_outputs(out: Path, kind: str = "audit") -> Iterator[Path]:
+def staged_outputs(out: Path, kind: str = "audit", inputs: Iterable[Path] = ()) -> Iterator[Path]:
     """Write a run's outputs into a staging folder, then move them into ``out`` together.
 
     If the block fails or is interrupted (Ctrl-C), the staging folder is removed and every
@@ -96,6 +96,8 @@ def staged_outputs(out: Path, kind: str = "audit") -> Iterator[Path]:
         The output folder.
     kind : str, default "audit"
         The command writing (``audit``, ``site``): each replaces only its own earlier files.
+    inputs : iterable of Path, optional
+        The study's input files: an output that would replace one stops the run first.
 
     Yields
     ------
@@ -129,7 +131,7 @@ def staged_outputs(out: Path, kind: str = "audit") -> Iterator[Path]:
                 raise
             raise failure from None
         try:
-            replace_outputs(out, stage, kind)
+            replace_outputs(out, stage, kind, inputs)
         except Exception as exc:  # only write failures are reworded, the rest re-raised
             failure = _write_failure(out, stage, exc, moving=True)
             if failure is exc:
@@ -220,6 +222,11 @@ def check_out_folder(out: Path) -> Path:
             with contextlib.suppress(OSError):
                 folder.rmdir()
     return out
+
+
+def input_files(study: Study) -> list[Path]:
+    """Return the study file and every input file of ``study`` (database sources left out)."""
+    return [study.path, *(p for p in study.input_paths().values() if isinstance(p, Path))]
 
 
 def input_record(study: Study) -> dict[str, dict[str, str | None]]:

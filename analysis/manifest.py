@@ -14,8 +14,10 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
+from carecircle.errors import OutputError
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)
@@ -127,7 +129,7 @@ def _remove_empty_parents(path: Path, out: Path) -> None:
         folder = folder.parent
 
 
-def replace_outputs(out: Path, stage: Path, kind: str) -> list[Path]:
+def replace_outputs(out: Path, stage: Path, kind: str, inputs: Iterable[Path] = ()) -> list[Path]:
     """Move the staged files into ``out``; remove the previous ``kind`` run's files not rewritten.
 
     Parameters
@@ -138,15 +140,32 @@ def replace_outputs(out: Path, stage: Path, kind: str) -> list[Path]:
         The staging folder inside it, holding this run's files.
     kind : str
         The command (``audit``, ``site``).
+    inputs : iterable of Path, optional
+        The run's input files: never overwritten nor removed.
 
     Returns
     -------
     list of Path
         The earlier files removed.
+
+    Raises
+    ------
+    OutputError
+        Before anything is moved, when an output would replace one of ``inputs``.
     """
     runs = read_manifest(out)
+    protected = {p.resolve() for p in inputs}
+    staged = sorted(p for p in stage.rglob("*") if p.is_file())
+    clash = [
+        p.relative_to(stage) for p in staged if (out / p.relative_to(stage)).resolve() in protected
+    ]
+    if clash:
+        raise OutputError(
+            f"--out {out}: 输出会覆盖输入 / writing {clash[0]} would replace an input file of "
+            "this study; nothing was replaced: choose another --out folder"
+        )
     written: FileStamps = {}
-    for src in sorted(p for p in stage.rglob("*") if p.is_file()):
+    for src in staged:
         relative = src.relative_to(stage)
         dst = out / relative
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +177,7 @@ def replace_outputs(out: Path, stage: Path, kind: str) -> list[Path]:
         if relative in written or relative in others:
             continue
         path = _ours(out, relative, stamp)
-        if path is None:
+        if path is None or path.resolve() in protected:
             continue
         with contextlib.suppress(OSError):
             path.unlink()

@@ -10,7 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import check_out_folder, input_record, staged_outputs
+from carecircle.analysis.files import (
+    check_out_folder,
+    input_files,
+    input_record,
+    staged_outputs,
+)
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
@@ -49,7 +54,7 @@ def run_audit(
     inputs = input_record(study)  # the files as they are read, not as they are at the end
     audit = audit_study(study, progress=progress)
     extra: dict[str, float] = {}
-    with staged_outputs(out, "audit") as stage:
+    with staged_outputs(out, "audit", input_files(study)) as stage:
         start = time.perf_counter()
         paths = write_tables(stage, audit)
         extra["write tables"] = round(time.perf_counter() - start, 3)
@@ -258,7 +263,8 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     study = load_study(args.study)
     audit = audit_study(study, progress=not args.quiet)
     result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
-    with staged_outputs(args.out, "site") as stage:
+    inputs = [*input_files(study), *(p for p in (args.candidates, args.exclude) if p)]
+    with staged_outputs(args.out, "site", inputs) as stage:
         paths = write_siting(stage, result)
         paths += render_maps(
             audit,

@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bad_inputs import Case, csv_frame, gpkg, message, run_case, table_text
+from bad_inputs import Case, csv_frame, edit, gpkg, message, run_case, table_text
 
 from carecircle.scripts.cli import main
 from carecircle.text import FORMULA_STARTS
@@ -189,6 +189,16 @@ def _two_candidates(folder: Path) -> None:
     )
 
 
+def _input_named_like_an_output(folder: Path) -> None:
+    """The facility table saved as coverage_by_street.csv, beside the study."""
+    (folder / "facilities.csv").rename(folder / "coverage_by_street.csv")
+    edit("study.toml", '"facilities.csv"', '"coverage_by_street.csv"')(folder)
+
+
+def _input_kept(path: Path) -> None:
+    assert pd.read_csv(path)["id"].tolist() == ["F1", "F2", "H1"]
+
+
 BEFORE_AUDIT = ("read boundaries",)  # the audit's first stage: never reached
 NO_DATABASE = "postgresql://nobody@/none?host=/nonexistent"
 
@@ -290,6 +300,15 @@ OUTPUT_CASES: list[Case] = [
         ("--out facilities.csv/out", "cannot write into this folder"),
         argv=("audit", "{study}", "--out", "{in}/facilities.csv/out"),
         absent=BEFORE_AUDIT,
+    ),
+    OutputCase(
+        "out-would-replace-an-input",
+        "`--out` is the study's folder and an output would replace an input file",
+        _input_named_like_an_output,
+        2,
+        ("writing coverage_by_street.csv would replace an input file", "nothing was replaced"),
+        argv=("audit", "{study}", "--out", "{in}"),
+        check=lambda f: _input_kept(f / "in" / "coverage_by_street.csv"),
     ),
     OutputCase(
         "staging-left-by-kill",
