@@ -369,8 +369,8 @@ def run_output_case(case: Case, folder: Path) -> tuple[int, str]:
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = main(argv)
     text = err.getvalue()
-    for prefix in (folder / "in", folder):
-        text = text.replace(str(prefix) + "/", "").replace(str(prefix), "")
+    for prefix, alone in ((folder / "in", "in"), (folder, ".")):
+        text = text.replace(str(prefix) + "/", "").replace(str(prefix), alone)
     return code, text
 
 

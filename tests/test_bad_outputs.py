@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 from bad_cases_outputs import OUTPUT_CASES, OutputCase, run_output_case
-from bad_inputs import Case, message
+from bad_inputs import Case, message, table_text
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+MESSAGES: dict[str, str] = {}
 
 
 def test_cases_have_unique_ids() -> None:
@@ -16,6 +19,7 @@ def test_cases_have_unique_ids() -> None:
 @pytest.mark.parametrize("case", OUTPUT_CASES, ids=[c.id for c in OUTPUT_CASES])
 def test_output_case(case: Case, tmp_path: Path) -> None:
     code, stderr = run_output_case(case, tmp_path)
+    MESSAGES[case.id] = message(case, stderr) if code == case.exit else ""
     assert "Traceback" not in stderr
     assert "internal error" not in stderr
     assert code == case.exit, stderr
@@ -33,9 +37,20 @@ def test_output_case(case: Case, tmp_path: Path) -> None:
 
 
 def test_readme_lists_every_output_case() -> None:
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     for case in OUTPUT_CASES:
         assert f"| {case.problem} |" in text, (
             f"README lacks '{case.problem}': run `python tests/bad_cases_outputs.py` and "
             "paste its rows into the table"
         )
+
+
+def test_readme_rows_match_the_messages() -> None:
+    if len(MESSAGES) < len(OUTPUT_CASES):
+        pytest.skip("only part of the output corpus ran in this session")
+    text = README.read_text(encoding="utf-8")
+    rows = [f"| {c.problem} | {table_text(MESSAGES[c.id])} |" for c in OUTPUT_CASES]
+    missing = [r for r in rows if r not in text]
+    assert not missing, (
+        "README is out of date: run `python tests/bad_cases_outputs.py`: " + (missing[0])
+    )
