@@ -308,10 +308,16 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     text_columns = [
         c
         for c in df.columns
-        if pd.api.types.is_object_dtype(df[c]) or pd.api.types.is_string_dtype(df[c])
+        if pd.api.types.is_object_dtype(df[c])
+        or pd.api.types.is_string_dtype(df[c])
+        or isinstance(df[c].dtype, pd.CategoricalDtype)
     ]
-    escaped = {c: df[c].map(csv_cell) for c in text_columns}
-    changed = {c: v for c, v in escaped.items() if not v.equals(df[c])}
+    changed = {}
+    for column in text_columns:
+        values = df[column].astype(object).tolist()
+        cells = [csv_cell(v) for v in values]
+        if any(new is not old for new, old in zip(cells, values, strict=True)):
+            changed[column] = pd.Series(cells, index=df.index, dtype=object)
     headers = [csv_cell(c) for c in df.columns]
     if not changed and headers == list(df.columns):
         return df

@@ -299,6 +299,7 @@ def test_hostile_schema_names_are_only_names(pg_url: str, schema: str) -> None:
     assert _victim_exists(pg_url)
     assert _rows(pg_url, schema, "plain") == [("E", 2), ("W", 1)]
     assert len(_rows(pg_url, schema, "points")) == 1
+    assert _gist_indexed(pg_url, schema, "points")
     # a re-run replaces, it does not append
     write_tables(pg_url, schema, {"plain": plain.iloc[:1]})
     assert _rows(pg_url, schema, "plain") == [("W", 1)]
@@ -422,3 +423,14 @@ def _table_names(url: str, schema: str) -> set[str]:
     with engine(url).connect() as con, con.connection.dbapi_connection.cursor() as cur:
         cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
         return {r[0] for r in cur.fetchall()}
+
+
+def _gist_indexed(url: str, schema: str, table: str) -> bool:
+    from carecircle.geo.postgis import engine
+
+    with engine(url).connect() as con, con.connection.dbapi_connection.cursor() as cur:
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (schema, table),
+        )
+        return any("gist" in r[0].lower() for r in cur.fetchall())

@@ -78,3 +78,10 @@ def test_xlsx_read_back_has_no_formula_cell(tmp_path: Path) -> None:
     assert ws.cell(row=3, column=2).value == -0.5
     assert ws.cell(row=3, column=3).value == -2
     assert ws.cell(row=3, column=3).data_type == "n"
+
+
+def test_categorical_text_is_escaped_too() -> None:
+    df = pd.DataFrame({"kind": pd.Categorical(["=1+1", "urban"]), "n": [1, 2]})
+    assert formula_safe_frame(df)["kind"].tolist() == ["'=1+1", "urban"]
+    clean = df.iloc[1:]
+    assert formula_safe_frame(clean) is clean
