@@ -36,8 +36,7 @@ def engine(url: str, *, read_only: bool = False):
     """
     import sqlalchemy
 
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    url = _driver_url(url)
     connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
     # no pool: every connection is closed when its block ends
     return sqlalchemy.create_engine(
@@ -83,6 +82,43 @@ def checked_identifier(name: str, what: str) -> str:
             f"most {MAX_IDENTIFIER_BYTES} (a Chinese character takes 3); give a shorter name"
         )
     return name
+
+
+def checked_url(url: str) -> str:
+    """Return ``url`` if it reads as a PostgreSQL URL (nothing is connected yet).
+
+    Raises
+    ------
+    OutputError
+        For text that is not a ``postgresql://`` URL.
+    """
+    import sqlalchemy
+
+    try:
+        parsed = sqlalchemy.engine.make_url(_driver_url(url))
+    except sqlalchemy.exc.ArgumentError:
+        parsed = None
+    if parsed is None or parsed.get_backend_name() != "postgresql":
+        shown = (
+            parsed.render_as_string(hide_password=True)
+            if parsed is not None
+            else "…@" + url.rsplit("@", maxsplit=1)[-1]
+            if "@" in url
+            else url
+        )
+        raise OutputError(
+            f"--to-postgis {shown!r}: 不是 PostgreSQL 地址 / not a PostgreSQL URL; write e.g. "
+            "postgresql://user@host:5432/db"
+        )
+    return url
+
+
+def _driver_url(url: str) -> str:
+    """``postgresql://`` (or ``postgres://``) with the psycopg 3 driver named."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def checked_schema(schema: str) -> str:

@@ -238,7 +238,7 @@ def _run_on_dask(
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     rows: dict[str, dict[str, Any]] = {}
     try:
         futures = {
@@ -287,3 +287,23 @@ def _failure_text(exc: BaseException, retries: int) -> str:
         f"内部错误 internal error after {attempts}: {type(exc).__name__}: {exc}; run "
         "carecircle audit on this study with --debug and report the output"
     )
+
+
+def _connect(scheduler: str):
+    """Return a Dask client of a running scheduler, or a planner's error naming the address.
+
+    Raises
+    ------
+    InputDataError
+        When the address is malformed or nothing answers there within 10 s.
+    """
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputDataError(
+            f"--scheduler {scheduler}: 无法连接调度器 / cannot connect to the Dask scheduler "
+            f"({one_line(str(exc))}); give its address such as tcp://10.0.0.5:8786, "
+            "or --scheduler local"
+        ) from None

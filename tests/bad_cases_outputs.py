@@ -338,6 +338,15 @@ OUTPUT_CASES: list[Case] = [
         absent=BEFORE_AUDIT,
     ),
     OutputCase(
+        "to-postgis-not-a-url",
+        "`--to-postgis` that is not a PostgreSQL URL",
+        lambda f: None,
+        2,
+        ("--to-postgis 'mysql://me:***@localhost/db'", "not a PostgreSQL URL"),
+        argv=(*AUDIT, "--to-postgis", "mysql://me:secret@localhost/db"),
+        absent=(*BEFORE_AUDIT, "secret"),
+    ),
+    OutputCase(
         "schema-reserved",
         "`--schema pg_…` (reserved by PostgreSQL)",
         lambda f: None,

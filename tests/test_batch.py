@@ -261,3 +261,13 @@ def test_batch_summary_names_are_no_formulas(tmp_path: Path, threads_cluster: st
     assert '\'=HYPERLINK("http://x","y")' in {c.value for c in cells}
     summary = pd.read_csv(out / "batch_summary.csv")
     assert summary["name"].tolist() == ['\'=HYPERLINK("http://x","y")']
+
+
+def test_a_malformed_scheduler_address_is_a_clear_error(
+    studies: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["batch", str(studies[0]), "--out", str(tmp_path / "b"), "--scheduler", "foo"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误 error: --scheduler foo: 无法连接调度器 / cannot connect")
+    assert "missing port number" in err
