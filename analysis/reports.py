@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import write_atomic, write_text_atomic
+from carecircle.analysis.files import formula_safe_frame, write_atomic, write_text_atomic
 from carecircle.analysis.xlsx import write_xlsx
 from carecircle.geo.network_io import file_sha256
 from carecircle.geo.tables import write_gpkg
@@ -47,7 +47,11 @@ CELL_COLUMNS = (
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> Path:
-    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits."""
+    """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits.
+
+    Text cells that a spreadsheet would run as a formula get a leading quote.
+    """
+    df = formula_safe_frame(df)
     return write_atomic(
         path,
         lambda p: df.to_csv(
@@ -132,8 +136,12 @@ def _accounting(audit: Audit) -> dict[str, Any]:
     }
 
 
-def run_summary(audit: Audit) -> dict[str, Any]:
-    """Return the content of run.json: settings, inputs, versions, stages, counts, exclusions."""
+def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the content of run.json: settings, inputs, versions, stages, counts, exclusions.
+
+    ``inputs`` is ``analysis.files.input_record`` taken before the analysis (the files as
+    read); without it the files are hashed now.
+    """
     study, profile = audit.study, audit.study.profile
     fac = audit.facilities
     district = audit.district.iloc[0]
@@ -155,7 +163,8 @@ def run_summary(audit: Audit) -> dict[str, Any]:
             "circle_facility_types": list(profile.circle_types),
             "targets": {k: v.target for k, v in profile.indicators.items() if v.enabled},
         },
-        "inputs": {
+        "inputs": inputs
+        or {
             role: (
                 {"file": str(p.name), "sha256": file_sha256(p)}
                 if isinstance(p, Path)
@@ -202,9 +211,14 @@ def run_summary(audit: Audit) -> dict[str, Any]:
     }
 
 
-def write_run_json(path: Path, audit: Audit, extra_stages: dict[str, float]) -> Path:
-    """Write run.json (stage times include ``extra_stages``, e.g. writing and maps)."""
-    summary = run_summary(audit)
+def write_run_json(
+    path: Path,
+    audit: Audit,
+    extra_stages: dict[str, float],
+    inputs: dict[str, Any] | None = None,
+) -> Path:
+    """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary)."""
+    summary = run_summary(audit, inputs)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
     text = json.dumps(_no_nan(summary), ensure_ascii=False, indent=2, allow_nan=False)
     return write_text_atomic(path, text + "\n")

@@ -8,12 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from carecircle.analysis.files import write_atomic
 from carecircle.analysis.labels import kind_label, label, status_label
+from carecircle.text import formula_safe
 
 _UNMET_FILL = PatternFill(start_color="F8CBAD", end_color="F8CBAD", fill_type="solid")
 _HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="solid")
@@ -42,20 +45,40 @@ def _shown(column: str, value: object) -> object:
     return value
 
 
+def _text_cell(value: object) -> object:
+    """Return a cell value that openpyxl stores as data, never as a formula.
+
+    Text that a spreadsheet would run (``=…``, ``+…``, ``@…``) gets a leading quote, and the
+    control characters XLSX cannot hold (ESC, NUL, …) become U+FFFD; the CSV keeps them.
+    """
+    value = formula_safe(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
+def _set(ws: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write one cell; text is always stored as text (data type ``s``)."""
+    cell = ws.cell(row=row, column=column, value=_text_cell(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame) -> None:
     ws = wb.create_sheet(title)
     columns = list(df.columns)
     for j, col in enumerate(columns, start=1):
         zh, en, _ = label(col)
         for row, text in ((1, zh), (2, en)):
-            c = ws.cell(row=row, column=j, value=text)
+            c = _set(ws, row, j, text)
             c.font = Font(bold=row == 1)
             c.fill = _HEAD_FILL
             c.alignment = Alignment(wrap_text=True, vertical="top")
     shown = {col: [_shown(col, v) for v in df[col]] for col in columns}
     for j, col in enumerate(columns, start=1):
         for i, value in enumerate(shown[col], start=3):
-            ws.cell(row=i, column=j, value=value)
+            _set(ws, i, j, value)
     last = len(df) + 2
     for j, col in enumerate(columns, start=1):
         letter = get_column_letter(j)

@@ -1,6 +1,8 @@
-"""Small helpers for the English half of planner-facing messages."""
+"""Small text helpers: the English half of planner-facing messages, formula-safe cells."""
 
 from __future__ import annotations
+
+import re
 
 
 def plural(count: str, singular: str, plural_form: str) -> str:
@@ -44,3 +46,35 @@ def counted(n: int, singular: str, plural_form: str | None = None) -> str:
 def verb(n: int, singular: str, plural: str) -> str:
     """Return the verb form that agrees with ``n`` (``"lies"`` / ``"lie"``)."""
     return singular if n == 1 else plural
+
+
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def formula_safe(value: object) -> object:
+    """Return a text cell that no spreadsheet runs as a formula; any other value unchanged.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading single quote
+    (OWASP's rule for CSV injection), so ``=HYPERLINK(…)`` or ``-2+3`` stays text in Excel,
+    WPS and LibreOffice. Numbers are never changed, nor is text that is a plain number
+    (``-5``, ``+1.5e3``): a spreadsheet reads those as the number they are.
+
+    Parameters
+    ----------
+    value : object
+        A cell.
+
+    Returns
+    -------
+    object
+        ``"'" + value`` for such text, else ``value`` itself.
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value

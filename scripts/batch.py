@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from carecircle.analysis.files import check_out_folder
 from carecircle.analysis.reports import json_number
-from carecircle.errors import CarecircleError, InputFileError
+from carecircle.errors import CarecircleError, InputDataError, InputFileError
 from carecircle.maps.style import safe_filename
 
 log = logging.getLogger("carecircle")
@@ -59,18 +60,60 @@ def quiet_dask(level: int = logging.WARNING) -> Iterator[None]:
             lg.setLevel(old)
 
 
+#: Errors worth another attempt (a full memory, a file server that hiccuped); any other error
+#: in the audit is deterministic: the same input fails the same way on every worker.
+TRANSIENT_ERRORS = (MemoryError, OSError)
+
+
+class _QuietFailedAudits(logging.Filter):
+    """Drop the worker's "Compute Failed" traceback for audit tasks: the batch reports it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return False for the failure record of an ``audit-…`` task."""
+        key = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        return not (str(record.msg).startswith("Compute Failed") and str(key).startswith("audit-"))
+
+
+def _quiet_worker_log() -> None:
+    """Install :class:`_QuietFailedAudits` on this worker's logger (once per process)."""
+    logger = logging.getLogger("distributed.worker")
+    if not any(isinstance(f, _QuietFailedAudits) for f in logger.filters):
+        logger.addFilter(_QuietFailedAudits())
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` on one line (a summary row per study)."""
+    return " ".join(str(text).split())
+
+
 def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     """Audit one study into ``out`` (runs on a Dask worker); report what happened.
 
-    Input problems are reported as a failed study; anything else raises so that Dask retries
-    the task (for instance on another worker when one died).
+    An input problem, or any deterministic error, is reported as a failed study without a
+    retry: the same input fails the same way everywhere. Only transient errors
+    (:data:`TRANSIENT_ERRORS`) raise, so that Dask retries the task; a lost worker is
+    retried by Dask too.
     """
     from carecircle.scripts.commands import run_audit
 
+    _quiet_worker_log()
     try:
         audit, paths = run_audit(Path(study), Path(out), offline=offline)
     except CarecircleError as exc:
-        return {"study": study, "status": "failed", "error": str(exc), "out": out}
+        return {"study": study, "status": "failed", "error": one_line(str(exc)), "out": out}
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a defect: reported in one line, not retried
+        return {
+            "study": study,
+            "status": "failed",
+            "error": one_line(
+                f"内部错误 internal error: {type(exc).__name__}: {exc} (not retried: the "
+                f"same input fails the same way; run carecircle audit {study} --debug "
+                "and report the output)"
+            ),
+            "out": out,
+        }
     d = audit.indicators["district"].iloc[0]
     bounds = audit.streets.total_bounds
     return {
@@ -153,6 +196,11 @@ def run_batch(
             raise InputFileError(
                 f"{path}: study file not found; every batch argument must be a study .toml file"
             )
+    if workers < 1:
+        raise InputDataError(f"--workers {workers}: 至少 1 / must be at least 1")
+    if retries < 0:
+        raise InputDataError(f"--retries {retries}: 不能为负 / must be 0 or more")
+    check_out_folder(out)  # before any study runs
     out.mkdir(parents=True, exist_ok=True)
     with quiet_dask(dask_log_level):
         rows = _run_on_dask(
@@ -190,7 +238,7 @@ def _run_on_dask(
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _connect(scheduler)
     rows: dict[str, dict[str, Any]] = {}
     try:
         futures = {
@@ -217,7 +265,7 @@ def _run_on_dask(
                         "study": study,
                         "status": "failed",
                         "out": "",
-                        "error": f"{type(exc).__name__}: {exc}",
+                        "error": _failure_text(exc, retries),
                     }
                 bar.update(1)
     finally:
@@ -225,3 +273,37 @@ def _run_on_dask(
         if cluster is not None:
             cluster.close()
     return rows
+
+
+def _failure_text(exc: BaseException, retries: int) -> str:
+    """One line for a task that raised after its retries: a lost worker or a transient error."""
+    attempts = f"{retries + 1} attempts" if retries else "1 attempt"
+    if type(exc).__name__ == "KilledWorker":
+        return (
+            f"工作进程丢失 worker lost: the worker running this study died ({attempts}); "
+            "often out of memory: run fewer --workers or audit this study alone"
+        )
+    return one_line(
+        f"内部错误 internal error after {attempts}: {type(exc).__name__}: {exc}; run "
+        "carecircle audit on this study with --debug and report the output"
+    )
+
+
+def _connect(scheduler: str):
+    """Return a Dask client of a running scheduler, or a planner's error naming the address.
+
+    Raises
+    ------
+    InputDataError
+        When the address is malformed or nothing answers there within 10 s.
+    """
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputDataError(
+            f"--scheduler {scheduler}: 无法连接调度器 / cannot connect to the Dask scheduler "
+            f"({one_line(str(exc))}); give its address such as tcp://10.0.0.5:8786, "
+            "or --scheduler local"
+        ) from None

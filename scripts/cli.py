@@ -316,6 +316,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.out, seed=args.seed, offline=args.offline, progress=not args.quiet
         )
     else:
+        if args.to_postgis:
+            from carecircle.geo.postgis import checked_schema, checked_url
+
+            checked_url(args.to_postgis)  # a bad URL or schema name stops before the audit
+            checked_schema(args.schema)
         audit, paths = commands.run_audit(
             args.study, args.out, offline=args.offline, progress=not args.quiet
         )

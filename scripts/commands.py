@@ -10,7 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import staged_outputs
+from carecircle.analysis.files import (
+    check_out_folder,
+    input_files,
+    input_record,
+    staged_outputs,
+)
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
@@ -45,9 +50,11 @@ def run_audit(
         Files written.
     """
     study = load_study(study_path)
+    check_out_folder(out)  # before the analysis, not after it
+    inputs = input_record(study)  # the files as they are read, not as they are at the end
     audit = audit_study(study, progress=progress)
     extra: dict[str, float] = {}
-    with staged_outputs(out) as stage:
+    with staged_outputs(out, "audit", input_files(study)) as stage:
         start = time.perf_counter()
         paths = write_tables(stage, audit)
         extra["write tables"] = round(time.perf_counter() - start, 3)
@@ -55,7 +62,7 @@ def run_audit(
         paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
         paths += render_report(audit, stage)
         extra["write maps"] = round(time.perf_counter() - start, 3)
-        paths.append(write_run_json(stage / "run.json", audit, extra))
+        paths.append(write_run_json(stage / "run.json", audit, extra, inputs=inputs))
     return audit, [out / p.relative_to(stage) for p in paths]
 
 
@@ -136,6 +143,7 @@ def run_demo(
     """
     from carecircle.data.district import write_demo_inputs
 
+    check_out_folder(out)  # before generating anything
     start = time.perf_counter()
     study_path = write_demo_inputs(out / "inputs", seed=seed)
     log.info("demo inputs generated in %.1f s: %s", time.perf_counter() - start, study_path)
@@ -240,16 +248,23 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
         if path is not None and not path.is_file():  # before the audit, not after it
             raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
-    study = load_study(args.study)
-    audit = audit_study(study, progress=not args.quiet)
     candidates = read_candidates(args.candidates, args.candidates_crs) if args.candidates else None
+    if candidates is not None and request.add is not None and request.add > len(candidates):
+        raise InputDataError(
+            f"--add {request.add} is more than the {len(candidates)} candidate sites in "
+            f"{args.candidates}; lower --add or give more candidates"
+        )
     exclude = None
     if args.exclude:
         exclude = read_table(args.exclude)
         if not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None:
             raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
+    check_out_folder(args.out)
+    study = load_study(args.study)
+    audit = audit_study(study, progress=not args.quiet)
     result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
-    with staged_outputs(args.out) as stage:
+    inputs = [*input_files(study), *(p for p in (args.candidates, args.exclude) if p)]
+    with staged_outputs(args.out, "site", inputs) as stage:
         paths = write_siting(stage, result)
         paths += render_maps(
             audit,

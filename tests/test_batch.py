@@ -150,3 +150,124 @@ def test_unknown_floor_area_is_null_and_a_dash(tmp_path: Path) -> None:
     line = batch_text(summary, [], tmp_path).splitlines()[1]
     share = f"{row['older_covered_share']:.1%}"
     assert line.split() == ["in/study.toml", "done", share, "—"]
+
+
+@pytest.fixture
+def threads_cluster():
+    """A cluster in this process, so that monkeypatched functions reach its workers."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def _failing_audit(monkeypatch: pytest.MonkeyPatch, errors: dict[str, list[BaseException]]):
+    """Make run_audit raise the queued errors per study folder, then run for real."""
+    from carecircle.scripts import commands
+
+    real = commands.run_audit
+    calls: dict[str, int] = {}
+
+    def run(study: Path, out: Path, **kwargs):
+        name = study.parent.name
+        calls[name] = calls.get(name, 0) + 1
+        queued = errors.get(name, [])
+        if queued:
+            raise queued.pop(0)
+        return real(study, out, **kwargs)
+
+    monkeypatch.setattr(commands, "run_audit", run)
+    return calls
+
+
+def test_deterministic_errors_are_not_retried_and_print_no_traceback(
+    studies: list[Path],
+    tmp_path: Path,
+    threads_cluster: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from carecircle.errors import InputDataError
+
+    calls = _failing_audit(
+        monkeypatch,
+        {
+            "district0": [TypeError("Cannot convert fill_value nan to dtype int16")],
+            "district1": [InputDataError("facilities.csv: row 3 is bad\nsecond line")],
+            "district2": [OSError("file server hiccup")],  # transient: retried, then done
+        },
+    )
+    args = ["batch", *map(str, studies[:3]), "--out", str(tmp_path / "b")]
+    assert main([*args, "--scheduler", threads_cluster, "--retries", "2"]) == 3
+    assert calls == {"district0": 1, "district1": 1, "district2": 2}
+    captured = capfd.readouterr()
+    for noise in ("Traceback", "Compute Failed"):
+        assert noise not in captured.err
+        assert noise not in captured.out
+    lines = {line.split()[0]: line for line in captured.out.splitlines()[1:4]}
+    assert lines["district0/study.toml"].split()[1] == "failed"
+    assert (
+        "internal error: TypeError: Cannot convert fill_value nan" in lines["district0/study.toml"]
+    )
+    assert "not retried" in lines["district0/study.toml"]
+    assert "row 3 is bad second line" in lines["district1/study.toml"]  # one line per study
+    assert lines["district2/study.toml"].split()[1] == "done"
+    summary = pd.read_csv(tmp_path / "b" / "batch_summary.csv", keep_default_na=False)
+    assert list(summary["status"]) == ["failed", "failed", "done"]
+
+
+def test_transient_errors_are_retried_then_reported_in_one_line(
+    studies: list[Path], tmp_path: Path, threads_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _failing_audit(monkeypatch, {"district0": [MemoryError("x")] * 5})
+    result = run_batch(studies[:1], tmp_path / "b", scheduler=threads_cluster, retries=1)
+    assert calls == {"district0": 2}
+    row = result.summary.iloc[0]
+    assert row["status"] == "failed"
+    assert row["error"].startswith("内部错误 internal error after 2 attempts: MemoryError")
+    assert "\n" not in row["error"]
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [(["--workers", "0"], "--workers 0"), (["--retries", "-1"], "--retries -1")],
+)
+def test_batch_options_are_checked_before_any_study(
+    studies: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], option, words
+) -> None:
+    assert main(["batch", str(studies[0]), "--out", str(tmp_path / "b"), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误 error: " + words)
+    assert not (tmp_path / "b").exists()
+
+
+def test_batch_summary_names_are_no_formulas(tmp_path: Path, threads_cluster: str) -> None:
+    from openpyxl import load_workbook
+
+    study = write_mini_study(tmp_path / "evil")
+    study.write_text(
+        study.read_text(encoding="utf-8").replace(
+            'name = "小区 Mini district"', 'name = "=HYPERLINK(\\"http://x\\",\\"y\\")"'
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "b"
+    assert main(["-q", "batch", str(study), "--out", str(out), "--scheduler", threads_cluster]) == 0
+    ws = load_workbook(out / "batch_summary.xlsx").active
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert '\'=HYPERLINK("http://x","y")' in {c.value for c in cells}
+    summary = pd.read_csv(out / "batch_summary.csv")
+    assert summary["name"].tolist() == ['\'=HYPERLINK("http://x","y")']
+
+
+def test_a_malformed_scheduler_address_is_a_clear_error(
+    studies: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["batch", str(studies[0]), "--out", str(tmp_path / "b"), "--scheduler", "foo"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误 error: --scheduler foo: 无法连接调度器 / cannot connect")
+    assert "missing port number" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -95,7 +96,8 @@ def checked_request(request: SitingRequest) -> SitingRequest:
     InputDataError
         For an unknown type or objective, both or neither of add and target, a target with
         an objective other than coverage (the target runs the fewest-sites model), or values
-        out of range.
+        out of range (``--floor-area``, ``--time-limit`` above 0, ``--spacing`` at least
+        10 m, all finite).
     """
     request = replace(request, facility_type=site_type(request.facility_type))
     if request.objective not in OBJECTIVES:
@@ -115,7 +117,53 @@ def checked_request(request: SitingRequest) -> SitingRequest:
         raise InputDataError(f"--target {request.target} must be a share between 0 and 1")
     if request.add is not None and request.add < 1:
         raise InputDataError(f"--add {request.add} must be at least 1")
+    _check_number("--time-limit", request.time_limit_s, "seconds", above=0.0)
+    _check_number("--spacing", request.spacing_m, "m", at_least=MIN_SPACING_M)
+    if request.floor_area_m2 is not None:
+        _check_number("--floor-area", request.floor_area_m2, "m²", above=0.0)
     return request
+
+
+#: Closest automatic candidates: sites nearer than this are one site to a planner.
+MIN_SPACING_M = 10.0
+
+
+def _check_number(
+    option: str,
+    value: float,
+    unit: str,
+    *,
+    above: float | None = None,
+    at_least: float | None = None,
+) -> None:
+    """Refuse an option that is not a finite number in range, naming the option and the fix.
+
+    Parameters
+    ----------
+    option : str
+        The option as typed, e.g. ``--spacing``.
+    value : float
+        Its value.
+    unit : str
+        Its unit in the message.
+    above, at_least : float, optional
+        The value must be more than ``above`` / at least ``at_least``.
+
+    Raises
+    ------
+    InputDataError
+        For NaN, infinity or a value out of range.
+    """
+    if not math.isfinite(value):
+        raise InputDataError(f"{option} {value:g}: 不是有限数 / give a finite number of {unit}")
+    if above is not None and not value > above:
+        raise InputDataError(
+            f"{option} {value:g}: 必须大于 {above:g} / must be more than {above:g} {unit}"
+        )
+    if at_least is not None and value < at_least:
+        raise InputDataError(
+            f"{option} {value:g}: 至少 {at_least:g} / must be at least {at_least:g} {unit}"
+        )
 
 
 @dataclass
