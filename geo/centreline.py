@@ -53,7 +53,7 @@ def _line_layer(path: Path) -> str:
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
-        reason = str(exc).split(";")[0].replace(f"'{path}' ", "").strip()
+        reason = str(exc).split(";")[0].replace(f"'{path}' ", "").strip().rstrip(".")
         raise InputFileError(
             f"{path}: cannot read this road layer ({reason}); save it again as Shapefile, "
             "GeoPackage, GeoJSON or FlatGeobuf"
