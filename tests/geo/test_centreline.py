@@ -347,3 +347,23 @@ def test_several_ends_joined_to_one_segment_split_it_in_order(tmp_path: Path) ->
     north = int(np.argmin(np.hypot(net.x - 500070, net.y - 3500050)))
     south = int(np.argmin(np.hypot(net.x - 500030, net.y - 3499950)))
     assert dijkstra(net.graph, indices=north)[south] == pytest.approx(50 + 40 + 50, abs=2e-3)
+
+
+def test_an_edited_dbf_or_prj_is_not_answered_from_the_cache(tmp_path: Path) -> None:
+    lines = [
+        [(500000, 3500000), (500100, 3500000)],
+        [(500000, 3500000), (500000, 3500100), (500100, 3500100), (500100, 3500000)],
+    ]
+    path = _layer(tmp_path, lines, name="roads.shp", fclass=["高速公路", "支路"])
+    opts = CentrelineOptions(class_column="fclass", drop_classes=("高速公路",))
+    first, _ = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    assert first.edge_length.sum() == pytest.approx(300.0, abs=1e-6)
+    # the expressway is reclassified in the attribute table only: the .shp is unchanged
+    frame = gpd.read_file(path)
+    frame["fclass"] = ["支路", "高速公路"]
+    shp = path.read_bytes()
+    frame.to_file(path)
+    assert path.read_bytes() == shp
+    second, meta = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    assert meta["from_cache"] is False
+    assert second.edge_length.sum() == pytest.approx(100.0, abs=1e-6)
