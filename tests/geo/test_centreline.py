@@ -367,3 +367,32 @@ def test_an_edited_dbf_or_prj_is_not_answered_from_the_cache(tmp_path: Path) -> 
     second, meta = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
     assert meta["from_cache"] is False
     assert second.edge_length.sum() == pytest.approx(100.0, abs=1e-6)
+
+
+def test_layers_multilines_and_a_missing_prj(tmp_path: Path) -> None:
+    line = shapely.LineString([(500000, 3500000), (500100, 3500000)])
+    gpkg = tmp_path / "layers.gpkg"
+    gpd.GeoDataFrame(geometry=[shapely.Point(500000, 3500000)], crs=32650).to_file(
+        gpkg, layer="poi"
+    )
+    gpd.GeoDataFrame(geometry=[line], crs=32650).to_file(gpkg, layer="roads")
+    assert segments_from_centrelines(gpkg).lines_kept == 1  # the only line layer is read
+    gpd.GeoDataFrame(geometry=[line], crs=32650).to_file(gpkg, layer="rivers")
+    with pytest.raises(InputFileError, match=r"several line layers \(roads, rivers\)"):
+        segments_from_centrelines(gpkg)
+    # a MultiLineString's parts are lines of their own, joined where they share a vertex
+    multi = shapely.MultiLineString(
+        [[(500000, 3500000), (500100, 3500000)], [(500100, 3500000), (500100, 3500100)]]
+    )
+    path = tmp_path / "multi.geojson"
+    gpd.GeoDataFrame(geometry=[multi], crs=32650).to_file(path)
+    seg = segments_from_centrelines(path)
+    assert (seg.node_id.size, seg.seg_u.size, seg.seg_line.tolist()) == (3, 2, [0, 0])
+    # a Shapefile without its .prj: lon/lat is taken as WGS84, metres are refused
+    wgs = _layer(tmp_path, [[(118.0, 32.0), (118.001, 32.0)]], name="lonlat.shp", crs=4326)
+    wgs.with_suffix(".prj").unlink()
+    assert segments_from_centrelines(wgs).lon.tolist() == [118.0, 118.001]
+    utm = _layer(tmp_path, [[(500000, 3500000), (500100, 3500000)]], name="utm.shp")
+    utm.with_suffix(".prj").unlink()
+    with pytest.raises(InputFileError, match=r"utm\.shp: the road layer has no CRS"):
+        segments_from_centrelines(utm)
