@@ -80,6 +80,28 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: the files beside a Shapefile that change what it holds (attributes, CRS, encoding)
+_SHAPEFILE_SIDECARS = (".dbf", ".prj", ".cpg", ".shx")
+
+
+def network_digest(path: Path) -> str:
+    """Return the SHA-256 of a network file, covering a Shapefile's sidecar files too.
+
+    A Shapefile's attributes (the class column), CRS and encoding live beside the ``.shp``,
+    so an edited ``.dbf`` or ``.prj`` must not bring back a cached network.
+    """
+    digest = file_sha256(path)
+    if path.suffix.lower() != ".shp":
+        return digest
+    parts = [digest]
+    for suffix in _SHAPEFILE_SIDECARS:
+        for side in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+            if side.is_file():
+                parts.append(f"{suffix}:{file_sha256(side)}")
+                break
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 def read_segments(
     path: Path, *, include_private: bool, centreline: CentrelineOptions | None = None
 ) -> tuple[NetworkSegments, str]:
@@ -338,7 +360,7 @@ def load_network(
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     options = centreline or CentrelineOptions()
-    digest = file_sha256(path)
+    digest = network_digest(path)
     key_text = f"{digest}|{include_private}|{crs}|{options.cache_key()}|{CACHE_VERSION}"
     key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     cached = cache_dir / f"network-{key}.npz" if cache_dir is not None else None

@@ -347,3 +347,52 @@ def test_several_ends_joined_to_one_segment_split_it_in_order(tmp_path: Path) ->
     north = int(np.argmin(np.hypot(net.x - 500070, net.y - 3500050)))
     south = int(np.argmin(np.hypot(net.x - 500030, net.y - 3499950)))
     assert dijkstra(net.graph, indices=north)[south] == pytest.approx(50 + 40 + 50, abs=2e-3)
+
+
+def test_an_edited_dbf_or_prj_is_not_answered_from_the_cache(tmp_path: Path) -> None:
+    lines = [
+        [(500000, 3500000), (500100, 3500000)],
+        [(500000, 3500000), (500000, 3500100), (500100, 3500100), (500100, 3500000)],
+    ]
+    path = _layer(tmp_path, lines, name="roads.shp", fclass=["高速公路", "支路"])
+    opts = CentrelineOptions(class_column="fclass", drop_classes=("高速公路",))
+    first, _ = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    assert first.edge_length.sum() == pytest.approx(300.0, abs=1e-6)
+    # the expressway is reclassified in the attribute table only: the .shp is unchanged
+    frame = gpd.read_file(path)
+    frame["fclass"] = ["支路", "高速公路"]
+    shp = path.read_bytes()
+    frame.to_file(path)
+    assert path.read_bytes() == shp
+    second, meta = load_network(NetworkSource(path), cache_dir=tmp_path, centreline=opts)
+    assert meta["from_cache"] is False
+    assert second.edge_length.sum() == pytest.approx(100.0, abs=1e-6)
+
+
+def test_layers_multilines_and_a_missing_prj(tmp_path: Path) -> None:
+    line = shapely.LineString([(500000, 3500000), (500100, 3500000)])
+    gpkg = tmp_path / "layers.gpkg"
+    gpd.GeoDataFrame(geometry=[shapely.Point(500000, 3500000)], crs=32650).to_file(
+        gpkg, layer="poi"
+    )
+    gpd.GeoDataFrame(geometry=[line], crs=32650).to_file(gpkg, layer="roads")
+    assert segments_from_centrelines(gpkg).lines_kept == 1  # the only line layer is read
+    gpd.GeoDataFrame(geometry=[line], crs=32650).to_file(gpkg, layer="rivers")
+    with pytest.raises(InputFileError, match=r"several line layers \(roads, rivers\)"):
+        segments_from_centrelines(gpkg)
+    # a MultiLineString's parts are lines of their own, joined where they share a vertex
+    multi = shapely.MultiLineString(
+        [[(500000, 3500000), (500100, 3500000)], [(500100, 3500000), (500100, 3500100)]]
+    )
+    path = tmp_path / "multi.geojson"
+    gpd.GeoDataFrame(geometry=[multi], crs=32650).to_file(path)
+    seg = segments_from_centrelines(path)
+    assert (seg.node_id.size, seg.seg_u.size, seg.seg_line.tolist()) == (3, 2, [0, 0])
+    # a Shapefile without its .prj: lon/lat is taken as WGS84, metres are refused
+    wgs = _layer(tmp_path, [[(118.0, 32.0), (118.001, 32.0)]], name="lonlat.shp", crs=4326)
+    wgs.with_suffix(".prj").unlink()
+    assert segments_from_centrelines(wgs).lon.tolist() == [118.0, 118.001]
+    utm = _layer(tmp_path, [[(500000, 3500000), (500100, 3500000)]], name="utm.shp")
+    utm.with_suffix(".prj").unlink()
+    with pytest.raises(InputFileError, match=r"utm\.shp: the road layer has no CRS"):
+        segments_from_centrelines(utm)
