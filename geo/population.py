@@ -248,10 +248,11 @@ def cells_from_rasters(
     nodata = res_nodata | old_nodata
     res, old = np.where(res_nodata, 0.0, res), np.where(old_nodata, 0.0, old)
     totals = RasterTotals(float(res.sum()), float(old.sum()), int(nodata.sum()))
+    part = "" if (window.width, window.height) == grid.shape[::-1] else " over the boundaries"
     for path, total in ((residents_path, totals.residents), (older_path, totals.older)):
         if total <= 0:
             raise InputDataError(
-                f"{path}: every cell is nodata or zero; check that the raster "
+                f"{path}: every cell{part} is nodata or zero; check that the raster "
                 "covers the study area and that its nodata value is right"
             )
     rows, cols = np.nonzero((res > 0) | (old > 0))

@@ -271,3 +271,13 @@ def test_a_window_too_large_to_hold_names_the_file_and_the_fix(
     res = write_tif(tmp_path / "r.tif", np.ones((3, 3)))
     with pytest.raises(InputDataError, match=r"r\.tif: .* 9 cells .* clip it to the study area"):
         cells_from_rasters(res, write_tif(tmp_path / "o.tif", np.ones((3, 3))))
+
+
+def test_nobody_under_the_boundaries_of_a_large_raster_says_so(tmp_path: Path) -> None:
+    values = np.zeros((40, 40))
+    values[35:, 35:] = 10.0  # people only in the far corner
+    res = write_tif(tmp_path / "r.tif", values)
+    old = write_tif(tmp_path / "o.tif", values / 4)
+    bounds = (WEST + 2 * CELL, NORTH - 8 * CELL, WEST + 8 * CELL, NORTH - 2 * CELL)
+    with pytest.raises(InputDataError, match=r"r\.tif: every cell over the boundaries is nodata"):
+        cells_from_rasters(res, old, bounds=bounds)
