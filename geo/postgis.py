@@ -9,7 +9,8 @@ on the driver's cursor, so no name is ever parsed as SQL, a bind parameter or a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -17,13 +18,17 @@ import pandas as pd
 from carecircle.config import DbSource
 from carecircle.errors import InputFileError, OutputError
 
+if TYPE_CHECKING:
+    from psycopg.sql import Composable
+    from sqlalchemy.engine import Connection, Engine
+
 log = logging.getLogger(__name__)
 
 #: PostgreSQL's NAMEDATALEN - 1: longer names are cut silently, so two could become one.
 MAX_IDENTIFIER_BYTES = 63
 
 
-def engine(url: str, *, read_only: bool = False):
+def engine(url: str, *, read_only: bool = False) -> Engine:
     """Return an SQLAlchemy engine for ``url`` (psycopg 3 driver).
 
     Parameters
@@ -160,7 +165,7 @@ def table_name(source: DbSource) -> tuple[str, ...]:
     return parts
 
 
-def _select(source: DbSource, *, limit_zero: bool = False):
+def _select(source: DbSource, *, limit_zero: bool = False) -> Composable:
     """Return the SELECT of a source: the table quoted, or the planner's query as written."""
     from psycopg import sql
 
@@ -173,7 +178,7 @@ def _select(source: DbSource, *, limit_zero: bool = False):
     return query
 
 
-def _columns(con, query) -> list[str]:
+def _columns(con: Connection, query: Composable) -> list[str]:
     """Column names of ``query``'s result, run on the driver's cursor (no bind parsing)."""
     with con.connection.dbapi_connection.cursor() as cur:
         cur.execute(query)
@@ -215,13 +220,13 @@ def read_db(source: DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
         ) from None
 
 
-def _execute(con, query) -> None:
+def _execute(con: Connection, query: Composable) -> None:
     """Run a composed statement on the connection's driver cursor (same transaction)."""
     with con.connection.dbapi_connection.cursor() as cur:
         cur.execute(query)
 
 
-def _copy_rows(schema: str):
+def _copy_rows(schema: str) -> Callable[[Any, Connection, list[str], Iterable[tuple]], None]:
     """Return a pandas ``to_sql`` method that loads rows with COPY, every name quoted.
 
     pandas' and geopandas' own COPY text quotes names for SQLAlchemy's ``%`` escaping, which a
@@ -229,7 +234,7 @@ def _copy_rows(schema: str):
     """
     from psycopg import sql
 
-    def copy(table, con, keys, rows) -> None:
+    def copy(table: Any, con: Connection, keys: list[str], rows: Iterable[tuple]) -> None:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(schema, table.name), sql.SQL(", ").join(map(sql.Identifier, keys))
         )
@@ -260,7 +265,7 @@ def _geometry_frame(frame: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:
     return table, {name: Geometry(geometry_type=kind, srid=4326)}
 
 
-def _write_table(con, schema: str, name: str, frame: pd.DataFrame) -> None:
+def _write_table(con: Connection, schema: str, name: str, frame: pd.DataFrame) -> None:
     """Replace one table; a GeoDataFrame's geometry gets a typed column and a GiST index."""
     dtype = None
     if isinstance(frame, gpd.GeoDataFrame):
@@ -280,7 +285,7 @@ def _write_table(con, schema: str, name: str, frame: pd.DataFrame) -> None:
 OUTPUT_COMMENT = "carecircle output (replaced by the next carecircle audit --to-postgis)"
 
 
-def _refuse_foreign_tables(con, schema: str, names: list[str]) -> None:
+def _refuse_foreign_tables(con: Connection, schema: str, names: list[str]) -> None:
     """Refuse to replace a table of ``schema`` that carecircle did not write (no comment).
 
     Raises

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -16,6 +16,9 @@ from carecircle.analysis.files import check_out_folder
 from carecircle.analysis.reports import json_number
 from carecircle.errors import CarecircleError, InputDataError, InputFileError
 from carecircle.maps.style import safe_filename
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger("carecircle")
 
@@ -59,6 +62,10 @@ def quiet_dask(level: int = logging.WARNING) -> Iterator[None]:
         for lg, old in zip(loggers, saved, strict=True):
             lg.setLevel(old)
 
+
+#: Scheduler options: no dashboard, and its HTTP server (metrics) on a free port, not on 8787
+#: (taken when another batch runs on the same machine).
+NO_DASHBOARD = {"dashboard": False, "dashboard_address": ":0"}
 
 #: Errors worth another attempt (a full memory, a file server that hiccuped); any other error
 #: in the audit is deterministic: the same input fails the same way on every worker.
@@ -234,7 +241,11 @@ def _run_on_dask(
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=NO_DASHBOARD,  # a second batch on the machine must not collide
         )
         client = Client(cluster)
     else:
@@ -289,7 +300,7 @@ def _failure_text(exc: BaseException, retries: int) -> str:
     )
 
 
-def _connect(scheduler: str):
+def _connect(scheduler: str) -> Client:
     """Return a Dask client of a running scheduler, or a planner's error naming the address.
 
     Raises

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from carecircle.scripts.batch import audit_task, quiet_dask, run_batch
+from carecircle.scripts.batch import NO_DASHBOARD, audit_task, quiet_dask, run_batch
 from carecircle.scripts.cli import main
 from carecircle.scripts.commands import batch_text
 
@@ -81,7 +81,11 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
 
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=NO_DASHBOARD,
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -114,6 +118,8 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
 def test_quiet_batch_prints_no_dask_log_and_no_bar(
     studies: list[Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    import distributed  # noqa: F401 - its import sets the levels: compare with those
+
     before = {
         n: logging.getLogger(n).level
         for n in ("distributed", "distributed.scheduler", "distributed.client")
@@ -158,7 +164,11 @@ def threads_cluster():
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs=NO_DASHBOARD,
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -271,3 +281,21 @@ def test_a_malformed_scheduler_address_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("错误 error: --scheduler foo: 无法连接调度器 / cannot connect")
     assert "missing port number" in err
+
+
+def test_a_second_batch_on_the_machine_does_not_collide(
+    studies: list[Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))  # as another batch's scheduler would
+        holder.listen()
+    except OSError:
+        pass  # already taken by another process on this machine: the same situation
+    try:
+        assert main(["-q", "batch", str(studies[0]), "--out", str(tmp_path / "b")]) == 0
+    finally:
+        holder.close()
+    assert "already in use" not in capfd.readouterr().err
