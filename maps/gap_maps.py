@@ -22,6 +22,7 @@ from tqdm import tqdm
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets, use_assets
+from carecircle.maps.elements import GeoJsonLayer
 from carecircle.maps.layers import (
     Bounds,
     collection,
@@ -39,8 +40,8 @@ from carecircle.maps.style import (
     area,
     esc,
     legend_html,
+    map_file_stems,
     pct,
-    safe_filename,
     share_colour,
     title_panel,
 )
@@ -236,16 +237,18 @@ def street_map(
     row = audit.indicators["street"].loc[code]
     com = audit.indicators["community"]
     codes = list(com.index[com["street"] == code])
-    for layer in service_area_layers(audit, wide, datum):
+    for layer in service_area_layers(audit, code, datum):
         layer.add_to(fmap)
-    community_layer(audit, codes, datum).add_to(fmap)
+    communities = community_layer(audit, codes, datum)
+    if communities is not None:
+        communities.add_to(fmap)
     outline = underserved_layer(audit, codes, datum)
     if outline is not None:
         outline.add_to(fmap)
-    folium.GeoJson(
+    GeoJsonLayer(
         collection(display(np.array([street.geometry]), datum), [{}]),
         name="街道边界 Street boundary",
-        style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
+        style={"fill": False, "color": "#000000", "weight": 3},
     ).add_to(fmap)
     gaps = uncovered_layer(audit, code, datum)
     if gaps is not None:
@@ -339,17 +342,16 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
                 ),
             }
         )
-    folium.GeoJson(
+    GeoJsonLayer(
         collection(display(audit.streets.geometry.to_numpy(), "wgs84"), props),
         name="街道/镇 Streets by S1 share",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
+        style={
             "color": "#222222",
             "weight": 2,
             "fillOpacity": 0.6,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["html"], labels=False),
+        tooltip=True,
+        popup=True,
     ).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
@@ -415,7 +417,9 @@ def render_maps(
     if offline:
         lib = copy_assets(out_dir)
         paths += sorted(p for p in lib.rglob("*") if p.is_file())
-    links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
+    links = {
+        code: f"{stem}.html" for code, stem in map_file_stems(list(audit.streets["code"])).items()
+    }
     for code in tqdm(
         list(links),
         desc="maps 地图",

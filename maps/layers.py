@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import folium
@@ -13,6 +14,8 @@ from carecircle.analysis.audit import Audit
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
+from carecircle.maps.elements import GeoJsonLayer, MarkerSet
+from carecircle.maps.patches import uncovered_patches
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     SERVICE_AREA_COLOUR,
@@ -26,14 +29,6 @@ from carecircle.maps.style import (
 from carecircle.vocabulary import FACILITY_TYPES, facility_label
 
 Bounds = tuple[float, float, float, float]
-
-
-def _round(obj: Any, ndigits: int = 5) -> Any:
-    if isinstance(obj, float):
-        return round(obj, ndigits)
-    if isinstance(obj, list | tuple):
-        return [_round(v, ndigits) for v in obj]
-    return obj
 
 
 def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> np.ndarray:
@@ -54,25 +49,35 @@ def point(lon: float, lat: float, datum: str) -> list[float]:
     return [round(lat, 6), round(lon, 6)]
 
 
+def points(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[list[float], list[float]]:
+    """Return marker locations (lat, lon lists) in the map's datum, rounded to ~1 m."""
+    if datum == "gcj02" and len(lon):
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    return np.round(lat, 6).tolist(), np.round(lon, 6).tolist()
+
+
 def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
     """GeoJSON with coordinates rounded to 1e-5° (~1 m) to keep maps light."""
-    features = []
-    for geom, prop in zip(geoms, props, strict=True):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        gi = shapely.geometry.mapping(geom)
-        features.append(
-            {
-                "type": "Feature",
-                "properties": prop,
-                "geometry": {"type": gi["type"], "coordinates": _round(gi["coordinates"])},
-            }
-        )
+    geoms = np.asarray(geoms, dtype=object)
+    keep = np.array([g is not None for g in geoms], dtype=bool)
+    keep[keep] = ~shapely.is_empty(geoms[keep].astype(object))
+    rounded = shapely.transform(geoms[keep], lambda xy: np.round(xy, 5))
+    texts = shapely.to_geojson(rounded) if rounded.size else []
+    kept_props = [p for p, k in zip(props, keep, strict=True) if k]
+    features = [
+        {"type": "Feature", "properties": prop, "geometry": json.loads(text)}
+        for prop, text in zip(kept_props, texts, strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
-def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson:
-    """Communities coloured by S1 share, with every indicator and failed target in the popup."""
+def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
+    """Communities coloured by S1 share, with every indicator and failed target in the popup.
+
+    None when the street has no community (folium cannot attach a tooltip to no feature).
+    """
+    if not codes:
+        return None
     com = audit.communities.set_index("code").loc[codes]
     table = audit.indicators["community"].loc[codes]
     failed = failed_indicators(table)
@@ -87,10 +92,11 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
             f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
         ]
         for col in table.columns:
-            if col.endswith("_status") and col[:2] not in ("s1", "s2"):
-                value = row[col.replace("_status", "_value")]
+            indicator = col.removesuffix("_status")
+            if col.endswith("_status") and indicator not in ("s1", "s2"):
+                value = row.get(f"{indicator}_value", np.nan)
                 shown = "—" if pd.isna(value) else f"{value:.3g}"
-                lines.append(f"{col[:2].upper()}: {shown} · {esc(status_label(row[col]))}")
+                lines.append(f"{esc(indicator.upper())}: {shown} · {esc(status_label(row[col]))}")
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
         props.append(
             {
@@ -99,21 +105,20 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
                 "label": f"{esc(row['name'])} · S1 {pct(share)}",
             }
         )
-    return folium.GeoJson(
+    return GeoJsonLayer(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="社区覆盖率 Communities by S1 share",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
+        style={
             "color": "#555555",
             "weight": 1,
             "fillOpacity": 0.55,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["html"], labels=False),
+        tooltip=True,
+        popup=True,
     )
 
 
-def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson | None:
+def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
     """Outline the listed communities that fail S1 or S2 (None when there are none).
 
     Every community failing any indicator is in the under-served list; the map outlines those
@@ -135,16 +140,16 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJ
         }
         for c in keep
     ]
-    return folium.GeoJson(
+    return GeoJsonLayer(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="未达标社区 Under-served communities",
-        style_function=lambda f: {
+        style={
             "fill": False,
             "color": "#D7191C",
             "weight": 3,
             "dashArray": "6 4",
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=True,
     )
 
 
@@ -163,8 +168,8 @@ def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
     return [ftype for ftype in FACILITY_TYPES if ftype in present]
 
 
-def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.FeatureGroup]:
-    """One toggleable group of markers per facility type present near the street."""
+def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]:
+    """One toggleable layer of markers per facility type present near the street."""
     near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
@@ -172,65 +177,82 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
         if rows.empty:
             continue
         zh, en = FACILITY_TYPES[ftype]
-        group = folium.FeatureGroup(name=f"设施 {zh} {en} ({len(rows)})")
-        for r in rows.itertuples(index=False):
-            popup = (
+        lat, lon = points(rows["lon"].to_numpy(), rows["lat"].to_numpy(), datum)
+        markers = [
+            [
+                la,
+                lo,
                 f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
                 f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
                 f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
-                f"id: {esc(r.id)}"
+                f"id: {esc(r.id)}",
+                esc(r.name),
+            ]
+            for la, lo, r in zip(lat, lon, rows.itertuples(index=False), strict=True)
+        ]
+        groups.append(
+            MarkerSet(
+                markers,
+                name=f"设施 {zh} {en} ({len(rows)})",
+                fill_colour=FACILITY_COLOURS.get(ftype, "#777777"),
             )
-            folium.CircleMarker(
-                location=point(r.lon, r.lat, datum),
-                radius=6,
-                color="#222222",
-                weight=1,
-                fill=True,
-                fill_color=FACILITY_COLOURS.get(ftype, "#777777"),
-                fill_opacity=0.95,
-                popup=folium.Popup(popup, max_width=300),
-                tooltip=esc(r.name),
-            ).add_to(group)
-        groups.append(group)
+        )
     return groups
 
 
-def uncovered_layer(audit: Audit, street: str, datum: str) -> folium.GeoJson | None:
-    """Cells of the street whose older residents are outside the circle (None if none)."""
+def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | None:
+    """Cells of the street whose older residents are outside the circle, merged into patches.
+
+    Neighbouring cells form one patch (the union of their squares), whose tooltip gives the
+    patch's uncovered older residents, cells and walking distances. None when there are none.
+    """
     cells = audit.cells
     mask = (
         (cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
     ).to_numpy()
     if not mask.any():
         return None
-    rows = cells[mask]
+    patches = uncovered_patches(cells[mask], audit.cell_squares[mask])
     props = [
         {
-            "label": f"未覆盖老年人 older not covered: {o:,.0f}"
-            + ("" if pd.isna(d) else f" · 步行 walk {d:,.0f} m")
+            "label": f"未覆盖老年人 older not covered: {o:,.0f} · {n:,} 格 cells"
+            + _walk_range(lo, hi)
         }
-        for o, d in zip(rows["older_residents"], rows["distance_m"], strict=True)
+        for o, n, lo, hi in zip(
+            patches.older, patches.cells, patches.walk_min, patches.walk_max, strict=True
+        )
     ]
-    return folium.GeoJson(
-        collection(display(audit.cell_squares[mask], datum, simplify_deg=0.0), props),
+    return GeoJsonLayer(
+        collection(display(patches.geometry, datum, simplify_deg=0.0), props),
         name="未覆盖老年人 Uncovered older residents",
-        style_function=lambda f: {
+        style={
             "fillColor": UNCOVERED_COLOUR,
             "color": UNCOVERED_COLOUR,
             "weight": 0,
             "fillOpacity": 0.45,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=True,
     )
 
 
-def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.GeoJson]:
-    """Return the circle's service area (shown) and one per facility type (hidden)."""
-    clip = shapely.box(*bounds)
+def _walk_range(shortest: float, longest: float) -> str:
+    """Tooltip text of a patch's walking distances ('' when no cell reaches a facility)."""
+    if pd.isna(shortest):
+        return " · 步行不可达 no walk within the limit"
+    if round(shortest) == round(longest):
+        return f" · 步行 walk {shortest:,.0f} m"
+    return f" · 步行 walk {shortest:,.0f}–{longest:,.0f} m"
+
+
+def service_area_layers(audit: Audit, street: str, datum: str) -> list[GeoJsonLayer]:
+    """Return the circle's service area (shown) and one per facility type (hidden).
+
+    The areas were cut to the street and its margin when built (analysis/audit.py).
+    """
+    areas = audit.service_areas
     layers = []
-    for row in audit.service_areas.itertuples(index=False):
-        geom = shapely.intersection(row.geometry, clip)
-        if shapely.is_empty(geom):
+    for row in areas[areas["street"] == street].itertuples(index=False):
+        if row.geometry is None or shapely.is_empty(row.geometry):
             continue
         label = (
             "15分钟圈服务范围 circle service area"
@@ -239,17 +261,17 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium
         )
         name = f"{label} ({row.minutes:g} min)"
         layers.append(
-            folium.GeoJson(
-                collection(display(np.array([geom]), datum), [{"label": esc(name)}]),
+            GeoJsonLayer(
+                collection(display(np.array([row.geometry]), datum), [{"label": esc(name)}]),
                 name=name,
                 show=row.group == "circle",
-                style_function=lambda f: {
+                style={
                     "fillColor": SERVICE_AREA_COLOUR,
                     "color": SERVICE_AREA_COLOUR,
                     "weight": 0.5,
                     "fillOpacity": 0.18,
                 },
-                tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+                tooltip=True,
             )
         )
     return layers
