@@ -42,7 +42,7 @@ from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
-from carecircle.geo.service_area import area_pieces, grid_for, reached_segments
+from carecircle.geo.service_area import band_pieces, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
 from carecircle.text import counted
@@ -100,9 +100,8 @@ class Audit:
 
     @property
     def service_area(self) -> gpd.GeoDataFrame:
-        """The service area of the circle (all facility types that count), whole district."""
-        areas = self.service_areas
-        return areas[(areas["group"] == "circle") & (areas["street"] == "")]
+        """The service area of the circle (all facility types that count), as one geometry."""
+        return self.service_areas[self.service_areas["group"] == "circle"].dissolve("group")
 
 
 def _route_circle(
@@ -176,10 +175,6 @@ def _further_circles(
     return fac
 
 
-#: Margin (m) around a street within which its map draws the service areas.
-STREET_MARGIN_M = 1200.0
-
-
 def _service_areas(
     network: WalkNetwork,
     fac: pd.DataFrame,
@@ -187,14 +182,13 @@ def _service_areas(
     nd: NodeDistances,
     sources: Snapped,
     study: Study,
-    streets: gpd.GeoDataFrame,
     *,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Service-area polygons (display only): the circle and one per facility type that has any.
+    """Service areas (display only): the circle and one per facility type that has any.
 
-    Each group is rasterised once (geo/service_area.py) and polygonised for the whole district
-    (``street == ""``) and for each street within its margin (the street maps' layers).
+    Each is rasterised once on the network's grid and returned as non-overlapping pieces
+    (one set per 1-2 km tile, geo/service_area.py); a street map takes the pieces near it.
     """
     groups = [("circle", study.minutes, nd.distance, study.radius_m, sources)]
     meal = study.profile.indicator("S8")
@@ -211,26 +205,18 @@ def _service_areas(
         typed = subset(f_snap, mask)
         dist = nearest_source_distances(network, typed, limit_m=radius, with_source=False).distance
         groups.append((ftype, minutes, dist, radius, typed))
-    pad = STREET_MARGIN_M
-    windows: dict[str, tuple[float, float, float, float] | None] = {"": None}
-    for code, (x0, y0, x1, y1) in zip(
-        streets["code"], streets.to_crs(network.crs).bounds.to_numpy(), strict=True
-    ):
-        windows[str(code)] = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
-    rows = []
+    names, minutes_of, pieces = [], [], []
     for group, minutes, dist, radius, src in tqdm(
         groups, desc="service areas 服务范围", unit="layer", disable=None if progress else True
     ):
-        pieces = area_pieces(reached_segments(network, dist, radius, sources=src), grid, windows)
-        rows += [(street, group, minutes, geom) for street, geom in pieces.items()]
+        band = band_pieces(reached_segments(network, dist, radius, sources=src), grid)
+        names += [group] * band.size
+        minutes_of += [minutes] * band.size
+        pieces.append(band)
     return gpd.GeoDataFrame(
-        {
-            "street": [r[0] for r in rows],
-            "group": [r[1] for r in rows],
-            "minutes": [r[2] for r in rows],
-        },
-        geometry=[r[3] for r in rows],
+        {"group": names, "minutes": minutes_of},
+        geometry=np.concatenate(pieces),
         crs=network.crs,
     ).to_crs(4326)
 
@@ -334,7 +320,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         tables, catalogue = _indicators(cells, fac, streets, communities, study)
         underserved = underserved_communities(tables["community"].reset_index())
     with rec.stage("service areas"):
-        areas = _service_areas(network, fac, f_snap, nd, sources, study, streets, progress=progress)
+        areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
     rec.counts.update(
         {
             "facilities": len(fac),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import resource
 import sys
 import tempfile
@@ -162,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("size", choices=list(SIZES))
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--reuse", action="store_true", help="reuse the last audit (pickled)")
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     start = time.perf_counter()
@@ -183,13 +185,25 @@ def main() -> None:
         f"side {side / 1000:.1f} km, inputs {time.perf_counter() - start:.1f} s",
         flush=True,
     )
-    audit = audit_study(load_study(study), progress=True)
+    cached = folder / "audit.pickle"
+    if args.reuse and cached.exists():
+        audit = pickle.loads(cached.read_bytes())
+    else:
+        audit = audit_study(load_study(study), progress=True)
+        cached.write_bytes(pickle.dumps(audit))
     print(json.dumps(audit.record.stages), flush=True)
     out = folder / "out"
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
     start = time.perf_counter()
     kwargs = {} if args.workers is None else {"workers": args.workers}
     paths = render_maps(audit, out / "maps", offline=True, **kwargs)
     maps_s = time.perf_counter() - start
+    cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"maps: {maps_s:.1f} s wall; CPU: this process {cpu[0].ru_utime - cpu0:.1f} s, "
+        f"workers {cpu[1].ru_utime:.1f} s",
+        flush=True,
+    )
     start = time.perf_counter()
     render_report(audit, out)
     report_s = time.perf_counter() - start

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
-from rasterio import Affine, features
+from contourpy import FillType, contour_generator
+from rasterio import Affine
 from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
@@ -260,12 +261,100 @@ def _mark(seeds: BoolArray, segments: FloatArray, grid: AreaGrid, step: float) -
     seeds[row[keep], col[keep]] = True
 
 
+#: Tile edge (pixels) of the polygonised band: each piece lies within one tile, so that a
+#: street map takes (and clips) only the few pieces near it.
+TILE_PX = 128
+
+
+def mask_pieces(
+    mask: BoolArray,
+    grid: AreaGrid,
+    *,
+    bounds: Bounds | None = None,
+    simplify_m: float = 2.5,
+    tile_px: int = TILE_PX,
+) -> np.ndarray:
+    """Polygonise the band tile by tile (marching squares, ``contourpy``).
+
+    The outline runs midway between pixel centres inside and outside the band (pixel
+    edges, with corners cut at 45°), so a pixel of the band lies wholly inside whenever its
+    neighbours are in the band too. Each tile is outlined with a margin of two pixels,
+    simplified, then cut exactly at the tile's edges, so pieces of neighbouring tiles meet
+    without gaps or overlaps.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        From :func:`reached_mask`.
+    grid : AreaGrid
+        The mask's grid.
+    bounds : tuple of float, optional
+        Only the pixels covering this box (m), e.g. a street and its margin.
+    simplify_m : float, default 2.5
+        Douglas-Peucker tolerance (m) of the outlines (display only).
+    tile_px : int, default 128
+        Tile edge (pixels).
+
+    Returns
+    -------
+    ndarray of shapely geometries
+        The pieces in the grid's CRS, none empty.
+    """
+    rows, cols = grid.window(bounds) if bounds is not None else (slice(None), slice(None))
+    r_lo, r_hi, _ = rows.indices(grid.height)
+    c_lo, c_hi, _ = cols.indices(grid.width)
+    pieces = []
+    for r0 in range(r_lo, r_hi, tile_px):
+        r1 = min(r0 + tile_px, r_hi)
+        for c0 in range(c_lo, c_hi, tile_px):
+            c1 = min(c0 + tile_px, c_hi)
+            if not mask[r0:r1, c0:c1].any():
+                continue
+            a0, b0 = max(r0 - 2, 0), max(c0 - 2, 0)
+            outline = _outline(
+                mask[a0 : min(r1 + 2, grid.height), b0 : min(c1 + 2, grid.width)],
+                grid.left + b0 * grid.cell_m,
+                grid.top - a0 * grid.cell_m,
+                grid.cell_m,
+                simplify_m,
+            )
+            x0, x1 = grid.left + c0 * grid.cell_m, grid.left + c1 * grid.cell_m
+            y0, y1 = grid.top - r1 * grid.cell_m, grid.top - r0 * grid.cell_m
+            pieces.append(shapely.clip_by_rect(outline, x0, y0, x1, y1))
+    if not pieces:
+        return np.empty(0, dtype=object)
+    out = np.concatenate(pieces)
+    return out[~shapely.is_empty(out)]
+
+
+def _outline(
+    block: BoolArray, left: float, top: float, cell_m: float, simplify_m: float
+) -> np.ndarray:
+    """Return the polygons outlining the True pixels of ``block`` (upper-left at left, top)."""
+    z = np.zeros((block.shape[0] + 2, block.shape[1] + 2), dtype=np.float64)
+    z[1:-1, 1:-1] = block
+    points, offsets = contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial").filled(
+        0.5, 1.5
+    )
+    xy = np.concatenate(points)
+    # padded pixel (i, j) has its centre at left + (j - 0.5) * cell, top - (i - 0.5) * cell
+    xy = np.column_stack([left + (xy[:, 0] - 0.5) * cell_m, top - (xy[:, 1] - 0.5) * cell_m])
+    ring_sizes = np.concatenate([np.diff(o) for o in offsets])
+    rings_per_piece = np.array([len(o) - 1 for o in offsets])
+    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(ring_sizes.size), ring_sizes))
+    polygons = shapely.polygons(
+        rings, indices=np.repeat(np.arange(rings_per_piece.size), rings_per_piece)
+    )
+    # Douglas-Peucker: the topology-preserving variant costs minutes on a city's band
+    return shapely.simplify(polygons, simplify_m, preserve_topology=False)
+
+
 def mask_polygon(
     mask: BoolArray,
     grid: AreaGrid,
     *,
     bounds: Bounds | None = None,
-    simplify_m: float = 5.0,
+    simplify_m: float = 2.5,
 ) -> BaseGeometry:
     """Polygonise the band (or the part of it within ``bounds``) into one (multi)polygon.
 
@@ -277,34 +366,25 @@ def mask_polygon(
         The mask's grid.
     bounds : tuple of float, optional
         Only the pixels covering this box (m), e.g. a street and its margin.
-    simplify_m : float, default 5
-        Simplification tolerance (m), which smooths the pixel steps.
+    simplify_m : float, default 2.5
+        Simplification tolerance (m).
 
     Returns
     -------
     shapely geometry
         The band in the grid's CRS; empty when nothing is reached there.
     """
-    rows, cols = grid.window(bounds) if bounds is not None else (slice(None), slice(None))
-    part = mask[rows, cols]
-    if not part.any():
+    pieces = mask_pieces(mask, grid, bounds=bounds, simplify_m=simplify_m)
+    if pieces.size == 0:
         return shapely.Polygon()
-    offset = grid.transform @ Affine.translation(cols.start or 0, rows.start or 0)
-    polygons = [
-        shapely.geometry.shape(geom)
-        for geom, _ in features.shapes(
-            part.view(np.uint8), mask=part, connectivity=4, transform=offset
-        )
-    ]
-    area = shapely.multipolygons(polygons)
-    return shapely.simplify(area, simplify_m, preserve_topology=True)
+    return shapely.union_all(pieces)
 
 
 def service_area_polygon(
     segments: FloatArray,
     *,
     buffer_m: float = BUFFER_M,
-    simplify_m: float = 5.0,
+    simplify_m: float = 2.5,
     cell_m: float | None = None,
 ) -> BaseGeometry:
     """Return the band of ``buffer_m`` along the reached stretches as one (multi)polygon.
@@ -315,7 +395,7 @@ def service_area_polygon(
         From :func:`reached_segments` (m).
     buffer_m : float, default 40
         Half-width of the band drawn along each reached street (m).
-    simplify_m : float, default 5
+    simplify_m : float, default 2.5
         Simplification tolerance of the result (m).
     cell_m : float, optional
         Grid cell (m); by default from :func:`grid_for`.
@@ -339,15 +419,14 @@ def service_area_polygon(
     return mask_polygon(mask, grid, simplify_m=simplify_m)
 
 
-def area_pieces(
+def band_pieces(
     segments: FloatArray,
     grid: AreaGrid,
-    windows: dict[str, Bounds | None],
     *,
     buffer_m: float = BUFFER_M,
-    simplify_m: float = 5.0,
-) -> dict[str, BaseGeometry]:
-    """Rasterise the reached stretches once and polygonise the band within each window.
+    simplify_m: float = 2.5,
+) -> np.ndarray:
+    """Rasterise reached stretches once and return the band as pieces, one set per tile.
 
     Parameters
     ----------
@@ -355,20 +434,15 @@ def area_pieces(
         From :func:`reached_segments` (m).
     grid : AreaGrid
         The grid, e.g. from :func:`grid_for` on the network's bounds.
-    windows : dict
-        Name -> box (m) to polygonise (a street and its margin), or None for the whole grid.
     buffer_m : float, default 40
         Half-width of the band (m).
-    simplify_m : float, default 5
+    simplify_m : float, default 2.5
         Simplification tolerance (m).
 
     Returns
     -------
-    dict
-        Name -> the band within its window (empty geometry where nothing is reached).
+    ndarray of shapely geometries
+        Non-overlapping pieces whose union is the band (see :func:`mask_pieces`).
     """
     mask = reached_mask(segments, grid, buffer_m=buffer_m)
-    return {
-        name: mask_polygon(mask, grid, bounds=box, simplify_m=simplify_m)
-        for name, box in windows.items()
-    }
+    return mask_pieces(mask, grid, simplify_m=simplify_m)

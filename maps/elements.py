@@ -22,6 +22,10 @@ def script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+class JsonText(str):
+    """JSON already serialised with :func:`script_json` rules (written into the page as is)."""
+
+
 class RawScript(Element):
     """Script text added to the page verbatim (a plain Element compiles it as a template)."""
 
@@ -41,10 +45,18 @@ class _DataLayer(Layer):
     data: object
 
     def render(self, **kwargs: Any) -> None:
-        """Declare the data, then render the layer's (small) script as folium does."""
-        declaration = f"var {self.get_name()}_data = {script_json(self.data)};"
-        self.get_root().script.add_child(RawScript(declaration), name=f"{self.get_name()}_data")
-        super().render(**kwargs)
+        """Add the data, the layer's script and (when shown) its ``addTo``, all verbatim.
+
+        As ``folium.map.Layer.render`` does, without compiling each text as a template.
+        """
+        name = self.get_name()
+        data = self.data if isinstance(self.data, JsonText) else script_json(self.data)
+        script = self._template.module.__dict__["script"](self, kwargs)
+        if self.show:
+            script += f"\n{name}.addTo({self._parent.get_name()});"
+        figure = self.get_root()
+        figure.script.add_child(RawScript(f"var {name}_data = {data};"), name=f"{name}_data")
+        figure.script.add_child(RawScript(script), name=name)
 
 
 class GeoJsonLayer(_DataLayer):
@@ -52,7 +64,7 @@ class GeoJsonLayer(_DataLayer):
 
     Parameters
     ----------
-    data : dict
+    data : dict or JsonText
         A FeatureCollection (e.g. from :func:`carecircle.maps.layers.collection`).
     name : str
         Layer name in the layer control.
@@ -91,7 +103,7 @@ class GeoJsonLayer(_DataLayer):
 
     def __init__(
         self,
-        data: dict[str, Any],
+        data: dict[str, Any] | JsonText,
         *,
         name: str,
         style: dict[str, Any],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import partial
 from pathlib import Path
 
 import folium
@@ -35,6 +36,7 @@ from carecircle.maps.layers import (
     uncovered_layer,
     underserved_layer,
 )
+from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
 from carecircle.maps.style import (
     MAP_CSS,
     area,
@@ -226,8 +228,7 @@ def street_map(
         type, uncovered cells and proposals, with a layer control, scale, full screen, measure.
     """
     street = audit.streets.set_index("code").loc[code]
-    minx, miny, maxx, maxy = street.geometry.bounds
-    wide = (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
+    (minx, miny, maxx, maxy), wide = street_box(audit, code)
     title = f"{street['name']} 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map" + (
         " · 高德 Amap" if datum == "gcj02" else ""
     )
@@ -237,7 +238,7 @@ def street_map(
     row = audit.indicators["street"].loc[code]
     com = audit.indicators["community"]
     codes = list(com.index[com["street"] == code])
-    for layer in service_area_layers(audit, code, datum):
+    for layer in service_area_layers(audit, wide, datum):
         layer.add_to(fmap)
     communities = community_layer(audit, codes, datum)
     if communities is not None:
@@ -391,6 +392,7 @@ def render_maps(
     proposals: pd.DataFrame | None = None,
     offline: bool = False,
     progress: bool = False,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write ``index.html`` and two maps per street/town (WGS84 and Amap/GCJ-02).
 
@@ -406,11 +408,13 @@ def render_maps(
         Copy Leaflet into ``out_dir/lib`` and use no internet resource by default.
     progress : bool, default False
         Show a progress bar (on a terminal only).
+    workers : int, optional
+        Worker processes for the street maps; by default 2 from 8 streets on (1: none).
 
     Returns
     -------
     list of Path
-        The files written.
+        The files written (the same, byte for byte, whatever the number of workers).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -420,20 +424,36 @@ def render_maps(
     links = {
         code: f"{stem}.html" for code, stem in map_file_stems(list(audit.streets["code"])).items()
     }
-    for code in tqdm(
-        list(links),
+    bar = tqdm(
+        total=len(links),
         desc="maps 地图",
         unit="street",
         leave=False,
         disable=None if progress else True,
-    ):
-        gcj = links[code].replace(".html", "_gcj02.html")
-        for datum, name, other in (("wgs84", links[code], gcj), ("gcj02", gcj, links[code])):
-            fmap = street_map(
-                audit, code, proposals=proposals, offline=offline, datum=datum, other_file=other
-            )
-            target = inside(out_dir, out_dir / name)
-            paths.append(write_text_atomic(target, stable_html(fmap)))
+    )
+    with bar:
+        paths += run_jobs(
+            street_jobs(audit, links),
+            partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
+            workers=pool_size(workers, len(links)),
+            on_done=lambda: bar.update(1),
+        )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
     return paths
+
+
+def _write_street(
+    job: StreetJob, *, out_dir: Path, proposals: pd.DataFrame | None, offline: bool
+) -> list[Path]:
+    """Write the two maps of one street (run in a worker process or in this one)."""
+    written = []
+    for datum, name, other in (
+        ("wgs84", job.wgs84_name, job.gcj02_name),
+        ("gcj02", job.gcj02_name, job.wgs84_name),
+    ):
+        fmap = street_map(
+            job.part, job.code, proposals=proposals, offline=offline, datum=datum, other_file=other
+        )
+        written.append(write_text_atomic(inside(out_dir, out_dir / name), stable_html(fmap)))
+    return written

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import folium
@@ -14,7 +13,7 @@ from carecircle.analysis.audit import Audit
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
-from carecircle.maps.elements import GeoJsonLayer, MarkerSet
+from carecircle.maps.elements import GeoJsonLayer, JsonText, MarkerSet, script_json
 from carecircle.maps.patches import uncovered_patches
 from carecircle.maps.style import (
     FACILITY_COLOURS,
@@ -33,7 +32,9 @@ Bounds = tuple[float, float, float, float]
 
 def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> np.ndarray:
     """Return geometries as drawn: simplified to the map scale, in GCJ-02 for Amap tiles."""
-    geoms = shapely.simplify(np.asarray(geoms, dtype=object), simplify_deg, preserve_topology=True)
+    geoms = np.asarray(geoms, dtype=object)
+    if simplify_deg > 0:
+        geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
     if datum == "gcj02":
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
@@ -56,19 +57,23 @@ def points(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[list[float], l
     return np.round(lat, 6).tolist(), np.round(lon, 6).tolist()
 
 
-def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
-    """GeoJSON with coordinates rounded to 1e-5° (~1 m) to keep maps light."""
+def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> JsonText:
+    """GeoJSON text with coordinates rounded to 1e-5° (~1 m) to keep maps light.
+
+    Written as text straight from GEOS (``shapely.to_geojson``): parsing and re-encoding
+    the coordinates in Python costs seconds on a city's street map.
+    """
     geoms = np.asarray(geoms, dtype=object)
     keep = np.array([g is not None for g in geoms], dtype=bool)
     keep[keep] = ~shapely.is_empty(geoms[keep].astype(object))
     rounded = shapely.transform(geoms[keep], lambda xy: np.round(xy, 5))
     texts = shapely.to_geojson(rounded) if rounded.size else []
     kept_props = [p for p, k in zip(props, keep, strict=True) if k]
-    features = [
-        {"type": "Feature", "properties": prop, "geometry": json.loads(text)}
+    features = ",".join(
+        f'{{"type":"Feature","properties":{script_json(prop)},"geometry":{text}}}'
         for prop, text in zip(kept_props, texts, strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    )
+    return JsonText(f'{{"type":"FeatureCollection","features":[{features}]}}')
 
 
 def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
@@ -81,8 +86,9 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
     com = audit.communities.set_index("code").loc[codes]
     table = audit.indicators["community"].loc[codes]
     failed = failed_indicators(table)
+    statuses = [c for c in table.columns if c.endswith("_status")]
     props = []
-    for code, row in table.iterrows():
+    for code, row in table.to_dict("index").items():
         share = row["older_covered_share"]
         lines = [
             f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
@@ -91,9 +97,9 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
             f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
             f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
         ]
-        for col in table.columns:
+        for col in statuses:
             indicator = col.removesuffix("_status")
-            if col.endswith("_status") and indicator not in ("s1", "s2"):
+            if indicator not in ("s1", "s2"):
                 value = row.get(f"{indicator}_value", np.nan)
                 shown = "—" if pd.isna(value) else f"{value:.3g}"
                 lines.append(f"{esc(indicator.upper())}: {shown} · {esc(status_label(row[col]))}")
@@ -157,9 +163,12 @@ def _facilities_near(audit: Audit, bounds: Bounds) -> pd.DataFrame:
     """Facilities inside ``bounds`` (lon/lat, WGS84)."""
     minx, miny, maxx, maxy = bounds
     fac = audit.facilities
-    return fac[
-        (fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny) & (fac["lat"] <= maxy)
-    ]
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    return fac.loc[inside, ["id", "name", "type", "lon", "lat", *_FACILITY_NUMBERS]]
+
+
+_FACILITY_NUMBERS = ("floor_area_m2", "beds", "nursing_beds")
 
 
 def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
@@ -178,17 +187,25 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]
             continue
         zh, en = FACILITY_TYPES[ftype]
         lat, lon = points(rows["lon"].to_numpy(), rows["lat"].to_numpy(), datum)
+        kind = esc(facility_label(ftype))
         markers = [
             [
                 la,
                 lo,
-                f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
-                f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
-                f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
-                f"id: {esc(r.id)}",
-                esc(r.name),
+                f"<b>{esc(name)}</b><br>{kind}<br>"
+                f"面积 floor area: {count(floor, 'm²')}<br>床位 beds: "
+                f"{count(beds)} (护理型 nursing {count(nursing)})<br>"
+                f"id: {esc(fid)}",
+                esc(name),
             ]
-            for la, lo, r in zip(lat, lon, rows.itertuples(index=False), strict=True)
+            for la, lo, name, fid, floor, beds, nursing in zip(
+                lat,
+                lon,
+                rows["name"].tolist(),
+                rows["id"].tolist(),
+                *(rows[c].tolist() for c in _FACILITY_NUMBERS),
+                strict=True,
+            )
         ]
         groups.append(
             MarkerSet(
@@ -244,33 +261,36 @@ def _walk_range(shortest: float, longest: float) -> str:
     return f" · 步行 walk {shortest:,.0f}–{longest:,.0f} m"
 
 
-def service_area_layers(audit: Audit, street: str, datum: str) -> list[GeoJsonLayer]:
+def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJsonLayer]:
     """Return the circle's service area (shown) and one per facility type (hidden).
 
-    The areas were cut to the street and its margin when built (analysis/audit.py).
+    The areas come as pieces (one set per tile); the pieces near ``bounds`` are cut to it.
     """
     areas = audit.service_areas
+    near = areas.iloc[areas.sindex.query(shapely.box(*bounds))]
+    clipped = shapely.clip_by_rect(near.geometry.to_numpy(), *bounds)
     layers = []
-    for row in areas[areas["street"] == street].itertuples(index=False):
-        if row.geometry is None or shapely.is_empty(row.geometry):
+    for group in dict.fromkeys(areas["group"]):
+        keep = (near["group"] == group).to_numpy() & ~shapely.is_empty(clipped)
+        if not keep.any():
             continue
+        minutes = float(near["minutes"].to_numpy()[keep][0])
         label = (
             "15分钟圈服务范围 circle service area"
-            if row.group == "circle"
-            else f"服务范围 service area: {facility_label(row.group)}"
+            if group == "circle"
+            else f"服务范围 service area: {facility_label(group)}"
         )
-        name = f"{label} ({row.minutes:g} min)"
+        name = f"{label} ({minutes:g} min)"
         layers.append(
             GeoJsonLayer(
-                collection(display(np.array([row.geometry]), datum), [{"label": esc(name)}]),
+                collection(
+                    display(clipped[keep], datum, simplify_deg=0.0),
+                    [{"label": esc(name)}] * int(keep.sum()),
+                ),
                 name=name,
-                show=row.group == "circle",
-                style={
-                    "fillColor": SERVICE_AREA_COLOUR,
-                    "color": SERVICE_AREA_COLOUR,
-                    "weight": 0.5,
-                    "fillOpacity": 0.18,
-                },
+                show=group == "circle",
+                # no outline: the pieces meet at tile edges, where a stroke would show seams
+                style={"fillColor": SERVICE_AREA_COLOUR, "weight": 0, "fillOpacity": 0.18},
                 tooltip=True,
             )
         )
