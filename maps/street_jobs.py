@@ -53,21 +53,34 @@ def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
     Returns
     -------
     Audit
-        The same tables, with only the street's cells, the facilities and service-area
-        pieces within its map's box, and no network or snapping results.
+        The street's communities, indicator rows and uncovered cells (the only ones drawn),
+        the facilities and service-area pieces within its map's box (cut to it), the tables
+        of streets and the district; no network, snapping results or run record.
     """
     _, (minx, miny, maxx, maxy) = street_box(audit, code)
     fac = audit.facilities
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
     near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
     areas = audit.service_areas
-    pieces = np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy)))
+    areas = areas.iloc[np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy)))]
+    areas = areas.set_geometry(
+        shapely.clip_by_rect(areas.geometry.to_numpy(), minx, miny, maxx, maxy)
+    )
+    cells = audit.cells.iloc[cell_rows]
+    drawn = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
+    table = audit.indicators["community"]
+    mine = (table["street"] == code).to_numpy()
+    codes = set(table.index[mine])
     return replace(
         audit,
-        cells=audit.cells.iloc[cell_rows],
-        cell_squares=audit.cell_squares[cell_rows],
+        communities=audit.communities[audit.communities["code"].isin(codes).to_numpy()],
+        indicators={**audit.indicators, "community": table[mine]},
+        underserved=audit.underserved[audit.underserved["code"].isin(codes).to_numpy()],
+        cells=cells[drawn],
+        cell_squares=audit.cell_squares[cell_rows[drawn]],
         facilities=fac[near],
-        service_areas=areas.iloc[pieces],
+        service_areas=areas[~shapely.is_empty(areas.geometry.to_numpy())],
+        record=None,
         network=None,
         node_distances=None,
         edge_index=None,
