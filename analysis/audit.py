@@ -42,7 +42,7 @@ from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
-from carecircle.geo.service_area import band_pieces, grid_for, reached_segments
+from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
 from carecircle.text import counted
@@ -202,18 +202,34 @@ def _service_areas(
             else study.minutes
         )
         radius = minutes * 60.0 * study.walk_speed_m_s
-        typed = subset(f_snap, mask)
-        dist = nearest_source_distances(network, typed, limit_m=radius, with_source=False).distance
-        groups.append((ftype, minutes, dist, radius, typed))
+        groups.append((ftype, minutes, None, radius, subset(f_snap, mask)))
     grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
+    bar = tqdm(
+        total=len(groups),
+        desc="service areas 服务范围",
+        unit="layer",
+        disable=None if progress else True,
+    )
+    segment_sets = (  # routed one by one while the pool rasterises the previous ones
+        reached_segments(
+            network,
+            nearest_source_distances(network, src, limit_m=radius, with_source=False).distance
+            if dist is None
+            else dist,
+            radius,
+            sources=src,
+        )
+        for _, _, dist, radius, src in groups
+    )
     names, minutes_of, pieces = [], [], []
-    for group, minutes, dist, radius, src in tqdm(
-        groups, desc="service areas 服务范围", unit="layer", disable=None if progress else True
-    ):
-        band = band_pieces(reached_segments(network, dist, radius, sources=src), grid)
-        names += [group] * band.size
-        minutes_of += [minutes] * band.size
-        pieces.append(band)
+    with bar:
+        for (group, minutes, *_), band in zip(
+            groups, bands_in_parallel(segment_sets, grid), strict=True
+        ):
+            names += [group] * band.size
+            minutes_of += [minutes] * band.size
+            pieces.append(band)
+            bar.update(1)
     return gpd.GeoDataFrame(
         {"group": names, "minutes": minutes_of},
         geometry=np.concatenate(pieces),

@@ -17,6 +17,10 @@ a pixel on each side; a few % where streets of many directions average out).
 from __future__ import annotations
 
 import math
+import multiprocessing
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -446,3 +450,51 @@ def band_pieces(
     """
     mask = reached_mask(segments, grid, buffer_m=buffer_m)
     return mask_pieces(mask, grid, simplify_m=simplify_m)
+
+
+def bands_in_parallel(
+    segment_sets: Iterator[FloatArray], grid: AreaGrid, *, workers: int = 2
+) -> Iterator[np.ndarray]:
+    """Yield :func:`band_pieces` of each set of stretches, in order, computed by a pool.
+
+    The caller computes the next set (routing) while the workers rasterise the previous
+    ones; with ``workers`` 1, inside a daemon process, or off Linux, it runs here.
+
+    Parameters
+    ----------
+    segment_sets : iterator of ndarray
+        Reached stretches of each layer (from :func:`reached_segments`).
+    grid : AreaGrid
+        The grid of every layer.
+    workers : int, default 2
+        Worker processes.
+
+    Yields
+    ------
+    ndarray of shapely geometries
+        The pieces of each layer, in the order of ``segment_sets``.
+    """
+    serial = (
+        workers <= 1
+        or multiprocessing.current_process().daemon
+        or "fork" not in multiprocessing.get_all_start_methods()
+    )
+    if serial:
+        for segments in segment_sets:
+            yield band_pieces(segments, grid)
+        return
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
+    try:
+        futures = [pool.submit(band_pieces, segments, grid) for segments in segment_sets]
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _ignore_interrupt() -> None:
+    """Leave Ctrl-C to the parent, which stops the pool (no traceback from each worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
