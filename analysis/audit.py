@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
+from tqdm import tqdm
 
 from carecircle.analysis.checks import (
     check_boundaries,
@@ -42,7 +43,7 @@ from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NETWORK_COUNTERS, NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
-from carecircle.geo.service_area import reached_segments, service_area_polygon
+from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
 from carecircle.text import counted
@@ -100,8 +101,8 @@ class Audit:
 
     @property
     def service_area(self) -> gpd.GeoDataFrame:
-        """The service area of the circle (all facility types that count)."""
-        return self.service_areas[self.service_areas["group"] == "circle"]
+        """The service area of the circle (all facility types that count), as one geometry."""
+        return self.service_areas[self.service_areas["group"] == "circle"].dissolve("group")
 
 
 def _route_circle(
@@ -182,17 +183,15 @@ def _service_areas(
     nd: NodeDistances,
     sources: Snapped,
     study: Study,
+    *,
+    progress: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Service-area polygons: the whole circle, and one per facility type that has any."""
-    rows = [
-        (
-            "circle",
-            study.minutes,
-            service_area_polygon(
-                reached_segments(network, nd.distance, study.radius_m, sources=sources)
-            ),
-        )
-    ]
+    """Service areas (display only): the circle and one per facility type that has any.
+
+    Each is rasterised once on the network's grid and returned as non-overlapping pieces
+    (one set per 1-2 km tile, geo/service_area.py); a street map takes the pieces near it.
+    """
+    groups = [("circle", study.minutes, nd.distance, study.radius_m, sources)]
     meal = study.profile.indicator("S8")
     for ftype in dict.fromkeys((*study.profile.circle_types, *meal.facility_types)):
         mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
@@ -204,18 +203,37 @@ def _service_areas(
             else study.minutes
         )
         radius = minutes * 60.0 * study.walk_speed_m_s
-        typed = subset(f_snap, mask)
-        dist = nearest_source_distances(network, typed, limit_m=radius, with_source=False).distance
-        rows.append(
-            (
-                ftype,
-                minutes,
-                service_area_polygon(reached_segments(network, dist, radius, sources=typed)),
-            )
+        groups.append((ftype, minutes, None, radius, subset(f_snap, mask)))
+    grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
+    bar = tqdm(
+        total=len(groups),
+        desc="service areas 服务范围",
+        unit="layer",
+        disable=None if progress else True,
+    )
+    segment_sets = (  # routed one by one while the pool rasterises the previous ones
+        reached_segments(
+            network,
+            nearest_source_distances(network, src, limit_m=radius, with_source=False).distance
+            if dist is None
+            else dist,
+            radius,
+            sources=src,
         )
+        for _, _, dist, radius, src in groups
+    )
+    names, minutes_of, pieces = [], [], []
+    with bar:
+        for (group, minutes, *_), band in zip(
+            groups, bands_in_parallel(segment_sets, grid), strict=True
+        ):
+            names += [group] * band.size
+            minutes_of += [minutes] * band.size
+            pieces.append(band)
+            bar.update(1)
     return gpd.GeoDataFrame(
-        {"group": [r[0] for r in rows], "minutes": [r[1] for r in rows]},
-        geometry=[r[2] for r in rows],
+        {"group": names, "minutes": minutes_of},
+        geometry=np.concatenate(pieces),
         crs=network.crs,
     ).to_crs(4326)
 
@@ -337,7 +355,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         tables, catalogue = _indicators(cells, fac, streets, communities, study)
         underserved = underserved_communities(tables["community"].reset_index())
     with rec.stage("service areas"):
-        areas = _service_areas(network, fac, f_snap, nd, sources, study)
+        areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
     rec.counts.update(
         {
             "facilities": len(fac),

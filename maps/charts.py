@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
@@ -15,7 +16,7 @@ from matplotlib import font_manager
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic, write_text_atomic
-from carecircle.maps.style import area, esc, pct, safe_filename
+from carecircle.maps.style import area, esc, map_file_stems, pct
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,17 @@ def _style() -> bool:
     return True
 
 
+#: Above this many communities one bar each is unreadable (and a picture metres tall): the
+#: chart shows one row per street with a dot per community instead.
+MAX_COMMUNITY_BARS = 150
+
+
 def s1_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of S1 (older residents within the circle) per community, by street."""
     cjk = _style()
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
+    if len(table) > MAX_COMMUNITY_BARS:
+        return _s1_by_street(audit, table, path, cjk=cjk)
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
     labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
     ax.barh(range(len(table)), table["older_covered_share"].fillna(0) * 100, color="#21918C")
@@ -81,6 +89,45 @@ def s1_chart(audit: Audit, path: Path) -> Path:
         ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
     )
     ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
+    fig.tight_layout()
+    write_atomic(path, lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)
+    return path
+
+
+def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -> Path:
+    """S1 of every community as a dot on its street's row, over a bar of the street's S1."""
+    streets = audit.indicators["street"]
+    row_of = {code: i for i, code in enumerate(streets.index)}
+    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(streets) + 1.2)), dpi=110)
+    ax.barh(
+        range(len(streets)),
+        streets["older_covered_share"].fillna(0) * 100,
+        color="#21918C",
+        alpha=0.35,
+        label=("街道/镇 " if cjk else "") + "street",
+    )
+    rows = table["street"].map(row_of).to_numpy(dtype=float)
+    ax.scatter(
+        table["older_covered_share"].fillna(0) * 100,
+        rows,
+        s=6,
+        color="#21918C",
+        label=("社区 " if cjk else "") + "community",
+    )
+    labels = list(streets["name"] if cjk else streets.index)
+    ax.set_yticks(range(len(streets)), labels, fontsize=7)
+    ax.invert_yaxis()
+    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
+    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
+    ax.set_xlabel(
+        ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
+    )
+    ax.set_title(
+        ("社区15分钟养老服务圈覆盖（按街道） · " if cjk else "")
+        + f"S1 of {len(table):,} communities by street"
+    )
+    ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
     plt.close(fig)
@@ -127,8 +174,9 @@ def s2_chart(audit: Audit, path: Path) -> Path:
 def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
     """Write ``report.html``: district figures with links to maps, charts and spreadsheets."""
     d = audit.indicators["district"].iloc[0]
+    stems = map_file_stems(list(audit.streets["code"]))
     street_rows = "".join(
-        f'<tr><td><a href="maps/{esc(safe_filename(c))}.html">{esc(r["name"])}</a></td>'
+        f'<tr><td><a href="maps/{esc(stems[c])}.html">{esc(r["name"])}</a></td>'
         f"<td>{pct(r['older_covered_share'])}</td>"
         f"<td>{area(r['floor_area_per_1000'], r['residents'])}</td></tr>"
         for c, r in audit.indicators["street"].iterrows()

@@ -8,22 +8,20 @@ the blank basemap the default, so nothing is fetched from the internet.
 
 from __future__ import annotations
 
-import os
-import re
+from functools import partial
 from pathlib import Path
 
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
-from folium.plugins import Fullscreen, MeasureControl
 from tqdm import tqdm
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import inside, write_text_atomic
-from carecircle.maps.assets import copy_assets, use_assets
+from carecircle.maps.assets import copy_assets
+from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, panel, stable_html
+from carecircle.maps.elements import GeoJsonLayer
 from carecircle.maps.layers import (
-    Bounds,
     collection,
     community_layer,
     display,
@@ -34,162 +32,15 @@ from carecircle.maps.layers import (
     uncovered_layer,
     underserved_layer,
 )
+from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
 from carecircle.maps.style import (
-    MAP_CSS,
     area,
     esc,
     legend_html,
+    map_file_stems,
     pct,
-    safe_filename,
     share_colour,
-    title_panel,
 )
-
-AMAP_TILES = (
-    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-    "&x={x}&y={y}&z={z}"
-)
-TIANDITU_TILES = (
-    "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-    "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-    "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
-)
-
-
-#: Room (px) kept free when fitting a map to its street: (left, top) and (right, bottom), so
-#: the title panel (top left) and the legend (bottom right) do not hide it.
-STREET_PADDING = ((10, 175), (345, 10))
-#: The overview's panel is wider (street table, bar chart): keep its side free.
-OVERVIEW_PADDING = ((530, 10), (10, 10))
-
-
-class MetricScale(MacroElement):
-    """Leaflet's scale bar in metres and kilometres only (planners measure in metres)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        L.control.scale({metric: true, imperial: false, maxWidth: 160, position: "bottomleft"})
-            .addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "MetricScale"
-
-
-class Legend(MacroElement):
-    """The legend as a Leaflet control (bottom right), so it stacks with the other controls."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var box = L.DomUtil.create("div", "cc-legend-control");
-                box.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(box);
-                L.DomEvent.disableScrollPropagation(box);
-                return box;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.html = html
-
-
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
-
-
-def stable_html(fmap: folium.Map) -> str:
-    """Render a map with folium's random element ids replaced by sequence numbers.
-
-    Two runs on the same inputs then write byte-identical HTML.
-    """
-    html = fmap.get_root().render()
-    ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
-
-
-def _base_map(
-    bounds: Bounds,
-    *,
-    offline: bool,
-    datum: str,
-    title: str,
-    padding: tuple[tuple[int, int], tuple[int, int]],
-) -> folium.Map:
-    """Map with the basemaps, a page title, a metric scale, full screen and measure."""
-    minx, miny, maxx, maxy = bounds
-    fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        tiles=None,
-        control_scale=False,
-        prefer_canvas=True,
-        zoom_snap=0.25,
-        zoom_delta=0.5,
-    )
-    fmap.get_root().title = esc(title)
-    use_assets(fmap, offline=offline)
-    MetricScale().add_to(fmap)
-    blank = folium.FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
-    if offline:
-        blank.add_to(fmap)
-    if datum == "gcj02":
-        folium.TileLayer(
-            AMAP_TILES,
-            name="高德 Amap (GCJ-02)",
-            attr="© 高德地图 AutoNavi",
-            subdomains="1234",
-            max_zoom=18,
-            show=not offline,
-        ).add_to(fmap)
-    else:
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=not offline).add_to(fmap)
-        key = os.environ.get("TIANDITU_KEY", "")
-        if key:
-            folium.TileLayer(
-                TIANDITU_TILES + key,
-                name="天地图 Tianditu",
-                attr="© 天地图",
-                subdomains="01234567",
-                max_zoom=18,
-                show=False,
-            ).add_to(fmap)
-    if not offline:
-        blank.add_to(fmap)
-    if datum == "gcj02":
-        from carecircle.geo.crs import wgs84_to_gcj02
-
-        (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
-    fmap.fit_bounds(
-        [[float(miny), float(minx)], [float(maxy), float(maxx)]],
-        padding_top_left=padding[0],
-        padding_bottom_right=padding[1],
-    )
-    full = Fullscreen(title="全屏 Full screen", title_cancel="退出全屏 Exit full screen")
-    use_assets(full, offline=offline, plugin="fullscreen")
-    full.add_to(fmap)
-    measure = MeasureControl(
-        primary_length_unit="meters",
-        secondary_length_unit="kilometers",
-        primary_area_unit="sqmeters",
-    )
-    use_assets(measure, offline=offline, plugin="measure")
-    measure.add_to(fmap)
-    return fmap
-
-
-def _panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
-    """Add the title panel (already-escaped lines) and the legend."""
-    fmap.get_root().html.add_child(folium.Element(title_panel(lines)))
-    fmap.get_root().html.add_child(folium.Element(MAP_CSS))
-    Legend(legend).add_to(fmap)
 
 
 def street_map(
@@ -225,12 +76,11 @@ def street_map(
         type, uncovered cells and proposals, with a layer control, scale, full screen, measure.
     """
     street = audit.streets.set_index("code").loc[code]
-    minx, miny, maxx, maxy = street.geometry.bounds
-    wide = (minx - 0.01, miny - 0.01, maxx + 0.01, maxy + 0.01)
+    (minx, miny, maxx, maxy), wide = street_box(audit, code)
     title = f"{street['name']} 15分钟养老服务圈缺口图 · 15-minute elder-care circle gap map" + (
         " · 高德 Amap" if datum == "gcj02" else ""
     )
-    fmap = _base_map(
+    fmap = base_map(
         (minx, miny, maxx, maxy), offline=offline, datum=datum, title=title, padding=STREET_PADDING
     )
     row = audit.indicators["street"].loc[code]
@@ -238,14 +88,16 @@ def street_map(
     codes = list(com.index[com["street"] == code])
     for layer in service_area_layers(audit, wide, datum):
         layer.add_to(fmap)
-    community_layer(audit, codes, datum).add_to(fmap)
+    communities = community_layer(audit, codes, datum)
+    if communities is not None:
+        communities.add_to(fmap)
     outline = underserved_layer(audit, codes, datum)
     if outline is not None:
         outline.add_to(fmap)
-    folium.GeoJson(
+    GeoJsonLayer(
         collection(display(np.array([street.geometry]), datum), [{}]),
         name="街道边界 Street boundary",
-        style_function=lambda f: {"fill": False, "color": "#000000", "weight": 3},
+        style={"fill": False, "color": "#000000", "weight": 3},
     ).add_to(fmap)
     gaps = uncovered_layer(audit, code, datum)
     if gaps is not None:
@@ -270,7 +122,7 @@ def street_map(
         '<a href="index.html">← 总览 Overview</a>'
         + (f' · <a href="{esc(other_file)}">{switch}</a>' if other_file else ""),
     ]
-    _panel(
+    panel(
         fmap,
         lines,
         legend_html(facility_types=facility_types_near(audit, wide), proposals=proposed),
@@ -316,7 +168,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         The overview with a district summary panel and a bar chart of S1 by street.
     """
     title = f"{audit.study.name} 15分钟养老服务圈总览 · 15-minute elder-care circle overview"
-    fmap = _base_map(
+    fmap = base_map(
         tuple(audit.streets.total_bounds),
         offline=offline,
         datum="wgs84",
@@ -339,17 +191,16 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
                 ),
             }
         )
-    folium.GeoJson(
+    GeoJsonLayer(
         collection(display(audit.streets.geometry.to_numpy(), "wgs84"), props),
         name="街道/镇 Streets by S1 share",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
+        style={
             "color": "#222222",
             "weight": 2,
             "fillOpacity": 0.6,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["html"], labels=False),
+        tooltip=True,
+        popup=True,
     ).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
@@ -378,7 +229,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         + _bar_chart(list(table["name"]), list(table["older_covered_share"]))
         + "</details>",
     ]
-    _panel(fmap, lines, legend_html(street=False))
+    panel(fmap, lines, legend_html(street=False))
     return fmap
 
 
@@ -389,6 +240,7 @@ def render_maps(
     proposals: pd.DataFrame | None = None,
     offline: bool = False,
     progress: bool = False,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write ``index.html`` and two maps per street/town (WGS84 and Amap/GCJ-02).
 
@@ -404,32 +256,52 @@ def render_maps(
         Copy Leaflet into ``out_dir/lib`` and use no internet resource by default.
     progress : bool, default False
         Show a progress bar (on a terminal only).
+    workers : int, optional
+        Worker processes for the street maps; by default 2 from 8 streets on (1: none).
 
     Returns
     -------
     list of Path
-        The files written.
+        The files written (the same, byte for byte, whatever the number of workers).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     if offline:
         lib = copy_assets(out_dir)
         paths += sorted(p for p in lib.rglob("*") if p.is_file())
-    links = {code: f"{safe_filename(code)}.html" for code in audit.streets["code"]}
-    for code in tqdm(
-        list(links),
+    links = {
+        code: f"{stem}.html" for code, stem in map_file_stems(list(audit.streets["code"])).items()
+    }
+    bar = tqdm(
+        total=len(links),
         desc="maps 地图",
         unit="street",
         leave=False,
         disable=None if progress else True,
-    ):
-        gcj = links[code].replace(".html", "_gcj02.html")
-        for datum, name, other in (("wgs84", links[code], gcj), ("gcj02", gcj, links[code])):
-            fmap = street_map(
-                audit, code, proposals=proposals, offline=offline, datum=datum, other_file=other
-            )
-            target = inside(out_dir, out_dir / name)
-            paths.append(write_text_atomic(target, stable_html(fmap)))
+    )
+    with bar:
+        paths += run_jobs(
+            street_jobs(audit, links),
+            partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
+            workers=pool_size(workers, len(links)),
+            on_done=lambda: bar.update(1),
+        )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
     return paths
+
+
+def _write_street(
+    job: StreetJob, *, out_dir: Path, proposals: pd.DataFrame | None, offline: bool
+) -> list[Path]:
+    """Write the two maps of one street (run in a worker process or in this one)."""
+    written = []
+    for datum, name, other in (
+        ("wgs84", job.wgs84_name, job.gcj02_name),
+        ("gcj02", job.gcj02_name, job.wgs84_name),
+    ):
+        fmap = street_map(
+            job.part, job.code, proposals=proposals, offline=offline, datum=datum, other_file=other
+        )
+        written.append(write_text_atomic(inside(out_dir, out_dir / name), stable_html(fmap)))
+    return written

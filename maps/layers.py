@@ -13,6 +13,8 @@ from carecircle.analysis.audit import Audit
 from carecircle.analysis.indicators import failed_indicators
 from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
+from carecircle.maps.elements import GeoJsonLayer, JsonText, MarkerSet, script_json
+from carecircle.maps.patches import uncovered_patches
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     SERVICE_AREA_COLOUR,
@@ -28,17 +30,11 @@ from carecircle.vocabulary import FACILITY_TYPES, facility_label
 Bounds = tuple[float, float, float, float]
 
 
-def _round(obj: Any, ndigits: int = 5) -> Any:
-    if isinstance(obj, float):
-        return round(obj, ndigits)
-    if isinstance(obj, list | tuple):
-        return [_round(v, ndigits) for v in obj]
-    return obj
-
-
 def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> np.ndarray:
     """Return geometries as drawn: simplified to the map scale, in GCJ-02 for Amap tiles."""
-    geoms = shapely.simplify(np.asarray(geoms, dtype=object), simplify_deg, preserve_topology=True)
+    geoms = np.asarray(geoms, dtype=object)
+    if simplify_deg > 0:
+        geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
     if datum == "gcj02":
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
@@ -54,30 +50,45 @@ def point(lon: float, lat: float, datum: str) -> list[float]:
     return [round(lat, 6), round(lon, 6)]
 
 
-def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
-    """GeoJSON with coordinates rounded to 1e-5° (~1 m) to keep maps light."""
-    features = []
-    for geom, prop in zip(geoms, props, strict=True):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        gi = shapely.geometry.mapping(geom)
-        features.append(
-            {
-                "type": "Feature",
-                "properties": prop,
-                "geometry": {"type": gi["type"], "coordinates": _round(gi["coordinates"])},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+def points(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[list[float], list[float]]:
+    """Return marker locations (lat, lon lists) in the map's datum, rounded to ~1 m."""
+    if datum == "gcj02" and len(lon):
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    return np.round(lat, 6).tolist(), np.round(lon, 6).tolist()
 
 
-def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson:
-    """Communities coloured by S1 share, with every indicator and failed target in the popup."""
+def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> JsonText:
+    """GeoJSON text with coordinates rounded to 1e-5° (~1 m) to keep maps light.
+
+    Written as text straight from GEOS (``shapely.to_geojson``): parsing and re-encoding
+    the coordinates in Python costs seconds on a city's street map.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    keep = np.array([g is not None for g in geoms], dtype=bool)
+    keep[keep] = ~shapely.is_empty(geoms[keep].astype(object))
+    rounded = shapely.transform(geoms[keep], lambda xy: np.round(xy, 5))
+    texts = shapely.to_geojson(rounded) if rounded.size else []
+    kept_props = [p for p, k in zip(props, keep, strict=True) if k]
+    features = ",".join(
+        f'{{"type":"Feature","properties":{script_json(prop)},"geometry":{text}}}'
+        for prop, text in zip(kept_props, texts, strict=True)
+    )
+    return JsonText(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
+def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
+    """Communities coloured by S1 share, with every indicator and failed target in the popup.
+
+    None when the street has no community (folium cannot attach a tooltip to no feature).
+    """
+    if not codes:
+        return None
     com = audit.communities.set_index("code").loc[codes]
     table = audit.indicators["community"].loc[codes]
     failed = failed_indicators(table)
+    statuses = [c for c in table.columns if c.endswith("_status")]
     props = []
-    for code, row in table.iterrows():
+    for code, row in table.to_dict("index").items():
         share = row["older_covered_share"]
         lines = [
             f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
@@ -86,11 +97,12 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
             f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
             f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
         ]
-        for col in table.columns:
-            if col.endswith("_status") and col[:2] not in ("s1", "s2"):
-                value = row[col.replace("_status", "_value")]
+        for col in statuses:
+            indicator = col.removesuffix("_status")
+            if indicator not in ("s1", "s2"):
+                value = row.get(f"{indicator}_value", np.nan)
                 shown = "—" if pd.isna(value) else f"{value:.3g}"
-                lines.append(f"{col[:2].upper()}: {shown} · {esc(status_label(row[col]))}")
+                lines.append(f"{esc(indicator.upper())}: {shown} · {esc(status_label(row[col]))}")
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
         props.append(
             {
@@ -99,21 +111,20 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
                 "label": f"{esc(row['name'])} · S1 {pct(share)}",
             }
         )
-    return folium.GeoJson(
+    return GeoJsonLayer(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="社区覆盖率 Communities by S1 share",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
+        style={
             "color": "#555555",
             "weight": 1,
             "fillOpacity": 0.55,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["html"], labels=False),
+        tooltip=True,
+        popup=True,
     )
 
 
-def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJson | None:
+def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
     """Outline the listed communities that fail S1 or S2 (None when there are none).
 
     Every community failing any indicator is in the under-served list; the map outlines those
@@ -135,16 +146,16 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJ
         }
         for c in keep
     ]
-    return folium.GeoJson(
+    return GeoJsonLayer(
         collection(display(com.geometry.to_numpy(), datum), props),
         name="未达标社区 Under-served communities",
-        style_function=lambda f: {
+        style={
             "fill": False,
             "color": "#D7191C",
             "weight": 3,
             "dashArray": "6 4",
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=True,
     )
 
 
@@ -152,9 +163,12 @@ def _facilities_near(audit: Audit, bounds: Bounds) -> pd.DataFrame:
     """Facilities inside ``bounds`` (lon/lat, WGS84)."""
     minx, miny, maxx, maxy = bounds
     fac = audit.facilities
-    return fac[
-        (fac["lon"] >= minx) & (fac["lon"] <= maxx) & (fac["lat"] >= miny) & (fac["lat"] <= maxy)
-    ]
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    return fac.loc[inside, ["id", "name", "type", "lon", "lat", *_FACILITY_NUMBERS]]
+
+
+_FACILITY_NUMBERS = ("floor_area_m2", "beds", "nursing_beds")
 
 
 def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
@@ -163,8 +177,8 @@ def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
     return [ftype for ftype in FACILITY_TYPES if ftype in present]
 
 
-def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.FeatureGroup]:
-    """One toggleable group of markers per facility type present near the street."""
+def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]:
+    """One toggleable layer of markers per facility type present near the street."""
     near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
@@ -172,84 +186,112 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.Fea
         if rows.empty:
             continue
         zh, en = FACILITY_TYPES[ftype]
-        group = folium.FeatureGroup(name=f"设施 {zh} {en} ({len(rows)})")
-        for r in rows.itertuples(index=False):
-            popup = (
-                f"<b>{esc(r.name)}</b><br>{esc(facility_label(r.type))}<br>"
-                f"面积 floor area: {count(r.floor_area_m2, 'm²')}<br>床位 beds: "
-                f"{count(r.beds)} (护理型 nursing {count(r.nursing_beds)})<br>"
-                f"id: {esc(r.id)}"
+        lat, lon = points(rows["lon"].to_numpy(), rows["lat"].to_numpy(), datum)
+        kind = esc(facility_label(ftype))
+        markers = [
+            [
+                la,
+                lo,
+                f"<b>{esc(name)}</b><br>{kind}<br>"
+                f"面积 floor area: {count(floor, 'm²')}<br>床位 beds: "
+                f"{count(beds)} (护理型 nursing {count(nursing)})<br>"
+                f"id: {esc(fid)}",
+                esc(name),
+            ]
+            for la, lo, name, fid, floor, beds, nursing in zip(
+                lat,
+                lon,
+                rows["name"].tolist(),
+                rows["id"].tolist(),
+                *(rows[c].tolist() for c in _FACILITY_NUMBERS),
+                strict=True,
             )
-            folium.CircleMarker(
-                location=point(r.lon, r.lat, datum),
-                radius=6,
-                color="#222222",
-                weight=1,
-                fill=True,
-                fill_color=FACILITY_COLOURS.get(ftype, "#777777"),
-                fill_opacity=0.95,
-                popup=folium.Popup(popup, max_width=300),
-                tooltip=esc(r.name),
-            ).add_to(group)
-        groups.append(group)
+        ]
+        groups.append(
+            MarkerSet(
+                markers,
+                name=f"设施 {zh} {en} ({len(rows)})",
+                fill_colour=FACILITY_COLOURS.get(ftype, "#777777"),
+            )
+        )
     return groups
 
 
-def uncovered_layer(audit: Audit, street: str, datum: str) -> folium.GeoJson | None:
-    """Cells of the street whose older residents are outside the circle (None if none)."""
+def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | None:
+    """Cells of the street whose older residents are outside the circle, merged into patches.
+
+    Neighbouring cells form one patch (the union of their squares), whose tooltip gives the
+    patch's uncovered older residents, cells and walking distances. None when there are none.
+    """
     cells = audit.cells
     mask = (
         (cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
     ).to_numpy()
     if not mask.any():
         return None
-    rows = cells[mask]
+    patches = uncovered_patches(cells[mask], audit.cell_squares[mask])
     props = [
         {
-            "label": f"未覆盖老年人 older not covered: {o:,.0f}"
-            + ("" if pd.isna(d) else f" · 步行 walk {d:,.0f} m")
+            "label": f"未覆盖老年人 older not covered: {o:,.0f} · {n:,} 格 cells"
+            + _walk_range(lo, hi)
         }
-        for o, d in zip(rows["older_residents"], rows["distance_m"], strict=True)
+        for o, n, lo, hi in zip(
+            patches.older, patches.cells, patches.walk_min, patches.walk_max, strict=True
+        )
     ]
-    return folium.GeoJson(
-        collection(display(audit.cell_squares[mask], datum, simplify_deg=0.0), props),
+    return GeoJsonLayer(
+        collection(display(patches.geometry, datum, simplify_deg=0.0), props),
         name="未覆盖老年人 Uncovered older residents",
-        style_function=lambda f: {
+        style={
             "fillColor": UNCOVERED_COLOUR,
             "color": UNCOVERED_COLOUR,
             "weight": 0,
             "fillOpacity": 0.45,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        tooltip=True,
     )
 
 
-def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[folium.GeoJson]:
-    """Return the circle's service area (shown) and one per facility type (hidden)."""
-    clip = shapely.box(*bounds)
+def _walk_range(shortest: float, longest: float) -> str:
+    """Tooltip text of a patch's walking distances ('' when no cell reaches a facility)."""
+    if pd.isna(shortest):
+        return " · 步行不可达 no walk within the limit"
+    if round(shortest) == round(longest):
+        return f" · 步行 walk {shortest:,.0f} m"
+    return f" · 步行 walk {shortest:,.0f}–{longest:,.0f} m"
+
+
+def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJsonLayer]:
+    """Return the circle's service area (shown) and one per facility type (hidden).
+
+    The areas come as pieces (one set per tile); the pieces near ``bounds`` are cut to it.
+    """
+    areas = audit.service_areas
+    near = areas.iloc[areas.sindex.query(shapely.box(*bounds))]
+    clipped = shapely.clip_by_rect(near.geometry.to_numpy(), *bounds)
     layers = []
-    for row in audit.service_areas.itertuples(index=False):
-        geom = shapely.intersection(row.geometry, clip)
-        if shapely.is_empty(geom):
+    for group in dict.fromkeys(areas["group"]):
+        keep = (near["group"] == group).to_numpy() & ~shapely.is_empty(clipped)
+        if not keep.any():
             continue
+        minutes = float(near["minutes"].to_numpy()[keep][0])
         label = (
             "15分钟圈服务范围 circle service area"
-            if row.group == "circle"
-            else f"服务范围 service area: {facility_label(row.group)}"
+            if group == "circle"
+            else f"服务范围 service area: {facility_label(group)}"
         )
-        name = f"{label} ({row.minutes:g} min)"
+        name = f"{label} ({minutes:g} min)"
         layers.append(
-            folium.GeoJson(
-                collection(display(np.array([geom]), datum), [{"label": esc(name)}]),
+            GeoJsonLayer(
+                collection(
+                    display(clipped[keep], datum, simplify_deg=0.0),
+                    [{"label": esc(name)}] * int(keep.sum()),
+                ),
                 name=name,
-                show=row.group == "circle",
-                style_function=lambda f: {
-                    "fillColor": SERVICE_AREA_COLOUR,
-                    "color": SERVICE_AREA_COLOUR,
-                    "weight": 0.5,
-                    "fillOpacity": 0.18,
-                },
-                tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+                show=group == "circle",
+                # no outline: the pieces meet at tile edges, where a stroke would show seams
+                style={"fillColor": SERVICE_AREA_COLOUR, "weight": 0, "fillOpacity": 0.18},
+                tooltip=True,
             )
         )
     return layers

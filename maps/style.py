@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from carecircle.vocabulary import facility_label
@@ -115,6 +117,47 @@ def safe_filename(code: str) -> str:
     """Return a file-name-safe version of a code or name (no path separators, no dots first)."""
     cleaned = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]", "_", str(code)).strip("._")
     return cleaned[:80] or "unnamed"
+
+
+#: File names a street map must not take: the overview, and the Amap twin of another map.
+_RESERVED = re.compile(r"^index$|_gcj02$", re.IGNORECASE)
+
+
+def map_file_stems(codes: Sequence[str]) -> dict[str, str]:
+    """Return a distinct, stable file-name stem for each street code.
+
+    A code that is already a safe file name keeps it (``320199001``, ``X_1``); a code that had
+    to be changed (``X/1``, ``X:1``) or cut, that equals another but for case (Windows and
+    macOS file names ignore case), or that would clash with ``index``/``*_gcj02`` gets a short
+    hash of the code appended (``X_1-993020e0``), so its name depends on the code alone.
+
+    Parameters
+    ----------
+    codes : sequence of str
+        Street/town codes (unique).
+
+    Returns
+    -------
+    dict
+        Code -> stem, distinct case-insensitively.
+    """
+    safe = {code: safe_filename(code) for code in codes}
+    plain = [c for c in codes if safe[c] == c and not _RESERVED.search(c)]
+    plain_names = Counter(c.lower() for c in plain)
+    stems = {}
+    for code in codes:
+        stem = safe[code]
+        if code not in plain or plain_names[code.lower()] > 1:
+            digest = hashlib.sha1(str(code).encode("utf-8")).hexdigest()[:8]
+            stem = f"{stem[:70]}-{digest}"
+        stems[code] = stem
+    seen: dict[str, int] = {}
+    for code in codes:  # a hashed stem equal to some plain code: number it (deterministic)
+        key = stems[code].lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            stems[code] = f"{stems[code]}-{seen[key]}"
+    return stems
 
 
 def pct(value: float) -> str:

@@ -1,0 +1,164 @@
+"""Map layers whose data is written into the page as is, not through Jinja.
+
+folium renders every element's script through a Jinja template compiled from the rendered
+text, so a layer's whole GeoJSON is lexed as a template (~0.3 s per MB), and it builds a
+marker, a popup and a tooltip element per point (~1 ms a point). These layers write their
+data once as a JSON literal and let Leaflet build the features in the browser; the map
+looks and behaves as with ``folium.GeoJson`` and ``folium.CircleMarker``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from branca.element import Element, Template
+from folium.map import Layer
+
+
+def script_json(value: object) -> str:
+    """Return ``value`` as a JSON literal safe inside ``<script>`` (no ``<``, ``>``, ``&``)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class JsonText(str):
+    """JSON already serialised with :func:`script_json` rules (written into the page as is)."""
+
+
+class RawScript(Element):
+    """Script text added to the page verbatim (a plain Element compiles it as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RawScript"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self.text
+
+
+class _DataLayer(Layer):
+    """A layer whose ``data`` is declared as ``var <name>_data = ...;`` before its script."""
+
+    data: object
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the data, the layer's script and (when shown) its ``addTo``, all verbatim.
+
+        As ``folium.map.Layer.render`` does, without compiling each text as a template.
+        """
+        name = self.get_name()
+        data = self.data if isinstance(self.data, JsonText) else script_json(self.data)
+        script = self._template.module.__dict__["script"](self, kwargs)
+        if self.show:
+            script += f"\n{name}.addTo({self._parent.get_name()});"
+        figure = self.get_root()
+        figure.script.add_child(RawScript(f"var {name}_data = {data};"), name=f"{name}_data")
+        figure.script.add_child(RawScript(script), name=name)
+
+
+class GeoJsonLayer(_DataLayer):
+    """A GeoJSON overlay: one style, ``properties.fill`` as the fill colour where given.
+
+    Parameters
+    ----------
+    data : dict or JsonText
+        A FeatureCollection (e.g. from :func:`carecircle.maps.layers.collection`).
+    name : str
+        Layer name in the layer control.
+    style : dict
+        Leaflet path options of every feature.
+    tooltip : bool, default False
+        Show ``properties.label`` (escaped HTML) on hover.
+    popup : bool, default False
+        Show ``properties.html`` (escaped HTML) on click.
+    show : bool, default True
+        Shown when the map opens.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.get_name() }}_data, {
+            style: function (f) {
+                var s = {{ this.style|tojson }};
+                if (f.properties.fill) { s.fillColor = f.properties.fill; }
+                return s;
+            }
+        });
+        {% if this.tooltip %}
+        {{ this.get_name() }}.bindTooltip(function (l) { return l.feature.properties.label; },
+            {sticky: true});
+        {% endif %}
+        {% if this.popup %}
+        {{ this.get_name() }}.bindPopup(function (l) {
+            var box = document.createElement("div");
+            box.innerHTML = l.feature.properties.html;
+            return box;
+        }, {maxWidth: 320});
+        {% endif %}
+        {% endmacro %}
+    """)
+
+    def __init__(
+        self,
+        data: dict[str, Any] | JsonText,
+        *,
+        name: str,
+        style: dict[str, Any],
+        tooltip: bool = False,
+        popup: bool = False,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoJsonLayer"
+        self.data = data
+        self.style = style
+        self.tooltip = tooltip
+        self.popup = popup
+
+
+class MarkerSet(_DataLayer):
+    """Circle markers of one colour with an HTML popup and a tooltip each.
+
+    Parameters
+    ----------
+    rows : list of [lat, lon, popup_html, tooltip_html]
+        One entry per marker; the HTML is already escaped (it is shown as markup).
+    name : str
+        Layer name in the layer control.
+    fill_colour : str
+        Marker fill colour.
+    show : bool, default True
+        Shown when the map opens.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {{ this.get_name() }}_data.forEach(function (r) {
+            var marker = L.circleMarker([r[0], r[1]], {{ this.style|tojson }});
+            var box = document.createElement("div");
+            box.innerHTML = r[2];
+            marker.bindPopup(box, {maxWidth: 300});
+            marker.bindTooltip(r[3]);
+            marker.addTo({{ this.get_name() }});
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(
+        self, rows: list[list[Any]], *, name: str, fill_colour: str, show: bool = True
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "MarkerSet"
+        self.data = rows
+        self.style = {
+            "radius": 6,
+            "color": "#222222",
+            "weight": 1,
+            "fill": True,
+            "fillColor": fill_colour,
+            "fillOpacity": 0.95,
+        }

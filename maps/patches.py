@@ -1,0 +1,112 @@
+"""Uncovered population cells drawn as merged patches instead of one square per cell.
+
+The cells of a street that hold older residents outside the circle are put back on their
+raster grid, grouped into 4-connected patches (``scipy.ndimage.label``) and polygonised
+(``rasterio.features.shapes``): the drawn area is exactly the union of the cell squares, with
+a fraction of the vertices. Each patch carries the totals of its cells for the tooltip (sums
+of values already computed by the analysis; nothing is estimated here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from rasterio import Affine, features
+from scipy import ndimage
+
+
+@dataclass(frozen=True)
+class Patches:
+    """Merged patches of cells, in WGS84, with the totals of their cells.
+
+    Attributes
+    ----------
+    geometry : ndarray of shapely geometries
+        One (multi)polygon per patch (lon/lat).
+    older : ndarray of float64
+        Older residents of the patch's cells.
+    cells : ndarray of int64
+        Number of cells.
+    walk_min, walk_max : ndarray of float64
+        Shortest and longest walking distance (m) of its cells; NaN where none is reachable.
+    """
+
+    geometry: np.ndarray
+    older: np.ndarray
+    cells: np.ndarray
+    walk_min: np.ndarray
+    walk_max: np.ndarray
+
+
+def _raster_transform(cells: pd.DataFrame) -> Affine | None:
+    """Return the raster's affine transform read from the cells' corners (None if rotated)."""
+    col = cells["col"].to_numpy(dtype=np.float64)
+    row = cells["row"].to_numpy(dtype=np.float64)
+    x0, y0 = cells["x0"].to_numpy(), cells["y0"].to_numpy()
+    a = float(cells["x1"].iloc[0] - x0[0])
+    e = float(cells["y1"].iloc[0] - y0[0])
+    c, f = float(x0[0] - a * col[0]), float(y0[0] - e * row[0])
+    scale = max(abs(a), abs(e))
+    exact = np.allclose(x0, a * col + c, atol=scale * 1e-6) and np.allclose(
+        y0, e * row + f, atol=scale * 1e-6
+    )
+    return Affine(a, 0.0, c, 0.0, e, f) if exact else None
+
+
+def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray) -> Patches:
+    """Merge cells into 4-connected patches and return their outlines and totals.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        The cells to draw (``row, col, x0, y0, x1, y1, older_residents, distance_m``), with
+        ``attrs["crs"]`` the raster CRS.
+    squares : ndarray of shapely geometries
+        The same cells' squares in WGS84, used only when the grid cannot be read back.
+
+    Returns
+    -------
+    Patches
+        One entry per patch, in a stable order (by the patch's first cell in raster order).
+    """
+    rows = cells["row"].to_numpy(dtype=np.int64)
+    cols = cells["col"].to_numpy(dtype=np.int64)
+    r0, c0 = int(rows.min()), int(cols.min())
+    grid = np.zeros((int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1), dtype=np.int32)
+    grid[rows - r0, cols - c0] = 1
+    labels, n = ndimage.label(grid)
+    label = labels[rows - r0, cols - c0] - 1
+    older = np.bincount(label, weights=cells["older_residents"].to_numpy(), minlength=n)
+    count = np.bincount(label, minlength=n).astype(np.int64)
+    walk = pd.Series(cells["distance_m"].to_numpy(dtype=np.float64)).groupby(label)
+    walk_min = walk.min().reindex(range(n)).to_numpy()
+    walk_max = walk.max().reindex(range(n)).to_numpy()
+    transform = _raster_transform(cells)
+    if transform is None:
+        geoms = np.array([shapely.union_all(squares[label == k]) for k in range(n)], dtype=object)
+    else:
+        geoms = _outlines(labels, n, transform @ Affine.translation(c0, r0), cells.attrs["crs"])
+    return Patches(geoms, older, count, walk_min, walk_max)
+
+
+def _outlines(labels: np.ndarray, n: int, transform: Affine, crs_wkt: str) -> np.ndarray:
+    """Polygonise a label image (1..n) and return one WGS84 geometry per label."""
+    parts: list[list[shapely.Polygon]] = [[] for _ in range(n)]
+    for geom, value in features.shapes(
+        labels, mask=labels > 0, connectivity=4, transform=transform
+    ):
+        parts[int(value) - 1].append(shapely.geometry.shape(geom))
+    geoms = np.array(
+        [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in parts], dtype=object
+    )
+    crs = CRS.from_user_input(crs_wkt)
+    if crs.to_epsg() != 4326:
+        to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+        )
+    return geoms

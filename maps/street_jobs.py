@@ -1,0 +1,169 @@
+"""Street maps written one street per job, in a pool of worker processes where that helps.
+
+Each job receives only what its street's map draws (its cells, the facilities and service
+areas near it, the tables), not the network or the whole city, so a job is cheap to hand to
+another process. Jobs write their own files; the list of files keeps the streets' order, so
+the output does not depend on which worker finished first.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from carecircle.analysis.audit import Audit
+
+#: Degrees added around a street for what its map draws (facilities, service areas).
+MARGIN_DEG = 0.01
+#: Below this many streets a pool costs more (start-up, hand-over) than it saves.
+MIN_STREETS_FOR_POOL = 8
+
+
+Bounds = tuple[float, float, float, float]
+
+
+def street_box(audit: Audit, code: str) -> tuple[Bounds, Bounds]:
+    """Return a street's bounds and the wider box its map draws (lon/lat)."""
+    geom = audit.streets.geometry.to_numpy()[(audit.streets["code"] == code).to_numpy()][0]
+    minx, miny, maxx, maxy = geom.bounds
+    m = MARGIN_DEG
+    return (minx, miny, maxx, maxy), (minx - m, miny - m, maxx + m, maxy + m)
+
+
+def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
+    """Return the audit cut to what the map of street ``code`` draws.
+
+    Parameters
+    ----------
+    audit : Audit
+        The whole audit.
+    code : str
+        Street/town code.
+    cell_rows : ndarray of int
+        Positions of the street's cells in ``audit.cells``.
+
+    Returns
+    -------
+    Audit
+        The street's communities, indicator rows and uncovered cells (the only ones drawn),
+        the facilities and service-area pieces within its map's box (cut to it), the tables
+        of streets and the district; no network, snapping results or run record.
+    """
+    _, (minx, miny, maxx, maxy) = street_box(audit, code)
+    fac = audit.facilities
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    areas = audit.service_areas
+    areas = areas.iloc[np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy)))]
+    areas = areas.set_geometry(
+        shapely.clip_by_rect(areas.geometry.to_numpy(), minx, miny, maxx, maxy)
+    )
+    cells = audit.cells.iloc[cell_rows]
+    drawn = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
+    table = audit.indicators["community"]
+    mine = (table["street"] == code).to_numpy()
+    codes = set(table.index[mine])
+    return replace(
+        audit,
+        communities=audit.communities[audit.communities["code"].isin(codes).to_numpy()],
+        indicators={**audit.indicators, "community": table[mine]},
+        underserved=audit.underserved[audit.underserved["code"].isin(codes).to_numpy()],
+        cells=cells[drawn],
+        cell_squares=audit.cell_squares[cell_rows[drawn]],
+        facilities=fac[near],
+        service_areas=areas[~shapely.is_empty(areas.geometry.to_numpy())],
+        record=None,
+        network=None,
+        node_distances=None,
+        edge_index=None,
+        facility_snap=None,
+        cell_snap=None,
+    )
+
+
+@dataclass(frozen=True)
+class StreetJob:
+    """One street's two maps (WGS84 and GCJ-02) and where to write them."""
+
+    part: Audit
+    code: str
+    wgs84_name: str
+    gcj02_name: str
+
+
+def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
+    """Yield the job of each street, in the streets' order."""
+    rows = audit.cells.groupby("street", sort=False).indices
+    empty = np.empty(0, dtype=np.int64)
+    for code, name in links.items():
+        part = street_part(audit, code, rows.get(code, empty))
+        yield StreetJob(part, code, name, name.replace(".html", "_gcj02.html"))
+
+
+def pool_size(workers: int | None, n_streets: int) -> int:
+    """Worker processes to use: 1 (no pool) for few streets or inside a daemon process."""
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if n_streets >= MIN_STREETS_FOR_POOL else 1
+    if multiprocessing.current_process().daemon:  # e.g. a batch worker: no children allowed
+        return 1
+    return max(1, min(workers, n_streets))
+
+
+def _ignore_interrupt() -> None:
+    """Leave Ctrl-C to the parent, which stops the pool (no traceback from each worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_jobs(
+    jobs: Iterator[StreetJob],
+    write: Callable[[StreetJob], list[Path]],
+    *,
+    workers: int,
+    on_done: Callable[[], None],
+) -> list[Path]:
+    """Run ``write`` on every job, in this process or in a pool; return files in job order.
+
+    Parameters
+    ----------
+    jobs : iterator of StreetJob
+        The streets' jobs.
+    write : callable
+        Writes one job's maps and returns their paths (a module-level function).
+    workers : int
+        Worker processes (1: no pool).
+    on_done : callable
+        Called after each job (progress bar).
+
+    Returns
+    -------
+    list of Path
+        The files written, street by street.
+    """
+    paths: list[Path] = []
+    if workers <= 1:
+        for job in jobs:
+            paths += write(job)
+            on_done()
+        return paths
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
+    futures: list[Future[list[Path]]] = []
+    try:
+        for job in jobs:
+            futures.append(pool.submit(write, job))
+            futures[-1].add_done_callback(lambda _f: on_done())
+        for future in futures:
+            paths += future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return paths

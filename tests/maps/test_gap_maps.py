@@ -1,0 +1,152 @@
+"""Gap maps without a browser: file names, empty streets, popups, merged cells, the pool."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from carecircle.analysis.audit import Audit, audit_study
+from carecircle.config import load_study
+from carecircle.maps.gap_maps import render_maps
+from carecircle.maps.layers import community_layer, service_area_layers
+from carecircle.maps.patches import uncovered_patches
+from carecircle.maps.street_jobs import street_box
+from carecircle.maps.style import map_file_stems
+from carecircle.scripts.cli import main
+
+from mini_district import lonlat, write_mini_study
+
+CODES = {"W": "X/1", "E": "X_1"}
+EMPTY = "X:1"  # a third street east of the district: no community, no cell
+
+
+def _colliding_study(folder: Path) -> Path:
+    """The mini district with codes that collide once made file names, and an empty street."""
+    study = write_mini_study(folder)
+    streets = gpd.read_file(folder / "streets.gpkg")
+    streets["code"] = streets["code"].map(CODES)
+    lon, lat = lonlat(np.array([1000.0, 1300.0, 1300.0, 1000.0]), np.array([0, 0, 1000, 1000.0]))
+    extra = gpd.GeoDataFrame(
+        {"code": [EMPTY], "name": ["空街道"]},
+        geometry=[shapely.Polygon(np.column_stack([lon, lat]))],
+        crs=streets.crs,
+    )
+    gpd.pd.concat([streets, extra], ignore_index=True).to_file(folder / "streets.gpkg")
+    com = gpd.read_file(folder / "communities.gpkg")
+    com["street"] = com["street"].map(CODES)
+    com.to_file(folder / "communities.gpkg")
+    return study
+
+
+@pytest.fixture(scope="module")
+def colliding(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("colliding")
+    study = _colliding_study(folder / "in")
+    assert main(["-q", "audit", str(study), "--out", str(folder / "out"), "--offline"]) == 0
+    return folder / "out"
+
+
+def test_colliding_codes_get_distinct_stable_file_names() -> None:
+    stems = map_file_stems(["X/1", "X_1", "X:1", "320199001", "index", "a", "A"])
+    assert stems["X_1"] == "X_1"  # already a safe name: kept
+    assert stems["320199001"] == "320199001"
+    assert re.fullmatch(r"X_1-[0-9a-f]{8}", stems["X/1"])
+    assert re.fullmatch(r"X_1-[0-9a-f]{8}", stems["X:1"])
+    assert len({s.lower() for s in stems.values()}) == len(stems)
+    assert stems["index"] != "index"  # the overview keeps its name
+    assert stems["a"].lower() != stems["A"].lower()  # Windows/macOS ignore case
+    # the name of a code depends on the code alone
+    assert map_file_stems(["X/1"])["X/1"] == stems["X/1"]
+
+
+def test_each_street_has_its_own_maps_and_the_overview_links_them(colliding: Path) -> None:
+    stems = map_file_stems([*CODES.values(), EMPTY])
+    maps = colliding / "maps"
+    overview = (maps / "index.html").read_text(encoding="utf-8")
+    report = (colliding / "report.html").read_text(encoding="utf-8")
+    for code, stem in stems.items():
+        for name in (f"{stem}.html", f"{stem}_gcj02.html"):
+            html = (maps / name).read_text(encoding="utf-8")
+            assert f"({code})" in html  # the title panel names this street's code
+        assert f'href="{stem}.html"' in overview
+        assert f'href="maps/{stem}.html"' in report
+    assert len(list(maps.glob("*.html"))) == 2 * len(stems) + 1
+
+
+def test_a_street_without_communities_gets_a_map(colliding: Path) -> None:
+    html = (colliding / "maps" / f"{map_file_stems([EMPTY])[EMPTY]}.html").read_text("utf-8")
+    assert "空街道" in html
+    assert "社区覆盖率 Communities by S1 share" not in html
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Audit:
+    return audit_study(load_study(write_mini_study(tmp_path_factory.mktemp("mini"))))
+
+
+def _features(layer) -> list[dict]:
+    return json.loads(str(layer.data))["features"]
+
+
+def test_popups_show_every_indicator_also_s10(mini: Audit) -> None:
+    table = mini.indicators["community"].copy()
+    table["s10_value"] = 0.25
+    table["s10_status"] = "met"
+    codes = list(table.index)
+    layer = community_layer(
+        replace(mini, indicators={**mini.indicators, "community": table}), codes, "wgs84"
+    )
+    html = _features(layer)[0]["properties"]["html"]
+    shown = set(re.findall(r"<br>([A-Z]+\d+): ", html))
+    expected = {c.removesuffix("_status").upper() for c in table.columns if c.endswith("_status")}
+    assert shown == expected - {"S1", "S2"}
+    assert "S10: 0.25" in html
+
+
+def test_uncovered_cells_merge_into_patches_of_the_same_area_and_residents(mini: Audit) -> None:
+    cells = mini.cells
+    mask = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
+    assert mask.sum() > 3
+    patches = uncovered_patches(cells[mask], mini.cell_squares[mask])
+    assert len(patches.geometry) < mask.sum()
+    squares = shapely.union_all(mini.cell_squares[mask])
+    merged = shapely.union_all(patches.geometry)
+    assert merged.area == pytest.approx(squares.area, rel=1e-9)
+    assert shapely.symmetric_difference(merged, squares).area < 1e-6 * squares.area
+    assert patches.older.sum() == pytest.approx(cells.loc[mask, "older_residents"].sum())
+    assert patches.cells.sum() == mask.sum()
+    # each patch is one connected piece: its cells' squares touch one another
+    for geom in patches.geometry:
+        assert shapely.get_num_geometries(geom) == 1
+
+
+def test_service_areas_are_cut_to_the_street_map(mini: Audit) -> None:
+    _, wide = street_box(mini, "W")
+    layers = service_area_layers(mini, wide, "wgs84")
+    assert layers and layers[0].show  # the circle, shown
+    box = shapely.box(*wide).buffer(1e-9)
+    for layer in layers:
+        for feature in _features(layer):
+            assert box.covers(shapely.geometry.shape(feature["geometry"]))
+    circle = shapely.union_all(
+        [shapely.geometry.shape(f["geometry"]) for f in _features(layers[0])]
+    )
+    whole = mini.service_area.geometry.iloc[0]
+    assert circle.area == pytest.approx(whole.intersection(shapely.box(*wide)).area, rel=0.02)
+
+
+def test_maps_written_by_a_pool_are_byte_identical(mini: Audit, tmp_path: Path) -> None:
+    one = render_maps(mini, tmp_path / "one", offline=True, workers=1)
+    two = render_maps(mini, tmp_path / "two", offline=True, workers=2)
+    assert [p.relative_to(tmp_path / "one") for p in one] == [
+        p.relative_to(tmp_path / "two") for p in two
+    ]
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
