@@ -23,6 +23,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus_tools import Case, csv_frame, edit, gpkg, raster, remove, set_cell, write_bytes
 from input_cases import INPUT_CASES
+from network_corpus import NETWORK_CASES
 
 from carecircle.scripts.cli import main
 
@@ -609,11 +610,21 @@ CASES = [
         "network-unknown-type",
         "network file of an unknown type",
         lambda f: (
+            write_bytes("network.dwg", b"x")(f),
+            edit("study.toml", '"network.osm"', '"network.dwg"')(f),
+        ),
+        2,
+        ("unsupported network file type", "road centreline layer"),
+    ),
+    Case(
+        "network-shp-unreadable",
+        "road centreline layer that is not a readable Shapefile",
+        lambda f: (
             write_bytes("network.shp", b"x")(f),
             edit("study.toml", '"network.osm"', '"network.shp"')(f),
         ),
         2,
-        ("unsupported network file type",),
+        ("cannot read this road layer", "save it again as Shapefile"),
     ),
     # --- study file ---
     Case(
@@ -683,7 +694,7 @@ CASES = [
     ),
 ]
 
-CASES += INPUT_CASES
+CASES += INPUT_CASES + NETWORK_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:
@@ -725,4 +736,7 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
+    from bad_cases_outputs import markdown_rows  # the output-side cases close the table
+
     print(markdown())
+    print(markdown_rows())

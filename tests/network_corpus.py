@@ -1,0 +1,131 @@
+"""Bad-input cases of road centreline networks (issue 17): layers that are not roads, lines
+that never meet, centreline options used wrongly.
+
+A centreline layer of the mini lattice that reads correctly is checked against the unbroken
+mini district (the same street table as from its OSM file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from corpus_tools import Case, edit
+
+from mini_district import SIZE, SPACING, MiniDistrict, lonlat, write_mini_study
+
+
+def _lattice_lines() -> gpd.GeoDataFrame:
+    """The mini lattice as one line per row and column, in WGS84, with a road class."""
+    xs = np.arange(0.0, SIZE + SPACING / 2, SPACING)
+    lines = []
+    for k in xs:
+        for x, y in ((xs, np.full_like(xs, k)), (np.full_like(xs, k), xs)):
+            lon, lat = lonlat(x, y)
+            lines.append(shapely.LineString(np.column_stack([lon, lat])))
+    return gpd.GeoDataFrame({"fclass": ["residential"] * len(lines)}, geometry=lines, crs=4326)
+
+
+def _network_layer(
+    frame: Callable[[], gpd.GeoDataFrame], extra: str = ""
+) -> Callable[[Path], None]:
+    """Write ``frame()`` as network.gpkg and point the study at it (plus ``extra`` TOML)."""
+
+    def run(folder: Path) -> None:
+        frame().to_file(folder / "network.gpkg", driver="GPKG")
+        edit("study.toml", '"network.osm"', '"network.gpkg"')(folder)
+        if extra:
+            with (folder / "study.toml").open("a", encoding="utf-8") as f:
+                f.write(f"[network]\n{extra}\n")
+
+    return run
+
+
+def _points() -> gpd.GeoDataFrame:
+    lon, lat = lonlat(np.array([0.0, 500.0]), np.array([0.0, 500.0]))
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def _apart() -> gpd.GeoDataFrame:
+    """Ten short lines 100 m apart that never meet."""
+    lines = []
+    for k in range(10):
+        lon, lat = lonlat(np.array([k * 100.0, k * 100.0 + 40.0]), np.array([0.0, 0.0]))
+        lines.append(shapely.LineString(np.column_stack([lon, lat])))
+    return gpd.GeoDataFrame(geometry=lines, crs=4326)
+
+
+def _osm_option(folder: Path) -> None:
+    with (folder / "study.toml").open("a", encoding="utf-8") as f:
+        f.write("[network]\nsnap_tolerance_m = 2\n")
+
+
+def _same_street_table(out: Path) -> None:
+    """The centreline layer gives the street table of the lattice's OSM file."""
+    reference = out.parent / "reference"
+    study = write_mini_study(reference / "in", MiniDistrict())
+    from carecircle.scripts.cli import main
+
+    assert main(["-q", "audit", str(study), "--out", str(reference / "out")]) == 0
+    ours = pd.read_csv(out / "coverage_by_street.csv")
+    theirs = pd.read_csv(reference / "out" / "coverage_by_street.csv")
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=False, atol=0.6)
+
+
+NETWORK_CASES = [
+    Case(
+        "centreline-lattice",
+        "road centreline layer (GeoPackage) of the same streets as the OSM file",
+        _network_layer(_lattice_lines),
+        0,
+        (),
+        absent=("warning",),
+        verify=_same_street_table,
+    ),
+    Case(
+        "centreline-points",
+        "road layer of points, not lines",
+        _network_layer(_points),
+        2,
+        ("has no line geometry", "not points or polygons"),
+    ),
+    Case(
+        "centreline-never-meet",
+        "road lines that never meet (every piece tiny)",
+        _network_layer(_apart),
+        2,
+        ("the road lines do not meet", "snap_tolerance_m"),
+    ),
+    Case(
+        "centreline-option-on-osm",
+        "`snap_tolerance_m` given for an OSM network",
+        _osm_option,
+        2,
+        ("snap_tolerance_m applies to road centreline layers",),
+    ),
+    Case(
+        "centreline-tolerance-nan",
+        "`snap_tolerance_m = nan`",
+        _network_layer(_lattice_lines, "snap_tolerance_m = nan"),
+        2,
+        ("snap_tolerance_m = nan", "is not a finite number"),
+    ),
+    Case(
+        "centreline-class-column-unknown",
+        "`class_column` that is not a column of the road layer",
+        _network_layer(_lattice_lines, 'class_column = "kind"\ndrop_classes = ["motorway"]'),
+        2,
+        ("class_column 'kind' is not a column of the layer",),
+    ),
+    Case(
+        "centreline-drop-class-absent",
+        "`drop_classes` value that does not occur in the layer",
+        _network_layer(_lattice_lines, 'class_column = "fclass"\ndrop_classes = ["高速"]'),
+        2,
+        ("do not occur in column 'fclass'",),
+    ),
+]
