@@ -193,8 +193,8 @@ def test_population_is_conserved_through_reprojection_and_aggregation(
             transform=Affine(step, 0, west, 0, -step, north),
         ) as dst:
             dst.write(np.where(values >= 0, values * scale, -1.0).astype(np.float32), 1)
-    if not (values > 0).any():
-        return
+    if not (values > 0).any() or not (values * np.float32(0.25) > 0).any():
+        return  # nobody in one raster: refused as input (geo/population.py), not conserved
     cells, totals = cells_from_rasters(folder / "res.tif", folder / "old.tif")
     want = float(values[values >= 0].astype(np.float64).sum())
     assert totals.residents == np.float32(want) or abs(totals.residents - want) < 1e-3
