@@ -42,12 +42,92 @@ class Model:
     maximize: bool
 
 
+#: Relative gap below which HiGHS stops and a solution is called optimal (0.01 %).
+REL_GAP = 1e-4
+
+
+def consistent(model: Model, solve: Solve, *, tol: float = 1e-6) -> bool:
+    """Whether the returned values are feasible and give the objective HiGHS reported.
+
+    HiGHS (seen with 1.16, ``setSolution`` and presolve on) can report an objective and a
+    dual bound as "Optimal" while the solution it returns is another, worse one.
+
+    Parameters
+    ----------
+    model : Model
+        The model solved.
+    solve : Solve
+        What HiGHS returned.
+    tol : float, default 1e-6
+        Absolute tolerance (scaled by the size of the numbers) on bounds, rows, integrality
+        and the objective.
+
+    Returns
+    -------
+    bool
+        True when the values are a feasible point whose objective is the reported one (or
+        when nothing was returned, so there is nothing to check).
+    """
+    v = solve.values
+    if v.size == 0:
+        return True
+    if v.size != model.cost.size or not np.isfinite(v).all():
+        return False
+    scale = max(1.0, float(np.abs(v).max()))
+    act = model.matrix @ v
+    rows_ok = np.all(act >= model.row_lower - tol * np.maximum(1.0, np.abs(model.row_lower)))
+    rows_ok &= np.all(act <= model.row_upper + tol * np.maximum(1.0, np.abs(model.row_upper)))
+    cols_ok = np.all(v >= model.lower - tol * scale) & np.all(v <= model.upper + tol * scale)
+    integral = np.all(np.abs(v[model.integer] - np.round(v[model.integer])) <= 1e-5)
+    value = float(model.cost @ v)
+    same = abs(value - solve.objective) <= tol * max(1.0, abs(value), abs(solve.objective))
+    return bool(rows_ok and cols_ok and integral and same)
+
+
 def _solve(
     model: Model,
     *,
     start: FloatArray | None,
     time_limit: float,
-    rel_gap: float = 1e-4,
+    rel_gap: float = REL_GAP,
+    interior_point: bool = False,
+) -> Solve:
+    """Run HiGHS, and check its answer: warm-started answers that disagree are solved cold.
+
+    When even the cold answer disagrees, the values' own objective is reported with the
+    status ``Inconsistent`` (never ``Optimal``), so no caller can take it as proven.
+    """
+    sol = run_highs(
+        model, start=start, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
+    )
+    if consistent(model, sol):
+        return sol
+    log.warning(
+        "HiGHS returned a solution whose objective (%g) is not the reported %g; %s",
+        float(model.cost @ sol.values) if sol.values.size == model.cost.size else float("nan"),
+        sol.objective,
+        "solving again without the warm start" if start is not None else "values reported",
+    )
+    if start is not None:
+        sol = run_highs(
+            model, start=None, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
+        )
+        if consistent(model, sol):
+            return sol
+    value = (
+        float(model.cost @ sol.values)
+        if sol.values.size == model.cost.size
+        else (-np.inf if model.maximize else np.inf)
+    )
+    return Solve("Inconsistent", value, sol.bound, sol.gap, sol.values)
+
+
+def run_highs(
+    model: Model,
+    *,
+    start: FloatArray | None,
+    time_limit: float,
+    rel_gap: float = REL_GAP,
     interior_point: bool = False,
 ) -> Solve:
     """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
@@ -92,6 +172,8 @@ def _solve(
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     values = np.asarray(h.getSolution().col_value, dtype=float)
+    if int(info.primal_solution_status) == 0:  # kSolutionStatusNone: no point found at all
+        values = np.zeros(0)
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if integer.any() else objective
     gap = float(info.mip_gap) if integer.any() else 0.0
@@ -215,58 +297,6 @@ def lscp_milp(
         maximize=False,
     )
     return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
-
-
-def capacitated_milp(
-    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
-) -> Solve:
-    """Capacitated coverage: older residents served within capacity by k sites.
-
-    max Σ w_i x_ij with Σ_j x_ij ≤ 1, Σ_i r_i x_ij ≤ c_j y_j, x_ij ≤ y_j, Σ y_j ≤ k; x exists
-    only for reach pairs, so residents are assigned only within the walk.
-    """
-    cover = instance.cover.tocoo()
-    n, m, p = instance.cover.shape[0], instance.cover.shape[1], cover.nnz
-    pair_c, pair_g = cover.row, cover.col
-    rows, cols, vals = [], [], []
-    # assignment: Σ_j x_ij ≤ 1 (rows 0..m-1)
-    rows.append(pair_g)
-    cols.append(n + np.arange(p))
-    vals.append(np.ones(p))
-    # capacity: Σ_i r_i x_ij − c_j y_j ≤ 0 (rows m..m+n-1)
-    cap = np.where(
-        np.isfinite(instance.capacity), instance.capacity, instance.residents.sum() + 1.0
-    )
-    rows += [m + pair_c, m + np.arange(n)]
-    cols += [n + np.arange(p), np.arange(n)]
-    vals += [instance.residents[pair_g], -cap]
-    # linking: x_ij − y_j ≤ 0 (rows m+n..m+n+p-1)
-    rows += [m + n + np.arange(p), m + n + np.arange(p)]
-    cols += [n + np.arange(p), pair_c]
-    vals += [np.ones(p), -np.ones(p)]
-    # cardinality (last row)
-    rows.append(np.full(n, m + n + p))
-    cols.append(np.arange(n))
-    vals.append(np.ones(n))
-    n_rows = m + n + p + 1
-    matrix = sp.csc_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n + p)
-    )
-    cost = np.concatenate([np.zeros(n), instance.weight[pair_g]])
-    integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(p, dtype=bool)])
-    upper = np.concatenate([np.ones(n + p)])
-    row_upper = np.concatenate([np.ones(m), np.zeros(n + p), [k]])
-    model = Model(
-        cost,
-        np.zeros(n + p),
-        upper,
-        integer,
-        matrix,
-        np.full(n_rows, -np.inf),
-        row_upper,
-        maximize=True,
-    )
-    return _solve(model, start=None, time_limit=time_limit)
 
 
 def equity_milp(

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from carecircle.analysis.siting.bounds import lagrangian_bound
+from carecircle.analysis.siting.capacitated import capacitated_milp, served
 from carecircle.analysis.siting.greedy import (
     greedy_capacitated,
     greedy_cover,
@@ -17,7 +18,8 @@ from carecircle.analysis.siting.greedy import (
 )
 from carecircle.analysis.siting.instance import SitingInstance
 from carecircle.analysis.siting.milp import (
-    capacitated_milp,
+    REL_GAP,
+    Solve,
     equity_milp,
     lscp_milp,
     mclp_lp_bound,
@@ -25,6 +27,13 @@ from carecircle.analysis.siting.milp import (
 )
 
 OBJECTIVES = ("coverage", "capacitated", "equity")
+
+#: What "optimal" means in every answer (siting.json states it).
+OPTIMAL_MEANS = (
+    f"objective within {REL_GAP:.2%} of a proven bound (relative gap ≤ {REL_GAP:g}, "
+    "HiGHS mip_rel_gap); the bound is an upper bound on the true optimum for --add and a "
+    "lower bound for --target"
+)
 
 
 @dataclass
@@ -46,6 +55,8 @@ class Solution:
         Time per step.
     notes : list of str
         What a planner should know (infeasible cells, unattainable targets).
+    reductions : list of str
+        The reductions of the instance the model was solved on (all exact for it).
     """
 
     rows: npt.NDArray[np.int64]
@@ -56,6 +67,7 @@ class Solution:
     method: str
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    reductions: list[str] = field(default_factory=list)
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -66,6 +78,19 @@ def _gap(objective: float, bound: float) -> float:
 def _covered(inst: SitingInstance, rows: npt.NDArray[np.int64]) -> float:
     """Older residents the sites cover."""
     return float(inst.weight[np.unique(inst.cover[rows].indices)].sum()) if rows.size else 0.0
+
+
+def _lowest_share(
+    inst: SitingInstance, covered: np.ndarray, older: np.ndarray, rows: npt.NDArray[np.int64]
+) -> float:
+    """Lowest street share of older residents covered once ``rows`` are added."""
+    groups = np.unique(inst.cover[rows].indices) if rows.size else np.zeros(0, dtype=np.int64)
+    groups = groups[inst.street[groups] >= 0]
+    cov = covered + np.bincount(
+        inst.street[groups], weights=inst.weight[groups], minlength=older.size
+    )
+    active = older > 0
+    return float((cov[active] / older[active]).min()) if active.any() else 1.0
 
 
 def _from_milp(values: np.ndarray, n: int) -> npt.NDArray[np.int64]:
@@ -88,7 +113,7 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
             rows, value = heuristic, _covered(inst, heuristic)
     t["bound"] = time.perf_counter() - start
     best = Solution(rows, value, bound, _gap(value, bound), "greedy", "greedy", t)
-    if best.gap <= 1e-4 or inst.n_candidates <= k:
+    if best.gap <= REL_GAP or inst.n_candidates <= k:
         best.status = "optimal"
         return best
     start = time.perf_counter()
@@ -104,19 +129,19 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
         if _covered(inst, rounded) > value:
             rows, value, method = rounded, _covered(inst, rounded), "lp rounding"
         best = Solution(rows, value, bound, _gap(value, bound), "", method, t)
-        if best.gap <= 1e-4:
+        if best.gap <= REL_GAP:
             best.status = "optimal"
             return best
     start = time.perf_counter()
     sol = mclp_milp(inst, k, start=rows, time_limit=max(time_limit - t["lp"], 1e-3))
     t["milp"] = time.perf_counter() - start
-    if sol.values.size and sol.objective >= value - 1e-9:
+    if sol.values.size:
         milp_rows = _from_milp(sol.values, inst.n_candidates)
-        value = float(inst.weight[np.unique(inst.cover[milp_rows].indices)].sum())
-        best = Solution(milp_rows, value, min(bound, sol.bound), 0.0, "", "milp", t)
-    best.bound = min(bound, sol.bound) if np.isfinite(sol.bound) else bound
+        if milp_rows.size <= k and _covered(inst, milp_rows) >= value:
+            best = Solution(milp_rows, _covered(inst, milp_rows), bound, 0.0, "", "milp", t)
+    best.bound = max(min(bound, _proven(sol, bound)), best.objective)
     best.gap = _gap(best.objective, best.bound)
-    best.status = "optimal" if best.gap <= 1e-4 else "time limit"
+    best.status = "optimal" if best.gap <= REL_GAP else "time limit"
     return best
 
 
@@ -138,32 +163,47 @@ def solve_fewest(inst: SitingInstance, need: float, *, time_limit: float) -> Sol
         candidate = _from_milp(sol.values, inst.n_candidates)
         if inst.weight[np.unique(inst.cover[candidate].indices)].sum() >= need - 1e-6:
             best_rows = candidate
-    bound = float(np.ceil(sol.bound - 1e-6)) if np.isfinite(sol.bound) else 1.0
     objective = float(best_rows.size)
+    bound = min(float(np.ceil(_proven(sol, 1.0 if need > 0 else 0.0) - 1e-6)), objective)
     gap = _gap(objective, bound)
     status = "optimal" if objective <= bound + 1e-9 else "time limit"
     return Solution(best_rows, objective, bound, gap, status, "milp", t)
 
 
+def _proven(sol: Solve, fallback: float) -> float:
+    """Return the solver's bound, unless its answer was inconsistent (then ``fallback``)."""
+    if sol.status == "Inconsistent" or not np.isfinite(sol.bound):
+        return fallback
+    return float(sol.bound)
+
+
 def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
-    """Capacitated coverage with ``k`` new sites."""
+    """Capacitated coverage with ``k`` new sites.
+
+    Every reported objective is what the chosen sites serve at best (their assignment LP),
+    and the bound is HiGHS's dual bound, or all older residents when it has none.
+    """
     t = {}
     start = time.perf_counter()
-    rows, gains = greedy_capacitated(inst, k=k)
+    rows, _ = greedy_capacitated(inst, k=k)
+    value, _ = served(inst, rows)
     t["greedy"] = time.perf_counter() - start
     start = time.perf_counter()
     sol = capacitated_milp(inst, k, start=rows, time_limit=time_limit)
     t["milp"] = time.perf_counter() - start
-    value = float(gains.sum())
-    best = Solution(rows, value, sol.bound, 0.0, "", "greedy", t)
-    if sol.values.size and sol.objective > value + 1e-9:
-        best.rows, best.objective, best.method = (
-            _from_milp(sol.values, inst.n_candidates),
-            sol.objective,
-            "milp",
-        )
+    best = Solution(rows, value, 0.0, 0.0, "", "greedy", t)
+    if sol.values.size:
+        milp_rows = _from_milp(sol.values, inst.n_candidates)
+        milp_value, _ = served(inst, milp_rows)
+        if milp_value > value + 1e-9:
+            best.rows, best.objective, best.method = milp_rows, milp_value, "milp"
+    total = float(inst.weight.sum())
+    best.bound = _proven(sol, total)
+    if best.bound < best.objective - 1e-6 * max(1.0, best.objective):
+        best.bound = total  # a bound below a feasible value is no bound
+    best.bound = min(max(best.bound, best.objective), total)
     best.gap = _gap(best.objective, best.bound)
-    best.status = "optimal" if best.gap <= 1e-4 else "time limit"
+    best.status = "optimal" if best.gap <= REL_GAP else "time limit"
     return best
 
 
@@ -173,18 +213,21 @@ def solve_equity(
     """Equity: raise the lowest street share, then total coverage."""
     t = {}
     start = time.perf_counter()
-    rows, gains = greedy_equity(inst, covered, older, k=k)
+    rows, _ = greedy_equity(inst, covered, older, k=k)
     t["greedy"] = time.perf_counter() - start
     start = time.perf_counter()
     first, second = equity_milp(inst, covered, older, k, start=rows, time_limit=time_limit)
     t["milp"] = time.perf_counter() - start
-    best = Solution(rows, float(gains.sum()), second.bound, 0.0, "", "greedy", t)
-    if second.values.size:
-        best.rows = _from_milp(second.values, inst.n_candidates)
-        best.objective, best.method = second.objective, "milp"
-    best.gap = max(_gap(first.objective, first.bound), _gap(best.objective, second.bound))
-    best.status = "optimal" if best.gap <= 1e-4 else "time limit"
+    best = Solution(rows, _covered(inst, rows), 0.0, 0.0, "", "greedy", t)
+    if second.values.size and second.status != "Inconsistent":
+        milp_rows = _from_milp(second.values, inst.n_candidates)
+        if milp_rows.size <= k:
+            best.rows, best.objective, best.method = milp_rows, _covered(inst, milp_rows), "milp"
+    best.bound = max(_proven(second, float(inst.weight.sum())), best.objective)
+    low = _lowest_share(inst, covered, older, best.rows)
+    best.gap = max(_gap(low, max(_proven(first, 1.0), low)), _gap(best.objective, best.bound))
+    best.status = "optimal" if best.gap <= REL_GAP else "time limit"
     best.notes.append(
-        f"lowest street share reached: {first.objective:.1%} (bound {first.bound:.1%})"
+        f"lowest street share reached: {low:.1%} (bound {max(_proven(first, 1.0), low):.1%})"
     )
     return best

@@ -11,7 +11,7 @@ from pyproj import Transformer
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.siting.request import SitingRequest, SitingResult
-from carecircle.analysis.siting.solve import Solution
+from carecircle.analysis.siting.solve import OPTIMAL_MEANS, Solution
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.snap import Snapped
@@ -388,6 +388,8 @@ def build_tables(
         "objective_value": solution.objective,
         "best_bound": solution.bound,
         "gap": solution.gap,
+        "optimal_means": OPTIMAL_MEANS,
+        "reductions": solution.reductions,
         "circle": circle_id,
         "district_before": float(
             table.iloc[-1][f"{circle_id.lower()}_before"]
