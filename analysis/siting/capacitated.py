@@ -142,11 +142,18 @@ def capacitated_milp(
         np.concatenate([np.ones(m), np.zeros(n + p), [k]]),
         maximize=True,
     )
+
+    def evaluate(values: FloatArray) -> float:
+        """Return what the sites serve at best (``-inf`` beyond ``k`` sites)."""
+        rows = np.flatnonzero(values[:n] > 0.5)
+        return served(instance, rows)[0] if rows.size <= k else -np.inf
+
     return _solve(
         model,
         start=_warm_start(instance, start),
         time_limit=time_limit,
         rel_gap=CAPACITATED_SOLVER_GAP,
+        evaluate=evaluate,
     )
 
 
