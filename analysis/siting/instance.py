@@ -237,3 +237,52 @@ def build_instance(
         reductions=tuple(reductions),
     )
     return instance, unreachable
+
+
+def restrict(
+    instance: SitingInstance, rows: IntArray, drop_groups: npt.NDArray[np.bool_] | None = None
+) -> SitingInstance:
+    """Return the uncapacitated sub-instance of some rows, without some groups, columns re-merged.
+
+    Used after reduced-cost fixing (``fixing``): rows are kept one to one (row ``r`` of the
+    result is row ``rows[r]`` of ``instance``); groups no kept row reaches, or in
+    ``drop_groups``, are removed, and groups with the same kept candidate set and street are
+    merged again (exact for coverage, as in ``build_instance``).
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        An uncapacitated instance.
+    rows : ndarray of int64
+        Rows to keep.
+    drop_groups : ndarray of bool, optional
+        Groups to remove (e.g. covered by sites fixed in every better solution).
+
+    Returns
+    -------
+    SitingInstance
+        The sub-instance; ``candidates`` are the original candidates of its rows.
+    """
+    sub = sp.csr_array(instance.cover[rows]).tocsc()
+    alive = np.diff(sub.indptr) > 0
+    if drop_groups is not None:
+        alive &= ~drop_groups
+    cols = np.flatnonzero(alive)
+    sub = sub[:, cols]
+    keys = _column_keys(sub, instance.street[cols])
+    _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    group = group.ravel()
+    new_of_old = np.full(instance.weight.size + 1, -1, dtype=np.int64)
+    new_of_old[cols] = group
+    cover = sp.csr_array(sub[:, first], dtype=np.float64)
+    cover.sort_indices()
+    return SitingInstance(
+        cover=cover,
+        weight=np.bincount(group, weights=instance.weight[cols], minlength=first.size),
+        residents=np.bincount(group, weights=instance.residents[cols], minlength=first.size),
+        street=instance.street[cols][first],
+        candidates=instance.candidates[rows],
+        capacity=instance.capacity[rows],
+        group_of_cell=new_of_old[instance.group_of_cell],
+        reductions=(*instance.reductions, "reduced-cost fixing (exact, module fixing)"),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -20,13 +20,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Solve:
-    """What HiGHS returned: status, objective, best bound, gap, and the variable values."""
+    """What HiGHS returned: status, objective, best bound, gap, the values (and row duals)."""
 
     status: str
     objective: float
     bound: float
     gap: float
     values: FloatArray
+    row_duals: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -179,8 +180,11 @@ def run_highs(
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("threads", 1)
-    if interior_point:  # crossover on: the status is then a proven "Optimal"
+    if interior_point:
+        # crossover off: the LP only supplies multipliers for a Lagrangian bound computed
+        # outside HiGHS (valid for any multipliers) and values to round, so no basis
         h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = int(cost.size), int(row_lower.size)
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
@@ -217,7 +221,10 @@ def run_highs(
         bound,
         gap,
     )
-    return Solve(status, objective, bound, gap, values)
+    duals = np.zeros(0)
+    if not integer.any() and int(info.dual_solution_status) > 0:  # some dual point
+        duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    return Solve(status, objective, bound, gap, values, duals)
 
 
 def _rows(values: FloatArray, n: int) -> npt.NDArray[np.int64]:
@@ -238,7 +245,11 @@ def _covered_weight(instance: SitingInstance, k: int) -> Callable[[FloatArray], 
 
 
 def mclp_milp(
-    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
+    instance: SitingInstance,
+    k: int,
+    *,
+    start: npt.NDArray[np.int64],
+    time_limit: float,
 ) -> Solve:
     """Maximal coverage: max Σ w_i u_i, u_i ≤ Σ_j a_ij y_j, Σ y_j ≤ k, y binary.
 

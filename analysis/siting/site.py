@@ -159,7 +159,7 @@ def site_facilities(
             f"{radius:,.0f} m; give candidates nearer the gaps"
         )
     solution = _run(audit, request, inst, covered, older, inside, cell_street)
-    solution.reductions = list(inst.reductions)
+    solution.reductions = [*inst.reductions, *solution.reductions]
     data = SitingData(
         candidates,
         c_snap,
