@@ -69,6 +69,33 @@ def test_mclp_equals_brute_force_and_spopt(seed: int) -> None:
     assert solution.objective == pytest.approx(model.problem.objective.value())
 
 
+def test_coverage_with_fixing_equals_spopt() -> None:
+    """An instance where both fixings run (87 candidates out, then 3 in) keeps the optimum."""
+    import warnings
+
+    import pulp
+    from spopt.locate import MCLP
+
+    rng = np.random.default_rng(4)
+    n, m = 100, 2000
+    cells, cand = rng.uniform(0, 10, (m, 2)), rng.uniform(0, 10, (n, 2))
+    dist = np.hypot(*(cells[None] - cand[:, None]).transpose(2, 0, 1))
+    w = rng.integers(1, 30, m).astype(float)
+    reach = dist < 1.25
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), w, w, np.zeros(m, dtype=np.int64))
+    solution = solve_mclp(inst, 8, time_limit=30)
+    assert sum("fixing" in r for r in solution.reductions) == 2
+    assert solution.status == "optimal"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MCLP.from_cost_matrix(dist.T, w, service_radius=1.25, p_facilities=8)
+        model = model.solve(pulp.HiGHS(msg=False))
+    assert solution.objective == pytest.approx(model.problem.objective.value())
+    assert solution.bound >= solution.objective
+    chosen = inst.candidates[solution.rows]
+    assert w[reach[chosen].any(axis=0)].sum() == solution.objective
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fewest_sites_equals_spopt_lscp(seed: int) -> None:
     import pulp

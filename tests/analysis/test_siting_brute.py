@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from carecircle.analysis.siting.fixing import fixing_bounds
 from carecircle.analysis.siting.instance import build_instance
 from carecircle.analysis.siting.milp import REL_GAP
 from carecircle.analysis.siting.solve import (
@@ -270,3 +271,24 @@ def test_two_sites_of_the_same_reach_double_the_capacity(nested: bool) -> None:
     assert solution.objective == pytest.approx(20.0)
     assert solution.bound >= 20.0 - 1e-9
     assert solution.status == "optimal"
+
+
+@EXAMPLES
+@given(cases(), st.integers(0, 2**32 - 1))
+def test_fixing_bounds_hold_for_any_multipliers(case: Case, seed: int) -> None:
+    """The reduced-cost fixing bounds hold for every set of sites, whatever the π."""
+    inst = case.instance()
+    if inst.n_candidates <= case.k:
+        return
+    rng = np.random.default_rng(seed)
+    pi = inst.weight * rng.choice([0.0, 0.5, 1.0], size=inst.weight.size) * rng.random()
+    bound, with_j, without_j = fixing_bounds(inst, case.k, pi)
+    cover = inst.cover.toarray() > 0
+    sets = subsets(inst.n_candidates, case.k)
+    value = (cover[sets].any(axis=1) * inst.weight).sum(axis=1)
+    assert value.max() <= bound + 1e-9
+    member = np.zeros((sets.shape[0], inst.n_candidates), dtype=bool)
+    np.put_along_axis(member, sets, True, axis=1)
+    for j in range(inst.n_candidates):
+        assert value[member[:, j]].max(initial=0.0) <= with_j[j] + 1e-9
+        assert value[~member[:, j]].max(initial=0.0) <= without_j[j] + 1e-9
