@@ -550,3 +550,26 @@ def test_missing_candidates_or_exclude_stop_before_the_audit(
     assert err.strip().splitlines() == [  # one line: the audit never ran
         f"错误 error: {missing}: 文件不存在 / file not found; check the {option} path"
     ]
+
+
+def test_streamed_reach_pattern_is_the_coverage_matrix_pattern(mini_audit) -> None:
+    from carecircle.analysis.siting.reach import reach_pattern
+    from carecircle.geo.matrix import coverage_matrix
+
+    _, audit = mini_audit
+    rng = np.random.default_rng(5)
+    net = audit.network
+    x = rng.uniform(net.x.min() - 100, net.x.max() + 100, 400)
+    y = rng.uniform(net.y.min() - 100, net.y.max() + 100, 400)
+    src = audit.edge_index.snap(x, y, max_distance_m=audit.study.max_snap_m)
+    older = audit.cells["older_residents"].to_numpy()
+    full = coverage_matrix(net, src, audit.cell_snap, radius_m=audit.study.radius_m)
+    # stored entries are the pairs (a distance of 0 is stored too)
+    want = sp.csr_array((np.ones(full.nnz), full.indices, full.indptr), shape=full.shape)
+    want = want.toarray() > 0
+    got = reach_pattern(net, src, audit.cell_snap, radius_m=audit.study.radius_m)
+    assert np.array_equal(got.toarray() > 0, want) and got.nnz == full.nnz
+    some = reach_pattern(net, src, audit.cell_snap, radius_m=audit.study.radius_m, weight=older)
+    assert np.array_equal(some.toarray() > 0, want & (older > 0)[None, :])
+    assert got.indices.dtype == np.int32 and got.has_sorted_indices
+    assert full.nnz > 0 and not want.all()
