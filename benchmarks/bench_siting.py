@@ -309,6 +309,18 @@ def _city_lines(rows: list[dict]) -> list[str]:
     ]
 
 
+def _old_rows() -> list[dict]:
+    path = HERE / "results.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def _old_lines() -> list[str]:
+    path = HERE / "RESULTS.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    section = text.split("<!-- siting -->")[-1].split("<!-- /siting -->")[0]
+    return [x.removesuffix(" (last full run)") for x in section.splitlines()]
+
+
 def main() -> None:
     load = os.getloadavg()[0]
     rows, lines, spopt = [], [], []
@@ -331,6 +343,9 @@ def main() -> None:
             r, line = _spopt_line(case)
             rows += r
             spopt.append(line)
+    if "--no-spopt" in sys.argv:  # keep the spopt rows of the last full run
+        rows += [r for r in _old_rows() if str(r.get("method", "")).startswith("siting-spopt")]
+        spopt = [f"{x} (last full run)" for x in _old_lines() if "| spopt MCLP" in x]
     lines += ["", *spopt] if spopt else []
     lines += [
         "",
