@@ -357,7 +357,8 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     publish("siting", rows, table)
-    city_section()
+    if "--no-city" not in sys.argv:
+        city_section()
 
 
 if __name__ == "__main__":
@@ -370,6 +371,7 @@ if __name__ == "__main__":
     parser.add_argument("--m", type=int, default=50_000)
     parser.add_argument("--no-spopt", action="store_true")
     parser.add_argument("--city-only", action="store_true")
+    parser.add_argument("--no-city", action="store_true")
     ns = parser.parse_args()
     if ns.child:
         child(ns)
