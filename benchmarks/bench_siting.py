@@ -318,7 +318,7 @@ def _old_lines() -> list[str]:
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     section = text.split("<!-- siting -->")[-1].split("<!-- /siting -->")[0]
-    return [x.removesuffix(" (last full run)") for x in section.splitlines()]
+    return [x.replace(" (last full run) |", " |") for x in section.splitlines()]
 
 
 def main() -> None:
@@ -345,7 +345,7 @@ def main() -> None:
             spopt.append(line)
     if "--no-spopt" in sys.argv:  # keep the spopt rows of the last full run
         rows += [r for r in _old_rows() if str(r.get("method", "")).startswith("siting-spopt")]
-        spopt = [f"{x} (last full run)" for x in _old_lines() if "| spopt MCLP" in x]
+        spopt = [f"{x[:-1].rstrip()} (last full run) |" for x in _old_lines() if "spopt MCLP" in x]
     lines += ["", *spopt] if spopt else []
     lines += [
         "",
