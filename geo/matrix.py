@@ -100,6 +100,34 @@ def _tile_distances(
     return rows, cand[cols], d[rows, cols]
 
 
+def coverage_tiles(
+    network: WalkNetwork,
+    sources: Snapped,
+    points: Snapped,
+    *,
+    radius_m: float,
+    tile_m: float = 2000.0,
+    max_tile_sources: int = 128,
+    progress: bool = False,
+) -> Iterator[tuple[IntArray, IntArray, np.ndarray]]:
+    """Yield the pairs within ``radius_m`` tile by tile: (source, point, metres) arrays.
+
+    Each source appears in one tile only, so a caller can keep what it needs of each tile
+    (e.g. only the pattern, as compact indices) and never hold all distances at once.
+    Parameters as for :func:`coverage_matrix`.
+    """
+    s_ok = np.flatnonzero(sources.ok)
+    p_ok = np.flatnonzero(points.ok)
+    tiles = list(
+        source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m, max_sources=max_tile_sources)
+    )
+    bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
+    for group in bar:
+        idx = s_ok[group]
+        r, c, v = _tile_distances(network, _subset(sources, idx), points, p_ok, radius_m)
+        yield idx[r], c, v
+
+
 def coverage_matrix(
     network: WalkNetwork,
     sources: Snapped,
@@ -136,17 +164,18 @@ def coverage_matrix(
         values the distances (m). A distance of exactly 0 is stored explicitly, so use the
         sparsity structure (``indptr``/``indices``), not ``!= 0``, to test reach.
     """
-    s_ok = np.flatnonzero(sources.ok)
-    p_ok = np.flatnonzero(points.ok)
     rows, cols, vals = [], [], []
-    tiles = list(
-        source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m, max_sources=max_tile_sources)
+    tiles = coverage_tiles(
+        network,
+        sources,
+        points,
+        radius_m=radius_m,
+        tile_m=tile_m,
+        max_tile_sources=max_tile_sources,
+        progress=progress,
     )
-    bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
-    for group in bar:
-        idx = s_ok[group]
-        r, c, v = _tile_distances(network, _subset(sources, idx), points, p_ok, radius_m)
-        rows.append(idx[r])
+    for r, c, v in tiles:
+        rows.append(r)
         cols.append(c)
         vals.append(v)
     shape = (sources.edge.size, points.edge.size)

@@ -283,6 +283,7 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
         f"{audit.study.name} · site {s['type']} · {s['model']} · {s['sites']} new sites",
         f"status {s['status']} ({s['method']}): objective {s['objective_value']:,.1f}, "
         f"best bound {s['best_bound']:,.1f}, gap {s['gap']:.2%}",
+        f"optimal = {s['optimal_means']}; reductions (exact for this model) in siting.json",
         f"district {s['circle']} share {s['district_before']:.1%} → "
         f"{s['district_after']:.1%} (+{s['older_newly_covered']:,.0f} older residents)",
         "",

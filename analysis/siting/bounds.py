@@ -9,7 +9,7 @@ from carecircle.analysis.siting.instance import SitingInstance
 
 def lagrangian_bound(
     instance: SitingInstance, k: int, lower: float, *, iterations: int = 300
-) -> tuple[float, np.ndarray]:
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Upper bound on the weight k sites can cover, by Lagrangian relaxation.
 
     Relaxing ``u_i ≤ Σ_j a_ij y_j`` with multipliers ``0 ≤ λ_i ≤ w_i`` gives
@@ -34,14 +34,17 @@ def lagrangian_bound(
     sites : ndarray of int64
         The best feasible set met on the way (the k sites each relaxation picks are a
         solution too: a Lagrangian heuristic), empty when none beats ``lower``.
+    multipliers : ndarray
+        The λ of the best bound (for reduced-cost fixing).
     """
     w = instance.weight
     cover = instance.cover
     total = float(w.sum())
     if cover.shape[0] <= k:
-        return total, np.arange(cover.shape[0], dtype=np.int64)
+        return total, np.arange(cover.shape[0], dtype=np.int64), np.zeros(w.size)
     lam = w / 2.0
     best = total
+    best_lam = np.zeros(w.size)  # L(0) = total
     best_sites, best_value = np.zeros(0, dtype=np.int64), lower
     theta = 2.0
     stall = 0
@@ -54,7 +57,7 @@ def lagrangian_bound(
             best_value, best_sites = covered, np.sort(top).astype(np.int64)
             lower = covered
         if value < best - 1e-9:
-            best, stall = value, 0
+            best, stall, best_lam = value, 0, lam.copy()
         else:
             stall += 1
             if stall >= 15:
@@ -69,4 +72,4 @@ def lagrangian_bound(
             break
         step = theta * (value - lower) / norm
         lam = np.clip(lam - step * grad, 0.0, w)
-    return max(best, lower), best_sites
+    return max(best, lower), best_sites, best_lam

@@ -123,6 +123,31 @@ def _assign(instance: SitingInstance, j: int, remaining: FloatArray) -> FloatArr
     return out
 
 
+def assign_sequentially(instance: SitingInstance, rows: IntArray) -> FloatArray:
+    """Return a feasible capacitated assignment of ``rows`` (each serves its best groups).
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        Reduced instance with ``capacity``.
+    rows : ndarray of int64
+        The sites, in increasing order.
+
+    Returns
+    -------
+    ndarray
+        Served share of each reach pair of ``cover[rows]`` (row-major).
+    """
+    remaining = np.ones(instance.weight.size)
+    parts = []
+    for j in rows:
+        groups = instance.cover.indices[instance.cover.indptr[j] : instance.cover.indptr[j + 1]]
+        after = _assign(instance, int(j), remaining)
+        parts.append(remaining[groups] - after[groups])
+        remaining = after
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def greedy_equity(
     instance: SitingInstance, covered_by_street: FloatArray, older_by_street: FloatArray, *, k: int
 ) -> tuple[IntArray, FloatArray]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -19,13 +20,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Solve:
-    """What HiGHS returned: status, objective, best bound, gap, and the variable values."""
+    """What HiGHS returned: status, objective, best bound, gap, the values (and row duals)."""
 
     status: str
     objective: float
     bound: float
     gap: float
     values: FloatArray
+    row_duals: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,123 @@ class Model:
     maximize: bool
 
 
+#: How far below stage 1's lowest street share the equity model's second stage may go.
+EQUITY_SLACK = 1e-7
+
+#: Relative gap below which HiGHS stops and a solution is called optimal (0.01 %).
+REL_GAP = 1e-4
+
+
+def consistent(
+    model: Model,
+    solve: Solve,
+    *,
+    evaluate: Callable[[FloatArray], float] | None = None,
+    tol: float = 1e-6,
+) -> bool:
+    """Whether the returned values are feasible and give the objective HiGHS reported.
+
+    HiGHS (seen with 1.16, ``setSolution`` and presolve on) can report an objective and a
+    dual bound as "Optimal" while the solution it returns is another, worse one: 7 sites
+    for the fewest-sites objective 6, or site values covering 99 older residents with
+    coverage variables summing to 97.
+
+    Parameters
+    ----------
+    model : Model
+        The model solved.
+    solve : Solve
+        What HiGHS returned.
+    evaluate : callable, optional
+        The model's own value of the returned integer (site) variables, computed outside
+        HiGHS (e.g. the older residents the sites cover); ``-inf`` (maximising) or ``inf``
+        when they break a constraint. Without it, every row, bound and the objective
+        ``cost @ values`` are checked.
+    tol : float, default 1e-6
+        Tolerance, relative to the size of the numbers.
+
+    Returns
+    -------
+    bool
+        True when the values are a feasible point whose objective is the reported one (or
+        when nothing was returned, so there is nothing to check).
+    """
+    v = solve.values
+    if v.size == 0:
+        return True
+    if v.size != model.cost.size or not np.isfinite(v).all():
+        return False
+    integral = bool(np.all(np.abs(v[model.integer] - np.round(v[model.integer])) <= 1e-5))
+    scale = max(1.0, abs(solve.objective)) if np.isfinite(solve.objective) else 1.0
+    if evaluate is not None:
+        value = float(evaluate(v))
+        if not np.isfinite(value):
+            return False
+        # the sites may be worth more than the continuous variables say, never less
+        short = solve.objective - value if model.maximize else value - solve.objective
+        return integral and short <= tol * max(scale, abs(value))
+    big = max(1.0, float(np.abs(v).max()))
+    act = model.matrix @ v
+    rows_ok = np.all(act >= model.row_lower - tol * np.maximum(1.0, np.abs(model.row_lower)))
+    rows_ok &= np.all(act <= model.row_upper + tol * np.maximum(1.0, np.abs(model.row_upper)))
+    cols_ok = np.all(v >= model.lower - tol * big) & np.all(v <= model.upper + tol * big)
+    value = float(model.cost @ v)
+    same = abs(value - solve.objective) <= tol * max(scale, abs(value))
+    return bool(rows_ok and cols_ok and integral and same)
+
+
 def _solve(
     model: Model,
     *,
     start: FloatArray | None,
     time_limit: float,
-    rel_gap: float = 1e-4,
+    rel_gap: float = REL_GAP,
+    interior_point: bool = False,
+    evaluate: Callable[[FloatArray], float] | None = None,
+) -> Solve:
+    """Run HiGHS, and check its answer: warm-started answers that disagree are solved cold.
+
+    When even the cold answer disagrees, the values' own objective is reported with the
+    status ``Inconsistent`` (never ``Optimal``), so no caller can take it as proven.
+    ``evaluate`` is passed to :func:`consistent`.
+    """
+    sol = run_highs(
+        model, start=start, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
+    )
+    if consistent(model, sol, evaluate=evaluate):
+        return sol
+    log.warning(
+        "HiGHS returned a solution whose objective (%g) is not the reported %g; %s",
+        _value(model, sol.values, evaluate),
+        sol.objective,
+        "solving again without the warm start" if start is not None else "values reported",
+    )
+    if start is not None:
+        sol = run_highs(
+            model, start=None, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
+        )
+        if consistent(model, sol, evaluate=evaluate):
+            return sol
+    return Solve(
+        "Inconsistent", _value(model, sol.values, evaluate), sol.bound, sol.gap, sol.values
+    )
+
+
+def _value(
+    model: Model, values: FloatArray, evaluate: Callable[[FloatArray], float] | None
+) -> float:
+    """Objective of returned values (the model's own evaluation when given)."""
+    if values.size != model.cost.size:
+        return -np.inf if model.maximize else np.inf
+    return float(evaluate(values)) if evaluate is not None else float(model.cost @ values)
+
+
+def run_highs(
+    model: Model,
+    *,
+    start: FloatArray | None,
+    time_limit: float,
+    rel_gap: float = REL_GAP,
     interior_point: bool = False,
 ) -> Solve:
     """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
@@ -67,8 +180,11 @@ def _solve(
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("threads", 1)
-    if interior_point:  # crossover on: the status is then a proven "Optimal"
+    if interior_point:
+        # crossover off: the LP only supplies multipliers for a Lagrangian bound computed
+        # outside HiGHS (valid for any multipliers) and values to round, so no basis
         h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = int(cost.size), int(row_lower.size)
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
@@ -92,6 +208,8 @@ def _solve(
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     values = np.asarray(h.getSolution().col_value, dtype=float)
+    if int(info.primal_solution_status) == 0:  # kSolutionStatusNone: no point found at all
+        values = np.zeros(0)
     objective = float(info.objective_function_value)
     bound = float(info.mip_dual_bound) if integer.any() else objective
     gap = float(info.mip_gap) if integer.any() else 0.0
@@ -103,11 +221,35 @@ def _solve(
         bound,
         gap,
     )
-    return Solve(status, objective, bound, gap, values)
+    duals = np.zeros(0)
+    if not integer.any() and int(info.dual_solution_status) > 0:  # some dual point
+        duals = np.asarray(h.getSolution().row_dual, dtype=float)
+    return Solve(status, objective, bound, gap, values, duals)
+
+
+def _rows(values: FloatArray, n: int) -> npt.NDArray[np.int64]:
+    """Sites set in returned values (the first ``n`` columns)."""
+    return np.flatnonzero(values[:n] > 0.5)
+
+
+def _covered_weight(instance: SitingInstance, k: int) -> Callable[[FloatArray], float]:
+    """Return an evaluator: older residents the sites cover (``-inf`` beyond ``k``)."""
+
+    def evaluate(values: FloatArray) -> float:
+        rows = _rows(values, instance.n_candidates)
+        if rows.size > k:
+            return -np.inf
+        return float(instance.weight[np.unique(instance.cover[rows].indices)].sum())
+
+    return evaluate
 
 
 def mclp_milp(
-    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
+    instance: SitingInstance,
+    k: int,
+    *,
+    start: npt.NDArray[np.int64],
+    time_limit: float,
 ) -> Solve:
     """Maximal coverage: max Σ w_i u_i, u_i ≤ Σ_j a_ij y_j, Σ y_j ≤ k, y binary.
 
@@ -147,7 +289,12 @@ def mclp_milp(
         np.concatenate([np.zeros(m), [k]]),
         maximize=True,
     )
-    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
+    return _solve(
+        model,
+        start=np.concatenate([y0, u0]),
+        time_limit=time_limit,
+        evaluate=_covered_weight(instance, k),
+    )
 
 
 def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Solve:
@@ -186,6 +333,13 @@ def lscp_milp(
     a = instance.cover.astype(np.float64)
     y0 = np.zeros(n)
     y0[start] = 1.0
+    covers = _covered_weight(instance, n)
+
+    def evaluate(values: FloatArray) -> float:
+        """Sites used, ``inf`` when they do not cover ``need``."""
+        enough = covers(values) >= need - 1e-6
+        return float(_rows(values, n).size) if enough else np.inf
+
     if need >= instance.weight.sum() - 1e-9:
         model = Model(
             np.ones(n),
@@ -197,7 +351,9 @@ def lscp_milp(
             np.full(m, np.inf),
             maximize=False,
         )
-        return _solve(model, start=y0 if start.size else None, time_limit=time_limit)
+        return _solve(
+            model, start=y0 if start.size else None, time_limit=time_limit, evaluate=evaluate
+        )
     top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
     demand = sp.hstack([sp.csr_array((1, n)), sp.csr_array(instance.weight[None, :])])
     matrix = sp.csc_array(sp.vstack([top, demand]))
@@ -214,59 +370,7 @@ def lscp_milp(
         np.concatenate([np.zeros(m), [np.inf]]),
         maximize=False,
     )
-    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit)
-
-
-def capacitated_milp(
-    instance: SitingInstance, k: int, *, start: npt.NDArray[np.int64], time_limit: float
-) -> Solve:
-    """Capacitated coverage: older residents served within capacity by k sites.
-
-    max Σ w_i x_ij with Σ_j x_ij ≤ 1, Σ_i r_i x_ij ≤ c_j y_j, x_ij ≤ y_j, Σ y_j ≤ k; x exists
-    only for reach pairs, so residents are assigned only within the walk.
-    """
-    cover = instance.cover.tocoo()
-    n, m, p = instance.cover.shape[0], instance.cover.shape[1], cover.nnz
-    pair_c, pair_g = cover.row, cover.col
-    rows, cols, vals = [], [], []
-    # assignment: Σ_j x_ij ≤ 1 (rows 0..m-1)
-    rows.append(pair_g)
-    cols.append(n + np.arange(p))
-    vals.append(np.ones(p))
-    # capacity: Σ_i r_i x_ij − c_j y_j ≤ 0 (rows m..m+n-1)
-    cap = np.where(
-        np.isfinite(instance.capacity), instance.capacity, instance.residents.sum() + 1.0
-    )
-    rows += [m + pair_c, m + np.arange(n)]
-    cols += [n + np.arange(p), np.arange(n)]
-    vals += [instance.residents[pair_g], -cap]
-    # linking: x_ij − y_j ≤ 0 (rows m+n..m+n+p-1)
-    rows += [m + n + np.arange(p), m + n + np.arange(p)]
-    cols += [n + np.arange(p), pair_c]
-    vals += [np.ones(p), -np.ones(p)]
-    # cardinality (last row)
-    rows.append(np.full(n, m + n + p))
-    cols.append(np.arange(n))
-    vals.append(np.ones(n))
-    n_rows = m + n + p + 1
-    matrix = sp.csc_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n + p)
-    )
-    cost = np.concatenate([np.zeros(n), instance.weight[pair_g]])
-    integer = np.concatenate([np.ones(n, dtype=bool), np.zeros(p, dtype=bool)])
-    upper = np.concatenate([np.ones(n + p)])
-    row_upper = np.concatenate([np.ones(m), np.zeros(n + p), [k]])
-    model = Model(
-        cost,
-        np.zeros(n + p),
-        upper,
-        integer,
-        matrix,
-        np.full(n_rows, -np.inf),
-        row_upper,
-        maximize=True,
-    )
-    return _solve(model, start=None, time_limit=time_limit)
+    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit, evaluate=evaluate)
 
 
 def equity_milp(
@@ -321,17 +425,43 @@ def equity_milp(
     lower, upper = np.zeros(n + m + 1), np.ones(n + m + 1)
     cost1 = np.zeros(n + m + 1)
     cost1[-1] = 1.0
+    covers = _covered_weight(instance, k)
+
+    def lowest(values: FloatArray) -> float:
+        """Lowest street share with the returned sites (``-inf`` beyond ``k`` sites)."""
+        rows = _rows(values, n)
+        if rows.size > k:
+            return -np.inf
+        hit = np.zeros(m)
+        hit[np.unique(instance.cover[rows].indices)] = 1.0
+        cov = covered_by_street[streets] + np.bincount(
+            s_index[instance.street[grp]],
+            weights=instance.weight[grp] * hit[grp],
+            minlength=streets.size,
+        )
+        return float((cov / older_by_street[streets]).min()) if streets.size else 0.0
+
     first = _solve(
         Model(cost1, lower, upper, integer, matrix, row_lower, row_upper, True),
         start=np.concatenate([y0, u0, [z0]]),
         time_limit=time_limit / 2,
+        evaluate=lowest,
     )
+    # the lowest share is held 1e-7 below stage 1's: exactly at it, HiGHS found the
+    # second stage infeasible within its tolerances
+    held = max(first.objective - EQUITY_SLACK, 0.0) if np.isfinite(first.objective) else 0.0
     lower2 = lower.copy()
-    lower2[-1] = max(first.objective - 1e-9, 0.0)
+    lower2[-1] = held
+
+    def total(values: FloatArray) -> float:
+        """Older residents the sites cover, ``-inf`` if their lowest share drops."""
+        return covers(values) if lowest(values) >= held - 1e-9 else -np.inf
+
     cost2 = np.concatenate([np.zeros(n), instance.weight, [0.0]])
     second = _solve(
         Model(cost2, lower2, upper, integer, matrix, row_lower, row_upper, True),
         start=first.values if first.values.size else None,
         time_limit=time_limit / 2,
+        evaluate=total,
     )
     return first, second

@@ -13,6 +13,7 @@ from carecircle.analysis.audit import Audit
 from carecircle.analysis.circles import subset, walk_to_types
 from carecircle.analysis.siting.candidates import auto_candidates
 from carecircle.analysis.siting.instance import SitingInstance, build_instance
+from carecircle.analysis.siting.reach import reach_pattern
 from carecircle.analysis.siting.request import (
     DEFAULT_FLOOR_AREA,
     SitingRequest,
@@ -29,7 +30,6 @@ from carecircle.analysis.siting.solve import (
 from carecircle.analysis.siting.tables import SitingData, build_tables
 from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
-from carecircle.geo.matrix import coverage_matrix
 from carecircle.geo.snap import Snapped
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def site_facilities(
             f"--add {request.add} is more than the {int(c_snap.ok.sum())} "
             "candidate sites on the network; lower --add or give more candidates"
         )
-    reach = coverage_matrix(
+    reach = reach_pattern(
         audit.network,
         c_snap,
         subset(audit.cell_snap, open_cells),
@@ -159,6 +159,7 @@ def site_facilities(
             f"{radius:,.0f} m; give candidates nearer the gaps"
         )
     solution = _run(audit, request, inst, covered, older, inside, cell_street)
+    solution.reductions = [*inst.reductions, *solution.reductions]
     data = SitingData(
         candidates,
         c_snap,

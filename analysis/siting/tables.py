@@ -11,7 +11,7 @@ from pyproj import Transformer
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.siting.request import SitingRequest, SitingResult
-from carecircle.analysis.siting.solve import Solution
+from carecircle.analysis.siting.solve import OPTIMAL_MEANS, Solution
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.geo.snap import Snapped
@@ -298,9 +298,14 @@ def build_tables(
     order, marginal, alone = _rank(reach, chosen, older[open_cells])
     chosen = chosen[order]
     marginal, alone = marginal[order], alone[order]
+    # The site is the candidate's own point, not where it meets the network: its reach was
+    # walked from there (snap distance included), and an audit of proposed_facilities.csv
+    # snaps the same point the same way, so it reproduces s1_after. Writing the snapped
+    # point instead let the audit walk from the network itself (0.8094 vs 0.8138).
+    lon = np.round(candidates["lon"].to_numpy(dtype=float)[chosen], 9)
+    lat = np.round(candidates["lat"].to_numpy(dtype=float)[chosen], 9)
     to_wgs = Transformer.from_crs(audit.crs, "EPSG:4326", always_xy=True)
-    lon, lat = to_wgs.transform(c_snap.x[chosen], c_snap.y[chosen])
-    lon, lat = np.round(np.asarray(lon), 9), np.round(np.asarray(lat), 9)
+    net_lon, net_lat = to_wgs.transform(c_snap.x[chosen], c_snap.y[chosen])
     g_lon, g_lat = wgs84_to_gcj02(lon, lat)
     community = polygon_of_points(lon, lat, audit.communities)
     com_codes = audit.communities["code"].to_numpy()
@@ -318,6 +323,9 @@ def build_tables(
             "lat": lat,
             "lon_gcj02": np.round(g_lon, 9),
             "lat_gcj02": np.round(g_lat, 9),
+            "snap_distance_m": np.round(c_snap.distance[chosen], 1),
+            "lon_network": np.round(np.asarray(net_lon, dtype=float), 9),
+            "lat_network": np.round(np.asarray(net_lat, dtype=float), 9),
             "street": np.where(
                 c_street[chosen] >= 0, street_codes[np.clip(c_street[chosen], 0, None)], ""
             ),
@@ -388,6 +396,8 @@ def build_tables(
         "objective_value": solution.objective,
         "best_bound": solution.bound,
         "gap": solution.gap,
+        "optimal_means": OPTIMAL_MEANS,
+        "reductions": solution.reductions,
         "circle": circle_id,
         "district_before": float(
             table.iloc[-1][f"{circle_id.lower()}_before"]

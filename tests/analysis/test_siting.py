@@ -69,6 +69,33 @@ def test_mclp_equals_brute_force_and_spopt(seed: int) -> None:
     assert solution.objective == pytest.approx(model.problem.objective.value())
 
 
+def test_coverage_with_fixing_equals_spopt() -> None:
+    """An instance where both fixings run (87 candidates out, then 3 in) keeps the optimum."""
+    import warnings
+
+    import pulp
+    from spopt.locate import MCLP
+
+    rng = np.random.default_rng(4)
+    n, m = 100, 2000
+    cells, cand = rng.uniform(0, 10, (m, 2)), rng.uniform(0, 10, (n, 2))
+    dist = np.hypot(*(cells[None] - cand[:, None]).transpose(2, 0, 1))
+    w = rng.integers(1, 30, m).astype(float)
+    reach = dist < 1.25
+    inst, _ = build_instance(sp.csr_array(reach.astype(float)), w, w, np.zeros(m, dtype=np.int64))
+    solution = solve_mclp(inst, 8, time_limit=30)
+    assert sum("fixing" in r for r in solution.reductions) == 2
+    assert solution.status == "optimal"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MCLP.from_cost_matrix(dist.T, w, service_radius=1.25, p_facilities=8)
+        model = model.solve(pulp.HiGHS(msg=False))
+    assert solution.objective == pytest.approx(model.problem.objective.value())
+    assert solution.bound >= solution.objective
+    chosen = inst.candidates[solution.rows]
+    assert w[reach[chosen].any(axis=0)].sum() == solution.objective
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_fewest_sites_equals_spopt_lscp(seed: int) -> None:
     import pulp
@@ -523,3 +550,26 @@ def test_missing_candidates_or_exclude_stop_before_the_audit(
     assert err.strip().splitlines() == [  # one line: the audit never ran
         f"错误 error: {missing}: 文件不存在 / file not found; check the {option} path"
     ]
+
+
+def test_streamed_reach_pattern_is_the_coverage_matrix_pattern(mini_audit) -> None:
+    from carecircle.analysis.siting.reach import reach_pattern
+    from carecircle.geo.matrix import coverage_matrix
+
+    _, audit = mini_audit
+    rng = np.random.default_rng(5)
+    net = audit.network
+    x = rng.uniform(net.x.min() - 100, net.x.max() + 100, 400)
+    y = rng.uniform(net.y.min() - 100, net.y.max() + 100, 400)
+    src = audit.edge_index.snap(x, y, max_distance_m=audit.study.max_snap_m)
+    older = audit.cells["older_residents"].to_numpy()
+    full = coverage_matrix(net, src, audit.cell_snap, radius_m=audit.study.radius_m)
+    # stored entries are the pairs (a distance of 0 is stored too)
+    want = sp.csr_array((np.ones(full.nnz), full.indices, full.indptr), shape=full.shape)
+    want = want.toarray() > 0
+    got = reach_pattern(net, src, audit.cell_snap, radius_m=audit.study.radius_m)
+    assert np.array_equal(got.toarray() > 0, want) and got.nnz == full.nnz
+    some = reach_pattern(net, src, audit.cell_snap, radius_m=audit.study.radius_m, weight=older)
+    assert np.array_equal(some.toarray() > 0, want & (older > 0)[None, :])
+    assert got.indices.dtype == np.int32 and got.has_sorted_indices
+    assert full.nnz > 0 and not want.all()
