@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.analysis.indicators import REGISTRY
 from carecircle.text import plural
 from carecircle.vocabulary import COMMUNITY_KINDS
 
@@ -61,10 +61,16 @@ def _indicator_label(column: str) -> tuple[str, str, str] | None:
     """Labels of ``<id>_<part>`` indicator columns, e.g. ``s4_gap``."""
     head, _, part = column.partition("_")
     ind = head.upper()
-    if ind not in INDICATOR_INFO or part not in _PART_LABELS:
+    if ind not in REGISTRY or part not in _PART_LABELS:
         return None
-    zh, en, unit, gap_unit = INDICATOR_INFO[ind]
-    number = "0.0%" if unit == "share" else "#,##0.0"
+    definition = REGISTRY[ind]
+    zh, en, unit, gap_unit = (
+        definition.name_zh,
+        definition.name_en,
+        definition.unit,
+        definition.gap_unit,
+    )
+    number = "0.0%" if definition.display == "share" else "#,##0.0"
     pzh, pen, fmt = _PART_LABELS[part]
     if part == "value":
         return f"{ind} {zh}", f"{ind} {en} ({unit})", number
@@ -142,7 +148,7 @@ def gap_text(count: str, unit: str) -> tuple[str, str]:
     count : str
         The gap as shown, e.g. ``"3,312"``.
     unit : str
-        The English unit of the gap (plural), as in ``INDICATOR_INFO``, e.g. ``"sites"``.
+        The English unit of the gap (plural), as in the indicator's ``gap_unit``, e.g. ``"sites"``.
 
     Returns
     -------

@@ -86,11 +86,14 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
             f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
             f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
         ]
-        for col in table.columns:
-            if col.endswith("_status") and col[:2] not in ("s1", "s2"):
-                value = row[col.replace("_status", "_value")]
-                shown = "—" if pd.isna(value) else f"{value:.3g}"
-                lines.append(f"{col[:2].upper()}: {shown} · {esc(status_label(row[col]))}")
+        for definition in audit.definitions:  # every indicator of the profile, as it shows
+            status = f"{definition.prefix}status"
+            if status in table.columns:
+                lines.append(
+                    f"{esc(definition.id)} {esc(definition.name_zh)}: "
+                    f"{esc(definition.show(row[definition.prefix + 'value']))} · "
+                    f"{esc(status_label(row[status]))}"
+                )
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
         props.append(
             {

@@ -162,7 +162,7 @@ def profiles_text(action: str, name: str | None) -> str:
     ProfileError
         For an unknown or invalid profile, or a missing name.
     """
-    from carecircle.analysis.indicators import INDICATOR_INFO
+    from carecircle.analysis.indicators import REGISTRY, checked_profile
     from carecircle.errors import ProfileError
     from carecircle.profiles import builtin_profile_names, load_profile
 
@@ -179,7 +179,7 @@ def profiles_text(action: str, name: str | None) -> str:
         )
     if action == "check" and not name.endswith(".toml"):
         raise ProfileError(f"{name}: give the path of a .toml profile to check")
-    p = load_profile(name, base=Path.cwd())
+    p = checked_profile(load_profile(name, base=Path.cwd()))
     lines = [
         f"{p.name}: {p.title}",
         f"plan: {p.plan}",
@@ -187,9 +187,10 @@ def profiles_text(action: str, name: str | None) -> str:
         f"types {', '.join(p.circle_types)}",
         "",
     ]
-    for indicator_id, (zh, en, unit, _) in INDICATOR_INFO.items():
+    for definition in REGISTRY:
+        indicator_id, zh, en = definition.id, definition.name_zh, definition.name_en
         spec = p.indicator(indicator_id)
-        state = f"target {spec.target:g} {unit}" if spec.enabled else "off"
+        state = f"target {spec.target:g} {definition.unit}" if spec.enabled else "off"
         extra = ", ".join(f"{k}={v}" for k, v in spec.params.items())
         lines.append(f"{indicator_id:<3} {zh} / {en}: {state}" + (f" ({extra})" if extra else ""))
         if spec.source:
