@@ -145,6 +145,11 @@ class Study:
     tile_km: float = 0.0
     boundaries_crs: str = "EPSG:4326"
 
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Study:
+        """Read and validate a study file (as :func:`load_study`)."""
+        return load_study(path)
+
     @property
     def radius_m(self) -> float:
         """Walking distance of the circle in metres (minutes × 60 × speed)."""

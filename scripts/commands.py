@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import staged_outputs
+from carecircle import api
+from carecircle.analysis.audit import Audit
 from carecircle.analysis.indicators import failed_indicators
-from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
 from carecircle.config import load_study
-from carecircle.maps.charts import render_report
-from carecircle.maps.gap_maps import render_maps
 
 log = logging.getLogger("carecircle")
 
@@ -44,19 +40,8 @@ def run_audit(
     paths : list of Path
         Files written.
     """
-    study = load_study(study_path)
-    audit = audit_study(study, progress=progress)
-    extra: dict[str, float] = {}
-    with staged_outputs(out) as stage:
-        start = time.perf_counter()
-        paths = write_tables(stage, audit)
-        extra["write tables"] = round(time.perf_counter() - start, 3)
-        start = time.perf_counter()
-        paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
-        paths += render_report(audit, stage)
-        extra["write maps"] = round(time.perf_counter() - start, 3)
-        paths.append(write_run_json(stage / "run.json", audit, extra))
-    return audit, [out / p.relative_to(stage) for p in paths]
+    result = api.audit(load_study(study_path), progress=progress)
+    return result.audit, api.write(result, out, offline=offline, progress=progress)
 
 
 def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
@@ -201,13 +186,43 @@ def profiles_text(action: str, name: str | None) -> str:
     return "\n".join(lines)
 
 
-def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]:
+def run_site(  # noqa: PLR0913 - one keyword per `carecircle site` option
+    study_path: Path,
+    out: Path,
+    *,
+    facility_type: str,
+    add: int | None = None,
+    target: float | None = None,
+    objective: str = "coverage",
+    candidates: Path | None = None,
+    candidates_crs: str = "EPSG:4326",
+    exclude: Path | None = None,
+    spacing_m: float = 150.0,
+    floor_area_m2: float | None = None,
+    time_limit_s: float = 30.0,
+    offline: bool = False,
+    progress: bool = False,
+) -> tuple[Audit, SitingResult, list[Path]]:
     """Audit the study, site new facilities, write the proposal and the updated maps.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        Parsed ``carecircle site`` arguments.
+    study_path : Path
+        The study TOML file.
+    out : Path
+        Output folder.
+    facility_type, add, target, objective, spacing_m, floor_area_m2, time_limit_s
+        As for :func:`carecircle.site`.
+    candidates : Path, optional
+        Candidate sites file (``id, lon, lat[, floor_area_m2]``).
+    candidates_crs : str, default "EPSG:4326"
+        Their coordinate system (or ``GCJ-02``, ``BD-09``).
+    exclude : Path, optional
+        Polygons where no automatic candidate may go.
+    offline : bool, default False
+        Maps that need no internet.
+    progress : bool, default False
+        Progress bars on a terminal.
 
     Returns
     -------
@@ -220,46 +235,48 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     """
     import geopandas as gpd
 
-    from carecircle.analysis.siting import SitingRequest, site_facilities
+    from carecircle.analysis.siting import SitingRequest
     from carecircle.analysis.siting.candidates import read_candidates
-    from carecircle.analysis.siting.outputs import write_siting
     from carecircle.analysis.siting.request import checked_request
     from carecircle.errors import InputDataError, InputFileError
     from carecircle.geo.tables import read_table
 
-    request = checked_request(
+    checked_request(
         SitingRequest(
-            facility_type=args.facility_type,
-            add=args.add,
-            target=args.target,
-            objective=args.objective,
-            time_limit_s=args.time_limit,
-            spacing_m=args.spacing,
-            floor_area_m2=args.floor_area,
+            facility_type=facility_type,
+            add=add,
+            target=target,
+            objective=objective,
+            time_limit_s=time_limit_s,
+            spacing_m=spacing_m,
+            floor_area_m2=floor_area_m2,
         )
     )  # a wrong --type stops before the audit
-    for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
+    for option, path in (("--candidates", candidates), ("--exclude", exclude)):
         if path is not None and not path.is_file():  # before the audit, not after it
             raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
-    study = load_study(args.study)
-    audit = audit_study(study, progress=not args.quiet)
-    candidates = read_candidates(args.candidates, args.candidates_crs) if args.candidates else None
-    exclude = None
-    if args.exclude:
-        exclude = read_table(args.exclude)
-        if not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None:
-            raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
-    result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
-    with staged_outputs(args.out) as stage:
-        paths = write_siting(stage, result)
-        paths += render_maps(
-            audit,
-            stage / "maps",
-            proposals=result.sites,
-            offline=args.offline,
-            progress=not args.quiet,
-        )
-    return audit, result, [args.out / p.relative_to(stage) for p in paths]
+    result = api.audit(load_study(study_path), progress=progress)
+    sites = read_candidates(candidates, candidates_crs) if candidates else None
+    areas = None
+    if exclude:
+        areas = read_table(exclude)
+        if not isinstance(areas, gpd.GeoDataFrame) or areas.crs is None:
+            raise InputDataError(f"{exclude}: exclusion areas must be polygons with a CRS")
+    plan = api.site(
+        result,
+        facility_type,
+        add=add,
+        target=target,
+        objective=objective,
+        candidates=sites,
+        exclude=areas,
+        spacing_m=spacing_m,
+        floor_area_m2=floor_area_m2,
+        time_limit_s=time_limit_s,
+        progress=progress,
+    )
+    paths = api.write(plan, out, offline=offline, progress=progress)
+    return result.audit, plan.siting, paths
 
 
 def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:
@@ -292,28 +309,58 @@ def to_postgis(audit: Audit, url: str, schema: str) -> list[str]:
     return write_tables(url, schema, database_tables(audit))
 
 
-def run_batch_command(args: argparse.Namespace) -> tuple[pd.DataFrame, list[Path]]:
-    """Run ``carecircle batch``: audits on Dask, then the combined summary and overview map."""
+def run_batch_command(
+    studies: list[Path],
+    out: Path,
+    *,
+    scheduler: str = "local",
+    workers: int = 2,
+    retries: int = 2,
+    offline: bool = False,
+    quiet: bool = False,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Run ``carecircle batch``: audits on Dask, then the combined summary and overview map.
+
+    Parameters
+    ----------
+    studies : list of Path
+        Study TOML files.
+    out : Path
+        Output folder (one subfolder per study).
+    scheduler, workers, retries
+        As for :func:`carecircle.scripts.batch.run_batch`.
+    offline : bool, default False
+        Maps that need no internet.
+    quiet : bool, default False
+        No progress bars, Dask errors only.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per study.
+    paths : list of Path
+        Files written.
+    """
     from carecircle.analysis.reports import write_csv
     from carecircle.analysis.xlsx import write_xlsx
     from carecircle.maps.batch_map import batch_overview
     from carecircle.scripts.batch import run_batch
 
     result = run_batch(
-        args.studies,
-        args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        retries=args.retries,
-        offline=args.offline,
-        progress=not args.quiet,
-        dask_log_level=logging.ERROR if args.quiet else logging.WARNING,
+        studies,
+        out,
+        scheduler=scheduler,
+        workers=workers,
+        retries=retries,
+        offline=offline,
+        progress=not quiet,
+        dask_log_level=logging.ERROR if quiet else logging.WARNING,
     )
     summary = result.summary
     paths = [
-        write_csv(args.out / "batch_summary.csv", summary),
-        write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
-        batch_overview(summary, args.out, offline=args.offline),
+        write_csv(out / "batch_summary.csv", summary),
+        write_xlsx(out / "batch_summary.xlsx", [("批量 batch", summary)]),
+        batch_overview(summary, out, offline=offline),
     ]
     return summary, paths
 
