@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_atomic, write_text_atomic
@@ -62,16 +61,33 @@ def _style() -> bool:
         return False
     font_manager.fontManager.addfont(path)
     name = font_manager.FontProperties(fname=path).get_name()
-    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
+    mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False
     return True
 
 
+def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Path]:
+    """Run a chart with its own rcParams (the CJK font), restored afterwards.
+
+    No backend is selected and no global style is left behind (the figures are drawn with
+    ``matplotlib.figure.Figure``, not pyplot), so a notebook's matplotlib stays as it was.
+    """
+
+    @functools.wraps(chart)
+    def run(audit: Audit, path: Path) -> Path:
+        with mpl.rc_context():
+            return chart(audit, path)
+
+    return run
+
+
+@_own_rc
 def s1_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of S1 (older residents within the circle) per community, by street."""
     cjk = _style()
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    fig = Figure(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    ax = fig.subplots()
     labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
     ax.barh(range(len(table)), table["older_covered_share"].fillna(0) * 100, color="#21918C")
     ax.set_yticks(range(len(table)), labels, fontsize=7)
@@ -83,15 +99,16 @@ def s1_chart(audit: Audit, path: Path) -> Path:
     ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
     return path
 
 
+@_own_rc
 def s2_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of floor area per 1,000 residents per street against the S2 target."""
     cjk = _style()
     table = audit.indicators["street"]
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    fig = Figure(figsize=(7, 3.6), dpi=110)
+    ax = fig.subplots()
     labels = list(table["name"] if cjk else table.index)
     values = table["floor_area_per_1000"]
     ax.bar(range(len(table)), values.fillna(0), color="#3B528B")
@@ -120,7 +137,6 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
     return path
 
 

@@ -65,10 +65,11 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     Input problems are reported as a failed study; anything else raises so that Dask retries
     the task (for instance on another worker when one died).
     """
-    from carecircle.scripts.commands import run_audit
+    from carecircle import api  # not scripts.commands: that imports this module
 
     try:
-        audit, paths = run_audit(Path(study), Path(out), offline=offline)
+        result = api.audit(Path(study))
+        audit, paths = result.audit, api.write(result, Path(out), offline=offline)
     except CarecircleError as exc:
         return {"study": study, "status": "failed", "error": str(exc), "out": out}
     d = audit.indicators["district"].iloc[0]
