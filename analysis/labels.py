@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from carecircle.analysis.indicators import REGISTRY
 from carecircle.text import plural
-from carecircle.vocabulary import COMMUNITY_KINDS
+from carecircle.vocabulary import STATUS_ZH, kind_label, status_label  # noqa: F401 - re-exported
 
 #: Column -> (Chinese, English, number format for XLSX).
 COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
@@ -88,15 +88,6 @@ def label(column: str) -> tuple[str, str, str]:
     return _indicator_label(column) or (column, column, "General")
 
 
-#: Verdicts of the ``*_status`` columns -> Chinese; ``not assessed: <reason>`` by its prefix.
-STATUS_ZH: dict[str, str] = {
-    "met": "达标",
-    "not met": "未达标",
-    "not applicable": "不适用",
-    "not assessed": "未评估",
-    "disabled in the profile": "未启用",
-}
-
 #: English unit of an indicator's gap -> (singular, Chinese measure word and noun).
 GAP_UNITS: dict[str, tuple[str, str]] = {
     "older residents": ("older resident", "名老年人"),
@@ -113,31 +104,6 @@ GAP_UNITS: dict[str, tuple[str, str]] = {
     "institutions": ("institution", "家机构"),
     "meals/day": ("meal/day", "份餐/日"),
 }
-
-
-def status_label(status: str) -> str:
-    """Return an indicator verdict in Chinese and English, e.g. ``未达标 not met``.
-
-    Parameters
-    ----------
-    status : str
-        A ``<id>_status`` value: ``met``, ``not met``, ``not applicable``,
-        ``not assessed: <reason>`` or ``disabled in the profile``.
-
-    Returns
-    -------
-    str
-        ``"<Chinese> <English>"``; the text itself when it is not a known verdict.
-    """
-    head = status.split(":", 1)[0]
-    zh = STATUS_ZH.get(head)
-    return f"{zh} {status}" if zh else status
-
-
-def kind_label(kind: str) -> str:
-    """Return a community kind in Chinese and English: ``社区 urban`` or ``村 rural``."""
-    zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
-    return f"{zh} {kind}" if zh else kind
 
 
 def gap_text(count: str, unit: str) -> tuple[str, str]:

@@ -6,14 +6,14 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import write_atomic, write_text_atomic
+from carecircle.files import write_atomic, write_text_atomic
 from carecircle.maps.style import area, esc, pct, safe_filename
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ CJK_FAMILIES = (
     "Microsoft YaHei",
     "SimHei",
 )
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 import numpy as np
@@ -19,8 +20,7 @@ from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 from tqdm import tqdm
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import inside, write_text_atomic
+from carecircle.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets, use_assets
 from carecircle.maps.layers import (
     Bounds,
@@ -54,6 +54,9 @@ TIANDITU_TILES = (
     "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
     "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
 )
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 
 #: Room (px) kept free when fitting a map to its street: (left, top) and (right, bottom), so

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
 import pandas as pd
 import shapely
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.indicators import failed_indicators
-from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.maps.style import (
     FACILITY_COLOURS,
@@ -23,7 +20,10 @@ from carecircle.maps.style import (
     pct,
     share_colour,
 )
-from carecircle.vocabulary import FACILITY_TYPES, facility_label
+from carecircle.vocabulary import FACILITY_TYPES, facility_label, kind_label, status_label
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 Bounds = tuple[float, float, float, float]
 
@@ -75,7 +75,8 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> folium.GeoJso
     """Communities coloured by S1 share, with every indicator and failed target in the popup."""
     com = audit.communities.set_index("code").loc[codes]
     table = audit.indicators["community"].loc[codes]
-    failed = failed_indicators(table)
+    # the failed IDs of every community failing any indicator (the under-served list)
+    failed = audit.underserved.set_index("code")["failed"].reindex(table.index, fill_value="")
     props = []
     for code, row in table.iterrows():
         share = row["older_covered_share"]
