@@ -28,6 +28,7 @@ class FrozenMap(Mapping[str, Any]):
     """
 
     __slots__ = ("_items",)
+    _items: dict[str, Any]
 
     def __init__(self, items: Mapping[str, Any] | None = None) -> None:
         frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in (items or {}).items()}
