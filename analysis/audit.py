@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -27,7 +29,15 @@ from carecircle.analysis.coverage import (
     coverage_by_street,
     coverage_of_district,
 )
-from carecircle.analysis.indicators import IndicatorContext, indicator_catalogue, indicator_tables
+from carecircle.analysis.indicators import (
+    REGISTRY,
+    CellWalk,
+    Indicator,
+    IndicatorContext,
+    checked_profile,
+    indicator_catalogue,
+    indicator_tables,
+)
 from carecircle.analysis.placement import (
     check_network_extent,
     place_cells,
@@ -46,6 +56,7 @@ from carecircle.geo.routing import NodeDistances, nearest_source_distances, poin
 from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
+from carecircle.profiles import IndicatorSpec
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)
@@ -73,6 +84,8 @@ class Audit:
     edge_index: EdgeIndex
     facility_snap: Snapped
     cell_snap: Snapped
+    #: The definitions of the profile's enabled indicators, in table order (for maps).
+    definitions: tuple[Indicator, ...] = ()
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
@@ -150,30 +163,81 @@ def _further_circles(
     cells: pd.DataFrame,
     study: Study,
 ) -> pd.DataFrame:
-    """Coverage of S4 (stations, the circle's minutes) and S8 (meal points, 10 min); S7."""
+    """Run the walks the enabled indicators declare (registry); return the facilities.
+
+    A :class:`CellWalk` writes ``cells["covered_<ID>"]`` (within the indicator's minutes, or
+    the circle's); a :class:`FacilityWalk` adds a distance column to the facilities.
+    """
     profile = study.profile
-    speed = study.walk_speed_m_s
-    for indicator_id, minutes in (
-        ("S4", study.minutes),
-        ("S8", profile.indicator("S8").param("minutes", 10.0)),
-    ):
-        spec = profile.indicator(indicator_id)
-        radius = float(minutes) * 60.0 * speed
-        dist = walk_to_types(
-            network, fac, f_snap, c_snap, spec.facility_types or ("none",), limit_m=radius
-        )
-        cells[f"covered_{indicator_id}"] = dist <= radius + 1e-9
-    s7 = profile.indicator("S7")
     fac = fac.copy()
-    fac["health_distance_m"] = nearest_health_distance(
-        network,
-        fac,
-        f_snap,
-        s7.facility_types,
-        tuple(s7.param("health_types", ("health_centre", "health_station"))),
-        threshold_m=float(s7.param("threshold_m", 300.0)),
-    )
+    for definition in REGISTRY:
+        spec = profile.indicator(definition.id)
+        if not spec.enabled:
+            continue
+        for walk in definition.walks:
+            if isinstance(walk, CellWalk):
+                radius = walk_radius_m(definition, spec, walk, study)
+                dist = walk_to_types(
+                    network, fac, f_snap, c_snap, spec.facility_types or ("none",), limit_m=radius
+                )
+                cells[walk.column(definition.id)] = dist <= radius + 1e-9
+            else:
+                fac[walk.column] = nearest_health_distance(
+                    network,
+                    fac,
+                    f_snap,
+                    spec.facility_types,
+                    tuple(definition.param(spec, walk.to_types_param)),
+                    threshold_m=float(definition.param(spec, walk.threshold_param)),
+                )
     return fac
+
+
+def walk_radius_m(
+    definition: Indicator, spec: IndicatorSpec, walk: CellWalk, study: Study
+) -> float:
+    """Return the walking distance (m) of an indicator's cell walk.
+
+    Parameters
+    ----------
+    definition : Indicator
+        The indicator's definition.
+    spec : IndicatorSpec
+        Its profile entry.
+    walk : CellWalk
+        One of its walks.
+    study : Study
+        The study (the circle's minutes and walking speed).
+
+    Returns
+    -------
+    float
+        Minutes × 60 × walking speed.
+    """
+    minutes = (
+        study.minutes if walk.minutes_param is None else definition.param(spec, walk.minutes_param)
+    )
+    return float(minutes) * 60.0 * study.walk_speed_m_s
+
+
+def own_minute_walks(study: Study) -> Iterator[tuple[Indicator, IndicatorSpec, CellWalk]]:
+    """Yield the enabled indicators' cell walks that have their own minutes (not the circle's).
+
+    Parameters
+    ----------
+    study : Study
+        The study with its checked profile.
+
+    Yields
+    ------
+    tuple
+        ``(definition, spec, walk)``, in registry order.
+    """
+    for definition in REGISTRY:
+        spec = study.profile.indicator(definition.id)
+        for walk in definition.walks:
+            if spec.enabled and isinstance(walk, CellWalk) and walk.minutes_param is not None:
+                yield definition, spec, walk
 
 
 def _service_areas(
@@ -190,18 +254,19 @@ def _service_areas(
 
     Each is rasterised once on the network's grid and returned as non-overlapping pieces
     (one set per 1-2 km tile, geo/service_area.py); a street map takes the pieces near it.
+    A type walks its own minutes when an enabled indicator declares a walk for it (S8's
+    meal points), else the circle's.
     """
     groups = [("circle", study.minutes, nd.distance, study.radius_m, sources)]
-    meal = study.profile.indicator("S8")
-    for ftype in dict.fromkeys((*study.profile.circle_types, *meal.facility_types)):
+    own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
+    for definition, spec, walk in own_minute_walks(study):
+        for ftype in spec.facility_types:
+            own.setdefault(ftype, float(definition.param(spec, walk.minutes_param or "")))
+    for ftype in dict.fromkeys((*study.profile.circle_types, *own)):
         mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
         if not mask.any():
             continue
-        minutes = (
-            float(meal.param("minutes", 10.0))
-            if ftype in meal.facility_types and (ftype not in study.profile.circle_types)
-            else study.minutes
-        )
+        minutes = own[ftype] if ftype not in study.profile.circle_types else study.minutes
         radius = minutes * 60.0 * study.walk_speed_m_s
         groups.append((ftype, minutes, None, radius, subset(f_snap, mask)))
     grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
@@ -284,6 +349,7 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
     Audit
         Tables, geometries and the run record.
     """
+    study = dataclasses.replace(study, profile=checked_profile(study.profile))
     rec = RunRecord()
     with rec.capture_warnings():
         return _audit(study, rec, progress=progress)
@@ -397,4 +463,5 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         index,
         f_snap,
         c_snap,
+        definitions=tuple(d for d in REGISTRY if study.profile.indicator(d.id).enabled),
     )

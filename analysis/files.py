@@ -1,4 +1,4 @@
-"""Atomic file writing: every output goes to a temporary name and is renamed when complete.
+"""Staged outputs: a run's files moved into ``--out`` together (atomic writers: carecircle.files).
 
 Also the checks around it: ``--out`` writable before the analysis, a full disk reported as
 such, spreadsheet cells that cannot run as formulas, and the inputs hashed as they were read.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,66 +17,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from carecircle.errors import CarecircleError, OutputError
+from carecircle.files import atomic_path, inside, write_atomic, write_text_atomic
 from carecircle.text import formula_safe
 
 if TYPE_CHECKING:
     from carecircle.config import Study
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` when the block succeeds.
-
-    An interrupted run leaves the previous ``path`` untouched and no partial file.
-
-    Parameters
-    ----------
-    path : Path
-        The final file.
-
-    Yields
-    ------
-    Path
-        Where to write.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except PermissionError as exc:
-        raise OutputError(
-            f"{path}: cannot write ({exc.strerror}); close the file if it is open "
-            "in Excel or QGIS, or choose another --out folder"
-        ) from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_atomic(path: Path, writer: Callable[[Path], object]) -> Path:
-    """Call ``writer(tmp)`` and rename the result onto ``path``.
-
-    Parameters
-    ----------
-    path : Path
-        The final file.
-    writer : callable
-        Writes the file at the path it is given.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    with atomic_path(path) as tmp:
-        writer(tmp)
-    return path
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically."""
-    return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 @contextmanager
@@ -261,20 +206,6 @@ def input_record(study: Study) -> dict[str, dict[str, str | None]]:
     return record
 
 
-def inside(base: Path, path: Path) -> Path:
-    """Return ``path`` if it lies inside ``base``; refuse anything that would escape it.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` resolves outside ``base`` (e.g. a name with ``../``).
-    """
-    resolved = path.resolve()
-    if not resolved.is_relative_to(base.resolve()):
-        raise OutputError(f"{path}: refusing to write outside the output folder {base}")
-    return path
-
-
 def csv_cell(value: object) -> object:
     """Return a CSV cell that no spreadsheet runs as a formula and no reader splits.
 
@@ -326,3 +257,17 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
         out[column] = values
     out.columns = headers
     return out
+
+
+__all__ = [
+    "atomic_path",
+    "check_out_folder",
+    "csv_cell",
+    "formula_safe_frame",
+    "input_files",
+    "input_record",
+    "inside",
+    "staged_outputs",
+    "write_atomic",
+    "write_text_atomic",
+]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.analysis.indicators import REGISTRY
 from carecircle.text import plural
-from carecircle.vocabulary import COMMUNITY_KINDS
+from carecircle.vocabulary import STATUS_ZH, kind_label, status_label  # noqa: F401 - re-exported
 
 #: Column -> (Chinese, English, number format for XLSX).
 COLUMN_LABELS: dict[str, tuple[str, str, str]] = {
@@ -61,10 +61,16 @@ def _indicator_label(column: str) -> tuple[str, str, str] | None:
     """Labels of ``<id>_<part>`` indicator columns, e.g. ``s4_gap``."""
     head, _, part = column.partition("_")
     ind = head.upper()
-    if ind not in INDICATOR_INFO or part not in _PART_LABELS:
+    if ind not in REGISTRY or part not in _PART_LABELS:
         return None
-    zh, en, unit, gap_unit = INDICATOR_INFO[ind]
-    number = "0.0%" if unit == "share" else "#,##0.0"
+    definition = REGISTRY[ind]
+    zh, en, unit, gap_unit = (
+        definition.name_zh,
+        definition.name_en,
+        definition.unit,
+        definition.gap_unit,
+    )
+    number = "0.0%" if definition.display == "share" else "#,##0.0"
     pzh, pen, fmt = _PART_LABELS[part]
     if part == "value":
         return f"{ind} {zh}", f"{ind} {en} ({unit})", number
@@ -81,15 +87,6 @@ def label(column: str) -> tuple[str, str, str]:
         return COLUMN_LABELS[column]
     return _indicator_label(column) or (column, column, "General")
 
-
-#: Verdicts of the ``*_status`` columns -> Chinese; ``not assessed: <reason>`` by its prefix.
-STATUS_ZH: dict[str, str] = {
-    "met": "达标",
-    "not met": "未达标",
-    "not applicable": "不适用",
-    "not assessed": "未评估",
-    "disabled in the profile": "未启用",
-}
 
 #: English unit of an indicator's gap -> (singular, Chinese measure word and noun).
 GAP_UNITS: dict[str, tuple[str, str]] = {
@@ -109,31 +106,6 @@ GAP_UNITS: dict[str, tuple[str, str]] = {
 }
 
 
-def status_label(status: str) -> str:
-    """Return an indicator verdict in Chinese and English, e.g. ``未达标 not met``.
-
-    Parameters
-    ----------
-    status : str
-        A ``<id>_status`` value: ``met``, ``not met``, ``not applicable``,
-        ``not assessed: <reason>`` or ``disabled in the profile``.
-
-    Returns
-    -------
-    str
-        ``"<Chinese> <English>"``; the text itself when it is not a known verdict.
-    """
-    head = status.split(":", 1)[0]
-    zh = STATUS_ZH.get(head)
-    return f"{zh} {status}" if zh else status
-
-
-def kind_label(kind: str) -> str:
-    """Return a community kind in Chinese and English: ``社区 urban`` or ``村 rural``."""
-    zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
-    return f"{zh} {kind}" if zh else kind
-
-
 def gap_text(count: str, unit: str) -> tuple[str, str]:
     """Return an indicator's gap with its unit in Chinese and English.
 
@@ -142,7 +114,7 @@ def gap_text(count: str, unit: str) -> tuple[str, str]:
     count : str
         The gap as shown, e.g. ``"3,312"``.
     unit : str
-        The English unit of the gap (plural), as in ``INDICATOR_INFO``, e.g. ``"sites"``.
+        The English unit of the gap (plural), as in the indicator's ``gap_unit``, e.g. ``"sites"``.
 
     Returns
     -------

@@ -98,7 +98,7 @@ def read_manifest(out: Path) -> dict[str, FileStamps]:
 
 
 def _write_manifest(out: Path, runs: dict[str, FileStamps]) -> None:
-    from carecircle.analysis.files import write_text_atomic
+    from carecircle.files import write_text_atomic
 
     text = json.dumps({"version": 1, "runs": runs}, ensure_ascii=False, indent=1, sort_keys=True)
     write_text_atomic(out / MANIFEST, text + "\n")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,16 +45,46 @@ class RunRecord:
 
     @contextmanager
     def capture_warnings(self) -> Iterator[None]:
-        """Keep every warning logged by carecircle during the block in ``warnings``."""
-        record = self
+        """Keep every warning logged by carecircle during the block in ``warnings``.
 
-        class _Keep(logging.Handler):
-            def emit(self, entry: logging.LogRecord) -> None:
-                record.warnings.append(entry.getMessage())
-
-        handler = _Keep(level=logging.WARNING)
-        log.addHandler(handler)
+        The warnings go to the record of the audit running in the same thread / context
+        (a context variable), so two audits in one process (threads, a notebook) keep their
+        own; one filter-free handler is attached to the ``carecircle`` logger for the block
+        and removed when no audit is capturing any more.
+        """
+        token = _CAPTURING.set(self)
+        with _HANDLER_LOCK:
+            _KEEPER.users += 1
+            if _KEEPER.users == 1:
+                log.addHandler(_KEEPER)
         try:
             yield
         finally:
-            log.removeHandler(handler)
+            _CAPTURING.reset(token)
+            with _HANDLER_LOCK:
+                _KEEPER.users -= 1
+                if _KEEPER.users == 0:
+                    log.removeHandler(_KEEPER)
+
+
+#: The record capturing warnings in the current thread / context (None: none).
+_CAPTURING: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
+    "carecircle_run_record", default=None
+)
+
+
+class _Keeper(logging.Handler):
+    """Append each warning to the record of the context that logged it."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.users = 0
+
+    def emit(self, entry: logging.LogRecord) -> None:
+        record = _CAPTURING.get()
+        if record is not None:
+            record.warnings.append(entry.getMessage())
+
+
+_KEEPER = _Keeper()
+_HANDLER_LOCK = threading.Lock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from carecircle.analysis.indicators import INDICATOR_INFO
+from carecircle.analysis.indicators import REGISTRY
 from carecircle.analysis.labels import gap_text
 
 
@@ -17,7 +17,13 @@ def _number(value: float, unit: str) -> str:
 def _reasons(row: pd.Series, failed: list[str]) -> tuple[str, str]:
     zh, en = [], []
     for indicator_id in failed:
-        name_zh, name_en, unit, gap_unit = INDICATOR_INFO[indicator_id]
+        definition = REGISTRY[indicator_id]
+        name_zh, name_en, unit, gap_unit = (
+            definition.name_zh,
+            definition.name_en,
+            definition.unit,
+            definition.gap_unit,
+        )
         low = indicator_id.lower()
         value = _number(row[f"{low}_value"], unit)
         target = _number(row[f"{low}_target"], unit)
@@ -45,7 +51,7 @@ def underserved_communities(by_community: pd.DataFrame) -> pd.DataFrame:
         older_covered_share, floor_area_per_1000, failed_count, failed, reason_zh,
         reason_en``.
     """
-    ids = [i for i in INDICATOR_INFO if f"{i.lower()}_met" in by_community]
+    ids = [i for i in REGISTRY.ids() if f"{i.lower()}_met" in by_community]
     met = by_community[[f"{i.lower()}_met" for i in ids]]
     failed_mask = met.eq(False).fillna(False).to_numpy(dtype=bool)
     failed_lists = [[ids[j] for j in range(len(ids)) if row[j]] for row in failed_mask]

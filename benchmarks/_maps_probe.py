@@ -30,7 +30,7 @@ import carecircle.analysis.audit as audit_module
 from carecircle.analysis.audit import audit_study
 from carecircle.config import load_study
 from carecircle.geo.network import network_from_segments
-from carecircle.geo.osm import OsmSegments
+from carecircle.geo.segments import NetworkSegments
 from carecircle.maps.charts import render_report
 from carecircle.maps.gap_maps import render_maps
 
@@ -45,7 +45,7 @@ SPACING, STEP = 120.0, 24.0
 TYPES = ["service_station", "day_care", "comprehensive_centre", "embedded_care", "meal_point"]
 
 
-def lattice(nodes: int, rng: np.random.Generator) -> tuple[OsmSegments, float]:
+def lattice(nodes: int, rng: np.random.Generator) -> tuple[NetworkSegments, float]:
     """A jittered street lattice of about ``nodes`` nodes; return it and its side (m)."""
     side = float(np.sqrt(nodes * SPACING * STEP / 2.0))
     m = int(side / STEP)
@@ -65,7 +65,7 @@ def lattice(nodes: int, rng: np.random.Generator) -> tuple[OsmSegments, float]:
     cols = jj[:-1, :] % k == 0
     v_u, v_v = index[:-1, :][cols], index[1:, :][cols]
     u, v = np.concatenate([h_u, v_u]), np.concatenate([h_v, v_v])
-    seg = OsmSegments(
+    seg = NetworkSegments(
         np.arange(x.size, dtype=np.int64),
         np.asarray(lon),
         np.asarray(lat),
@@ -74,7 +74,6 @@ def lattice(nodes: int, rng: np.random.Generator) -> tuple[OsmSegments, float]:
         np.zeros(u.size, dtype=np.int64),
         2 * (m // k + 1),
         2 * (m // k + 1),
-        0,
     )
     return seg, m * STEP
 

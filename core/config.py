@@ -198,6 +198,11 @@ class Study:
     boundaries_crs: str = "EPSG:4326"
     centreline: CentrelineOptions = field(default_factory=CentrelineOptions)
 
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Study:
+        """Read and validate a study file (as :func:`load_study`)."""
+        return load_study(path)
+
     @property
     def radius_m(self) -> float:
         """Walking distance of the circle in metres (minutes × 60 × speed)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -13,60 +13,51 @@ from carecircle._validate import check_keys, closest, get_number, get_str
 from carecircle.errors import ProfileError
 from carecircle.vocabulary import FACILITY_TYPES
 
-#: Indicator ID -> keys its profile table may hold besides enabled/target/source.
-INDICATOR_KEYS: dict[str, tuple[str, ...]] = {
-    "S1": (),
-    "S2": ("facility_types",),
-    "S3": ("facility_types",),
-    "S4": ("facility_types", "min_share"),
-    "S5": ("facility_types",),
-    "S6": ("facility_types",),
-    "S7": ("facility_types", "health_types", "threshold_m"),
-    "S8": ("facility_types", "minutes"),
-    "S9": ("facility_types",),
-    "A1": ("facility_types",),
-    "A2": ("facility_types", "community_target", "community_types"),
-    "A3": ("per", "facility_types"),
-    "A4": ("facility_types",),
-    "A5": ("facility_types", "scope"),
-    "A6": ("facility_types",),
-}
-
-#: Indicators whose target is a share (0–1); the others are areas, counts or capacities (≥ 0).
-SHARE_TARGETS = ("S1", "S4", "S5", "S7", "S8", "A1", "A2", "A4", "A6")
-
-#: Keys holding a list of facility types.
-_TYPE_KEYS = ("facility_types", "health_types", "community_types")
-#: Keys holding a number, with the exclusive lower bound and inclusive upper bound.
-_NUMBER_KEYS: dict[str, tuple[float, float | None]] = {
-    "min_share": (0.0, 1.0),
-    "threshold_m": (0.0, 5000.0),
-    "minutes": (0.0, 120.0),
-    "community_target": (0.0, 1.0),
-}
-#: Keys holding one word of a fixed set.
-_CHOICE_KEYS: dict[str, tuple[str, ...]] = {
-    "scope": ("street", "district"),
-    "per": ("older_1000", "beds_100", "facility"),
-}
+#: Keys of every indicator table; any other key is a parameter of the indicator, checked
+#: against its definition in the indicator registry (carecircle.analysis.indicators).
+_COMMON_KEYS = ("enabled", "target", "source")
 
 
-#: Facility types an indicator counts when its profile table does not list them.
-DEFAULT_TYPES: dict[str, tuple[str, ...]] = {
-    "S3": ("comprehensive_centre",),
-    "S4": ("service_station", "day_care"),
-    "S5": ("rural_mutual_aid",),
-    "S6": ("rehab_rental",),
-    "S7": ("comprehensive_centre", "day_care", "service_station"),
-    "S8": ("meal_point",),
-    "S9": ("dementia_unit",),
-    "A1": ("institution",),
-    "A2": ("institution",),
-    "A3": ("institution", "comprehensive_centre", "embedded_care"),
-    "A4": ("institution",),
-    "A5": ("meal_point",),
-    "A6": ("institution",),
-}
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping (a profile's parameters and indicators).
+
+    Parameters
+    ----------
+    items : mapping, optional
+        The entries; list values become tuples so that the map hashes.
+    """
+
+    __slots__ = ("_items",)
+    _items: dict[str, Any]
+
+    def __init__(self, items: Mapping[str, Any] | None = None) -> None:
+        frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in (items or {}).items()}
+        object.__setattr__(self, "_items", frozen)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is read-only")
+
+    def __reduce__(self) -> tuple[type[FrozenMap], tuple[dict[str, Any]]]:
+        # pickled by its items (process pools): slots state would go through __setattr__
+        return (FrozenMap, (dict(self._items),))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._items!r})"
 
 
 @dataclass(frozen=True)
@@ -86,7 +77,10 @@ class IndicatorSpec:
     source : str
         The plan line behind the number.
     params : mapping
-        Further settings of the indicator (``threshold_m``, ``minutes``, ``scope``, …).
+        Further settings of the indicator the profile sets (``threshold_m``, ``minutes``, …).
+    defaults : mapping
+        The indicator's default settings, filled in from its definition when the profile is
+        checked against the indicator registry.
     """
 
     id: str
@@ -94,11 +88,21 @@ class IndicatorSpec:
     target: float | None
     facility_types: tuple[str, ...] = ()
     source: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=FrozenMap)
+    defaults: Mapping[str, Any] = field(default_factory=FrozenMap)
 
-    def param(self, key: str, default: Any) -> Any:
-        """Return a further setting, or ``default`` when the profile does not set it."""
-        return self.params.get(key, default)
+    def __post_init__(self) -> None:
+        for name in ("params", "defaults"):
+            value = getattr(self, name)
+            if not isinstance(value, FrozenMap):
+                object.__setattr__(self, name, FrozenMap(value))
+        object.__setattr__(self, "facility_types", tuple(self.facility_types))
+
+    def param(self, key: str, default: Any = None) -> Any:
+        """Return a setting: the profile's, else the definition's default, else ``default``."""
+        if key in self.params:
+            return self.params[key]
+        return self.defaults.get(key, default)
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,13 @@ class Profile:
     walk_speed_m_s: float
     older_age: int
     circle_types: tuple[str, ...]
-    indicators: Mapping[str, IndicatorSpec] = field(default_factory=dict)
+    indicators: Mapping[str, IndicatorSpec] = field(default_factory=FrozenMap)
     path: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.indicators, FrozenMap):
+            object.__setattr__(self, "indicators", FrozenMap(self.indicators))
+        object.__setattr__(self, "circle_types", tuple(self.circle_types))
 
     def indicator(self, indicator_id: str) -> IndicatorSpec:
         """Return the spec of one indicator (disabled with no target when absent)."""
@@ -207,31 +216,18 @@ def _facility_types(
     return tuple(value)
 
 
-def _check_target(indicator_id: str, target: float | None, *, where: str, path: Path) -> None:
-    """Refuse a target outside its indicator's range: shares 0–1, areas and counts ≥ 0."""
-    if target is None:
-        return
-    if indicator_id in SHARE_TARGETS and not 0.0 <= target <= 1.0:
-        hint = f" (write {target / 100:g} for {target:g} %)" if 2.0 <= target <= 100.0 else ""
-        raise ProfileError(
-            f"{path}: {where} target = {target:g} is a share and must lie between 0 and 1{hint}"
-        )
-    if target < 0:
-        raise ProfileError(
-            f"{path}: {where} target = {target:g} must be 0 or more (an area, count or capacity)"
-        )
-
-
 def _indicator(
     indicator_id: str, table: Mapping[str, Any], *, path: Path, circle: tuple[str, ...]
 ) -> IndicatorSpec:
+    """Parse one ``[indicators.<ID>]`` table generically.
+
+    Lists of strings under a key ending in ``types`` are facility types (checked against the
+    vocabulary); every other key is kept as given. Which IDs and keys exist, their ranges and
+    defaults are checked against the indicator registry in ``carecircle.analysis``.
+    """
     where = f"[indicators.{indicator_id}]"
     if not isinstance(table, dict):
         raise ProfileError(f"{path}: {where} must be a table")
-    extra = INDICATOR_KEYS[indicator_id]
-    check_keys(
-        table, ("enabled", "target", "source", *extra), where=where, path=path, error=ProfileError
-    )
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ProfileError(f"{path}: {where} enabled = {enabled!r} must be true or false")
@@ -240,39 +236,15 @@ def _indicator(
     )
     if enabled and target is None:
         raise ProfileError(f"{path}: {where} needs a target, e.g. target = 1.0")
-    _check_target(indicator_id, target, where=where, path=path)
-    types = (
-        _facility_types(
-            table, "facility_types", DEFAULT_TYPES.get(indicator_id, circle), where=where, path=path
-        )
-        if "facility_types" in extra
-        else ()
-    )
     params: dict[str, Any] = {}
-    for key in extra:
-        if key not in table or key == "facility_types":
+    for key, value in table.items():
+        if key in _COMMON_KEYS:
             continue
-        if key in _TYPE_KEYS:
+        if key.endswith("types"):
             params[key] = _facility_types(table, key, (), where=where, path=path)
-        elif key in _NUMBER_KEYS:
-            low, high = _NUMBER_KEYS[key]
-            params[key] = get_number(
-                table,
-                key,
-                None,
-                where=where,
-                path=path,
-                error=ProfileError,
-                minimum=low,
-                maximum=high,
-            )
-        elif table[key] not in _CHOICE_KEYS[key]:
-            raise ProfileError(
-                f"{path}: {where} {key} = {table[key]!r}; allowed values: "
-                f"{', '.join(_CHOICE_KEYS[key])}"
-            )
         else:
-            params[key] = table[key]
+            params[key] = value
+    types = params.pop("facility_types", ())
     source = get_str(table, "source", "", where=where, path=path, error=ProfileError) or ""
     return IndicatorSpec(indicator_id, enabled, target, types, source, params)
 
@@ -317,12 +289,8 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
     if not circle_types:
         raise ProfileError(f"{path}: [circle] facility_types is empty; list the types that count")
     tables = data.get("indicators", {})
-    for key in tables:
-        if key not in INDICATOR_KEYS:
-            raise ProfileError(
-                f"{path}: unknown indicator [indicators.{key}]{closest(key, INDICATOR_KEYS)}; "
-                f"known: {', '.join(INDICATOR_KEYS)}"
-            )
+    if not isinstance(tables, dict):
+        raise ProfileError(f"{path}: [indicators] must be a table of [indicators.<ID>] tables")
     indicators = {k: _indicator(k, v, path=path, circle=circle_types) for k, v in tables.items()}
     kw = {"where": "[circle]", "path": path, "error": ProfileError}
     return Profile(

@@ -142,3 +142,38 @@ def facility_types_text() -> str:
         Comma-separated, in vocabulary order.
     """
     return ", ".join(f"{zh} {code}" for code, (zh, _) in FACILITY_TYPES.items())
+
+
+#: Verdicts of the ``*_status`` columns -> Chinese; ``not assessed: <reason>`` by its prefix.
+STATUS_ZH: dict[str, str] = {
+    "met": "达标",
+    "not met": "未达标",
+    "not applicable": "不适用",
+    "not assessed": "未评估",
+    "disabled in the profile": "未启用",
+}
+
+
+def status_label(status: str) -> str:
+    """Return an indicator verdict in Chinese and English, e.g. ``未达标 not met``.
+
+    Parameters
+    ----------
+    status : str
+        A ``<id>_status`` value: ``met``, ``not met``, ``not applicable``,
+        ``not assessed: <reason>`` or ``disabled in the profile``.
+
+    Returns
+    -------
+    str
+        ``"<Chinese> <English>"``; the text itself when it is not a known verdict.
+    """
+    head = status.split(":", 1)[0]
+    zh = STATUS_ZH.get(head)
+    return f"{zh} {status}" if zh else status
+
+
+def kind_label(kind: str) -> str:
+    """Return a community kind in Chinese and English: ``社区 urban`` or ``村 rural``."""
+    zh = COMMUNITY_KINDS.get(kind, ("", ""))[0]
+    return f"{zh} {kind}" if zh else kind

@@ -19,67 +19,12 @@ import numpy as np
 
 from carecircle.errors import InputFileError
 from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
+from carecircle.geo.osm_tags import KEPT_TAGS, is_walkable
 from carecircle.geo.segments import NetworkSegments, segments_from_node_lists
 
 log = logging.getLogger(__name__)
 
 #: highway values that are never walkable (osmnx's "walk" network type).
-EXCLUDED_HIGHWAYS = frozenset(
-    {
-        "abandoned",
-        "bus_guideway",
-        "construction",
-        "cycleway",
-        "motorway",
-        "motorway_link",
-        "no",
-        "planned",
-        "platform",
-        "proposed",
-        "raceway",
-        "razed",
-        "bus_stop",
-        "elevator",
-        "services",
-        "rest_area",
-        "corridor_planned",
-    }
-)
-
-_KEPT_TAGS = ("highway", "area", "access", "foot", "service", "oneway", "name", "bridge")
-
-
-def is_walkable(tags: dict[str, str], *, include_private: bool = True) -> bool:
-    """Return whether a way with these tags belongs to the walking network.
-
-    Follows osmnx's ``walk`` filter: a ``highway`` tag that is not motorway, cycleway,
-    construction and the like; not ``area=yes``; not ``foot=no``; not ``service=private``;
-    and, unless ``include_private``, not ``access=private``. One-way tags are ignored:
-    pedestrians walk both ways.
-
-    Parameters
-    ----------
-    tags : dict
-        The way's tags.
-    include_private : bool, default True
-        Keep ``access=private`` ways. Gated compounds (小区) often tag their internal paths
-        private, yet their residents walk them to reach the gate, so they are kept by default.
-
-    Returns
-    -------
-    bool
-        True when pedestrians may use the way.
-    """
-    highway = tags.get("highway")
-    if highway is None or highway in EXCLUDED_HIGHWAYS:
-        return False
-    if tags.get("area") == "yes" or tags.get("foot") == "no":
-        return False
-    if tags.get("service") == "private":
-        return False
-    return include_private or tags.get("access") != "private" or tags.get("foot") == "yes"
-
-
 _ABSENT = b"x999y999"  # OPL writes an absent node's location as "xy"; 999 marks it
 
 
@@ -108,7 +53,7 @@ def _walkable_ways_as_opl(
         for way in processor:
             ways_read += 1
             tags = way.tags
-            kept = {k: tags.get(k) for k in _KEPT_TAGS if k in tags}
+            kept = {k: tags.get(k) for k in KEPT_TAGS if k in tags}
             size = len(way.nodes)
             if size >= 2 and is_walkable(kept, include_private=include_private):
                 writer.add_way(way)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from carecircle.errors import InputFileError
+from carecircle.geo.osm_tags import KEPT_TAGS, is_walkable
 from carecircle.geo.segments import NetworkSegments, segments_from_node_lists
 
 _FINE = re.compile(rb'\bl(?:at|on)\s*=\s*["\']-?[0-9]+\.[0-9]{8}')
@@ -89,8 +90,6 @@ def _parse(
     path: Path, *, include_private: bool
 ) -> tuple[array[int], array[float], array[float], list[tuple[int, list[int]]], int]:
     """Stream the file: node ids and coordinates, walkable ways (id, node ids), ways read."""
-    from carecircle.geo.osm import _KEPT_TAGS, is_walkable
-
     node_ids: array[int] = array("q")
     node_lon: array[float] = array("d")
     node_lat: array[float] = array("d")
@@ -110,7 +109,7 @@ def _parse(
             refs.append(int(elem.attrib["ref"]))
         elif tag == "tag":
             key = elem.attrib.get("k", "")
-            if key in _KEPT_TAGS:
+            if key in KEPT_TAGS:
                 tags[key] = elem.attrib.get("v", "")
         elif tag == "way":
             if "highway" in tags:

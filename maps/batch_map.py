@@ -7,7 +7,7 @@ from pathlib import Path
 import folium
 import pandas as pd
 
-from carecircle.analysis.files import write_text_atomic
+from carecircle.files import write_text_atomic
 from carecircle.maps.assets import copy_assets, use_assets
 from carecircle.maps.base import MetricScale, stable_html
 from carecircle.maps.style import esc, pct, share_colour, title_panel

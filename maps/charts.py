@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import write_atomic, write_text_atomic
+from carecircle.files import write_atomic, write_text_atomic
 from carecircle.maps.style import area, esc, map_file_stems, pct
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,9 @@ CJK_FAMILIES = (
     "Microsoft YaHei",
     "SimHei",
 )
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 
 @functools.cache
@@ -63,8 +65,8 @@ def _style() -> bool:
         return False
     font_manager.fontManager.addfont(path)
     name = font_manager.FontProperties(fname=path).get_name()
-    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
+    mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False
     return True
 
 
@@ -73,13 +75,30 @@ def _style() -> bool:
 MAX_COMMUNITY_BARS = 150
 
 
+def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Path]:
+    """Run a chart with its own rcParams (the CJK font), restored afterwards.
+
+    No backend is selected and no global style is left behind (the figures are drawn with
+    ``matplotlib.figure.Figure``, not pyplot), so a notebook's matplotlib stays as it was.
+    """
+
+    @functools.wraps(chart)
+    def run(audit: Audit, path: Path) -> Path:
+        with mpl.rc_context():
+            return chart(audit, path)
+
+    return run
+
+
+@_own_rc
 def s1_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of S1 (older residents within the circle) per community, by street."""
     cjk = _style()
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
     if len(table) > MAX_COMMUNITY_BARS:
         return _s1_by_street(audit, table, path, cjk=cjk)
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    fig = Figure(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    ax = fig.subplots()
     labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
     ax.barh(range(len(table)), table["older_covered_share"].fillna(0) * 100, color="#21918C")
     ax.set_yticks(range(len(table)), labels, fontsize=7)
@@ -91,7 +110,6 @@ def s1_chart(audit: Audit, path: Path) -> Path:
     ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
     return path
 
 
@@ -99,7 +117,8 @@ def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -
     """S1 of every community as a dot on its street's row, over a bar of the street's S1."""
     streets = audit.indicators["street"]
     row_of = {code: i for i, code in enumerate(streets.index)}
-    fig, ax = plt.subplots(figsize=(8, max(3.0, 0.22 * len(streets) + 1.2)), dpi=110)
+    fig = Figure(figsize=(8, max(3.0, 0.22 * len(streets) + 1.2)), dpi=110)
+    ax = fig.subplots()
     ax.barh(
         range(len(streets)),
         streets["older_covered_share"].fillna(0) * 100,
@@ -130,15 +149,16 @@ def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
     return path
 
 
+@_own_rc
 def s2_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of floor area per 1,000 residents per street against the S2 target."""
     cjk = _style()
     table = audit.indicators["street"]
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=110)
+    fig = Figure(figsize=(7, 3.6), dpi=110)
+    ax = fig.subplots()
     labels = list(table["name"] if cjk else table.index)
     values = table["floor_area_per_1000"]
     ax.bar(range(len(table)), values.fillna(0), color="#3B528B")
@@ -167,7 +187,6 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
     return path
 
 

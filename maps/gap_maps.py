@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import inside, write_text_atomic
+from carecircle.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets
 from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, panel, stable_html
 from carecircle.maps.elements import GeoJsonLayer
@@ -41,6 +41,9 @@ from carecircle.maps.style import (
     pct,
     share_colour,
 )
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 
 def street_map(

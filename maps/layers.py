@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
 import pandas as pd
 import shapely
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.indicators import failed_indicators
-from carecircle.analysis.labels import kind_label, status_label
 from carecircle.geo.crs import wgs84_to_gcj02
 from carecircle.maps.elements import GeoJsonLayer, JsonText, MarkerSet, script_json
 from carecircle.maps.patches import uncovered_patches
@@ -25,7 +22,10 @@ from carecircle.maps.style import (
     pct,
     share_colour,
 )
-from carecircle.vocabulary import FACILITY_TYPES, facility_label
+from carecircle.vocabulary import FACILITY_TYPES, facility_label, kind_label, status_label
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 Bounds = tuple[float, float, float, float]
 
@@ -85,8 +85,8 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
         return None
     com = audit.communities.set_index("code").loc[codes]
     table = audit.indicators["community"].loc[codes]
-    failed = failed_indicators(table)
-    statuses = [c for c in table.columns if c.endswith("_status")]
+    # the failed IDs of every community failing any indicator (the under-served list)
+    failed = audit.underserved.set_index("code")["failed"].reindex(table.index, fill_value="")
     props = []
     for code, row in table.to_dict("index").items():
         share = row["older_covered_share"]
@@ -97,12 +97,14 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
             f"(未覆盖 not covered {row['older_uncovered']:,.0f})",
             f"S2 每千人面积 m² per 1,000: {area(row['floor_area_per_1000'], row['residents'])}",
         ]
-        for col in statuses:
-            indicator = col.removesuffix("_status")
-            if indicator not in ("s1", "s2"):
-                value = row.get(f"{indicator}_value", np.nan)
-                shown = "—" if pd.isna(value) else f"{value:.3g}"
-                lines.append(f"{esc(indicator.upper())}: {shown} · {esc(status_label(row[col]))}")
+        for definition in audit.definitions:  # every indicator of the profile, as it shows
+            status = f"{definition.prefix}status"
+            if status in table.columns:
+                lines.append(
+                    f"{esc(definition.id)} {esc(definition.name_zh)}: "
+                    f"{esc(definition.show(row[definition.prefix + 'value']))} · "
+                    f"{esc(status_label(row[status]))}"
+                )
         lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
         props.append(
             {

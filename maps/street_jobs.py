@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 
-from carecircle.analysis.audit import Audit
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 #: Degrees added around a street for what its map draws (facilities, service areas).
 MARGIN_DEG = 0.01

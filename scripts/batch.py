@@ -101,11 +101,12 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     (:data:`TRANSIENT_ERRORS`) raise, so that Dask retries the task; a lost worker is
     retried by Dask too.
     """
-    from carecircle.scripts.commands import run_audit
+    from carecircle import api  # not scripts.commands: that imports this module
 
     _quiet_worker_log()
     try:
-        audit, paths = run_audit(Path(study), Path(out), offline=offline)
+        result = api.audit(Path(study))
+        audit, paths = result.audit, api.write(result, Path(out), offline=offline)
     except CarecircleError as exc:
         return {"study": study, "status": "failed", "error": one_line(str(exc)), "out": out}
     except TRANSIENT_ERRORS:

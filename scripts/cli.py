@@ -304,11 +304,34 @@ def _dispatch(args: argparse.Namespace) -> int:
         _out(f"demo inputs written; study file: {study}")
         return 0
     if args.command == "batch":
-        summary, paths = commands.run_batch_command(args)
+        summary, paths = commands.run_batch_command(
+            args.studies,
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            retries=args.retries,
+            offline=args.offline,
+            quiet=args.quiet,
+        )
         _out(commands.batch_text(summary, paths, args.out))
         return 0 if (summary["status"] == "done").all() else 3
     if args.command == "site":
-        audit, result, paths = commands.run_site(args)
+        audit, result, paths = commands.run_site(
+            args.study,
+            args.out,
+            facility_type=args.facility_type,
+            add=args.add,
+            target=args.target,
+            objective=args.objective,
+            candidates=args.candidates,
+            candidates_crs=args.candidates_crs,
+            exclude=args.exclude,
+            spacing_m=args.spacing,
+            floor_area_m2=args.floor_area,
+            time_limit_s=args.time_limit,
+            offline=args.offline,
+            progress=not args.quiet,
+        )
         _out(commands.siting_text(audit, result, paths, args.out))
         return 0
     if args.command == "demo":

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import (
-    check_out_folder,
-    input_files,
-    input_record,
-    staged_outputs,
-)
+from carecircle import api
+from carecircle.analysis.audit import Audit
+from carecircle.analysis.files import check_out_folder
 from carecircle.analysis.indicators import failed_indicators
-from carecircle.analysis.reports import write_run_json, write_tables
 from carecircle.analysis.siting import SitingResult
 from carecircle.config import load_study
-from carecircle.maps.charts import render_report
-from carecircle.maps.gap_maps import render_maps
 
 log = logging.getLogger("carecircle")
 
@@ -51,19 +43,8 @@ def run_audit(
     """
     study = load_study(study_path)
     check_out_folder(out)  # before the analysis, not after it
-    inputs = input_record(study)  # the files as they are read, not as they are at the end
-    audit = audit_study(study, progress=progress)
-    extra: dict[str, float] = {}
-    with staged_outputs(out, "audit", input_files(study)) as stage:
-        start = time.perf_counter()
-        paths = write_tables(stage, audit)
-        extra["write tables"] = round(time.perf_counter() - start, 3)
-        start = time.perf_counter()
-        paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
-        paths += render_report(audit, stage)
-        extra["write maps"] = round(time.perf_counter() - start, 3)
-        paths.append(write_run_json(stage / "run.json", audit, extra, inputs=inputs))
-    return audit, [out / p.relative_to(stage) for p in paths]
+    result = api.audit(study, progress=progress)
+    return result.audit, api.write(result, out, offline=offline, progress=progress)
 
 
 def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
@@ -170,7 +151,7 @@ def profiles_text(action: str, name: str | None) -> str:
     ProfileError
         For an unknown or invalid profile, or a missing name.
     """
-    from carecircle.analysis.indicators import INDICATOR_INFO
+    from carecircle.analysis.indicators import REGISTRY, checked_profile
     from carecircle.errors import ProfileError
     from carecircle.profiles import builtin_profile_names, load_profile
 
@@ -187,7 +168,7 @@ def profiles_text(action: str, name: str | None) -> str:
         )
     if action == "check" and not name.endswith(".toml"):
         raise ProfileError(f"{name}: give the path of a .toml profile to check")
-    p = load_profile(name, base=Path.cwd())
+    p = checked_profile(load_profile(name, base=Path.cwd()))
     lines = [
         f"{p.name}: {p.title}",
         f"plan: {p.plan}",
@@ -195,9 +176,10 @@ def profiles_text(action: str, name: str | None) -> str:
         f"types {', '.join(p.circle_types)}",
         "",
     ]
-    for indicator_id, (zh, en, unit, _) in INDICATOR_INFO.items():
+    for definition in REGISTRY:
+        indicator_id, zh, en = definition.id, definition.name_zh, definition.name_en
         spec = p.indicator(indicator_id)
-        state = f"target {spec.target:g} {unit}" if spec.enabled else "off"
+        state = f"target {spec.target:g} {definition.unit}" if spec.enabled else "off"
         extra = ", ".join(f"{k}={v}" for k, v in spec.params.items())
         lines.append(f"{indicator_id:<3} {zh} / {en}: {state}" + (f" ({extra})" if extra else ""))
         if spec.source:
@@ -208,13 +190,43 @@ def profiles_text(action: str, name: str | None) -> str:
     return "\n".join(lines)
 
 
-def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]:
+def run_site(  # noqa: PLR0913 - one keyword per `carecircle site` option
+    study_path: Path,
+    out: Path,
+    *,
+    facility_type: str,
+    add: int | None = None,
+    target: float | None = None,
+    objective: str = "coverage",
+    candidates: Path | None = None,
+    candidates_crs: str = "EPSG:4326",
+    exclude: Path | None = None,
+    spacing_m: float = 150.0,
+    floor_area_m2: float | None = None,
+    time_limit_s: float = 30.0,
+    offline: bool = False,
+    progress: bool = False,
+) -> tuple[Audit, SitingResult, list[Path]]:
     """Audit the study, site new facilities, write the proposal and the updated maps.
 
     Parameters
     ----------
-    args : argparse.Namespace
-        Parsed ``carecircle site`` arguments.
+    study_path : Path
+        The study TOML file.
+    out : Path
+        Output folder.
+    facility_type, add, target, objective, spacing_m, floor_area_m2, time_limit_s
+        As for :func:`carecircle.site`.
+    candidates : Path, optional
+        Candidate sites file (``id, lon, lat[, floor_area_m2]``).
+    candidates_crs : str, default "EPSG:4326"
+        Their coordinate system (or ``GCJ-02``, ``BD-09``).
+    exclude : Path, optional
+        Polygons where no automatic candidate may go.
+    offline : bool, default False
+        Maps that need no internet.
+    progress : bool, default False
+        Progress bars on a terminal.
 
     Returns
     -------
@@ -227,53 +239,55 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
     """
     import geopandas as gpd
 
-    from carecircle.analysis.siting import SitingRequest, site_facilities
+    from carecircle.analysis.siting import SitingRequest
     from carecircle.analysis.siting.candidates import read_candidates
-    from carecircle.analysis.siting.outputs import write_siting
     from carecircle.analysis.siting.request import checked_request
     from carecircle.errors import InputDataError, InputFileError
     from carecircle.geo.tables import read_table
 
-    request = checked_request(
+    checked_request(
         SitingRequest(
-            facility_type=args.facility_type,
-            add=args.add,
-            target=args.target,
-            objective=args.objective,
-            time_limit_s=args.time_limit,
-            spacing_m=args.spacing,
-            floor_area_m2=args.floor_area,
+            facility_type=facility_type,
+            add=add,
+            target=target,
+            objective=objective,
+            time_limit_s=time_limit_s,
+            spacing_m=spacing_m,
+            floor_area_m2=floor_area_m2,
         )
     )  # a wrong --type stops before the audit
-    for option, path in (("--candidates", args.candidates), ("--exclude", args.exclude)):
+    for option, path in (("--candidates", candidates), ("--exclude", exclude)):
         if path is not None and not path.is_file():  # before the audit, not after it
             raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
-    candidates = read_candidates(args.candidates, args.candidates_crs) if args.candidates else None
-    if candidates is not None and request.add is not None and request.add > len(candidates):
+    sites = read_candidates(candidates, candidates_crs) if candidates else None
+    if sites is not None and add is not None and add > len(sites):
         raise InputDataError(
-            f"--add {request.add} is more than the {len(candidates)} candidate sites in "
-            f"{args.candidates}; lower --add or give more candidates"
+            f"--add {add} is more than the {len(sites)} candidate sites in "
+            f"{candidates}; lower --add or give more candidates"
         )
-    exclude = None
-    if args.exclude:
-        exclude = read_table(args.exclude)
-        if not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None:
-            raise InputDataError(f"{args.exclude}: exclusion areas must be polygons with a CRS")
-    check_out_folder(args.out)
-    study = load_study(args.study)
-    audit = audit_study(study, progress=not args.quiet)
-    result = site_facilities(audit, request, candidates, exclude, progress=not args.quiet)
-    inputs = [*input_files(study), *(p for p in (args.candidates, args.exclude) if p)]
-    with staged_outputs(args.out, "site", inputs) as stage:
-        paths = write_siting(stage, result)
-        paths += render_maps(
-            audit,
-            stage / "maps",
-            proposals=result.sites,
-            offline=args.offline,
-            progress=not args.quiet,
-        )
-    return audit, result, [args.out / p.relative_to(stage) for p in paths]
+    areas = None
+    if exclude:
+        areas = read_table(exclude)
+        if not isinstance(areas, gpd.GeoDataFrame) or areas.crs is None:
+            raise InputDataError(f"{exclude}: exclusion areas must be polygons with a CRS")
+    check_out_folder(out)  # before the analysis, not after it
+    result = api.audit(load_study(study_path), progress=progress)
+    plan = api.site(
+        result,
+        facility_type,
+        add=add,
+        target=target,
+        objective=objective,
+        candidates=sites,
+        exclude=areas,
+        spacing_m=spacing_m,
+        floor_area_m2=floor_area_m2,
+        time_limit_s=time_limit_s,
+        progress=progress,
+    )
+    protect = [p for p in (candidates, exclude) if p]
+    paths = api.write(plan, out, offline=offline, progress=progress, protect=protect)
+    return result.audit, plan.siting, paths
 
 
 def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:
@@ -307,28 +321,58 @@ def to_postgis(audit: Audit, url: str, schema: str) -> list[str]:
     return write_tables(url, schema, database_tables(audit))
 
 
-def run_batch_command(args: argparse.Namespace) -> tuple[pd.DataFrame, list[Path]]:
-    """Run ``carecircle batch``: audits on Dask, then the combined summary and overview map."""
+def run_batch_command(
+    studies: list[Path],
+    out: Path,
+    *,
+    scheduler: str = "local",
+    workers: int = 2,
+    retries: int = 2,
+    offline: bool = False,
+    quiet: bool = False,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Run ``carecircle batch``: audits on Dask, then the combined summary and overview map.
+
+    Parameters
+    ----------
+    studies : list of Path
+        Study TOML files.
+    out : Path
+        Output folder (one subfolder per study).
+    scheduler, workers, retries
+        As for :func:`carecircle.scripts.batch.run_batch`.
+    offline : bool, default False
+        Maps that need no internet.
+    quiet : bool, default False
+        No progress bars, Dask errors only.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per study.
+    paths : list of Path
+        Files written.
+    """
     from carecircle.analysis.reports import write_csv
     from carecircle.analysis.xlsx import write_xlsx
     from carecircle.maps.batch_map import batch_overview
     from carecircle.scripts.batch import run_batch
 
     result = run_batch(
-        args.studies,
-        args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        retries=args.retries,
-        offline=args.offline,
-        progress=not args.quiet,
-        dask_log_level=logging.ERROR if args.quiet else logging.WARNING,
+        studies,
+        out,
+        scheduler=scheduler,
+        workers=workers,
+        retries=retries,
+        offline=offline,
+        progress=not quiet,
+        dask_log_level=logging.ERROR if quiet else logging.WARNING,
     )
     summary = result.summary
     paths = [
-        write_csv(args.out / "batch_summary.csv", summary),
-        write_xlsx(args.out / "batch_summary.xlsx", [("批量 batch", summary)]),
-        batch_overview(summary, args.out, offline=args.offline),
+        write_csv(out / "batch_summary.csv", summary),
+        write_xlsx(out / "batch_summary.xlsx", [("批量 batch", summary)]),
+        batch_overview(summary, out, offline=offline),
     ]
     return summary, paths
 

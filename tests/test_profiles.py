@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from carecircle.analysis.indicators import checked_profile
 from carecircle.errors import ProfileError
 from carecircle.profiles import builtin_profile_names, load_profile
 from carecircle.scripts.cli import main
@@ -34,7 +35,7 @@ def test_six_builtin_profiles() -> None:
     ],
 )
 def test_profile_encodes_its_plan(name: str, targets: dict[str, float]) -> None:
-    profile = load_profile(name)
+    profile = checked_profile(load_profile(name))
     for indicator_id, target in targets.items():
         spec = profile.indicator(indicator_id)
         assert spec.enabled, indicator_id
@@ -43,17 +44,23 @@ def test_profile_encodes_its_plan(name: str, targets: dict[str, float]) -> None:
 
 
 def test_plan_specific_settings() -> None:
-    assert load_profile("suzhou-wujiang").indicator("A3").param("per", "") == "beds_100"
-    assert load_profile("jinan").indicator("A3").param("per", "") == "older_1000"
-    assert load_profile("suzhou-wujiang").indicator("A5").param("scope", "") == "district"
-    assert load_profile("shanghai").indicator("A5").param("scope", "") == "street"
-    assert load_profile("generic").indicator("S7").param("threshold_m", 0) == 300
-    assert load_profile("generic").indicator("S8").param("minutes", 0) == 10
-    assert not load_profile("shanghai").indicator("S5").enabled
+    assert (
+        checked_profile(load_profile("suzhou-wujiang")).indicator("A3").param("per", "")
+        == "beds_100"
+    )
+    assert checked_profile(load_profile("jinan")).indicator("A3").param("per", "") == "older_1000"
+    assert (
+        checked_profile(load_profile("suzhou-wujiang")).indicator("A5").param("scope", "")
+        == "district"
+    )
+    assert checked_profile(load_profile("shanghai")).indicator("A5").param("scope", "") == "street"
+    assert checked_profile(load_profile("generic")).indicator("S7").param("threshold_m", 0) == 300
+    assert checked_profile(load_profile("generic")).indicator("S8").param("minutes", 0) == 10
+    assert not checked_profile(load_profile("shanghai")).indicator("S5").enabled
 
 
 def _copy(tmp_path: Path, old: str, new: str) -> Path:
-    text = (Path(load_profile("shanghai").path)).read_text(encoding="utf-8")
+    text = (Path(checked_profile(load_profile("shanghai")).path)).read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "mine.toml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -90,7 +97,7 @@ def test_edited_copy_changes_a_number(tmp_path: Path) -> None:
 def test_invalid_profile_names_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:
     path = _copy(tmp_path, old, new)
     with pytest.raises(ProfileError) as exc:
-        load_profile(str(path))
+        checked_profile(load_profile(str(path)))
     assert message in str(exc.value)
     assert "mine.toml" in str(exc.value)
 

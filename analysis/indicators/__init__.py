@@ -1,28 +1,51 @@
-"""Standards indicators S1–S9 and A1–A6 (STANDARDS.md), one function per ID, per level.
+"""Standards indicators S1–S9 and A1–A6 (STANDARDS.md): one registered definition per ID.
 
-Each indicator function takes the :class:`IndicatorContext`, its profile spec and a level
-(``community``, ``street`` or ``district``) and returns, per unit, ``value, target, met, gap,
-status`` (status: ``met``, ``not met``, ``not applicable`` or ``not assessed: <reason>``), or
-None where the indicator means nothing at that level.
+Each definition (:class:`Indicator`, in :mod:`.spatial` and :mod:`.attributes`) holds the
+formula: it takes the :class:`IndicatorContext`, its profile spec and a level (``community``,
+``street`` or ``district``) and returns, per unit, ``value, target, met, gap, status``
+(status: ``met``, ``not met``, ``not applicable`` or ``not assessed: <reason>``), or None where
+the indicator means nothing at that level. Importing this package registers the built-ins in
+:data:`REGISTRY`; :func:`register` adds another (and returns the handle removing it).
 """
 
-from carecircle.analysis.indicators import attributes, spatial  # noqa: F401 - registers
+from carecircle.analysis.indicators.attributes import ATTRIBUTES
 from carecircle.analysis.indicators.base import (
-    INDICATOR_INFO,
-    INDICATORS,
     LEVELS,
     IndicatorContext,
     failed_indicators,
     indicator_catalogue,
     indicator_tables,
 )
+from carecircle.analysis.indicators.profile_check import checked_profile
+from carecircle.analysis.indicators.registry import (
+    REGISTRY,
+    CellWalk,
+    FacilityWalk,
+    Indicator,
+    Param,
+    Registration,
+    Registry,
+    register,
+)
+from carecircle.analysis.indicators.spatial import SPATIAL
+
+for _builtin in (*SPATIAL, *ATTRIBUTES):
+    if _builtin.id not in REGISTRY:
+        REGISTRY.register(_builtin)
 
 __all__ = [
-    "INDICATORS",
-    "INDICATOR_INFO",
     "LEVELS",
+    "REGISTRY",
+    "CellWalk",
+    "FacilityWalk",
+    "Indicator",
     "IndicatorContext",
+    "Param",
+    "Registration",
+    "Registry",
+    "checked_profile",
     "failed_indicators",
     "indicator_catalogue",
     "indicator_tables",
+    "register",
 ]

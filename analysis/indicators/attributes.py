@@ -7,11 +7,11 @@ import pandas as pd
 
 from carecircle.analysis.indicators.base import (
     IndicatorContext,
-    indicator,
     mark_unknown,
     needs_columns,
     result,
 )
+from carecircle.analysis.indicators.registry import Indicator, Param
 from carecircle.profiles import IndicatorSpec
 
 
@@ -20,7 +20,6 @@ def _older(ctx: IndicatorContext, level: str) -> pd.Series:
     return older.reindex(ctx.units(level), fill_value=0.0)
 
 
-@indicator("A1")
 def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing."""
     if level == "community":
@@ -37,7 +36,6 @@ def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> p
     return mark_unknown(ctx, out, level, ("beds", "nursing_beds"), spec.facility_types)
 
 
-@indicator("A2")
 def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A2 (9073): institution beds ≥ 3 % of older residents and community care places ≥ 7 %.
 
@@ -52,12 +50,10 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
         return missing
     older = _older(ctx, level)
     beds = ctx.sum_of("beds", spec.facility_types, level)
-    community_types = spec.param(
-        "community_types", ("day_care", "embedded_care", "comprehensive_centre")
-    )
+    community_types = spec.param("community_types")
     places = ctx.sum_of("beds", tuple(community_types), level)
     target = float(spec.target or 0.03)
-    c_target = float(spec.param("community_target", 0.07))
+    c_target = float(spec.param("community_target"))
     share = (beds / older).where(older > 0)
     c_share = (places / older).where(older > 0)
     met = (share >= target - 1e-12) & (c_share >= c_target - 1e-12)
@@ -74,7 +70,6 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
     return mark_unknown(ctx, out, level, ("beds",), (*spec.facility_types, *community_types))
 
 
-@indicator("A3")
 def a3_social_workers(
     ctx: IndicatorContext, spec: IndicatorSpec, level: str
 ) -> pd.DataFrame | None:
@@ -84,7 +79,7 @@ def a3_social_workers(
     """
     if level == "community":
         return None
-    per = spec.param("per", "older_1000")
+    per = spec.param("per")
     missing = needs_columns(
         ctx, spec, level, "social_workers", *(("beds",) if per == "beds_100" else ())
     )
@@ -122,7 +117,6 @@ def _share_of_institutions(
     return result(share.index, share, target, share >= target - 1e-9, gap, applicable=n > 0)
 
 
-@indicator("A4")
 def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A4: share of institutions offering medical care (医养结合); needs ``medical_care``."""
     if level == "community":
@@ -133,10 +127,9 @@ def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> p
     return _share_of_institutions(ctx, spec, level, ctx.facilities["medical_care"].fillna(0.0) > 0)
 
 
-@indicator("A5")
 def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """A5: meals per day of the meal points, per ``scope`` (street or district)."""
-    if level == "community" or level != spec.param("scope", "district"):
+    if level == "community" or level != spec.param("scope"):
         return None
     missing = needs_columns(ctx, spec, level, "meals_per_day")
     if missing is not None:
@@ -152,7 +145,6 @@ UNRATED = frozenset(
 )
 
 
-@indicator("A6")
 def a6_rated_institutions(
     ctx: IndicatorContext, spec: IndicatorSpec, level: str
 ) -> pd.DataFrame | None:
@@ -164,3 +156,95 @@ def a6_rated_institutions(
         return missing
     text = ctx.facilities["rating"].astype(str).str.replace(r"\s+", "", regex=True).str.lower()
     return _share_of_institutions(ctx, spec, level, ~text.isin(UNRATED))
+
+
+_SHARE = (0.0, 1.0)
+_TYPES = Param("facility_types", "types")
+_INSTITUTIONS = ("institution",)
+
+#: The facility-attribute indicators, in table order.
+ATTRIBUTES: tuple[Indicator, ...] = (
+    Indicator(
+        "A1",
+        "护理型床位占比",
+        "nursing-type share of institution beds",
+        "share",
+        "nursing beds",
+        a1_nursing_beds,
+        default_types=_INSTITUTIONS,
+        params=(_TYPES,),
+        target_range=_SHARE,
+        needs_columns=("beds", "nursing_beds"),
+        display="share",
+    ),
+    Indicator(
+        "A2",
+        "9073 机构床位占老年人比例",
+        "institution beds per older resident (9073)",
+        "share",
+        "beds",
+        a2_9073,
+        default_types=_INSTITUTIONS,
+        params=(
+            _TYPES,
+            Param("community_target", "number", 0.07, 0.0, 1.0),
+            Param(
+                "community_types", "types", ("day_care", "embedded_care", "comprehensive_centre")
+            ),
+        ),
+        target_range=_SHARE,
+        needs_columns=("beds",),
+        display="share",
+    ),
+    Indicator(
+        "A3",
+        "社会工作者配备",
+        "social workers",
+        "per unit",
+        "social workers",
+        a3_social_workers,
+        default_types=("institution", "comprehensive_centre", "embedded_care"),
+        params=(
+            Param("per", "choice", "older_1000", choices=("older_1000", "beds_100", "facility")),
+            _TYPES,
+        ),
+        needs_columns=("social_workers",),
+    ),
+    Indicator(
+        "A4",
+        "养老机构医养结合覆盖率",
+        "institutions offering medical care",
+        "share",
+        "institutions",
+        a4_medical_care,
+        default_types=_INSTITUTIONS,
+        params=(_TYPES,),
+        target_range=_SHARE,
+        needs_columns=("medical_care",),
+        display="share",
+    ),
+    Indicator(
+        "A5",
+        "助餐日供餐能力",
+        "meal capacity per day",
+        "meals/day",
+        "meals/day",
+        a5_meal_capacity,
+        default_types=("meal_point",),
+        params=(_TYPES, Param("scope", "choice", "district", choices=("street", "district"))),
+        needs_columns=("meals_per_day",),
+    ),
+    Indicator(
+        "A6",
+        "养老机构等级评定覆盖率",
+        "rated institutions",
+        "share",
+        "institutions",
+        a6_rated_institutions,
+        default_types=_INSTITUTIONS,
+        params=(_TYPES,),
+        target_range=_SHARE,
+        needs_columns=("rating",),
+        display="share",
+    ),
+)

@@ -2,80 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from carecircle.analysis.indicators.registry import REGISTRY
 from carecircle.profiles import IndicatorSpec, Profile
 from carecircle.text import counted
 
 LEVELS = ("community", "street", "district")
-
-#: ID -> (Chinese name, English name, unit of the value, unit of the gap).
-INDICATOR_INFO: dict[str, tuple[str, str, str, str]] = {
-    "S1": (
-        "15分钟养老服务圈覆盖率",
-        "older residents within the service circle",
-        "share",
-        "older residents",
-    ),
-    "S2": ("每千人社区养老设施面积", "elder-care floor area per 1,000 residents", "m²/1,000", "m²"),
-    "S3": (
-        "街道/镇综合为老服务中心",
-        "comprehensive centre in the street/town",
-        "centres",
-        "centres",
-    ),
-    "S4": (
-        "城市社区养老站点覆盖率",
-        "urban communities with a station or day care",
-        "share",
-        "communities",
-    ),
-    "S5": ("农村幸福院覆盖率", "villages with a rural mutual-aid home", "share", "villages"),
-    "S6": (
-        "康复辅具租赁点",
-        "assistive-device rental point in the street/town",
-        "points",
-        "points",
-    ),
-    "S7": ("医养结合(同址或邻近)", "elder-care sites next to a health facility", "share", "sites"),
-    "S8": (
-        "助餐服务覆盖率",
-        "older residents within the meal-point walk",
-        "share",
-        "older residents",
-    ),
-    "S9": ("认知障碍照护机构", "dementia care units in the district", "units", "units"),
-    "A1": ("护理型床位占比", "nursing-type share of institution beds", "share", "nursing beds"),
-    "A2": (
-        "9073 机构床位占老年人比例",
-        "institution beds per older resident (9073)",
-        "share",
-        "beds",
-    ),
-    "A3": ("社会工作者配备", "social workers", "per unit", "social workers"),
-    "A4": ("养老机构医养结合覆盖率", "institutions offering medical care", "share", "institutions"),
-    "A5": ("助餐日供餐能力", "meal capacity per day", "meals/day", "meals/day"),
-    "A6": ("养老机构等级评定覆盖率", "rated institutions", "share", "institutions"),
-}
-
-IndicatorFn = Callable[["IndicatorContext", IndicatorSpec, str], pd.DataFrame | None]
-
-#: ID -> function; filled by the ``spatial`` and ``attributes`` modules.
-INDICATORS: dict[str, IndicatorFn] = {}
-
-
-def indicator(indicator_id: str) -> Callable[[IndicatorFn], IndicatorFn]:
-    """Register an indicator function under its STANDARDS.md ID."""
-
-    def register(fn: IndicatorFn) -> IndicatorFn:
-        INDICATORS[indicator_id] = fn
-        return fn
-
-    return register
 
 
 @dataclass
@@ -261,7 +197,7 @@ def mark_unknown(
 
 def failed_indicators(table: pd.DataFrame) -> pd.Series:
     """Return, per row, the IDs of the indicators not met (``"S1 S4"``; empty when none)."""
-    ids = [i for i in INDICATOR_INFO if f"{i.lower()}_met" in table]
+    ids = [i for i in REGISTRY.ids() if f"{i.lower()}_met" in table]
     failed = table[[f"{i.lower()}_met" for i in ids]].eq(False).fillna(False)
     return (
         failed.apply(lambda row: " ".join(i for i, f in zip(ids, row, strict=True) if f), axis=1)
@@ -289,11 +225,12 @@ def indicator_tables(ctx: IndicatorContext, profile: Profile) -> dict[str, pd.Da
     out = {}
     for level in LEVELS:
         parts = [ctx.coverage[level]]
-        for indicator_id in INDICATOR_INFO:
+        for definition in REGISTRY:
+            indicator_id = definition.id
             spec = profile.indicator(indicator_id)
             if not spec.enabled:
                 continue
-            cols = INDICATORS[indicator_id](ctx, spec, level)
+            cols = definition.formula(ctx, spec, level)
             if cols is None:
                 cols = result(
                     ctx.units(level),
@@ -330,15 +267,16 @@ def indicator_catalogue(
     """
     rows = []
     d = district.iloc[0]
-    for indicator_id, (zh, en, unit, _gap) in INDICATOR_INFO.items():
+    for definition in REGISTRY:
+        indicator_id = definition.id
         spec = profile.indicator(indicator_id)
         low = indicator_id.lower()
         rows.append(
             {
                 "id": indicator_id,
-                "name_zh": zh,
-                "name_en": en,
-                "unit": unit,
+                "name_zh": definition.name_zh,
+                "name_en": definition.name_en,
+                "unit": definition.unit,
                 "enabled": spec.enabled,
                 "target": spec.target,
                 "district_value": d.get(f"{low}_value", np.nan),

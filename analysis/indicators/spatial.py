@@ -7,11 +7,11 @@ import pandas as pd
 
 from carecircle.analysis.indicators.base import (
     IndicatorContext,
-    indicator,
     mark_unknown,
     needs_columns,
     result,
 )
+from carecircle.analysis.indicators.registry import CellWalk, FacilityWalk, Indicator, Param
 from carecircle.profiles import IndicatorSpec
 
 
@@ -46,7 +46,6 @@ def _share_indicator(
     )
 
 
-@indicator("S1")
 def s1_service_circle(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S1: share of older residents within the walk of community elder-care (15分钟养老服务圈).
 
@@ -56,7 +55,6 @@ def s1_service_circle(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
     return _share_indicator(ctx, spec, level, "covered")
 
 
-@indicator("S2")
 def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S2: community elder-care floor area per 1,000 residents (m²); gap in m² missing.
 
@@ -99,7 +97,6 @@ def _per_street_count(
     return result(ctx.units("district"), [share], 1.0, [bool(ok.all())], [float((~ok).sum())])
 
 
-@indicator("S3")
 def s3_comprehensive_centre(
     ctx: IndicatorContext, spec: IndicatorSpec, level: str
 ) -> pd.DataFrame | None:
@@ -110,7 +107,6 @@ def s3_comprehensive_centre(
     return _per_street_count(ctx, spec, level)
 
 
-@indicator("S6")
 def s6_rental_point(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """S6: each street/town has ≥ 1 assistive-device rental point (康复辅具租赁点)."""
     return _per_street_count(ctx, spec, level)
@@ -140,7 +136,6 @@ def _community_share(
     return result(share.index, share, target, share >= target - 1e-9, gap, applicable=sums["n"] > 0)
 
 
-@indicator("S4")
 def s4_urban_stations(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S4: share of urban communities with a station or day-care centre.
 
@@ -149,18 +144,16 @@ def s4_urban_stations(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
     """
     inside = ctx.count(spec.facility_types, "community") > 0
     _, _, share = _older_share(ctx, "community", "covered_S4")
-    served = inside | (share.fillna(0.0) >= float(spec.param("min_share", 0.5)))
+    served = inside | (share.fillna(0.0) >= float(spec.param("min_share")))
     return _community_share(ctx, spec, level, "urban", served)
 
 
-@indicator("S5")
 def s5_rural_homes(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S5: share of villages with a rural mutual-aid home (农村幸福院) inside."""
     served = ctx.count(spec.facility_types, "community") > 0
     return _community_share(ctx, spec, level, "rural", served)
 
 
-@indicator("S7")
 def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S7: share of elder-care stations/centres next to a health centre or station.
 
@@ -170,7 +163,7 @@ def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str)
         ctx.facilities["type"].isin(spec.facility_types)
         & ctx.facilities["health_distance_m"].notna()
     ]
-    near = fac["health_distance_m"] <= float(spec.param("threshold_m", 300.0))
+    near = fac["health_distance_m"] <= float(spec.param("threshold_m"))
     key = ctx.key(fac, level)
     n = fac.groupby(key).size().reindex(ctx.units(level), fill_value=0)
     ok = near.groupby(key).sum().reindex(ctx.units(level), fill_value=0)
@@ -180,13 +173,11 @@ def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str)
     return result(share.index, share, target, share >= target - 1e-9, gap, applicable=n > 0)
 
 
-@indicator("S8")
 def s8_meal_walk(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
     """S8: share of older residents within the meal-point walk (default 10 minutes)."""
     return _share_indicator(ctx, spec, level, "covered_S8")
 
 
-@indicator("S9")
 def s9_dementia_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
     """S9: at least ``target`` (default 1) dementia care units in the district."""
     if level != "district":
@@ -194,3 +185,117 @@ def s9_dementia_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> 
     count = ctx.count(spec.facility_types, "district")
     target = float(spec.target or 1.0)
     return result(count.index, count, target, count >= target, np.maximum(target - count, 0))
+
+
+_SHARE = (0.0, 1.0)
+_TYPES = Param("facility_types", "types")
+
+#: The spatial indicators, in table order.
+SPATIAL: tuple[Indicator, ...] = (
+    Indicator(
+        "S1",
+        "15分钟养老服务圈覆盖率",
+        "older residents within the service circle",
+        "share",
+        "older residents",
+        s1_service_circle,
+        counts_types=False,
+        target_range=_SHARE,
+        display="share",
+    ),
+    Indicator(
+        "S2",
+        "每千人社区养老设施面积",
+        "elder-care floor area per 1,000 residents",
+        "m²/1,000",
+        "m²",
+        s2_floor_area,
+        params=(_TYPES,),
+        needs_columns=("floor_area_m2",),
+    ),
+    Indicator(
+        "S3",
+        "街道/镇综合为老服务中心",
+        "comprehensive centre in the street/town",
+        "centres",
+        "centres",
+        s3_comprehensive_centre,
+        default_types=("comprehensive_centre",),
+        params=(_TYPES,),
+    ),
+    Indicator(
+        "S4",
+        "城市社区养老站点覆盖率",
+        "urban communities with a station or day care",
+        "share",
+        "communities",
+        s4_urban_stations,
+        default_types=("service_station", "day_care"),
+        params=(_TYPES, Param("min_share", "number", 0.5, 0.0, 1.0)),
+        target_range=_SHARE,
+        walks=(CellWalk(),),
+        display="share",
+    ),
+    Indicator(
+        "S5",
+        "农村幸福院覆盖率",
+        "villages with a rural mutual-aid home",
+        "share",
+        "villages",
+        s5_rural_homes,
+        default_types=("rural_mutual_aid",),
+        params=(_TYPES,),
+        target_range=_SHARE,
+        display="share",
+    ),
+    Indicator(
+        "S6",
+        "康复辅具租赁点",
+        "assistive-device rental point in the street/town",
+        "points",
+        "points",
+        s6_rental_point,
+        default_types=("rehab_rental",),
+        params=(_TYPES,),
+    ),
+    Indicator(
+        "S7",
+        "医养结合(同址或邻近)",
+        "elder-care sites next to a health facility",
+        "share",
+        "sites",
+        s7_health_colocation,
+        default_types=("comprehensive_centre", "day_care", "service_station"),
+        params=(
+            _TYPES,
+            Param("health_types", "types", ("health_centre", "health_station")),
+            Param("threshold_m", "number", 300.0, 0.0, 5000.0),
+        ),
+        target_range=_SHARE,
+        walks=(FacilityWalk("health_distance_m", "health_types", "threshold_m"),),
+        display="share",
+    ),
+    Indicator(
+        "S8",
+        "助餐服务覆盖率",
+        "older residents within the meal-point walk",
+        "share",
+        "older residents",
+        s8_meal_walk,
+        default_types=("meal_point",),
+        params=(_TYPES, Param("minutes", "number", 10.0, 0.0, 120.0)),
+        target_range=_SHARE,
+        walks=(CellWalk("minutes"),),
+        display="share",
+    ),
+    Indicator(
+        "S9",
+        "认知障碍照护机构",
+        "dementia care units in the district",
+        "units",
+        "units",
+        s9_dementia_care,
+        default_types=("dementia_unit",),
+        params=(_TYPES,),
+    ),
+)

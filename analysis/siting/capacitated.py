@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from carecircle.analysis.siting.greedy import assign_sequentially
 from carecircle.analysis.siting.instance import SitingInstance
-from carecircle.analysis.siting.milp import Model, Solve, _solve
+from carecircle.analysis.siting.milp import Model, Solve, solve_model
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -76,7 +76,7 @@ def served(instance: SitingInstance, rows: IntArray) -> tuple[float, FloatArray]
         np.concatenate([np.ones(groups.size), _capacity(instance)[rows]]),
         maximize=True,
     )
-    sol = _solve(model, start=None, time_limit=60.0)
+    sol = solve_model(model, start=None, time_limit=60.0)
     if sol.status == "Optimal":
         return max(sol.objective, 0.0), np.clip(sol.values, 0.0, 1.0)
     x = assign_sequentially(instance, rows)  # always feasible, if not the best
@@ -148,7 +148,7 @@ def capacitated_milp(
         rows = np.flatnonzero(values[:n] > 0.5)
         return served(instance, rows)[0] if rows.size <= k else -np.inf
 
-    return _solve(
+    return solve_model(
         model,
         start=_warm_start(instance, start),
         time_limit=time_limit,

@@ -109,7 +109,7 @@ def consistent(
     return bool(rows_ok and cols_ok and integral and same)
 
 
-def _solve(
+def solve_model(
     model: Model,
     *,
     start: FloatArray | None,
@@ -289,7 +289,7 @@ def mclp_milp(
         np.concatenate([np.zeros(m), [k]]),
         maximize=True,
     )
-    return _solve(
+    return solve_model(
         model,
         start=np.concatenate([y0, u0]),
         time_limit=time_limit,
@@ -317,7 +317,7 @@ def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Sol
         np.concatenate([np.zeros(m), [k]]),
         maximize=True,
     )
-    return _solve(model, start=None, time_limit=time_limit, interior_point=True)
+    return solve_model(model, start=None, time_limit=time_limit, interior_point=True)
 
 
 def lscp_milp(
@@ -351,7 +351,7 @@ def lscp_milp(
             np.full(m, np.inf),
             maximize=False,
         )
-        return _solve(
+        return solve_model(
             model, start=y0 if start.size else None, time_limit=time_limit, evaluate=evaluate
         )
     top = sp.hstack([-a.T, sp.eye_array(m, format="csr")])
@@ -370,7 +370,9 @@ def lscp_milp(
         np.concatenate([np.zeros(m), [np.inf]]),
         maximize=False,
     )
-    return _solve(model, start=np.concatenate([y0, u0]), time_limit=time_limit, evaluate=evaluate)
+    return solve_model(
+        model, start=np.concatenate([y0, u0]), time_limit=time_limit, evaluate=evaluate
+    )
 
 
 def equity_milp(
@@ -441,7 +443,7 @@ def equity_milp(
         )
         return float((cov / older_by_street[streets]).min()) if streets.size else 0.0
 
-    first = _solve(
+    first = solve_model(
         Model(cost1, lower, upper, integer, matrix, row_lower, row_upper, True),
         start=np.concatenate([y0, u0, [z0]]),
         time_limit=time_limit / 2,
@@ -458,7 +460,7 @@ def equity_milp(
         return covers(values) if lowest(values) >= held - 1e-9 else -np.inf
 
     cost2 = np.concatenate([np.zeros(n), instance.weight, [0.0]])
-    second = _solve(
+    second = solve_model(
         Model(cost2, lower2, upper, integer, matrix, row_lower, row_upper, True),
         start=first.values if first.values.size else None,
         time_limit=time_limit / 2,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from carecircle.analysis.audit import Audit
+from carecircle.analysis.audit import Audit, own_minute_walks, walk_radius_m
 from carecircle.analysis.circles import subset, walk_to_types
 from carecircle.analysis.siting.candidates import auto_candidates
 from carecircle.analysis.siting.instance import SitingInstance, build_instance
@@ -38,12 +38,12 @@ log = logging.getLogger(__name__)
 def _circle_of(audit: Audit, ftype: str) -> tuple[np.ndarray, float, str]:
     """Cells already covered for this type's circle, its radius (m) and the indicator."""
     study, profile = audit.study, audit.study.profile
-    meal = profile.indicator("S8")
     if ftype in profile.circle_types:
         return audit.cells["covered"].to_numpy(), study.radius_m, "S1"
-    if ftype in meal.facility_types:
-        radius = float(meal.param("minutes", 10.0)) * 60.0 * study.walk_speed_m_s
-        return audit.cells["covered_S8"].to_numpy(), radius, "S8"
+    for definition, spec, walk in own_minute_walks(study):  # e.g. meal points' own walk
+        if ftype in spec.facility_types:
+            radius = walk_radius_m(definition, spec, walk, study)
+            return audit.cells[walk.column(definition.id)].to_numpy(), radius, definition.id
     dist = walk_to_types(
         audit.network,
         audit.facilities,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.indicators import INDICATORS, IndicatorContext
+from carecircle.analysis.indicators import REGISTRY, IndicatorContext
 from carecircle.config import load_study
 from carecircle.profiles import IndicatorSpec
 
@@ -348,5 +348,5 @@ def test_a6_unrated_words_do_not_count_as_a_rating(unrated: str) -> None:
         attribute_columns=frozenset({"rating"}),
     )
     spec = IndicatorSpec("A6", True, 1.0, ("institution",))
-    out = INDICATORS["A6"](ctx, spec, "street")
+    out = REGISTRY["A6"].formula(ctx, spec, "street")
     assert (out.loc["W", "value"], out.loc["W", "gap"]) == (0.5, 1.0)
