@@ -265,7 +265,7 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
     Audit
         Tables, geometries and the run record.
     """
-    rec = RunRecord()
+    rec = RunRecord(progress=progress)
     with rec.capture_warnings():
         return _audit(study, rec, progress=progress)
 
@@ -294,6 +294,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         network, net_meta = load_network(
             source, crs=study.crs, include_private=study.include_private, cache_dir=study.cache_dir
         )
+        if source.path is not None:  # hashed once: run.json reuses it
+            rec.digests[str(source.path)] = net_meta["sha256"]
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         if network.dropped_nodes:
             rec.warn(

@@ -66,6 +66,11 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def staging_folder(out: Path) -> Path:
+    """Return the folder inside ``out`` where this process stages a run's outputs."""
+    return out / f".carecircle-staging-{os.getpid()}"
+
+
 @contextmanager
 def staged_outputs(out: Path) -> Iterator[Path]:
     """Write a run's outputs into a staging folder, then move them into ``out`` together.
@@ -86,7 +91,7 @@ def staged_outputs(out: Path) -> Iterator[Path]:
     import shutil
 
     out.mkdir(parents=True, exist_ok=True)
-    stage = out / f".carecircle-staging-{os.getpid()}"
+    stage = staging_folder(out)
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir()

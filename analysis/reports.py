@@ -157,7 +157,7 @@ def run_summary(audit: Audit) -> dict[str, Any]:
         },
         "inputs": {
             role: (
-                {"file": str(p.name), "sha256": file_sha256(p)}
+                {"file": str(p.name), "sha256": audit.record.digests.get(str(p)) or file_sha256(p)}
                 if isinstance(p, Path)
                 else {"database": p.describe()}
             )

@@ -46,16 +46,14 @@ def run_audit(
     """
     study = load_study(study_path)
     audit = audit_study(study, progress=progress)
-    extra: dict[str, float] = {}
+    rec = audit.record
     with staged_outputs(out) as stage:
-        start = time.perf_counter()
-        paths = write_tables(stage, audit)
-        extra["write tables"] = round(time.perf_counter() - start, 3)
-        start = time.perf_counter()
-        paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
-        paths += render_report(audit, stage)
-        extra["write maps"] = round(time.perf_counter() - start, 3)
-        paths.append(write_run_json(stage / "run.json", audit, extra))
+        with rec.stage("write tables"):
+            paths = write_tables(stage, audit)
+        with rec.stage("write maps"):
+            paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
+            paths += render_report(audit, stage)
+        paths.append(write_run_json(stage / "run.json", audit, {}))
     return audit, [out / p.relative_to(stage) for p in paths]
 
 
