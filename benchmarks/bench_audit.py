@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ RUNS = ("cold-osm", "cold", "warm")  # in this order: warm reuses the cold PBF r
 def _commit() -> str:
     try:
         return subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(HERE), "describe", "--always", "--dirty"],
             capture_output=True,
             text=True,
             check=True,
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-root", default=str(Path(tempfile.gettempdir()) / "carecircle-bench"))
     parser.add_argument("--report", action="store_true", help="only rewrite RESULTS.md")
     args = parser.parse_args(argv)
+    # a shell's background job ignores SIGINT, and so would every child: restore it, so
+    # that a run over its cap can be stopped as Ctrl-C stops it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if not args.report:
         sizes = [s for s in args.sizes.split(",") if s]
         runs = [r for r in args.runs.split(",") if r]

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,17 @@ from carecircle.scripts import commands
 from carecircle.scripts.cli import main
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """Let children answer SIGINT even when the tests run as a background job: such a job
+    ignores SIGINT and a child inherits an ignored signal, but not a handled one."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_interrupt_message_names_the_stage_and_exit_code_is_130(
@@ -39,6 +51,7 @@ def _previous_output(out: Path) -> Path:
     return old
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_ctrl_c_is_answered_when_the_main_thread_is_stuck(tmp_path: Path) -> None:
     """A main thread that never sees the interrupt (as inside a long C call) is stopped."""
     out = tmp_path / "out"
@@ -90,6 +103,7 @@ def _district(folder: Path) -> Path:
     return folder / "study.toml"
 
 
+@pytest.mark.usefixtures("sigint_handled")
 def test_ctrl_c_during_a_stage_of_a_generated_city(tmp_path: Path) -> None:
     """End to end: SIGINT once routing starts; the stage it hits is not printed as done."""
     study = _district(tmp_path / "city")
