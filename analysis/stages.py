@@ -57,6 +57,7 @@ class _Ticker:
 
     def __init__(self, name: str) -> None:
         self._name, self._stop, self._bar = name, threading.Event(), None
+        self._started = time.time()  # tqdm's clock
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -74,7 +75,10 @@ class _Ticker:
                 bar_format="{desc} … {elapsed}",
                 leave=False,
                 file=sys.stderr,
+                delay=TICKER_DELAY_S,  # no first line before the stage's start is set
             )
+            self._bar.start_t = self._started  # the stage's time, not the line's
+            self._bar.refresh()
         while not self._stop.wait(0.5):
             with self._lock:
                 if self._bar is not None:

@@ -417,7 +417,8 @@ def _answer_interrupts(out: Path | None, grace_s: float = INTERRUPT_GRACE_S) -> 
             if not data:
                 return
             if signal.SIGINT in data and not finished.wait(grace_s):
-                print(_interrupted_text(None), file=sys.stderr, flush=True)
+                clear = "\r\x1b[K" if sys.stderr.isatty() else ""  # a progress line
+                print(clear + _interrupted_text(None), file=sys.stderr, flush=True)
                 if out is not None:
                     shutil.rmtree(staging_folder(Path(out)), ignore_errors=True)
                 os._exit(130)
