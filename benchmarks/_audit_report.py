@@ -52,11 +52,22 @@ def _status(row: dict) -> str:
     if row["status"] == "done":
         return "done"
     where = f" in {row['stopped_in']}" if row.get("stopped_in") else ""
-    why = {"timeout": f"stopped at {row['timeout_s']:.0f} s", "memory": "stopped over memory cap"}
+    cap = f" ({row['max_rss_gib']:g} GiB)" if row.get("max_rss_gib") else ""
+    why = {
+        "timeout": f"stopped at {row['timeout_s']:.0f} s",
+        "memory": f"stopped over memory cap{cap}",
+    }
     text = why.get(row["status"], f"exit {row.get('exit_code')}")
     if row.get("interrupt_s") is not None:
         text += f", Ctrl-C answered in {row['interrupt_s']:.1f} s"
     return text + where
+
+
+def _total(r: dict, groups: dict[str, tuple[str, ...]]) -> str:
+    """Seconds of a group of stages; ``≥`` when the run was stopped in one of them."""
+    key = "analysis_s" if groups is ANALYSIS else "presentation_s"
+    late = sum(_group(r.get("stages_unfinished", {}), n) for n in groups.values())
+    return f"≥{r[key] + late:,.0f}" if late else _cell(r[key])
 
 
 def _row(r: dict) -> str:
@@ -74,7 +85,7 @@ def _row(r: dict) -> str:
         f"| {r['size']} | {r['run']} | {c.get('network_nodes', r.get('osm_nodes', 0)):,} | "
         f"{c.get('cells', r.get('populated_cells', 0)):,} | {r.get('facilities', 0):,} | "
         + " | ".join(groups)
-        + f" | {_cell(r['analysis_s'])} | {_cell(r['presentation_s'])} | "
+        + f" | {_total(r, ANALYSIS)} | {_total(r, PRESENTATION)} | "
         f"**{_cell(r['wall_s'])}** | {r['peak_rss_mib'] / 1024:,.2f} | "
         f"{_cell(o.get('largest_street_map_mib'), 2)} | {_cell(o.get('overview_mib'), 2)} | "
         f"{_cell(gpkg if o else None, 1)} | {_status(r)} |"
@@ -130,7 +141,8 @@ def table(rows: list[dict]) -> str:
     rule = "|" + "---|" * (head.count("|") - 1)
     meta = rows[-1] if rows else {}
     commits = ", ".join(sorted({r.get("commit", "?") for r in rows}))
-    dates = ", ".join(sorted({r.get("date", "?") for r in rows}))
+    when = sorted(r.get("date", "?") for r in rows)
+    dates = f"{when[0]} – {when[-1]}" if when else "?"
     lines = [
         f"<!-- {PREFIX} -->",
         "## Whole audit (`benchmarks/bench_audit.py`)",

@@ -85,6 +85,7 @@ def measure(size: str, run: str, folder: Path, args: argparse.Namespace) -> dict
         **_info(folder),
         **asdict(result),
         "timeout_s": args.timeout,
+        "max_rss_gib": args.max_rss_gib,
         "analysis_s": analysis,
         "presentation_s": presentation,
         "counts": run_counts(out),
