@@ -6,18 +6,14 @@ import argparse
 import contextlib
 import logging
 import os
-import shutil
-import signal
 import sys
-import threading
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from carecircle import __version__
-from carecircle.analysis.files import staging_folder
-from carecircle.analysis.stages import StageInterrupted
 from carecircle.errors import CarecircleError
+from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
 from carecircle.vocabulary import facility_types_text
 
 DESCRIPTION = """\
@@ -38,7 +34,6 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
 """
 
 DEMO_SEED = 2026
-INTERRUPT_GRACE_S = 2.0  # Ctrl-C: seconds the running step gets to stop before a forced exit
 OFFLINE_HELP = (
     "地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
     "no internet: Leaflet copied into maps/lib, blank basemap by default"
@@ -354,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # a local Dask cluster needs longer to shut down than one process
         grace = 10.0 if args.command == "batch" else INTERRUPT_GRACE_S
-        with _answer_interrupts(getattr(args, "out", None), grace):
+        with answer_interrupts(getattr(args, "out", None), grace):
             return _dispatch(args)
     except CarecircleError as exc:
         if args.debug:
@@ -368,71 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt as exc:
-        print(_interrupted_text(exc), file=sys.stderr)
+        print(interrupted_text(exc), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: no traceback for planners
         return _internal_error(exc, debug=args.debug)
-
-
-def _interrupted_text(exc: BaseException | None) -> str:
-    """Return the one line printed after Ctrl-C, naming the stage that was running."""
-    where = f" {exc}" if isinstance(exc, StageInterrupted) else ""
-    return (
-        f"已中断 interrupted{where}: the output folder keeps the previous run's files "
-        "(a run moves its outputs in only when it completes)"
-    )
-
-
-@contextlib.contextmanager
-def _answer_interrupts(out: Path | None, grace_s: float = INTERRUPT_GRACE_S) -> Iterator[None]:
-    """Make sure Ctrl-C is answered within ``grace_s`` seconds, even inside a library call.
-
-    Python raises ``KeyboardInterrupt`` only between bytecodes, so a long C call (shapely,
-    GDAL, scipy) would keep the planner waiting. The C-level signal handler writes to a
-    wake-up pipe at once; a watcher thread reading it gives the main thread ``grace_s`` to
-    stop by itself, then prints the message, removes this run's staging folder and exits
-    with 130. Previous outputs are never touched: a run writes into a staging folder first.
-
-    Parameters
-    ----------
-    out : Path or None
-        The run's output folder (its staging folder is removed on a forced stop).
-    grace_s : float
-        Seconds the main thread gets to stop cleanly.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(write_fd, False)
-    finished = threading.Event()
-    previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-
-    def watch() -> None:
-        while not finished.is_set():
-            try:
-                data = os.read(read_fd, 16)
-            except OSError:
-                return
-            if not data:
-                return
-            if signal.SIGINT in data and not finished.wait(grace_s):
-                clear = "\r\x1b[K" if sys.stderr.isatty() else ""  # a progress line
-                print(clear + _interrupted_text(None), file=sys.stderr, flush=True)
-                if out is not None:
-                    shutil.rmtree(staging_folder(Path(out)), ignore_errors=True)
-                os._exit(130)
-
-    watcher = threading.Thread(target=watch, name="carecircle-interrupt", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        finished.set()
-        signal.set_wakeup_fd(previous)
-        os.close(write_fd)  # the watcher's read returns: end of file
-        watcher.join(timeout=1.0)
-        os.close(read_fd)
 
 
 def _internal_error(exc: BaseException, *, debug: bool) -> int:

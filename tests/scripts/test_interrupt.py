@@ -58,15 +58,17 @@ def test_ctrl_c_is_answered_when_the_main_thread_is_stuck(tmp_path: Path) -> Non
     old = _previous_output(out)
     script = textwrap.dedent(
         """
-        import os, signal, sys, time
+        import logging, os, signal, sys, time
         from pathlib import Path
         from carecircle.analysis.files import staging_folder
-        from carecircle.scripts.cli import _answer_interrupts
+        from carecircle.scripts.interrupts import answer_interrupts
 
         out = Path(sys.argv[1])
-        with _answer_interrupts(out, 0.5):
+        with answer_interrupts(out, 0.5):
             staging_folder(out).mkdir()
             (staging_folder(out) / "half.csv").write_text("partial")
+            logging.basicConfig(level=logging.INFO, format="%(message)s")
+            logging.getLogger("carecircle").info("▶ %s", "slow step")
             signal.signal(signal.SIGINT, lambda *a: None)  # Python never raises
             print("ready", flush=True)
             time.sleep(60)
@@ -85,8 +87,10 @@ def test_ctrl_c_is_answered_when_the_main_thread_is_stuck(tmp_path: Path) -> Non
     stdout, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "not stopped" not in stdout
-    assert err.strip().startswith("已中断 interrupted")
-    assert len(err.strip().splitlines()) == 1
+    assert err.strip().splitlines()[0] == "▶ slow step"
+    message = err.strip().splitlines()[1:]
+    assert len(message) == 1
+    assert message[0].startswith("已中断 interrupted during slow step (after ")
     assert old.read_text(encoding="utf-8") == "previous run\n"
     assert not list(out.glob(".carecircle-staging-*"))
 
