@@ -128,6 +128,7 @@ class RunRecord:
         """
         log.info("▶ %s", name)
         start = time.perf_counter()
+        self._stop_ticker()  # an enclosing stage's line gives way to this one
         self._ticker = _Ticker(name) if show_progress(self.progress) else None
         try:
             yield
@@ -136,9 +137,7 @@ class RunRecord:
         except KeyboardInterrupt:
             raise StageInterrupted(name, time.perf_counter() - start) from None
         finally:
-            if self._ticker is not None:
-                self._ticker.close()
-                self._ticker = None
+            self._stop_ticker()
         self.stages[name] = round(time.perf_counter() - start, 3)
         log.info("  %s: %.2f s", name, self.stages[name])
 
@@ -163,10 +162,13 @@ class RunRecord:
             return
         from tqdm import tqdm
 
+        self._stop_ticker()
+        yield from tqdm(items, total=total, unit=unit, desc=f"  {desc}", leave=False)
+
+    def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.close()
             self._ticker = None
-        yield from tqdm(items, total=total, unit=unit, desc=f"  {desc}", leave=False)
 
     def exclude(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Record excluded inputs of a kind (facility, community, cell) with their reasons."""

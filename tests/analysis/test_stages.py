@@ -59,3 +59,20 @@ def test_steps_without_a_terminal_yield_every_item_and_draw_nothing(
         items = list(rec.steps(iter(range(5)), total=5, unit="layer", desc="gpkg"))
     assert items == [0, 1, 2, 3, 4]
     assert capsys.readouterr().err == ""
+
+
+def test_every_ticker_stops_when_its_stage_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from carecircle.analysis import stages
+
+    monkeypatch.setattr(stages, "show_progress", lambda progress: progress)  # as on a terminal
+    rec = RunRecord(progress=True)
+    before = threading.active_count()
+    with rec.stage("outer"):
+        with rec.stage("inner"):
+            assert threading.active_count() == before + 1  # one line drawn at a time
+        with pytest.raises(StageInterrupted), rec.stage("stopped"):
+            raise KeyboardInterrupt
+    assert threading.active_count() == before
+    assert list(rec.stages) == ["inner", "outer"]
