@@ -151,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {size}: input data not found, skipped", flush=True)
                 continue
             print(f"{size}: inputs ready in {time.perf_counter() - start:.1f} s: {folder}")
-            rows = [measure(size, run, folder, args) for run in RUNS if run in runs]
-            measured = {r["method"] for r in rows}
-            replace_rows(lambda r, m=measured: r.get("method") in m, rows)
-            report()  # after every size, so a long run leaves its figures behind
+            for run in (r for r in RUNS if r in runs):
+                row = measure(size, run, folder, args)
+                replace_rows(lambda r, m=row["method"]: r.get("method") == m, [row])
+                report()  # after every run, so a long benchmark leaves its figures behind
     print(report())
     return 0
 
