@@ -30,6 +30,8 @@ class _CurrentStage(logging.Filter):
         """Note a stage's start; keep every record."""
         if record.msg == "▶ %s" and record.args:
             self.name, self.started = str(record.args[0]), time.perf_counter()
+        elif record.msg == "  %s: %.2f s":
+            self.name = ""  # the stage ended
         return True
 
     def interrupted(self) -> StageInterrupted | None:
@@ -94,6 +96,12 @@ def answer_interrupts(out: Path | None, grace_s: float = INTERRUPT_GRACE_S) -> I
     watcher.start()
     try:
         yield
+    except KeyboardInterrupt as exc:
+        # Ctrl-C landing between the lines of a stage's own bookkeeping still names it
+        known = None if isinstance(exc, StageInterrupted) else stage.interrupted()
+        if known is not None:
+            raise known from None
+        raise
     finally:
         finished.set()
         logging.getLogger("carecircle").removeFilter(stage)
