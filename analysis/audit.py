@@ -350,7 +350,7 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
         Tables, geometries and the run record.
     """
     study = dataclasses.replace(study, profile=checked_profile(study.profile))
-    rec = RunRecord()
+    rec = RunRecord(progress=progress)
     with rec.capture_warnings():
         return _audit(study, rec, progress=progress)
 
@@ -396,6 +396,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
             cache_dir=study.cache_dir,
             centreline=study.centreline,
         )
+        if source.path is not None:  # hashed once: run.json reuses it
+            rec.digests[str(source.path)] = net_meta["sha256"]
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
         if network.dropped_nodes:
             rec.warn(

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from carecircle.config import Study
 
 
+def staging_folder(out: Path) -> Path:
+    """Return the folder inside ``out`` where this process stages a run's outputs."""
+    return out / f".carecircle-staging-{os.getpid()}"
+
+
 @contextmanager
 def staged_outputs(out: Path, kind: str = "audit", inputs: Iterable[Path] = ()) -> Iterator[Path]:
     """Write a run's outputs into a staging folder, then move them into ``out`` together.
@@ -61,7 +66,7 @@ def staged_outputs(out: Path, kind: str = "audit", inputs: Iterable[Path] = ()) 
     try:
         out.mkdir(parents=True, exist_ok=True)
         remove_dead_staging(out)
-        stage = out / f".carecircle-staging-{os.getpid()}"
+        stage = staging_folder(out)
         if stage.exists():
             shutil.rmtree(stage)
         stage.mkdir()
@@ -268,6 +273,7 @@ __all__ = [
     "input_record",
     "inside",
     "staged_outputs",
+    "staging_folder",
     "write_atomic",
     "write_text_atomic",
 ]

@@ -1,38 +1,175 @@
-"""Stage timing and the accounting record that ends up in run.json."""
+"""Stage timing, progress, and the accounting record that ends up in run.json."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger("carecircle")
+
+T = TypeVar("T")
+
+#: a stage shows its elapsed time on a terminal once it has run this long (seconds)
+TICKER_DELAY_S = 2.0
+
+
+class StageInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a stage: which stage, and how long it had run.
+
+    A ``KeyboardInterrupt``, so everything that handles Ctrl-C handles it.
+
+    Parameters
+    ----------
+    stage : str
+        The stage that was running.
+    seconds : float
+        How long it had run.
+    """
+
+    def __init__(self, stage: str, seconds: float) -> None:
+        super().__init__(stage, seconds)
+        self.stage, self.seconds = stage, seconds
+
+    def __str__(self) -> str:
+        return f"during {self.stage} (after {self.seconds:.1f} s)"
+
+
+def show_progress(progress: bool) -> bool:
+    """Whether to draw progress: asked for (not ``-q``) and stderr is a terminal."""
+    try:
+        return progress and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+class _Ticker:
+    """The elapsed time of a running stage, drawn on a terminal after two seconds.
+
+    Drawn from a thread, so a stage spent in one long library call still shows that it is
+    alive; replaced by a real bar when the stage reports steps (:meth:`RunRecord.steps`).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name, self._stop, self._bar = name, threading.Event(), None
+        self._started = time.time()  # tqdm's clock
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from tqdm import tqdm
+
+        if self._stop.wait(TICKER_DELAY_S):
+            return
+        with self._lock:
+            if self._stop.is_set():
+                return
+            self._bar = tqdm(
+                desc=f"  {self._name}",
+                bar_format="{desc} … {elapsed}",
+                leave=False,
+                file=sys.stderr,
+                delay=TICKER_DELAY_S,  # no first line before the stage's start is set
+            )
+            self._bar.start_t = self._started  # the stage's time, not the line's
+            self._bar.refresh()
+        while not self._stop.wait(0.5):
+            with self._lock:
+                if self._bar is not None:
+                    self._bar.refresh()
+
+    def close(self) -> None:
+        """Stop drawing and clear the line."""
+        with self._lock:
+            self._stop.set()
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+        self._thread.join(timeout=1.0)
 
 
 @dataclass
 class RunRecord:
-    """What a run did: seconds per stage, counts, and every excluded input with its reason."""
+    """What a run did: seconds per stage, counts, and every excluded input with its reason.
+
+    Attributes
+    ----------
+    progress : bool
+        Draw progress on a terminal (the command line's default; off with ``-q``).
+    digests : dict
+        SHA-256 of input files already hashed during the run (path → hex), so run.json
+        does not read a large network file a second time.
+    """
 
     stages: dict[str, float] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    progress: bool = False
+    digests: dict[str, str] = field(default_factory=dict)
+    _ticker: _Ticker | None = field(default=None, repr=False, compare=False)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time a stage and log it."""
+        """Time a stage and log it; an interrupted or failed stage is not recorded as done.
+
+        Ctrl-C inside the stage is re-raised as :class:`StageInterrupted` naming the stage.
+
+        Parameters
+        ----------
+        name : str
+            The stage, e.g. ``"route"``.
+        """
         log.info("▶ %s", name)
         start = time.perf_counter()
+        self._stop_ticker()  # an enclosing stage's line gives way to this one
+        self._ticker = _Ticker(name) if show_progress(self.progress) else None
         try:
             yield
+        except StageInterrupted:
+            raise
+        except KeyboardInterrupt:
+            raise StageInterrupted(name, time.perf_counter() - start) from None
         finally:
-            self.stages[name] = round(time.perf_counter() - start, 3)
-            log.info("  %s: %.2f s", name, self.stages[name])
+            self._stop_ticker()
+        self.stages[name] = round(time.perf_counter() - start, 3)
+        log.info("  %s: %.2f s", name, self.stages[name])
+
+    def steps(self, items: Iterable[T], *, total: int, unit: str, desc: str = "") -> Iterator[T]:
+        """Iterate ``items`` with a progress bar (on a terminal, not with ``-q``).
+
+        Inside a stage the bar replaces the stage's elapsed-time line.
+
+        Parameters
+        ----------
+        items : iterable
+            The steps.
+        total : int
+            How many.
+        unit : str
+            What one step is (``"layer"``, ``"row"``).
+        desc : str, optional
+            Label of the bar.
+        """
+        if not show_progress(self.progress):
+            yield from items
+            return
+        from tqdm import tqdm
+
+        self._stop_ticker()
+        yield from tqdm(items, total=total, unit=unit, desc=f"  {desc}", leave=False)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.close()
+            self._ticker = None
 
     def exclude(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Record excluded inputs of a kind (facility, community, cell) with their reasons."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from carecircle import __version__
 from carecircle.errors import CarecircleError
+from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
 from carecircle.vocabulary import facility_types_text
 
 DESCRIPTION = """\
@@ -374,7 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(quiet=args.quiet, debug=args.debug)
     try:
-        return _dispatch(args)
+        # a local Dask cluster needs longer to shut down than one process
+        grace = 10.0 if args.command == "batch" else INTERRUPT_GRACE_S
+        with answer_interrupts(getattr(args, "out", None), grace):
+            return _dispatch(args)
     except CarecircleError as exc:
         if args.debug:
             traceback.print_exc()
@@ -386,12 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError):  # stdout may have no descriptor
             os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(
-            "已中断 interrupted: outputs already written are complete; files being written "
-            "were discarded and earlier versions kept",
-            file=sys.stderr,
-        )
+    except KeyboardInterrupt as exc:
+        print(interrupted_text(exc), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort: no traceback for planners
         return _internal_error(exc, debug=args.debug)

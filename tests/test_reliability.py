@@ -40,7 +40,7 @@ def test_two_demo_runs_are_identical(demo_run: Path, tmp_path: Path) -> None:
         assert _xlsx(demo_run / name) == _xlsx(again / name)
     for name, layers in (
         ("cells.gpkg", ["cells"]),
-        ("indicators.gpkg", ["streets", "communities", "facilities", "cells"]),
+        ("indicators.gpkg", ["streets", "communities", "facilities"]),
     ):
         for layer in layers:
             a = gpd.read_file(demo_run / name, layer=layer)

@@ -91,3 +91,33 @@ def test_csv_keeps_machine_readable_values_and_adds_the_street_name(out: Path) -
     assert set(communities["s1_status"]) == {"met", "not met"}
     indicators = pd.read_csv(out / "indicators_by_community.csv", encoding="utf-8-sig")
     assert set(indicators["s3_status"]) == {"not applicable"}
+
+
+def test_each_layer_has_one_home_and_cells_keep_every_cell(out: Path, mini: Audit) -> None:
+    import pyogrio
+
+    layers = {p.name: sorted(n for n, _ in pyogrio.list_layers(p)) for p in out.glob("*.gpkg")}
+    assert layers == {
+        "cells.gpkg": ["cells"],
+        "indicators.gpkg": ["communities", "facilities", "streets"],
+    }
+    cells = pyogrio.read_dataframe(out / "cells.gpkg")
+    assert len(cells) == len(mini.cells)
+    assert cells["cell_id"].tolist() == mini.cells["cell_id"].tolist()
+    assert cells["residents"].sum() == pytest.approx(mini.cells["residents"].sum())
+    # unknown distance (beyond twice the circle or unreachable) is null, not NaN or 0
+    unknown = mini.cells["distance_m"].isna().to_numpy()
+    assert cells["distance_m"].isna().to_numpy().tolist() == unknown.tolist()
+
+
+def test_run_json_reuses_the_network_digest(mini: Audit, tmp_path: Path) -> None:
+    from carecircle.analysis.reports import run_summary
+    from carecircle.geo.network_io import file_sha256
+
+    network = mini.study.network
+    assert mini.record.digests == {str(network): file_sha256(network)}
+    mini.record.digests[str(network)] = "0" * 64  # proves run.json takes it from the record
+    try:
+        assert run_summary(mini)["inputs"]["network"]["sha256"] == "0" * 64
+    finally:
+        mini.record.digests[str(network)] = file_sha256(network)
