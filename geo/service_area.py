@@ -458,7 +458,7 @@ def bands_in_parallel(
     """Yield :func:`band_pieces` of each set of stretches, in order, computed by a pool.
 
     The caller computes the next set (routing) while the workers rasterise the previous
-    ones; with ``workers`` 1, inside a daemon process, or off Linux, it runs here.
+    ones; with ``workers`` 1, inside a worker process (batch) or off Linux, it runs here.
 
     Parameters
     ----------
@@ -476,7 +476,7 @@ def bands_in_parallel(
     """
     serial = (
         workers <= 1
-        or multiprocessing.current_process().daemon
+        or multiprocessing.parent_process() is not None  # a batch worker: no pool of its own
         or "fork" not in multiprocessing.get_all_start_methods()
     )
     if serial:

@@ -111,10 +111,10 @@ def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
 
 
 def pool_size(workers: int | None, n_streets: int) -> int:
-    """Worker processes to use: 1 (no pool) for few streets or inside a daemon process."""
+    """Worker processes to use: 1 (no pool) for few streets or inside a worker process."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if n_streets >= MIN_STREETS_FOR_POOL else 1
-    if multiprocessing.current_process().daemon:  # e.g. a batch worker: no children allowed
+    if multiprocessing.parent_process() is not None:  # a batch worker: its own pool is enough
         return 1
     return max(1, min(workers, n_streets))
 

@@ -126,10 +126,11 @@ _RESERVED = re.compile(r"^index$|_gcj02$", re.IGNORECASE)
 def map_file_stems(codes: Sequence[str]) -> dict[str, str]:
     """Return a distinct, stable file-name stem for each street code.
 
-    A code that is already a safe file name keeps it (``320199001``, ``X_1``); a code that had
-    to be changed (``X/1``, ``X:1``) or cut, that equals another but for case (Windows and
-    macOS file names ignore case), or that would clash with ``index``/``*_gcj02`` gets a short
-    hash of the code appended (``X_1-993020e0``), so its name depends on the code alone.
+    Codes become safe names (``../evil`` -> ``evil``). When several codes give the same name
+    (``X/1``, ``X_1``, ``X:1``; also by case only, as Windows and macOS ignore it), the code
+    that already was that name keeps it and the others get a short hash of the code appended
+    (``X_1-993020e0``, from the code alone); so does a name that would clash with ``index``
+    or with another map's ``*_gcj02``.
 
     Parameters
     ----------
@@ -142,12 +143,14 @@ def map_file_stems(codes: Sequence[str]) -> dict[str, str]:
         Code -> stem, distinct case-insensitively.
     """
     safe = {code: safe_filename(code) for code in codes}
-    plain = [c for c in codes if safe[c] == c and not _RESERVED.search(c)]
-    plain_names = Counter(c.lower() for c in plain)
+    names = Counter(name.lower() for name in safe.values())
+    exact = Counter(c.lower() for c in codes if safe[c] == c)
     stems = {}
     for code in codes:
         stem = safe[code]
-        if code not in plain or plain_names[code.lower()] > 1:
+        shared = names[stem.lower()] > 1
+        keeps = safe[code] == code and exact[code.lower()] == 1
+        if _RESERVED.search(stem) or (shared and not keeps):
             digest = hashlib.sha1(str(code).encode("utf-8")).hexdigest()[:8]
             stem = f"{stem[:70]}-{digest}"
         stems[code] = stem

@@ -61,8 +61,9 @@ def test_colliding_codes_get_distinct_stable_file_names() -> None:
     assert len({s.lower() for s in stems.values()}) == len(stems)
     assert stems["index"] != "index"  # the overview keeps its name
     assert stems["a"].lower() != stems["A"].lower()  # Windows/macOS ignore case
-    # the name of a code depends on the code alone
-    assert map_file_stems(["X/1"])["X/1"] == stems["X/1"]
+    # alone, a code gets its safe name; the hash depends on the code alone
+    assert map_file_stems(["X/1"])["X/1"] == "X_1"
+    assert map_file_stems(["X/1", "X:1"]) == {"X/1": stems["X/1"], "X:1": stems["X:1"]}
 
 
 def test_each_street_has_its_own_maps_and_the_overview_links_them(colliding: Path) -> None:
@@ -80,7 +81,8 @@ def test_each_street_has_its_own_maps_and_the_overview_links_them(colliding: Pat
 
 
 def test_a_street_without_communities_gets_a_map(colliding: Path) -> None:
-    html = (colliding / "maps" / f"{map_file_stems([EMPTY])[EMPTY]}.html").read_text("utf-8")
+    stem = map_file_stems([*CODES.values(), EMPTY])[EMPTY]
+    html = (colliding / "maps" / f"{stem}.html").read_text("utf-8")
     assert "空街道" in html
     assert "社区覆盖率 Communities by S1 share" not in html
 
