@@ -66,13 +66,6 @@ class DbSource:
         host = self.url.split("@")[-1]
         return f"postgresql://…@{host} {where}"
 
-    def sql(self) -> str:
-        """Return the SELECT to run."""
-        if self.query:
-            return self.query
-        parts = [f'"{p}"' for p in self.table.split(".")]
-        return f"SELECT * FROM {'.'.join(parts)}"
-
 
 Source = Path | DbSource
 

@@ -299,9 +299,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         _out(commands.profiles_text(args.action, args.name))
         return 0
     if args.command == "demo-data":
+        from carecircle.analysis.files import check_out_folder
         from carecircle.data.district import write_demo_inputs
 
-        study = write_demo_inputs(args.out, seed=args.seed)
+        study = write_demo_inputs(check_out_folder(args.out), seed=args.seed)
         _out(f"demo inputs written; study file: {study}")
         return 0
     if args.command == "batch":

@@ -293,6 +293,14 @@ OUTPUT_CASES: list[Case] = [
         absent=BEFORE_AUDIT,
     ),
     OutputCase(
+        "demo-data-out-is-a-file",
+        "`demo-data --out` names a file",
+        lambda f: None,
+        2,
+        ("--out facilities.csv", "is a file, not a folder"),
+        argv=("demo-data", "--out", "{in}/facilities.csv"),
+    ),
+    OutputCase(
         "out-inside-a-file",
         "`--out` inside a file",
         lambda f: None,

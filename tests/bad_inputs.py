@@ -23,7 +23,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus_tools import Case, csv_frame, edit, gpkg, raster, remove, set_cell, write_bytes
 from input_cases import INPUT_CASES
-from network_corpus import NETWORK_CASES
+from network_corpus import BOUNDARY_CASES, NETWORK_CASES
 
 from carecircle.scripts.cli import main
 
@@ -694,7 +694,7 @@ CASES = [
     ),
 ]
 
-CASES += INPUT_CASES + NETWORK_CASES
+CASES += INPUT_CASES + NETWORK_CASES + BOUNDARY_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:

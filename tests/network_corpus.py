@@ -1,5 +1,5 @@
 """Bad-input cases of road centreline networks (issue 17): layers that are not roads, lines
-that never meet, centreline options used wrongly.
+that never meet, centreline options used wrongly; and street codes that collide as file names.
 
 A centreline layer of the mini lattice that reads correctly is checked against the unbroken
 mini district (the same street table as from its OSM file).
@@ -127,5 +127,54 @@ NETWORK_CASES = [
         _network_layer(_lattice_lines, 'class_column = "fclass"\ndrop_classes = ["高速"]'),
         2,
         ("do not occur in column 'fclass'",),
+    ),
+]
+
+
+def _colliding_codes(folder: Path) -> None:
+    """Streets coded ``X/1`` and ``X_1`` (the same file name once made safe), and a third,
+    ``X:1``, north of the district with no community."""
+    rename = {"W": "X/1", "E": "X_1"}
+    streets = gpd.read_file(folder / "streets.gpkg")
+    lon, lat = lonlat(
+        np.array([0.0, SIZE, SIZE, 0.0]), np.array([SIZE, SIZE, SIZE + 200.0, SIZE + 200.0])
+    )
+    extra = gpd.GeoDataFrame(
+        {"code": ["X:1"], "name": ["空街道"]},
+        geometry=[shapely.Polygon(np.column_stack([lon, lat]))],
+        crs=4326,
+    )
+    streets["code"] = streets["code"].map(rename)
+    pd.concat([streets, extra], ignore_index=True).to_file(folder / "streets.gpkg", driver="GPKG")
+    com = gpd.read_file(folder / "communities.gpkg")
+    com["street"] = com["street"].map(rename)
+    com.to_file(folder / "communities.gpkg", driver="GPKG")
+    fac = pd.read_csv(folder / "facilities.csv", dtype=str, keep_default_na=False)
+    if "street" in fac:
+        fac["street"] = fac["street"].map(lambda s: rename.get(s, s))
+        fac.to_csv(folder / "facilities.csv", index=False)
+
+
+def _three_linked_maps(out: Path) -> None:
+    """Three distinct street maps, each linked from the overview."""
+    maps = sorted(p.name for p in (out / "maps").glob("*.html") if "gcj02" not in p.name)
+    street_maps = [m for m in maps if m != "index.html"]
+    assert len(street_maps) == 3, maps
+    index = (out / "maps" / "index.html").read_text(encoding="utf-8")
+    for name in street_maps:
+        assert name in index, name
+    assert "空街道" in "".join((out / "maps" / m).read_text(encoding="utf-8") for m in street_maps)
+
+
+BOUNDARY_CASES = [
+    Case(
+        "street-codes-collide",
+        "street codes `X/1`, `X_1`, `X:1` (one file name once made safe), one street without "
+        "communities",
+        _colliding_codes,
+        0,
+        (),
+        absent=("internal error",),
+        verify=_three_linked_maps,
     ),
 ]

@@ -174,21 +174,21 @@ def threads_cluster():
 
 
 def _failing_audit(monkeypatch: pytest.MonkeyPatch, errors: dict[str, list[BaseException]]):
-    """Make run_audit raise the queued errors per study folder, then run for real."""
-    from carecircle.scripts import commands
+    """Make the audit raise the queued errors per study folder, then run for real."""
+    from carecircle import api
 
-    real = commands.run_audit
+    real = api.audit
     calls: dict[str, int] = {}
 
-    def run(study: Path, out: Path, **kwargs):
-        name = study.parent.name
+    def run(study, **kwargs):
+        name = Path(study).parent.name
         calls[name] = calls.get(name, 0) + 1
         queued = errors.get(name, [])
         if queued:
             raise queued.pop(0)
-        return real(study, out, **kwargs)
+        return real(study, **kwargs)
 
-    monkeypatch.setattr(commands, "run_audit", run)
+    monkeypatch.setattr(api, "audit", run)
     return calls
 
 

@@ -72,8 +72,10 @@ def test_xlsx_read_back_has_no_formula_cell(tmp_path: Path) -> None:
     cells = [c for row in ws.iter_rows() for c in row]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
     names = [ws.cell(row=r, column=1).value for r in range(3, 11)]
-    # XML reads a CR back as a line feed
-    assert names[:-1] == ["'" + t.replace("\r", "\n") for t in HOSTILE]
+    # a CR reads back as a line feed (openpyxl's plain XML writer) or as a CR (through lxml)
+    assert [n.replace("\r", "\n") for n in names[:-1]] == [
+        "'" + t.replace("\r", "\n") for t in HOSTILE
+    ]
     assert names[-1] == "bad\ufffdname\ufffd"
     assert ws.cell(row=3, column=2).value == -0.5
     assert ws.cell(row=3, column=3).value == -2

@@ -115,19 +115,19 @@ def test_read_only_out_folder_is_refused(tmp_path: Path, capsys) -> None:
 def test_run_json_hashes_the_inputs_as_they_were_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from carecircle.scripts import commands
+    from carecircle import api
 
     study = write_mini_study(tmp_path / "in")
     facilities = tmp_path / "in" / "facilities.csv"
     read = hashlib.sha256(facilities.read_bytes()).hexdigest()
-    real = commands.audit_study
+    real = api.audit_study
 
     def audit_then_edit(*args: object, **kwargs: object):
         result = real(*args, **kwargs)
         facilities.write_text(facilities.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         return result
 
-    monkeypatch.setattr(commands, "audit_study", audit_then_edit)
+    monkeypatch.setattr(api, "audit_study", audit_then_edit)
     assert _audit(study, tmp_path / "out") == 0
     inputs = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["inputs"]
     assert hashlib.sha256(facilities.read_bytes()).hexdigest() != read  # it did change
