@@ -22,6 +22,7 @@ from carecircle.analysis.siting import SitingResult
 from carecircle.config import load_study
 from carecircle.maps.charts import render_report
 from carecircle.maps.gap_maps import render_maps
+from carecircle.maps.report_docx import render_report_docx
 
 log = logging.getLogger("carecircle")
 
@@ -61,6 +62,7 @@ def run_audit(
         start = time.perf_counter()
         paths += render_maps(audit, stage / "maps", offline=offline, progress=progress)
         paths += render_report(audit, stage)
+        paths += render_report_docx(audit, stage, inputs=inputs, progress=progress)
         extra["write maps"] = round(time.perf_counter() - start, 3)
         paths.append(write_run_json(stage / "run.json", audit, extra, inputs=inputs))
     return audit, [out / p.relative_to(stage) for p in paths]
@@ -271,6 +273,14 @@ def run_site(args: argparse.Namespace) -> tuple[Audit, SitingResult, list[Path]]
             stage / "maps",
             proposals=result.sites,
             offline=args.offline,
+            progress=not args.quiet,
+        )
+        paths += render_report_docx(
+            audit,
+            stage,
+            inputs=input_record(study),
+            sites=result.sites,
+            siting_summary=result.summary,
             progress=not args.quiet,
         )
     return audit, result, [args.out / p.relative_to(stage) for p in paths]
