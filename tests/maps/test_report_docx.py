@@ -84,7 +84,9 @@ def _num(text: str) -> float:
 def check_report(out: Path) -> None:
     """Every street has a section whose tables and picture match the CSVs and the PNG."""
     by_street = pd.read_csv(out / "coverage_by_street.csv", dtype={"code": str})
-    by_community = pd.read_csv(out / "coverage_by_community.csv", dtype={"code": str})
+    by_community = pd.read_csv(
+        out / "coverage_by_community.csv", dtype={"code": str, "street": str}
+    )
     blocks = body(out / "report.docx")
     sections = street_sections(blocks)
     assert list(sections) == [f"{r.name} ({r.code})" for r in by_street.itertuples()]
