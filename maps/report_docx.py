@@ -47,6 +47,11 @@ def indicator_value(value: object, unit: str) -> str:
     return f"{float(value):,.1f}" if float(value) % 1 else f"{float(value):,.0f}"
 
 
+def text(value: object) -> str:
+    """Text of a table cell: — where missing."""
+    return "—" if value is None or pd.isna(value) or str(value) == "" else str(value)
+
+
 def status_text(status: object) -> str:
     """Bilingual verdict (``not assessed …`` reasons are kept as written)."""
     text = "" if status is None or pd.isna(status) else str(status)
@@ -62,8 +67,25 @@ def _fonts(doc: DocxDocument) -> None:
     doc.styles["Normal"].font.size = Pt(10)
 
 
-def add_table(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Add a grid table with a header row."""
+def add_table(
+    doc: DocxDocument,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths_cm: Sequence[float] = (),
+) -> None:
+    """Add a grid table with a header row.
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    header : sequence of str
+        Column headings.
+    rows : sequence of sequences of str
+        The cells' texts.
+    widths_cm : sequence of float, optional
+        Column widths in cm (equal widths when not given).
+    """
     table = doc.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -74,6 +96,11 @@ def add_table(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[
         cells = table.add_row().cells
         for cell, text in zip(cells, row, strict=True):
             cell.text = str(text)
+    if widths_cm:
+        table.autofit = False
+        for table_row in table.rows:
+            for cell, width in zip(table_row.cells, widths_cm, strict=True):
+                cell.width = Cm(width)
 
 
 def _enabled(audit: Audit) -> pd.DataFrame:
@@ -113,6 +140,7 @@ def _district(doc: DocxDocument, audit: Audit) -> None:
             ]
             for r in _enabled(audit).itertuples(index=False)
         ],
+        (1.5, 7.5, 2.2, 2.2, 3.0),
     )
 
 
@@ -152,7 +180,7 @@ def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> Non
     )
     doc.add_paragraph("街道指标 Street indicators")
     add_table(doc, ["指标 indicator", "数值 value", "目标 target", "结论 verdict"],
-              _street_indicators(audit, code))  # fmt: skip
+              _street_indicators(audit, code), (7.0, 2.5, 2.5, 4.4))  # fmt: skip
     com = audit.indicators["community"]
     com = com[com["street"] == code]
     doc.add_paragraph("社区 Communities")
@@ -169,6 +197,7 @@ def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> Non
             ]
             for c, r in com.iterrows()
         ],
+        (3.4, 4.0, 3.0, 3.0, 3.0),
     )
     if png is not None:
         doc.add_picture(str(png), width=MAP_WIDTH)
@@ -194,6 +223,7 @@ def _underserved(doc: DocxDocument, audit: Audit) -> None:
             ]
             for r in under.itertuples(index=False)
         ],
+        (1.2, 3.4, 2.2, 1.6, 1.8, 7.2),
     )
 
 
@@ -218,15 +248,17 @@ def _method(doc: DocxDocument, audit: Audit, inputs: Mapping[str, Mapping[str, o
             [role, str(v.get("file") or v.get("database") or "—"), str(v.get("sha256") or "—")]
             for role, v in inputs.items()
         ],
+        (2.5, 6.5, 7.4),
     )
     doc.add_heading("标准与规划依据 Profile and plan lines", level=2)
     add_table(
         doc,
         ["指标 id", "目标 target", "依据 source"],
         [
-            [r.id, indicator_value(r.target, r.unit), str(r.source or "—")]
+            [r.id, indicator_value(r.target, r.unit), text(r.source)]
             for r in _enabled(audit).itertuples(index=False)
         ],
+        (1.5, 2.2, 12.7),
     )
     record = audit.record
     if record.excluded or record.warnings:
@@ -301,7 +333,9 @@ def write_report_docx(
     )
     _district(doc, audit)
     doc.add_heading("2 街道/镇 Streets and towns", level=1)
-    for code in audit.indicators["street"].index:
+    for i, code in enumerate(audit.indicators["street"].index):
+        if i:
+            doc.add_page_break()  # a street per page (or more), its map beside its tables
         _street(doc, audit, code, pngs.get(code))
     _underserved(doc, audit)
     _method(doc, audit, inputs or {})
