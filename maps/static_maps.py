@@ -113,6 +113,7 @@ def _north_arrow(ax: plt.Axes) -> None:
         va="center",
         fontsize=11,
         fontweight="bold",
+        bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1},
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 11, "headlength": 10},
         zorder=7,
     )
@@ -185,12 +186,13 @@ def _draw_layers(ax: plt.Axes, audit: Audit, code: str, wide: tuple, cjk: bool) 
             continue
         colour, marker = FACILITY_COLOURS.get(ftype, "#777777"), FACILITY_MARKERS.get(ftype, "o")
         ax.scatter(
-            rows["lon"], rows["lat"], s=46, marker=marker, color=colour,
+            rows["lon"], rows["lat"], s=110 if marker == "*" else 46, marker=marker, color=colour,
             edgecolor="white", linewidth=0.7, zorder=5,
         )  # fmt: skip
         handles.append(
             Line2D(
                 [], [], ls="", marker=marker, color=colour, markeredgecolor="white",
+                markersize=11 if marker == "*" else 7,
                 label=_label(zh, en, cjk),
             )
         )  # fmt: skip
@@ -244,7 +246,10 @@ def street_png(audit: Audit, code: str, path: Path) -> Path:
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
             )  # fmt: skip
-            return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+            return write_atomic(
+                path,
+                lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1),
+            )
         finally:
             plt.close(fig)
 
