@@ -98,6 +98,8 @@ def add_table(
             cell.text = str(text)
     if widths_cm:
         table.autofit = False
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)  # the grid, which LibreOffice reads
         for table_row in table.rows:
             for cell, width in zip(table_row.cells, widths_cm, strict=True):
                 cell.width = Cm(width)
