@@ -9,6 +9,7 @@ a north arrow, a legend and the data date. They draw results and compute nothing
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,13 +69,22 @@ def font_context() -> Iterator[bool]:
     bool
         True when a CJK font is in use (Chinese labels can be drawn).
     """
-    path = cjk_font()
+    name = _cjk_family()
     params: dict[str, object] = {"axes.unicode_minus": False}
-    if path is not None:
-        font_manager.fontManager.addfont(path)
-        params["font.family"] = [font_manager.FontProperties(fname=path).get_name(), "DejaVu Sans"]
+    if name is not None:
+        params["font.family"] = [name, "DejaVu Sans"]
     with mpl.rc_context(params):
-        yield path is not None
+        yield name is not None
+
+
+@functools.cache
+def _cjk_family() -> str | None:
+    """Register the CJK font with matplotlib once per process; return its family name."""
+    path = cjk_font()
+    if path is None:
+        return None
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 def _label(zh: str, en: str, cjk: bool) -> str:
