@@ -34,6 +34,7 @@ from carecircle.config import Study, load_study
 from carecircle.errors import InputDataError
 from carecircle.maps.charts import render_report
 from carecircle.maps.gap_maps import overview_map, render_maps, street_map
+from carecircle.maps.report_docx import render_report_docx
 from carecircle.maps.style import map_file_stems
 
 __all__ = ["AuditResult", "SitingPlan", "Study", "audit", "site", "write"]
@@ -277,6 +278,14 @@ def write(
                 offline=offline,
                 progress=progress,
             )
+            paths += render_report_docx(
+                audit_,
+                stage,
+                inputs=dict(result.result.inputs) or None,
+                sites=result.siting.sites,
+                siting_summary=result.siting.summary,
+                progress=progress,
+            )
         return [out / p.relative_to(stage) for p in paths]
     audit_, rec = result.audit, result.audit.record
     with staged_outputs(out, "audit", [*input_files(audit_.study), *protect]) as stage:
@@ -285,6 +294,9 @@ def write(
         with rec.stage("write maps"):
             paths += render_maps(audit_, stage / "maps", offline=offline, progress=progress)
             paths += render_report(audit_, stage)
+            paths += render_report_docx(
+                audit_, stage, inputs=dict(result.inputs) or None, progress=progress
+            )
         paths.append(
             write_run_json(stage / "run.json", audit_, {}, inputs=dict(result.inputs) or None)
         )

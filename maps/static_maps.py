@@ -1,0 +1,297 @@
+"""Static street maps (matplotlib PNG, no internet, no tiles) for the report and for slides.
+
+Each street/town gets ``maps/png/<stem>.png`` (the stem of its HTML map, see
+:func:`carecircle.maps.style.map_file_stems`): communities coloured by S1 share, uncovered
+older residents as dots sized by count, facilities by type, the street boundary, a scale bar,
+a north arrow, a legend and the data date. They draw results and compute nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import shapely
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.collections import PatchCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
+from tqdm import tqdm
+
+from carecircle.analysis.audit import Audit
+from carecircle.analysis.files import inside, write_atomic
+from carecircle.maps.charts import cjk_font
+from carecircle.maps.street_jobs import street_box
+from carecircle.maps.style import (
+    FACILITY_COLOURS,
+    UNCOVERED_COLOUR,
+    map_file_stems,
+    pct,
+    share_colour,
+)
+from carecircle.vocabulary import FACILITY_TYPES
+
+#: Marker per facility type (with the colour of the HTML maps, told apart without colour too).
+FACILITY_MARKERS: dict[str, str] = {
+    "comprehensive_centre": "*",
+    "day_care": "s",
+    "service_station": "o",
+    "embedded_care": "D",
+    "meal_point": "^",
+    "rural_mutual_aid": "v",
+    "institution": "P",
+    "rehab_rental": "h",
+    "dementia_unit": "X",
+    "health_centre": "p",
+    "health_station": "d",
+}
+
+METRES_PER_DEG_LAT = 111_320.0
+FIGSIZE_IN = (8.5, 6.0)
+DPI = 110
+
+
+@contextlib.contextmanager
+def font_context() -> Iterator[bool]:
+    """Matplotlib settings of the static maps: the CJK font when installed (else English).
+
+    Yields
+    ------
+    bool
+        True when a CJK font is in use (Chinese labels can be drawn).
+    """
+    name = _cjk_family()
+    params: dict[str, object] = {"axes.unicode_minus": False}
+    if name is not None:
+        params["font.family"] = [name, "DejaVu Sans"]
+    with mpl.rc_context(params):
+        yield name is not None
+
+
+@functools.cache
+def _cjk_family() -> str | None:
+    """Register the CJK font with matplotlib once per process; return its family name."""
+    path = cjk_font()
+    if path is None:
+        return None
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+def _label(zh: str, en: str, cjk: bool) -> str:
+    return f"{zh} {en}" if cjk else en
+
+
+def _nice_length(span_m: float) -> float:
+    """Return a round scale-bar length near a fifth of the map width (1, 2 or 5 × 10^n metres)."""
+    target = max(span_m / 5.0, 1.0)
+    power = 10 ** math.floor(math.log10(target))
+    return max(step * power for step in (1, 2, 5) if step * power <= target)
+
+
+def _scale_bar(ax: plt.Axes, box: tuple[float, float, float, float], lat: float) -> None:
+    minx, miny, maxx, maxy = box
+    m_per_deg_lon = METRES_PER_DEG_LAT * math.cos(math.radians(lat))
+    length_m = _nice_length((maxx - minx) * m_per_deg_lon)
+    x0 = minx + 0.05 * (maxx - minx)
+    y0 = miny + 0.05 * (maxy - miny)
+    x1 = x0 + length_m / m_per_deg_lon
+    ax.plot([x0, x1], [y0, y0], color="black", linewidth=3, solid_capstyle="butt", zorder=6)
+    text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+    ax.text(
+        (x0 + x1) / 2, y0 + 0.015 * (maxy - miny), text, ha="center", va="bottom", zorder=6,
+        bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1},
+    )  # fmt: skip
+
+
+def _north_arrow(ax: plt.Axes) -> None:
+    ax.annotate(
+        "N",
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.85),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+        bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1},
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 11, "headlength": 10},
+        zorder=7,
+    )
+
+
+def _rings(geom: shapely.Geometry) -> list[np.ndarray]:
+    """Coordinate arrays of a (multi)polygon's rings, exterior first per part."""
+    parts = getattr(geom, "geoms", [geom])
+    return [
+        np.asarray(ring.coords)[:, :2]
+        for part in parts
+        if isinstance(part, shapely.Polygon) and not part.is_empty
+        for ring in (part.exterior, *part.interiors)
+    ]
+
+
+def _polygon_patches(
+    geoms: np.ndarray, tolerance: float, colours: list[str], **style: object
+) -> PatchCollection:
+    """One PatchCollection of the (simplified) polygons, a compound path (with holes) each."""
+    simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    patches, kept = [], []
+    for geom, colour in zip(simple, colours, strict=True):
+        rings = _rings(geom)
+        if rings:
+            patches.append(PathPatch(MplPath.make_compound_path(*map(MplPath, rings))))
+            kept.append(colour)
+    return PatchCollection(patches, facecolors=kept, **style)
+
+
+def _draw_layers(ax: plt.Axes, audit: Audit, code: str, wide: tuple, cjk: bool) -> list:
+    """Draw communities, boundary, uncovered dots and facilities; return legend handles."""
+    minx, miny, maxx, maxy = wide
+    tolerance = (maxx - minx) / 2000.0  # well under a pixel
+    com = audit.communities[(audit.communities["street"] == code).to_numpy()]
+    shares = audit.indicators["community"]["older_covered_share"].reindex(com["code"])
+    colours = [share_colour(s) for s in shares]
+    ax.add_collection(
+        _polygon_patches(com.geometry.to_numpy(), tolerance, colours, edgecolor="white", lw=0.6)
+    )
+    street = audit.streets.geometry.to_numpy()[(audit.streets["code"] == code).to_numpy()]
+    ax.add_collection(
+        _polygon_patches(street, tolerance, ["none"], edgecolor="black", lw=1.6, zorder=3)
+    )
+    handles: list = [
+        Patch(facecolor=share_colour(s), label=f"S1 {s:.0%}") for s in (0.0, 0.5, 1.0)
+    ] + [Patch(facecolor=share_colour(float("nan")), label=_label("无人口", "no residents", cjk))]
+    cells = audit.cells
+    gaps = cells[
+        ((cells["street"] == code) & ~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
+    ]
+    if len(gaps):
+        older = gaps["older_residents"].to_numpy(dtype=float)
+        sizes = 4.0 + 60.0 * older / older.max()
+        ax.scatter(
+            gaps["lon"], gaps["lat"], s=sizes, color=UNCOVERED_COLOUR, alpha=0.6, lw=0, zorder=4
+        )
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="o", color=UNCOVERED_COLOUR, alpha=0.6,
+                label=_label("未覆盖老年人", f"uncovered older (max {older.max():,.0f}/cell)", cjk),
+            )
+        )  # fmt: skip
+    fac = audit.facilities
+    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
+    near = fac[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
+    for ftype, (zh, en) in FACILITY_TYPES.items():
+        rows = near[(near["type"] == ftype).to_numpy()]
+        if rows.empty:
+            continue
+        colour, marker = FACILITY_COLOURS.get(ftype, "#777777"), FACILITY_MARKERS.get(ftype, "o")
+        ax.scatter(
+            rows["lon"], rows["lat"], s=110 if marker == "*" else 46, marker=marker, color=colour,
+            edgecolor="white", linewidth=0.7, zorder=5,
+        )  # fmt: skip
+        handles.append(
+            Line2D(
+                [], [], ls="", marker=marker, color=colour, markeredgecolor="white",
+                markersize=11 if marker == "*" else 7,
+                label=_label(zh, en, cjk),
+            )
+        )  # fmt: skip
+    return handles
+
+
+def street_png(audit: Audit, code: str, path: Path) -> Path:
+    """Draw the static map of one street/town and write it as a PNG.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit results.
+    code : str
+        Street/town code.
+    path : Path
+        The PNG to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    street = audit.streets.set_index("code").loc[code]
+    (sminx, sminy, smaxx, smaxy), _ = street_box(audit, code)
+    pad = 0.06 * max(smaxx - sminx, smaxy - sminy, 1e-4)
+    box = (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
+    lat = (box[1] + box[3]) / 2
+    with font_context() as cjk:
+        fig = plt.figure(figsize=FIGSIZE_IN, dpi=DPI)
+        ax = fig.add_axes((0.01, 0.02, 0.6, 0.9))
+        ax.set_anchor("NE")
+        try:
+            handles = _draw_layers(ax, audit, code, box, cjk)
+            ax.set_xlim(box[0], box[2])
+            ax.set_ylim(box[1], box[3])
+            ax.set_aspect(1.0 / math.cos(math.radians(lat)))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            _scale_bar(ax, box, lat)
+            _north_arrow(ax)
+            share = audit.indicators["street"].loc[code, "older_covered_share"]
+            name = street["name"] if cjk else code
+            ax.set_title(f"{name} ({code}) · S1 {pct(share)}", fontsize=11)
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+            date = audit.study.data_date or "—"
+            ax.text(
+                0.99, 0.01, f"{_label('数据日期', 'data date', cjk)} {date}",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+            )  # fmt: skip
+            return write_atomic(
+                path,
+                lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1),
+            )
+        finally:
+            plt.close(fig)
+
+
+def render_static_maps(audit: Audit, out_dir: Path, *, progress: bool = False) -> dict[str, Path]:
+    """Write ``<stem>.png`` per street/town into ``out_dir`` (``maps/png``).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit results.
+    out_dir : Path
+        The folder of the PNGs (created).
+    progress : bool, default False
+        Show a progress bar (on a terminal only).
+
+    Returns
+    -------
+    dict of str to Path
+        Street code -> its PNG, in the order of the streets table.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stems = map_file_stems(list(audit.streets["code"]))
+    paths: dict[str, Path] = {}
+    bar = tqdm(
+        stems.items(),
+        desc="png maps 静态图",
+        unit="street",
+        leave=False,
+        disable=None if progress else True,
+    )
+    with bar:
+        for code, stem in bar:
+            paths[code] = street_png(audit, code, inside(out_dir, out_dir / f"{stem}.png"))
+    return paths

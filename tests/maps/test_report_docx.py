@@ -1,0 +1,200 @@
+"""report.docx and the static maps, read back: sections, tables equal to the CSVs, images."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import docx
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import pytest
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from PIL import Image
+
+from carecircle.maps.static_maps import _nice_length, font_context
+from carecircle.maps.style import map_file_stems
+from carecircle.scripts.cli import main
+
+from mini_district import write_mini_study
+
+STREETS_HEADING = "2 街道/镇 Streets and towns"
+
+
+@pytest.fixture(scope="module")
+def mini_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini district audited once through the command line."""
+    folder = tmp_path_factory.mktemp("mini-report")
+    study = write_mini_study(folder / "in")
+    assert main(["-q", "audit", str(study), "--out", str(folder / "out")]) == 0
+    return folder / "out"
+
+
+def body(path: Path) -> list[tuple[str, object]]:
+    """The document's blocks in order: ("heading N"/"p", Paragraph) or ("table", Table)."""
+    document = docx.Document(str(path))
+    blocks: list[tuple[str, object]] = []
+    for el in document.element.body.iterchildren():
+        if el.tag == qn("w:p"):
+            para = Paragraph(el, document)
+            name = para.style.name if para.style is not None else ""
+            kind = name.lower() if name.startswith(("Heading", "Title")) else "p"
+            blocks.append((kind, para))
+        elif el.tag == qn("w:tbl"):
+            blocks.append(("table", Table(el, document)))
+    return blocks
+
+
+def street_sections(blocks: list[tuple[str, object]]) -> dict[str, list[tuple[str, object]]]:
+    """Heading text -> the blocks of that street's section (level-2 headings under part 2)."""
+    sections: dict[str, list[tuple[str, object]]] = {}
+    inside, current = False, None
+    for kind, block in blocks:
+        if kind == "heading 1":
+            inside = block.text == STREETS_HEADING
+            current = None
+        elif inside and kind == "heading 2":
+            current = block.text
+            sections[current] = []
+        elif inside and current is not None:
+            sections[current].append((kind, block))
+    return sections
+
+
+def tables(section: list[tuple[str, object]]) -> list[list[list[str]]]:
+    """The section's tables as rows of cell texts."""
+    return [
+        [[c.text for c in row.cells] for row in t.rows] for kind, t in section if kind == "table"
+    ]
+
+
+def images(section: list[tuple[str, object]]) -> int:
+    """Pictures in the section's paragraphs."""
+    return sum(len(p._p.findall(".//" + qn("pic:pic"))) for kind, p in section if kind == "p")
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def check_report(out: Path) -> None:
+    """Every street has a section whose tables and picture match the CSVs and the PNG."""
+    by_street = pd.read_csv(out / "coverage_by_street.csv", dtype={"code": str})
+    by_community = pd.read_csv(
+        out / "coverage_by_community.csv", dtype={"code": str, "street": str}
+    )
+    blocks = body(out / "report.docx")
+    sections = street_sections(blocks)
+    assert list(sections) == [f"{r.name} ({r.code})" for r in by_street.itertuples()]
+    stems = map_file_stems(list(by_street["code"]))
+    for r in by_street.itertuples():
+        section = sections[f"{r.name} ({r.code})"]
+        summary, _, communities = tables(section)
+        older, covered, share, uncovered, _ = summary[1]
+        assert _num(older) == round(r.older_residents)
+        assert _num(covered) == round(r.older_covered)
+        assert _num(uncovered) == round(r.older_uncovered)
+        assert _num(share) == pytest.approx(round(r.older_covered_share * 100, 1))
+        expected = by_community[by_community["street"] == r.code]
+        assert [row[0] for row in communities[1:]] == list(expected["code"])
+        for row, c in zip(communities[1:], expected.itertuples(), strict=True):
+            assert _num(row[2]) == round(c.older_residents)
+            assert _num(row[4]) == round(c.older_uncovered)
+            if pd.notna(c.older_covered_share):
+                assert _num(row[3]) == pytest.approx(round(c.older_covered_share * 100, 1))
+            else:
+                assert row[3] == "—"
+        assert images(section) == 1
+        png = out / "maps" / "png" / f"{stems[r.code]}.png"
+        pixels = np.asarray(Image.open(png).convert("L"), dtype=float)
+        assert pixels.std() > 10  # not blank: colours, dots, text
+    document = docx.Document(str(out / "report.docx"))
+    embedded = sorted(
+        rel.target_part.blob for rel in document.part.rels.values() if "image" in rel.reltype
+    )
+    on_disk = sorted((out / "maps" / "png" / f"{s}.png").read_bytes() for s in stems.values())
+    assert embedded == on_disk  # the same maps as the slide PNGs, one each
+
+
+def test_mini_report_sections_tables_images(mini_run: Path) -> None:
+    check_report(mini_run)
+
+
+def test_mini_report_district_and_verdicts(mini_run: Path) -> None:
+    blocks = body(mini_run / "report.docx")
+    grids = [[[c.text for c in row.cells] for row in t.rows] for k, t in blocks if k == "table"]
+    district = dict(grids[0][1:])
+    street = pd.read_csv(mini_run / "coverage_by_street.csv")
+    assert _num(district["老年人口 older residents"]) == street["older_residents"].sum()
+    assert (
+        _num(district["15分钟圈内老年人 older residents covered"]) == street["older_covered"].sum()
+    )
+    share = street["older_covered"].sum() / street["older_residents"].sum()
+    assert _num(district["S1 覆盖率 circle share"]) == pytest.approx(round(share * 100, 1))
+    catalogue = pd.read_csv(mini_run / "indicator_catalogue.csv")
+    enabled = catalogue[catalogue["enabled"]]
+    verdicts = {row[0]: row[4] for row in grids[1][1:]}
+    assert list(verdicts) == list(enabled["id"])
+    for r in enabled.itertuples():
+        assert verdicts[r.id].endswith(r.district_status)  # "未达标 not met", "not assessed: …"
+    under = pd.read_csv(mini_run / "underserved_communities.csv")
+    under_table = next(g for g in grids if g[0][0] == "序 rank")
+    assert len(under_table) - 1 == len(under)
+
+
+def test_mini_report_inputs_with_sha256(mini_run: Path) -> None:
+    run = json.loads((mini_run / "run.json").read_text(encoding="utf-8"))
+    blocks = body(mini_run / "report.docx")
+    grids = [[[c.text for c in row.cells] for row in t.rows] for k, t in blocks if k == "table"]
+    inputs = next(g for g in grids if g[0] == ["角色 role", "文件 file", "SHA-256"])
+    assert {row[0]: row[2] for row in inputs[1:]} == {
+        role: v["sha256"] for role, v in run["inputs"].items()
+    }
+    headings = [b.text for k, b in blocks if k.startswith("heading")]
+    assert "4 方法与数据 Method and data sources" in headings
+    assert not any(h.startswith("5 选址建议") for h in headings)  # no proposal in an audit
+
+
+def test_site_report_has_the_proposal(tmp_path: Path) -> None:
+    study = write_mini_study(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["-q", "site", str(study), "--out", str(out), "--add", "1"]) == 0
+    sites = pd.read_csv(out / "proposed_sites.csv", dtype=str)
+    blocks = body(out / "report.docx")
+    headings = [b.text for k, b in blocks if k == "heading 1"]
+    assert headings[-1] == "5 选址建议 Siting proposal"
+    grids = [[[c.text for c in row.cells] for row in t.rows] for k, t in blocks if k == "table"]
+    proposal = next(g for g in grids if g[0][:2] == ["rank", "id"])
+    assert [row[1] for row in proposal[1:]] == list(sites["id"])
+    assert len(street_sections(blocks)) == 2
+
+
+def test_png_is_a_picture_of_the_street(mini_run: Path) -> None:
+    image = Image.open(mini_run / "maps" / "png" / "W.png")
+    assert image.format == "PNG"
+    assert image.width > 600 and image.height > 400
+    colours = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(colours, axis=0)) > 20  # S1 fills, dots, markers, text
+
+
+@pytest.mark.parametrize(
+    ("span", "bar"), [(1000.0, 200.0), (1200.0, 200.0), (4000.0, 500.0), (60_000.0, 10_000.0)]
+)
+def test_scale_bar_length_is_round(span: float, bar: float) -> None:
+    assert _nice_length(span) == bar
+
+
+def test_font_context_leaves_rcparams_alone() -> None:
+    before = list(mpl.rcParams["font.family"])
+    with font_context():
+        pass
+    assert list(mpl.rcParams["font.family"]) == before
+
+
+def test_demo_report(demo_run: Path) -> None:
+    check_report(demo_run)
+    assert io.BytesIO((demo_run / "report.docx").read_bytes()).getbuffer().nbytes > 10_000
