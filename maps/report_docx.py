@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from docx import Document
@@ -21,10 +22,12 @@ from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import write_atomic
+from carecircle.files import write_atomic
 from carecircle.maps.static_maps import render_static_maps
 from carecircle.maps.style import pct
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 FONT_ZH = "Noto Sans CJK SC"
 MAP_WIDTH = Cm(16)

@@ -13,22 +13,21 @@ import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import numpy as np
 import shapely
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from tqdm import tqdm
 
-from carecircle.analysis.audit import Audit
-from carecircle.analysis.files import inside, write_atomic
+from carecircle.files import inside, write_atomic
 from carecircle.maps.charts import cjk_font
 from carecircle.maps.street_jobs import street_box
 from carecircle.maps.style import (
@@ -39,6 +38,9 @@ from carecircle.maps.style import (
     share_colour,
 )
 from carecircle.vocabulary import FACILITY_TYPES
+
+if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from carecircle.analysis.audit import Audit
 
 #: Marker per facility type (with the colour of the HTML maps, told apart without colour too).
 FACILITY_MARKERS: dict[str, str] = {
@@ -98,7 +100,7 @@ def _nice_length(span_m: float) -> float:
     return max(step * power for step in (1, 2, 5) if step * power <= target)
 
 
-def _scale_bar(ax: plt.Axes, box: tuple[float, float, float, float], lat: float) -> None:
+def _scale_bar(ax: Axes, box: tuple[float, float, float, float], lat: float) -> None:
     minx, miny, maxx, maxy = box
     m_per_deg_lon = METRES_PER_DEG_LAT * math.cos(math.radians(lat))
     length_m = _nice_length((maxx - minx) * m_per_deg_lon)
@@ -113,7 +115,7 @@ def _scale_bar(ax: plt.Axes, box: tuple[float, float, float, float], lat: float)
     )  # fmt: skip
 
 
-def _north_arrow(ax: plt.Axes) -> None:
+def _north_arrow(ax: Axes) -> None:
     ax.annotate(
         "N",
         xy=(0.95, 0.95),
@@ -154,7 +156,7 @@ def _polygon_patches(
     return PatchCollection(patches, facecolors=kept, **style)
 
 
-def _draw_layers(ax: plt.Axes, audit: Audit, code: str, wide: tuple, cjk: bool) -> list:
+def _draw_layers(ax: Axes, audit: Audit, code: str, wide: tuple, cjk: bool) -> list:
     """Draw communities, boundary, uncovered dots and facilities; return legend handles."""
     minx, miny, maxx, maxy = wide
     tolerance = (maxx - minx) / 2000.0  # well under a pixel
@@ -232,36 +234,33 @@ def street_png(audit: Audit, code: str, path: Path) -> Path:
     box = (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
     lat = (box[1] + box[3]) / 2
     with font_context() as cjk:
-        fig = plt.figure(figsize=FIGSIZE_IN, dpi=DPI)
+        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)  # no pyplot: no global figure state
         ax = fig.add_axes((0.01, 0.02, 0.6, 0.9))
         ax.set_anchor("NE")
-        try:
-            handles = _draw_layers(ax, audit, code, box, cjk)
-            ax.set_xlim(box[0], box[2])
-            ax.set_ylim(box[1], box[3])
-            ax.set_aspect(1.0 / math.cos(math.radians(lat)))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            _scale_bar(ax, box, lat)
-            _north_arrow(ax)
-            share = audit.indicators["street"].loc[code, "older_covered_share"]
-            name = street["name"] if cjk else code
-            ax.set_title(f"{name} ({code}) · S1 {pct(share)}", fontsize=11)
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
-            date = audit.study.data_date or "—"
-            ax.text(
-                0.99, 0.01, f"{_label('数据日期', 'data date', cjk)} {date}",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
-                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
-            )  # fmt: skip
-            return write_atomic(
-                path,
-                lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1),
-            )
-        finally:
-            plt.close(fig)
+        handles = _draw_layers(ax, audit, code, box, cjk)
+        ax.set_xlim(box[0], box[2])
+        ax.set_ylim(box[1], box[3])
+        ax.set_aspect(1.0 / math.cos(math.radians(lat)))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        _scale_bar(ax, box, lat)
+        _north_arrow(ax)
+        share = audit.indicators["street"].loc[code, "older_covered_share"]
+        name = street["name"] if cjk else code
+        ax.set_title(f"{name} ({code}) · S1 {pct(share)}", fontsize=11)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+        date = audit.study.data_date or "—"
+        ax.text(
+            0.99, 0.01, f"{_label('数据日期', 'data date', cjk)} {date}",
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+        )  # fmt: skip
+        return write_atomic(
+            path,
+            lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1),
+        )
 
 
 def render_static_maps(audit: Audit, out_dir: Path, *, progress: bool = False) -> dict[str, Path]:
