@@ -13,6 +13,7 @@ from pathlib import Path
 
 from carecircle import __version__
 from carecircle.errors import CarecircleError
+from carecircle.scripts.input_commands import add_input_commands, run_input_command
 from carecircle.vocabulary import facility_types_text
 
 DESCRIPTION = """\
@@ -164,15 +165,7 @@ def _new_parser() -> argparse.ArgumentParser:
         help="PostGIS 模式名 / schema for --to-postgis (default carecircle)",
     )
 
-    check = sub.add_parser(
-        "check",
-        help="只检查输入，不审计 / check every input without running the audit",
-        description="用审计的读取和检查读入 study.toml 的每个输入（不计算路径、不写输出）。"
-        " Read and check every input of a study with the audit's own readers and checks;"
-        " nothing is routed or written. Exit 0 when the audit would start cleanly, 2 with"
-        " the audit's error otherwise.",
-    )
-    check.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
+    add_input_commands(sub)
 
     site = sub.add_parser(
         "site",
@@ -307,12 +300,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "profiles":
         _out(commands.profiles_text(args.action, args.name))
         return 0
-    if args.command == "check":
-        from carecircle.analysis.check import check_study, check_text
-        from carecircle.config import load_study
-
-        _out(check_text(check_study(load_study(args.study))))
-        return 0
+    if args.command in ("check", "init"):
+        return run_input_command(args, _out)
     if args.command == "demo-data":
         from carecircle.data.district import write_demo_inputs
 
