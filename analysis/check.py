@@ -30,29 +30,44 @@ class CheckResult:
 
 
 class _Notes(logging.Handler):
-    """Keep the INFO messages of carecircle's readers (encoding read, headers mapped)."""
+    """Keep the INFO notes of carecircle's readers; pass on what the user's level shows.
 
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
+    Parameters
+    ----------
+    shown : int
+        The level the user asked for (``-q``: WARNING); records at or above it go on to the
+        parent logger's handlers as usual, the INFO notes below it are only kept.
+    parent : logging.Logger
+        Where shown records go.
+    """
+
+    def __init__(self, shown: int, parent: logging.Logger) -> None:
+        super().__init__(logging.DEBUG)
         self.messages: list[str] = []
+        self.shown, self.parent = shown, parent
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno == logging.INFO and record.name.startswith("carecircle.geo"):
+        if record.levelno == logging.INFO:
             self.messages.append(record.getMessage())
+        if record.levelno >= self.shown:
+            self.parent.handle(record)
 
 
 @contextmanager
 def _reader_notes() -> Iterator[_Notes]:
-    """Collect the readers' INFO notes during the block (the logger level is restored)."""
+    """Collect the readers' INFO notes during the block (logger settings are restored)."""
     logger = logging.getLogger("carecircle.geo")
-    handler, level = _Notes(), logger.level
+    level, propagate = logger.level, logger.propagate
+    handler = _Notes(logger.getEffectiveLevel(), logger.parent or logging.getLogger())
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+    logger.propagate = False
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def check_study(study: Study) -> CheckResult:

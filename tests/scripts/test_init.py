@@ -70,6 +70,13 @@ def test_init_study_audits_to_the_demos_tables(demo_run: Path, tmp_path: Path) -
     assert "编号 → id" in report and "经度 → lon" in report and "建筑面积 → floor_area_m2" in report
     assert "missing 缺少: nothing" in report
     assert report.strip() in out
+    code, out, err = _run(["-q", "check", str(folder / "study.toml")])
+    assert code == 0, err
+    assert "facilities 设施: 表2.csv: 20 facilities, coordinates GCJ-02" in out
+    notes = [line for line in out.splitlines() if line.startswith("note 说明: ")]
+    assert any("表2.csv: read as gb18030" in n for n in notes)
+    assert any("编号 → id" in n and "经度 → lon" in n for n in notes)
+    assert "read as gb18030" not in err  # -q: the reader's notes are kept, not logged
     code, _, err = _run(["-q", "audit", str(folder / "study.toml"), "--out", str(tmp_path / "o")])
     assert code == 0, err
     for name in ("coverage_by_street.csv", "indicators_by_street.csv"):
