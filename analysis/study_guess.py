@@ -32,6 +32,8 @@ OLDER_HINT = re.compile(r"60|65|old|elder|aged|senior|老年|老人|长者", re.
 _LON = {"lon", *COLUMN_ALIASES["lon"]}
 _LAT = {"lat", *COLUMN_ALIASES["lat"]}
 _X, _Y = {"x", "east", "easting"}, {"y", "north", "northing"}
+# sidecars of a Shapefile or raster, notes and reports: not inputs of their own
+_SKIPPED = (".toml", ".txt", ".md", ".shx", ".dbf", ".prj", ".cpg", ".qmd", ".xml", ".aux", ".ovr")
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,16 @@ def _rasters(guess: StudyGuess, rasters: list[FileFacts]) -> None:
         )
         return
     hinted = [r for r in rasters if OLDER_HINT.search(r.path.stem)]
+    plain = [r for r in rasters if r not in hinted]
     by_total = sorted(rasters, key=lambda r: r.total)
-    if len(hinted) == 1:
-        guess.older = hinted[0]
-        guess.residents = max((r for r in rasters if r is not hinted[0]), key=lambda r: r.total)
+    if hinted and plain:
+        guess.older = max(hinted, key=lambda r: r.total)
+        guess.residents = max(plain, key=lambda r: r.total)
+        if len(rasters) > 2:
+            guess.uncertain.append(
+                f"{len(rasters)} rasters: took the largest of each kind "
+                f"({guess.residents.path.name}, {guess.older.path.name}); check they share a grid"
+            )
         if guess.older.total > guess.residents.total:
             guess.uncertain.append(
                 f"{guess.older.path.name} is named like older residents but holds more people "
@@ -89,7 +97,7 @@ def _rasters(guess: StudyGuess, rasters: list[FileFacts]) -> None:
         guess.older, guess.residents = by_total[0], by_total[-1]
         guess.uncertain.append(
             f"older residents = {guess.older.path.name} because its total "
-            f"({guess.older.total:,.0f}) is the smaller (no name says 60+/older/老年)"
+            f"({guess.older.total:,.0f}) is the smaller (names do not tell 60+/older/老年 apart)"
         )
     guess.unused += [r for r in rasters if r not in (guess.older, guess.residents)]
 
@@ -100,10 +108,16 @@ def _reference_column(child: FileFacts, parent: FileFacts) -> str:
 
     kid = pyogrio.read_dataframe(child.path, read_geometry=False)
     mother = pyogrio.read_dataframe(parent.path, read_geometry=False)
-    codes = {str(v) for c in mother.columns for v in mother[c].dropna()}
+    code_sets = [
+        {str(v) for v in mother[c].dropna()}
+        for c in mother.columns
+        if mother[c].notna().all() and mother[c].is_unique
+    ]
     for column in kid.columns:
         values = {str(v) for v in kid[column].dropna()}
-        if values and values <= codes and len(values) <= len(mother):
+        if not values or (len(values) == 1 and len(mother) > 1):
+            continue
+        if any(values <= codes for codes in code_sets):
             return str(column)
     return ""
 
@@ -154,7 +168,7 @@ def guess_roles(folder: Path) -> StudyGuess:
     """
     guess = StudyGuess(folder)
     files = [p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")]
-    facts = [inspect_file(p) for p in files if p.suffix.lower() not in (".toml", ".txt", ".md")]
+    facts = [inspect_file(p) for p in files if p.suffix.lower() not in _SKIPPED]
     networks = [f for f in facts if f.kind == "network" or f.geometry == "line"]
     if networks:
         guess.network = networks[0]
@@ -166,10 +180,33 @@ def guess_roles(folder: Path) -> StudyGuess:
     _polygons(guess, [f for f in facts if f.kind == "vector" and f.geometry == "polygon"])
     tables = [f for f in facts if f.kind in ("table", "vector") and _is_facility_table(f)]
     guess.facilities = [FacilityGuess(f, "EPSG:4326", "not checked") for f in tables]
+    for f in facts:
+        if f.kind == "table" and f not in tables:
+            guess.uncertain += _coordinate_hint(f)
     used = {id(f) for f in (guess.network, guess.residents, guess.older, guess.streets)}
     used |= {id(guess.communities), *(id(f) for f in tables), *(id(f) for f in guess.unused)}
     guess.unused += [f for f in facts if id(f) not in used]
     return guess
+
+
+_DATUM_WORDS = (("bd09", "BD-09"), ("baidu", "BD-09"), ("gcj", "GCJ-02"), ("wgs", "EPSG:4326"))
+
+
+def _coordinate_hint(facts: FileFacts) -> list[str]:
+    """Say which columns of a table look like coordinates the reader does not take as-is."""
+    lon = [c for c in facts.columns if re.search(r"lon|lng|经度", c, re.IGNORECASE)]
+    lat = [c for c in facts.columns if re.search(r"lat|纬度", c, re.IGNORECASE)]
+    if not (lon and lat):
+        return []
+    pairs = []
+    for x in lon:
+        datum = next((d for w, d in _DATUM_WORDS if w in x.lower()), "datum unknown")
+        pairs.append(f"{x} ({datum})")
+    return [
+        f"{facts.path.name}: looks like a facility table with coordinate columns "
+        f"{', '.join(pairs)} / {', '.join(lat)}: left out; keep one pair, rename it lon/lat "
+        "and set its facilities_crs"
+    ]
 
 
 def _median_snap(

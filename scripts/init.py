@@ -7,6 +7,7 @@ from pathlib import Path
 from carecircle.analysis.study_guess import StudyGuess, guess_datums, guess_roles
 from carecircle.errors import InputFileError
 from carecircle.geo.inspect import FileFacts
+from carecircle.text import counted
 
 REPORT = "init_report.txt"
 _NEEDED = ("code", "name", "kind")
@@ -28,7 +29,7 @@ def _facts_text(facts: FileFacts) -> str:
     """Return what was read from a file, in a few words."""
     parts = []
     if facts.features:
-        parts.append(f"{facts.features:,} {facts.geometry or 'row'}s")
+        parts.append(counted(facts.features, facts.geometry or "row"))
     if facts.total:
         parts.append(f"total {facts.total:,.0f}")
     if facts.crs:

@@ -126,3 +126,18 @@ def test_older_name_hints(hint: str, demo_run: Path, tmp_path: Path) -> None:
     guess = guess_roles(tmp_path)
     assert guess.older is not None and guess.older.path.name == f"{hint}.tif"
     assert not guess.uncertain
+
+
+def test_shapefile_sidecars_and_unusual_coordinate_columns(demo_run: Path, tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    gpd.read_file(demo_run / "inputs" / "streets.gpkg").to_file(tmp_path / "jd.shp")
+    pd.DataFrame(
+        {"name": ["a", "b"], "bd09_lng": [118.8, 118.81], "bd09_lat": [32.04, 32.05]}
+    ).to_csv(tmp_path / "list.csv", index=False)
+    guess = guess_roles(tmp_path)
+    assert guess.streets is not None and guess.streets.path.name == "jd.shp"
+    assert [f.path.name for f in guess.unused] == ["list.csv"]  # no .dbf/.shx/.prj/.cpg
+    assert guess.facilities == []
+    hint = next(u for u in guess.uncertain if u.startswith("list.csv"))
+    assert "bd09_lng (BD-09)" in hint and "rename it lon/lat" in hint
