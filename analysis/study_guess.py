@@ -231,12 +231,19 @@ def guess_datums(guess: StudyGuess, *, cache_dir: Path | None = None) -> None:
         return
     from carecircle.config import default_cache_dir
 
-    network, _ = load_network(
-        NetworkSource(guess.network.path, None, None),
-        crs="auto",
-        include_private=True,
-        cache_dir=cache_dir or default_cache_dir(),
-    )
+    try:
+        network, _ = load_network(
+            NetworkSource(guess.network.path, None, None),
+            crs="auto",
+            include_private=True,
+            cache_dir=cache_dir or default_cache_dir(),
+        )
+    except CarecircleError as exc:
+        guess.uncertain.append(
+            f"{guess.network.path.name}: not read as a walking network ({str(exc).splitlines()[0]})"
+            "; facility datums not checked: WGS84 assumed"
+        )
+        return
     index = EdgeIndex(network)
     to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     guess.facilities = [_datum_of(f, index, to_metric, guess) for f in guess.facilities]
