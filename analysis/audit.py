@@ -10,18 +10,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from tqdm import tqdm
 
-from carecircle.analysis.checks import (
-    check_boundaries,
-    check_datum,
-    check_facilities_in_area,
-    check_older_share,
-    check_populated_communities,
-    check_raster_overlap,
-    check_swapped_coordinates,
-)
 from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
 from carecircle.analysis.coverage import (
     COVERAGE_COLUMNS,
@@ -38,26 +29,18 @@ from carecircle.analysis.indicators import (
     indicator_catalogue,
     indicator_tables,
 )
-from carecircle.analysis.placement import (
-    check_network_extent,
-    place_cells,
-    place_facilities,
-    snap_facilities,
-)
+from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
-from carecircle.config import Study, check_input_files
-from carecircle.geo.boundaries import read_communities, read_streets
-from carecircle.geo.facilities import read_all_facilities
+from carecircle.config import Study
 from carecircle.geo.network import WalkNetwork
-from carecircle.geo.network_io import NETWORK_COUNTERS, NetworkSource, load_network
-from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
+from carecircle.geo.network_io import NETWORK_COUNTERS
+from carecircle.geo.population import RasterTotals
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
 from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
 from carecircle.profiles import IndicatorSpec
-from carecircle.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -357,64 +340,11 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
 
 def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
-    check_input_files(study)
-    with rec.stage("read boundaries"):
-        streets = read_streets(study.streets, datum=study.boundaries_crs)
-        communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
-        check_boundaries(streets, communities, rec)
-    with rec.stage("read facilities"):
-        fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
-        attribute_columns = fac.attrs.get("attribute_columns", [])
-        check_swapped_coordinates(fac, streets)
-        fac = place_facilities(fac, streets, communities, rec)
-        check_facilities_in_area(fac, streets)
-    with rec.stage("read population"):
-        cells, totals = cells_from_rasters(
-            study.residents,
-            study.older_residents,
-            bands=(study.residents_band, study.older_residents_band),
-            bounds=tuple(communities.total_bounds),
-        )
-        squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
-        cells = place_cells(
-            cells,
-            np.asarray(squares),
-            communities,
-            rec,
-            streets=streets,
-            source=str(study.communities),
-        )
-        check_raster_overlap(cells, str(study.residents))
-        check_populated_communities(cells, communities, str(study.residents), rec)
-        check_older_share(cells, str(study.older_residents), rec)
-    with rec.stage("build walking network"):
-        source = NetworkSource(study.network, study.network_place, study.network_bbox)
-        network, net_meta = load_network(
-            source,
-            crs=study.crs,
-            include_private=study.include_private,
-            cache_dir=study.cache_dir,
-            centreline=study.centreline,
-        )
-        if source.path is not None:  # hashed once: run.json reuses it
-            rec.digests[str(source.path)] = net_meta["sha256"]
-        to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
-        if network.dropped_nodes:
-            rec.warn(
-                f"walking network: kept the largest connected part ({network.n_nodes:,} "
-                f"nodes); {counted(network.dropped_nodes, 'node')} in "
-                f"{counted(network.dropped_components, 'separate piece')} were left out, "
-                "and points near them snap to the main part"
-            )
-    with rec.stage("snap"):
-        index = EdgeIndex(network)
-        fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
-        cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
-        c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
-        centre = (float(np.median(network.lon)), float(np.median(network.lat)))
-        check_network_extent(c_snap, cells, study, rec, centre)
-        wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
-        check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
+    inp = read_inputs(study, rec)
+    network, net_meta, fac = inp.network, inp.network_meta, inp.facilities
+    cells, streets, communities = inp.cells, inp.streets, inp.communities
+    f_snap, c_snap, squares, totals = inp.facility_snap, inp.cell_snap, inp.cell_squares, inp.totals
+    attribute_columns, index = inp.attribute_columns, inp.edge_index
     with rec.stage("route"):
         nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study, progress=progress)
         fac = _further_circles(network, fac, f_snap, c_snap, cells, study)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from carecircle import __version__
 from carecircle.errors import CarecircleError
+from carecircle.scripts.input_commands import add_input_commands, run_input_command
 from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
 from carecircle.vocabulary import facility_types_text
 
@@ -165,6 +166,8 @@ def _new_parser() -> argparse.ArgumentParser:
         help="PostGIS 模式名 / schema for --to-postgis (default carecircle)",
     )
 
+    add_input_commands(sub)
+
     site = sub.add_parser(
         "site",
         help="新增设施选址 / site new facilities",
@@ -298,6 +301,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "profiles":
         _out(commands.profiles_text(args.action, args.name))
         return 0
+    if args.command in ("check", "init"):
+        return run_input_command(args, _out)
     if args.command == "demo-data":
         from carecircle.analysis.files import check_out_folder
         from carecircle.data.district import write_demo_inputs

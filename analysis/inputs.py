@@ -1,0 +1,164 @@
+"""Reading and checking every input of a study: the audit's first stages, shared by ``check``.
+
+The audit (:mod:`carecircle.analysis.audit`) and ``carecircle check`` both call
+:func:`read_inputs`, so a study that passes ``check`` starts the audit cleanly and a broken
+input gives the same one-line error in both commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+
+from carecircle.analysis.checks import (
+    check_boundaries,
+    check_datum,
+    check_facilities_in_area,
+    check_older_share,
+    check_populated_communities,
+    check_raster_overlap,
+    check_swapped_coordinates,
+)
+from carecircle.analysis.placement import (
+    check_network_extent,
+    place_cells,
+    place_facilities,
+    snap_facilities,
+)
+from carecircle.analysis.stages import RunRecord
+from carecircle.config import Study, check_input_files
+from carecircle.geo.boundaries import read_communities, read_streets
+from carecircle.geo.facilities import read_all_facilities
+from carecircle.geo.network import WalkNetwork
+from carecircle.geo.network_io import NetworkSource, load_network
+from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
+from carecircle.geo.snap import EdgeIndex, Snapped
+from carecircle.text import counted
+
+
+@dataclass
+class Inputs:
+    """Every input of a study, read, checked, placed in its polygons and snapped."""
+
+    streets: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    facilities: pd.DataFrame
+    attribute_columns: list[str]
+    cells: pd.DataFrame
+    cell_squares: np.ndarray
+    totals: RasterTotals
+    network: WalkNetwork
+    network_meta: dict[str, Any]
+    crs: CRS
+    edge_index: EdgeIndex
+    facility_snap: Snapped
+    cell_snap: Snapped
+
+
+def read_inputs(study: Study, rec: RunRecord) -> Inputs:
+    """Read and check boundaries, facilities, population and network; snap to the network.
+
+    Parameters
+    ----------
+    study : Study
+        The validated study.
+    rec : RunRecord
+        Run record receiving stage times and warnings.
+
+    Returns
+    -------
+    Inputs
+        The read inputs; nothing is routed and nothing is written.
+    """
+    check_input_files(study)
+    with rec.stage("read boundaries"):
+        streets = read_streets(study.streets, datum=study.boundaries_crs)
+        communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
+        check_boundaries(streets, communities, rec)
+    with rec.stage("read facilities"):
+        fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
+        attribute_columns = fac.attrs.get("attribute_columns", [])
+        check_swapped_coordinates(fac, streets)
+        fac = place_facilities(fac, streets, communities, rec)
+        check_facilities_in_area(fac, streets)
+    with rec.stage("read population"):
+        cells, totals, squares = _population(study, streets, communities, rec)
+    with rec.stage("build walking network"):
+        network, net_meta = _network(study, rec)
+        to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
+    with rec.stage("snap"):
+        index = EdgeIndex(network)
+        fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
+        cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
+        c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
+        centre = (float(np.median(network.lon)), float(np.median(network.lat)))
+        check_network_extent(c_snap, cells, study, rec, centre)
+        wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
+        check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
+    return Inputs(
+        streets,
+        communities,
+        fac,
+        attribute_columns,
+        cells,
+        squares,
+        totals,
+        network,
+        net_meta,
+        network.crs,
+        index,
+        f_snap,
+        c_snap,
+    )
+
+
+def _population(
+    study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
+) -> tuple[pd.DataFrame, RasterTotals, np.ndarray]:
+    """Read the rasters into cells placed in their communities, and check them."""
+    cells, totals = cells_from_rasters(
+        study.residents,
+        study.older_residents,
+        bands=(study.residents_band, study.older_residents_band),
+        bounds=tuple(communities.total_bounds),
+    )
+    squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
+    cells = place_cells(
+        cells,
+        np.asarray(squares),
+        communities,
+        rec,
+        streets=streets,
+        source=str(study.communities),
+    )
+    check_raster_overlap(cells, str(study.residents))
+    check_populated_communities(cells, communities, str(study.residents), rec)
+    check_older_share(cells, str(study.older_residents), rec)
+    return cells, totals, np.asarray(squares)
+
+
+def _network(study: Study, rec: RunRecord) -> tuple[WalkNetwork, dict[str, Any]]:
+    """Load the walking network (from the cache when it is there); warn about dropped parts."""
+    source = NetworkSource(study.network, study.network_place, study.network_bbox)
+    network, net_meta = load_network(
+        source,
+        crs=study.crs,
+        include_private=study.include_private,
+        cache_dir=study.cache_dir,
+        centreline=study.centreline,
+    )
+    if source.path is not None:  # hashed once: run.json reuses it
+        rec.digests[str(source.path)] = net_meta["sha256"]
+    if network.dropped_nodes:
+        rec.warn(
+            f"walking network: kept the largest connected part ({network.n_nodes:,} "
+            f"nodes); {counted(network.dropped_nodes, 'node')} in "
+            f"{counted(network.dropped_components, 'separate piece')} were left out, "
+            "and points near them snap to the main part"
+        )
+    return network, net_meta
