@@ -91,3 +91,30 @@ def raster(
             dst.write(data, 1)
 
     return run
+
+
+def assert_clear_outcome(case: Case, code: int, stderr: str, out: Path) -> None:
+    """The corpus rule: the exit code and words expected, one error line, no traceback.
+
+    Parameters
+    ----------
+    case : Case
+        The case run.
+    code : int
+        Its exit code.
+    stderr : str
+        What it printed.
+    out : Path
+        Its ``--out`` folder (no run.json after an error).
+    """
+    assert "Traceback" not in stderr
+    assert "internal error" not in stderr
+    assert code == case.exit, stderr
+    if case.exit:
+        errors = [line for line in stderr.splitlines() if line.startswith("错误 error")]
+        assert len(errors) == 1, stderr
+        assert not (out / "run.json").exists()
+    for text in case.expect:
+        assert text in stderr, (text, stderr)
+    for text in case.absent:
+        assert text not in stderr, (text, stderr)
