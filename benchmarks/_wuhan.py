@@ -1,6 +1,6 @@
 """The real-network benchmark row: central Wuhan's road centrelines as OSM, generated people.
 
-The shapefile (``/work/shared/data/wuhan-central-roads-osm``) has no tags: each polyline
+The shapefile (``../shared/data/wuhan-central-roads-osm`` beside the repository) has no tags: each polyline
 becomes one ``highway=residential`` way; vertices at the same coordinate (to 1e-7°) become
 one node, so the noded intersections join. Population, boundaries and facilities are
 generated over the network's extent (:mod:`_city`), without the generated river.
@@ -17,10 +17,12 @@ from _city import CACHE, GENERATOR_VERSION, write_city
 from _city_layout import CitySpec
 from _city_network import Ways
 
+#: the shared real data beside the repository (``../shared/data``), as the tests read it
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROADS = Path(
     os.environ.get(
         "CARECIRCLE_WUHAN_ROADS",
-        "/work/shared/data/wuhan-central-roads-osm/wuhan_central_roads.shp",
+        str(SHARED_DATA / "wuhan-central-roads-osm" / "wuhan_central_roads.shp"),
     )
 )
 WUHAN = CitySpec("wuhan", nodes=0, cells=70_000, streets=12, communities=345, seed=7)
