@@ -1,9 +1,10 @@
 """The real-network benchmark row: central Wuhan's road centrelines as OSM, generated people.
 
-The shapefile (``../shared/data/wuhan-central-roads-osm`` beside the repository) has no tags: each polyline
-becomes one ``highway=residential`` way; vertices at the same coordinate (to 1e-7°) become
-one node, so the noded intersections join. Population, boundaries and facilities are
-generated over the network's extent (:mod:`_city`), without the generated river.
+The shapefile (``../shared/data/wuhan-central-roads-osm`` beside the repository) has no
+tags: each polyline becomes one ``highway=residential`` way; vertices at the same coordinate
+(to 1e-7°) become one node, so the noded intersections join. Population, boundaries and
+facilities are generated over the network's extent (:mod:`_city`), without the generated
+river.
 """
 
 from __future__ import annotations
