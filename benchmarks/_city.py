@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from _city_layout import CELL_DEG, CitySpec, Frame, boundaries, cell_metres, place_name
 from _city_network import Ways, street_network, write_osm_pbf, write_osm_xml
 from affine import Affine
+
+from carecircle.data.district.population import write_raster
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "cities"
@@ -122,23 +123,6 @@ def population(
         older.reshape(shape).astype(np.float32),
         transform,
     )
-
-
-def write_raster(path: Path, data: np.ndarray, transform: Affine) -> None:
-    """Write a float32 GeoTIFF in EPSG:4326 with nodata −1 (as the demo's)."""
-    profile = {
-        "driver": "GTiff",
-        "height": data.shape[0],
-        "width": data.shape[1],
-        "count": 1,
-        "dtype": "float32",
-        "nodata": -1.0,
-        "crs": "EPSG:4326",
-        "transform": transform,
-        "compress": "deflate",
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
 
 
 def write_facilities(
