@@ -30,6 +30,7 @@ from carecircle.analysis.placement import (
     place_facilities,
     snap_facilities,
 )
+from carecircle.analysis.population_modes import population_from_options
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
 from carecircle.geo.boundaries import read_communities, read_streets
@@ -121,6 +122,8 @@ def _population(
     study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
 ) -> tuple[pd.DataFrame, RasterTotals, np.ndarray]:
     """Read the rasters into cells placed in their communities, and check them."""
+    if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
+        return population_from_options(study, streets, communities, rec)
     cells, totals = cells_from_rasters(
         study.residents,
         study.older_residents,

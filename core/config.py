@@ -18,9 +18,10 @@ from carecircle._inputs import (
 )
 from carecircle._validate import check_keys, get_number, get_str
 from carecircle.errors import InputFileError, ProfileError, StudyFileError
+from carecircle.population_config import PopulationOptions, check_rasters, population_options
 from carecircle.profiles import Profile, load_profile
 
-_SECTIONS = ("study", "inputs", "network", "circle", "standards")
+_SECTIONS = ("study", "inputs", "network", "circle", "standards", "population")
 _INPUT_KEYS = (
     "network",
     "facilities",
@@ -172,8 +173,8 @@ class Study:
     crs: str
     network: Path | None
     facilities: tuple[FacilitySource, ...]
-    residents: Path
-    older_residents: Path
+    residents: Path | None
+    older_residents: Path | None
     streets: Source
     communities: Source
     minutes: float
@@ -190,6 +191,7 @@ class Study:
     tile_km: float = 0.0
     boundaries_crs: str = "EPSG:4326"
     centreline: CentrelineOptions = field(default_factory=CentrelineOptions)
+    population: PopulationOptions = field(default_factory=PopulationOptions)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Study:
@@ -204,12 +206,11 @@ class Study:
     def input_paths(self) -> dict[str, Source]:
         """Return every input (file or database source) by role, for hashing and reporting."""
         paths = {} if self.network is None else {"network": self.network}
-        paths |= {
-            "residents": self.residents,
-            "older_residents": self.older_residents,
-            "streets": self.streets,
-            "communities": self.communities,
-        }
+        rasters = {"residents": self.residents, "older_residents": self.older_residents}
+        paths |= {k: v for k, v in rasters.items() if v is not None}
+        paths |= {"streets": self.streets, "communities": self.communities}
+        if self.population.file is not None:
+            paths["population"] = self.population.file
         for i, src in enumerate(self.facilities):
             paths[f"facilities[{i}]"] = src.path
         return paths
@@ -442,9 +443,11 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
             if message.startswith(str(path)) or ".toml:" in message
             else f"{path}: [standards] {message}"
         ) from None
+    population = population_options(data, path)
+    check_rasters(population, {k: k in inputs for k in ("residents", "older_residents")}, path)
     residents, older = (
-        raster_source(inputs, "residents", path),
-        raster_source(inputs, "older_residents", path),
+        raster_source(inputs, k, path) if k in inputs else None
+        for k in ("residents", "older_residents")
     )
     minutes = get_number(circle, "minutes", profile.minutes, where="[circle]", maximum=120, **kw)
     speed = get_number(
@@ -462,10 +465,10 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         cache_dir=cache_dir,
         data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
         facilities=_facility_sources(inputs, path),
-        residents=residents.path,
-        older_residents=older.path,
-        residents_band=residents.band,
-        older_residents_band=older.band,
+        residents=residents and residents.path,
+        older_residents=older and older.path,
+        residents_band=residents and residents.band,
+        older_residents_band=older and older.band,
         streets=required("streets"),
         communities=required("communities"),
         minutes=minutes or profile.minutes,
@@ -474,6 +477,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         tile_km=get_number(circle, "tile_km", None, where="[circle]", maximum=1000, **kw) or 0.0,
         boundaries_crs=_boundaries_crs(inputs, path),
         profile=profile,
+        population=population,
     )
 
 

@@ -240,7 +240,7 @@ def cells_from_rasters(
             f"{older_path}: residents and older_residents are the same band of the same "
             "file; give the older residents' raster or band"
         )
-    transform, crs, width = grid.transform, grid.crs, grid.shape[1]
+    transform, crs = grid.transform, grid.crs
     window = _window(grid, bounds)
     res, res_nodata = _read_band(grid, window)
     old, old_nodata = _read_band(o_grid, window)
@@ -256,8 +256,49 @@ def cells_from_rasters(
                 "covers the study area and that its nodata value is right"
             )
     rows, cols = np.nonzero((res > 0) | (old > 0))
-    local_rows, local_cols = rows, cols
-    rows, cols = rows + int(window.row_off), cols + int(window.col_off)
+    cells = cell_frame(
+        CellGrid(transform, crs, grid.shape),
+        rows + int(window.row_off),
+        cols + int(window.col_off),
+        res[rows, cols],
+        old[rows, cols],
+    )
+    return cells, totals
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """A raster grid: affine transform, CRS and shape ``(rows, cols)``."""
+
+    transform: rasterio.Affine
+    crs: object
+    shape: tuple[int, int]
+
+
+def cell_frame(
+    grid: CellGrid,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    residents: np.ndarray,
+    older: np.ndarray,
+) -> pd.DataFrame:
+    """Return the table of cells ``(rows, cols)`` of ``grid`` holding the given persons.
+
+    Parameters
+    ----------
+    grid : CellGrid
+        The raster grid.
+    rows, cols : ndarray of int
+        Row and column of each cell in the whole raster.
+    residents, older : ndarray of float
+        Persons of each cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`cells_from_rasters` returns (``attrs["crs"]`` the grid's CRS).
+    """
+    transform, crs, width = grid.transform, grid.crs, grid.shape[1]
     x0, y0 = _apply(transform, cols, rows)
     x1, y1 = _apply(transform, cols + 1, rows + 1)
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
@@ -272,8 +313,8 @@ def cells_from_rasters(
             "col": cols,
             "lon": np.asarray(lon),
             "lat": np.asarray(lat),
-            "residents": res[local_rows, local_cols],
-            "older_residents": old[local_rows, local_cols],
+            "residents": residents,
+            "older_residents": older,
             "x0": x0,
             "y0": y0,
             "x1": x1,
@@ -281,7 +322,55 @@ def cells_from_rasters(
         }
     )
     cells.attrs["crs"] = crs.to_wkt()
-    return cells, totals
+    return cells
+
+
+def residents_cells(
+    path: Path,
+    band: int | None = None,
+    *,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> tuple[pd.DataFrame, RasterTotals, CellGrid]:
+    """Read a residents raster alone into populated cells (older residents 0).
+
+    Parameters
+    ----------
+    path : Path
+        GeoTIFF of residents per cell, with a CRS.
+    band : int or None
+        Band to read; None: the raster must have a single band.
+    bounds : tuple of float, optional
+        ``(west, south, east, north)`` of the boundaries (WGS84), as for
+        :func:`cells_from_rasters`.
+
+    Returns
+    -------
+    cells : pandas.DataFrame
+        As :func:`cells_from_rasters` (``older_residents`` 0).
+    totals : RasterTotals
+        The raster's residents (older 0).
+    grid : CellGrid
+        The raster's grid, to place further cells on.
+    """
+    grid = _grid(path, band, "residents")
+    window = _window(grid, bounds)
+    res, nodata = _read_band(grid, window)
+    res = np.where(nodata, 0.0, res)
+    if res.sum() <= 0:
+        raise InputDataError(
+            f"{path}: every cell is nodata or zero; check that the raster covers the study "
+            "area and that its nodata value is right"
+        )
+    rows, cols = np.nonzero(res > 0)
+    cell_grid = CellGrid(grid.transform, grid.crs, grid.shape)
+    cells = cell_frame(
+        cell_grid,
+        rows + int(window.row_off),
+        cols + int(window.col_off),
+        res[rows, cols],
+        np.zeros(rows.size),
+    )
+    return cells, RasterTotals(float(res.sum()), 0.0, int(nodata.sum())), cell_grid
 
 
 def cell_polygons(cells: pd.DataFrame) -> np.ndarray:
