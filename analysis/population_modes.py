@@ -34,6 +34,13 @@ from carecircle.population_config import PopulationOptions
 Population = tuple[pd.DataFrame, RasterTotals, np.ndarray]
 
 
+class _Quiet(RunRecord):
+    """A record that keeps no warnings: placing grid cells whose values are only weights."""
+
+    def warn(self, message: str) -> None:
+        """Drop the warning (the cells' raster values are weights, not the counted people)."""
+
+
 def population_from_options(
     study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
 ) -> Population:
@@ -121,7 +128,7 @@ def _counts(
     columns = {"residents": options.residents_column, "older_residents": options.older_column}
     values = _values(study, units, columns, "counts")
     bounds = tuple(communities.total_bounds)
-    quiet = RunRecord()  # placing raster cells: their raster values are weights, not people
+    quiet = _Quiet()  # placing raster cells: their raster values are weights, not people
     if study.residents is not None:
         cells, raster, grid = residents_cells(study.residents, study.residents_band, bounds=bounds)
         nodata = raster.nodata_cells
@@ -205,7 +212,7 @@ def _fill_empty_units(
         polygon = geom[code]
         extra = grid_cells(grid, tuple(shapely.bounds(polygon)))
         sq = _squares(extra)
-        extra = _place(extra, sq, study, streets, communities, RunRecord())
+        extra = _place(extra, sq, study, streets, communities, _Quiet())
         mine = (extra[key] == code).to_numpy()
         if not mine.any() and key == "street":
             raise InputDataError(

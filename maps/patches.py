@@ -73,6 +73,8 @@ def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray) -> Patches:
     Patches
         One entry per patch, in a stable order (by the patch's first cell in raster order).
     """
+    if "row" not in cells:  # demand points off any grid (buildings): one patch each
+        return _point_patches(cells, squares)
     rows = cells["row"].to_numpy(dtype=np.int64)
     cols = cells["col"].to_numpy(dtype=np.int64)
     r0, c0 = int(rows.min()), int(cols.min())
@@ -91,6 +93,22 @@ def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray) -> Patches:
     else:
         geoms = _outlines(labels, n, transform @ Affine.translation(c0, r0), cells.attrs["crs"])
     return Patches(geoms, older, count, walk_min, walk_max)
+
+
+#: Half side (degrees, about 10 m) of the square drawn for a building given as a point.
+POINT_HALF_DEG = 0.0001
+
+
+def _point_patches(cells: pd.DataFrame, shapes: np.ndarray) -> Patches:
+    """Return one patch per building: its polygon, or a small square around its point."""
+    shapes = np.asarray(shapes)
+    points = shapely.get_type_id(shapes) == 0
+    geoms = shapes.copy()
+    if points.any():
+        geoms[points] = shapely.buffer(shapes[points], POINT_HALF_DEG, cap_style="square")
+    dist = cells["distance_m"].to_numpy(dtype=np.float64)
+    older = cells["older_residents"].to_numpy(dtype=np.float64)
+    return Patches(geoms, older, np.ones(len(cells), dtype=np.int64), dist, dist.copy())
 
 
 def _outlines(labels: np.ndarray, n: int, transform: Affine, crs_wkt: str) -> np.ndarray:
