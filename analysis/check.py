@@ -17,6 +17,7 @@ from carecircle.analysis.indicators import checked_profile
 from carecircle.analysis.inputs import Inputs, read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study
+from carecircle.geo.population import RasterTotals
 from carecircle.text import counted
 
 
@@ -168,6 +169,8 @@ def input_lines(study: Study, inputs: Inputs) -> list[str]:
     if inputs.attribute_columns:
         lines.append(f"facility attributes 设施属性: {', '.join(inputs.attribute_columns)}")
     populated = int((cells["residents"] > 0).sum()) if "residents" in cells else len(cells)
+    if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
+        return [*lines, *population_lines(study, totals, populated), _network_line(study, inputs)]
     lines += [
         f"residents 常住人口: {_name(study.residents)}: {_raster_crs(study.residents)}; "
         f"total {totals.residents:,.0f}, {populated:,} populated cells",
@@ -176,6 +179,16 @@ def input_lines(study: Study, inputs: Inputs) -> list[str]:
         _network_line(study, inputs),
     ]
     return lines
+
+
+def population_lines(study: Study, totals: RasterTotals, populated: int) -> list[str]:
+    """Return the population lines of a study in the counts, share or buildings mode."""
+    word = "buildings" if study.population.mode == "buildings" else "populated cells"
+    return [
+        study.population.describe(raster=study.residents is not None),
+        f"residents 常住人口: total {totals.residents:,.0f}, {populated:,} {word}; "
+        f"older residents 老年人口: total {totals.older:,.0f}",
+    ]
 
 
 def _network_line(study: Study, inputs: Inputs) -> str:

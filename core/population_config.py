@@ -89,15 +89,23 @@ class PopulationOptions:
         """True for the default mode (both rasters)."""
         return self.mode == "raster"
 
-    def describe(self) -> str:
-        """Return a bilingual line saying where the population came from (summary, report)."""
+    def describe(self, *, raster: bool = True) -> str:
+        """Return a bilingual line saying where the population came from (summary, report).
+
+        Parameters
+        ----------
+        raster : bool, default True
+            Whether a residents raster was given (counts: dasymetric, else uniform).
+        """
         where = f"{self.file.name}" if self.file else f"the {self.level} layer's columns"
         unit = "社区 community" if self.level == "community" else "街道 street"
         if self.mode == "counts":
-            return (
-                f"人口: 按{unit}统计数 (counts per {self.level}, {where}), spread over the "
-                "residents raster in proportion to it (dasymetric) or uniformly over the area"
+            how = (
+                "spread over the residents raster in proportion to it (dasymetric, 按人口栅格分配)"
+                if raster
+                else "spread uniformly over each unit's area (no residents raster, 按面积均匀分配)"
             )
+            return f"人口: 按{unit}统计数 (counts per {self.level}, {where}), {how}"
         if self.mode == "share":
             return (
                 f"人口: 常住人口栅格 × 按{unit}老年人口比例 (older share per {self.level}, "

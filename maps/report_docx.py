@@ -245,6 +245,8 @@ def _method(doc: DocxDocument, audit: Audit, inputs: Mapping[str, Mapping[str, o
         "Coverage is the walking-network distance from each population cell to the facilities; "
         "service-area polygons are display only."
     )
+    if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
+        doc.add_paragraph(study.population.describe(raster=study.residents is not None))
     doc.add_heading("输入文件 Input files (SHA-256)", level=2)
     add_table(
         doc,

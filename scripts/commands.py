@@ -53,6 +53,11 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
         f"{audit.study.name} · profile {audit.study.profile.name} · "
         f"{audit.study.minutes:g} min × {audit.study.walk_speed_m_s:g} m/s = "
         f"{audit.study.radius_m:,.0f} m",
+        *(
+            []
+            if audit.study.population.is_raster
+            else [audit.study.population.describe(raster=audit.study.residents is not None)]
+        ),
         "",
     ]
     head = f"{'code':<12} {'街道/镇 street':<16} {'S1 share':>9} {'S2 m²/千人':>11}  failed"
