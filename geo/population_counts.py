@@ -300,7 +300,11 @@ def grid_cells(grid: CellGrid, bounds: tuple[float, float, float, float]) -> pd.
     """
     x0, y0, x1, y1 = transform_bounds("EPSG:4326", grid.crs, *bounds)
     inverse = ~grid.transform
-    cs = [inverse * (x, y) for x in (x0, x1) for y in (y0, y1)]
+    cs = [
+        (inverse.a * x + inverse.b * y + inverse.c, inverse.d * x + inverse.e * y + inverse.f)
+        for x in (x0, x1)
+        for y in (y0, y1)
+    ]
     c_lo = max(int(np.floor(min(c for c, _ in cs))) - 1, 0)
     c_hi = min(int(np.ceil(max(c for c, _ in cs))) + 1, grid.shape[1])
     r_lo = max(int(np.floor(min(r for _, r in cs))) - 1, 0)
