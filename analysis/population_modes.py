@@ -30,6 +30,7 @@ from carecircle.geo.population_counts import (
     spread,
 )
 from carecircle.population_config import PopulationOptions
+from carecircle.text import counted, verb
 
 Population = tuple[pd.DataFrame, RasterTotals, np.ndarray]
 
@@ -201,9 +202,10 @@ def _fill_empty_units(
         listed = ", ".join(f"{names[c]} ({c})" for c in empty[:8])
         more = f" and {len(empty) - 8} more" if len(empty) > 8 else ""
         rec.warn(
-            f"{study.residents}: {len(empty)} {'communities' if key == 'community' else 'streets'}"
-            f" with counts hold no raster residents: {listed}{more}; their counts are spread "
-            "uniformly over their area"
+            f"{study.residents}: "
+            + counted(len(empty), key, "communities" if key == "community" else "streets")
+            + f" with counts {verb(len(empty), 'holds', 'hold')} no raster residents: "
+            f"{listed}{more}; their counts are spread uniformly over their area"
         )
     used = set(cells["cell_id"].tolist())
     added_cells, added_squares, added_weight = [], [], []

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from carecircle._validate import missing_column
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.population import RasterTotals
 from carecircle.geo.population_counts import check_shares, counted_rows
@@ -127,10 +126,12 @@ def read_buildings(
     )
     for column in needed:
         if column not in frame.columns:
+            key = "residents_column" if column == options.residents_column else "older_column"
             raise InputDataError(
-                missing_column(path, column, present, "buildings")
-                + "; or name it in [population] residents_column / older_column, or give "
-                "older_share = 0.2"
+                f"{path}: column '{column}' is missing for buildings (the file has "
+                f"{', '.join(present) or 'no columns'}); name the column in [population], "
+                f'e.g. {key} = "{present[0] if present else column}"'
+                + (", or give older_share = 0.2" if key == "older_column" else "")
             )
     residents = _numbers(frame, options.residents_column, path)
     older = _older(frame, residents, options, path)
