@@ -151,8 +151,8 @@ class Study:
         within reach: for studies too large to hold at once; results are identical.
     facilities : tuple of FacilitySource
         Facility tables with their coordinate systems.
-    residents, older_residents : Path
-        Population rasters (persons per cell).
+    residents, older_residents : Path or None
+        Population rasters (persons per cell); None where ``[population]`` needs none.
     residents_band, older_residents_band : int or None
         Band to read (``{ file = "pop.tif", band = 2 }``); None: the raster must have one band.
     streets, communities : Path or DbSource
@@ -166,6 +166,9 @@ class Study:
         Cells and facilities farther than this from the network are unreachable.
     profile : Profile
         The standards profile.
+    population : PopulationOptions
+        Where the population comes from (``[population]``: rasters, counts, shares or
+        buildings; docs/population.md).
     """
 
     name: str
@@ -481,6 +484,15 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     )
 
 
+def _study_key(role: str) -> str:
+    """Return the study-file key of an input role, for messages."""
+    return (
+        "[population] file"
+        if role == "population"
+        else f"[inputs] {role.split('[', maxsplit=1)[0]}"
+    )
+
+
 def check_input_files(study: Study) -> None:
     """Refuse a study whose input files are missing, naming all of them at once.
 
@@ -495,7 +507,7 @@ def check_input_files(study: Study) -> None:
         Listing every missing file with its study-file key.
     """
     missing = [
-        f"{p.name} ([inputs] {role.split('[')[0]})"
+        f"{p.name} ({_study_key(role)})"
         for role, p in study.input_paths().items()
         if isinstance(p, Path) and not p.is_file()
     ]
