@@ -18,8 +18,15 @@ from carecircle.analysis.placement import place_cells
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study
 from carecircle.errors import InputDataError
-from carecircle.geo.buildings import read_buildings
-from carecircle.geo.population import CellGrid, RasterTotals, cell_polygons, residents_cells
+from carecircle.geo.buildings import raster_older_share, read_buildings
+from carecircle.geo.population import (
+    CellGrid,
+    RasterTotals,
+    cell_polygons,
+    cells_from_rasters,
+    raster_grid,
+    residents_cells,
+)
 from carecircle.geo.population_counts import (
     check_codes,
     check_counts,
@@ -272,12 +279,54 @@ def _share(
     return cells, totals, squares
 
 
+def _older_from_rasters(
+    cells: pd.DataFrame,
+    totals: RasterTotals,
+    study: Study,
+    streets: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    rec: RunRecord,
+) -> tuple[pd.DataFrame, RasterTotals]:
+    """Give each building the older share of the raster cell under it (else its community's).
+
+    A building on a cell without raster residents takes its community's raster share; in a
+    community without any, the district's; both are counted in a warning.
+    """
+    assert study.residents is not None and study.older_residents is not None
+    bands = (study.residents_band, study.older_residents_band)
+    raster, _ = cells_from_rasters(
+        study.residents, study.older_residents, bands=bands, bounds=tuple(communities.total_bounds)
+    )
+    grid = raster_grid(study.residents, study.residents_band)
+    lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
+    share = raster_older_share(lon, lat, raster, grid)
+    missing = np.isnan(share)
+    if missing.any():
+        placed = _place(raster, _squares(raster), study, streets, communities, _Quiet())
+        sums = placed.groupby("community")[["residents", "older_residents"]].sum()
+        by_community = (sums["older_residents"] / sums["residents"]).where(sums["residents"] > 0)
+        district = float(raster["older_residents"].sum() / raster["residents"].sum())
+        fallback = by_community.reindex(cells["community"].to_numpy()).to_numpy(dtype=float)
+        share[missing] = np.where(np.isnan(fallback[missing]), district, fallback[missing])
+        n = int(missing.sum())
+        rec.warn(
+            f"{study.residents.name}: {counted(n, 'building')} {verb(n, 'lies', 'lie')} on raster "
+            f"cells without residents; {verb(n, 'it takes', 'they take')} the older share of "
+            "their community (or of the district)"
+        )
+    cells = cells.assign(older_residents=cells["residents"].to_numpy() * share)
+    older = float(cells["older_residents"].sum())
+    return cells, RasterTotals(totals.residents, older, totals.nodata_cells)
+
+
 def _buildings(
     study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
 ) -> Population:
     """Use residential buildings or compounds as the demand points."""
     cells, geometry, totals = read_buildings(study.population)
     cells = _place(cells, geometry, study, streets, communities, rec)
+    if study.older_residents is not None:
+        cells, totals = _older_from_rasters(cells, totals, study, streets, communities, rec)
     if len(cells) and (cells["community"] == "").all():
         raise InputDataError(
             f"{study.population.file}: no building lies in any community (buildings around lon "

@@ -18,7 +18,7 @@ from carecircle._inputs import (
 )
 from carecircle._validate import check_keys, get_number, get_str
 from carecircle.errors import InputFileError, ProfileError, StudyFileError
-from carecircle.population_config import PopulationOptions, check_rasters, population_options
+from carecircle.population_config import PopulationOptions, population_options
 from carecircle.profiles import Profile, load_profile
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards", "population")
@@ -446,8 +446,8 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
             if message.startswith(str(path)) or ".toml:" in message
             else f"{path}: [standards] {message}"
         ) from None
-    population = population_options(data, path)
-    check_rasters(population, {k: k in inputs for k in ("residents", "older_residents")}, path)
+    given = {k: k in inputs for k in ("residents", "older_residents")}
+    population = population_options(data, path, rasters=given)
     residents, older = (
         raster_source(inputs, k, path) if k in inputs else None
         for k in ("residents", "older_residents")

@@ -46,7 +46,7 @@ RASTERS = {
     "raster": {"residents": True, "older_residents": True},
     "counts": {"residents": None, "older_residents": False},
     "share": {"residents": True, "older_residents": False},
-    "buildings": {"residents": False, "older_residents": False},
+    "buildings": {"residents": None, "older_residents": None},
 }
 
 
@@ -119,7 +119,9 @@ class PopulationOptions:
         return "人口: 常住人口与老年人口栅格 (residents and older-residents rasters)"
 
 
-def population_options(data: dict[str, Any], path: Path) -> PopulationOptions:
+def population_options(
+    data: dict[str, Any], path: Path, rasters: dict[str, bool] | None = None
+) -> PopulationOptions:
     """Read and validate ``[population]`` of a parsed study file.
 
     Parameters
@@ -128,6 +130,9 @@ def population_options(data: dict[str, Any], path: Path) -> PopulationOptions:
         The parsed study file.
     path : Path
         The study file; ``file`` is relative to its folder.
+    rasters : dict of str to bool, optional
+        Which of ``residents`` / ``older_residents`` ``[inputs]`` names (checked against
+        the mode by :func:`check_rasters`).
 
     Returns
     -------
@@ -171,12 +176,20 @@ def population_options(data: dict[str, Any], path: Path) -> PopulationOptions:
     if mode == "buildings" and share is not None and "older_column" in table:
         raise StudyFileError(f"{path}: [population] give older_column or older_share, not both")
     cell_m = get_number(table, "cell_m", 100.0, maximum=5000.0, **kw) or 100.0
+    rasters = rasters or {"residents": True, "older_residents": True}
+    from_rasters = mode == "buildings" and rasters["older_residents"]
+    if from_rasters and ("share_column" in table or "older_column" in table or share is not None):
+        raise StudyFileError(
+            f"{path}: [population] the buildings' older residents come from the rasters of "
+            "[inputs] (older_residents); remove older_column / share_column / older_share, "
+            "or the rasters"
+        )
     default_older = (
         ""
-        if mode == "buildings" and (share is not None or "share_column" in table)
+        if mode == "buildings" and (share is not None or "share_column" in table or from_rasters)
         else "older_residents"
     )
-    return PopulationOptions(
+    options = PopulationOptions(
         mode=mode,
         level=level,
         file=path.parent / file if file else None,
@@ -188,6 +201,8 @@ def population_options(data: dict[str, Any], path: Path) -> PopulationOptions:
         older_share=share,
         cell_m=cell_m,
     )
+    check_rasters(options, rasters, path)
+    return options
 
 
 def _share_message(path: object, value: float) -> str:
@@ -217,6 +232,12 @@ def check_rasters(options: PopulationOptions, given: dict[str, bool], path: Path
     StudyFileError
         Naming the key and the fix.
     """
+    if options.mode == "buildings" and given["residents"] != given["older_residents"]:
+        raise StudyFileError(
+            f"{path}: [inputs] residents and older_residents go together with [population] "
+            "mode = 'buildings' (the buildings take the rasters' older share); give both "
+            "rasters, or neither and an older column or share"
+        )
     for key, need in RASTERS[options.mode].items():
         if need is True and not given[key]:
             raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')

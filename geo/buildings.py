@@ -13,9 +13,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
 from carecircle.errors import InputDataError, InputFileError
-from carecircle.geo.population import RasterTotals
+from carecircle.geo.population import CellGrid, RasterTotals
 from carecircle.geo.population_counts import check_shares, counted_rows
 from carecircle.geo.tables import read_table
 from carecircle.population_config import PopulationOptions
@@ -69,6 +70,8 @@ def _older(
     """Older residents per building: a column, a share column, or one share."""
     if options.older_share is not None:
         return residents * options.older_share
+    if not options.older_column and not options.share_column:  # from the rasters, later
+        return np.zeros(residents.size)
     if options.share_column:
         share = pd.Series(_numbers(frame, options.share_column, path))
         share.index = [str(i + 1) for i in range(len(share))]
@@ -85,6 +88,41 @@ def _older(
             "check the columns are not swapped"
         )
     return older
+
+
+def raster_older_share(
+    lon: np.ndarray, lat: np.ndarray, raster_cells: pd.DataFrame, grid: CellGrid
+) -> np.ndarray:
+    """Return the older share (older / residents) of the raster cell under each point.
+
+    Parameters
+    ----------
+    lon, lat : ndarray
+        The buildings' points (WGS84).
+    raster_cells : pandas.DataFrame
+        Populated cells of the two rasters (``row, col, residents, older_residents``).
+    grid : CellGrid
+        The rasters' grid.
+
+    Returns
+    -------
+    ndarray of float
+        The share, NaN where the point's cell holds no residents (or lies off the raster).
+    """
+    x, y = Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True).transform(lon, lat)
+    inverse = ~grid.transform
+    col = np.floor(inverse.a * np.asarray(x) + inverse.b * np.asarray(y) + inverse.c)
+    row = np.floor(inverse.d * np.asarray(x) + inverse.e * np.asarray(y) + inverse.f)
+    width = grid.shape[1]
+    key = row.astype(np.int64) * width + col.astype(np.int64)
+    res = raster_cells["residents"].to_numpy()
+    held = res > 0
+    ratio = raster_cells["older_residents"].to_numpy()[held] / res[held]
+    rows = raster_cells["row"].to_numpy()[held].astype(np.int64)
+    cell_key = rows * width + raster_cells["col"].to_numpy()[held].astype(np.int64)
+    share = pd.Series(ratio, index=cell_key).reindex(key).to_numpy(dtype=np.float64, copy=True)
+    share[(row < 0) | (col < 0) | (row >= grid.shape[0]) | (col >= width)] = np.nan
+    return share
 
 
 def read_buildings(

@@ -373,6 +373,12 @@ def residents_cells(
     return cells, RasterTotals(float(res.sum()), 0.0, int(nodata.sum())), cell_grid
 
 
+def raster_grid(path: Path, band: int | None = None) -> CellGrid:
+    """Return a raster's grid (transform, CRS, shape), read from its header."""
+    grid = _grid(path, band, "residents")
+    return CellGrid(grid.transform, grid.crs, grid.shape)
+
+
 def cell_polygons(cells: pd.DataFrame) -> np.ndarray:
     """Return the cell squares (in the raster CRS) as a shapely array."""
     return shapely.box(cells["x0"], cells["y0"], cells["x1"], cells["y1"])

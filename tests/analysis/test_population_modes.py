@@ -208,3 +208,30 @@ def test_buildings_with_a_share_column(tmp_path: Path) -> None:
     audit = audit_study(load_study(study))
     old = _community_sums(audit, "older_residents")
     assert old.to_dict() == pytest.approx({"W-S": 35.0, "W-N": 40.0, "E-S": 90.0, "E-N": 160.0})
+
+
+def test_buildings_take_the_rasters_older_share(tmp_path: Path) -> None:
+    """Older share 0.1 in the west half of the rasters, 0.3 in the east; one point off them."""
+    study = write_mini_study(tmp_path)
+    text = study.read_text(encoding="utf-8")
+    section = '[population]\nmode = "buildings"\nfile = "buildings.gpkg"\n'
+    study.write_text(text + section, encoding="utf-8")
+    with rasterio.open(tmp_path / "residents.tif") as src:
+        res, profile = src.read(1), dict(src.profile)
+    west_lon = float(lonlat(500.0, 500.0)[0])
+    lons = profile["transform"].c + profile["transform"].a * (np.arange(res.shape[1]) + 0.5)
+    share = np.where(lons < west_lon, 0.1, 0.3)[None, :]
+    with rasterio.open(tmp_path / "older.tif", "w", **profile) as dst:
+        dst.write(np.where(res >= 0, res * share, -1.0).astype(np.float32), 1)
+    xs, ys = np.array([100.0, 300, 700, 900, 3.0]), np.array([100.0, 700, 300, 800, 3.0])
+    lon, lat = lonlat(xs, ys)
+    gpd.GeoDataFrame(
+        {"residents": [100.0, 200, 300, 400, 50]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    ).to_file(tmp_path / "buildings.gpkg")
+    audit = audit_study(load_study(study))
+    old = _community_sums(audit, "older_residents")
+    # the fifth point lies off the rasters, in W-S: it takes W-S's raster share, 0.1
+    assert old.to_dict() == pytest.approx({"W-S": 15.0, "W-N": 20.0, "E-S": 90.0, "E-N": 120.0})
+    assert any(
+        "1 building lies on raster cells without residents" in w for w in audit.record.warnings
+    )
