@@ -138,6 +138,9 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
         score = np.asarray(first.sub.cover @ np.clip(np.abs(pi), 0.0, first.sub.weight))
         starts = lp_roundings(lp.values[: first.sub.n_candidates], score, first.k)
         _better(best, search.best_of(map(first.full_rows, starts))[0], "lp rounding", inst)
+        clock = time.perf_counter()
+        _kick(inst, best, first, score)
+        t["search"] = time.perf_counter() - clock
         best.gap = gap(best.objective, best.bound)
         if best.gap <= REL_GAP:
             best.status = "optimal"
@@ -163,6 +166,22 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
     best.gap = gap(best.objective, best.bound)
     best.status = "optimal" if best.gap <= REL_GAP else "time limit"
     return best
+
+
+def _kick(inst: SitingInstance, best: Solution, red: Reduction, score: FloatArray) -> None:
+    """Search what fixing left by kicks (``SwapSearch.kicked``); keep a better set.
+
+    The start is the best solution's rows in ``red.sub``, filled up to ``red.k`` by score.
+    """
+    rows = red.sub_rows(best.rows)
+    if rows.size < red.k:
+        order = np.argsort(-score, kind="stable")
+        rows = np.concatenate([rows, order[~np.isin(order, rows)][: red.k - rows.size]])
+    if rows.size == 0:
+        return
+    target = best.bound * (1 - REL_GAP) - red.offset
+    found, _ = SwapSearch(red.sub).kicked(rows.astype(np.int64), target=target)
+    _better(best, red.full_rows(found), "local search", inst)
 
 
 def _finish(
