@@ -23,6 +23,8 @@ from scipy.spatial import cKDTree
 
 HERE = Path(__file__).resolve().parent
 K = 20
+#: Wall-clock limit of the exact run (the 60 s target is checked on the measured seconds).
+EXACT_WALL_LIMIT_S = 300.0
 
 
 def random_instance(
@@ -79,7 +81,9 @@ def run_carecircle(case: str, seed: int) -> dict:
     quick_s, quick_cpu = time.perf_counter() - start, _cpu() - cpu
     start, cpu = time.perf_counter(), _cpu()
     inst, _ = build_instance(reach, w, w * 4, np.zeros(m, dtype=np.int64))
-    exact = solve_mclp(inst, K, time_limit=60)
+    # a generous wall-clock limit: HiGHS's time limit is wall time, and on the shared machine
+    # (load 8-15 on 2 cores) 60 s of wall is 4-8 s of CPU; the target is judged on both
+    exact = solve_mclp(inst, K, time_limit=EXACT_WALL_LIMIT_S)
     exact_s, exact_cpu = time.perf_counter() - start, _cpu() - cpu
     return {
         "reduce_s": reduce_s,
@@ -187,7 +191,7 @@ def spawn(extra: list[str], timeout: float) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-SEEDS = (1, 2, 3, 4, 5)
+SEEDS = tuple(range(1, 11))
 
 
 def _fixings(run: dict) -> str:
@@ -351,7 +355,11 @@ def main() -> None:
         "",
         "Targets: certified gap ≤ 1 % in < 5 s and ≤ 500 MB; proven optimum "
         "(gap ≤ 0.01 %) in < 60 s, on every seed. "
-        f"Load average when the run started: {load:.1f} on {os.cpu_count()} cores.",
+        f"Load average when the run started: {load:.1f}, at its end "
+        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores (wall seconds are inflated by "
+        "the other jobs; CPU seconds are what the run itself costs). The exact run has a "
+        f"wall-clock limit of {EXACT_WALL_LIMIT_S:.0f} s so that a loaded machine does not cut "
+        "it short; the certified run stops before the LP and the MILP.",
         "<!-- /siting -->",
     ]
     table = "\n".join(lines)

@@ -12,8 +12,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from carecircle.analysis.siting.greedy import assign_sequentially
+from carecircle.analysis.siting.highs import Model, Solve, solve_model
 from carecircle.analysis.siting.instance import SitingInstance
-from carecircle.analysis.siting.milp import Model, Solve, solve_model
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

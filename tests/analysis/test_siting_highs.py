@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from carecircle.analysis.siting import milp
+from carecircle.analysis.siting import highs
 from carecircle.analysis.siting.instance import SitingInstance
 from carecircle.analysis.siting.milp import Model, Solve, consistent, equity_milp, lscp_milp
 from carecircle.analysis.siting.solve import solve_equity, solve_fewest
@@ -54,7 +54,7 @@ class _FakeHighs:
 
 def test_a_warm_answer_that_disagrees_is_solved_cold(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _FakeHighs()
-    monkeypatch.setattr(milp, "run_highs", fake)
+    monkeypatch.setattr(highs, "run_highs", fake)
     inst = _chain(5)  # 6 groups: sites 0, 2, 4 cover them
     sol = lscp_milp(inst, 6.0, start=np.arange(5), time_limit=5)
     assert fake.calls == [True, False]  # warm, then cold
@@ -67,7 +67,7 @@ def test_a_warm_answer_that_disagrees_is_solved_cold(monkeypatch: pytest.MonkeyP
 def test_an_answer_that_stays_inconsistent_is_never_optimal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(milp, "run_highs", _FakeHighs(always=True))
+    monkeypatch.setattr(highs, "run_highs", _FakeHighs(always=True))
     inst = _chain(5)
     sol = lscp_milp(inst, 6.0, start=np.arange(5), time_limit=5)
     assert sol.status == "Inconsistent"
