@@ -16,7 +16,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from carecircle.analysis.files import write_atomic
 from carecircle.analysis.labels import kind_label, label, status_label
-from carecircle.json_values import json_value
 from carecircle.text import formula_safe
 
 _UNMET_FILL = PatternFill(start_color="F8CBAD", end_color="F8CBAD", fill_type="solid")
@@ -24,10 +23,15 @@ _HEAD_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="so
 
 
 def _cell_value(value: object) -> object:
-    """Return a cell's value: yes/no for booleans, unknown numbers (NaN, NA) empty."""
+    if value is None or value is pd.NA:
+        return None
     if isinstance(value, np.bool_ | bool):
         return "是 yes" if value else "否 no"
-    return json_value(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    return value
 
 
 def _shown(column: str, value: object) -> object:
