@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -45,9 +45,15 @@ from carecircle.profiles import IndicatorSpec
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Audit:
-    """Everything one audit produced, for reports and maps."""
+    """Everything one audit produced, for reports and maps (immutable, built by keyword).
+
+    The frames are the audit's own: the stages build new frames and never change one they
+    were given, and nothing changes them afterwards (outputs copy what they reshape).
+    ``attribute_columns`` says which facility columns (floor area, beds, A3-A6 attributes)
+    any facility file gave: an indicator counting one of the others is ``not assessed``.
+    """
 
     study: Study
     crs: CRS
@@ -69,6 +75,8 @@ class Audit:
     cell_snap: Snapped
     #: The definitions of the profile's enabled indicators, in table order (for maps).
     definitions: tuple[Indicator, ...] = ()
+    #: The facility columns (numeric and A3-A6 attributes) any facility file gave.
+    attribute_columns: frozenset[str] = frozenset()
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
@@ -110,8 +118,11 @@ def _route_circle(
     study: Study,
     *,
     progress: bool = False,
-) -> tuple[NodeDistances, Snapped]:
-    """Route the main circle: distance, nearest facility and coverage of every cell."""
+) -> tuple[pd.DataFrame, NodeDistances, Snapped]:
+    """Route the main circle; return the cells with their distance, nearest facility, coverage.
+
+    ``cells`` is left as it is: the columns go to a new frame (sharing the unchanged ones).
+    """
     circle = fac["counts_for_circle"].to_numpy()
     sources = subset(f_snap, circle)
     nd = nearest_source_distances(network, sources, limit_m=2.0 * study.radius_m)
@@ -127,15 +138,14 @@ def _route_circle(
     else:
         dist, src = point_distances(network, c_snap, nd, sources)
     circle_ids = fac["id"].to_numpy()[circle]
-    cells["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
-    cells["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)
-    cells["nearest_facility"] = (
-        circle_ids[np.clip(src, 0, None)] if circle_ids.size else np.full(len(cells), "")
-    )
-    cells.loc[src < 0, "nearest_facility"] = ""
-    cells["unreachable"] = ~c_snap.ok
-    cells["covered"] = np.isfinite(dist) & (dist <= study.radius_m + 1e-9)
-    return nd, sources
+    nearest = circle_ids[np.clip(src, 0, None)] if circle_ids.size else np.full(len(cells), "")
+    out = cells.copy(deep=False)  # new columns only: the caller's frame stays as it was
+    out["snap_distance_m"] = np.round(np.where(c_snap.ok, c_snap.distance, np.nan), 1)
+    out["distance_m"] = np.round(np.where(np.isfinite(dist), dist, np.nan), 1)
+    out["nearest_facility"] = np.where(src < 0, "", nearest).astype(object)
+    out["unreachable"] = ~c_snap.ok
+    out["covered"] = np.isfinite(dist) & (dist <= study.radius_m + 1e-9)
+    return out, nd, sources
 
 
 def _further_circles(
@@ -145,14 +155,16 @@ def _further_circles(
     c_snap: Snapped,
     cells: pd.DataFrame,
     study: Study,
-) -> pd.DataFrame:
-    """Run the walks the enabled indicators declare (registry); return the facilities.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the walks the enabled indicators declare (registry); return cells and facilities.
 
-    A :class:`CellWalk` writes ``cells["covered_<ID>"]`` (within the indicator's minutes, or
-    the circle's); a :class:`FacilityWalk` adds a distance column to the facilities.
+    A :class:`CellWalk` adds ``covered_<ID>`` to the cells (within the indicator's minutes,
+    or the circle's); a :class:`FacilityWalk` adds a distance column to the facilities. Both
+    are new frames: the ones given stay as they were.
     """
     profile = study.profile
     fac = fac.copy()
+    cells = cells.copy(deep=False)
     for definition in REGISTRY:
         spec = profile.indicator(definition.id)
         if not spec.enabled:
@@ -173,7 +185,7 @@ def _further_circles(
                     tuple(definition.param(spec, walk.to_types_param)),
                     threshold_m=float(definition.param(spec, walk.threshold_param)),
                 )
-    return fac
+    return cells, fac
 
 
 def walk_radius_m(
@@ -292,6 +304,7 @@ def _indicators(
     streets: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     study: Study,
+    attribute_columns: frozenset[str],
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Coverage tables per level, every indicator on them, and the indicator catalogue."""
     inside = cells[cells["community"] != ""]
@@ -302,7 +315,7 @@ def _indicators(
     }
     # units with an S2-counted facility of unknown area are NaN already (coverage.py); no
     # table has the column: unknown everywhere, as S2 reads "not assessed" everywhere
-    if "floor_area_m2" not in fac.attrs.get("attribute_columns", ()):
+    if "floor_area_m2" not in attribute_columns:
         for table in coverage.values():
             table[["floor_area_m2", "floor_area_per_1000"]] = np.nan
     ctx = IndicatorContext(
@@ -311,13 +324,15 @@ def _indicators(
         communities=pd.DataFrame(communities.drop(columns="geometry")),
         streets=pd.DataFrame(streets.drop(columns="geometry")),
         coverage={k: v.set_index("code") for k, v in coverage.items()},
-        attribute_columns=frozenset(fac.attrs.get("attribute_columns", ())),
+        attribute_columns=attribute_columns,
     )
     tables = indicator_tables(ctx, study.profile)
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
 
 
-def audit_study(study: Study, *, progress: bool = False) -> Audit:
+def audit_study(
+    study: Study, *, progress: bool = False, digests: Mapping[str, str] | None = None
+) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
     Parameters
@@ -326,6 +341,10 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
         The validated study.
     progress : bool, default False
         Show progress bars for long steps (tiled routing; on a terminal only).
+    digests : mapping, optional
+        SHA-256 of input files hashed already (path -> hex, as ``analysis.files.input_record``
+        takes them before the analysis): the network file is then not read a second time
+        for its cache key.
 
     Returns
     -------
@@ -333,7 +352,7 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
         Tables, geometries and the run record.
     """
     study = dataclasses.replace(study, profile=checked_profile(study.profile))
-    rec = RunRecord(progress=progress)
+    rec = RunRecord(progress=progress, digests=dict(digests or {}))
     with rec.capture_warnings():
         return _audit(study, rec, progress=progress)
 
@@ -344,13 +363,14 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
     network, net_meta, fac = inp.network, inp.network_meta, inp.facilities
     cells, streets, communities = inp.cells, inp.streets, inp.communities
     f_snap, c_snap, squares, totals = inp.facility_snap, inp.cell_snap, inp.cell_squares, inp.totals
-    attribute_columns, index = inp.attribute_columns, inp.edge_index
+    attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
     with rec.stage("route"):
-        nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study, progress=progress)
-        fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
-        fac.attrs["attribute_columns"] = attribute_columns
+        cells, nd, sources = _route_circle(
+            network, fac, f_snap, c_snap, cells, study, progress=progress
+        )
+        cells, fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
     with rec.stage("indicators"):
-        tables, catalogue = _indicators(cells, fac, streets, communities, study)
+        tables, catalogue = _indicators(cells, fac, streets, communities, study, attribute_columns)
         underserved = underserved_communities(tables["community"].reset_index())
     with rec.stage("service areas"):
         areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
@@ -377,23 +397,24 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         }
     )
     return Audit(
-        study,
-        network.crs,
-        streets,
-        communities,
-        fac,
-        cells,
-        np.asarray(squares),
-        network,
-        nd,
-        areas,
-        tables,
-        catalogue,
-        underserved,
-        totals,
-        rec,
-        index,
-        f_snap,
-        c_snap,
+        study=study,
+        crs=network.crs,
+        streets=streets,
+        communities=communities,
+        facilities=fac,
+        cells=cells,
+        cell_squares=np.asarray(squares),
+        network=network,
+        node_distances=nd,
+        service_areas=areas,
+        indicators=tables,
+        catalogue=catalogue,
+        underserved=underserved,
+        totals=totals,
+        record=rec,
+        edge_index=index,
+        facility_snap=f_snap,
+        cell_snap=c_snap,
         definitions=tuple(d for d in REGISTRY if study.profile.indicator(d.id).enabled),
+        attribute_columns=attribute_columns,
     )

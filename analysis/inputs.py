@@ -34,7 +34,7 @@ from carecircle.analysis.population_modes import population_from_options
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
 from carecircle.geo.boundaries import read_communities, read_streets
-from carecircle.geo.facilities import read_all_facilities
+from carecircle.geo.facilities import read_facility_tables
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
@@ -42,13 +42,14 @@ from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.text import counted
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Inputs:
     """Every input of a study, read, checked, placed in its polygons and snapped."""
 
     streets: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
     facilities: pd.DataFrame
+    #: The facility columns (numeric and A3-A6 attributes) any facility file gave.
     attribute_columns: list[str]
     cells: pd.DataFrame
     cell_squares: np.ndarray
@@ -82,8 +83,8 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
-        fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
-        attribute_columns = fac.attrs.get("attribute_columns", [])
+        table = read_facility_tables([(s.path, s.crs, s.sheet) for s in study.facilities])
+        fac, attribute_columns = table.frame, list(table.attribute_columns)
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
@@ -102,19 +103,19 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
         check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
     return Inputs(
-        streets,
-        communities,
-        fac,
-        attribute_columns,
-        cells,
-        squares,
-        totals,
-        network,
-        net_meta,
-        network.crs,
-        index,
-        f_snap,
-        c_snap,
+        streets=streets,
+        communities=communities,
+        facilities=fac,
+        attribute_columns=attribute_columns,
+        cells=cells,
+        cell_squares=squares,
+        totals=totals,
+        network=network,
+        network_meta=net_meta,
+        crs=network.crs,
+        edge_index=index,
+        facility_snap=f_snap,
+        cell_snap=c_snap,
     )
 
 
@@ -154,9 +155,10 @@ def _network(study: Study, rec: RunRecord) -> tuple[WalkNetwork, dict[str, Any]]
         include_private=study.include_private,
         cache_dir=study.cache_dir,
         centreline=study.centreline,
+        file_digest=rec.digests.get(str(source.path)) if source.path is not None else None,
     )
-    if source.path is not None:  # hashed once: run.json reuses it
-        rec.digests[str(source.path)] = net_meta["sha256"]
+    if source.path is not None:  # hashed once: the input record's digest, or this one
+        rec.digests[str(source.path)] = net_meta["file_sha256"]
     if network.dropped_nodes:
         rec.warn(
             f"walking network: kept the largest connected part ({network.n_nodes:,} "

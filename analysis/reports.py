@@ -1,8 +1,10 @@
-"""Write an audit's tables and files: CSV, XLSX, GeoPackage and run.json."""
+"""An audit's tables as written: the CSV writer, GIS layers, PostGIS tables.
+
+The files themselves are written by the registered writers of :mod:`carecircle.outputs`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,8 +13,6 @@ import pandas as pd
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import formula_safe_frame, write_atomic
 from carecircle.analysis.run_summary import json_number, run_summary, write_run_json
-from carecircle.analysis.xlsx import write_xlsx
-from carecircle.geo.tables import write_gpkg
 
 __all__ = [
     "cells_frame",
@@ -22,7 +22,6 @@ __all__ = [
     "spatial_layers",
     "write_csv",
     "write_run_json",
-    "write_tables",
 ]
 
 
@@ -94,12 +93,6 @@ def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     )
 
 
-def write_cells_gpkg(path: Path, audit: Audit) -> Path:
-    """Write ``cells.gpkg`` (layer ``cells``)."""
-    frame = cells_frame(audit)
-    return write_atomic(path, lambda p: write_gpkg(frame, p, "cells"))
-
-
 def _unit_layer(units: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
     """Polygons with their indicator table; verdicts as 1/0/empty so GIS software reads them."""
     attrs = table.drop(columns=[c for c in ("name", "street", "kind") if c in table])
@@ -167,120 +160,3 @@ def file_layers(audit: Audit) -> dict[str, gpd.GeoDataFrame]:
     """
     layers = spatial_layers(audit, cells=False)
     return {name: layers[name] for name in ("streets", "communities", "facilities")}
-
-
-def _indicator_writers(out: Path, audit: Audit) -> list[tuple[str, Callable[[], Path]]]:
-    """Return the files of :func:`write_indicator_files`, each as (name, writer)."""
-    street = audit.indicators["street"].reset_index()
-    community = audit.indicators["community"].reset_index()
-    district = audit.indicators["district"].reset_index()
-
-    def workbook() -> Path:
-        return write_xlsx(
-            out / "indicators.xlsx",
-            [
-                ("街道镇 streets", street),
-                ("社区村 communities", with_street_names(community, audit.streets)),
-                ("未达标社区 underserved", underserved_table(audit)),
-                ("全区 district", district),
-                ("指标说明 indicators", audit.catalogue),
-            ],
-        )
-
-    def geopackage() -> Path:
-        def write_layers(tmp: Path) -> None:
-            for n, (name, frame) in enumerate(file_layers(audit).items()):
-                write_gpkg(frame, tmp, name, append=n > 0)
-
-        return write_atomic(out / "indicators.gpkg", write_layers)
-
-    return [
-        ("indicators_by_street.csv", lambda: write_csv(out / "indicators_by_street.csv", street)),
-        (
-            "indicators_by_community.csv",
-            lambda: write_csv(out / "indicators_by_community.csv", community),
-        ),
-        (
-            "indicator_catalogue.csv",
-            lambda: write_csv(out / "indicator_catalogue.csv", audit.catalogue),
-        ),
-        ("indicators.xlsx", workbook),
-        ("indicators.gpkg", geopackage),
-    ]
-
-
-def write_indicator_files(out: Path, audit: Audit) -> list[Path]:
-    """Write the indicator tables (CSV, XLSX) and ``indicators.gpkg``.
-
-    Files: ``indicators_by_street.csv``, ``indicators_by_community.csv``,
-    ``indicator_catalogue.csv``, ``indicators.xlsx`` (sheets 街道/镇, 社区/村, 未达标社区,
-    district, catalogue) and ``indicators.gpkg`` (layers streets, communities, facilities).
-
-    Parameters
-    ----------
-    out : Path
-        Output folder.
-    audit : Audit
-        The audit.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    return [write() for _, write in _indicator_writers(out, audit)]
-
-
-def _table_writers(out: Path, audit: Audit) -> list[tuple[str, Callable[[], Path]]]:
-    """Return the files of :func:`write_tables`, each as (name, writer)."""
-    under = underserved_table(audit)
-
-    def workbook() -> Path:
-        return write_xlsx(
-            out / "underserved_communities.xlsx",
-            [
-                ("未达标社区", under),
-                ("街道 streets", audit.by_street),
-                ("社区 communities", with_street_names(audit.by_community, audit.streets)),
-            ],
-        )
-
-    return [
-        (
-            "coverage_by_street.csv",
-            lambda: write_csv(out / "coverage_by_street.csv", audit.by_street),
-        ),
-        (
-            "coverage_by_community.csv",
-            lambda: write_csv(out / "coverage_by_community.csv", audit.by_community),
-        ),
-        (
-            "underserved_communities.csv",
-            lambda: write_csv(out / "underserved_communities.csv", under),
-        ),
-        ("underserved_communities.xlsx", workbook),
-        ("cells.gpkg", lambda: write_cells_gpkg(out / "cells.gpkg", audit)),
-    ]
-
-
-def write_tables(out: Path, audit: Audit) -> list[Path]:
-    """Write the coverage tables, the under-served list, the GeoPackages and indicator files.
-
-    One step per file, with a progress bar on a terminal (the run record's ``steps``).
-
-    Parameters
-    ----------
-    out : Path
-        Output folder.
-    audit : Audit
-        The audit.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    writers = _table_writers(out, audit) + _indicator_writers(out, audit)
-    steps = audit.record.steps(writers, total=len(writers), unit="file", desc="tables")
-    return [write() for _, write in steps]

@@ -14,6 +14,7 @@ import pandas as pd
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import write_text_atomic
 from carecircle.geo.network_io import file_sha256
+from carecircle.json_values import json_number, json_value
 
 _PACKAGES = (
     "carecircle",
@@ -144,37 +145,5 @@ def write_run_json(
     """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary)."""
     summary = run_summary(audit, inputs)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
-    text = json.dumps(_no_nan(summary), ensure_ascii=False, indent=2, allow_nan=False)
+    text = json.dumps(json_value(summary), ensure_ascii=False, indent=2, allow_nan=False)
     return write_text_atomic(path, text + "\n")
-
-
-def _no_nan(value: Any) -> Any:
-    """Return ``value`` with every NaN float (at any depth) replaced by None (JSON null)."""
-    if isinstance(value, float) and value != value:  # noqa: PLR0124 - NaN check
-        return None
-    if isinstance(value, dict):
-        return {k: _no_nan(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_no_nan(v) for v in value]
-    return value
-
-
-def json_number(value: object, digits: int | None = None) -> float | None:
-    """Return a number for JSON (rounded to ``digits``), or None (``null``) where unknown.
-
-    Parameters
-    ----------
-    value : object
-        A number, NaN or inf.
-    digits : int, optional
-        Decimals to keep.
-
-    Returns
-    -------
-    float or None
-        None for NaN and infinities, which JSON cannot hold.
-    """
-    number = float(value)  # type: ignore[arg-type]
-    if not np.isfinite(number):
-        return None
-    return number if digits is None else round(number, digits)

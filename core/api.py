@@ -26,79 +26,112 @@ import geopandas as gpd
 import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import check_out_folder, input_files, input_record, staged_outputs
-from carecircle.analysis.reports import cells_frame, write_run_json, write_tables
-from carecircle.analysis.siting import SitingRequest, SitingResult, site_facilities
-from carecircle.analysis.siting.request import checked_request
+from carecircle.analysis.files import input_record
+from carecircle.analysis.reports import cells_frame
+from carecircle.analysis.siting import SitingResult, site_facilities
+from carecircle.analysis.siting.site_inputs import SiteInputs, site_inputs
 from carecircle.config import Study, load_study
-from carecircle.errors import InputDataError
-from carecircle.maps.charts import render_report
-from carecircle.maps.gap_maps import overview_map, render_maps, street_map
-from carecircle.maps.report_docx import render_report_docx
+from carecircle.maps.gap_maps import overview_map, street_map
 from carecircle.maps.style import map_file_stems
+from carecircle.outputs import WRITERS, WriteJob, write_outputs
 
-__all__ = ["AuditResult", "SitingPlan", "Study", "audit", "site", "write"]
+__all__ = [
+    "AuditResult",
+    "SiteInputs",
+    "SitingPlan",
+    "Study",
+    "audit",
+    "site",
+    "site_inputs",
+    "write",
+]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class AuditResult:
-    """The result of :func:`audit`: tables as DataFrames, cells as a GeoDataFrame.
+    """The result of :func:`audit`: tables as DataFrames, cells as a GeoDataFrame (immutable).
+
+    Built by keyword (:meth:`from_audit`); assigning a field raises
+    ``dataclasses.FrozenInstanceError``.
 
     Attributes
     ----------
-    audit : Audit
-        Everything the audit produced (network, snapping, run record); internal, may change.
+    study : Study
+        The study audited (with its profile checked against the indicator registry).
+    by_street, by_community, district : DataFrame
+        Coverage and S1/S2 per street/town, community, and the district (one row):
+        ``coverage_by_street.csv``, ``coverage_by_community.csv``.
+    indicator_tables : mapping
+        ``community``, ``street``, ``district`` -> every indicator's columns
+        (``indicators_by_*.csv``); see :meth:`indicators`.
+    catalogue : DataFrame
+        One row per indicator (``indicator_catalogue.csv``).
+    underserved : DataFrame
+        The ranked under-served communities (``underserved_communities.csv``).
+    cells : GeoDataFrame
+        Every population cell with its coverage, as squares in EPSG:4326 (``cells.gpkg``).
+    attribute_columns : frozenset of str
+        The facility columns any facility file gave (``floor_area_m2``, ``beds``, …): an
+        indicator counting a column outside it is ``not assessed``.
+    warnings : tuple of str
+        The warnings of the audit (as in run.json).
     inputs : mapping
         The input files with their SHA-256 as they were read (before the analysis), for
-        ``run.json``.
+        ``run.json`` and the report.
+    audit : Audit
+        Everything else the audit produced (network, snapping, run record); internal, may
+        change.
     """
 
+    study: Study
+    by_street: pd.DataFrame
+    by_community: pd.DataFrame
+    district: pd.DataFrame
+    indicator_tables: Mapping[str, pd.DataFrame]
+    catalogue: pd.DataFrame
+    underserved: pd.DataFrame
+    cells: gpd.GeoDataFrame
+    attribute_columns: frozenset[str]
+    warnings: tuple[str, ...]
     audit: Audit
     inputs: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
 
-    @property
-    def study(self) -> Study:
-        """The study audited (with its profile checked against the indicator registry)."""
-        return self.audit.study
+    @classmethod
+    def from_audit(
+        cls, audit: Audit, inputs: Mapping[str, Mapping[str, str | None]] | None = None
+    ) -> AuditResult:
+        """Return the result of an :class:`Audit`, its tables and cells built once.
 
-    @property
-    def by_street(self) -> pd.DataFrame:
-        """Coverage and the circle/floor-area figures per street (``coverage_by_street.csv``)."""
-        return self.audit.by_street
+        Parameters
+        ----------
+        audit : Audit
+            The audit.
+        inputs : mapping, optional
+            ``analysis.files.input_record`` of the study, taken before the analysis.
 
-    @property
-    def by_community(self) -> pd.DataFrame:
-        """The same per community (``coverage_by_community.csv``)."""
-        return self.audit.by_community
-
-    @property
-    def district(self) -> pd.DataFrame:
-        """The same for the whole district (one row)."""
-        return self.audit.district
+        Returns
+        -------
+        AuditResult
+            The result.
+        """
+        return cls(
+            study=audit.study,
+            by_street=audit.by_street,
+            by_community=audit.by_community,
+            district=audit.district,
+            indicator_tables={k: v.reset_index() for k, v in audit.indicators.items()},
+            catalogue=audit.catalogue,
+            underserved=audit.underserved,
+            cells=cells_frame(audit),
+            attribute_columns=audit.attribute_columns,
+            warnings=tuple(audit.record.warnings),
+            audit=audit,
+            inputs=dict(inputs or {}),
+        )
 
     def indicators(self, level: str = "street") -> pd.DataFrame:
         """Return every indicator's columns at ``community``, ``street`` or ``district`` level."""
-        return self.audit.indicators[level].reset_index()
-
-    @property
-    def catalogue(self) -> pd.DataFrame:
-        """One row per indicator (``indicator_catalogue.csv``)."""
-        return self.audit.catalogue
-
-    @property
-    def underserved(self) -> pd.DataFrame:
-        """The ranked under-served communities (``underserved_communities.csv``)."""
-        return self.audit.underserved
-
-    @property
-    def cells(self) -> gpd.GeoDataFrame:
-        """Every population cell with its coverage, as squares (EPSG:4326, ``cells.gpkg``)."""
-        return cells_frame(self.audit)
-
-    @property
-    def warnings(self) -> list[str]:
-        """The warnings of this audit (as in run.json)."""
-        return list(self.audit.record.warnings)
+        return self.indicator_tables[level]
 
     def explore(self, street: str | None = None, *, offline: bool = False) -> folium.Map:
         """Return the district overview map, or one street's gap map (shows in Jupyter).
@@ -122,7 +155,7 @@ class AuditResult:
         return street_map(self.audit, street, offline=offline)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class SitingPlan:
     """The result of :func:`site`: the proposal and the audit it improves.
 
@@ -166,7 +199,13 @@ def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
     if not isinstance(study, Study):
         study = load_study(study)
     inputs = input_record(study)  # the files as they are read, not as they are at the end
-    return AuditResult(audit_study(study, progress=progress), inputs)
+    digests = {  # hashed once: the network's cache key reuses its digest
+        str(source): digest
+        for role, source in study.input_paths().items()
+        if isinstance(source, Path) and (digest := inputs[role].get("sha256"))
+    }
+    audited = audit_study(study, progress=progress, digests=digests)
+    return AuditResult.from_audit(audited, inputs)
 
 
 def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
@@ -176,8 +215,8 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
     add: int | None = None,
     target: float | None = None,
     objective: str = "coverage",
-    candidates: pd.DataFrame | None = None,
-    exclude: gpd.GeoDataFrame | None = None,
+    candidates: pd.DataFrame | Path | None = None,
+    exclude: gpd.GeoDataFrame | Path | None = None,
     spacing_m: float = 150.0,
     floor_area_m2: float | None = None,
     time_limit_s: float = 30.0,
@@ -197,10 +236,11 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
         Coverage share (0–1) to reach with the fewest sites.
     objective : {"coverage", "capacitated", "equity"}
         The model.
-    candidates : DataFrame, optional
-        ``id, lon, lat[, floor_area_m2]`` (WGS84); default: automatic network points.
-    exclude : GeoDataFrame, optional
-        Polygons (with a CRS) where no automatic candidate may go.
+    candidates : DataFrame or Path, optional
+        ``id, lon, lat[, floor_area_m2]`` (WGS84), or a file of them; default: automatic
+        network points.
+    exclude : GeoDataFrame or Path, optional
+        Polygons (with a CRS) where no automatic candidate may go, or their file.
     spacing_m : float, default 150
         Spacing of automatic candidates.
     floor_area_m2 : float, optional
@@ -215,21 +255,21 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
     SitingPlan
         The proposal.
     """
-    request = checked_request(
-        SitingRequest(
-            facility_type=facility_type,
-            add=add,
-            target=target,
-            objective=objective,
-            time_limit_s=time_limit_s,
-            spacing_m=spacing_m,
-            floor_area_m2=floor_area_m2,
-        )
+    checked = site_inputs(
+        facility_type,
+        add=add,
+        target=target,
+        objective=objective,
+        candidates=candidates,
+        exclude=exclude,
+        spacing_m=spacing_m,
+        floor_area_m2=floor_area_m2,
+        time_limit_s=time_limit_s,
     )
-    if exclude is not None and (not isinstance(exclude, gpd.GeoDataFrame) or exclude.crs is None):
-        raise InputDataError("exclusion areas must be polygons with a CRS")
-    siting = site_facilities(result.audit, request, candidates, exclude, progress=progress)
-    return SitingPlan(result, siting)
+    siting = site_facilities(
+        result.audit, checked.request, checked.candidates, checked.exclude, progress=progress
+    )
+    return SitingPlan(result=result, siting=siting)
 
 
 def write(
@@ -241,6 +281,9 @@ def write(
     protect: Iterable[Path] = (),
 ) -> list[Path]:
     """Write every output of an audit (or a siting plan) into ``out``, as the CLI does.
+
+    Runs the writers registered in :data:`carecircle.outputs.WRITERS` for ``audit`` (or
+    ``site``), in order.
 
     Parameters
     ----------
@@ -263,41 +306,17 @@ def write(
     list of Path
         Files written.
     """
-    out = check_out_folder(Path(out))
     if isinstance(result, SitingPlan):
-        from carecircle.analysis.siting.outputs import write_siting
-
-        audit_ = result.result.audit
-        inputs = [*input_files(audit_.study), *protect]
-        with staged_outputs(out, "site", inputs) as stage:
-            paths = write_siting(stage, result.siting)
-            paths += render_maps(
-                audit_,
-                stage / "maps",
-                proposals=result.siting.sites,
-                offline=offline,
-                progress=progress,
-            )
-            paths += render_report_docx(
-                audit_,
-                stage,
-                inputs=dict(result.result.inputs) or None,
-                sites=result.siting.sites,
-                siting_summary=result.siting.summary,
-                progress=progress,
-            )
-        return [out / p.relative_to(stage) for p in paths]
-    audit_, rec = result.audit, result.audit.record
-    with staged_outputs(out, "audit", [*input_files(audit_.study), *protect]) as stage:
-        with rec.stage("write tables"):
-            paths = write_tables(stage, audit_)
-        with rec.stage("write maps"):
-            paths += render_maps(audit_, stage / "maps", offline=offline, progress=progress)
-            paths += render_report(audit_, stage)
-            paths += render_report_docx(
-                audit_, stage, inputs=dict(result.inputs) or None, progress=progress
-            )
-        paths.append(
-            write_run_json(stage / "run.json", audit_, {}, inputs=dict(result.inputs) or None)
-        )
-    return [out / p.relative_to(stage) for p in paths]
+        audited, siting = result.result, result.siting
+    else:
+        audited, siting = result, None
+    job = WriteJob(
+        folder=Path(out),
+        audit=audited.audit,
+        cells=audited.cells,
+        inputs=dict(audited.inputs) or None,
+        siting=siting,
+        offline=offline,
+        progress=progress,
+    )
+    return write_outputs(job, Path(out), WRITERS, protect=protect)

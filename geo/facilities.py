@@ -6,6 +6,7 @@ import difflib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -314,7 +315,45 @@ def _types(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     return codes.astype(str)
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class FacilityTable:
+    """Facilities read from one or more files, and which value columns the files gave.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Columns :data:`FACILITY_COLUMNS`; lon/lat in WGS84; ``source_row`` the file row.
+    attribute_columns : tuple of str
+        The numeric and A3–A6 columns any file has, in :data:`NUMERIC_COLUMNS` then
+        :data:`ATTRIBUTE_COLUMNS` order (the others are NaN: unknown; an indicator is not
+        assessed where it counts a facility with an unknown value).
+    """
+
+    frame: pd.DataFrame
+    attribute_columns: tuple[str, ...]
+
+
 def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
+    """Read one facility table (:func:`read_facility_table`'s frame).
+
+    Parameters
+    ----------
+    path : Path
+        CSV (UTF-8 or GBK), XLSX, GeoJSON or GeoPackage.
+    crs : str
+        Coordinate system of lon/lat (see :func:`read_facility_table`).
+    sheet : str, optional
+        XLSX sheet; default the first holding a header row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The facilities.
+    """
+    return read_facility_table(path, crs, sheet).frame
+
+
+def read_facility_table(path: Path, crs: str, sheet: str = "") -> FacilityTable:
     """Read and validate one facility table, converting coordinates to WGS84.
 
     Chinese and alternative headers (编号, 名称, 类型, 经度, 纬度, 建筑面积, 床位数, …) are read
@@ -335,10 +374,10 @@ def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
+    FacilityTable
         Columns :data:`FACILITY_COLUMNS`; lon/lat in WGS84; ``source_row`` the file row.
-        Numeric columns the file lacks are NaN (unknown). ``attrs["attribute_columns"]``:
-        the numeric and attribute columns read from the file.
+        Numeric columns the file lacks are NaN (unknown); ``attribute_columns`` the numeric
+        and attribute columns read from the file.
 
     Raises
     ------
@@ -375,15 +414,13 @@ def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = rows.numbers
-    out = out[list(FACILITY_COLUMNS)]
-    out.attrs["attribute_columns"] = read
-    return out
+    return FacilityTable(frame=out[list(FACILITY_COLUMNS)], attribute_columns=tuple(read))
 
 
 def read_all_facilities(
     sources: Sequence[tuple[Path, str] | tuple[Path, str, str]],
 ) -> pd.DataFrame:
-    """Read several facility tables into one, refusing ids repeated across files.
+    """Read several facility tables into one (:func:`read_facility_tables`' frame).
 
     Parameters
     ----------
@@ -393,21 +430,36 @@ def read_all_facilities(
     Returns
     -------
     pandas.DataFrame
+        All facilities.
+    """
+    return read_facility_tables(sources).frame
+
+
+def read_facility_tables(
+    sources: Sequence[tuple[Path, str] | tuple[Path, str, str]],
+) -> FacilityTable:
+    """Read several facility tables into one, refusing ids repeated across files.
+
+    Parameters
+    ----------
+    sources : sequence of (Path, str) or (Path, str, str)
+        Each table with the CRS of its coordinates (and the XLSX sheet).
+
+    Returns
+    -------
+    FacilityTable
         All facilities, WGS84; a numeric column is NaN (unknown) for the facilities of a file
-        without it. ``attrs["attribute_columns"]``: the numeric and A3–A6 columns any file
-        has (an indicator is not assessed where it counts a facility with an unknown value).
+        without it; ``attribute_columns`` the numeric and A3–A6 columns any file has (an
+        indicator is not assessed where it counts a facility with an unknown value).
 
     Raises
     ------
     InputDataError
         On the first problem in any file, or an id used in two files.
     """
-    frames = [read_facilities(*source) for source in sources]
-    allf = pd.concat(frames, ignore_index=True)
-    given = set().union(*(f.attrs["attribute_columns"] for f in frames))
-    allf.attrs["attribute_columns"] = [
-        c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS) if c in given
-    ]
+    tables = [read_facility_table(*source) for source in sources]
+    allf = pd.concat([t.frame for t in tables], ignore_index=True)
+    given = set().union(*(t.attribute_columns for t in tables))
     dup = allf["id"].duplicated(keep="first")
     if dup.any():
         row = allf[dup].iloc[0]
@@ -416,4 +468,5 @@ def read_all_facilities(
             "also used in another facility file; ids must be unique"
         )
     check_duplicates(allf)
-    return allf
+    read = tuple(c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS) if c in given)
+    return FacilityTable(frame=allf, attribute_columns=read)

@@ -84,13 +84,26 @@ def file_sha256(path: Path) -> str:
 _SHAPEFILE_SIDECARS = (".dbf", ".prj", ".cpg", ".shx")
 
 
-def network_digest(path: Path) -> str:
+def network_digest(path: Path, file_digest: str | None = None) -> str:
     """Return the SHA-256 of a network file, covering a Shapefile's sidecar files too.
 
     A Shapefile's attributes (the class column), CRS and encoding live beside the ``.shp``,
     so an edited ``.dbf`` or ``.prj`` must not bring back a cached network.
+
+    Parameters
+    ----------
+    path : Path
+        The network file.
+    file_digest : str, optional
+        :func:`file_sha256` of ``path`` when the caller hashed it already (run.json's
+        inputs), so a large file is read once.
+
+    Returns
+    -------
+    str
+        Hex digest.
     """
-    digest = file_sha256(path)
+    digest = file_digest or file_sha256(path)
     if path.suffix.lower() != ".shp":
         return digest
     parts = [digest]
@@ -324,6 +337,7 @@ def load_network(
     include_private: bool = True,
     cache_dir: Path | None = None,
     centreline: CentrelineOptions | None = None,
+    file_digest: str | None = None,
 ) -> tuple[WalkNetwork, dict[str, Any]]:
     """Load the walking network, from the array cache when the same input was read before.
 
@@ -339,13 +353,18 @@ def load_network(
         Cache folder; None disables the cache.
     centreline : CentrelineOptions, optional
         Options of a road centreline layer (snap tolerance, class filter).
+    file_digest : str, optional
+        SHA-256 of the network file if already taken (the run's input record): not read
+        again for the cache key.
 
     Returns
     -------
     network : WalkNetwork
         The largest connected component, projected.
     meta : dict
-        ``format, sha256, from_cache, lines_read, lines_kept`` and the reader's counters
+        ``format, sha256`` (the cache key's digest, with a Shapefile's sidecars),
+        ``file_sha256`` (the file's own), ``from_cache, lines_read, lines_kept`` and the
+        reader's counters
         (``missing_refs`` for OSM; ``endpoints_joined``, ``lines_dropped_by_class`` for
         centreline layers).
 
@@ -360,7 +379,8 @@ def load_network(
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     options = centreline or CentrelineOptions()
-    digest = network_digest(path)
+    file_digest = file_digest or file_sha256(path)
+    digest = network_digest(path, file_digest)
     key_text = f"{digest}|{include_private}|{crs}|{options.cache_key()}|{CACHE_VERSION}"
     key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     cached = cache_dir / f"network-{key}.npz" if cache_dir is not None else None
@@ -370,7 +390,7 @@ def load_network(
             net, meta = hit
             log.info("walking network loaded from cache %s", cached.name)
             _warn_counters(path, meta)
-            return net, {**meta, "sha256": digest, "from_cache": True}
+            return net, {**meta, "sha256": digest, "file_sha256": file_digest, "from_cache": True}
     check_network_fits(path)
     segments, fmt = read_segments(path, include_private=include_private, centreline=options)
     metric = metric_crs(crs, float(np.median(segments.lon)), float(np.median(segments.lat)))
@@ -387,4 +407,4 @@ def load_network(
             _to_npz(cached, net, meta)
         except OSError as exc:
             log.warning("could not write the network cache %s (%s)", cached, exc)
-    return net, {**meta, "sha256": digest, "from_cache": False}
+    return net, {**meta, "sha256": digest, "file_sha256": file_digest, "from_cache": False}

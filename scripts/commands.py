@@ -242,39 +242,18 @@ def run_site(  # noqa: PLR0913 - one keyword per `carecircle site` option
     paths : list of Path
         Files written.
     """
-    import geopandas as gpd
-
-    from carecircle.analysis.siting import SitingRequest
-    from carecircle.analysis.siting.candidates import read_candidates
-    from carecircle.analysis.siting.request import checked_request
-    from carecircle.errors import InputDataError, InputFileError
-    from carecircle.geo.tables import read_table
-
-    checked_request(
-        SitingRequest(
-            facility_type=facility_type,
-            add=add,
-            target=target,
-            objective=objective,
-            time_limit_s=time_limit_s,
-            spacing_m=spacing_m,
-            floor_area_m2=floor_area_m2,
-        )
-    )  # a wrong --type stops before the audit
-    for option, path in (("--candidates", candidates), ("--exclude", exclude)):
-        if path is not None and not path.is_file():  # before the audit, not after it
-            raise InputFileError(f"{path}: 文件不存在 / file not found; check the {option} path")
-    sites = read_candidates(candidates, candidates_crs) if candidates else None
-    if sites is not None and add is not None and add > len(sites):
-        raise InputDataError(
-            f"--add {add} is more than the {len(sites)} candidate sites in "
-            f"{candidates}; lower --add or give more candidates"
-        )
-    areas = None
-    if exclude:
-        areas = read_table(exclude)
-        if not isinstance(areas, gpd.GeoDataFrame) or areas.crs is None:
-            raise InputDataError(f"{exclude}: exclusion areas must be polygons with a CRS")
+    checked = api.site_inputs(  # a wrong --type or a missing file stops before the audit
+        facility_type,
+        add=add,
+        target=target,
+        objective=objective,
+        candidates=candidates,
+        candidates_crs=candidates_crs,
+        exclude=exclude,
+        spacing_m=spacing_m,
+        floor_area_m2=floor_area_m2,
+        time_limit_s=time_limit_s,
+    )
     check_out_folder(out)  # before the analysis, not after it
     result = api.audit(load_study(study_path), progress=progress)
     plan = api.site(
@@ -283,15 +262,14 @@ def run_site(  # noqa: PLR0913 - one keyword per `carecircle site` option
         add=add,
         target=target,
         objective=objective,
-        candidates=sites,
-        exclude=areas,
+        candidates=checked.candidates,
+        exclude=checked.exclude,
         spacing_m=spacing_m,
         floor_area_m2=floor_area_m2,
         time_limit_s=time_limit_s,
         progress=progress,
     )
-    protect = [p for p in (candidates, exclude) if p]
-    paths = api.write(plan, out, offline=offline, progress=progress, protect=protect)
+    paths = api.write(plan, out, offline=offline, progress=progress, protect=checked.files)
     return result.audit, plan.siting, paths
 
 

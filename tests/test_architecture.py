@@ -13,11 +13,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 #: folder -> carecircle subpackages it must not import
 FORBIDDEN = {
-    "core": ("geo", "analysis", "maps", "scripts"),
-    "geo": ("analysis", "maps", "scripts"),
-    "analysis": ("maps", "scripts"),
-    "maps": ("scripts",),
+    "core": ("geo", "analysis", "maps", "outputs", "scripts"),
+    "geo": ("analysis", "maps", "outputs", "scripts"),
+    "analysis": ("maps", "outputs", "scripts"),
+    "maps": ("outputs", "scripts"),
+    "outputs": ("scripts",),
 }
+#: every folder that installs as part of the package
+FOLDERS = ("core", "geo", "analysis", "maps", "outputs", "scripts", "data")
 
 
 def _imports(path: Path) -> set[str]:
@@ -57,7 +60,8 @@ def _runtime_imports(path: Path) -> set[str]:
 def _modules() -> dict[str, Path]:
     """Import name -> file of every module of the installed package."""
     roots = {"core": "carecircle", "geo": "carecircle.geo", "analysis": "carecircle.analysis"}
-    roots |= {"maps": "carecircle.maps", "scripts": "carecircle.scripts", "data": "carecircle.data"}
+    roots |= {"maps": "carecircle.maps", "outputs": "carecircle.outputs"}
+    roots |= {"scripts": "carecircle.scripts", "data": "carecircle.data"}
     out = {}
     for folder, package in roots.items():
         for path in (REPO / folder).rglob("*.py"):
@@ -94,7 +98,7 @@ PRIVATE_IMPORTS_LEFT: set[str] = set()
 
 def test_no_private_name_imported_across_modules() -> None:
     bad = []
-    for folder in ("core", "geo", "analysis", "maps", "scripts", "data"):
+    for folder in FOLDERS:
         for path in sorted((REPO / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
@@ -111,7 +115,7 @@ def test_no_private_name_imported_across_modules() -> None:
 def test_demo_data_package_used_by_one_layer() -> None:
     """carecircle.data (the demo generator) is imported by the command line only."""
     users = set()
-    for folder in ("core", "geo", "analysis", "maps", "scripts"):
+    for folder in FOLDERS[:-1]:
         for path in (REPO / folder).rglob("*.py"):
             if any(n.startswith("carecircle.data") for n in _runtime_imports(path)):
                 users.add(folder)
@@ -135,7 +139,7 @@ SIDE_EFFECTS = ("use", "basicConfig", "addHandler", "setLevel", "rc", "filterwar
 
 def test_no_import_time_side_effects() -> None:
     bad = []
-    for folder in ("core", "geo", "analysis", "maps", "scripts"):
+    for folder in FOLDERS[:-1]:
         for path in sorted((REPO / folder).rglob("*.py")):
             for stmt in ast.parse(path.read_text(encoding="utf-8")).body:
                 for node in ast.walk(stmt):
@@ -181,7 +185,7 @@ def test_every_folder_installs_under_carecircle() -> None:
     packages = config["tool"]["setuptools"]["packages"]
     assert all(p == "carecircle" or p.startswith("carecircle.") for p in packages)
     assert set(packages) == set(mapping)
-    for folder in ("core", "geo", "analysis", "maps", "scripts", "data"):
+    for folder in FOLDERS:
         for init in (REPO / folder).rglob("__init__.py"):
             rel = init.parent.relative_to(REPO).as_posix()
             assert rel in mapping.values(), f"{rel} is a package missing from pyproject.toml"

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.reports import write_csv
 from carecircle.analysis.siting.request import SitingResult
 from carecircle.geo.tables import write_gpkg
+from carecircle.json_values import json_value
 
 
 def proposed_facilities(result: SitingResult) -> pd.DataFrame:
@@ -32,14 +32,6 @@ def proposed_facilities(result: SitingResult) -> pd.DataFrame:
             "community": s["community"],
         }
     )
-
-
-def _json_ready(value: object) -> object:
-    if isinstance(value, np.floating | float):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def write_siting(out: Path, result: SitingResult) -> list[Path]:
@@ -66,7 +58,7 @@ def write_siting(out: Path, result: SitingResult) -> list[Path]:
     frame = gpd.GeoDataFrame(
         sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326"
     )
-    summary = {k: _json_ready(v) for k, v in result.summary.items()}
+    summary = json_value(result.summary)
     return [
         write_csv(out / "proposed_sites.csv", sites),
         write_atomic(out / "proposed_sites.gpkg", lambda p: write_gpkg(frame, p, "proposed_sites")),

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.reports import write_tables
 from carecircle.config import load_study
+from carecircle.outputs.tables import write_tables
 
 from mini_district import write_mini_study
 

@@ -10,7 +10,11 @@ import pytest
 from facility_files import HEADER, ROWS, write_csv
 
 from carecircle.errors import InputDataError
-from carecircle.geo.facilities import read_all_facilities, read_facilities
+from carecircle.geo.facilities import (
+    read_facilities,
+    read_facility_table,
+    read_facility_tables,
+)
 
 
 def write_xlsx(path: Path, lines: list[str], *, title: bool) -> Path:
@@ -100,7 +104,8 @@ def test_chinese_headers_are_read_as_columns(
 ) -> None:
     path = write_csv(tmp_path / "fac.csv", [CHINESE, *ROWS])
     with caplog.at_level("INFO"):
-        df = read_facilities(path, "EPSG:4326")
+        table = read_facility_table(path, "EPSG:4326")
+        df = table.frame
     assert df["id"].tolist() == ["F1", "F2", "F3"]
     assert df["type"].tolist() == ["comprehensive_centre", "day_care", "service_station"]
     np.testing.assert_array_equal(df["floor_area_m2"], [1200.0, 300.0, 80.0])
@@ -110,7 +115,7 @@ def test_chinese_headers_are_read_as_columns(
         "经度 → lon, 纬度 → lat, 建筑面积 → floor_area_m2, 床位数 → beds, "
         "护理床位数 → nursing_beds"
     ) in caplog.text
-    assert df.attrs["attribute_columns"] == ["floor_area_m2", "beds", "nursing_beds"]
+    assert list(table.attribute_columns) == ["floor_area_m2", "beds", "nursing_beds"]
 
 
 def test_english_and_unit_headers_are_read(tmp_path: Path) -> None:
@@ -219,9 +224,10 @@ def test_missing_numeric_column_is_unknown_not_zero(
         tmp_path / "fac.csv",
         ["id,name,type,lon,lat,beds,nursing_beds", "F1,甲,day_care,121.5,31.18,10,5"],
     )
-    df = read_facilities(path, "EPSG:4326")
+    table = read_facility_table(path, "EPSG:4326")
+    df = table.frame
     assert np.isnan(df["floor_area_m2"]).all()
-    assert df.attrs["attribute_columns"] == ["beds", "nursing_beds"]
+    assert list(table.attribute_columns) == ["beds", "nursing_beds"]
     assert (
         "fac.csv: no floor_area_m2 column: floor_area_m2 unknown for its 1 facility "
         "(day_care); indicators counting them (S2) are not assessed in the "
@@ -233,9 +239,10 @@ def test_blank_floor_area_cells_stay_assessed_as_zero(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = write_csv(tmp_path / "fac.csv", [HEADER, "F1,甲,day_care,121.5,31.18,,0,0"])
-    df = read_facilities(path, "EPSG:4326")
+    table = read_facility_table(path, "EPSG:4326")
+    df = table.frame
     assert df["floor_area_m2"].tolist() == [0.0]
-    assert "floor_area_m2" in df.attrs["attribute_columns"]
+    assert "floor_area_m2" in table.attribute_columns
     assert "fac.csv: 1 blank floor_area_m2 values read as 0" in caplog.text
 
 
@@ -245,8 +252,9 @@ def test_file_without_a_numeric_column_gives_its_facilities_unknown_values(tmp_p
         tmp_path / "b.csv",
         ["id,name,type,lon,lat,floor_area_m2", "M1,长者食堂,meal_point,121.5,31.18,80"],
     )
-    allf = read_all_facilities([(a, "EPSG:4326"), (b, "EPSG:4326")])
-    assert allf.attrs["attribute_columns"] == [
+    table = read_facility_tables([(a, "EPSG:4326"), (b, "EPSG:4326")])
+    allf = table.frame
+    assert list(table.attribute_columns) == [
         "floor_area_m2",
         "beds",
         "nursing_beds",
@@ -311,9 +319,10 @@ def test_aliased_column_that_does_not_parse_is_ignored_with_one_warning(
         f"F1,甲,day_care,121.5,31.18,{value}",
         "F2,乙,day_care,121.5,31.18,12",
     ]
-    df = read_facilities(write_csv(tmp_path / "fac.csv", lines), "EPSG:4326")
+    table = read_facility_table(write_csv(tmp_path / "fac.csv", lines), "EPSG:4326")
+    df = table.frame
     assert df[col].isna().all()
-    assert col not in df.attrs["attribute_columns"]
+    assert col not in table.attribute_columns
     warning = (
         f"fac.csv: column '{header}' is ignored (not read as {col}): row 2 holds "
         f"'{value}', not {wanted}; to use it, rename it to {col} and correct the values"

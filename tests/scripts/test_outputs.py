@@ -60,7 +60,7 @@ def test_full_disk_in_a_gdal_writer_is_reported_as_such(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from carecircle.analysis import reports
+    from carecircle.outputs import tables
 
     def gdal_full(*args: object, **kwargs: object) -> None:
         raise RuntimeError(
@@ -69,7 +69,7 @@ def test_full_disk_in_a_gdal_writer_is_reported_as_such(
 
     study, out, before = first_run
     capsys.readouterr()
-    monkeypatch.setattr(reports, "write_gpkg", gdal_full)
+    monkeypatch.setattr(tables, "write_gpkg", gdal_full)
     assert _audit(study, out) == 2
     assert "the disk is full" in capsys.readouterr().err
     assert _snapshot(out) == before

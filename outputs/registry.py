@@ -1,0 +1,158 @@
+"""The registry of outputs: one :class:`Writer` per output, run in order by ``cc.write``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from carecircle.analysis.audit import Audit
+    from carecircle.analysis.siting import SitingResult
+
+#: The commands that write outputs: an audit, and a siting run (the proposal).
+KINDS = ("audit", "site")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class WriteJob:
+    """What a writer is given: the staging folder and the results to write.
+
+    Attributes
+    ----------
+    folder : Path
+        The staging folder (the outputs' layout inside ``--out``); writers write below it.
+    audit : Audit
+        The audit.
+    cells : GeoDataFrame
+        Every population cell as a square, EPSG:4326 (``AuditResult.cells``).
+    inputs : mapping, optional
+        run.json's ``inputs``: each input file with its SHA-256 as read.
+    siting : SitingResult, optional
+        The proposal of a ``site`` run (None for an audit).
+    offline : bool
+        Maps that need no internet.
+    progress : bool
+        Progress bars on a terminal.
+    """
+
+    folder: Path
+    audit: Audit
+    cells: gpd.GeoDataFrame
+    inputs: Mapping[str, Mapping[str, str | None]] | None = None
+    siting: SitingResult | None = None
+    offline: bool = False
+    progress: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``site`` for a siting run, else ``audit``."""
+        return "audit" if self.siting is None else "site"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Writer:
+    """One output: its name, the files it writes, and when it runs.
+
+    Attributes
+    ----------
+    name : str
+        Unique name, e.g. ``"tables"`` or ``"report.docx"``.
+    write : callable
+        ``write(job) -> list[Path]``: writes its files below ``job.folder``, returns them.
+    kinds : frozenset of str
+        The commands it writes for (``audit``, ``site``).
+    stage : str, optional
+        The run-record stage it is timed in (``"write tables"``, ``"write maps"``); None:
+        untimed (run.json, written after every timed stage).
+    order : int, default 50
+        Writers run by ascending order, then in registration order (built-ins 10-80, run.json
+        100: it records the seconds of the stages before it).
+    files : str
+        What it writes, for the docs (``coverage_by_*.csv, …``).
+    """
+
+    name: str
+    write: Callable[[WriteJob], list[Path]]
+    kinds: frozenset[str] = field(default=frozenset({"audit"}))
+    stage: str | None = None
+    order: int = 50
+    files: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"writer {self.name}: kinds must be among {KINDS}, not {unknown}")
+
+
+class Registration:
+    """Handle of a registered writer: ``remove()``, or use it as a context manager."""
+
+    def __init__(self, registry: WriterRegistry, writer: Writer) -> None:
+        self.registry, self.writer = registry, writer
+
+    def remove(self) -> None:
+        """Unregister the writer."""
+        self.registry.unregister(self.writer.name)
+
+    def __enter__(self) -> Writer:
+        return self.writer
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.remove()
+
+
+class WriterRegistry:
+    """The writers, by name; iterated in run order (``order``, then registration)."""
+
+    def __init__(self, writers: Iterable[Writer] = ()) -> None:
+        self._items: dict[str, Writer] = {}
+        for writer in writers:
+            self.register(writer)
+
+    def register(self, writer: Writer) -> Registration:
+        """Add a writer; refused when its name is taken.
+
+        Parameters
+        ----------
+        writer : Writer
+            The output.
+
+        Returns
+        -------
+        Registration
+            Handle whose ``remove()`` (or ``with`` exit) unregisters it.
+        """
+        if writer.name in self._items:
+            raise ValueError(f"writer {writer.name!r} is registered already")
+        self._items[writer.name] = writer
+        return Registration(self, writer)
+
+    def unregister(self, name: str) -> None:
+        """Remove a writer (no error when absent)."""
+        self._items.pop(name, None)
+
+    def __getitem__(self, name: str) -> Writer:
+        return self._items[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[Writer]:
+        return iter(sorted(self._items.values(), key=lambda w: w.order))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def for_kind(self, kind: str) -> list[Writer]:
+        """Return the writers of one command (``audit`` or ``site``), in run order."""
+        return [w for w in self if kind in w.kinds]
