@@ -13,6 +13,7 @@ import pandas as pd
 from pyproj import CRS
 from tqdm import tqdm
 
+from carecircle.analysis.boundary_notes import NOTE_COLUMNS, mark_community_tables
 from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
 from carecircle.analysis.coverage import (
     COVERAGE_COLUMNS,
@@ -69,13 +70,23 @@ class Audit:
     cell_snap: Snapped
     #: The definitions of the profile's enabled indicators, in table order (for maps).
     definitions: tuple[Indicator, ...] = ()
+    #: How the communities were given: ``polygons``, ``points`` (approximate, Voronoi of
+    #: community points per street) or ``streets`` (none: each street is one unit).
+    boundary_mode: str = "polygons"
+
+    @property
+    def boundary_note(self) -> str:
+        """Text for legends and reports when communities are approximate or absent, else ''."""
+        from carecircle.geo.community_points import NOTES
+
+        return NOTES.get(self.boundary_mode, "")
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
         keep = [
             c
             for c in table.columns
-            if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS)
+            if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS, *NOTE_COLUMNS)
             or c.startswith(("s1_", "s2_"))
         ]
         return table[keep]
@@ -292,6 +303,7 @@ def _indicators(
     streets: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     study: Study,
+    boundary_mode: str = "polygons",
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Coverage tables per level, every indicator on them, and the indicator catalogue."""
     inside = cells[cells["community"] != ""]
@@ -312,6 +324,7 @@ def _indicators(
         streets=pd.DataFrame(streets.drop(columns="geometry")),
         coverage={k: v.set_index("code") for k, v in coverage.items()},
         attribute_columns=frozenset(fac.attrs.get("attribute_columns", ())),
+        boundary_mode=boundary_mode,
     )
     tables = indicator_tables(ctx, study.profile)
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
@@ -350,8 +363,9 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
         fac.attrs["attribute_columns"] = attribute_columns
     with rec.stage("indicators"):
-        tables, catalogue = _indicators(cells, fac, streets, communities, study)
+        tables, catalogue = _indicators(cells, fac, streets, communities, study, inp.boundary_mode)
         underserved = underserved_communities(tables["community"].reset_index())
+        underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
     with rec.stage("service areas"):
         areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
     rec.counts.update(
@@ -376,6 +390,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
             "communities": len(communities),
         }
     )
+    if inp.boundary_mode != "polygons":
+        rec.counts["community_boundaries"] = inp.boundary_mode
     return Audit(
         study,
         network.crs,
@@ -396,4 +412,5 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         f_snap,
         c_snap,
         definitions=tuple(d for d in REGISTRY if study.profile.indicator(d.id).enabled),
+        boundary_mode=inp.boundary_mode,
     )

@@ -155,7 +155,9 @@ def input_lines(study: Study, inputs: Inputs) -> list[str]:
         f"{_vector_crs(study.streets)} (datum {study.boundaries_crs})",
         f"communities 社区: {_name(study.communities)}: "
         f"{counted(len(inputs.communities), 'community', 'communities')}, "
-        f"{_vector_crs(study.communities)}",
+        f"{_vector_crs(study.communities)}"
+        if study.communities is not None
+        else "communities 社区: 社区边界未提供 communities not given (every indicator per street)",
     ]
     counts = fac["source_file"].value_counts()
     for src in study.facilities:

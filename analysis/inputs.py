@@ -32,7 +32,8 @@ from carecircle.analysis.placement import (
 )
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
-from carecircle.geo.boundaries import read_communities, read_streets
+from carecircle.geo.boundaries import read_community_layer, read_streets
+from carecircle.geo.community_points import NOTES, POLYGONS, STREETS
 from carecircle.geo.facilities import read_all_facilities
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
@@ -58,6 +59,8 @@ class Inputs:
     edge_index: EdgeIndex
     facility_snap: Snapped
     cell_snap: Snapped
+    #: how the communities were given: polygons, points (approximate) or streets (none)
+    boundary_mode: str = POLYGONS
 
 
 def read_inputs(study: Study, rec: RunRecord) -> Inputs:
@@ -78,11 +81,17 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
     check_input_files(study)
     with rec.stage("read boundaries"):
         streets = read_streets(study.streets, datum=study.boundaries_crs)
-        communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
+        communities, mode, notes = read_community_layer(
+            study.communities, streets, datum=study.boundaries_crs
+        )
+        for note in notes + ([NOTES[mode]] if NOTES[mode] else []):
+            rec.warn(note)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
         fac = read_all_facilities([(s.path, s.crs, s.sheet) for s in study.facilities])
         attribute_columns = fac.attrs.get("attribute_columns", [])
+        if mode == STREETS:  # no community to compare a facility's named community with
+            fac["community_given"] = ""
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
@@ -114,6 +123,7 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         index,
         f_snap,
         c_snap,
+        boundary_mode=mode,
     )
 
 
@@ -134,7 +144,7 @@ def _population(
         communities,
         rec,
         streets=streets,
-        source=str(study.communities),
+        source=str(study.communities or study.streets),
     )
     check_raster_overlap(cells, str(study.residents))
     check_populated_communities(cells, communities, str(study.residents), rec)

@@ -222,6 +222,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 <p>全区老年人覆盖率 district circle share <b>{pct(d["older_covered_share"])}</b> ·
 每千人面积 m² per 1,000 <b>{area(d["floor_area_per_1000"], d["residents"])}</b> ·
 未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>
+{f"<p><i>{esc(audit.boundary_note)}</i></p>" if audit.boundary_note else ""}
 <p><a href="maps/index.html">地图总览 Map overview</a> ·
 <a href="indicators.xlsx">指标表 indicators.xlsx</a> ·
 <a href="underserved_communities.xlsx">未达标社区 underserved_communities.xlsx</a></p>
