@@ -96,7 +96,7 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
-        cells, totals, squares = _population(study, streets, communities, rec)
+        cells, totals, squares = _population(study, streets, communities, rec, mode)
     with rec.stage("build walking network"):
         network, net_meta = _network(study, rec)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
@@ -128,7 +128,11 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
 
 
 def _population(
-    study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
+    study: Study,
+    streets: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    rec: RunRecord,
+    mode: str = POLYGONS,
 ) -> tuple[pd.DataFrame, RasterTotals, np.ndarray]:
     """Read the rasters into cells placed in their communities, and check them."""
     cells, totals = cells_from_rasters(
@@ -145,6 +149,7 @@ def _population(
         rec,
         streets=streets,
         source=str(study.communities or study.streets),
+        unit="street/town" if mode == STREETS else "community",
     )
     check_raster_overlap(cells, str(study.residents))
     check_populated_communities(cells, communities, str(study.residents), rec)
