@@ -34,6 +34,7 @@ from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
 from carecircle.config import Study
+from carecircle.geo.community_points import NOTES
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NETWORK_COUNTERS
 from carecircle.geo.population import RasterTotals
@@ -70,15 +71,12 @@ class Audit:
     cell_snap: Snapped
     #: The definitions of the profile's enabled indicators, in table order (for maps).
     definitions: tuple[Indicator, ...] = ()
-    #: How the communities were given: ``polygons``, ``points`` (approximate, Voronoi of
-    #: community points per street) or ``streets`` (none: each street is one unit).
+    #: Communities given as ``polygons``, ``points`` or not at all (``streets``, see NOTES).
     boundary_mode: str = "polygons"
 
     @property
     def boundary_note(self) -> str:
         """Text for legends and reports when communities are approximate or absent, else ''."""
-        from carecircle.geo.community_points import NOTES
-
         return NOTES.get(self.boundary_mode, "")
 
     def _coverage(self, level: str) -> pd.DataFrame:
