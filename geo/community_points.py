@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from carecircle.errors import InputDataError
+from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import to_wgs84, utm_crs
 from carecircle.text import counted
 
@@ -139,10 +140,7 @@ def _street_of_points(
     xy: np.ndarray, codes: np.ndarray, streets: gpd.GeoDataFrame, path: Path | str
 ) -> np.ndarray:
     """Return the index of the street holding each point; refuse points outside every street."""
-    points = shapely.points(xy)
-    p, s = shapely.STRtree(streets.geometry.array).query(points, predicate="intersects")
-    street_of = np.full(len(xy), -1)
-    street_of[p[::-1]] = s[::-1]  # the first street listed wins on a shared boundary
+    street_of = polygon_of_points(xy[:, 0], xy[:, 1], streets)  # shared edge: first street
     outside = street_of < 0
     if outside.any():
         names = ", ".join(codes[outside][:5]) + (" …" if outside.sum() > 5 else "")
@@ -194,12 +192,20 @@ def voronoi_partition(
         multipoints, extend_to=street_polygons[present], ordered=True
     )
     cells = np.empty(len(xy), dtype=object)
+    single = np.bincount(street_of, minlength=len(street_polygons))[street_of] == 1
     for group, diagram in zip(groups, diagrams, strict=True):
         parts = shapely.get_parts(diagram)
-        cells[group] = parts if len(parts) == len(group) else [shapely.Polygon()] * len(group)
-    single = np.bincount(street_of, minlength=len(street_polygons))[street_of] == 1
+        if len(parts) != len(group) and len(group) > 1:  # distinct points: not expected
+            raise InputDataError(
+                f"the {len(group)} community points of one street could not be partitioned "
+                f"({len(parts)} Voronoi cells); check them for near-duplicate points"
+            )
+        cells[group] = parts if len(parts) == len(group) else None
     cells[single] = street_polygons[street_of[single]]
-    return shapely.make_valid(shapely.intersection(cells, street_polygons[street_of]))
+    out = shapely.intersection(cells, street_polygons[street_of])
+    invalid = ~shapely.is_valid(out)
+    out[invalid] = shapely.make_valid(out[invalid])
+    return out
 
 
 def communities_from_points(
