@@ -22,7 +22,8 @@ import shapely
 from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import to_wgs84, utm_crs
-from carecircle.text import counted
+from carecircle.geo.tables import rows_of
+from carecircle.text import counted, verb
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def point_coordinates(df: pd.DataFrame, path: Path | str, datum: str) -> np.ndar
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputDataError(
-            f"{path}: community {df['code'].iloc[i]} (row {i + 1}) has no coordinates; "
+            f"{path}: community {df['code'].iloc[i]} ({rows_of(df).one(i)}) has no coordinates; "
             "fill in its lon/lat or delete the row"
         )
     if datum != "EPSG:4326":
@@ -257,8 +258,9 @@ def communities_from_points(
         if wrong.any():
             i = int(np.flatnonzero(wrong)[0])
             warnings.append(
-                f"{path}: {counted(int(wrong.sum()), 'community point')} lie in another street "
-                f"than their street column says (e.g. {codes[i]}: {given[i]}, lies in "
+                f"{path}: {counted(int(wrong.sum()), 'community point')} "
+                f"{verb(int(wrong.sum()), 'lies', 'lie')} in another street than the street "
+                "column says (e.g. {codes[i]}: {given[i]}, lies in "
                 f"{street_codes[street_of[i]]}); the street they lie in is used"
             )
     crs = utm_crs(*np.median(xy, axis=0))

@@ -113,7 +113,7 @@ BOUNDS_CASES = [
         "a community point without coordinates",
         community_points(_set(2, lon="")),
         2,
-        ("has no coordinates", "E-S"),
+        ("community E-S (row 4) has no coordinates",),
     ),
     Case(
         "community-points-street-without-point",
@@ -127,6 +127,6 @@ BOUNDS_CASES = [
         "a community point whose street column names another street than it lies in",
         community_points(_set(0, street="E")),
         0,
-        ("lie in another street than their street column says",),
+        ("in another street than the street column says",),
     ),
 ]
