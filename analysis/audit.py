@@ -13,6 +13,7 @@ import pandas as pd
 from pyproj import CRS
 from tqdm import tqdm
 
+from carecircle.analysis.boundary_notes import NOTE_COLUMNS, mark_community_tables
 from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
 from carecircle.analysis.coverage import (
     COVERAGE_COLUMNS,
@@ -33,6 +34,7 @@ from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
 from carecircle.config import Study
+from carecircle.geo.community_points import NOTES
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NETWORK_COUNTERS
 from carecircle.geo.population import RasterTotals
@@ -77,13 +79,20 @@ class Audit:
     definitions: tuple[Indicator, ...] = ()
     #: The facility columns (numeric and A3-A6 attributes) any facility file gave.
     attribute_columns: frozenset[str] = frozenset()
+    #: Communities given as ``polygons``, ``points`` or not at all (``streets``, see NOTES).
+    boundary_mode: str = "polygons"
+
+    @property
+    def boundary_note(self) -> str:
+        """Text for legends and reports when communities are approximate or absent, else ''."""
+        return NOTES.get(self.boundary_mode, "")
 
     def _coverage(self, level: str) -> pd.DataFrame:
         table = self.indicators[level].reset_index()
         keep = [
             c
             for c in table.columns
-            if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS)
+            if c in ("code", "name", "street", "kind", *COVERAGE_COLUMNS, *NOTE_COLUMNS)
             or c.startswith(("s1_", "s2_"))
         ]
         return table[keep]
@@ -305,6 +314,7 @@ def _indicators(
     communities: gpd.GeoDataFrame,
     study: Study,
     attribute_columns: frozenset[str],
+    boundary_mode: str = "polygons",
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Coverage tables per level, every indicator on them, and the indicator catalogue."""
     inside = cells[cells["community"] != ""]
@@ -325,6 +335,7 @@ def _indicators(
         streets=pd.DataFrame(streets.drop(columns="geometry")),
         coverage={k: v.set_index("code") for k, v in coverage.items()},
         attribute_columns=attribute_columns,
+        boundary_mode=boundary_mode,
     )
     tables = indicator_tables(ctx, study.profile)
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
@@ -370,8 +381,11 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         )
         cells, fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
     with rec.stage("indicators"):
-        tables, catalogue = _indicators(cells, fac, streets, communities, study, attribute_columns)
+        tables, catalogue = _indicators(
+            cells, fac, streets, communities, study, attribute_columns, inp.boundary_mode
+        )
         underserved = underserved_communities(tables["community"].reset_index())
+        underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
     with rec.stage("service areas"):
         areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
     rec.counts.update(
@@ -396,6 +410,8 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
             "communities": len(communities),
         }
     )
+    if inp.boundary_mode != "polygons":
+        rec.counts["community_boundaries"] = inp.boundary_mode
     return Audit(
         study=study,
         crs=network.crs,
@@ -417,4 +433,5 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         cell_snap=c_snap,
         definitions=tuple(d for d in REGISTRY if study.profile.indicator(d.id).enabled),
         attribute_columns=attribute_columns,
+        boundary_mode=inp.boundary_mode,
     )

@@ -156,7 +156,13 @@ def input_lines(study: Study, inputs: Inputs) -> list[str]:
         f"{_vector_crs(study.streets)} (datum {study.boundaries_crs})",
         f"communities 社区: {_name(study.communities)}: "
         f"{counted(len(inputs.communities), 'community', 'communities')}, "
-        f"{_vector_crs(study.communities)}",
+        + (
+            "approximate: Voronoi of the community points per street"
+            if inputs.boundary_mode == "points"
+            else _vector_crs(study.communities)
+        )
+        if study.communities is not None
+        else "communities 社区: 社区边界未提供 communities not given (every indicator per street)",
     ]
     counts = fac["source_file"].value_counts()
     for src in study.facilities:

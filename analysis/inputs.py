@@ -33,7 +33,8 @@ from carecircle.analysis.placement import (
 from carecircle.analysis.population_modes import population_from_options
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
-from carecircle.geo.boundaries import read_communities, read_streets
+from carecircle.geo.boundaries import read_community_layer, read_streets
+from carecircle.geo.community_points import NOTES, POLYGONS, STREETS
 from carecircle.geo.facilities import read_facility_tables
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
@@ -60,6 +61,8 @@ class Inputs:
     edge_index: EdgeIndex
     facility_snap: Snapped
     cell_snap: Snapped
+    #: how the communities were given: polygons, points (approximate) or streets (none)
+    boundary_mode: str = POLYGONS
 
 
 def read_inputs(study: Study, rec: RunRecord) -> Inputs:
@@ -80,16 +83,22 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
     check_input_files(study)
     with rec.stage("read boundaries"):
         streets = read_streets(study.streets, datum=study.boundaries_crs)
-        communities = read_communities(study.communities, streets, datum=study.boundaries_crs)
+        communities, mode, notes = read_community_layer(
+            study.communities, streets, datum=study.boundaries_crs
+        )
+        for note in notes + ([NOTES[mode]] if NOTES[mode] else []):
+            rec.warn(note)
         check_boundaries(streets, communities, rec)
     with rec.stage("read facilities"):
         table = read_facility_tables([(s.path, s.crs, s.sheet) for s in study.facilities])
         fac, attribute_columns = table.frame, list(table.attribute_columns)
+        if mode == STREETS:  # no community to compare a facility's named community with
+            fac["community_given"] = ""
         check_swapped_coordinates(fac, streets)
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
-        cells, totals, squares = _population(study, streets, communities, rec)
+        cells, totals, squares = _population(study, streets, communities, rec, mode)
     with rec.stage("build walking network"):
         network, net_meta = _network(study, rec)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
@@ -116,11 +125,16 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         edge_index=index,
         facility_snap=f_snap,
         cell_snap=c_snap,
+        boundary_mode=mode,
     )
 
 
 def _population(
-    study: Study, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, rec: RunRecord
+    study: Study,
+    streets: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    rec: RunRecord,
+    mode: str = POLYGONS,
 ) -> tuple[pd.DataFrame, RasterTotals, np.ndarray]:
     """Read the rasters into cells placed in their communities, and check them."""
     if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
@@ -138,7 +152,8 @@ def _population(
         communities,
         rec,
         streets=streets,
-        source=str(study.communities),
+        source=str(study.communities or study.streets),
+        unit="street/town" if mode == STREETS else "community",
     )
     check_raster_overlap(cells, str(study.residents))
     check_populated_communities(cells, communities, str(study.residents), rec)

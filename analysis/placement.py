@@ -82,8 +82,11 @@ def place_cells(
     *,
     streets: gpd.GeoDataFrame | None = None,
     source: str = "communities",
+    unit: str = "community",
 ) -> pd.DataFrame:
     """Add ``community`` and ``street`` to each cell (centre, else largest overlap).
+
+    ``unit`` names the polygons in messages (``street`` when the study has no communities).
 
     With ``streets``, a cell is decided by its community and its street: where communities
     overlap, the one of the street holding the cell wins; cells a community carries beyond
@@ -105,12 +108,12 @@ def place_cells(
         record.warn(
             f"{counted(n, 'populated cell')} ({lost['residents'].sum():,.0f} residents, "
             f"{lost['older_residents'].sum():,.0f} older) {verb(n, 'lies', 'lie')} "
-            "outside every community; they are excluded from the tables"
+            f"outside every {unit}; they are excluded from the tables"
         )
         record.exclude(
             "cells",
             [
-                {"cell_id": int(c), "reason": "outside every community"}
+                {"cell_id": int(c), "reason": f"outside every {unit}"}
                 for c in lost["cell_id"].head(1000)
             ],
         )

@@ -97,7 +97,12 @@ def _place(
     rec: RunRecord,
 ) -> pd.DataFrame:
     return place_cells(
-        cells, squares, communities, rec, streets=streets, source=str(study.communities)
+        cells,
+        squares,
+        communities,
+        rec,
+        streets=streets,
+        source=str(study.communities or study.streets),
     )
 
 

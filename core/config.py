@@ -156,7 +156,8 @@ class Study:
     residents_band, older_residents_band : int or None
         Band to read (``{ file = "pop.tif", band = 2 }``); None: the raster must have one band.
     streets, communities : Path or DbSource
-        Boundary polygons (file, or a PostGIS table or query).
+        Boundary polygons (file, or a PostGIS table or query); communities may also be
+        points (居委会) or None (not given: every indicator per street; docs/boundaries.md).
     boundaries_crs : str
         ``EPSG:4326`` (default: the files' own CRS is right), or ``GCJ-02`` / ``BD-09`` when
         the boundaries were drawn on Amap / Baidu maps: their lon/lat are then converted.
@@ -179,7 +180,7 @@ class Study:
     residents: Path | None
     older_residents: Path | None
     streets: Source
-    communities: Source
+    communities: Source | None
     minutes: float
     walk_speed_m_s: float
     max_snap_m: float
@@ -211,7 +212,9 @@ class Study:
         paths = {} if self.network is None else {"network": self.network}
         rasters = {"residents": self.residents, "older_residents": self.older_residents}
         paths |= {k: v for k, v in rasters.items() if v is not None}
-        paths |= {"streets": self.streets, "communities": self.communities}
+        paths["streets"] = self.streets
+        if self.communities is not None:  # optional: points, polygons or none (streets only)
+            paths["communities"] = self.communities
         if self.population.file is not None:
             paths["population"] = self.population.file
         for i, src in enumerate(self.facilities):
@@ -473,7 +476,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         residents_band=residents and residents.band,
         older_residents_band=older and older.band,
         streets=required("streets"),
-        communities=required("communities"),
+        communities=required("communities") if "communities" in inputs else None,
         minutes=minutes or profile.minutes,
         walk_speed_m_s=speed or profile.walk_speed_m_s,
         max_snap_m=get_number(circle, "max_snap_m", 500.0, where="[circle]", **kw) or 500.0,

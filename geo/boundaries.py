@@ -7,11 +7,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from carecircle._inputs import clean_name
 from carecircle._validate import closest, missing_column
 from carecircle.errors import InputDataError, InputFileError
+from carecircle.geo.community_points import (
+    POINTS,
+    POLYGONS,
+    STREETS,
+    communities_from_points,
+    communities_from_streets,
+)
 from carecircle.geo.crs import to_wgs84
 from carecircle.geo.tables import read_table
 from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
@@ -163,3 +171,80 @@ def read_communities(
         )
     com["kind"] = kind
     return com
+
+
+def _holds_points(path: Path) -> bool:
+    """Tell a plain table (coordinates in columns) or a point layer, by the file's header."""
+    if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xls"):
+        return True
+    try:
+        import pyogrio
+
+        kind = str(pyogrio.read_info(path).get("geometry_type") or "")
+    except Exception:  # noqa: BLE001 - unreadable: the polygon reader words the error
+        return False
+    return kind.lstrip("3D ").startswith(("Point", "MultiPoint"))
+
+
+def _point_table(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """Check and clean a community points table's ``code, name`` (and ``street, kind``)."""
+    present = [str(c) for c in df.columns if c != "geometry"]
+    for col in ("code", "name"):
+        if col not in df.columns:
+            raise InputDataError(missing_column(path, col, present, "community points"))
+    df = df.reset_index(drop=True).copy()
+    for col in ("code", "name", "street"):
+        if col in df.columns:
+            df[col] = df[col].astype(str).map(clean_name)
+    dup = df["code"].duplicated()
+    if dup.any():
+        raise InputDataError(
+            f"{path}: code '{df['code'][dup].iloc[0]}' is used twice; community codes must be "
+            "unique"
+        )
+    if "kind" in df.columns:
+        kind = df["kind"].astype(str).str.strip().str.lower().map(lambda k: KIND_ALIASES.get(k, k))
+        bad = ~kind.isin(list(COMMUNITY_KINDS))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputDataError(
+                f"{path}: community {df['code'].iloc[i]} has kind "
+                f"'{df['kind'].iloc[i]}'; allowed: urban (社区), rural (村)"
+            )
+        df["kind"] = kind
+    return df
+
+
+def read_community_layer(
+    path: Path | None, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
+) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """Read the communities as they exist: polygons, points (居委会), or none at all.
+
+    Parameters
+    ----------
+    path : Path or None
+        Community polygons; a point layer or a table with lon/lat (``code, name``, optional
+        ``street, kind``); None when the study gives no communities.
+    streets : GeoDataFrame
+        The streets (``read_streets``).
+    datum : str, default "EPSG:4326"
+        ``GCJ-02`` or ``BD-09`` when drawn on Amap or Baidu maps.
+
+    Returns
+    -------
+    tuple
+        ``code, name, street, kind, geometry`` in EPSG:4326; the mode (``polygons``,
+        ``points``: Voronoi partition of each street, approximate; ``streets``: one
+        community per street); the warnings to record.
+    """
+    if path is None:
+        return communities_from_streets(streets), STREETS, []
+    if isinstance(path, Path) and path.is_file() and _holds_points(path):
+        df = read_table(path)
+        if len(df) == 0:
+            raise InputDataError(f"{path}: no community points in the file")
+        frame, warnings = communities_from_points(
+            _point_table(df, path), streets, path, datum=datum
+        )
+        return frame, POINTS, warnings
+    return read_communities(path, streets, datum=datum), POLYGONS, []

@@ -210,6 +210,7 @@ def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
         f'alt="{esc(p.stem)}" style="max-width:100%"></p>'
         for p in charts
     )
+    note = f"\n<p><i>{esc(audit.boundary_note)}</i></p>" if audit.boundary_note else ""
     html = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>{esc(audit.study.name)} · 15分钟养老服务圈报告 report</title>
@@ -221,7 +222,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 {audit.study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(audit.study.data_date or "—")}</p>
 <p>全区老年人覆盖率 district circle share <b>{pct(d["older_covered_share"])}</b> ·
 每千人面积 m² per 1,000 <b>{area(d["floor_area_per_1000"], d["residents"])}</b> ·
-未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>
+未达标社区 under-served communities <b>{len(audit.underserved)}</b></p>{note}
 <p><a href="maps/index.html">地图总览 Map overview</a> ·
 <a href="indicators.xlsx">指标表 indicators.xlsx</a> ·
 <a href="underserved_communities.xlsx">未达标社区 underserved_communities.xlsx</a></p>

@@ -128,7 +128,11 @@ def street_map(
     panel(
         fmap,
         lines,
-        legend_html(facility_types=facility_types_near(audit, wide), proposals=proposed),
+        legend_html(
+            facility_types=facility_types_near(audit, wide),
+            proposals=proposed,
+            note=audit.boundary_note,
+        ),
     )
     return fmap
 
@@ -232,7 +236,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         + _bar_chart(list(table["name"]), list(table["older_covered_share"]))
         + "</details>",
     ]
-    panel(fmap, lines, legend_html(street=False))
+    panel(fmap, lines, legend_html(street=False, note=audit.boundary_note))
     return fmap
 
 

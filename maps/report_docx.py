@@ -116,6 +116,8 @@ def _enabled(audit: Audit) -> pd.DataFrame:
 def _district(doc: DocxDocument, audit: Audit) -> None:
     d = audit.indicators["district"].iloc[0]
     doc.add_heading("1 全区概况 District summary", level=1)
+    if audit.boundary_note:
+        doc.add_paragraph(audit.boundary_note)
     add_table(
         doc,
         ["项目 item", "数值 value"],

@@ -59,7 +59,11 @@ def _facility_key(facility_types: Sequence[str]) -> str:
 
 
 def legend_html(
-    *, facility_types: Sequence[str] = (), street: bool = True, proposals: bool = False
+    *,
+    facility_types: Sequence[str] = (),
+    street: bool = True,
+    proposals: bool = False,
+    note: str = "",
 ) -> str:
     """Return the legend: S1 colours, the other symbols and a key of the facility types.
 
@@ -71,6 +75,8 @@ def legend_html(
         Street map (uncovered residents, service area, under-served outlines) or overview.
     proposals : bool, default False
         List the proposed-site star.
+    note : str, optional
+        A line on the boundaries (approximate or absent communities), shown last.
 
     Returns
     -------
@@ -92,6 +98,8 @@ def legend_html(
         )
     if proposals:
         lines += '<br><span style="color:#DAA520">★</span> 规划新增 proposed site'
+    if note:
+        lines += f"<br><i>{html.escape(note)}</i>"
     return (
         '<div id="cc-legend" style="background:rgba(255,255,255,0.92);padding:6px 10px;'
         "border-radius:4px;font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);"

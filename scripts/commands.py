@@ -84,6 +84,8 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
         lines.append(f"{r.id} {r.district_status}")
     lines.append("")
     lines.append(f"under-served communities 未达标社区: {len(audit.underserved)}")
+    if audit.boundary_note:
+        lines.append(audit.boundary_note)
     for kind, items in audit.record.excluded.items():
         lines.append(f"excluded {kind}: {len(items)} (reasons in run.json)")
     for warning in audit.record.warnings:

@@ -36,6 +36,9 @@ class IndicatorContext:
         without the column) and the optional attributes (A3–A6). An indicator needing a
         column no table has is ``not assessed``; one counting a facility whose numeric value
         is unknown is ``not assessed`` in the units holding that facility.
+    boundary_mode : str
+        ``polygons``, ``points`` or ``streets`` (no communities: each street is one unit,
+        and indicators counting communities are ``not assessed``).
     """
 
     cells: pd.DataFrame
@@ -44,6 +47,7 @@ class IndicatorContext:
     streets: pd.DataFrame
     coverage: dict[str, pd.DataFrame]
     attribute_columns: frozenset[str] = field(default_factory=frozenset)
+    boundary_mode: str = "polygons"
 
     def units(self, level: str) -> pd.Index:
         """Return the unit codes of a level, in table order."""

@@ -9,6 +9,7 @@ from carecircle.analysis.indicators.base import (
     IndicatorContext,
     mark_unknown,
     needs_columns,
+    not_assessed,
     result,
 )
 from carecircle.analysis.indicators.registry import CellWalk, FacilityWalk, Indicator, Param
@@ -116,6 +117,8 @@ def _community_share(
     ctx: IndicatorContext, spec: IndicatorSpec, level: str, kind: str, served: pd.Series
 ) -> pd.DataFrame:
     """Share of communities of ``kind`` that are ``served`` (a boolean per community)."""
+    if ctx.boundary_mode == "streets":  # each street stands for one community: no share
+        return not_assessed(ctx.units(level), float(spec.target or 1.0), "communities not given")
     com = ctx.communities.set_index("code")
     mask = (com["kind"] == kind).reindex(served.index, fill_value=False)
     target = float(spec.target or 1.0)
