@@ -200,7 +200,7 @@ def check_boundaries(
     streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, record: RunRecord
 ) -> None:
     """Warn about overlapping communities and communities lying in another street."""
-    geoms = communities.geometry.array
+    geoms = communities.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="intersects")
     pair = a < b

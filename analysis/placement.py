@@ -135,7 +135,7 @@ def _outside_own_street(
     cand = np.flatnonzero(wrong)
     if cand.size:
         points = shapely.points(lon[cand], lat[cand])
-        p, g = shapely.STRtree(streets.geometry.array).query(points, predicate="intersects")
+        p, g = shapely.STRtree(streets.geometry.values).query(points, predicate="intersects")
         holds = set(zip(p.tolist(), streets["code"].to_numpy()[g].tolist(), strict=True))
         wrong[cand] = [(k, own[c]) not in holds for k, c in enumerate(cand)]
     return wrong
@@ -161,7 +161,7 @@ def _prefer_street(
     points = shapely.points(lon[cand], lat[cand])
     st = polygon_of_points(lon[cand], lat[cand], streets)
     street_at = streets["code"].to_numpy()[st]
-    p, c = shapely.STRtree(communities.geometry.array).query(points, predicate="intersects")
+    p, c = shapely.STRtree(communities.geometry.values).query(points, predicate="intersects")
     fits = communities["street"].to_numpy()[c] == street_at[p]
     p, c = p[fits], c[fits]
     first = np.unique(p, return_index=True)[1]

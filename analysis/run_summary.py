@@ -174,7 +174,7 @@ def json_number(value: object, digits: int | None = None) -> float | None:
     float or None
         None for NaN and infinities, which JSON cannot hold.
     """
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     if not np.isfinite(number):
         return None
     return number if digits is None else round(number, digits)

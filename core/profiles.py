@@ -292,7 +292,7 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
     if not isinstance(tables, dict):
         raise ProfileError(f"{path}: [indicators] must be a table of [indicators.<ID>] tables")
     indicators = {k: _indicator(k, v, path=path, circle=circle_types) for k, v in tables.items()}
-    kw = {"where": "[circle]", "path": path, "error": ProfileError}
+    kw: dict[str, Any] = {"where": "[circle]", "path": path, "error": ProfileError}
     return Profile(
         name=get_str(head, "name", path.stem, where="[profile]", path=path, error=ProfileError)
         or path.stem,

@@ -9,7 +9,7 @@ import folium
 from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 
-from carecircle.maps.assets import use_assets
+from carecircle.maps.assets import root, use_assets
 from carecircle.maps.style import MAP_CSS, esc, title_panel
 
 Bounds = tuple[float, float, float, float]
@@ -80,7 +80,7 @@ def stable_html(fmap: folium.Map) -> str:
 
     Two runs on the same inputs then write byte-identical HTML.
     """
-    html = fmap.get_root().render()
+    html = root(fmap).render()
     ids: dict[str, str] = {}
     return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
 
@@ -103,7 +103,7 @@ def base_map(
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
-    fmap.get_root().title = esc(title)
+    root(fmap).title = esc(title)
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
     blank = folium.FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
@@ -156,6 +156,6 @@ def base_map(
 
 def panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
     """Add the title panel (already-escaped lines) and the legend."""
-    fmap.get_root().html.add_child(folium.Element(title_panel(lines)))
-    fmap.get_root().html.add_child(folium.Element(MAP_CSS))
+    root(fmap).html.add_child(folium.Element(title_panel(lines)))
+    root(fmap).html.add_child(folium.Element(MAP_CSS))
     Legend(legend).add_to(fmap)

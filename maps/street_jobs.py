@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -30,6 +30,12 @@ MIN_STREETS_FOR_POOL = 8
 
 
 Bounds = tuple[float, float, float, float]
+
+
+#: what a street's part leaves out (the maps read none of it; the part goes to a worker)
+_NOT_DRAWN: dict[str, Any] = dict.fromkeys(
+    ("record", "network", "node_distances", "edge_index", "facility_snap", "cell_snap")
+)
 
 
 def street_box(audit: Audit, code: str) -> tuple[Bounds, Bounds]:
@@ -82,12 +88,7 @@ def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
         cell_squares=audit.cell_squares[cell_rows[drawn]],
         facilities=fac[near],
         service_areas=areas[~shapely.is_empty(areas.geometry.to_numpy())],
-        record=None,
-        network=None,
-        node_distances=None,
-        edge_index=None,
-        facility_snap=None,
-        cell_snap=None,
+        **_NOT_DRAWN,
     )
 
 

@@ -6,9 +6,13 @@ import hashlib
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from carecircle.vocabulary import facility_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Marker colour per facility type (Okabe–Ito based, distinguishable with colour-blindness).
 FACILITY_COLOURS: dict[str, str] = {
@@ -191,3 +195,8 @@ def title_panel(lines: list[str]) -> str:
         'box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.5 sans-serif;max-width:420px">'
         f"{body}</div>"
     )
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """Return the rows of ``frame`` as named tuples (fields typed as any cell value)."""
+    return frame.itertuples(index=False)

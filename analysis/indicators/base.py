@@ -13,6 +13,9 @@ from carecircle.text import counted
 
 LEVELS = ("community", "street", "district")
 
+#: an indicator column: one value per unit, or one value for every unit
+Values = pd.Series | np.ndarray | list[float] | list[bool] | float
+
 
 @dataclass
 class IndicatorContext:
@@ -70,10 +73,10 @@ class IndicatorContext:
 
 def result(
     index: pd.Index,
-    value: pd.Series | np.ndarray,
+    value: Values,
     target: float,
-    met: pd.Series | np.ndarray,
-    gap: pd.Series | np.ndarray,
+    met: Values,
+    gap: Values,
     applicable: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Assemble one indicator's columns; rows not ``applicable`` get that status and no verdict."""
