@@ -44,6 +44,13 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
     """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits.
 
     Text cells that a spreadsheet would run as a formula get a leading quote.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    df : pd.DataFrame
+        The table to write.
     """
     df = formula_safe_frame(df)
     return write_atomic(
@@ -95,7 +102,15 @@ def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
 
 
 def write_cells_gpkg(path: Path, audit: Audit) -> Path:
-    """Write ``cells.gpkg`` (layer ``cells``)."""
+    """Write ``cells.gpkg`` (layer ``cells``).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    audit : Audit
+        The audit's results.
+    """
     frame = cells_frame(audit)
     return write_atomic(path, lambda p: write_gpkg(frame, p, "cells"))
 

@@ -65,6 +65,13 @@ def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str,
 
     ``inputs`` is ``analysis.files.input_record`` taken before the analysis (the files as
     read); without it the files are hashed now (the network's digest is reused).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    inputs : dict[str, Any] | None, default None
+        The input files with their hashes, by role; None for none.
     """
     study, profile = audit.study, audit.study.profile
     fac = audit.facilities
@@ -141,7 +148,19 @@ def write_run_json(
     extra_stages: dict[str, float],
     inputs: dict[str, Any] | None = None,
 ) -> Path:
-    """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary)."""
+    """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    audit : Audit
+        The audit's results.
+    extra_stages : dict[str, float]
+        Stage times measured outside the run record (seconds by name).
+    inputs : dict[str, Any] | None, default None
+        The input files with their hashes, by role; None for none.
+    """
     summary = run_summary(audit, inputs)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
     text = json.dumps(_no_nan(summary), ensure_ascii=False, indent=2, allow_nan=False)

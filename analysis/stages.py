@@ -177,7 +177,15 @@ class RunRecord:
             self._ticker = None
 
     def exclude(self, kind: str, items: list[dict[str, Any]]) -> None:
-        """Record excluded inputs of a kind (facility, community, cell) with their reasons."""
+        """Record excluded inputs of a kind (facility, community, cell) with their reasons.
+
+        Parameters
+        ----------
+        kind : str
+            What is excluded (``facilities``, ``cells``, ...).
+        items : list[dict[str, Any]]
+            One record per excluded item (id, reason, ...).
+        """
         if items:
             self.excluded.setdefault(kind, []).extend(items)
 

@@ -99,7 +99,15 @@ class IndicatorSpec:
         object.__setattr__(self, "facility_types", tuple(self.facility_types))
 
     def param(self, key: str, default: Any = None) -> Any:
-        """Return a setting: the profile's, else the definition's default, else ``default``."""
+        """Return a setting: the profile's, else the definition's default, else ``default``.
+
+        Parameters
+        ----------
+        key : str
+            The parameter's name.
+        default : Any, default None
+            Returned when the profile does not set ``key``.
+        """
         if key in self.params:
             return self.params[key]
         return self.defaults.get(key, default)

@@ -157,6 +157,17 @@ def attribute_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: R
     """Copy the optional indicator columns; absent ones stay NaN (empty for rating).
 
     Returns the attribute columns read (not those absent or ignored).
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The facility table as read.
+    out : pd.DataFrame
+        The facility table being built.
+    path : Source
+        The table read (file or database source), named in messages.
+    rows : Rows
+        File row number of each table row (for messages).
     """
     read = []
     for col in ATTRIBUTE_COLUMNS:
@@ -176,6 +187,17 @@ def numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: Row
     """Floor area, beds and nursing beds; a missing column is NaN (unknown) and warned.
 
     Returns the numeric columns read (not those absent or ignored).
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The facility table as read.
+    out : pd.DataFrame
+        The facility table being built.
+    path : Source
+        The table read (file or database source), named in messages.
+    rows : Rows
+        File row number of each table row (for messages).
     """
     read = []
     for col in NUMERIC_COLUMNS:

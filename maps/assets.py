@@ -73,6 +73,15 @@ def use_assets(element: Any, *, offline: bool, plugin: str | None = None) -> Non
 
     folium's defaults also load jQuery, Bootstrap and Font Awesome from CDNs; the gap maps use
     none of them, so an offline map would otherwise show console errors.
+
+    Parameters
+    ----------
+    element : Any
+        A folium map or plugin.
+    offline : bool
+        Maps that need no internet (Leaflet copied beside them).
+    plugin : str | None, default None
+        The plugin's name; None for the map itself.
     """
     if plugin is None:
         element.default_js = [_where(e, offline) for e in JS]

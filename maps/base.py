@@ -93,7 +93,21 @@ def base_map(
     title: str,
     padding: tuple[tuple[int, int], tuple[int, int]],
 ) -> folium.Map:
-    """Map with the basemaps, a page title, a metric scale, full screen and measure."""
+    """Map with the basemaps, a page title, a metric scale, full screen and measure.
+
+    Parameters
+    ----------
+    bounds : Bounds
+        West, south, east, north (degrees).
+    offline : bool
+        Maps that need no internet (Leaflet copied beside them).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    title : str
+        The map's title.
+    padding : tuple[tuple[int, int], tuple[int, int]]
+        Pixels kept free around the fitted bounds.
+    """
     minx, miny, maxx, maxy = bounds
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -155,7 +169,17 @@ def base_map(
 
 
 def panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
-    """Add the title panel (already-escaped lines) and the legend."""
+    """Add the title panel (already-escaped lines) and the legend.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The map.
+    lines : list[str]
+        Lines of the title panel (already escaped HTML).
+    legend : str
+        The legend's HTML.
+    """
     root(fmap).html.add_child(folium.Element(title_panel(lines)))
     root(fmap).html.add_child(folium.Element(MAP_CSS))
     Legend(legend).add_to(fmap)

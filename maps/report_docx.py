@@ -35,14 +35,30 @@ STATUS_ZH = {"met": "达标 met", "not met": "未达标 not met"}
 
 
 def number(value: Any, digits: int = 0) -> str:
-    """Format a figure of the report: thousands separators, or — where undefined."""
+    """Format a figure of the report: thousands separators, or — where undefined.
+
+    Parameters
+    ----------
+    value : Any
+        The value.
+    digits : int, default 0
+        Decimals shown.
+    """
     if value is None or pd.isna(value):
         return "—"
     return f"{float(value):,.{digits}f}"
 
 
 def indicator_value(value: Any, unit: str) -> str:
-    """Format an indicator value by its unit (a share as a percentage)."""
+    """Format an indicator value by its unit (a share as a percentage).
+
+    Parameters
+    ----------
+    value : Any
+        The value.
+    unit : str
+        The indicator's unit (``share`` shown as a percentage).
+    """
     if value is None or pd.isna(value):
         return "—"
     if unit == "share":

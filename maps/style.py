@@ -173,14 +173,30 @@ def pct(value: float) -> str:
 
 
 def area(value: float, residents: float = 1.0) -> str:
-    """Format floor area per 1,000 residents: — where nobody lives, 未评估 where unknown."""
+    """Format floor area per 1,000 residents: — where nobody lives, 未评估 where unknown.
+
+    Parameters
+    ----------
+    value : float
+        The amount.
+    residents : float, default 1.0
+        Residents the value is per.
+    """
     if value == value:  # noqa: PLR0124 - NaN check
         return f"{value:.1f}"
     return "—" if residents == 0 else "未评估 not assessed"
 
 
 def count(value: float, unit: str = "") -> str:
-    """Format a whole count (m², beds) of a facility; unknown (no such column) reads 不详."""
+    """Format a whole count (m², beds) of a facility; unknown (no such column) reads 不详.
+
+    Parameters
+    ----------
+    value : float
+        The amount.
+    unit : str, default ''
+        Written after the number (``m²``, ``beds``); nothing when empty.
+    """
     if value != value:  # noqa: PLR0124 - NaN check
         return "不详 unknown"
     return f"{value:,.0f}" + (f" {unit}" if unit else "")

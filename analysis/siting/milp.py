@@ -123,6 +123,21 @@ def solve_model(
     When even the cold answer disagrees, the values' own objective is reported with the
     status ``Inconsistent`` (never ``Optimal``), so no caller can take it as proven.
     ``evaluate`` is passed to :func:`consistent`.
+
+    Parameters
+    ----------
+    model : Model
+        The HiGHS model.
+    start : FloatArray | None
+        A start solution; None for none.
+    time_limit : float
+        Seconds HiGHS may run.
+    rel_gap : float, default REL_GAP
+        Relative MIP gap at which HiGHS stops.
+    interior_point : bool, default False
+        Solve the LP relaxation by interior point (large instances).
+    evaluate : Callable[[FloatArray], float] | None, default None
+        Objective of a start solution, to report the gap against; None for none.
     """
     sol = run_highs(
         model, start=start, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
@@ -163,7 +178,21 @@ def run_highs(
     rel_gap: float = REL_GAP,
     interior_point: bool = False,
 ) -> Solve:
-    """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
+    """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked).
+
+    Parameters
+    ----------
+    model : Model
+        The HiGHS model.
+    start : FloatArray | None
+        A start solution; None for none.
+    time_limit : float
+        Seconds HiGHS may run.
+    rel_gap : float, default REL_GAP
+        Relative MIP gap at which HiGHS stops.
+    interior_point : bool, default False
+        Solve the LP relaxation by interior point (large instances).
+    """
     import highspy
 
     cost, lower, upper, integer = model.cost, model.lower, model.upper, model.integer
@@ -302,6 +331,15 @@ def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Sol
 
     Much faster than simplex here (seconds instead of minutes at 2,000 × 20,000); its value
     bounds the optimum, and on realistic instances its site values are often integral.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced siting instance.
+    k : int
+        Number of sites to choose.
+    time_limit : float
+        Seconds HiGHS may run.
     """
     n, m = instance.cover.shape
     a = instance.cover.astype(np.float64)
@@ -328,6 +366,17 @@ def lscp_milp(
     When ``need`` is all the weight this is a set cover (Σ_j a_ij y_j ≥ 1 for every group);
     otherwise u is binary: with continuous u, HiGHS was seen to accept u slightly below 1
     within its tolerances on the weighted demand row and return a non-optimal cover.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced siting instance.
+    need : float
+        Share of the older residents to cover (0-1).
+    start : npt.NDArray[np.int64]
+        Candidate rows of a start solution (the greedy's).
+    time_limit : float
+        Seconds HiGHS may run.
     """
     n, m = instance.cover.shape
     a = instance.cover.astype(np.float64)
@@ -385,6 +434,21 @@ def equity_milp(
     time_limit: float,
 ) -> tuple[Solve, Solve]:
     """Equity, lexicographically: first max the lowest street share z, then the total.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced siting instance.
+    covered_by_street : FloatArray
+        Older residents covered already, per street.
+    older_by_street : FloatArray
+        Older residents per street.
+    k : int
+        Number of sites to choose.
+    start : npt.NDArray[np.int64]
+        Candidate rows of a start solution (the greedy's).
+    time_limit : float
+        Seconds HiGHS may run.
 
     Returns
     -------

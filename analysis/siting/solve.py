@@ -139,6 +139,15 @@ def solve_mclp(inst: SitingInstance, k: int, *, time_limit: float) -> Solution:
     point) of what is left gives better multipliers, a rounding and a second fixing; the
     MILP runs only on the candidates still open. Each step stops as soon as the gap is
     within ``REL_GAP``.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced siting instance.
+    k : int
+        Number of sites to choose.
+    time_limit : float
+        Seconds HiGHS may run.
     """
     t: dict[str, float] = {}
     rows, value, bound, lam = _greedy_and_bound(inst, k, time_limit, t)
@@ -208,7 +217,17 @@ def _fixing_note(source: str, red: Reduction) -> str:
 
 
 def solve_fewest(inst: SitingInstance, need: float, *, time_limit: float) -> Solution:
-    """Fewest new sites covering ``need`` older residents (LSCP-style)."""
+    """Fewest new sites covering ``need`` older residents (LSCP-style).
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced siting instance.
+    need : float
+        Share of the older residents to cover (0-1).
+    time_limit : float
+        Seconds HiGHS may run.
+    """
     t = {}
     start = time.perf_counter()
     rows, _ = greedy_cover(inst, need=need)
@@ -244,6 +263,15 @@ def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Sol
 
     Every reported objective is what the chosen sites serve at best (their assignment LP),
     and the bound is HiGHS's dual bound, or all older residents when it has none.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced siting instance.
+    k : int
+        Number of sites to choose.
+    time_limit : float
+        Seconds HiGHS may run.
     """
     t = {}
     start = time.perf_counter()
@@ -272,7 +300,21 @@ def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Sol
 def solve_equity(
     inst: SitingInstance, covered: np.ndarray, older: np.ndarray, k: int, *, time_limit: float
 ) -> Solution:
-    """Equity: raise the lowest street share, then total coverage."""
+    """Equity: raise the lowest street share, then total coverage.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced siting instance.
+    covered : np.ndarray
+        Whether each cell is covered already.
+    older : np.ndarray
+        Older residents per cell.
+    k : int
+        Number of sites to choose.
+    time_limit : float
+        Seconds HiGHS may run.
+    """
     t = {}
     start = time.perf_counter()
     rows, _ = greedy_equity(inst, covered, older, k=k)

@@ -284,7 +284,21 @@ def low_gain_note(
 def build_tables(
     audit: Audit, request: SitingRequest, solution: Solution, data: SitingData, chosen: np.ndarray
 ) -> SitingResult:
-    """Build the proposed-sites table, the before/after table and the summary."""
+    """Build the proposed-sites table, the before/after table and the summary.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    request : SitingRequest
+        What was asked for.
+    solution : Solution
+        The solver's solution.
+    data : SitingData
+        The siting inputs.
+    chosen : np.ndarray
+        Candidate rows chosen by the solver.
+    """
     candidates, c_snap, c_street, reach = data.candidates, data.c_snap, data.c_street, data.reach
     open_cells, covered, unreachable, area = (
         data.open_cells,
