@@ -34,14 +34,19 @@ postgres:
 demo: $(STAMP) fonts
 	$(BIN)/carecircle demo --out out/demo --offline
 
+# ruff, mypy (strictness in pyproject's [tool.mypy]), then the suite on every core (xdist)
 test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python tests/mypy_tree.py
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tests/mypy_tree.py
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routing.py

@@ -261,7 +261,9 @@ def _service_areas(
     A type walks its own minutes when an enabled indicator declares a walk for it (S8's
     meal points), else the circle's.
     """
-    groups = [("circle", study.minutes, nd.distance, study.radius_m, sources)]
+    groups: list[tuple[str, float, np.ndarray | None, float, Snapped]] = [
+        ("circle", study.minutes, nd.distance, study.radius_m, sources)
+    ]
     own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
     for definition, spec, walk in own_minute_walks(study):
         for ftype in spec.facility_types:

@@ -20,6 +20,13 @@ from carecircle.text import counted, verb
 def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> None:
     """Refuse facilities that lie outside every street but inside one with lon/lat swapped.
 
+    Parameters
+    ----------
+    fac : pd.DataFrame
+        The facilities.
+    streets : gpd.GeoDataFrame
+        Street/town polygons (EPSG:4326).
+
     Raises
     ------
     InputDataError
@@ -40,7 +47,15 @@ def check_swapped_coordinates(fac: pd.DataFrame, streets: gpd.GeoDataFrame) -> N
 
 
 def check_raster_overlap(cells: pd.DataFrame, path: str) -> None:
-    """Refuse a population raster none of whose cells falls in a community."""
+    """Refuse a population raster none of whose cells falls in a community.
+
+    Parameters
+    ----------
+    cells : pd.DataFrame
+        The population cells.
+    path : str
+        The raster file, named in messages.
+    """
     if len(cells) and (cells["community"] == "").all():
         raise InputDataError(
             f"{path}: no populated cell of the raster lies in any community (raster around "
@@ -161,6 +176,19 @@ def check_datum(
 
     Amap (GCJ-02) and Baidu (BD-09) coordinates are 300–600 m off WGS84 in eastern China; a
     file exported from them but declared WGS84 puts facilities on the wrong block.
+
+    Parameters
+    ----------
+    fac : pd.DataFrame
+        The facilities.
+    declared : np.ndarray
+        The declared datum's coordinates of the facilities.
+    index : EdgeIndex
+        Nearest-edge index of the network.
+    network : WalkNetwork
+        The walking network.
+    record : RunRecord
+        Run record receiving warnings.
     """
     to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     for source in sorted(set(fac.loc[declared, "source_file"])):
@@ -199,8 +227,18 @@ def check_datum(
 def check_boundaries(
     streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, record: RunRecord
 ) -> None:
-    """Warn about overlapping communities and communities lying in another street."""
-    geoms = communities.geometry.array
+    """Warn about overlapping communities and communities lying in another street.
+
+    Parameters
+    ----------
+    streets : gpd.GeoDataFrame
+        Street/town polygons (EPSG:4326).
+    communities : gpd.GeoDataFrame
+        Community/village polygons (EPSG:4326).
+    record : RunRecord
+        Run record receiving warnings.
+    """
+    geoms = communities.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
     a, b = tree.query(geoms, predicate="intersects")
     pair = a < b

@@ -13,7 +13,15 @@ from carecircle.geo.snap import Snapped
 
 
 def subset(snapped: Snapped, mask: npt.NDArray[np.bool_]) -> Snapped:
-    """Return the snapped points where ``mask`` holds."""
+    """Return the snapped points where ``mask`` holds.
+
+    Parameters
+    ----------
+    snapped : Snapped
+        Points snapped to the network.
+    mask : npt.NDArray[np.bool_]
+        True for the points kept.
+    """
     return Snapped(
         snapped.edge[mask],
         snapped.t[mask],

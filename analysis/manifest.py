@@ -173,10 +173,10 @@ def replace_outputs(out: Path, stage: Path, kind: str, inputs: Iterable[Path] = 
         written[relative.as_posix()] = _stamp(dst)
     others = {name for k, files in runs.items() if k != kind for name in files}
     removed = []
-    for relative, stamp in runs.get(kind, {}).items():
-        if relative in written or relative in others:
+    for name, stamp in runs.get(kind, {}).items():
+        if name in written or name in others:
             continue
-        path = _ours(out, relative, stamp)
+        path = _ours(out, name, stamp)
         if path is None or path.resolve() in protected:
             continue
         with contextlib.suppress(OSError):

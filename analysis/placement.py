@@ -24,6 +24,17 @@ def place_facilities(
     The street is the street of the community a facility lies in (so street totals equal
     the sum of their communities); outside every community, the street polygon decides.
     Facilities outside every street still serve coverage but count for no floor area.
+
+    Parameters
+    ----------
+    fac : pd.DataFrame
+        The facilities.
+    streets : gpd.GeoDataFrame
+        Street/town polygons (EPSG:4326).
+    communities : gpd.GeoDataFrame
+        Community/village polygons (EPSG:4326).
+    record : RunRecord
+        Run record receiving warnings.
     """
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
     com = _prefer_street(lon, lat, polygon_of_points(lon, lat, communities), communities, streets)
@@ -92,6 +103,21 @@ def place_cells(
     overlap, the one of the street holding the cell wins; cells a community carries beyond
     its street into another street are warned (residents named), or refused when they are
     more than :data:`MOVED_SHARE` of that street's residents.
+
+    Parameters
+    ----------
+    cells : pd.DataFrame
+        The population cells.
+    squares : np.ndarray
+        Each cell's square (EPSG:4326).
+    communities : gpd.GeoDataFrame
+        Community/village polygons (EPSG:4326).
+    record : RunRecord
+        Run record receiving warnings.
+    streets : gpd.GeoDataFrame | None, default None
+        Street/town polygons (EPSG:4326).
+    source : str, default 'communities'
+        What the squares are, named in messages.
     """
     idx, by_overlap = polygon_of_cells(cells["lon"], cells["lat"], squares, communities)
     if streets is not None:
@@ -138,7 +164,7 @@ def _outside_own_street(
     cand = np.flatnonzero(wrong)
     if cand.size:
         points = shapely.points(lon[cand], lat[cand])
-        p, g = shapely.STRtree(streets.geometry.array).query(points, predicate="intersects")
+        p, g = shapely.STRtree(streets.geometry.values).query(points, predicate="intersects")
         holds = set(zip(p.tolist(), streets["code"].to_numpy()[g].tolist(), strict=True))
         wrong[cand] = [(k, own[c]) not in holds for k, c in enumerate(cand)]
     return wrong
@@ -164,7 +190,7 @@ def _prefer_street(
     points = shapely.points(lon[cand], lat[cand])
     st = polygon_of_points(lon[cand], lat[cand], streets)
     street_at = streets["code"].to_numpy()[st]
-    p, c = shapely.STRtree(communities.geometry.array).query(points, predicate="intersects")
+    p, c = shapely.STRtree(communities.geometry.values).query(points, predicate="intersects")
     fits = communities["street"].to_numpy()[c] == street_at[p]
     p, c = p[fits], c[fits]
     first = np.unique(p, return_index=True)[1]
@@ -236,7 +262,21 @@ def _moved_between_streets(
 def snap_facilities(
     fac: pd.DataFrame, index: EdgeIndex, to_metric: Transformer, study: Study, record: RunRecord
 ) -> tuple[pd.DataFrame, Snapped]:
-    """Snap facilities to the network; those beyond ``max_snap_m`` are excluded with a reason."""
+    """Snap facilities to the network; those beyond ``max_snap_m`` are excluded with a reason.
+
+    Parameters
+    ----------
+    fac : pd.DataFrame
+        The facilities.
+    index : EdgeIndex
+        Nearest-edge index of the network.
+    to_metric : Transformer
+        Lon/lat to the study's metric CRS.
+    study : Study
+        The study.
+    record : RunRecord
+        Run record receiving warnings.
+    """
     fx, fy = to_metric.transform(fac["lon"].to_numpy(), fac["lat"].to_numpy())
     snapped = index.snap(fx, fy, max_distance_m=study.max_snap_m)
     fac = fac.assign(snap_distance_m=np.round(snapped.distance, 1))
@@ -269,7 +309,21 @@ def check_network_extent(
     record: RunRecord,
     centre: tuple[float, float] = (np.nan, np.nan),
 ) -> None:
-    """Warn when the network reaches fewer than half of the populated cells; none: an error."""
+    """Warn when the network reaches fewer than half of the populated cells; none: an error.
+
+    Parameters
+    ----------
+    c_snap : Snapped
+        The population cells snapped to the network.
+    cells : pd.DataFrame
+        The population cells.
+    study : Study
+        The study.
+    record : RunRecord
+        Run record receiving warnings.
+    centre : tuple[float, float], default (np.nan, np.nan)
+        Lon/lat of the study area's centre, named in the message.
+    """
     share = float(c_snap.ok.mean()) if c_snap.ok.size else 1.0
     record.counts["cells_within_max_snap_share"] = round(share, 4)
     if c_snap.ok.size and share == 0.0:

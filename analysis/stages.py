@@ -10,7 +10,10 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 log = logging.getLogger("carecircle")
 
@@ -57,7 +60,8 @@ class _Ticker:
     """
 
     def __init__(self, name: str) -> None:
-        self._name, self._stop, self._bar = name, threading.Event(), None
+        self._name, self._stop = name, threading.Event()
+        self._bar: tqdm[Any] | None = None
         self._started = time.time()  # tqdm's clock
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -71,15 +75,16 @@ class _Ticker:
         with self._lock:
             if self._stop.is_set():
                 return
-            self._bar = tqdm(
+            bar = tqdm(
                 desc=f"  {self._name}",
                 bar_format="{desc} … {elapsed}",
                 leave=False,
                 file=sys.stderr,
                 delay=TICKER_DELAY_S,  # no first line before the stage's start is set
             )
-            self._bar.start_t = self._started  # the stage's time, not the line's
-            self._bar.refresh()
+            bar.start_t = self._started  # the stage's time, not the line's
+            bar.refresh()
+            self._bar = bar
         while not self._stop.wait(0.5):
             with self._lock:
                 if self._bar is not None:
@@ -172,7 +177,15 @@ class RunRecord:
             self._ticker = None
 
     def exclude(self, kind: str, items: list[dict[str, Any]]) -> None:
-        """Record excluded inputs of a kind (facility, community, cell) with their reasons."""
+        """Record excluded inputs of a kind (facility, community, cell) with their reasons.
+
+        Parameters
+        ----------
+        kind : str
+            What is excluded (``facilities``, ``cells``, ...).
+        items : list[dict[str, Any]]
+            One record per excluded item (id, reason, ...).
+        """
         if items:
             self.excluded.setdefault(kind, []).extend(items)
 

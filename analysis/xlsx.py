@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ def _shown(column: str, value: object) -> object:
     return value
 
 
-def _text_cell(value: object) -> object:
+def _text_cell(value: object) -> Any:
     """Return a cell value that openpyxl stores as data, never as a formula.
 
     Text that a spreadsheet would run (``=…``, ``+…``, ``@…``) gets a leading quote, and the
@@ -124,7 +125,8 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, pd.DataFrame]]) -> Path:
         ``path``.
     """
     wb = Workbook()
-    wb.remove(wb.active)
+    if wb.active is not None:  # the empty first sheet
+        wb.remove(wb.active)
     for title, df in sheets:
         _write_sheet(wb, title, df)
     return write_atomic(path, wb.save)

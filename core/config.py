@@ -209,7 +209,7 @@ class Study:
 
     def input_paths(self) -> dict[str, Source]:
         """Return every input (file or database source) by role, for hashing and reporting."""
-        paths = {} if self.network is None else {"network": self.network}
+        paths: dict[str, Source] = {} if self.network is None else {"network": self.network}
         rasters = {"residents": self.residents, "older_residents": self.older_residents}
         paths |= {k: v for k, v in rasters.items() if v is not None}
         paths["streets"] = self.streets
@@ -295,7 +295,7 @@ def _sheet_source(value: dict[str, Any], crs: str, path: Path) -> FacilitySource
     check_keys(
         value, ("file", "sheet"), where="[inputs] facilities", path=path, error=StudyFileError
     )
-    kw = {"where": "[inputs] facilities", "path": path, "error": StudyFileError}
+    kw: dict[str, Any] = {"where": "[inputs] facilities", "path": path, "error": StudyFileError}
     file = get_str(value, "file", None, **kw)
     sheet = get_str(value, "sheet", "", **kw) or ""
     return FacilitySource(path.parent / str(file), crs, sheet)
@@ -312,7 +312,7 @@ def default_cache_dir() -> Path:
 
 def _network_input(
     inputs: dict[str, Any], path: Path
-) -> tuple[Path | None, str | None, tuple[float, ...] | None]:
+) -> tuple[Path | None, str | None, tuple[float, float, float, float] | None]:
     value = inputs.get("network")
     if isinstance(value, str) and value.strip():
         return path.parent / value, None, None
@@ -370,7 +370,7 @@ def _centreline_options(
             f"{path}: [network] {given[0]} applies to road centreline layers (.shp, .gpkg, "
             ".geojson, .fgb), not to OSM or GraphML networks; remove it"
         )
-    kw = {"where": "[network]", "path": path, "error": StudyFileError}
+    kw: dict[str, Any] = {"where": "[network]", "path": path, "error": StudyFileError}
     tolerance = get_number(table, "snap_tolerance_m", 0.0, minimum=None, maximum=50.0, **kw)
     if tolerance is None or not math.isfinite(tolerance) or tolerance < 0:
         raise StudyFileError(
@@ -417,7 +417,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     ProfileError
         When the profile is unknown or invalid.
     """
-    kw = {"path": path, "error": StudyFileError}
+    kw: dict[str, Any] = {"path": path, "error": StudyFileError}
     check_keys(data, _SECTIONS, where="the file", **kw)
     for section in _SECTIONS:
         if not isinstance(data.get(section, {}), dict):

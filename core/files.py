@@ -66,12 +66,27 @@ def write_atomic(path: Path, writer: Callable[[Path], object]) -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write UTF-8 text atomically."""
+    """Write UTF-8 text atomically.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    text : str
+        The text to write.
+    """
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def inside(base: Path, path: Path) -> Path:
     """Return ``path`` if it lies inside ``base``; refuse anything that would escape it.
+
+    Parameters
+    ----------
+    base : Path
+        The folder ``path`` must lie in.
+    path : Path
+        The file.
 
     Raises
     ------

@@ -99,7 +99,15 @@ class IndicatorSpec:
         object.__setattr__(self, "facility_types", tuple(self.facility_types))
 
     def param(self, key: str, default: Any = None) -> Any:
-        """Return a setting: the profile's, else the definition's default, else ``default``."""
+        """Return a setting: the profile's, else the definition's default, else ``default``.
+
+        Parameters
+        ----------
+        key : str
+            The parameter's name.
+        default : Any, default None
+            Returned when the profile does not set ``key``.
+        """
         if key in self.params:
             return self.params[key]
         return self.defaults.get(key, default)
@@ -292,7 +300,7 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
     if not isinstance(tables, dict):
         raise ProfileError(f"{path}: [indicators] must be a table of [indicators.<ID>] tables")
     indicators = {k: _indicator(k, v, path=path, circle=circle_types) for k, v in tables.items()}
-    kw = {"where": "[circle]", "path": path, "error": ProfileError}
+    kw: dict[str, Any] = {"where": "[circle]", "path": path, "error": ProfileError}
     return Profile(
         name=get_str(head, "name", path.stem, where="[profile]", path=path, error=ProfileError)
         or path.stem,

@@ -44,7 +44,17 @@ def counted(n: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def verb(n: int, singular: str, plural: str) -> str:
-    """Return the verb form that agrees with ``n`` (``"lies"`` / ``"lie"``)."""
+    """Return the verb form that agrees with ``n`` (``"lies"`` / ``"lie"``).
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    singular : str
+        The singular form.
+    plural : str
+        The plural form.
+    """
     return singular if n == 1 else plural
 
 

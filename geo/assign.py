@@ -34,7 +34,7 @@ def polygon_of_points(
         Row position in ``polygons``, -1 outside all.
     """
     points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    tree = shapely.STRtree(polygons.geometry.array)
+    tree = shapely.STRtree(polygons.geometry.values)
     p_idx, g_idx = tree.query(points, predicate="intersects")
     out = np.full(points.size, -1, dtype=np.int64)
     order = np.lexsort((g_idx, p_idx))
@@ -79,12 +79,12 @@ def polygon_of_cells(
     missing = np.flatnonzero(index < 0)
     if missing.size == 0:
         return index, by_overlap
-    tree = shapely.STRtree(polygons.geometry.array)
+    tree = shapely.STRtree(polygons.geometry.values)
     c_idx, g_idx = tree.query(squares[missing], predicate="intersects")
     if c_idx.size == 0:
         return index, by_overlap
     area = shapely.area(
-        shapely.intersection(squares[missing][c_idx], polygons.geometry.array[g_idx])
+        shapely.intersection(squares[missing][c_idx], polygons.geometry.values[g_idx])
     )
     order = np.lexsort((-area, c_idx))
     c_idx, g_idx, area = c_idx[order], g_idx[order], area[order]

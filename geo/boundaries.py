@@ -12,6 +12,7 @@ import shapely
 
 from carecircle._inputs import clean_name
 from carecircle._validate import closest, missing_column
+from carecircle.config import Source
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.community_points import (
     POINTS,
@@ -27,7 +28,9 @@ from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 log = logging.getLogger(__name__)
 
 
-def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str) -> gpd.GeoDataFrame:
+def _read_polygons(
+    path: Source, columns: tuple[str, ...], what: str, datum: str
+) -> gpd.GeoDataFrame:
     df = read_table(path)
     if not isinstance(df, gpd.GeoDataFrame):
         raise InputFileError(
@@ -68,7 +71,7 @@ def _read_polygons(path: Path, columns: tuple[str, ...], what: str, datum: str) 
         raise InputDataError(
             f"{path}: code '{out['code'][dup].iloc[0]}' is used twice; {what} codes must be unique"
         )
-    invalid = ~shapely.is_valid(out.geometry.array)
+    invalid = ~shapely.is_valid(out.geometry.values)
     if invalid.any():
         log.warning(
             "%s: %d invalid polygons repaired with make_valid: %s",
@@ -101,16 +104,16 @@ def from_datum(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     def convert(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
 
-    return frame.set_geometry(shapely.transform(frame.geometry.array, convert), crs="EPSG:4326")
+    return frame.set_geometry(shapely.transform(frame.geometry.values, convert), crs="EPSG:4326")
 
 
-def read_streets(path: Path, *, datum: str = "EPSG:4326") -> gpd.GeoDataFrame:
+def read_streets(path: Source, *, datum: str = "EPSG:4326") -> gpd.GeoDataFrame:
     """Read street/town polygons with columns ``code, name``.
 
     Parameters
     ----------
-    path : Path
-        GeoPackage, GeoJSON or Shapefile with a CRS.
+    path : Path or DbSource
+        GeoPackage, GeoJSON or Shapefile with a CRS, or a PostGIS table.
     datum : str, default "EPSG:4326"
         ``GCJ-02`` or ``BD-09`` when the polygons were drawn on Amap or Baidu maps.
 
@@ -128,14 +131,14 @@ def read_streets(path: Path, *, datum: str = "EPSG:4326") -> gpd.GeoDataFrame:
 
 
 def read_communities(
-    path: Path, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
+    path: Source, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
 ) -> gpd.GeoDataFrame:
     """Read community/village polygons with columns ``code, name, street, kind``.
 
     Parameters
     ----------
-    path : Path
-        GeoPackage, GeoJSON or Shapefile with a CRS.
+    path : Path or DbSource
+        GeoPackage, GeoJSON or Shapefile with a CRS, or a PostGIS table.
     streets : GeoDataFrame
         The streets, to check each community's ``street`` code.
     datum : str, default "EPSG:4326"

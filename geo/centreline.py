@@ -95,7 +95,7 @@ def _read_layer(
     except Exception as exc:  # noqa: BLE001 - GDAL's errors vary by driver
         raise InputFileError(f"{path}: cannot read this road layer ({exc})") from None
     crs = _layer_crs(path, frame)
-    geoms = np.asarray(frame.geometry.array, dtype=object)
+    geoms = np.asarray(frame.geometry.values, dtype=object)
     counters = {"lines_read": len(frame), "lines_dropped_by_class": 0}
     if column is not None:
         values = frame[column].astype(str).to_numpy()

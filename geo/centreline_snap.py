@@ -41,8 +41,10 @@ def count_unjoined_crossings(x: FloatArray, y: FloatArray, seg_u: IntArray, seg_
     """
     real = seg_u != seg_v
     seg_u, seg_v = seg_u[real], seg_v[real]
-    lines = shapely.linestrings(
-        np.stack([np.stack([x[seg_u], y[seg_u]], 1), np.stack([x[seg_v], y[seg_v]], 1)], 1)
+    lines = np.asarray(
+        shapely.linestrings(
+            np.stack([np.stack([x[seg_u], y[seg_u]], 1), np.stack([x[seg_v], y[seg_v]], 1)], 1)
+        )
     )
     i, j = shapely.STRtree(lines).query(lines, predicate="intersects")
     pair = i < j
@@ -99,10 +101,12 @@ def join_near_ends(
     free = np.flatnonzero(degree == 1)
     if free.size == 0:
         return x, y, seg_u, seg_v, 0
-    lines = shapely.linestrings(
-        np.stack([np.stack([x[seg_u], y[seg_u]], 1), np.stack([x[seg_v], y[seg_v]], 1)], 1)
+    lines = np.asarray(
+        shapely.linestrings(
+            np.stack([np.stack([x[seg_u], y[seg_u]], 1), np.stack([x[seg_v], y[seg_v]], 1)], 1)
+        )
     )
-    points = shapely.points(x[free], y[free])
+    points = np.asarray(shapely.points(x[free], y[free]))
     tree = shapely.STRtree(lines)
     pi, si = tree.query(points, predicate="dwithin", distance=tolerance_m)
     free_part = np.full(n, -1, dtype=np.int64)  # the line part of each free end
@@ -119,8 +123,8 @@ def join_near_ends(
     first = np.concatenate([[True], pi[1:] != pi[:-1]])
     pi, si = pi[first], si[first]
     node = free[pi]
-    along = shapely.line_locate_point(lines[si], points[pi])
-    length = shapely.length(lines[si])
+    along = np.asarray(shapely.line_locate_point(lines[si], points[pi]))
+    length = np.asarray(shapely.length(lines[si]))
     at_u, at_v = along <= 1e-6, along >= length - 1e-6
     target = np.where(at_u, seg_u[si], np.where(at_v, seg_v[si], -1))
     x, y = x.copy(), y.copy()

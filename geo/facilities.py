@@ -7,7 +7,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 
 from carecircle._inputs import clean_name
 from carecircle._validate import missing_columns
+from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
 from carecircle.geo.duplicates import check_duplicates
@@ -93,7 +93,7 @@ def _has_point_geometry(df: pd.DataFrame) -> bool:
         return False
 
 
-def facility_columns(df: pd.DataFrame, path: Path, *, projected: bool = False) -> pd.DataFrame:
+def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False) -> pd.DataFrame:
     """Rename alternative headers (编号, 经度, …) and warn about columns carecircle ignores.
 
     In a spatial layer with geometry, 经度/纬度-like columns are not read as lon/lat: the
@@ -126,7 +126,7 @@ def facility_columns(df: pd.DataFrame, path: Path, *, projected: bool = False) -
     return df
 
 
-def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> None:
+def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Source) -> None:
     """Refuse a table lacking any of ``needed``, naming every missing column at once."""
     columns = [str(c) for c in df.columns]
     missing = [c for c in needed if c not in columns]
@@ -138,7 +138,7 @@ def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Path) -> Non
         raise InputDataError(missing_columns(path, missing, columns, "facilities", labels))
 
 
-def _drop_totals(df: pd.DataFrame, path: Path, rows: Rows) -> tuple[pd.DataFrame, Rows]:
+def _drop_totals(df: pd.DataFrame, path: Source, rows: Rows) -> tuple[pd.DataFrame, Rows]:
     """Skip Excel totals rows: 合计/总计/小计 as id or name, the other key cells empty."""
     keys = [c for c in ("id", "name", "type", "lon", "lat") if c in df.columns]
     cells = (
@@ -173,7 +173,7 @@ def _uses_geometry(df: pd.DataFrame) -> bool:
 
 
 def _coordinates(
-    df: pd.DataFrame, path: Path, crs: str, rows: Rows
+    df: pd.DataFrame, path: Source, crs: str, rows: Rows
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat as given (columns or point geometry), refusing blanks, metres and swaps."""
     if _uses_geometry(df):
@@ -223,7 +223,7 @@ def _coordinates(
 
 
 def _metres(
-    df: pd.DataFrame, path: Path, crs: str, rows: Rows, xy: tuple[np.ndarray, ...]
+    df: pd.DataFrame, path: Source, crs: str, rows: Rows, xy: tuple[np.ndarray, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """X/y of a projected ``facilities_crs``, refusing blanks and values that are degrees."""
     x, y, bad = xy
@@ -244,7 +244,7 @@ def _metres(
     return x, y
 
 
-def _xy_columns(df: pd.DataFrame, path: Path, crs: str) -> pd.DataFrame:
+def _xy_columns(df: pd.DataFrame, path: Source, crs: str) -> pd.DataFrame:
     """Read columns x/y (metres) as the coordinates of a projected ``facilities_crs``."""
     if not is_projected(crs) or _uses_geometry(df) or {"lon", "lat"} <= set(df.columns):
         return df
@@ -262,7 +262,7 @@ def _xy_columns(df: pd.DataFrame, path: Path, crs: str) -> pd.DataFrame:
     return out
 
 
-def _ids(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
+def _ids(df: pd.DataFrame, path: Source, rows: Rows) -> pd.Series:
     """Facility ids, refusing empty and repeated ones."""
     ids = df["id"].astype(str).map(clean_name)
     empty = (ids == "").to_numpy()
@@ -282,7 +282,7 @@ def _ids(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
     return ids
 
 
-def _types(df: pd.DataFrame, path: Path, rows: Rows) -> pd.Series:
+def _types(df: pd.DataFrame, path: Source, rows: Rows) -> pd.Series:
     """Facility type codes; Chinese labels and synonyms (长者食堂) are mapped to their code."""
     given = df["type"].astype(str).str.strip()
     codes = given.map(facility_type_code)
@@ -333,7 +333,7 @@ class FacilityTable:
     attribute_columns: tuple[str, ...]
 
 
-def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
+def read_facilities(path: Source, crs: str, sheet: str = "") -> pd.DataFrame:
     """Read one facility table (:func:`read_facility_table`'s frame).
 
     Parameters
@@ -353,7 +353,7 @@ def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
     return read_facility_table(path, crs, sheet).frame
 
 
-def read_facility_table(path: Path, crs: str, sheet: str = "") -> FacilityTable:
+def read_facility_table(path: Source, crs: str, sheet: str = "") -> FacilityTable:
     """Read and validate one facility table, converting coordinates to WGS84.
 
     Chinese and alternative headers (编号, 名称, 类型, 经度, 纬度, 建筑面积, 床位数, …) are read
@@ -418,7 +418,7 @@ def read_facility_table(path: Path, crs: str, sheet: str = "") -> FacilityTable:
 
 
 def read_all_facilities(
-    sources: Sequence[tuple[Path, str] | tuple[Path, str, str]],
+    sources: Sequence[tuple[Source, str] | tuple[Source, str, str]],
 ) -> pd.DataFrame:
     """Read several facility tables into one (:func:`read_facility_tables`' frame).
 
@@ -436,7 +436,7 @@ def read_all_facilities(
 
 
 def read_facility_tables(
-    sources: Sequence[tuple[Path, str] | tuple[Path, str, str]],
+    sources: Sequence[tuple[Source, str] | tuple[Source, str, str]],
 ) -> FacilityTable:
     """Read several facility tables into one, refusing ids repeated across files.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.tables import Rows
 from carecircle.geo.units import AREA_UNITS, COUNT_UNITS, header_unit, parse_numbers
@@ -27,7 +27,7 @@ _BEDS = dict.fromkeys(COUNT_UNITS, 1.0)
 
 
 def _not_this_column(
-    df: pd.DataFrame, col: str, path: Path, rows: Rows, bad: pd.Series, wanted: str
+    df: pd.DataFrame, col: str, path: Source, rows: Rows, bad: pd.Series, wanted: str
 ) -> bool:
     """Return True (with a warning) when ``col`` is an alias-matched column of other content.
 
@@ -54,7 +54,7 @@ def _not_this_column(
     return True
 
 
-def _column_unit(df: pd.DataFrame, col: str, path: Path) -> tuple[str, float]:
+def _column_unit(df: pd.DataFrame, col: str, path: Source) -> tuple[str, float]:
     """Return the unit a floor-area header names (``建筑面积（万平方米）``), its factor to m²."""
     header = str(df.attrs.get("aliased", {}).get(col, col))
     if col != "floor_area_m2":
@@ -69,7 +69,7 @@ def _column_unit(df: pd.DataFrame, col: str, path: Path) -> tuple[str, float]:
 
 
 def _report_units(
-    df: pd.DataFrame, col: str, path: Path, rows: Rows, found: tuple[str, float, np.ndarray]
+    df: pd.DataFrame, col: str, path: Source, rows: Rows, found: tuple[str, float, np.ndarray]
 ) -> None:
     """Say how a column's units were converted (header unit, cells carrying a unit)."""
     unit, factor, with_unit = found
@@ -96,7 +96,7 @@ def _report_units(
         )
 
 
-def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray | None:
+def _numbers(df: pd.DataFrame, col: str, path: Source, rows: Rows) -> np.ndarray | None:
     """Parse a numeric column; blanks are 0 (reported), text or negatives are errors.
 
     Full-width digits (``１２０``) and thousands separators are read; floor areas may carry
@@ -138,7 +138,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Path, rows: Rows) -> np.ndarray |
     return values.to_numpy(dtype=np.float64)
 
 
-def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
+def _yes_no(df: pd.DataFrame, path: Source, rows: Rows) -> np.ndarray | None:
     """``medical_care`` as 1/0; anything but yes/no is an error (None: an alias, ignored)."""
     text = df["medical_care"].astype(str).str.strip().str.lower()
     bad = ~text.isin(_YES | _NO)
@@ -153,10 +153,21 @@ def _yes_no(df: pd.DataFrame, path: Path, rows: Rows) -> np.ndarray | None:
     return np.where(text.isin(_YES), 1.0, 0.0)
 
 
-def attribute_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
+def attribute_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: Rows) -> list[str]:
     """Copy the optional indicator columns; absent ones stay NaN (empty for rating).
 
     Returns the attribute columns read (not those absent or ignored).
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The facility table as read.
+    out : pd.DataFrame
+        The facility table being built.
+    path : Source
+        The table read (file or database source), named in messages.
+    rows : Rows
+        File row number of each table row (for messages).
     """
     read = []
     for col in ATTRIBUTE_COLUMNS:
@@ -172,10 +183,21 @@ def attribute_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Row
     return read
 
 
-def numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
+def numeric_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: Rows) -> list[str]:
     """Floor area, beds and nursing beds; a missing column is NaN (unknown) and warned.
 
     Returns the numeric columns read (not those absent or ignored).
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The facility table as read.
+    out : pd.DataFrame
+        The facility table being built.
+    path : Source
+        The table read (file or database source), named in messages.
+    rows : Rows
+        File row number of each table row (for messages).
     """
     read = []
     for col in NUMERIC_COLUMNS:

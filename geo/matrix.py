@@ -115,6 +115,23 @@ def coverage_tiles(
     Each source appears in one tile only, so a caller can keep what it needs of each tile
     (e.g. only the pattern, as compact indices) and never hold all distances at once.
     Parameters as for :func:`coverage_matrix`.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walking network.
+    sources : Snapped
+        The facilities snapped to the network.
+    points : Snapped
+        The cells snapped to the network.
+    radius_m : float
+        Walking distance of the circle (metres).
+    tile_m : float, default 2000.0
+        Side of a routing tile (metres).
+    max_tile_sources : int, default 128
+        Most sources routed in one tile.
+    progress : bool, default False
+        Show a progress bar on a terminal.
     """
     s_ok = np.flatnonzero(sources.ok)
     p_ok = np.flatnonzero(points.ok)

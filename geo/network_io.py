@@ -15,7 +15,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -183,7 +183,8 @@ def _download(source: NetworkSource, cache_dir: Path) -> Path:
         if source.place:
             graph = ox.graph_from_place(source.place, network_type="walk", simplify=False)
         else:
-            graph = ox.graph_from_bbox(source.bbox, network_type="walk", simplify=False)
+            bbox = cast("tuple[float, float, float, float]", source.bbox)  # no place: a bbox
+            graph = ox.graph_from_bbox(bbox, network_type="walk", simplify=False)
     except Exception as exc:  # noqa: BLE001 - network and geocoder errors vary
         raise NetworkError(
             f"could not download the network for {source.describe()} ({exc}); "
@@ -217,7 +218,7 @@ def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
         dropped=np.array([net.dropped_nodes, net.dropped_components]),
         crs=np.array(net.crs.to_wkt()),
         meta=np.array(json.dumps(meta, sort_keys=True)),
-        **core_arrays(net.routing_core),
+        **core_arrays(net.routing_core),  # type: ignore[arg-type]  # numpy types **kwds oddly
     )
     os.replace(tmp, path)
 

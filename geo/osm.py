@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -50,10 +52,11 @@ def _walkable_ways_as_opl(
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        for way in processor:
+        # the entity filter passes ways only
+        for way in cast("Iterable[osmium.osm.Way]", processor):
             ways_read += 1
             tags = way.tags
-            kept = {k: tags.get(k) for k in KEPT_TAGS if k in tags}
+            kept = {k: tags[k] for k in KEPT_TAGS if k in tags}
             size = len(way.nodes)
             if size >= 2 and is_walkable(kept, include_private=include_private):
                 writer.add_way(way)
@@ -161,7 +164,7 @@ def _find_absent_nodes(
     if absent[0] >= 0:
         processor = processor.with_filter(osmium.filter.IdFilter(absent.tolist()))
     wanted = set(absent.tolist())
-    for node in processor:
+    for node in cast("Iterable[osmium.osm.Node]", processor):  # nodes only, as asked
         if node.id in wanted and node.location.valid():
             found[node.id] = (node.location.lon, node.location.lat)
     if not found:

@@ -51,7 +51,7 @@ class _Grid:
     path: Path
     band: int
     transform: rasterio.Affine
-    crs: object
+    crs: rasterio.crs.CRS
     shape: tuple[int, int]
 
 
@@ -132,7 +132,7 @@ def _read_band(grid: _Grid, window: Window) -> tuple[np.ndarray, np.ndarray]:
         )
     with rasterio.open(grid.path) as src:
         data = src.read(grid.band, window=window, masked=True)
-    values = np.ma.asarray(data).astype(np.float64).filled(np.nan)
+    values = np.ma.filled(np.ma.asarray(data).astype(np.float64), np.nan)
     invalid = np.isnan(values)
     if (values[~invalid] < 0).any():
         raise InputDataError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +19,7 @@ from carecircle.config import DbSource
 from carecircle.errors import InputFileError, OutputError
 
 if TYPE_CHECKING:
+    import psycopg
     from psycopg.sql import Composable
     from sqlalchemy.engine import Connection, Engine
 
@@ -165,10 +166,16 @@ def table_name(source: DbSource) -> tuple[str, ...]:
     return parts
 
 
+def _driver(con: Connection) -> psycopg.Connection[Any]:
+    """Return the psycopg connection under a SQLAlchemy one (:func:`engine` uses psycopg)."""
+    return cast("psycopg.Connection[Any]", con.connection.dbapi_connection)
+
+
 def _select(source: DbSource, *, limit_zero: bool = False) -> Composable:
     """Return the SELECT of a source: the table quoted, or the planner's query as written."""
     from psycopg import sql
 
+    query: Composable
     if source.table:
         query = sql.SQL("SELECT * FROM {}").format(sql.Identifier(*table_name(source)))
     else:
@@ -180,7 +187,7 @@ def _select(source: DbSource, *, limit_zero: bool = False) -> Composable:
 
 def _columns(con: Connection, query: Composable) -> list[str]:
     """Column names of ``query``'s result, run on the driver's cursor (no bind parsing)."""
-    with con.connection.dbapi_connection.cursor() as cur:
+    with _driver(con).cursor() as cur:
         cur.execute(query)
         return [d.name for d in cur.description or ()]
 
@@ -203,7 +210,7 @@ def read_db(source: DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
         table_name(source)  # refuse what PostgreSQL cannot name before connecting
     try:
         with engine(source.url, read_only=True).connect() as con:
-            raw = con.connection.dbapi_connection
+            raw = _driver(con)
             columns = _columns(con, _select(source, limit_zero=True))
             text = _select(source).as_string(raw)
             # exec_driver_sql-style: the text goes to the driver as it is (no ``:name`` binds)
@@ -222,7 +229,7 @@ def read_db(source: DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
 
 def _execute(con: Connection, query: Composable) -> None:
     """Run a composed statement on the connection's driver cursor (same transaction)."""
-    with con.connection.dbapi_connection.cursor() as cur:
+    with _driver(con).cursor() as cur:
         cur.execute(query)
 
 
@@ -238,7 +245,7 @@ def _copy_rows(schema: str) -> Callable[[Any, Connection, list[str], Iterable[tu
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(schema, table.name), sql.SQL(", ").join(map(sql.Identifier, keys))
         )
-        with con.connection.dbapi_connection.cursor() as cur, cur.copy(statement) as out:
+        with _driver(con).cursor() as cur, cur.copy(statement) as out:
             for row in rows:
                 out.write_row(row)
 
@@ -298,7 +305,7 @@ def _refuse_foreign_tables(con: Connection, schema: str, names: list[str]) -> No
         "WHERE n.nspname = %s AND c.relname = ANY(%s) "
         "AND coalesce(obj_description(c.oid, 'pg_class'), '') <> %s ORDER BY 1"
     )
-    with con.connection.dbapi_connection.cursor() as cur:
+    with _driver(con).cursor() as cur:
         cur.execute(query, (schema, names, OUTPUT_COMMENT))
         foreign = [row[0] for row in cur.fetchall()]
     if foreign:

@@ -89,7 +89,7 @@ class EdgeIndex:
         """Nearest edge by STRtree (slow, exact), for the points the KD-tree cannot prove."""
         if self._strtree is None:
             coords = np.stack([np.stack([self.ax, self.ay], 1), np.stack([self.bx, self.by], 1)], 1)
-            self._strtree = shapely.STRtree(shapely.linestrings(coords))
+            self._strtree = shapely.STRtree(np.asarray(shapely.linestrings(coords)))
         edge = np.full(x.size, -1, dtype=np.int64)
         idx_in, idx_edge = self._strtree.query_nearest(
             shapely.points(x, y), max_distance=max_distance_m, all_matches=False
@@ -109,7 +109,7 @@ class EdgeIndex:
             workers=-1,
             distance_upper_bound=max_distance_m + self.half_step,
         )
-        dist_k, idx_k = dist_k.reshape(x.size, k), idx_k.reshape(x.size, k)
+        dist_k, idx_k = np.asarray(dist_k).reshape(x.size, k), np.asarray(idx_k).reshape(x.size, k)
         found = idx_k < n_samples
         cand = np.where(found, self.sample_edge[np.minimum(idx_k, n_samples - 1)], -1)
         edge = np.full(x.size, -1, dtype=np.int64)

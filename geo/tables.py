@@ -205,7 +205,7 @@ def table_from_grid(
         When no cell holds a value.
     """
     cells = grid.astype(object).where(grid.notna(), "").map(lambda v: clean_name(str(v)))
-    filled = cells.ne("").to_numpy()
+    filled = (cells != "").to_numpy()
     numbers = np.arange(1, len(grid) + 1) if lines is None else np.asarray(lines)
     nonempty = np.flatnonzero(filled.any(axis=1))
     if nonempty.size == 0:
@@ -386,7 +386,7 @@ def header_targets(values: Sequence[object], aliases: Mapping[str, Sequence[str]
 
 
 def rename_aliased_columns(
-    df: pd.DataFrame, path: Path, aliases: Mapping[str, Sequence[str]]
+    df: pd.DataFrame, path: Path | DbSource, aliases: Mapping[str, Sequence[str]]
 ) -> pd.DataFrame:
     """Rename alternative headers (``经度``, ``Longitude``) to carecircle's column names.
 

@@ -27,7 +27,17 @@ def _subset(s: Snapped, idx: IntArray, edge: IntArray) -> Snapped:
 
 
 def point_tiles(x: FloatArray, y: FloatArray, tile_m: float) -> Iterator[IntArray]:
-    """Yield the indices of points in each square tile, in a fixed order."""
+    """Yield the indices of points in each square tile, in a fixed order.
+
+    Parameters
+    ----------
+    x : FloatArray
+        Easting (metres).
+    y : FloatArray
+        Northing (metres).
+    tile_m : float
+        Side of a routing tile (metres).
+    """
     key = np.floor(x / tile_m).astype(np.int64) * 1_000_003 + np.floor(y / tile_m).astype(np.int64)
     order = np.lexsort((np.arange(x.size), key))
     yield from np.split(order, np.flatnonzero(np.diff(key[order])) + 1)
@@ -39,6 +49,15 @@ def sub_network(
     """Return the edges with an end inside ``bounds`` (plus ``extra_edges``) as a network.
 
     Also returns the new index of every edge of ``network`` (-1 where left out).
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walking network.
+    bounds : tuple[float, float, float, float]
+        West, south, east, north (degrees).
+    extra_edges : IntArray
+        Edges to keep beside those in the box.
     """
     x0, y0, x1, y1 = bounds
     inside = (network.x >= x0) & (network.x <= x1) & (network.y >= y0) & (network.y <= y1)

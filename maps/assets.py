@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import folium
+from branca.element import Element, Figure
 
 #: (folium resource name, path under maps/static, CDN URL of the same version)
 JS = [
@@ -58,18 +60,33 @@ def _where(entry: tuple[str, str, str], offline: bool) -> tuple[str, str]:
     return name, f"{LIB_DIR}/{local}" if offline else url
 
 
-def use_assets(
-    element: folium.Map | folium.MacroElement, *, offline: bool, plugin: str | None = None
-) -> None:
+def root(element: Element) -> Figure:
+    """Return the figure an element belongs to (folium types it as a plain ``Element``)."""
+    figure = element.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError(f"{type(element).__name__} is not on a map figure")
+    return figure
+
+
+def use_assets(element: Any, *, offline: bool, plugin: str | None = None) -> None:
     """Point a map (or a plugin) at the Leaflet files it needs, and only those.
 
     folium's defaults also load jQuery, Bootstrap and Font Awesome from CDNs; the gap maps use
     none of them, so an offline map would otherwise show console errors.
+
+    Parameters
+    ----------
+    element : Any
+        A folium map or plugin.
+    offline : bool
+        Maps that need no internet (Leaflet copied beside them).
+    plugin : str | None, default None
+        The plugin's name; None for the map itself.
     """
     if plugin is None:
         element.default_js = [_where(e, offline) for e in JS]
         element.default_css = [_where(e, offline) for e in CSS]
-        element.get_root().header.add_child(folium.Element(JQUERY_SHIM), name="jquery_shim")
+        root(element).header.add_child(folium.Element(JQUERY_SHIM), name="jquery_shim")
     else:
         element.default_js = [_where(PLUGIN_JS[plugin], offline)]
         element.default_css = [_where(PLUGIN_CSS[plugin], offline)]

@@ -9,7 +9,7 @@ import folium
 from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 
-from carecircle.maps.assets import use_assets
+from carecircle.maps.assets import root, use_assets
 from carecircle.maps.style import MAP_CSS, esc, title_panel
 
 Bounds = tuple[float, float, float, float]
@@ -80,7 +80,7 @@ def stable_html(fmap: folium.Map) -> str:
 
     Two runs on the same inputs then write byte-identical HTML.
     """
-    html = fmap.get_root().render()
+    html = root(fmap).render()
     ids: dict[str, str] = {}
     return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids):08d}"), html)
 
@@ -93,7 +93,21 @@ def base_map(
     title: str,
     padding: tuple[tuple[int, int], tuple[int, int]],
 ) -> folium.Map:
-    """Map with the basemaps, a page title, a metric scale, full screen and measure."""
+    """Map with the basemaps, a page title, a metric scale, full screen and measure.
+
+    Parameters
+    ----------
+    bounds : Bounds
+        West, south, east, north (degrees).
+    offline : bool
+        Maps that need no internet (Leaflet copied beside them).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    title : str
+        The map's title.
+    padding : tuple[tuple[int, int], tuple[int, int]]
+        Pixels kept free around the fitted bounds.
+    """
     minx, miny, maxx, maxy = bounds
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -103,7 +117,7 @@ def base_map(
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
-    fmap.get_root().title = esc(title)
+    root(fmap).title = esc(title)
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
     blank = folium.FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
@@ -155,7 +169,17 @@ def base_map(
 
 
 def panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
-    """Add the title panel (already-escaped lines) and the legend."""
-    fmap.get_root().html.add_child(folium.Element(title_panel(lines)))
-    fmap.get_root().html.add_child(folium.Element(MAP_CSS))
+    """Add the title panel (already-escaped lines) and the legend.
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The map.
+    lines : list[str]
+        Lines of the title panel (already escaped HTML).
+    legend : str
+        The legend's HTML.
+    """
+    root(fmap).html.add_child(folium.Element(title_panel(lines)))
+    root(fmap).html.add_child(folium.Element(MAP_CSS))
     Legend(legend).add_to(fmap)

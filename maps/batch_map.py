@@ -8,9 +8,9 @@ import folium
 import pandas as pd
 
 from carecircle.files import write_text_atomic
-from carecircle.maps.assets import copy_assets, use_assets
+from carecircle.maps.assets import copy_assets, root, use_assets
 from carecircle.maps.base import MetricScale, stable_html
-from carecircle.maps.style import esc, pct, share_colour, title_panel
+from carecircle.maps.style import esc, pct, records, share_colour, title_panel
 
 
 def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -> Path:
@@ -34,12 +34,12 @@ def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -
     fmap = folium.Map(
         tiles=None if offline else "OpenStreetMap", control_scale=False, prefer_canvas=True
     )
-    fmap.get_root().title = "批量审计 15分钟养老服务圈 · batch audit of the 15-minute circle"
+    root(fmap).title = "批量审计 15分钟养老服务圈 · batch audit of the 15-minute circle"
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
     if offline:
         copy_assets(out)
-    for r in done.itertuples(index=False):
+    for r in records(done):
         link = f"{Path(r.out).name}/maps/index.html"
         folium.Rectangle(
             bounds=[[r.south, r.west], [r.north, r.east]],
@@ -61,6 +61,6 @@ def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -
         )
     failed = summary[summary["status"] != "done"]
     lines = [f"<b>批量审计 Batch audit</b> · {len(done)} 完成 done · {len(failed)} 失败 failed"]
-    lines += [f"✗ {esc(Path(r.study).name)}: {esc(r.error)}" for r in failed.itertuples()]
-    fmap.get_root().html.add_child(folium.Element(title_panel(lines)))
+    lines += [f"✗ {esc(Path(r.study).name)}: {esc(r.error)}" for r in records(failed)]
+    root(fmap).html.add_child(folium.Element(title_panel(lines)))
     return write_text_atomic(out / "index.html", stable_html(fmap))

@@ -92,7 +92,15 @@ def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Pat
 
 @_own_rc
 def s1_chart(audit: Audit, path: Path) -> Path:
-    """Bar chart of S1 (older residents within the circle) per community, by street."""
+    """Bar chart of S1 (older residents within the circle) per community, by street.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    path : Path
+        The file.
+    """
     cjk = _style()
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
     if len(table) > MAX_COMMUNITY_BARS:
@@ -154,7 +162,15 @@ def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -
 
 @_own_rc
 def s2_chart(audit: Audit, path: Path) -> Path:
-    """Bar chart of floor area per 1,000 residents per street against the S2 target."""
+    """Bar chart of floor area per 1,000 residents per street against the S2 target.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    path : Path
+        The file.
+    """
     cjk = _style()
     table = audit.indicators["street"]
     fig = Figure(figsize=(7, 3.6), dpi=110)
@@ -191,7 +207,17 @@ def s2_chart(audit: Audit, path: Path) -> Path:
 
 
 def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
-    """Write ``report.html``: district figures with links to maps, charts and spreadsheets."""
+    """Write ``report.html``: district figures with links to maps, charts and spreadsheets.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    out : Path
+        Output folder.
+    charts : list[Path]
+        The chart images written, linked from the report.
+    """
     d = audit.indicators["district"].iloc[0]
     stems = map_file_stems(list(audit.streets["code"]))
     street_rows = "".join(
@@ -236,7 +262,15 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}<
 
 
 def render_report(audit: Audit, out: Path) -> list[Path]:
-    """Write the charts and ``report.html`` into ``out``."""
+    """Write the charts and ``report.html`` into ``out``.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    out : Path
+        Output folder.
+    """
     charts = [
         s1_chart(audit, out / "charts" / "s1_by_community.png"),
         s2_chart(audit, out / "charts" / "s2_by_street.png"),

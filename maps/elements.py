@@ -10,10 +10,12 @@ looks and behaves as with ``folium.GeoJson`` and ``folium.CircleMarker``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from branca.element import Element, Template
 from folium.map import Layer
+
+from carecircle.maps.assets import root
 
 
 def script_json(value: object) -> str:
@@ -44,7 +46,7 @@ class _DataLayer(Layer):
 
     data: object
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
         """Add the data, the layer's script and (when shown) its ``addTo``, all verbatim.
 
         As ``folium.map.Layer.render`` does, without compiling each text as a template.
@@ -53,8 +55,8 @@ class _DataLayer(Layer):
         data = self.data if isinstance(self.data, JsonText) else script_json(self.data)
         script = self._template.module.__dict__["script"](self, kwargs)
         if self.show:
-            script += f"\n{name}.addTo({self._parent.get_name()});"
-        figure = self.get_root()
+            script += f"\n{name}.addTo({cast(Element, self._parent).get_name()});"
+        figure = root(self)
         figure.script.add_child(RawScript(f"var {name}_data = {data};"), name=f"{name}_data")
         figure.script.add_child(RawScript(script), name=name)
 

@@ -31,7 +31,17 @@ Bounds = tuple[float, float, float, float]
 
 
 def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> np.ndarray:
-    """Return geometries as drawn: simplified to the map scale, in GCJ-02 for Amap tiles."""
+    """Return geometries as drawn: simplified to the map scale, in GCJ-02 for Amap tiles.
+
+    Parameters
+    ----------
+    geoms : np.ndarray
+        Shapely geometries (EPSG:4326).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    simplify_deg : float, default 3e-05
+        Simplification tolerance (degrees).
+    """
     geoms = np.asarray(geoms, dtype=object)
     if simplify_deg > 0:
         geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
@@ -43,7 +53,17 @@ def display(geoms: np.ndarray, datum: str, *, simplify_deg: float = 0.00003) -> 
 
 
 def point(lon: float, lat: float, datum: str) -> list[float]:
-    """Return a marker location [lat, lon] in the map's datum, rounded to ~1 m."""
+    """Return a marker location [lat, lon] in the map's datum, rounded to ~1 m.
+
+    Parameters
+    ----------
+    lon : float
+        Longitude (degrees).
+    lat : float
+        Latitude (degrees).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    """
     if datum == "gcj02":
         glon, glat = wgs84_to_gcj02(lon, lat)
         lon, lat = float(glon), float(glat)
@@ -51,7 +71,17 @@ def point(lon: float, lat: float, datum: str) -> list[float]:
 
 
 def points(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[list[float], list[float]]:
-    """Return marker locations (lat, lon lists) in the map's datum, rounded to ~1 m."""
+    """Return marker locations (lat, lon lists) in the map's datum, rounded to ~1 m.
+
+    Parameters
+    ----------
+    lon : np.ndarray
+        Longitude (degrees).
+    lat : np.ndarray
+        Latitude (degrees).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    """
     if datum == "gcj02" and len(lon):
         lon, lat = wgs84_to_gcj02(lon, lat)
     return np.round(lat, 6).tolist(), np.round(lon, 6).tolist()
@@ -62,6 +92,13 @@ def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> JsonText:
 
     Written as text straight from GEOS (``shapely.to_geojson``): parsing and re-encoding
     the coordinates in Python costs seconds on a city's street map.
+
+    Parameters
+    ----------
+    geoms : np.ndarray
+        Shapely geometries (EPSG:4326).
+    props : list[dict[str, Any]]
+        Properties of each feature.
     """
     geoms = np.asarray(geoms, dtype=object)
     keep = np.array([g is not None for g in geoms], dtype=bool)
@@ -80,6 +117,15 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
     """Communities coloured by S1 share, with every indicator and failed target in the popup.
 
     None when the street has no community (folium cannot attach a tooltip to no feature).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    codes : list[str]
+        The codes to draw.
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
     if not codes:
         return None
@@ -131,6 +177,15 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLaye
 
     Every community failing any indicator is in the under-served list; the map outlines those
     whose circle (S1) or floor area (S2) falls short, so the outlines stay readable.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    codes : list[str]
+        The codes to draw.
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
     under = audit.underserved.set_index("code")
     keep = [
@@ -174,13 +229,31 @@ _FACILITY_NUMBERS = ("floor_area_m2", "beds", "nursing_beds")
 
 
 def facility_types_near(audit: Audit, bounds: Bounds) -> list[str]:
-    """Facility types drawn by :func:`facility_layers` for ``bounds``, in vocabulary order."""
+    """Facility types drawn by :func:`facility_layers` for ``bounds``, in vocabulary order.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    bounds : Bounds
+        West, south, east, north (degrees).
+    """
     present = set(_facilities_near(audit, bounds)["type"])
     return [ftype for ftype in FACILITY_TYPES if ftype in present]
 
 
 def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]:
-    """One toggleable layer of markers per facility type present near the street."""
+    """One toggleable layer of markers per facility type present near the street.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    bounds : Bounds
+        West, south, east, north (degrees).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    """
     near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
@@ -224,6 +297,15 @@ def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | Non
 
     Neighbouring cells form one patch (the union of their squares), whose tooltip gives the
     patch's uncovered older residents, cells and walking distances. None when there are none.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    street : str
+        The street's code.
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
     cells = audit.cells
     mask = (
@@ -267,6 +349,15 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJso
     """Return the circle's service area (shown) and one per facility type (hidden).
 
     The areas come as pieces (one set per tile); the pieces near ``bounds`` are cut to it.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    bounds : Bounds
+        West, south, east, north (degrees).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
     areas = audit.service_areas
     near = areas.iloc[areas.sindex.query(shapely.box(*bounds))]
@@ -300,7 +391,17 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJso
 
 
 def proposal_layer(proposals: pd.DataFrame, bounds: Bounds, datum: str) -> folium.FeatureGroup:
-    """Proposed sites of a siting run, as gold stars."""
+    """Proposed sites of a siting run, as gold stars.
+
+    Parameters
+    ----------
+    proposals : pd.DataFrame
+        The proposed sites.
+    bounds : Bounds
+        West, south, east, north (degrees).
+    datum : str
+        ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
+    """
     minx, miny, maxx, maxy = bounds
     near = proposals[
         (proposals["lon"] >= minx)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from docx import Document
@@ -24,7 +24,7 @@ from docx.shared import Cm, Pt
 
 from carecircle.files import write_atomic
 from carecircle.maps.static_maps import render_static_maps
-from carecircle.maps.style import pct
+from carecircle.maps.style import pct, records
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
@@ -34,15 +34,31 @@ MAP_WIDTH = Cm(16)
 STATUS_ZH = {"met": "达标 met", "not met": "未达标 not met"}
 
 
-def number(value: object, digits: int = 0) -> str:
-    """Format a figure of the report: thousands separators, or — where undefined."""
+def number(value: Any, digits: int = 0) -> str:
+    """Format a figure of the report: thousands separators, or — where undefined.
+
+    Parameters
+    ----------
+    value : Any
+        The value.
+    digits : int, default 0
+        Decimals shown.
+    """
     if value is None or pd.isna(value):
         return "—"
     return f"{float(value):,.{digits}f}"
 
 
-def indicator_value(value: object, unit: str) -> str:
-    """Format an indicator value by its unit (a share as a percentage)."""
+def indicator_value(value: Any, unit: str) -> str:
+    """Format an indicator value by its unit (a share as a percentage).
+
+    Parameters
+    ----------
+    value : Any
+        The value.
+    unit : str
+        The indicator's unit (``share`` shown as a percentage).
+    """
     if value is None or pd.isna(value):
         return "—"
     if unit == "share":
@@ -50,12 +66,12 @@ def indicator_value(value: object, unit: str) -> str:
     return f"{float(value):,.1f}" if float(value) % 1 else f"{float(value):,.0f}"
 
 
-def text(value: object) -> str:
+def text(value: Any) -> str:
     """Text of a table cell: — where missing."""
     return "—" if value is None or pd.isna(value) or str(value) == "" else str(value)
 
 
-def status_text(status: object) -> str:
+def status_text(status: Any) -> str:
     """Bilingual verdict (``not assessed …`` reasons are kept as written)."""
     text = "" if status is None or pd.isna(status) else str(status)
     return STATUS_ZH.get(text, text or "—")
@@ -145,16 +161,16 @@ def _district(doc: DocxDocument, audit: Audit) -> None:
                 indicator_value(r.district_value, r.unit),
                 status_text(r.district_status),
             ]
-            for r in _enabled(audit).itertuples(index=False)
+            for r in records(_enabled(audit))
         ],
         (1.5, 7.5, 2.2, 2.2, 3.0),
     )
 
 
 def _street_indicators(audit: Audit, code: str) -> list[list[str]]:
-    row = audit.indicators["street"].loc[code]
+    row: Any = audit.indicators["street"].loc[code]  # one street's row
     rows = []
-    for r in _enabled(audit).itertuples(index=False):
+    for r in records(_enabled(audit)):
         key = r.id.lower()
         if f"{key}_status" not in row.index:
             continue
@@ -170,7 +186,7 @@ def _street_indicators(audit: Audit, code: str) -> list[list[str]]:
 
 
 def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> None:
-    row = audit.indicators["street"].loc[code]
+    row: Any = audit.indicators["street"].loc[code]  # one street's row
     doc.add_heading(f"{row['name']} ({code})", level=2)
     add_table(
         doc,
@@ -228,7 +244,7 @@ def _underserved(doc: DocxDocument, audit: Audit) -> None:
                 number(r.older_uncovered),
                 f"{r.reason_zh} / {r.reason_en}",
             ]
-            for r in under.itertuples(index=False)
+            for r in records(under)
         ],
         (1.2, 3.4, 2.2, 1.6, 1.8, 7.2),
     )
@@ -265,7 +281,7 @@ def _method(doc: DocxDocument, audit: Audit, inputs: Mapping[str, Mapping[str, o
         ["指标 id", "目标 target", "依据 source"],
         [
             [r.id, indicator_value(r.target, r.unit), text(r.source)]
-            for r in _enabled(audit).itertuples(index=False)
+            for r in records(_enabled(audit))
         ],
         (1.5, 2.2, 12.7),
     )
@@ -278,7 +294,7 @@ def _method(doc: DocxDocument, audit: Audit, inputs: Mapping[str, Mapping[str, o
             doc.add_paragraph(f"警告 warning: {warning}")
 
 
-def _proposal(doc: DocxDocument, sites: pd.DataFrame, summary: Mapping[str, object]) -> None:
+def _proposal(doc: DocxDocument, sites: pd.DataFrame, summary: Mapping[str, Any]) -> None:
     doc.add_heading("5 选址建议 Siting proposal", level=1)
     before, after = summary.get("district_before"), summary.get("district_after")
     doc.add_paragraph(
@@ -294,7 +310,7 @@ def _proposal(doc: DocxDocument, sites: pd.DataFrame, summary: Mapping[str, obje
         cols,
         [
             [number(v) if c == "marginal_gain" else str(v) for c, v in zip(cols, r, strict=True)]
-            for r in sites[cols].itertuples(index=False)
+            for r in records(sites[cols])
         ],
     )
     for note in summary.get("notes") or []:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -32,8 +32,22 @@ MIN_STREETS_FOR_POOL = 8
 Bounds = tuple[float, float, float, float]
 
 
+#: what a street's part leaves out (the maps read none of it; the part goes to a worker)
+_NOT_DRAWN: dict[str, Any] = dict.fromkeys(
+    ("record", "network", "node_distances", "edge_index", "facility_snap", "cell_snap")
+)
+
+
 def street_box(audit: Audit, code: str) -> tuple[Bounds, Bounds]:
-    """Return a street's bounds and the wider box its map draws (lon/lat)."""
+    """Return a street's bounds and the wider box its map draws (lon/lat).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    code : str
+        The street's code.
+    """
     geom = audit.streets.geometry.to_numpy()[(audit.streets["code"] == code).to_numpy()][0]
     minx, miny, maxx, maxy = geom.bounds
     m = MARGIN_DEG
@@ -82,12 +96,7 @@ def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
         cell_squares=audit.cell_squares[cell_rows[drawn]],
         facilities=fac[near],
         service_areas=areas[~shapely.is_empty(areas.geometry.to_numpy())],
-        record=None,
-        network=None,
-        node_distances=None,
-        edge_index=None,
-        facility_snap=None,
-        cell_snap=None,
+        **_NOT_DRAWN,
     )
 
 
@@ -102,7 +111,15 @@ class StreetJob:
 
 
 def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
-    """Yield the job of each street, in the streets' order."""
+    """Yield the job of each street, in the streets' order.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    links : dict[str, str]
+        Street code -> map file name.
+    """
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
     for code, name in links.items():
@@ -111,7 +128,15 @@ def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
 
 
 def pool_size(workers: int | None, n_streets: int) -> int:
-    """Worker processes to use: 1 (no pool) for few streets or inside a worker process."""
+    """Worker processes to use: 1 (no pool) for few streets or inside a worker process.
+
+    Parameters
+    ----------
+    workers : int | None
+        Workers asked for; None for the machine's cores.
+    n_streets : int
+        Number of street maps to write.
+    """
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if n_streets >= MIN_STREETS_FOR_POOL else 1
     if multiprocessing.parent_process() is not None:  # a batch worker: its own pool is enough

@@ -6,9 +6,13 @@ import hashlib
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from carecircle.vocabulary import facility_label
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Marker colour per facility type (Okabe–Ito based, distinguishable with colour-blindness).
 FACILITY_COLOURS: dict[str, str] = {
@@ -177,14 +181,30 @@ def pct(value: float) -> str:
 
 
 def area(value: float, residents: float = 1.0) -> str:
-    """Format floor area per 1,000 residents: — where nobody lives, 未评估 where unknown."""
+    """Format floor area per 1,000 residents: — where nobody lives, 未评估 where unknown.
+
+    Parameters
+    ----------
+    value : float
+        The amount.
+    residents : float, default 1.0
+        Residents the value is per.
+    """
     if value == value:  # noqa: PLR0124 - NaN check
         return f"{value:.1f}"
     return "—" if residents == 0 else "未评估 not assessed"
 
 
 def count(value: float, unit: str = "") -> str:
-    """Format a whole count (m², beds) of a facility; unknown (no such column) reads 不详."""
+    """Format a whole count (m², beds) of a facility; unknown (no such column) reads 不详.
+
+    Parameters
+    ----------
+    value : float
+        The amount.
+    unit : str, default ''
+        Written after the number (``m²``, ``beds``); nothing when empty.
+    """
     if value != value:  # noqa: PLR0124 - NaN check
         return "不详 unknown"
     return f"{value:,.0f}" + (f" {unit}" if unit else "")
@@ -199,3 +219,8 @@ def title_panel(lines: list[str]) -> str:
         'box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.5 sans-serif;max-width:420px">'
         f"{body}</div>"
     )
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """Return the rows of ``frame`` as named tuples (fields typed as any cell value)."""
+    return frame.itertuples(index=False)

@@ -100,6 +100,15 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     retry: the same input fails the same way everywhere. Only transient errors
     (:data:`TRANSIENT_ERRORS`) raise, so that Dask retries the task; a lost worker is
     retried by Dask too.
+
+    Parameters
+    ----------
+    study : str
+        The study file.
+    out : str
+        Output folder of the study.
+    offline : bool
+        Maps that need no internet (Leaflet copied beside them).
     """
     from carecircle import api  # not scripts.commands: that imports this module
 

@@ -48,7 +48,17 @@ def run_audit(
 
 
 def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
-    """Return the terminal summary: a row per street, the district, warnings and files."""
+    """Return the terminal summary: a row per street, the district, warnings and files.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    paths : list[Path]
+        The files written.
+    out : Path
+        Output folder.
+    """
     lines = [
         f"{audit.study.name} · profile {audit.study.profile.name} · "
         f"{audit.study.minutes:g} min × {audit.study.walk_speed_m_s:g} m/s = "
@@ -276,7 +286,19 @@ def run_site(  # noqa: PLR0913 - one keyword per `carecircle site` option
 
 
 def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path) -> str:
-    """Return the terminal summary of a siting run."""
+    """Return the terminal summary of a siting run.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    result : SitingResult
+        The siting result.
+    paths : list[Path]
+        The files written.
+    out : Path
+        Output folder.
+    """
     s = result.summary
     lines = [
         f"{audit.study.name} · site {s['type']} · {s['model']} · {s['sites']} new sites",
@@ -299,7 +321,17 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
 
 
 def to_postgis(audit: Audit, url: str, schema: str) -> list[str]:
-    """Write every output table of an audit to PostGIS, replacing them in one transaction."""
+    """Write every output table of an audit to PostGIS, replacing them in one transaction.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    url : str
+        ``postgresql://`` URL.
+    schema : str
+        PostgreSQL schema to write into.
+    """
     from carecircle.analysis.reports import database_tables
     from carecircle.geo.postgis import write_tables
 
@@ -363,7 +395,17 @@ def run_batch_command(
 
 
 def batch_text(summary: pd.DataFrame, paths: list[Path], out: Path) -> str:
-    """Return the terminal summary of a batch."""
+    """Return the terminal summary of a batch.
+
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        One row per study of the batch.
+    paths : list[Path]
+        The files written.
+    out : Path
+        Output folder.
+    """
     lines = [f"{'study':<28} {'status':<7} {'S1':>7} {'S2':>7}  note"]
     for r in summary.itertuples(index=False):
         share = getattr(r, "older_covered_share", None)

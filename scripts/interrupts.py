@@ -28,7 +28,7 @@ class _CurrentStage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Note a stage's start; keep every record."""
-        if record.msg == "▶ %s" and record.args:
+        if record.msg == "▶ %s" and isinstance(record.args, tuple) and record.args:
             self.name, self.started = str(record.args[0]), time.perf_counter()
         elif record.msg == "  %s: %.2f s":
             self.name = ""  # the stage ended

@@ -14,6 +14,8 @@ import rasterio
 
 from mini_district import MiniDistrict
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+
 
 @dataclass(frozen=True)
 class Case:
@@ -118,3 +120,20 @@ def assert_clear_outcome(case: Case, code: int, stderr: str, out: Path) -> None:
         assert text in stderr, (text, stderr)
     for text in case.absent:
         assert text not in stderr, (text, stderr)
+
+
+def assert_readme_row(row: str, regenerate: str) -> None:
+    """The README table holds ``row`` (one case's problem and message) as written.
+
+    Each case checks its own row, so the check holds when the corpus is split across
+    workers (pytest -n) or run in part (-k).
+
+    Parameters
+    ----------
+    row : str
+        ``| problem | message |`` as the generator writes it.
+    regenerate : str
+        The command that regenerates the table.
+    """
+    text = README.read_text(encoding="utf-8")
+    assert row in text, f"README is out of date: run `{regenerate}`: {row}"

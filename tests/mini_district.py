@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,9 @@ import rasterio
 import shapely
 from affine import Affine
 from pyproj import Transformer
+
+if TYPE_CHECKING:
+    from carecircle.analysis.audit import Audit
 
 LOCAL = "+proj=tmerc +lat_0=32.04 +lon_0=118.78 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
 TO_LONLAT = Transformer.from_crs(LOCAL, "EPSG:4326", always_xy=True)
@@ -225,3 +229,10 @@ profile = "{district.profile}"
         encoding="utf-8",
     )
     return study
+
+
+class MiniRun(NamedTuple):
+    """The default mini district audited (conftest's ``mini_run``): its inputs and audit."""
+
+    inputs: Path
+    audit: Audit

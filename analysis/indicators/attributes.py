@@ -21,7 +21,17 @@ def _older(ctx: IndicatorContext, level: str) -> pd.Series:
 
 
 def a1_nursing_beds(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
-    """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing."""
+    """A1: nursing-type beds as a share of institution beds; gap: nursing beds missing.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     if level == "community":
         return None
     missing = needs_columns(ctx, spec, level, "beds", "nursing_beds")
@@ -42,6 +52,15 @@ def a2_9073(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFr
     Value: institution beds per older resident; extra columns ``community_value`` and
     ``community_target`` give the community places; met only when both are; gap: institution
     beds missing.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     if level == "community":
         return None
@@ -76,6 +95,15 @@ def a3_social_workers(
     """A3: social workers per 1,000 older residents, per 100 beds, or share of staffed sites.
 
     ``per`` = older_1000 | beds_100 | facility (share of institutions/complexes with ≥ 1).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     if level == "community":
         return None
@@ -118,7 +146,17 @@ def _share_of_institutions(
 
 
 def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
-    """A4: share of institutions offering medical care (医养结合); needs ``medical_care``."""
+    """A4: share of institutions offering medical care (医养结合); needs ``medical_care``.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     if level == "community":
         return None
     missing = needs_columns(ctx, spec, level, "medical_care")
@@ -128,7 +166,17 @@ def a4_medical_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> p
 
 
 def a5_meal_capacity(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
-    """A5: meals per day of the meal points, per ``scope`` (street or district)."""
+    """A5: meals per day of the meal points, per ``scope`` (street or district).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     if level == "community" or level != spec.param("scope"):
         return None
     missing = needs_columns(ctx, spec, level, "meals_per_day")
@@ -148,7 +196,17 @@ UNRATED = frozenset(
 def a6_rated_institutions(
     ctx: IndicatorContext, spec: IndicatorSpec, level: str
 ) -> pd.DataFrame | None:
-    """A6: share of institutions with a grade or star rating (``rating`` not in :data:`UNRATED`)."""
+    """A6: share of institutions with a grade or star rating (``rating`` not in :data:`UNRATED`).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     if level == "community":
         return None
     missing = needs_columns(ctx, spec, level, "rating")

@@ -13,6 +13,9 @@ from carecircle.text import counted
 
 LEVELS = ("community", "street", "district")
 
+#: an indicator column: one value per unit, or one value for every unit
+Values = pd.Series | np.ndarray | list[float] | list[bool] | float
+
 
 @dataclass
 class IndicatorContext:
@@ -54,19 +57,45 @@ class IndicatorContext:
         return self.coverage[level].index
 
     def key(self, frame: pd.DataFrame, level: str) -> pd.Series:
-        """Return the unit code of each row of ``frame`` (cells or facilities) at ``level``."""
+        """Return the unit code of each row of ``frame`` (cells or facilities) at ``level``.
+
+        Parameters
+        ----------
+        frame : pd.DataFrame
+            A table with ``street`` and ``community`` columns.
+        level : str
+            ``community``, ``street`` or ``district``.
+        """
         if level == "district":
             return pd.Series(np.where(frame["street"] != "", "district", ""), index=frame.index)
         return frame[level]
 
     def count(self, types: tuple[str, ...], level: str) -> pd.Series:
-        """Return the number of facilities of ``types`` per unit (0 where none)."""
+        """Return the number of facilities of ``types`` per unit (0 where none).
+
+        Parameters
+        ----------
+        types : tuple[str, ...]
+            Facility types counted.
+        level : str
+            ``community``, ``street`` or ``district``.
+        """
         fac = self.facilities[self.facilities["type"].isin(types)]
         counts = fac.groupby(self.key(fac, level)).size()
         return counts.reindex(self.units(level), fill_value=0).astype(float)
 
     def sum_of(self, column: str, types: tuple[str, ...], level: str) -> pd.Series:
-        """Return the sum of a facility column over facilities of ``types`` per unit."""
+        """Return the sum of a facility column over facilities of ``types`` per unit.
+
+        Parameters
+        ----------
+        column : str
+            The facility column summed.
+        types : tuple[str, ...]
+            Facility types counted.
+        level : str
+            ``community``, ``street`` or ``district``.
+        """
         fac = self.facilities[self.facilities["type"].isin(types)]
         sums = fac[column].fillna(0.0).groupby(self.key(fac, level)).sum()
         return sums.reindex(self.units(level), fill_value=0.0).astype(float)
@@ -74,13 +103,29 @@ class IndicatorContext:
 
 def result(
     index: pd.Index,
-    value: pd.Series | np.ndarray,
+    value: Values,
     target: float,
-    met: pd.Series | np.ndarray,
-    gap: pd.Series | np.ndarray,
+    met: Values,
+    gap: Values,
     applicable: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Assemble one indicator's columns; rows not ``applicable`` get that status and no verdict."""
+    """Assemble one indicator's columns; rows not ``applicable`` get that status and no verdict.
+
+    Parameters
+    ----------
+    index : pd.Index
+        The units (rows) of the result.
+    value : Values
+        The indicator's value per unit (or one for all).
+    target : float
+        The indicator's target.
+    met : Values
+        Whether each unit meets the target.
+    gap : Values
+        What is missing to the target, per unit.
+    applicable : pd.Series | np.ndarray | None, default None
+        Rows the indicator applies to; the others get that status and no verdict.
+    """
     ok = np.ones(len(index), dtype=bool) if applicable is None else np.asarray(applicable, bool)
     met = np.asarray(met, dtype=bool)
     return pd.DataFrame(
@@ -96,7 +141,17 @@ def result(
 
 
 def not_assessed(index: pd.Index, target: float, reason: str) -> pd.DataFrame:
-    """Columns of an indicator the study lacks data for."""
+    """Columns of an indicator the study lacks data for.
+
+    Parameters
+    ----------
+    index : pd.Index
+        The units (rows) of the result.
+    target : float
+        The indicator's target.
+    reason : str
+        Why the indicator is not assessed.
+    """
     return pd.DataFrame(
         {
             "value": np.nan,

@@ -52,6 +52,15 @@ def s1_service_circle(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
 
     Gap: older residents to bring into the circle. Units with no older residents: not
     applicable.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     return _share_indicator(ctx, spec, level, "covered")
 
@@ -61,6 +70,15 @@ def s2_floor_area(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.
 
     Not assessed when the facility tables have no ``floor_area_m2`` column, and in the units
     holding a counted facility of unknown floor area (its table lacks the column).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     missing = needs_columns(ctx, spec, level, "floor_area_m2")
     if missing is not None:
@@ -104,12 +122,31 @@ def s3_comprehensive_centre(
     """S3: each street/town has ≥ 1 comprehensive centre.
 
     The district value is the share of streets that have one, the gap the streets without.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     return _per_street_count(ctx, spec, level)
 
 
 def s6_rental_point(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
-    """S6: each street/town has ≥ 1 assistive-device rental point (康复辅具租赁点)."""
+    """S6: each street/town has ≥ 1 assistive-device rental point (康复辅具租赁点).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     return _per_street_count(ctx, spec, level)
 
 
@@ -144,6 +181,15 @@ def s4_urban_stations(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
 
     A community counts when one lies inside it, or when at least ``min_share`` (default 50 %)
     of its older residents are within the walk of one.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     inside = ctx.count(spec.facility_types, "community") > 0
     _, _, share = _older_share(ctx, "community", "covered_S4")
@@ -152,7 +198,17 @@ def s4_urban_stations(ctx: IndicatorContext, spec: IndicatorSpec, level: str) ->
 
 
 def s5_rural_homes(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
-    """S5: share of villages with a rural mutual-aid home (农村幸福院) inside."""
+    """S5: share of villages with a rural mutual-aid home (农村幸福院) inside.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     served = ctx.count(spec.facility_types, "community") > 0
     return _community_share(ctx, spec, level, "rural", served)
 
@@ -161,6 +217,15 @@ def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str)
     """S7: share of elder-care stations/centres next to a health centre or station.
 
     Next to: within ``threshold_m`` (default 300 m) of walking distance; gap: sites without.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     fac = ctx.facilities[
         ctx.facilities["type"].isin(spec.facility_types)
@@ -177,12 +242,32 @@ def s7_health_colocation(ctx: IndicatorContext, spec: IndicatorSpec, level: str)
 
 
 def s8_meal_walk(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame:
-    """S8: share of older residents within the meal-point walk (default 10 minutes)."""
+    """S8: share of older residents within the meal-point walk (default 10 minutes).
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     return _share_indicator(ctx, spec, level, "covered_S8")
 
 
 def s9_dementia_care(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd.DataFrame | None:
-    """S9: at least ``target`` (default 1) dementia care units in the district."""
+    """S9: at least ``target`` (default 1) dementia care units in the district.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators.
+    spec : IndicatorSpec
+        The indicator's settings in the profile.
+    level : str
+        ``community``, ``street`` or ``district``.
+    """
     if level != "district":
         return None
     count = ctx.count(spec.facility_types, "district")

@@ -87,7 +87,7 @@ def auto_candidates(
     target = communities[communities["code"].isin(codes)]
     inside = polygon_of_points(lon, lat, target.reset_index(drop=True)) >= 0
     if exclude is not None and len(exclude):
-        tree = shapely.STRtree(exclude.to_crs(4326).geometry.array)
+        tree = shapely.STRtree(exclude.to_crs(4326).geometry.values)
         hit, _ = tree.query(shapely.points(lon, lat), predicate="intersects")
         inside[np.unique(hit)] = False
     keep = np.flatnonzero(inside)

@@ -88,7 +88,21 @@ def _floor(audit: Audit, added: pd.Series) -> tuple[pd.Series, pd.Series]:
 def build_tables(
     audit: Audit, request: SitingRequest, solution: Solution, data: SitingData, chosen: np.ndarray
 ) -> SitingResult:
-    """Build the proposed-sites table, the before/after table and the summary."""
+    """Build the proposed-sites table, the before/after table and the summary.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    request : SitingRequest
+        What was asked for.
+    solution : Solution
+        The solver's solution.
+    data : SitingData
+        The siting inputs.
+    chosen : np.ndarray
+        Candidate rows chosen by the solver.
+    """
     candidates, c_snap, c_street, reach = data.candidates, data.c_snap, data.c_street, data.reach
     open_cells, covered, unreachable, area = (
         data.open_cells,

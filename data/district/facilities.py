@@ -274,7 +274,15 @@ def _villages(lay: Layout) -> list[Facility]:
 
 
 def meal_points(lay: Layout, rng: np.random.Generator) -> list[Facility]:
-    """Meal points and canteens (exported from Amap in GCJ-02 by the generator)."""
+    """Meal points and canteens (exported from Amap in GCJ-02 by the generator).
+
+    Parameters
+    ----------
+    lay : Layout
+        The district's layout.
+    rng : np.random.Generator
+        Random generator (seeded).
+    """
     out = []
     urban = [c for c in lay.communities if c.kind == "urban" and c.cols != (0, 0)]
     for n, com in enumerate(urban):
@@ -306,5 +314,13 @@ def meal_points(lay: Layout, rng: np.random.Generator) -> list[Facility]:
 
 
 def facilities(lay: Layout, rng: np.random.Generator) -> list[Facility]:
-    """Every facility except the meal points, in a stable order."""
+    """Every facility except the meal points, in a stable order.
+
+    Parameters
+    ----------
+    lay : Layout
+        The district's layout.
+    rng : np.random.Generator
+        Random generator (seeded).
+    """
     return [*_urban(lay, rng), *_planted(lay), *_street_level(lay, rng), *_villages(lay)]

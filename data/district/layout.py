@@ -129,7 +129,15 @@ class Layout:
     older_share: dict[str, float] = field(default_factory=dict)
 
     def block_bounds(self, i: int, j: int) -> tuple[float, float, float, float]:
-        """Bounds (x0, y0, x1, y1) of superblock column i, row j."""
+        """Bounds (x0, y0, x1, y1) of superblock column i, row j.
+
+        Parameters
+        ----------
+        i : int
+            Block row.
+        j : int
+            Block column.
+        """
         return float(self.xs[i]), float(self.ys[j]), float(self.xs[i + 1]), float(self.ys[j + 1])
 
 

@@ -68,7 +68,17 @@ class OsmWriter:
     ways: list[tuple[list[int], dict[str, str]]] = field(default_factory=list)
 
     def node(self, x: float, y: float, **tags: str) -> int:
-        """Return the id of the node at (x, y), creating it; add ``tags`` to it."""
+        """Return the id of the node at (x, y), creating it; add ``tags`` to it.
+
+        Parameters
+        ----------
+        x : float
+            Easting (metres).
+        y : float
+            Northing (metres).
+        **tags : str
+            OSM tags of the element.
+        """
         key = (round(float(x), 2), round(float(y), 2))
         if key not in self.nodes:
             self.nodes[key] = len(self.nodes) + 1
@@ -78,14 +88,30 @@ class OsmWriter:
         return nid
 
     def way(self, points: list[tuple[float, float]], **tags: str) -> None:
-        """Add a way through the points (consecutive duplicates dropped)."""
+        """Add a way through the points (consecutive duplicates dropped).
+
+        Parameters
+        ----------
+        points : list[tuple[float, float]]
+            The way's points in local metres.
+        **tags : str
+            OSM tags of the element.
+        """
         ids = [self.node(x, y) for x, y in points]
         ids = [n for i, n in enumerate(ids) if i == 0 or n != ids[i - 1]]
         if len(ids) >= 2:
             self.ways.append((ids, tags))
 
     def write(self, path: Path, to_lonlat: Transformer) -> None:
-        """Write the nodes and ways as OSM XML, converting local metres to lon/lat."""
+        """Write the nodes and ways as OSM XML, converting local metres to lon/lat.
+
+        Parameters
+        ----------
+        path : Path
+            The file.
+        to_lonlat : Transformer
+            The district's metres to lon/lat.
+        """
         keys = list(self.nodes)
         xy = np.array(keys, dtype=float).reshape(-1, 2)
         lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
@@ -119,7 +145,17 @@ class Attachments:
         self.points: dict[tuple[str, int, int], list[tuple[float, float]]] = defaultdict(list)
 
     def add(self, key: tuple[str, int, int], x: float, y: float) -> tuple[float, float]:
-        """Record that a way meets arterial segment ``key`` at (x, y); return the point."""
+        """Record that a way meets arterial segment ``key`` at (x, y); return the point.
+
+        Parameters
+        ----------
+        key : tuple[str, int, int]
+            What the attachment is keyed by.
+        x : float
+            Easting (metres).
+        y : float
+            Northing (metres).
+        """
         self.points[key].append((round(x, 2), round(y, 2)))
         return round(x, 2), round(y, 2)
 
@@ -261,7 +297,19 @@ def _rural_roads(osm: OsmWriter, att: Attachments, lay: Layout) -> None:
 def write_network(
     path: Path, lay: Layout, rng: np.random.Generator, to_lonlat: Transformer
 ) -> None:
-    """Write ``network.osm`` for the layout."""
+    """Write ``network.osm`` for the layout.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    lay : Layout
+        The district's layout.
+    rng : np.random.Generator
+        Random generator (seeded).
+    to_lonlat : Transformer
+        The district's metres to lon/lat.
+    """
     osm, att = OsmWriter(), Attachments()
     for i in range(N_COLS):
         for j in range(N_ROWS):

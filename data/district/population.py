@@ -70,6 +70,17 @@ def population(
 
     Cells outside the district are nodata (−1); river, parks and roads hold no one; the older
     share follows the community of the cell centre (18–30 %) with a little noise.
+
+    Parameters
+    ----------
+    lay : Layout
+        The district's layout.
+    rng : np.random.Generator
+        Random generator (seeded).
+    to_lonlat : Transformer
+        The district's metres to lon/lat.
+    to_local : Transformer
+        Lon/lat to the district's metres.
     """
     west, north, rows, cols = raster_grid(to_lonlat)
     transform = Affine(CELL_DEG, 0.0, west, 0.0, -CELL_DEG, north)
@@ -102,7 +113,17 @@ def population(
 
 
 def write_raster(path: Path, data: np.ndarray, transform: Affine) -> None:
-    """Write a float32 GeoTIFF in EPSG:4326 with nodata −1."""
+    """Write a float32 GeoTIFF in EPSG:4326 with nodata −1.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    data : np.ndarray
+        The values to write.
+    transform : Affine
+        The raster's affine transform.
+    """
     profile = {
         "driver": "GTiff",
         "height": data.shape[0],

@@ -11,7 +11,7 @@ import shapely
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.config import load_study
 
-from mini_district import TO_LOCAL, MiniDistrict, write_mini_study
+from mini_district import TO_LOCAL, MiniDistrict, MiniRun, write_mini_study
 
 
 def _audit(folder: Path, district: MiniDistrict | None = None) -> Audit:
@@ -19,8 +19,8 @@ def _audit(folder: Path, district: MiniDistrict | None = None) -> Audit:
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> Audit:
-    return _audit(tmp_path_factory.mktemp("mini"))
+def mini(mini_run: MiniRun) -> Audit:
+    return mini_run.audit
 
 
 def expected_distance(

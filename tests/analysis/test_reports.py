@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from carecircle.analysis.audit import Audit, audit_study
-from carecircle.config import load_study
+from carecircle.analysis.audit import Audit
 from carecircle.outputs.tables import write_tables
 
-from mini_district import write_mini_study
+from mini_district import MiniRun
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> Audit:
-    return audit_study(load_study(write_mini_study(tmp_path_factory.mktemp("mini"))))
+def mini(mini_run: MiniRun) -> Audit:
+    return mini_run.audit
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from carecircle.analysis.siting.solve import (
 from carecircle.config import load_study
 from carecircle.scripts.cli import main
 
-from mini_district import MiniDistrict, write_mini_study
+from mini_district import MiniDistrict, MiniRun, write_mini_study
 
 
 def random_instance(seed: int, n: int = 14, m: int = 300, density: float = 0.1):
@@ -188,12 +188,11 @@ def test_time_limit_returns_best_solution_with_gap() -> None:
 
 
 @pytest.fixture(scope="module")
-def mini_audit(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("site")
-    return folder, audit_study(load_study(write_mini_study(folder / "in")))
+def mini_audit(mini_run: MiniRun):
+    return mini_run.inputs.parent, mini_run.audit
 
 
-def test_proposed_sites_reproduce_the_after_coverage(mini_audit) -> None:
+def test_proposed_sites_reproduce_the_after_coverage(mini_audit, tmp_path: Path) -> None:
     folder, audit = mini_audit
     result = site_facilities(audit, SitingRequest("service_station", add=1))
     before = audit.by_street.set_index("code")["older_covered_share"]
@@ -201,7 +200,7 @@ def test_proposed_sites_reproduce_the_after_coverage(mini_audit) -> None:
     assert table.loc["W", "s1_before"] == pytest.approx(before["W"])
     assert result.summary["district_after"] > result.summary["district_before"]
     # audit the study again with the proposal added as facilities
-    again = folder / "again"
+    again = tmp_path / "again"
     shutil.copytree(folder / "in", again)
     proposed_facilities(result).to_csv(again / "proposed.csv", index=False)
     text = (again / "study.toml").read_text(encoding="utf-8")

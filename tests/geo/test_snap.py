@@ -7,33 +7,12 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import CRS
+from network_cases import make_network
 
-from carecircle.geo.network import WalkNetwork, csr_from_edges
+from carecircle.geo.network import WalkNetwork
 from carecircle.geo.snap import EdgeIndex, project_onto_edges
 
 EXAMPLES = settings(max_examples=200, deadline=None)
-
-
-def make_network(xy: list[tuple[float, float]], edges: list[tuple[int, int]]) -> WalkNetwork:
-    coords = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    n = coords.shape[0]
-    u = np.array([a for a, _ in edges], dtype=np.int64)
-    v = np.array([b for _, b in edges], dtype=np.int64)
-    w = np.hypot(coords[u, 0] - coords[v, 0], coords[u, 1] - coords[v, 1])
-    graph, eu, ev, ew = csr_from_edges(n, u, v, w)
-    return WalkNetwork(
-        CRS.from_epsg(32650),
-        np.arange(n, dtype=np.int64),
-        coords[:, 0],
-        coords[:, 1],
-        np.full(n, 118.0),
-        np.full(n, 32.0),
-        eu,
-        ev,
-        ew,
-        graph,
-    )
 
 
 def one_edge() -> WalkNetwork:

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from carecircle.analysis.audit import Audit, audit_study
-from carecircle.config import load_study
+from carecircle.analysis.audit import Audit
 from carecircle.maps.gap_maps import render_maps
 from carecircle.maps.layers import community_layer, service_area_layers
 from carecircle.maps.patches import uncovered_patches
@@ -20,7 +19,7 @@ from carecircle.maps.street_jobs import street_box
 from carecircle.maps.style import map_file_stems
 from carecircle.scripts.cli import main
 
-from mini_district import lonlat, write_mini_study
+from mini_district import MiniRun, lonlat, write_mini_study
 
 CODES = {"W": "X/1", "E": "X_1"}
 EMPTY = "X:1"  # a third street east of the district: no community, no cell
@@ -88,8 +87,8 @@ def test_a_street_without_communities_gets_a_map(colliding: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> Audit:
-    return audit_study(load_study(write_mini_study(tmp_path_factory.mktemp("mini"))))
+def mini(mini_run: MiniRun) -> Audit:
+    return mini_run.audit
 
 
 def _features(layer) -> list[dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bad_inputs import CHINESE_HEADERS
 
 from carecircle.analysis.study_guess import guess_roles
 from carecircle.scripts.cli import main
@@ -21,18 +22,6 @@ RENAMED = {
     "streets.gpkg": "layer1.gpkg",
     "communities.gpkg": "layer2.gpkg",
     "facilities.csv": "list1.csv",
-}
-CHINESE = {
-    "id": "编号",
-    "name": "名称",
-    "type": "类型",
-    "lon": "经度",
-    "lat": "纬度",
-    "floor_area_m2": "建筑面积",
-    "beds": "床位数",
-    "nursing_beds": "护理床位数",
-    "street": "街道",
-    "community": "社区",
 }
 
 
@@ -50,8 +39,8 @@ def _planner_folder(inputs: Path, folder: Path) -> Path:
     for old, new in RENAMED.items():
         shutil.copy(inputs / old, folder / new)
     meals = pd.read_csv(inputs / "meal_points_amap.csv", dtype=str, keep_default_na=False)
-    assert list(meals.columns) == list(CHINESE)
-    meals.rename(columns=CHINESE).to_csv(folder / "表2.csv", index=False, encoding="gbk")
+    assert list(meals.columns) == list(CHINESE_HEADERS)
+    meals.rename(columns=CHINESE_HEADERS).to_csv(folder / "表2.csv", index=False, encoding="gbk")
     return folder
 
 
