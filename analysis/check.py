@@ -120,9 +120,12 @@ def _vector_crs(source: object) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
-def _raster_crs(path: Path) -> str:
+def _raster_crs(path: Path | None) -> str:
     """Return the size, pixel size and CRS of a raster, in a few words."""
     import rasterio
+
+    if path is None:
+        return "not given"
 
     with rasterio.open(path) as src:
         epsg = src.crs.to_epsg() if src.crs else None

@@ -81,6 +81,12 @@ def population_from_options(
     return _counts(study, streets, communities, rec)
 
 
+def _bounds(units: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Return the units' (west, south, east, north) as plain floats."""
+    west, south, east, north = (float(v) for v in units.total_bounds)
+    return west, south, east, north
+
+
 def _squares(cells: pd.DataFrame) -> np.ndarray:
     """Return the cells' squares in WGS84."""
     return np.asarray(
@@ -140,7 +146,7 @@ def _counts(
     units = _units(options, streets, communities)
     columns = {"residents": options.residents_column, "older_residents": options.older_column}
     values = _values(study, units, columns, "counts")
-    bounds = tuple(communities.total_bounds)
+    bounds = _bounds(communities)
     quiet = _Quiet()  # placing raster cells: their raster values are weights, not people
     if study.residents is not None:
         cells, raster, grid = residents_cells(study.residents, study.residents_band, bounds=bounds)
@@ -270,7 +276,7 @@ def _share(
     assert study.residents is not None  # the study file requires it
     units = _units(options, streets, communities)
     values = _values(study, units, {"older_share": options.share_column}, "older shares")
-    bounds = tuple(communities.total_bounds)
+    bounds = _bounds(communities)
     cells, raster, _ = residents_cells(study.residents, study.residents_band, bounds=bounds)
     squares = _squares(cells)
     cells = _place(cells, squares, study, streets, communities, rec)
@@ -300,7 +306,7 @@ def _older_from_rasters(
     assert study.residents is not None and study.older_residents is not None
     bands = (study.residents_band, study.older_residents_band)
     raster, _ = cells_from_rasters(
-        study.residents, study.older_residents, bands=bands, bounds=tuple(communities.total_bounds)
+        study.residents, study.older_residents, bands=bands, bounds=_bounds(communities)
     )
     grid = raster_grid(study.residents, study.residents_band)
     lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()

@@ -42,7 +42,7 @@ _MODE_KEYS = {
     "buildings": ("file", "residents_column", "older_column", "share_column", "older_share"),
 }
 #: Which rasters of ``[inputs]`` each mode needs (True), may use (None) or refuses (False).
-RASTERS = {
+RASTERS: dict[str, dict[str, bool | None]] = {
     "raster": {"residents": True, "older_residents": True},
     "counts": {"residents": None, "older_residents": False},
     "share": {"residents": True, "older_residents": False},
@@ -147,7 +147,7 @@ def population_options(
     table = data.get("population", {})
     if not isinstance(table, dict):
         raise StudyFileError(f"{path}: population must be a table: write [population]")
-    kw = {"where": "[population]", "path": path, "error": StudyFileError}
+    kw: dict[str, Any] = {"where": "[population]", "path": path, "error": StudyFileError}
     check_keys(table, _KEYS, **kw)
     mode = str(table.get("mode", "raster"))
     if mode not in MODES:

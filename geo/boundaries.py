@@ -79,7 +79,9 @@ def _read_polygons(
             int(invalid.sum()),
             ", ".join(out["code"][invalid].head(5)),
         )
-        out.loc[invalid, "geometry"] = shapely.make_valid(out.geometry.array[invalid])
+        geoms = np.asarray(out.geometry.array, dtype=object)
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     return from_datum(out.to_crs("EPSG:4326"), datum)
 
 

@@ -271,7 +271,7 @@ class CellGrid:
     """A raster grid: affine transform, CRS and shape ``(rows, cols)``."""
 
     transform: rasterio.Affine
-    crs: object
+    crs: rasterio.crs.CRS
     shape: tuple[int, int]
 
 

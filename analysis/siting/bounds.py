@@ -72,7 +72,7 @@ def row_indices(cover: sp.csr_array, rows: IntArray) -> IntArray:
     if not length.sum():
         return np.zeros(0, dtype=np.int64)
     offset = np.repeat(start - (np.cumsum(length) - length), length)
-    return cover.indices[offset + np.arange(int(length.sum()))]
+    return np.asarray(cover.indices[offset + np.arange(int(length.sum()))], dtype=np.int64)
 
 
 def lagrangian_bound(

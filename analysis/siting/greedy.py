@@ -41,7 +41,8 @@ def greedy_cover(
     csc = cover.tocsc()
     w = instance.weight.copy()
     gains = cover @ w
-    chosen, picked = [], []
+    chosen: list[int] = []
+    picked: list[float] = []
     covered = 0.0
     limit = k if k is not None else cover.shape[0]
     while len(chosen) < limit and (need is None or covered < need - 1e-9):
@@ -73,7 +74,9 @@ def _fill(instance: SitingInstance, remaining: FloatArray) -> FloatArray:
     before = csum - used_res - np.where(starts > 0, csum[starts - 1], 0.0)
     cap = instance.capacity[cand]
     frac = np.clip((cap - before) / np.maximum(used_res, 1e-12), 0.0, 1.0)
-    return np.bincount(cand, weights=older * frac, minlength=instance.n_candidates)
+    return np.bincount(cand, weights=older * frac, minlength=instance.n_candidates).astype(
+        np.float64
+    )
 
 
 def greedy_capacitated(instance: SitingInstance, *, k: int) -> tuple[IntArray, FloatArray]:
