@@ -287,7 +287,7 @@ def render_maps(
             street_jobs(audit, links),
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),
-            on_done=lambda: bar.update(1),
+            on_done=lambda _job: bar.update(1),
         )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
