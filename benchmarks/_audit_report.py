@@ -103,7 +103,14 @@ def _targets(rows: list[dict]) -> list[str]:
             return None
         met = r["status"] == "done" and ok(r)
         gib = r["peak_rss_mib"] / 1024
-        return f"- {'✓' if met else '✗'} {text}: {_cell(r['wall_s'])} s, {gib:.2f} GiB"
+        load = r.get("load_1min") or 0.0
+        busy = (
+            f" (load {load:.0f} on 2 cores: the wall time says nothing about the target; "
+            f"CPU {_cell(r.get('cpu_s'))} s)"
+            if load > 3 and "memory" not in text
+            else ""
+        )
+        return f"- {'✓' if met else '✗'} {text}: {_cell(r['wall_s'])} s, {gib:.2f} GiB{busy}"
 
     lines = [
         check(("city", "warm"), lambda r: r["wall_s"] < 60, "city warm cache < 60 s"),
