@@ -32,6 +32,7 @@ from carecircle.analysis.indicators import (
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
+from carecircle.analysis.year_filter import check_plan, check_year, keep_open
 from carecircle.config import Study
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NETWORK_COUNTERS
@@ -317,7 +318,7 @@ def _indicators(
     return tables, indicator_catalogue(study.profile, ctx, tables["district"])
 
 
-def audit_study(study: Study, *, progress: bool = False) -> Audit:
+def audit_study(study: Study, *, progress: bool = False, year: int | None = None) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
     Parameters
@@ -326,6 +327,9 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
         The validated study.
     progress : bool, default False
         Show progress bars for long steps (tiled routing; on a terminal only).
+    year : int, optional
+        Count the facilities open by the end of this plan year (status, open_year); default
+        the existing ones (analysis/year_filter.py).
 
     Returns
     -------
@@ -333,17 +337,20 @@ def audit_study(study: Study, *, progress: bool = False) -> Audit:
         Tables, geometries and the run record.
     """
     study = dataclasses.replace(study, profile=checked_profile(study.profile))
+    check_plan(study.profile)
+    check_year(study.profile, year)
     rec = RunRecord(progress=progress)
     with rec.capture_warnings():
-        return _audit(study, rec, progress=progress)
+        return _audit(study, rec, progress=progress, year=year)
 
 
-def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
+def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = None) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     inp = read_inputs(study, rec)
-    network, net_meta, fac = inp.network, inp.network_meta, inp.facilities
+    fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
+    network, net_meta = inp.network, inp.network_meta
     cells, streets, communities = inp.cells, inp.streets, inp.communities
-    f_snap, c_snap, squares, totals = inp.facility_snap, inp.cell_snap, inp.cell_squares, inp.totals
+    c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
     attribute_columns, index = inp.attribute_columns, inp.edge_index
     with rec.stage("route"):
         nd, sources = _route_circle(network, fac, f_snap, c_snap, cells, study, progress=progress)

@@ -148,7 +148,9 @@ class SitingPlan:
         return self.siting.summary
 
 
-def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
+def audit(
+    study: Study | str | Path, *, progress: bool = False, year: int | None = None
+) -> AuditResult:
     """Audit a study: coverage of the service circle and every indicator of its profile.
 
     Parameters
@@ -157,6 +159,9 @@ def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
         The study, or its TOML file.
     progress : bool, default False
         Progress bars on long steps (on a terminal only).
+    year : int, optional
+        Count the facilities open by the end of this year (``status``, ``open_year``;
+        docs/plans.md); default the existing ones.
 
     Returns
     -------
@@ -166,7 +171,7 @@ def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
     if not isinstance(study, Study):
         study = load_study(study)
     inputs = input_record(study)  # the files as they are read, not as they are at the end
-    return AuditResult(audit_study(study, progress=progress), inputs)
+    return AuditResult(audit_study(study, progress=progress, year=year), inputs)
 
 
 def site(  # noqa: PLR0913 - one keyword per `carecircle site` option

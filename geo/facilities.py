@@ -17,6 +17,12 @@ from carecircle._validate import missing_columns
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
 from carecircle.geo.duplicates import check_duplicates
+from carecircle.geo.facility_status import (
+    STATUS_ALIASES,
+    STATUS_COLUMNS,
+    fill_status,
+    status_columns,
+)
 from carecircle.geo.facility_values import (
     ATTRIBUTE_COLUMNS,
     NUMERIC_COLUMNS,
@@ -73,6 +79,7 @@ KNOWN_COLUMNS = (
     *NUMERIC_COLUMNS,
     *OPTIONAL_COLUMNS,
     *ATTRIBUTE_COLUMNS,
+    *STATUS_COLUMNS,
     "geometry",
 )
 
@@ -116,7 +123,7 @@ def facility_columns(df: pd.DataFrame, path: Path, *, projected: bool = False) -
         {k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
         if _has_point_geometry(df)
         else COLUMN_ALIASES
-    )
+    ) | STATUS_ALIASES
     df = rename_aliased_columns(df, path, aliases)
     xy = (*_X_NAMES, *_Y_NAMES) if projected else ()
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS and str(c).lower() not in xy]
@@ -375,7 +382,8 @@ def read_facilities(path: Path, crs: str, sheet: str = "") -> pd.DataFrame:
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = rows.numbers
-    out = out[list(FACILITY_COLUMNS)]
+    plan = status_columns(df, out, path, rows)  # status / open_year, when the table has them
+    out = out[[*FACILITY_COLUMNS, *plan]]
     out.attrs["attribute_columns"] = read
     return out
 
@@ -403,7 +411,7 @@ def read_all_facilities(
         On the first problem in any file, or an id used in two files.
     """
     frames = [read_facilities(*source) for source in sources]
-    allf = pd.concat(frames, ignore_index=True)
+    allf = fill_status(pd.concat(frames, ignore_index=True))
     given = set().union(*(f.attrs["attribute_columns"] for f in frames))
     allf.attrs["attribute_columns"] = [
         c for c in (*NUMERIC_COLUMNS, *ATTRIBUTE_COLUMNS) if c in given

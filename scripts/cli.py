@@ -161,6 +161,12 @@ def _new_parser() -> argparse.ArgumentParser:
         help="同时写入 PostGIS / also write the tables to PostGIS, e.g. postgresql://user@host/db",
     )
     audit.add_argument(
+        "--year",
+        type=int,
+        help="规划年份：只计入到该年底已开放的设施 / count the facilities open by the end of "
+        "this year (status, open_year); default the existing ones",
+    )
+    audit.add_argument(
         "--schema",
         default="carecircle",
         help="PostGIS 模式名 / schema for --to-postgis (default carecircle)",
@@ -352,7 +358,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             checked_url(args.to_postgis)  # a bad URL or schema name stops before the audit
             checked_schema(args.schema)
         audit, paths = commands.run_audit(
-            args.study, args.out, offline=args.offline, progress=not args.quiet
+            args.study, args.out, offline=args.offline, progress=not args.quiet, year=args.year
         )
         if args.to_postgis:
             tables = commands.to_postgis(audit, args.to_postgis, args.schema)
