@@ -269,8 +269,11 @@ def verdict(met: dict[int, object]) -> str:
     hit = [y for y, m in judged.items() if m]
     if not hit:
         return "not met in any plan year 各年均未达标"
-    if len(hit) == len(judged):
+    if len(hit) == len(judged) == len(met):
         return "met in every plan year 各年均达标"
+    if len(hit) == len(judged):
+        shown = ", ".join(map(str, hit))
+        return f"met in {shown}, every year with a target 有目标的年份均达标"
     if len(hit) == 1:
         return f"met in {hit[0]} only 仅{hit[0]}年达标"
     return f"met in {', '.join(map(str, hit))} 达标年份 {'、'.join(map(str, hit))}"

@@ -27,6 +27,7 @@ import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.analysis.files import check_out_folder, input_files, input_record, staged_outputs
+from carecircle.analysis.progress import PlanProgress, plan_progress
 from carecircle.analysis.reports import cells_frame, write_run_json, write_tables
 from carecircle.analysis.siting import SitingRequest, SitingResult, site_facilities
 from carecircle.analysis.siting.request import checked_request
@@ -37,7 +38,16 @@ from carecircle.maps.gap_maps import overview_map, render_maps, street_map
 from carecircle.maps.report_docx import render_report_docx
 from carecircle.maps.style import map_file_stems
 
-__all__ = ["AuditResult", "SitingPlan", "Study", "audit", "site", "write"]
+__all__ = [
+    "AuditResult",
+    "PlanProgress",
+    "SitingPlan",
+    "Study",
+    "audit",
+    "progress",
+    "site",
+    "write",
+]
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,27 @@ def audit(
     return AuditResult(audit_study(study, progress=progress, year=year), inputs)
 
 
+def progress(study: Study | str | Path, *, progress: bool = False) -> PlanProgress:
+    """Audit the baseline and every plan year of the profile's ``[plan]`` (docs/plans.md).
+
+    Parameters
+    ----------
+    study : Study or path
+        The study, or its TOML file; its profile must have a ``[plan]``.
+    progress : bool, default False
+        Progress bars (on a terminal only).
+
+    Returns
+    -------
+    PlanProgress
+        ``summary`` (one row per indicator / facility type: baseline, each year, target, met)
+        and ``by_year``; :func:`write` writes them with one chart each.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    return plan_progress(study, progress=progress)
+
+
 def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
     result: AuditResult,
     facility_type: str = "service_station",
@@ -238,7 +269,7 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
 
 
 def write(
-    result: AuditResult | SitingPlan,
+    result: AuditResult | SitingPlan | PlanProgress,
     out: str | Path,
     *,
     offline: bool = False,
@@ -251,7 +282,8 @@ def write(
     ----------
     result : AuditResult or SitingPlan
         An audit: tables, workbooks, GeoPackages, maps, charts, report and run.json. A plan:
-        the proposal tables and the maps with the proposed sites.
+        the proposal tables and the maps with the proposed sites. A plan progress: its
+        tables, progress.json and one chart per indicator and facility type.
     out : str or Path
         Output folder (written in a staging folder, then moved in place; the previous run's
         own files that this run does not write again are removed).
@@ -269,6 +301,14 @@ def write(
         Files written.
     """
     out = check_out_folder(Path(out))
+    if isinstance(result, PlanProgress):
+        from carecircle.analysis.progress_outputs import write_progress_tables
+        from carecircle.maps.plan_charts import render_progress_charts
+
+        with staged_outputs(out, "progress", [*input_files(result.study), *protect]) as stage:
+            paths = write_progress_tables(stage, result)
+            paths += render_progress_charts(result.by_year, stage / "charts")
+        return [out / p.relative_to(stage) for p in paths]
     if isinstance(result, SitingPlan):
         from carecircle.analysis.siting.outputs import write_siting
 
