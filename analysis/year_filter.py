@@ -125,7 +125,7 @@ def keep_open(
     """
     plan = study.profile.yearly
     if plan is not None:
-        check_plan_years(fac, (plan.baseline_year, *plan.years), f"profile {study.profile.name}")
+        check_plan_years(fac, plan.years, f"profile {study.profile.name}")
     open_ = open_by(fac, year)
     reasons = not_open_reason(fac, year)
     rec.counts["audit_year"] = year

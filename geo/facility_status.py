@@ -287,9 +287,13 @@ def check_plan_years(fac: pd.DataFrame, years: Sequence[int], plan: str) -> None
     row = fac.iloc[i]
     n = int(bad.sum())
     more = f" ({counted(n, 'such facility', 'such facilities')})" if n > 1 else ""
+    fix = (
+        "mark a facility built before the plan as existing (已建)"
+        if open_year[i] < first
+        else "add the year to the profile's [plan] years if the plan runs longer"
+    )
     raise InputDataError(
         f"{row['source_file']}: row {row['source_row']} ({row['id']}) open_year = "
         f"{open_year[i]:.0f} is outside the plan years {first}–{last} of {plan}{more}; give a "
-        f"year from {first} to {last}, or mark a facility built before the plan as existing "
-        "(已建)"
+        f"year from {first} to {last}, or {fix}"
     )
