@@ -192,6 +192,9 @@ def profiles_text(action: str, name: str | None) -> str:
         lines.append(f"{indicator_id:<3} {zh} / {en}: {state}" + (f" ({extra})" if extra else ""))
         if spec.source:
             lines.append(f"    {spec.source}")
+    from carecircle.scripts.plan_commands import plan_lines
+
+    lines += plan_lines(p)
     if action == "check":
         lines.append("")
         lines.append(f"{name}: valid profile")

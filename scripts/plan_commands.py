@@ -41,6 +41,20 @@ def listing(paths: list[Path], out: Path) -> list[str]:
     return lines + ([f"  maps/lib/ ({len(lib)} files: Leaflet for offline use)"] if lib else [])
 
 
+def plan_lines(profile: Any) -> list[str]:
+    """Return the ``[plan]`` of a profile for ``carecircle profiles show`` (empty without)."""
+    plan = profile.yearly
+    if plan is None:
+        return []
+    lines = ["", f"plan {plan.years[0]}–{plan.years[-1]} (baseline {plan.baseline_year})"]
+    for t in plan.new_facilities:
+        years = ", ".join(f"{y}: +{n}" for y, n in t.by_year)
+        lines.append(f"  new {t.facility_type} ({t.counting}): {years}")
+    for t in plan.indicators:
+        lines.append(f"  {t.indicator}: " + ", ".join(f"{y}: {v:g}" for y, v in t.by_year))
+    return lines
+
+
 def _cell(value: object, unit: str) -> str:
     import pandas as pd
 

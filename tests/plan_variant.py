@@ -111,9 +111,9 @@ def write_plan_variant(folder: Path, *, seed: int = 2026) -> Path:
     table.to_csv(folder / "planned_facilities.csv", index=False, encoding="utf-8")
     base = resources.files("carecircle.data").joinpath("profiles/yangzhou.toml")
     plan = PLAN.format(**{f"y{y}": n for y, n in MEAL_TARGETS.items()})
-    (folder / "yangzhou-plan.toml").write_text(
-        base.read_text(encoding="utf-8") + plan, encoding="utf-8"
-    )
+    own = base.read_text(encoding="utf-8")
+    own = own[: own.index("\n[plan]")] if "\n[plan]" in own else own  # the demo's own plan
+    (folder / "yangzhou-plan.toml").write_text(own + "\n" + plan, encoding="utf-8")
     text = study.read_text(encoding="utf-8")
     text = text.replace(
         'facilities = ["facilities.csv", "meal_points_amap.csv"]',

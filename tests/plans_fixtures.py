@@ -75,9 +75,10 @@ def plan_district(facilities: list[tuple] | None = None) -> MiniDistrict:
 
 
 def plan_profile_text(extra: str = PLAN) -> str:
-    """The built-in shanghai profile with a [plan] section appended."""
+    """The built-in shanghai profile with its own [plan] replaced by ``extra``."""
     base = resources.files("carecircle.data").joinpath("profiles/shanghai.toml")
-    return base.read_text(encoding="utf-8") + extra
+    text = base.read_text(encoding="utf-8")
+    return text[: text.index("\n[plan]")] + "\n" + extra if "\n[plan]" in text else text + extra
 
 
 def write_plan_study(folder: Path, district: MiniDistrict | None = None, plan: str = PLAN) -> Path:

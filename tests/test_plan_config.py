@@ -35,7 +35,12 @@ def test_plan_is_read_with_chinese_type_names(tmp_path: Path) -> None:
 
 
 def test_profiles_without_plan_are_unchanged() -> None:
-    assert load_profile("yangzhou").yearly is None
+    assert load_profile("generic").yearly is None
+    assert load_profile("yangzhou").yearly.new_facilities[0].by_year == (
+        (2024, 35),
+        (2025, 40),
+        (2026, 43),
+    )
 
 
 @pytest.mark.parametrize(
