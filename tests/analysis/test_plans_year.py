@@ -159,3 +159,34 @@ def test_yearly_siting_counts_earlier_sites_as_existing(study_path: Path) -> Non
     assert second["district_before"] == pytest.approx(expected)
     assert second["district_before"] >= first["district_after"] - 1e-9
     assert result.by_year["year"].tolist() == [2024, 2025]
+
+
+def test_site_per_year_command(
+    study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "site"
+    code = main(
+        ["-q", "site", str(study_path), "--out", str(out), "--add-per-year", "2024:1,2025:1"]
+    )
+    assert code == 0, capsys.readouterr().err
+    sites = pd.read_csv(out / "proposed_sites.csv", encoding="utf-8-sig")
+    assert sites["year"].tolist() == [2024, 2025]
+    assert sites["id"].is_unique and sites["id"].str.startswith(("2024-", "2025-")).all()
+    by_year = pd.read_csv(out / "siting_by_year.csv", encoding="utf-8-sig")
+    assert by_year["year"].tolist() == [2024, 2025]
+    assert (by_year["district_after"] >= by_year["district_before"]).all()
+    summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    assert set(summary) == {"2024", "2025"}
+    text = capsys.readouterr().out
+    assert "2024" in text and "2025" in text and "site service_station per year" in text
+
+
+def test_bad_per_year_is_one_line(study_path: Path, tmp_path: Path, capsys) -> None:
+    code = main(["site", str(study_path), "--out", str(tmp_path / "s"), "--add-per-year", "2024=x"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert [line for line in err.splitlines() if line.startswith("错误 error")] == [
+        "错误 error: --add-per-year 2024=x: '2024=x' is not YEAR:COUNT; write e.g. "
+        "--add-per-year 2024:35,2025:40,2026:43"
+    ]
+    assert "Traceback" not in err
