@@ -33,6 +33,7 @@ from carecircle.analysis.indicators import (
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
+from carecircle.analysis.year_filter import check_plan, check_year, keep_open
 from carecircle.config import Study
 from carecircle.geo.community_points import NOTES
 from carecircle.geo.network import WalkNetwork
@@ -344,7 +345,11 @@ def _indicators(
 
 
 def audit_study(
-    study: Study, *, progress: bool = False, digests: Mapping[str, str] | None = None
+    study: Study,
+    *,
+    progress: bool = False,
+    digests: Mapping[str, str] | None = None,
+    year: int | None = None,
 ) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
@@ -358,6 +363,9 @@ def audit_study(
         SHA-256 of input files hashed already (path -> hex, as ``analysis.files.input_record``
         takes them before the analysis): the network file is then not read a second time
         for its cache key.
+    year : int, optional
+        Count the facilities open by the end of this plan year (status, open_year); default
+        the existing ones (analysis/year_filter.py).
 
     Returns
     -------
@@ -365,17 +373,20 @@ def audit_study(
         Tables, geometries and the run record.
     """
     study = dataclasses.replace(study, profile=checked_profile(study.profile))
+    check_plan(study.profile)
+    check_year(study.profile, year)
     rec = RunRecord(progress=progress, digests=dict(digests or {}))
     with rec.capture_warnings():
-        return _audit(study, rec, progress=progress)
+        return _audit(study, rec, progress=progress, year=year)
 
 
-def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
+def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = None) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     inp = read_inputs(study, rec)
-    network, net_meta, fac = inp.network, inp.network_meta, inp.facilities
+    fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
+    network, net_meta = inp.network, inp.network_meta
     cells, streets, communities = inp.cells, inp.streets, inp.communities
-    f_snap, c_snap, squares, totals = inp.facility_snap, inp.cell_snap, inp.cell_squares, inp.totals
+    c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
     attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
     with rec.stage("route"):
         cells, nd, sources = _route_circle(

@@ -18,6 +18,12 @@ from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
 from carecircle.geo.duplicates import check_duplicates
+from carecircle.geo.facility_status import (
+    STATUS_ALIASES,
+    STATUS_COLUMNS,
+    fill_status,
+    status_columns,
+)
 from carecircle.geo.facility_values import (
     ATTRIBUTE_COLUMNS,
     NUMERIC_COLUMNS,
@@ -74,6 +80,7 @@ KNOWN_COLUMNS = (
     *NUMERIC_COLUMNS,
     *OPTIONAL_COLUMNS,
     *ATTRIBUTE_COLUMNS,
+    *STATUS_COLUMNS,
     "geometry",
 )
 
@@ -117,7 +124,7 @@ def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False)
         {k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
         if _has_point_geometry(df)
         else COLUMN_ALIASES
-    )
+    ) | STATUS_ALIASES
     df = rename_aliased_columns(df, path, aliases)
     xy = (*_X_NAMES, *_Y_NAMES) if projected else ()
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS and str(c).lower() not in xy]
@@ -414,7 +421,8 @@ def read_facility_table(path: Source, crs: str, sheet: str = "") -> FacilityTabl
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = rows.numbers
-    return FacilityTable(frame=out[list(FACILITY_COLUMNS)], attribute_columns=tuple(read))
+    plan = status_columns(df, out, path, rows)  # status / open_year, when the table has them
+    return FacilityTable(frame=out[[*FACILITY_COLUMNS, *plan]], attribute_columns=tuple(read))
 
 
 def read_all_facilities(
@@ -458,7 +466,7 @@ def read_facility_tables(
         On the first problem in any file, or an id used in two files.
     """
     tables = [read_facility_table(*source) for source in sources]
-    allf = pd.concat([t.frame for t in tables], ignore_index=True)
+    allf = fill_status(pd.concat([t.frame for t in tables], ignore_index=True))
     given = set().union(*(t.attribute_columns for t in tables))
     dup = allf["id"].duplicated(keep="first")
     if dup.any():
