@@ -24,6 +24,8 @@ def _closest(name: str, choices: tuple[str, ...]) -> str:
 
 def _check_param(param: Param, value: Any, where: str) -> Any:
     """Return the checked value of one parameter (types were checked by the parser)."""
+    if param.check is not None:
+        return param.check(value, where)
     if param.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ProfileError(
