@@ -21,6 +21,7 @@ import rasterio
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
+from corpus_access import ACCESS_CASES
 from corpus_tools import Case, csv_frame, edit, gpkg, raster, remove, set_cell, write_bytes
 from input_cases import INPUT_CASES
 from network_corpus import BOUNDARY_CASES, NETWORK_CASES
@@ -695,6 +696,7 @@ CASES = [
 ]
 
 CASES += INPUT_CASES + NETWORK_CASES + BOUNDARY_CASES
+CASES += ACCESS_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:

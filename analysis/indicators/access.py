@@ -22,7 +22,6 @@ from carecircle.errors import InputDataError, ProfileError
 from carecircle.geo.matrix import coverage_matrix
 from carecircle.profiles import IndicatorSpec
 from carecircle.text import counted
-from carecircle.vocabulary import FACILITY_TYPES
 
 #: Facility columns a score may take its supply from.
 SUPPLY_COLUMNS = ("floor_area_m2", "beds", "nursing_beds", "meals_per_day")
@@ -30,7 +29,7 @@ SUPPLY_COLUMNS = ("floor_area_m2", "beds", "nursing_beds", "meals_per_day")
 SCORE_ONLY = "not applicable: no target set, score only (target = 0)"
 
 
-def check_supply(value: Any, where: str) -> str:
+def check_supply(value: Any, where: str, types: tuple[str, ...]) -> str:
     """Check a profile's ``supply``: one column for every type, or a table type → column.
 
     Parameters
@@ -39,6 +38,8 @@ def check_supply(value: Any, where: str) -> str:
         ``"beds"`` or ``{day_care = "beds", embedded_care = "beds"}`` as TOML gives it.
     where : str
         ``<profile>: [indicators.<ID>]`` for messages.
+    types : tuple of str
+        The facility types the indicator counts; a table gives a column for each, no other.
 
     Returns
     -------
@@ -48,7 +49,8 @@ def check_supply(value: Any, where: str) -> str:
     Raises
     ------
     ProfileError
-        For an unknown column or facility type, or a value of another form.
+        For an unknown column, a table naming a type not counted or leaving one out, or a
+        value of another form.
     """
     allowed = ", ".join(SUPPLY_COLUMNS)
     if isinstance(value, str):
@@ -60,56 +62,42 @@ def check_supply(value: Any, where: str) -> str:
             f'{where} supply = {value!r}; write one column (supply = "beds") or a table '
             f'per facility type (supply = {{day_care = "beds"}}); columns: {allowed}'
         )
+    listed = ", ".join(types)
     for ftype, column in value.items():
-        if ftype not in FACILITY_TYPES:
+        if ftype not in types:
             raise ProfileError(
-                f"{where} supply has unknown facility type '{ftype}'; "
-                f"allowed: {', '.join(FACILITY_TYPES)}"
+                f"{where} supply gives a column for {ftype}, a type this indicator does not "
+                f"count (facility_types = {listed}); add it to facility_types or remove it"
             )
         if column not in SUPPLY_COLUMNS:
             raise ProfileError(f"{where} supply.{ftype} = {column!r}; allowed columns: {allowed}")
+    left_out = [t for t in types if t not in value]
+    if left_out:
+        raise ProfileError(
+            f"{where} supply has no column for {', '.join(left_out)}; give one per counted "
+            f"type ({listed})"
+        )
     return ", ".join(f"{t}={c}" for t, c in value.items())
 
 
-def supply_columns(spec: IndicatorSpec, default: str) -> dict[str, str]:
+def supply_columns(spec: IndicatorSpec) -> dict[str, str]:
     """Return facility type → supply column for every type the indicator counts.
 
     Parameters
     ----------
     spec : IndicatorSpec
-        The checked profile entry.
-    default : str
-        The definition's supply column.
+        The checked profile entry (``supply`` as :func:`check_supply` returns it, or the
+        definition's default).
 
     Returns
     -------
     dict
         One entry per counted type.
-
-    Raises
-    ------
-    ProfileError
-        A per-type table that names a type not counted, or leaves a counted type out.
     """
-    text = str(spec.param("supply", default))
-    where = f"[indicators.{spec.id}] supply"
+    text = str(spec.param("supply"))
     if "=" not in text:
         return dict.fromkeys(spec.facility_types, text)
-    table = dict(pair.split("=", 1) for pair in text.split(", "))
-    counted_types = ", ".join(spec.facility_types)
-    for ftype in table:
-        if ftype not in spec.facility_types:
-            raise ProfileError(
-                f"{where} gives a column for {ftype}, which {spec.id} does not count "
-                f"(facility_types = {counted_types}); add it to facility_types or remove it"
-            )
-    left_out = [t for t in spec.facility_types if t not in table]
-    if left_out:
-        raise ProfileError(
-            f"{where} has no column for {', '.join(left_out)}; give one per counted type "
-            f"({counted_types})"
-        )
-    return table
+    return dict(pair.split("=", 1) for pair in text.split(", "))
 
 
 def _explicit_columns_exist(fac: pd.DataFrame, spec: IndicatorSpec, table: dict[str, str]) -> None:
@@ -154,7 +142,7 @@ def catchment_scores(data: WalkData, definition: Indicator, spec: IndicatorSpec)
         where one of unknown supply does.
     """
     fac = data.facilities
-    table = supply_columns(spec, definition.param(spec, "supply"))
+    table = supply_columns(spec)
     _explicit_columns_exist(fac, spec, table)
     counted_rows = fac["type"].isin(spec.facility_types).to_numpy() & data.facility_snap.ok
     supply = np.full(len(fac), np.nan)
@@ -177,7 +165,7 @@ def catchment_scores(data: WalkData, definition: Indicator, spec: IndicatorSpec)
 
 def _unknown_reason(ctx: IndicatorContext, spec: IndicatorSpec, older: float) -> str:
     """``not assessed: beds unknown for facilities within reach of 120 older residents (…)``."""
-    table = supply_columns(spec, str(spec.param("supply")))
+    table = supply_columns(spec)
     fac = ctx.facilities[ctx.facilities["type"].isin(spec.facility_types)]
     unknown = np.zeros(len(fac), dtype=bool)
     for ftype, column in table.items():
@@ -201,7 +189,7 @@ def access_formula(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd
     Gap (target > 0): the supply short, ``(target − value) × older / 1,000``, were it to
     serve the unit's older residents alone. Target 0: the score without a verdict.
     """
-    table = supply_columns(spec, str(spec.param("supply")))
+    table = supply_columns(spec)
     missing = needs_columns(ctx, spec, level, *dict.fromkeys(table.values()))
     if missing is not None:
         return missing

@@ -49,8 +49,9 @@ class Param:
     choices : tuple of str
         Choices only: the allowed words.
     check : callable or None
-        ``(value, where) -> value``: the definition's own check of a value of any other form
-        (``kind`` is then only descriptive); raises :class:`~carecircle.errors.ProfileError`.
+        ``(value, where, facility_types) -> value``: the definition's own check of a value of
+        another form (``kind`` is then only descriptive), given the indicator's facility
+        types; raises :class:`~carecircle.errors.ProfileError`.
     """
 
     name: str
@@ -59,7 +60,7 @@ class Param:
     low: float | None = 0.0
     high: float | None = None
     choices: tuple[str, ...] = ()
-    check: Callable[[Any, str], Any] | None = None
+    check: Callable[[Any, str, tuple[str, ...]], Any] | None = None
 
 
 @dataclass(frozen=True)
