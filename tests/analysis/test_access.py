@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
@@ -337,3 +338,6 @@ def test_demo_outputs_show_the_scores(demo_run: Path) -> None:
         ), indicator_id
     catalogue = pd.read_csv(demo_run / "indicator_catalogue.csv").set_index("id")
     assert catalogue.loc["AC1", "unit"] == "m²/1,000 older"
+    book = openpyxl.load_workbook(demo_run / "indicators.xlsx", read_only=True)
+    headers = {str(c.value) for ws in book.worksheets for c in next(ws.iter_rows(max_row=1))}
+    assert {"AC1 社区养老设施面积可达性(2SFCA)", "AC2 社区养老床位可达性(2SFCA)"} <= headers
