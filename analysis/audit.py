@@ -169,7 +169,14 @@ def _further_circles(
                 cells[walk.column(definition.id)] = dist <= radius + 1e-9
             elif isinstance(walk, ScoreWalk):
                 data = WalkData(
-                    network, fac, f_snap, c_snap, cells, study.minutes, study.walk_speed_m_s
+                    network,
+                    fac,
+                    f_snap,
+                    c_snap,
+                    cells,
+                    study.minutes,
+                    study.walk_speed_m_s,
+                    profile.path,
                 )
                 cells[walk.column(definition.id)] = walk.run(data, definition, spec)
             else:

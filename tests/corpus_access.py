@@ -36,7 +36,8 @@ ACCESS_CASES = [
         ),
         2,
         (
-            "supply gives beds for day_care, but no day_care facility has a beds column "
+            "mine.toml: [indicators.AC2] supply gives beds for day_care, but no day_care facility "
+            "has a beds column "
             "(facilities.csv)",
             "add the column",
         ),

@@ -100,7 +100,9 @@ def supply_columns(spec: IndicatorSpec) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in text.split(", "))
 
 
-def _explicit_columns_exist(fac: pd.DataFrame, spec: IndicatorSpec, table: dict[str, str]) -> None:
+def _explicit_columns_exist(
+    fac: pd.DataFrame, spec: IndicatorSpec, table: dict[str, str], profile_path: str
+) -> None:
     """Refuse a per-type supply column that no facility of that type has (its files lack it)."""
     if "=" not in str(spec.param("supply", "")):
         return  # one column for all types: facilities lacking it are "not assessed"
@@ -110,10 +112,11 @@ def _explicit_columns_exist(fac: pd.DataFrame, spec: IndicatorSpec, table: dict[
             files = ", ".join(
                 sorted(of_type.get("source_file", pd.Series(dtype=str)).astype(str).unique())
             )
+            where = f"{profile_path}: " if profile_path else ""
             raise InputDataError(
-                f"[indicators.{spec.id}] supply gives {column} for {ftype}, but no {ftype} "
-                f"facility has a {column} column ({files or 'the facility tables'}); add the "
-                f"column to the file or give {ftype} another supply column"
+                f"{where}[indicators.{spec.id}] supply gives {column} for {ftype}, but no "
+                f"{ftype} facility has a {column} column ({files or 'the facility tables'}); "
+                f"add the column to the file or give {ftype} another supply column"
             )
 
 
@@ -143,7 +146,7 @@ def catchment_scores(data: WalkData, definition: Indicator, spec: IndicatorSpec)
     """
     fac = data.facilities
     table = supply_columns(spec)
-    _explicit_columns_exist(fac, spec, table)
+    _explicit_columns_exist(fac, spec, table, data.profile_path)
     counted_rows = fac["type"].isin(spec.facility_types).to_numpy() & data.facility_snap.ok
     supply = np.full(len(fac), np.nan)
     for ftype, column in table.items():

@@ -116,6 +116,8 @@ class WalkData:
         Every cell (``older_residents``, ``community``, ``street``), aligned with ``cell_snap``.
     minutes, walk_speed_m_s : float
         The circle's minutes and the walking speed (m/s).
+    profile_path : str
+        The standards profile's file, for messages.
     """
 
     network: WalkNetwork
@@ -125,6 +127,7 @@ class WalkData:
     cells: pd.DataFrame
     minutes: float
     walk_speed_m_s: float
+    profile_path: str = ""
 
 
 @dataclass(frozen=True)
