@@ -26,6 +26,8 @@ from carecircle.analysis.indicators import (
     CellWalk,
     Indicator,
     IndicatorContext,
+    ScoreWalk,
+    WalkData,
     checked_profile,
     indicator_catalogue,
     indicator_tables,
@@ -169,8 +171,8 @@ def _further_circles(
     """Run the walks the enabled indicators declare (registry); return cells and facilities.
 
     A :class:`CellWalk` adds ``covered_<ID>`` to the cells (within the indicator's minutes,
-    or the circle's); a :class:`FacilityWalk` adds a distance column to the facilities. Both
-    are new frames: the ones given stay as they were.
+    or the circle's); a :class:`ScoreWalk` a score per cell; a :class:`FacilityWalk` adds a
+    distance column to the facilities. All are new frames: the ones given stay as they were.
     """
     profile = study.profile
     fac = fac.copy()
@@ -186,6 +188,18 @@ def _further_circles(
                     network, fac, f_snap, c_snap, spec.facility_types or ("none",), limit_m=radius
                 )
                 cells[walk.column(definition.id)] = dist <= radius + 1e-9
+            elif isinstance(walk, ScoreWalk):
+                data = WalkData(
+                    network,
+                    fac,
+                    f_snap,
+                    c_snap,
+                    cells,
+                    study.minutes,
+                    study.walk_speed_m_s,
+                    profile.path,
+                )
+                cells[walk.column(definition.id)] = walk.run(data, definition, spec)
             else:
                 fac[walk.column] = nearest_health_distance(
                     network,

@@ -21,6 +21,7 @@ import rasterio
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
+from corpus_access import ACCESS_CASES
 from corpus_bounds import BOUNDS_CASES
 from corpus_plans import PLAN_CASES
 from corpus_population import POPULATION_CASES
@@ -701,6 +702,7 @@ CASES += INPUT_CASES + NETWORK_CASES + BOUNDARY_CASES
 CASES += POPULATION_CASES
 CASES += BOUNDS_CASES
 CASES += PLAN_CASES
+CASES += ACCESS_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:
