@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from carecircle.analysis.audit import Audit, own_minute_walks, walk_radius_m
+from carecircle.analysis.audit import Audit
 from carecircle.analysis.circles import walk_to_types
 from carecircle.analysis.reports import write_csv
 from carecircle.analysis.siting.request import SitingRequest, SitingResult
 from carecircle.analysis.siting.site import site_facilities
+from carecircle.analysis.walks import own_minute_walks, walk_radius_m
 from carecircle.errors import InputDataError
 from carecircle.files import write_text_atomic
 from carecircle.geo.snap import Snapped
