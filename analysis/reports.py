@@ -6,6 +6,7 @@ The files themselves are written by the registered writers of :mod:`carecircle.o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -71,7 +72,7 @@ def with_street_names(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFram
     names = dict(zip(streets["code"], streets["name"], strict=True))
     out = table.copy()
     out.insert(
-        out.columns.get_loc("street"),
+        cast(int, out.columns.get_loc("street")),  # column names are unique
         "street_name",
         [names.get(code, "") for code in out["street"]],
     )
