@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,10 @@ def polygon_of_points(
     ndarray of int64
         Row position in ``polygons``, -1 outside all.
     """
-    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    points = cast(  # 1-d columns in, an array of points out
+        npt.NDArray[np.object_],
+        shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)),
+    )
     tree = shapely.STRtree(polygons.geometry.values)
     p_idx, g_idx = tree.query(points, predicate="intersects")
     out = np.full(points.size, -1, dtype=np.int64)
