@@ -13,7 +13,7 @@ import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -40,6 +40,8 @@ from carecircle.maps.style import (
 from carecircle.vocabulary import FACILITY_TYPES
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from matplotlib.typing import RcKeyType
+
     from carecircle.analysis.audit import Audit
 
 #: Marker per facility type (with the colour of the HTML maps, told apart without colour too).
@@ -72,7 +74,7 @@ def font_context() -> Iterator[bool]:
         True when a CJK font is in use (Chinese labels can be drawn).
     """
     name = _cjk_family()
-    params: dict[str, object] = {"axes.unicode_minus": False}
+    params: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
     if name is not None:
         params["font.family"] = [name, "DejaVu Sans"]
     with mpl.rc_context(params):
@@ -143,7 +145,7 @@ def _rings(geom: shapely.Geometry) -> list[np.ndarray]:
 
 
 def _polygon_patches(
-    geoms: np.ndarray, tolerance: float, colours: list[str], **style: object
+    geoms: np.ndarray, tolerance: float, colours: list[str], **style: Any
 ) -> PatchCollection:
     """One PatchCollection of the (simplified) polygons, a compound path (with holes) each."""
     simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
@@ -249,7 +251,7 @@ def street_png(audit: Audit, code: str, path: Path) -> Path:
         _north_arrow(ax)
         share = audit.indicators["street"].loc[code, "older_covered_share"]
         name = street["name"] if cjk else code
-        ax.set_title(f"{name} ({code}) · S1 {pct(share)}", fontsize=11)
+        ax.set_title(f"{name} ({code}) · S1 {pct(cast(float, share))}", fontsize=11)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         date = audit.study.data_date or "—"
         ax.text(

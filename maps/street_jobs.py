@@ -123,7 +123,7 @@ def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
     for code, name in links.items():
-        part = street_part(audit, code, rows.get(code, empty))
+        part = street_part(audit, code, np.asarray(rows.get(code, empty)))
         yield StreetJob(part, code, name, name.replace(".html", "_gcj02.html"))
 
 
@@ -154,7 +154,7 @@ def run_jobs(
     write: Callable[[StreetJob], list[Path]],
     *,
     workers: int,
-    on_done: Callable[[], None],
+    on_done: Callable[[], object],
 ) -> list[Path]:
     """Run ``write`` on every job, in this process or in a pool; return files in job order.
 
