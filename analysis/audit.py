@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
-from tqdm import tqdm
 
 from carecircle.analysis.boundary_notes import NOTE_COLUMNS, mark_community_tables
 from carecircle.analysis.circles import nearest_health_distance, subset, walk_to_types
@@ -26,6 +25,8 @@ from carecircle.analysis.indicators import (
     CellWalk,
     Indicator,
     IndicatorContext,
+    ScoreWalk,
+    WalkData,
     checked_profile,
     indicator_catalogue,
     indicator_tables,
@@ -33,16 +34,16 @@ from carecircle.analysis.indicators import (
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
+from carecircle.analysis.walks import service_areas, walk_radius_m
+from carecircle.analysis.year_filter import check_plan, check_year, keep_open
 from carecircle.config import Study
 from carecircle.geo.community_points import NOTES
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NETWORK_COUNTERS
 from carecircle.geo.population import RasterTotals
 from carecircle.geo.routing import NodeDistances, nearest_source_distances, point_distances
-from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.geo.tiles import tiled_point_distances
-from carecircle.profiles import IndicatorSpec
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def _further_circles(
     """Run the walks the enabled indicators declare (registry); return cells and facilities.
 
     A :class:`CellWalk` adds ``covered_<ID>`` to the cells (within the indicator's minutes,
-    or the circle's); a :class:`FacilityWalk` adds a distance column to the facilities. Both
-    are new frames: the ones given stay as they were.
+    or the circle's); a :class:`ScoreWalk` a score per cell; a :class:`FacilityWalk` adds a
+    distance column to the facilities. All are new frames: the ones given stay as they were.
     """
     profile = study.profile
     fac = fac.copy()
@@ -185,6 +186,18 @@ def _further_circles(
                     network, fac, f_snap, c_snap, spec.facility_types or ("none",), limit_m=radius
                 )
                 cells[walk.column(definition.id)] = dist <= radius + 1e-9
+            elif isinstance(walk, ScoreWalk):
+                data = WalkData(
+                    network,
+                    fac,
+                    f_snap,
+                    c_snap,
+                    cells,
+                    study.minutes,
+                    study.walk_speed_m_s,
+                    profile.path,
+                )
+                cells[walk.column(definition.id)] = walk.run(data, definition, spec)
             else:
                 fac[walk.column] = nearest_health_distance(
                     network,
@@ -195,118 +208,6 @@ def _further_circles(
                     threshold_m=float(definition.param(spec, walk.threshold_param)),
                 )
     return cells, fac
-
-
-def walk_radius_m(
-    definition: Indicator, spec: IndicatorSpec, walk: CellWalk, study: Study
-) -> float:
-    """Return the walking distance (m) of an indicator's cell walk.
-
-    Parameters
-    ----------
-    definition : Indicator
-        The indicator's definition.
-    spec : IndicatorSpec
-        Its profile entry.
-    walk : CellWalk
-        One of its walks.
-    study : Study
-        The study (the circle's minutes and walking speed).
-
-    Returns
-    -------
-    float
-        Minutes × 60 × walking speed.
-    """
-    minutes = (
-        study.minutes if walk.minutes_param is None else definition.param(spec, walk.minutes_param)
-    )
-    return float(minutes) * 60.0 * study.walk_speed_m_s
-
-
-def own_minute_walks(study: Study) -> Iterator[tuple[Indicator, IndicatorSpec, CellWalk]]:
-    """Yield the enabled indicators' cell walks that have their own minutes (not the circle's).
-
-    Parameters
-    ----------
-    study : Study
-        The study with its checked profile.
-
-    Yields
-    ------
-    tuple
-        ``(definition, spec, walk)``, in registry order.
-    """
-    for definition in REGISTRY:
-        spec = study.profile.indicator(definition.id)
-        for walk in definition.walks:
-            if spec.enabled and isinstance(walk, CellWalk) and walk.minutes_param is not None:
-                yield definition, spec, walk
-
-
-def _service_areas(
-    network: WalkNetwork,
-    fac: pd.DataFrame,
-    f_snap: Snapped,
-    nd: NodeDistances,
-    sources: Snapped,
-    study: Study,
-    *,
-    progress: bool = False,
-) -> gpd.GeoDataFrame:
-    """Service areas (display only): the circle and one per facility type that has any.
-
-    Each is rasterised once on the network's grid and returned as non-overlapping pieces
-    (one set per 1-2 km tile, geo/service_area.py); a street map takes the pieces near it.
-    A type walks its own minutes when an enabled indicator declares a walk for it (S8's
-    meal points), else the circle's.
-    """
-    groups: list[tuple[str, float, np.ndarray | None, float, Snapped]] = [
-        ("circle", study.minutes, nd.distance, study.radius_m, sources)
-    ]
-    own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
-    for definition, spec, walk in own_minute_walks(study):
-        for ftype in spec.facility_types:
-            own.setdefault(ftype, float(definition.param(spec, walk.minutes_param or "")))
-    for ftype in dict.fromkeys((*study.profile.circle_types, *own)):
-        mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
-        if not mask.any():
-            continue
-        minutes = own[ftype] if ftype not in study.profile.circle_types else study.minutes
-        radius = minutes * 60.0 * study.walk_speed_m_s
-        groups.append((ftype, minutes, None, radius, subset(f_snap, mask)))
-    grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
-    bar = tqdm(
-        total=len(groups),
-        desc="service areas 服务范围",
-        unit="layer",
-        disable=None if progress else True,
-    )
-    segment_sets = (  # routed one by one while the pool rasterises the previous ones
-        reached_segments(
-            network,
-            nearest_source_distances(network, src, limit_m=radius, with_source=False).distance
-            if dist is None
-            else dist,
-            radius,
-            sources=src,
-        )
-        for _, _, dist, radius, src in groups
-    )
-    names, minutes_of, pieces = [], [], []
-    with bar:
-        for (group, minutes, *_), band in zip(
-            groups, bands_in_parallel(segment_sets, grid), strict=True
-        ):
-            names += [group] * band.size
-            minutes_of += [minutes] * band.size
-            pieces.append(band)
-            bar.update(1)
-    return gpd.GeoDataFrame(
-        {"group": names, "minutes": minutes_of},
-        geometry=np.concatenate(pieces),
-        crs=network.crs,
-    ).to_crs(4326)
 
 
 def _indicators(
@@ -344,7 +245,11 @@ def _indicators(
 
 
 def audit_study(
-    study: Study, *, progress: bool = False, digests: Mapping[str, str] | None = None
+    study: Study,
+    *,
+    progress: bool = False,
+    digests: Mapping[str, str] | None = None,
+    year: int | None = None,
 ) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
@@ -358,6 +263,9 @@ def audit_study(
         SHA-256 of input files hashed already (path -> hex, as ``analysis.files.input_record``
         takes them before the analysis): the network file is then not read a second time
         for its cache key.
+    year : int, optional
+        Count the facilities open by the end of this plan year (status, open_year); default
+        the existing ones (analysis/year_filter.py).
 
     Returns
     -------
@@ -365,17 +273,20 @@ def audit_study(
         Tables, geometries and the run record.
     """
     study = dataclasses.replace(study, profile=checked_profile(study.profile))
+    check_plan(study.profile)
+    check_year(study.profile, year)
     rec = RunRecord(progress=progress, digests=dict(digests or {}))
     with rec.capture_warnings():
-        return _audit(study, rec, progress=progress)
+        return _audit(study, rec, progress=progress, year=year)
 
 
-def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
+def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = None) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     inp = read_inputs(study, rec)
-    network, net_meta, fac = inp.network, inp.network_meta, inp.facilities
+    fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
+    network, net_meta = inp.network, inp.network_meta
     cells, streets, communities = inp.cells, inp.streets, inp.communities
-    f_snap, c_snap, squares, totals = inp.facility_snap, inp.cell_snap, inp.cell_squares, inp.totals
+    c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
     attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
     with rec.stage("route"):
         cells, nd, sources = _route_circle(
@@ -389,7 +300,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool) -> Audit:
         underserved = underserved_communities(tables["community"].reset_index())
         underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
     with rec.stage("service areas"):
-        areas = _service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
+        areas = service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
     rec.counts.update(
         {
             "facilities": len(fac),

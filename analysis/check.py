@@ -16,6 +16,7 @@ from pathlib import Path
 from carecircle.analysis.indicators import checked_profile
 from carecircle.analysis.inputs import Inputs, read_inputs
 from carecircle.analysis.stages import RunRecord
+from carecircle.analysis.year_filter import check_plan, keep_open
 from carecircle.config import Study
 from carecircle.geo.population import RasterTotals
 from carecircle.text import counted
@@ -91,9 +92,11 @@ def check_study(study: Study) -> CheckResult:
         The first problem found, with the audit's message.
     """
     study = replace(study, profile=checked_profile(study.profile))  # as the audit does
+    check_plan(study.profile)
     rec = RunRecord()
     with rec.capture_warnings(), _reader_notes() as notes:
         inputs = read_inputs(study, rec)
+        keep_open(inputs.facilities, inputs.facility_snap, study, None, rec)  # status, years
     return CheckResult(
         input_lines(study, inputs),
         list(dict.fromkeys(notes.messages)),

@@ -229,7 +229,7 @@ def guess_datums(guess: StudyGuess, *, cache_dir: Path | None = None) -> None:
     """
     if guess.network is None or not guess.facilities:
         return
-    from carecircle.config import default_cache_dir
+    from carecircle.network_config import default_cache_dir
 
     try:
         network, _ = load_network(

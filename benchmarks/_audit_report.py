@@ -86,7 +86,8 @@ def _row(r: dict) -> str:
         f"{c.get('cells', r.get('populated_cells', 0)):,} | {r.get('facilities', 0):,} | "
         + " | ".join(groups)
         + f" | {_total(r, ANALYSIS)} | {_total(r, PRESENTATION)} | "
-        f"**{_cell(r['wall_s'])}** | {r['peak_rss_mib'] / 1024:,.2f} | "
+        f"**{_cell(r['wall_s'])}** | {_cell(r.get('cpu_s'))} | {_cell(r.get('load_1min'), 1)} | "
+        f"{r['peak_rss_mib'] / 1024:,.2f} | "
         f"{_cell(o.get('largest_street_map_mib'), 2)} | {_cell(o.get('overview_mib'), 2)} | "
         f"{_cell(gpkg if o else None, 1)} | {_status(r)} |"
     )
@@ -102,7 +103,14 @@ def _targets(rows: list[dict]) -> list[str]:
             return None
         met = r["status"] == "done" and ok(r)
         gib = r["peak_rss_mib"] / 1024
-        return f"- {'✓' if met else '✗'} {text}: {_cell(r['wall_s'])} s, {gib:.2f} GiB"
+        load = r.get("load_1min") or 0.0
+        busy = (
+            f" (load {load:.0f} on 2 cores: the wall time says nothing about the target; "
+            f"CPU {_cell(r.get('cpu_s'))} s)"
+            if load > 3 and "memory" not in text
+            else ""
+        )
+        return f"- {'✓' if met else '✗'} {text}: {_cell(r['wall_s'])} s, {gib:.2f} GiB{busy}"
 
     lines = [
         check(("city", "warm"), lambda r: r["wall_s"] < 60, "city warm cache < 60 s"),
@@ -135,7 +143,8 @@ def table(rows: list[dict]) -> str:
     head = (
         "| size | run | nodes | cells | facilities | "
         + " | ".join(heads)
-        + " | analysis s | presentation s | **wall s** | peak GiB | largest street map MB "
+        + " | analysis s | presentation s | **wall s** | CPU s | load | peak GiB "
+        "| largest street map MB "
         "| overview MB | GPKGs MB | status |"
     )
     rule = "|" + "---|" * (head.count("|") - 1)
@@ -154,7 +163,13 @@ def table(rows: list[dict]) -> str:
         "people). Runs: **cold** = network cache emptied, `.osm.pbf`; **cold-osm** = same "
         "with `.osm` XML; **warm** = network `.npz` cache present. Stage seconds from run.json "
         "(from the log for a stopped run; ≥ marks the stage it was stopped in). Peak = "
-        "resident memory of the process tree (sampled) or the child's maxrss, the larger. "
+        "proportional resident memory (PSS: pages a forked worker shares with the audit "
+        "process count once) of the process tree, sampled every 0.2 s, or the audit "
+        "process's own maxrss, the larger (rows before 2026-12-02 04:30 summed RSS, which "
+        "counted shared pages once per worker). "
+        "CPU s = user + system seconds of the audit and its worker processes (what the run "
+        "costs on idle cores; wall seconds grow with other jobs on this shared machine); load "
+        "= 1-minute load average when the run ended (2 cores). "
         f"Machine: {meta.get('machine', '?')}; code {commits}; measured {dates}. "
         "Re-run: `python benchmarks/bench_audit.py "
         "[--sizes district,mid,city,wuhan] [--runs cold,cold-osm,warm]`; "

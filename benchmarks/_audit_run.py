@@ -40,6 +40,7 @@ class Run:
     status: str = "done"  # done | error | timeout | memory
     exit_code: int | None = None
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # user + system seconds of the process and the children it waited for
     peak_rss_mib: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     stopped_in: str = ""
@@ -48,14 +49,30 @@ class Run:
     stages_unfinished: dict[str, float] = field(default_factory=dict)
 
 
+def _resident(pid: int) -> int:
+    """Proportional resident bytes of a process (PSS: a page shared by n processes counts 1/n).
+
+    Forked workers share the parent's pages until written; their RSS would count every shared
+    page again. Falls back to RSS where ``smaps_rollup`` is missing.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    with open(f"/proc/{pid}/statm") as fh:
+        return int(fh.read().split()[1]) * PAGE
+
+
 def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (0 once gone)."""
+    """Resident bytes (PSS) of a process and all its descendants (0 once gone)."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * PAGE
+            total += _resident(p)
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo += [int(c) for c in fh.read().split()]
@@ -135,6 +152,7 @@ def run_audit(
     log.join(timeout=5)
     run.exit_code = proc.returncode
     run.wall_s = round(end - start, 2)
+    run.cpu_s = round(usage.ru_utime + usage.ru_stime, 2)
     if signalled is not None:
         run.interrupt_s = round(end - signalled, 2)
     elif proc.returncode != 0:

@@ -168,7 +168,7 @@ def write_city(
     river : bool, default True
         Generate the river (no population in it, few bridges).
     """
-    from carecircle.geo.tables import write_gpkg
+    from carecircle.geo.vector_io import write_gpkg
 
     start = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,16 @@ from carecircle.errors import CarecircleError
 __version__ = "0.1.0"
 
 #: Names served lazily by :mod:`carecircle.api`.
-_API_NAMES = ("AuditResult", "SitingPlan", "Study", "audit", "site", "write")
+_API_NAMES = (
+    "AuditResult",
+    "PlanProgress",
+    "SitingPlan",
+    "Study",
+    "audit",
+    "progress",
+    "site",
+    "write",
+)
 
 __all__ = [
     "AuditResult",

@@ -26,7 +26,8 @@ import geopandas as gpd
 import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import input_record
+from carecircle.analysis.files import check_out_folder, input_files, input_record, staged_outputs
+from carecircle.analysis.progress import PlanProgress, plan_progress
 from carecircle.analysis.reports import cells_frame
 from carecircle.analysis.siting import SitingResult, site_facilities
 from carecircle.analysis.siting.site_inputs import SiteInputs, site_inputs
@@ -37,10 +38,12 @@ from carecircle.outputs import WRITERS, WriteJob, write_outputs
 
 __all__ = [
     "AuditResult",
+    "PlanProgress",
     "SiteInputs",
     "SitingPlan",
     "Study",
     "audit",
+    "progress",
     "site",
     "site_inputs",
     "write",
@@ -181,7 +184,9 @@ class SitingPlan:
         return self.siting.summary
 
 
-def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
+def audit(
+    study: Study | str | Path, *, progress: bool = False, year: int | None = None
+) -> AuditResult:
     """Audit a study: coverage of the service circle and every indicator of its profile.
 
     Parameters
@@ -190,6 +195,9 @@ def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
         The study, or its TOML file.
     progress : bool, default False
         Progress bars on long steps (on a terminal only).
+    year : int, optional
+        Count the facilities open by the end of this year (``status``, ``open_year``;
+        docs/plans.md); default the existing ones.
 
     Returns
     -------
@@ -204,8 +212,29 @@ def audit(study: Study | str | Path, *, progress: bool = False) -> AuditResult:
         for role, source in study.input_paths().items()
         if isinstance(source, Path) and (digest := inputs[role].get("sha256"))
     }
-    audited = audit_study(study, progress=progress, digests=digests)
+    audited = audit_study(study, progress=progress, digests=digests, year=year)
     return AuditResult.from_audit(audited, inputs)
+
+
+def progress(study: Study | str | Path, *, progress: bool = False) -> PlanProgress:
+    """Audit the baseline and every plan year of the profile's ``[plan]`` (docs/plans.md).
+
+    Parameters
+    ----------
+    study : Study or path
+        The study, or its TOML file; its profile must have a ``[plan]``.
+    progress : bool, default False
+        Progress bars (on a terminal only).
+
+    Returns
+    -------
+    PlanProgress
+        ``summary`` (one row per indicator / facility type: baseline, each year, target, met)
+        and ``by_year``; :func:`write` writes them with one chart each.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    return plan_progress(study, progress=progress)
 
 
 def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
@@ -273,7 +302,7 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
 
 
 def write(
-    result: AuditResult | SitingPlan,
+    result: AuditResult | SitingPlan | PlanProgress,
     out: str | Path,
     *,
     offline: bool = False,
@@ -289,7 +318,8 @@ def write(
     ----------
     result : AuditResult or SitingPlan
         An audit: tables, workbooks, GeoPackages, maps, charts, report and run.json. A plan:
-        the proposal tables and the maps with the proposed sites.
+        the proposal tables and the maps with the proposed sites. A plan progress: its
+        tables, progress.json and one chart per indicator and facility type.
     out : str or Path
         Output folder (written in a staging folder, then moved in place; the previous run's
         own files that this run does not write again are removed).
@@ -306,6 +336,15 @@ def write(
     list of Path
         Files written.
     """
+    if isinstance(result, PlanProgress):
+        out = check_out_folder(Path(out))
+        from carecircle.analysis.progress_outputs import write_progress_tables
+        from carecircle.maps.plan_charts import render_progress_charts
+
+        with staged_outputs(out, "progress", [*input_files(result.study), *protect]) as stage:
+            paths = write_progress_tables(stage, result)
+            paths += render_progress_charts(result.by_year, stage / "charts")
+        return [out / p.relative_to(stage) for p in paths]
     if isinstance(result, SitingPlan):
         audited, siting = result.result, result.siting
     else:

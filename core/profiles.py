@@ -11,6 +11,7 @@ from typing import Any
 
 from carecircle._validate import check_keys, closest, get_number, get_str
 from carecircle.errors import ProfileError
+from carecircle.plan_config import PlanTargets, plan_from_dict
 from carecircle.vocabulary import FACILITY_TYPES
 
 #: Keys of every indicator table; any other key is a parameter of the indicator, checked
@@ -131,6 +132,8 @@ class Profile:
         Indicator ID -> :class:`IndicatorSpec`.
     path : str
         Where the profile was read from.
+    yearly : PlanTargets or None
+        The ``[plan]`` section: plan years and yearly targets (:mod:`carecircle.plan_config`).
     """
 
     name: str
@@ -142,6 +145,7 @@ class Profile:
     circle_types: tuple[str, ...]
     indicators: Mapping[str, IndicatorSpec] = field(default_factory=FrozenMap)
     path: str = ""
+    yearly: PlanTargets | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.indicators, FrozenMap):
@@ -278,7 +282,11 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
         Naming the key and the allowed values.
     """
     check_keys(
-        data, ("profile", "circle", "indicators"), where="the file", path=path, error=ProfileError
+        data,
+        ("profile", "circle", "indicators", "plan"),
+        where="the file",
+        path=path,
+        error=ProfileError,
     )
     head = data.get("profile", {})
     check_keys(head, ("name", "title", "plan"), where="[profile]", path=path, error=ProfileError)
@@ -312,4 +320,5 @@ def profile_from_dict(data: Mapping[str, Any], *, path: Path) -> Profile:
         circle_types=circle_types,
         indicators=indicators,
         path=str(path),
+        yearly=plan_from_dict(data.get("plan"), path=path),
     )

@@ -39,8 +39,14 @@ def polygon_of_points(
         npt.NDArray[np.object_],
         shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)),
     )
-    tree = shapely.STRtree(polygons.geometry.values)
-    p_idx, g_idx = tree.query(points, predicate="intersects")
+    geoms = np.asarray(polygons.geometry.array, dtype=object)
+    tree = shapely.STRtree(geoms)
+    # candidates by bounding box, then each tested against its prepared polygon: the tree's
+    # own predicate prepares the points instead, a vertex walk of the polygon per point
+    p_idx, g_idx = tree.query(points)
+    shapely.prepare(geoms)
+    hit = shapely.intersects(geoms[g_idx], points[p_idx])
+    p_idx, g_idx = p_idx[hit], g_idx[hit]
     out = np.full(points.size, -1, dtype=np.int64)
     order = np.lexsort((g_idx, p_idx))
     p_idx, g_idx = p_idx[order], g_idx[order]
@@ -84,12 +90,12 @@ def polygon_of_cells(
     missing = np.flatnonzero(index < 0)
     if missing.size == 0:
         return index, by_overlap
-    tree = shapely.STRtree(polygons.geometry.values)
+    tree = shapely.STRtree(np.asarray(polygons.geometry.array, dtype=object))
     c_idx, g_idx = tree.query(squares[missing], predicate="intersects")
     if c_idx.size == 0:
         return index, by_overlap
     area = shapely.area(
-        shapely.intersection(squares[missing][c_idx], polygons.geometry.values[g_idx])
+        shapely.intersection(squares[missing][c_idx], polygons.geometry.array[g_idx])
     )
     order = np.lexsort((-area, c_idx))
     c_idx, g_idx, area = c_idx[order], g_idx[order], area[order]

@@ -27,11 +27,11 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from carecircle.config import CENTRELINE_SUFFIXES, CentrelineOptions
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.centreline_snap import SAME_VERTEX_M, count_unjoined_crossings, join_near_ends
 from carecircle.geo.crs import utm_crs
 from carecircle.geo.segments import NetworkSegments
+from carecircle.network_config import CENTRELINE_SUFFIXES, CentrelineOptions
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -18,6 +17,20 @@ from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
 from carecircle.geo.duplicates import check_duplicates
+from carecircle.geo.facility_coords import (
+    X_NAMES,
+    Y_NAMES,
+    facility_coordinates,
+    has_point_geometry,
+    uses_geometry,
+    xy_columns,
+)
+from carecircle.geo.facility_status import (
+    STATUS_ALIASES,
+    STATUS_COLUMNS,
+    fill_status,
+    status_columns,
+)
 from carecircle.geo.facility_values import (
     ATTRIBUTE_COLUMNS,
     NUMERIC_COLUMNS,
@@ -31,7 +44,6 @@ from carecircle.geo.tables import (
     rename_aliased_columns,
     rows_of,
 )
-from carecircle.text import counted
 from carecircle.vocabulary import (
     COLUMN_ALIASES,
     FACILITY_TYPES,
@@ -61,10 +73,6 @@ FACILITY_COLUMNS = (
 _TOTALS = {"合计", "总计", "小计"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-#: Headers of x (easting) and y (northing) columns in metres, lower case.
-_X_NAMES = ("x", "x坐标", "横坐标", "东坐标", "easting")
-_Y_NAMES = ("y", "y坐标", "纵坐标", "北坐标", "northing")
-
 KNOWN_COLUMNS = (
     "id",
     "name",
@@ -74,6 +82,7 @@ KNOWN_COLUMNS = (
     *NUMERIC_COLUMNS,
     *OPTIONAL_COLUMNS,
     *ATTRIBUTE_COLUMNS,
+    *STATUS_COLUMNS,
     "geometry",
 )
 
@@ -81,16 +90,6 @@ KNOWN_COLUMNS = (
 def is_facility_header(values: list[str]) -> bool:
     """Return True for a header row: it names at least three facility columns (any alias)."""
     return len(header_targets(values, COLUMN_ALIASES)) >= 3
-
-
-def _has_point_geometry(df: pd.DataFrame) -> bool:
-    """Return True for a spatial layer with geometry (its points, in its CRS, are the places)."""
-    if not isinstance(df, gpd.GeoDataFrame):
-        return False
-    try:
-        return bool(df.geometry.notna().any())
-    except AttributeError:  # a GeoDataFrame without an active geometry column
-        return False
 
 
 def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False) -> pd.DataFrame:
@@ -115,11 +114,11 @@ def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False)
     """
     aliases = (
         {k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
-        if _has_point_geometry(df)
+        if has_point_geometry(df)
         else COLUMN_ALIASES
-    )
+    ) | STATUS_ALIASES
     df = rename_aliased_columns(df, path, aliases)
-    xy = (*_X_NAMES, *_Y_NAMES) if projected else ()
+    xy = (*X_NAMES, *Y_NAMES) if projected else ()
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS and str(c).lower() not in xy]
     if extra:
         log.warning("%s: columns not used by carecircle are ignored: %s", path, ", ".join(extra))
@@ -165,101 +164,6 @@ def _drop_totals(df: pd.DataFrame, path: Source, rows: Rows) -> tuple[pd.DataFra
     kept = df[~total].reset_index(drop=True)
     kept.attrs = dict(df.attrs)
     return kept, rows.keep(~total)
-
-
-def _uses_geometry(df: pd.DataFrame) -> bool:
-    """Return True when the points are a layer's geometry rather than lon/lat columns."""
-    return _has_point_geometry(df) and "lon" not in df.columns
-
-
-def _coordinates(
-    df: pd.DataFrame, path: Source, crs: str, rows: Rows
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat as given (columns or point geometry), refusing blanks, metres and swaps."""
-    if _uses_geometry(df):
-        if df.crs is None:
-            raise InputDataError(f"{path}: the layer has no CRS; save it with EPSG:4326")
-        geom = df.geometry
-        if not geom.geom_type.eq("Point").all():
-            i = int(np.flatnonzero(~geom.geom_type.eq("Point").to_numpy())[0])
-            raise InputDataError(
-                f"{path}: {rows.one(i)} is a {geom.geom_type.iloc[i]}, not a "
-                "point; facilities must be points"
-            )
-        geom = geom if crs in ("GCJ-02", "BD-09") else geom.to_crs("EPSG:4326")
-        return geom.x.to_numpy(), geom.y.to_numpy()
-    lon = pd.to_numeric(df["lon"].astype(str).str.strip(), errors="coerce").to_numpy()
-    lat = pd.to_numeric(df["lat"].astype(str).str.strip(), errors="coerce").to_numpy()
-    bad = ~(np.isfinite(lon) & np.isfinite(lat))
-    if is_projected(crs):
-        return _metres(df, path, crs, rows, (lon, lat, bad))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        given = f"'{df['lon'].iloc[i]}', '{df['lat'].iloc[i]}'"
-        where = (
-            f"{rows.one(i)} has no valid lon/lat ({given})"
-            if bad.sum() == 1
-            else f"{int(bad.sum())} {rows.word}s have no valid lon/lat: {rows.some(bad)} "
-            f"({rows.one(i)}: {given})"
-        )
-        raise InputDataError(f"{path}: {where}; give decimal degrees, e.g. 118.78, 32.04")
-    out = (lon < -180) | (lon > 180) | (lat < -90) | (lat > 90)
-    swapped = out & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
-    if swapped.any():
-        i = int(np.flatnonzero(swapped)[0])
-        raise InputDataError(
-            f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) look swapped: "
-            f"latitude cannot be {lat[i]}; put longitude in lon and latitude "
-            f"in lat ({counted(int(swapped.sum()), 'such row')})"
-        )
-    if out.any():
-        i = int(np.flatnonzero(out)[0])
-        raise InputDataError(
-            f"{path}: {rows.one(i)} lon/lat ({lon[i]}, {lat[i]}) are not "
-            "degrees; give longitude then latitude in decimal degrees"
-            + (f" ({counted(int(out.sum()), 'such row')})" if out.sum() > 1 else "")
-        )
-    return lon, lat
-
-
-def _metres(
-    df: pd.DataFrame, path: Source, crs: str, rows: Rows, xy: tuple[np.ndarray, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """X/y of a projected ``facilities_crs``, refusing blanks and values that are degrees."""
-    x, y, bad = xy
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputDataError(
-            f"{path}: {rows.one(i)} has no valid x/y ('{df['lon'].iloc[i]}', "
-            f"'{df['lat'].iloc[i]}'); give x/y in metres of {crs}"
-            + (f" ({counted(int(bad.sum()), 'such row')})" if bad.sum() > 1 else "")
-        )
-    degrees = (np.abs(x) <= 180) & (np.abs(y) <= 90)
-    if degrees.all():
-        raise InputDataError(
-            f"{path}: coordinates look like degrees (e.g. {rows.one(0)}: {x[0]}, {y[0]}), "
-            f'not x/y metres of facilities_crs = {crs}; set facilities_crs = "EPSG:4326" '
-            "(or EPSG:4490) for lon/lat"
-        )
-    return x, y
-
-
-def _xy_columns(df: pd.DataFrame, path: Source, crs: str) -> pd.DataFrame:
-    """Read columns x/y (metres) as the coordinates of a projected ``facilities_crs``."""
-    if not is_projected(crs) or _uses_geometry(df) or {"lon", "lat"} <= set(df.columns):
-        return df
-    by_key = {str(c).strip().lower(): c for c in df.columns}
-    x = next((by_key[k] for k in _X_NAMES if k in by_key), None)
-    y = next((by_key[k] for k in _Y_NAMES if k in by_key), None)
-    if x is None or y is None:
-        raise InputDataError(
-            f"{path}: facilities_crs = {crs} is a projected CRS: give the coordinates in "
-            f"columns x and y (metres); the file has {', '.join(map(str, df.columns))}"
-        )
-    log.info("%s: columns %s, %s read as x/y metres of %s", path, x, y, crs)
-    out = df.rename(columns={x: "lon", y: "lat"})
-    out.attrs = dict(df.attrs)
-    return out
 
 
 def _ids(df: pd.DataFrame, path: Source, rows: Rows) -> pd.Series:
@@ -386,18 +290,18 @@ def read_facility_table(path: Source, crs: str, sheet: str = "") -> FacilityTabl
     """
     df = read_table(path, is_header=is_facility_header, sheet=sheet)
     rows = rows_of(df)
-    df = _xy_columns(facility_columns(df, path, projected=is_projected(crs)), path, crs)
+    df = xy_columns(facility_columns(df, path, projected=is_projected(crs)), path, crs)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
     _require_columns(
-        df, REQUIRED_COLUMNS if _uses_geometry(df) else (*REQUIRED_COLUMNS, "lon", "lat"), path
+        df, REQUIRED_COLUMNS if uses_geometry(df) else (*REQUIRED_COLUMNS, "lon", "lat"), path
     )
     df, rows = _drop_totals(df, path, rows)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no facility rows; add the facilities")
     ids = _ids(df, path, rows)
     types = _types(df, path, rows)
-    lon, lat = _coordinates(df, path, crs, rows)
+    lon, lat = facility_coordinates(df, path, crs, rows)
     lon, lat = to_wgs84(lon, lat, crs)
     out = pd.DataFrame(
         {
@@ -414,7 +318,8 @@ def read_facility_table(path: Source, crs: str, sheet: str = "") -> FacilityTabl
         out[f"{col}_given"] = given
     out["source_file"] = path.name
     out["source_row"] = rows.numbers
-    return FacilityTable(frame=out[list(FACILITY_COLUMNS)], attribute_columns=tuple(read))
+    plan = status_columns(df, out, path, rows)  # status / open_year, when the table has them
+    return FacilityTable(frame=out[[*FACILITY_COLUMNS, *plan]], attribute_columns=tuple(read))
 
 
 def read_all_facilities(
@@ -458,7 +363,7 @@ def read_facility_tables(
         On the first problem in any file, or an id used in two files.
     """
     tables = [read_facility_table(*source) for source in sources]
-    allf = pd.concat([t.frame for t in tables], ignore_index=True)
+    allf = fill_status(pd.concat([t.frame for t in tables], ignore_index=True))
     given = set().union(*(t.attribute_columns for t in tables))
     dup = allf["id"].duplicated(keep="first")
     if dup.any():

@@ -21,7 +21,6 @@ import numpy as np
 import scipy.sparse as sp
 from pyproj import CRS
 
-from carecircle.config import default_cache_dir
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.centreline import CENTRELINE_SUFFIXES, CentrelineOptions
 from carecircle.geo.chains import core_arrays, core_from_arrays
@@ -30,6 +29,7 @@ from carecircle.geo.memory import check_network_fits
 from carecircle.geo.network import WalkNetwork, network_from_segments
 from carecircle.geo.osm import segments_from_osm_xml
 from carecircle.geo.segments import NetworkSegments
+from carecircle.network_config import default_cache_dir
 from carecircle.text import counted, verb
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import folium
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -23,16 +22,11 @@ from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, pan
 from carecircle.maps.elements import GeoJsonLayer
 from carecircle.maps.layers import (
     collection,
-    community_layer,
     display,
-    facility_layers,
-    facility_types_near,
     proposal_layer,
-    service_area_layers,
-    uncovered_layer,
-    underserved_layer,
 )
 from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
+from carecircle.maps.street_layers import StreetLayers, street_layers
 from carecircle.maps.style import (
     area,
     esc,
@@ -44,6 +38,7 @@ from carecircle.maps.style import (
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
+    from carecircle.maps.layers import GeoJsonSpec
 
 
 def street_map(
@@ -54,6 +49,7 @@ def street_map(
     offline: bool = False,
     datum: str = "wgs84",
     other_file: str = "",
+    layers: StreetLayers | None = None,
 ) -> folium.Map:
     """Build the gap map of one street/town.
 
@@ -71,6 +67,9 @@ def street_map(
         Coordinates of the overlays: WGS84, or GCJ-02 to match Amap tiles.
     other_file : str
         File name of the same map in the other datum, linked from the title panel.
+    layers : StreetLayers, optional
+        The street's layers from :func:`street_layers` (shared by its two maps); by default
+        prepared here.
 
     Returns
     -------
@@ -87,26 +86,16 @@ def street_map(
         (minx, miny, maxx, maxy), offline=offline, datum=datum, title=title, padding=STREET_PADDING
     )
     row = audit.indicators["street"].loc[code]
-    com = audit.indicators["community"]
-    codes = list(com.index[com["street"] == code])
-    for layer in service_area_layers(audit, wide, datum):
-        layer.add_to(fmap)
-    communities = community_layer(audit, codes, datum)
-    if communities is not None:
-        communities.add_to(fmap)
-    outline = underserved_layer(audit, codes, datum)
-    if outline is not None:
-        outline.add_to(fmap)
-    GeoJsonLayer(
-        collection(display(np.array([street.geometry]), datum), [{}]),
-        name="街道边界 Street boundary",
-        style={"fill": False, "color": "#000000", "weight": 3},
-    ).add_to(fmap)
-    gaps = uncovered_layer(audit, code, datum)
-    if gaps is not None:
-        gaps.add_to(fmap)
-    for group in facility_layers(audit, wide, datum):
-        group.add_to(fmap)
+    if layers is None:
+        layers = street_layers(audit, code)
+    spec: GeoJsonSpec | None
+    for spec in layers.service_areas:
+        spec.layer(datum).add_to(fmap)
+    for spec in (layers.communities, layers.underserved, layers.boundary, layers.uncovered):
+        if spec is not None:
+            spec.layer(datum).add_to(fmap)
+    for marker_spec in layers.facilities:
+        marker_spec.layer(datum).add_to(fmap)
     proposed = proposals is not None and len(proposals) > 0
     if proposed and proposals is not None:
         proposal_layer(proposals, wide, datum).add_to(fmap)
@@ -130,9 +119,7 @@ def street_map(
         fmap,
         lines,
         legend_html(
-            facility_types=facility_types_near(audit, wide),
-            proposals=proposed,
-            note=audit.boundary_note,
+            facility_types=layers.facility_types, proposals=proposed, note=audit.boundary_note
         ),
     )
     return fmap
@@ -292,7 +279,7 @@ def render_maps(
             street_jobs(audit, links),
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),
-            on_done=lambda: bar.update(1),
+            on_done=lambda _job: bar.update(1),
         )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
@@ -304,12 +291,19 @@ def _write_street(
 ) -> list[Path]:
     """Write the two maps of one street (run in a worker process or in this one)."""
     written = []
+    layers = street_layers(job.part, job.code)
     for datum, name, other in (
         ("wgs84", job.wgs84_name, job.gcj02_name),
         ("gcj02", job.gcj02_name, job.wgs84_name),
     ):
         fmap = street_map(
-            job.part, job.code, proposals=proposals, offline=offline, datum=datum, other_file=other
+            job.part,
+            job.code,
+            proposals=proposals,
+            offline=offline,
+            datum=datum,
+            other_file=other,
+            layers=layers,
         )
         written.append(write_text_atomic(inside(out_dir, out_dir / name), stable_html(fmap)))
     return written

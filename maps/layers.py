@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import folium
@@ -113,6 +114,56 @@ def collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> JsonText:
     return JsonText(f'{{"type":"FeatureCollection","features":[{features}]}}')
 
 
+@dataclass(frozen=True)
+class GeoJsonSpec:
+    """A GeoJSON layer before its datum is chosen: shapes as drawn (WGS84), properties, options.
+
+    A street's two maps (WGS84 and GCJ-02) share the spec; only the coordinates differ.
+    """
+
+    geoms: np.ndarray
+    props: list[dict[str, Any]]
+    options: dict[str, Any]
+
+    def layer(self, datum: str) -> GeoJsonLayer:
+        """Return the layer with its shapes in ``datum``."""
+        return GeoJsonLayer(
+            collection(display(self.geoms, datum, simplify_deg=0.0), self.props), **self.options
+        )
+
+
+def geojson_spec(
+    geoms: np.ndarray,
+    props: list[dict[str, Any]],
+    *,
+    simplify_deg: float = 0.00003,
+    **options: Any,
+) -> GeoJsonSpec:
+    """Return the spec of a layer: ``geoms`` (WGS84) simplified once, as :func:`display` does."""
+    return GeoJsonSpec(display(geoms, "wgs84", simplify_deg=simplify_deg), props, options)
+
+
+@dataclass(frozen=True)
+class MarkerSpec:
+    """A layer of markers before its datum is chosen (WGS84 positions, escaped HTML)."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    popups: list[str]
+    tooltips: list[str]
+    name: str
+    fill_colour: str
+
+    def layer(self, datum: str) -> MarkerSet:
+        """Return the markers placed in ``datum``."""
+        lat, lon = points(self.lon, self.lat, datum)
+        rows = [
+            [la, lo, pop, tip]
+            for la, lo, pop, tip in zip(lat, lon, self.popups, self.tooltips, strict=True)
+        ]
+        return MarkerSet(rows, name=self.name, fill_colour=self.fill_colour)
+
+
 def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer | None:
     """Communities coloured by S1 share, with every indicator and failed target in the popup.
 
@@ -127,6 +178,12 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
     datum : str
         ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
+    spec = community_spec(audit, codes)
+    return None if spec is None else spec.layer(datum)
+
+
+def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
+    """Return the spec of :func:`community_layer` (None when there is no community)."""
     if not codes:
         return None
     com = audit.communities.set_index("code").loc[codes]
@@ -159,8 +216,9 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
                 "label": f"{esc(row['name'])} · S1 {pct(share)}",
             }
         )
-    return GeoJsonLayer(
-        collection(display(com.geometry.to_numpy(), datum), props),
+    return geojson_spec(
+        com.geometry.to_numpy(),
+        props,
         name="社区覆盖率 Communities by S1 share",
         style={
             "color": "#555555",
@@ -187,6 +245,12 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLaye
     datum : str
         ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
+    spec = underserved_spec(audit, codes)
+    return None if spec is None else spec.layer(datum)
+
+
+def underserved_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
+    """Return the spec of :func:`underserved_layer` (None when no community is outlined)."""
     under = audit.underserved.set_index("code")
     keep = [
         c
@@ -204,8 +268,9 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLaye
         }
         for c in keep
     ]
-    return GeoJsonLayer(
-        collection(display(com.geometry.to_numpy(), datum), props),
+    return geojson_spec(
+        com.geometry.to_numpy(),
+        props,
         name="未达标社区 Under-served communities",
         style={
             "fill": False,
@@ -255,6 +320,11 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]
     datum : str
         ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
+    return [spec.layer(datum) for spec in facility_specs(audit, bounds)]
+
+
+def facility_specs(audit: Audit, bounds: Bounds) -> list[MarkerSpec]:
+    """Return the specs of :func:`facility_layers`."""
     near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
@@ -262,30 +332,26 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]
         if rows.empty:
             continue
         zh, en = FACILITY_TYPES[ftype]
-        lat, lon = points(rows["lon"].to_numpy(), rows["lat"].to_numpy(), datum)
         kind = esc(facility_label(ftype))
-        markers = [
-            [
-                la,
-                lo,
-                f"<b>{esc(name)}</b><br>{kind}<br>"
-                f"面积 floor area: {count(floor, 'm²')}<br>床位 beds: "
-                f"{count(beds)} (护理型 nursing {count(nursing)})<br>"
-                f"id: {esc(fid)}",
-                esc(name),
-            ]
-            for la, lo, name, fid, floor, beds, nursing in zip(
-                lat,
-                lon,
-                rows["name"].tolist(),
+        names = rows["name"].tolist()
+        popups = [
+            f"<b>{esc(name)}</b><br>{kind}<br>"
+            f"面积 floor area: {count(floor, 'm²')}<br>床位 beds: "
+            f"{count(beds)} (护理型 nursing {count(nursing)})<br>"
+            f"id: {esc(fid)}"
+            for name, fid, floor, beds, nursing in zip(
+                names,
                 rows["id"].tolist(),
                 *(rows[c].tolist() for c in _FACILITY_NUMBERS),
                 strict=True,
             )
         ]
         groups.append(
-            MarkerSet(
-                markers,
+            MarkerSpec(
+                rows["lon"].to_numpy(),
+                rows["lat"].to_numpy(),
+                popups,
+                [esc(name) for name in names],
                 name=f"设施 {zh} {en} ({len(rows)})",
                 fill_colour=FACILITY_COLOURS.get(ftype, "#777777"),
             )
@@ -308,6 +374,12 @@ def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | Non
     datum : str
         ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
+    spec = uncovered_spec(audit, street)
+    return None if spec is None else spec.layer(datum)
+
+
+def uncovered_spec(audit: Audit, street: str) -> GeoJsonSpec | None:
+    """Return the spec of :func:`uncovered_layer` (None when no cell is drawn)."""
     cells = audit.cells
     mask = (
         (cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
@@ -324,8 +396,10 @@ def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | Non
             patches.older, patches.cells, patches.walk_min, patches.walk_max, strict=True
         )
     ]
-    return GeoJsonLayer(
-        collection(display(patches.geometry, datum, simplify_deg=0.0), props),
+    return geojson_spec(
+        patches.geometry,
+        props,
+        simplify_deg=0.0,
         name="未覆盖老年人 Uncovered older residents",
         style={
             "fillColor": UNCOVERED_COLOUR,
@@ -360,6 +434,11 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJso
     datum : str
         ``wgs84`` or ``gcj02``: the coordinates the map is drawn in.
     """
+    return [spec.layer(datum) for spec in service_area_specs(audit, bounds)]
+
+
+def service_area_specs(audit: Audit, bounds: Bounds) -> list[GeoJsonSpec]:
+    """Return the specs of :func:`service_area_layers`."""
     areas = audit.service_areas
     near = areas.iloc[areas.sindex.query(shapely.box(*bounds))]
     clipped = shapely.clip_by_rect(near.geometry.to_numpy(), *bounds)
@@ -376,11 +455,10 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJso
         )
         name = f"{label} ({minutes:g} min)"
         layers.append(
-            GeoJsonLayer(
-                collection(
-                    display(clipped[keep], datum, simplify_deg=0.0),
-                    [{"label": esc(name)}] * int(keep.sum()),
-                ),
+            geojson_spec(
+                clipped[keep],
+                [{"label": esc(name)}] * int(keep.sum()),
+                simplify_deg=0.0,
                 name=name,
                 show=group == "circle",
                 # no outline: the pieces meet at tile edges, where a stroke would show seams

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from carecircle.files import inside, write_atomic
 from carecircle.maps.charts import cjk_font
-from carecircle.maps.street_jobs import street_box
+from carecircle.maps.street_jobs import pool_size, run_jobs, street_box, street_part
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     UNCOVERED_COLOUR,
@@ -58,6 +59,8 @@ FACILITY_MARKERS: dict[str, str] = {
     "health_centre": "p",
     "health_station": "d",
 }
+
+Bounds = tuple[float, float, float, float]
 
 METRES_PER_DEG_LAT = 111_320.0
 FIGSIZE_IN = (8.5, 6.0)
@@ -213,17 +216,20 @@ def _draw_layers(ax: Axes, audit: Audit, code: str, wide: tuple, cjk: bool) -> l
     return handles
 
 
-def street_png(audit: Audit, code: str, path: Path) -> Path:
+def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None) -> Path:
     """Draw the static map of one street/town and write it as a PNG.
 
     Parameters
     ----------
     audit : Audit
-        The audit results.
+        The audit results (or a street's part of them, :func:`street_part`).
     code : str
         Street/town code.
     path : Path
         The PNG to write.
+    fig : Figure, optional
+        A figure to draw on (cleared first). Drawing street after street on one figure keeps
+        its renderer and so matplotlib's cache of text sizes (the legend's CJK labels).
 
     Returns
     -------
@@ -231,12 +237,12 @@ def street_png(audit: Audit, code: str, path: Path) -> Path:
         ``path``.
     """
     street = audit.streets.set_index("code").loc[code]
-    (sminx, sminy, smaxx, smaxy), _ = street_box(audit, code)
-    pad = 0.06 * max(smaxx - sminx, smaxy - sminy, 1e-4)
-    box = (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
+    box = _png_box(audit, code)
     lat = (box[1] + box[3]) / 2
     with font_context() as cjk:
-        fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)  # no pyplot: no global figure state
+        if fig is None:
+            fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)  # no pyplot: no global figure state
+        fig.clear()
         ax = fig.add_axes((0.01, 0.02, 0.6, 0.9))
         ax.set_anchor("NE")
         handles = _draw_layers(ax, audit, code, box, cjk)
@@ -259,13 +265,53 @@ def street_png(audit: Audit, code: str, path: Path) -> Path:
             transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
             bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
         )  # fmt: skip
-        return write_atomic(
-            path,
-            lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight", pad_inches=0.1),
-        )
+        # a fixed frame (no bbox_inches="tight", which draws every figure twice)
+        return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
-def render_static_maps(audit: Audit, out_dir: Path, *, progress: bool = False) -> dict[str, Path]:
+def _png_box(audit: Audit, code: str) -> Bounds:
+    """Return the lon/lat box of a street's PNG: the street and 6 % of its size around."""
+    (sminx, sminy, smaxx, smaxy), _ = street_box(audit, code)
+    pad = 0.06 * max(smaxx - sminx, smaxy - sminy, 1e-4)
+    return (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
+
+
+@dataclass(frozen=True)
+class PngJob:
+    """Some streets' static maps, drawn one after another on one figure."""
+
+    parts: tuple[tuple[Audit, str, Path], ...]
+
+
+def _png_jobs(audit: Audit, paths: dict[str, Path], per_job: int) -> Iterator[PngJob]:
+    """Yield the jobs of ``per_job`` streets each, with each street's part of the audit."""
+    rows = audit.cells.groupby("street", sort=False).indices
+    empty = np.empty(0, dtype=np.int64)
+    codes = list(paths)
+    for start in range(0, len(codes), per_job):
+        parts = []
+        for code in codes[start : start + per_job]:
+            box = _png_box(audit, code)
+            part = street_part(
+                audit, code, np.asarray(rows.get(code, empty)), box=box, service_areas=False
+            )
+            parts.append((part, code, paths[code]))
+        yield PngJob(tuple(parts))
+
+
+def _draw_job(job: PngJob) -> list[Path]:
+    """Draw one job's streets on one figure (in a worker process or in this one)."""
+    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
+    return [street_png(part, code, path, fig=fig) for part, code, path in job.parts]
+
+
+#: Streets drawn by one job: enough to reuse a figure, few enough to share out over a pool.
+STREETS_PER_JOB = 5
+
+
+def render_static_maps(
+    audit: Audit, out_dir: Path, *, progress: bool = False, workers: int | None = None
+) -> dict[str, Path]:
     """Write ``<stem>.png`` per street/town into ``out_dir`` (``maps/png``).
 
     Parameters
@@ -276,6 +322,9 @@ def render_static_maps(audit: Audit, out_dir: Path, *, progress: bool = False) -
         The folder of the PNGs (created).
     progress : bool, default False
         Show a progress bar (on a terminal only).
+    workers : int, optional
+        Worker processes; by default 2 from 8 streets on (1: none). The PNGs are the same,
+        byte for byte, whatever the number.
 
     Returns
     -------
@@ -284,15 +333,19 @@ def render_static_maps(audit: Audit, out_dir: Path, *, progress: bool = False) -
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     stems = map_file_stems(list(audit.streets["code"]))
-    paths: dict[str, Path] = {}
+    paths = {code: inside(out_dir, out_dir / f"{stem}.png") for code, stem in stems.items()}
     bar = tqdm(
-        stems.items(),
+        total=len(paths),
         desc="png maps 静态图",
         unit="street",
         leave=False,
         disable=None if progress else True,
     )
     with bar:
-        for code, stem in bar:
-            paths[code] = street_png(audit, code, inside(out_dir, out_dir / f"{stem}.png"))
+        run_jobs(
+            _png_jobs(audit, paths, STREETS_PER_JOB),
+            _draw_job,
+            workers=pool_size(workers, len(paths)),
+            on_done=lambda job: bar.update(len(job.parts)),
+        )
     return paths

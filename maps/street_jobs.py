@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import shapely
@@ -30,6 +30,7 @@ MIN_STREETS_FOR_POOL = 8
 
 
 Bounds = tuple[float, float, float, float]
+Job = TypeVar("Job")
 
 
 #: what a street's part leaves out (the maps read none of it; the part goes to a worker)
@@ -54,7 +55,14 @@ def street_box(audit: Audit, code: str) -> tuple[Bounds, Bounds]:
     return (minx, miny, maxx, maxy), (minx - m, miny - m, maxx + m, maxy + m)
 
 
-def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
+def street_part(
+    audit: Audit,
+    code: str,
+    cell_rows: np.ndarray,
+    *,
+    box: Bounds | None = None,
+    service_areas: bool = True,
+) -> Audit:
     """Return the audit cut to what the map of street ``code`` draws.
 
     Parameters
@@ -65,6 +73,11 @@ def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
         Street/town code.
     cell_rows : ndarray of int
         Positions of the street's cells in ``audit.cells``.
+    box : tuple of float, optional
+        The lon/lat box the map shows; by default the street's wide box (:func:`street_box`),
+        and never less than it.
+    service_areas : bool, default True
+        Keep the service-area pieces near the street (False: none, for maps without them).
 
     Returns
     -------
@@ -74,14 +87,20 @@ def street_part(audit: Audit, code: str, cell_rows: np.ndarray) -> Audit:
         of streets and the district; no network, snapping results or run record.
     """
     _, (minx, miny, maxx, maxy) = street_box(audit, code)
+    if box is not None:
+        minx, miny = min(minx, box[0]), min(miny, box[1])
+        maxx, maxy = max(maxx, box[2]), max(maxy, box[3])
     fac = audit.facilities
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
     near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
     areas = audit.service_areas
-    areas = areas.iloc[np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy)))]
-    areas = areas.set_geometry(
-        shapely.clip_by_rect(areas.geometry.to_numpy(), minx, miny, maxx, maxy)
-    )
+    if service_areas:
+        areas = areas.iloc[np.sort(areas.sindex.query(shapely.box(minx, miny, maxx, maxy)))]
+        areas = areas.set_geometry(
+            shapely.clip_by_rect(areas.geometry.to_numpy(), minx, miny, maxx, maxy)
+        )
+    else:
+        areas = areas.iloc[:0]
     cells = audit.cells.iloc[cell_rows]
     drawn = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
     table = audit.indicators["community"]
@@ -150,24 +169,24 @@ def _ignore_interrupt() -> None:
 
 
 def run_jobs(
-    jobs: Iterator[StreetJob],
-    write: Callable[[StreetJob], list[Path]],
+    jobs: Iterator[Job],
+    write: Callable[[Job], list[Path]],
     *,
     workers: int,
-    on_done: Callable[[], object],
+    on_done: Callable[[Job], object],
 ) -> list[Path]:
     """Run ``write`` on every job, in this process or in a pool; return files in job order.
 
     Parameters
     ----------
-    jobs : iterator of StreetJob
-        The streets' jobs.
+    jobs : iterator
+        The streets' jobs (:class:`StreetJob`, or any picklable job).
     write : callable
         Writes one job's maps and returns their paths (a module-level function).
     workers : int
         Worker processes (1: no pool).
     on_done : callable
-        Called after each job (progress bar).
+        Called with each job once it is done (progress bar).
 
     Returns
     -------
@@ -178,7 +197,7 @@ def run_jobs(
     if workers <= 1:
         for job in jobs:
             paths += write(job)
-            on_done()
+            on_done(job)
         return paths
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
@@ -186,7 +205,7 @@ def run_jobs(
     try:
         for job in jobs:
             futures.append(pool.submit(write, job))
-            futures[-1].add_done_callback(lambda _f: on_done())
+            futures[-1].add_done_callback(lambda _f, j=job: on_done(j))  # type: ignore[misc]  # mypy cannot infer a lambda with a default
         for future in futures:
             paths += future.result()
     except BaseException:

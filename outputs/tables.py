@@ -16,7 +16,7 @@ from carecircle.analysis.reports import (
     write_csv,
 )
 from carecircle.analysis.xlsx import write_xlsx
-from carecircle.geo.tables import write_gpkg
+from carecircle.geo.vector_io import write_gpkg
 from carecircle.outputs.registry import WriteJob
 
 

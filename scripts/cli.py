@@ -16,6 +16,7 @@ from carecircle import __version__
 from carecircle.errors import CarecircleError
 from carecircle.scripts.input_commands import add_input_commands, run_input_command
 from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
+from carecircle.scripts.plan_commands import PER_YEAR_HELP, add_plan_commands, run_plan_command
 from carecircle.vocabulary import facility_types_text
 
 DESCRIPTION = """\
@@ -27,6 +28,7 @@ carecircle — 15分钟养老服务圈 检查与补缺 / check and fix the 15-mi
   audit      对一个研究区（study.toml）做审计 / audit one study (study.toml)
   site       新增设施选址 / site new facilities where they close the gaps best
   batch      多个研究区批量审计（Dask）/ audit many studies at once on Dask
+  progress   规划逐年进度 / plan progress year by year (profile [plan])
   profiles   标准配置：list | show NAME | check FILE / standards profiles
 
 示例 examples:
@@ -162,12 +164,19 @@ def _new_parser() -> argparse.ArgumentParser:
         help="同时写入 PostGIS / also write the tables to PostGIS, e.g. postgresql://user@host/db",
     )
     audit.add_argument(
+        "--year",
+        type=int,
+        help="规划年份：只计入到该年底已开放的设施 / count the facilities open by the end of "
+        "this year (status, open_year); default the existing ones",
+    )
+    audit.add_argument(
         "--schema",
         default="carecircle",
         help="PostGIS 模式名 / schema for --to-postgis (default carecircle)",
     )
 
     add_input_commands(sub)
+    add_plan_commands(sub)
 
     site = sub.add_parser(
         "site",
@@ -188,6 +197,7 @@ def _new_parser() -> argparse.ArgumentParser:
     )
     how = site.add_mutually_exclusive_group(required=True)
     how.add_argument("--add", type=int, help="新增数量 / number of new sites")
+    how.add_argument("--add-per-year", metavar="YEAR:K,...", help=PER_YEAR_HELP)
     how.add_argument(
         "--target",
         type=float,
@@ -302,8 +312,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "profiles":
         _out(commands.profiles_text(args.action, args.name))
         return 0
-    if args.command in ("check", "init"):
-        return run_input_command(args, _out)
+    if args.command in ("check", "init", "progress") or getattr(args, "add_per_year", None):
+        own = run_input_command if args.command in ("check", "init") else run_plan_command
+        return own(args, _out)
     if args.command == "demo-data":
         from carecircle.analysis.files import check_out_folder
         from carecircle.data.district import write_demo_inputs
@@ -353,7 +364,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             checked_url(args.to_postgis)  # a bad URL or schema name stops before the audit
             checked_schema(args.schema)
         audit, paths = commands.run_audit(
-            args.study, args.out, offline=args.offline, progress=not args.quiet
+            args.study, args.out, offline=args.offline, progress=not args.quiet, year=args.year
         )
         if args.to_postgis:
             tables = commands.to_postgis(audit, args.to_postgis, args.schema)

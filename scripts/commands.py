@@ -20,7 +20,12 @@ log = logging.getLogger("carecircle")
 
 
 def run_audit(
-    study_path: Path, out: Path, *, offline: bool = False, progress: bool = False
+    study_path: Path,
+    out: Path,
+    *,
+    offline: bool = False,
+    progress: bool = False,
+    year: int | None = None,
 ) -> tuple[Audit, list[Path]]:
     """Audit one study and write every output into ``out``.
 
@@ -34,6 +39,8 @@ def run_audit(
         Write maps that need no internet.
     progress : bool, default False
         Show progress bars on a terminal (the command line's default; off with ``-q``).
+    year : int, optional
+        Count the facilities open by the end of this year (``--year``).
 
     Returns
     -------
@@ -44,7 +51,7 @@ def run_audit(
     """
     study = load_study(study_path)
     check_out_folder(out)  # before the analysis, not after it
-    result = api.audit(study, progress=progress)
+    result = api.audit(study, progress=progress, year=year)
     return result.audit, api.write(result, out, offline=offline, progress=progress)
 
 
@@ -69,6 +76,7 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
             if audit.study.population.is_raster
             else [audit.study.population.describe(raster=audit.study.residents is not None)]
         ),
+        f"counted 计入设施: {audit.record.counts.get('facilities_counted', 'all facilities')}",
         "",
     ]
     head = f"{'code':<12} {'街道/镇 street':<16} {'S1 share':>9} {'S2 m²/千人':>11}  failed"
@@ -202,6 +210,9 @@ def profiles_text(action: str, name: str | None) -> str:
         lines.append(f"{indicator_id:<3} {zh} / {en}: {state}" + (f" ({extra})" if extra else ""))
         if spec.source:
             lines.append(f"    {spec.source}")
+    from carecircle.scripts.plan_commands import plan_lines
+
+    lines += plan_lines(p)
     if action == "check":
         lines.append("")
         lines.append(f"{name}: valid profile")

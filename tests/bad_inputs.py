@@ -21,7 +21,9 @@ import rasterio
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
+from corpus_access import ACCESS_CASES
 from corpus_bounds import BOUNDS_CASES
+from corpus_plans import PLAN_CASES
 from corpus_population import POPULATION_CASES
 from corpus_tools import Case, csv_frame, edit, gpkg, raster, remove, set_cell, write_bytes
 from input_cases import INPUT_CASES
@@ -699,6 +701,8 @@ CASES = [
 CASES += INPUT_CASES + NETWORK_CASES + BOUNDARY_CASES
 CASES += POPULATION_CASES
 CASES += BOUNDS_CASES
+CASES += PLAN_CASES
+CASES += ACCESS_CASES
 
 
 def run_case(case: Case, folder: Path) -> tuple[int, str]:

@@ -1,13 +1,14 @@
-"""Standards indicators S1–S9 and A1–A6 (STANDARDS.md): one registered definition per ID.
+"""Standards indicators S1–S9, A1–A6 (STANDARDS.md) and the scores AC1, AC2: one definition per ID.
 
-Each definition (:class:`Indicator`, in :mod:`.spatial` and :mod:`.attributes`) holds the
-formula: it takes the :class:`IndicatorContext`, its profile spec and a level (``community``,
-``street`` or ``district``) and returns, per unit, ``value, target, met, gap, status``
-(status: ``met``, ``not met``, ``not applicable`` or ``not assessed: <reason>``), or None where
-the indicator means nothing at that level. Importing this package registers the built-ins in
-:data:`REGISTRY`; :func:`register` adds another (and returns the handle removing it).
+Each definition (:class:`Indicator`, in :mod:`.spatial`, :mod:`.attributes`, :mod:`.access`)
+holds the formula: it takes the :class:`IndicatorContext`, its profile spec and a level
+(``community``, ``street`` or ``district``) and returns, per unit, ``value, target, met,
+gap, status`` (status: ``met``, ``not met``, ``not applicable`` or ``not assessed: <reason>``),
+or None where the indicator means nothing at that level. Importing this package registers the
+built-ins in :data:`REGISTRY`; :func:`register` adds another (and returns the handle removing it).
 """
 
+from carecircle.analysis.indicators.access import ACCESS
 from carecircle.analysis.indicators.attributes import ATTRIBUTES
 from carecircle.analysis.indicators.base import (
     LEVELS,
@@ -25,11 +26,13 @@ from carecircle.analysis.indicators.registry import (
     Param,
     Registration,
     Registry,
+    ScoreWalk,
+    WalkData,
     register,
 )
 from carecircle.analysis.indicators.spatial import SPATIAL
 
-for _builtin in (*SPATIAL, *ATTRIBUTES):
+for _builtin in (*SPATIAL, *ATTRIBUTES, *ACCESS):
     if _builtin.id not in REGISTRY:
         REGISTRY.register(_builtin)
 
@@ -43,6 +46,8 @@ __all__ = [
     "Param",
     "Registration",
     "Registry",
+    "ScoreWalk",
+    "WalkData",
     "checked_profile",
     "failed_indicators",
     "indicator_catalogue",

@@ -22,8 +22,10 @@ def _closest(name: str, choices: tuple[str, ...]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
-def _check_param(param: Param, value: Any, where: str) -> Any:
+def _check_param(param: Param, value: Any, where: str, types: tuple[str, ...] = ()) -> Any:
     """Return the checked value of one parameter (types were checked by the parser)."""
+    if param.check is not None:
+        return param.check(value, where, types)
     if param.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ProfileError(
@@ -71,11 +73,6 @@ def _checked_spec(definition: Indicator, spec: IndicatorSpec, profile: Profile) 
                 f"{where} has unknown key '{key}'{_closest(key, allowed)}; "
                 f"allowed: {', '.join(allowed)}"
             )
-    params = {  # in the definition's order, as the catalogue lists them
-        p.name: _check_param(p, spec.params[p.name], where)
-        for p in definition.params
-        if p.name in spec.params
-    }
     _check_target(definition, spec, where)
     types = spec.facility_types
     if not types and "facility_types" in declared:
@@ -84,6 +81,11 @@ def _checked_spec(definition: Indicator, spec: IndicatorSpec, profile: Profile) 
             if definition.default_types is not None
             else profile.circle_types
         )
+    params = {  # in the definition's order, as the catalogue lists them
+        p.name: _check_param(p, spec.params[p.name], where, types)
+        for p in definition.params
+        if p.name in spec.params
+    }
     defaults = {p.name: p.default for p in definition.params if p.name != "facility_types"}
     return dataclasses.replace(spec, facility_types=types, params=params, defaults=defaults)
 

@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from carecircle.analysis.indicators.base import IndicatorContext
+    from carecircle.geo.network import WalkNetwork
+    from carecircle.geo.snap import Snapped
     from carecircle.profiles import IndicatorSpec
 
 #: The formula: (data, profile spec, level) -> per-unit columns, or None where meaningless.
@@ -44,6 +48,10 @@ class Param:
         Numbers only: exclusive lower and inclusive upper bound (None: none).
     choices : tuple of str
         Choices only: the allowed words.
+    check : callable or None
+        ``(value, where, facility_types) -> value``: the definition's own check of a value of
+        another form (``kind`` is then only descriptive), given the indicator's facility
+        types; raises :class:`~carecircle.errors.ProfileError`.
     """
 
     name: str
@@ -52,6 +60,7 @@ class Param:
     low: float | None = 0.0
     high: float | None = None
     choices: tuple[str, ...] = ()
+    check: Callable[[Any, str, tuple[str, ...]], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,56 @@ class FacilityWalk:
     threshold_param: str
 
 
-Walk = CellWalk | FacilityWalk
+@dataclass(frozen=True)
+class WalkData:
+    """What a :class:`ScoreWalk` reads: the network, the snapped facilities and cells.
+
+    Attributes
+    ----------
+    network : WalkNetwork
+        The walking network.
+    facilities : DataFrame
+        Facilities (``type``, the numeric columns, ``source_file``); rows align with
+        ``facility_snap``.
+    facility_snap, cell_snap : Snapped
+        Snapped facilities and cells (unsnapped ones reach nothing).
+    cells : DataFrame
+        Every cell (``older_residents``, ``community``, ``street``), aligned with ``cell_snap``.
+    minutes, walk_speed_m_s : float
+        The circle's minutes and the walking speed (m/s).
+    profile_path : str
+        The standards profile's file, for messages.
+    """
+
+    network: WalkNetwork
+    facilities: pd.DataFrame
+    facility_snap: Snapped
+    cell_snap: Snapped
+    cells: pd.DataFrame
+    minutes: float
+    walk_speed_m_s: float
+    profile_path: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreWalk:
+    """A score per cell that the indicator computes over the network: ``cells["<id>_score"]``.
+
+    Attributes
+    ----------
+    run : callable
+        ``(data, definition, spec) -> ndarray``: one value per cell (NaN: unknown); written
+        to the cells (and ``cells.gpkg``) as :meth:`column`.
+    """
+
+    run: Callable[[WalkData, Indicator, IndicatorSpec], np.ndarray]
+
+    def column(self, indicator_id: str) -> str:
+        """Return the cells' column this walk writes (``ac1_score``)."""
+        return f"{indicator_id.lower()}_score"
+
+
+Walk = CellWalk | FacilityWalk | ScoreWalk
 
 
 @dataclass(frozen=True)
@@ -117,7 +175,7 @@ class Indicator:
         Inclusive range a target must lie in (shares 0–1, counts and areas ≥ 0).
     needs_columns : tuple of str
         Facility columns the formula reads (not assessed when no table has them).
-    walks : tuple of CellWalk or FacilityWalk
+    walks : tuple of CellWalk, FacilityWalk or ScoreWalk
         The walks the audit runs for it when it is enabled.
     display : {"share", "number"}
         How maps, legends and popups show a value: a percentage, or a number with the unit.

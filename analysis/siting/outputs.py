@@ -11,7 +11,7 @@ import pandas as pd
 from carecircle.analysis.files import write_atomic, write_text_atomic
 from carecircle.analysis.reports import write_csv
 from carecircle.analysis.siting.request import SitingResult
-from carecircle.geo.tables import write_gpkg
+from carecircle.geo.vector_io import write_gpkg
 from carecircle.json_values import json_value
 
 

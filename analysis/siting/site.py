@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from carecircle.analysis.audit import Audit, own_minute_walks, walk_radius_m
+from carecircle.analysis.audit import Audit
 from carecircle.analysis.circles import subset, walk_to_types
 from carecircle.analysis.siting.candidates import auto_candidates
 from carecircle.analysis.siting.instance import SitingInstance, build_instance
@@ -28,6 +28,7 @@ from carecircle.analysis.siting.solve import (
     solve_mclp,
 )
 from carecircle.analysis.siting.tables import SitingData, build_tables
+from carecircle.analysis.walks import own_minute_walks, walk_radius_m
 from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.snap import Snapped

@@ -33,7 +33,7 @@ from carecircle.data.district.layout import (
 from carecircle.data.district.network import write_network
 from carecircle.data.district.population import population, write_raster
 from carecircle.geo.crs import wgs84_to_gcj02
-from carecircle.geo.tables import write_gpkg
+from carecircle.geo.vector_io import write_gpkg
 
 LON0, LAT0 = 118.78, 32.04
 LOCAL = f"+proj=tmerc +lat_0={LAT0} +lon_0={LON0} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"

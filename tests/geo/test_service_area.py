@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import shapely
 from network_cases import make_network
+from scipy import ndimage
 
 from carecircle.geo.routing import nearest_source_distances
 from carecircle.geo.service_area import (
     AreaGrid,
+    disc_dilation,
     grid_for,
     mask_polygon,
     reached_mask,
@@ -104,3 +106,19 @@ def test_grid_grows_within_its_budget_and_stays_fine_enough() -> None:
     assert city.width * city.height <= 6.2e6 or city.cell_m == BUFFER / 2.5
     with pytest.raises(ValueError, match="too coarse"):
         reached_mask(np.zeros((0, 2, 2)), AreaGrid(0.0, 0.0, 20.0, 10, 10))
+
+
+@pytest.mark.parametrize(
+    ("shape", "share", "radius"),
+    [((300, 200), 0.01, 3.8), ((40, 7), 0.1, 3.8), ((64, 64), 0.02, 6.25), ((1, 9), 0.3, 3.2)],
+)
+def test_disc_dilation_equals_scipy_with_the_disc(
+    shape: tuple[int, int], share: float, radius: float
+) -> None:
+    seeds = np.random.default_rng(7).random(shape) < share
+    r = int(radius)
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
+    disc = dx * dx + dy * dy <= radius * radius + 1e-9
+    expected = ndimage.binary_dilation(seeds, structure=disc)
+    assert expected.sum() > seeds.sum()
+    np.testing.assert_array_equal(disc_dilation(seeds, radius), expected)

@@ -101,7 +101,7 @@ def test_popups_show_every_indicator(mini: Audit) -> None:
     table = mini.indicators["community"]
     layer = community_layer(mini, list(table.index), "wgs84")
     html = _features(layer)[0]["properties"]["html"]
-    shown = set(re.findall(r"<br>([SA]\d+) ", html))
+    shown = set(re.findall(r"<br>([A-Z]+\d+) ", html))
     expected = {d.id for d in mini.definitions if f"{d.prefix}status" in table.columns}
     assert len(expected) >= 10
     assert shown == expected

@@ -1,0 +1,203 @@
+"""Reached stretches rasterised into the band drawn on maps, and outlined tile by tile."""
+
+from __future__ import annotations
+
+import math
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from contourpy import FillType, contour_generator
+
+from carecircle.geo.service_area_grid import BUFFER_M, MIN_CELLS_PER_BUFFER, AreaGrid, Bounds
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def reached_mask(segments: FloatArray, grid: AreaGrid, *, buffer_m: float = BUFFER_M) -> BoolArray:
+    """Rasterise reached stretches and widen them into the band drawn on maps.
+
+    Each stretch is sampled every half pixel; the pixels holding a sample are dilated by a
+    disc of about ``buffer_m``. A pixel is in the band when its centre lies within that disc
+    of a sampled pixel's centre, i.e. within ``buffer_m ± cell_m`` of a reached stretch.
+
+    Parameters
+    ----------
+    segments : ndarray of shape (m, 2, 2)
+        From :func:`reached_segments` (m).
+    grid : AreaGrid
+        The grid; its cell must be at most ``buffer_m / 2.5``.
+    buffer_m : float, default 40
+        Half-width of the band (m).
+
+    Returns
+    -------
+    ndarray of bool, shape (grid.height, grid.width)
+        True inside the band.
+    """
+    if grid.cell_m > buffer_m / MIN_CELLS_PER_BUFFER + 1e-9:
+        raise ValueError(f"grid cell {grid.cell_m:g} m is too coarse for a {buffer_m:g} m band")
+    seeds = np.zeros((grid.height, grid.width), dtype=bool)
+    step = grid.cell_m / 2.0
+    for start in range(0, segments.shape[0], _CHUNK):
+        _mark(seeds, segments[start : start + _CHUNK], grid, step)
+    # a seed pixel's centre lies up to cell/√2 off the stretch; a slightly smaller disc
+    # balances the area (within a few % of the exact buffer, see the tests)
+    return disc_dilation(seeds, (buffer_m - 0.2 * grid.cell_m) / grid.cell_m)
+
+
+def disc_dilation(seeds: BoolArray, radius: float) -> BoolArray:
+    """Return the pixels within ``radius`` pixels (centre to centre) of a True pixel.
+
+    The same as ``scipy.ndimage.binary_dilation`` with the disc as structure, built from row
+    spans: one horizontal dilation per half-width, then one shifted OR per row of the disc
+    (~15 passes over the grid instead of one per pixel of the disc, 30-50× faster).
+
+    Parameters
+    ----------
+    seeds : ndarray of bool
+        The pixels to widen.
+    radius : float
+        Radius of the disc (pixels).
+
+    Returns
+    -------
+    ndarray of bool
+        Same shape as ``seeds``.
+    """
+    r = math.floor(radius)
+    limit = radius * radius + 1e-9
+    half = [math.floor(math.sqrt(limit - dy * dy)) for dy in range(r + 1)]
+    rows: list[BoolArray] = [seeds]  # rows[w]: within w pixels along the row
+    for w in range(1, max(half) + 1):
+        cur = rows[-1].copy()
+        cur[:, w:] |= seeds[:, :-w]
+        cur[:, :-w] |= seeds[:, w:]
+        rows.append(cur)
+    out = rows[half[0]].copy()
+    for dy in range(1, min(r, seeds.shape[0] - 1) + 1):
+        span = rows[half[dy]]
+        out[dy:] |= span[:-dy]
+        out[:-dy] |= span[dy:]
+    return out
+
+
+_CHUNK = 500_000
+
+
+def _mark(seeds: BoolArray, segments: FloatArray, grid: AreaGrid, step: float) -> None:
+    """Set the pixels of ``seeds`` that hold a sample of any segment (every ``step`` m)."""
+    a, b = segments[:, 0, :], segments[:, 1, :]
+    length = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+    n = np.ceil(length / step).astype(np.int64) + 1
+    seg = np.repeat(np.arange(segments.shape[0]), n)
+    first = np.cumsum(n) - n
+    t = (np.arange(seg.size) - first[seg]) / np.maximum(n[seg] - 1, 1)
+    x = a[seg, 0] + t * (b[seg, 0] - a[seg, 0])
+    y = a[seg, 1] + t * (b[seg, 1] - a[seg, 1])
+    col = np.floor((x - grid.left) / grid.cell_m).astype(np.int64)
+    row = np.floor((grid.top - y) / grid.cell_m).astype(np.int64)
+    keep = (col >= 0) & (col < grid.width) & (row >= 0) & (row < grid.height)
+    seeds[row[keep], col[keep]] = True
+
+
+#: Douglas-Peucker tolerance (m) of the drawn outlines: just under half a 10 m pixel, which
+#: folds most of the pixel staircase of diagonal streets (a quarter fewer vertices than 2.5 m,
+#: area within 0.5 %); at half a pixel or more a band's cut corners start to collapse.
+SIMPLIFY_M = 4.5
+
+#: Tile edge (pixels) of the polygonised band: each piece lies within one tile, so that a
+#: street map takes (and clips) only the few pieces near it.
+TILE_PX = 128
+
+
+def mask_pieces(
+    mask: BoolArray,
+    grid: AreaGrid,
+    *,
+    bounds: Bounds | None = None,
+    simplify_m: float = SIMPLIFY_M,
+    tile_px: int = TILE_PX,
+) -> np.ndarray:
+    """Polygonise the band tile by tile (marching squares, ``contourpy``).
+
+    The outline runs midway between pixel centres inside and outside the band (pixel
+    edges, with corners cut at 45°), so a pixel of the band lies wholly inside whenever its
+    neighbours are in the band too. Each tile is outlined with a margin of two pixels,
+    simplified, then cut exactly at the tile's edges, so pieces of neighbouring tiles meet
+    without gaps or overlaps.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        From :func:`reached_mask`.
+    grid : AreaGrid
+        The mask's grid.
+    bounds : tuple of float, optional
+        Only the pixels covering this box (m), e.g. a street and its margin.
+    simplify_m : float, default SIMPLIFY_M
+        Douglas-Peucker tolerance (m) of the outlines (display only).
+    tile_px : int, default 128
+        Tile edge (pixels).
+
+    Returns
+    -------
+    ndarray of shapely geometries
+        The pieces in the grid's CRS, none empty.
+    """
+    rows, cols = grid.window(bounds) if bounds is not None else (slice(None), slice(None))
+    r_lo, r_hi, _ = rows.indices(grid.height)
+    c_lo, c_hi, _ = cols.indices(grid.width)
+    pieces = []
+    for r0 in range(r_lo, r_hi, tile_px):
+        r1 = min(r0 + tile_px, r_hi)
+        for c0 in range(c_lo, c_hi, tile_px):
+            c1 = min(c0 + tile_px, c_hi)
+            if not mask[r0:r1, c0:c1].any():
+                continue
+            a0, b0 = max(r0 - 2, 0), max(c0 - 2, 0)
+            outline = _outline(
+                mask[a0 : min(r1 + 2, grid.height), b0 : min(c1 + 2, grid.width)],
+                grid.left + b0 * grid.cell_m,
+                grid.top - a0 * grid.cell_m,
+                grid.cell_m,
+                simplify_m,
+            )
+            x0, x1 = grid.left + c0 * grid.cell_m, grid.left + c1 * grid.cell_m
+            y0, y1 = grid.top - r1 * grid.cell_m, grid.top - r0 * grid.cell_m
+            pieces.append(shapely.clip_by_rect(outline, x0, y0, x1, y1))
+    if not pieces:
+        return np.empty(0, dtype=object)
+    out = np.concatenate(pieces)
+    return out[~shapely.is_empty(out)]
+
+
+def _outline(
+    block: BoolArray, left: float, top: float, cell_m: float, simplify_m: float
+) -> np.ndarray:
+    """Return the polygons outlining the True pixels of ``block`` (upper-left at left, top)."""
+    z = np.zeros((block.shape[0] + 2, block.shape[1] + 2), dtype=np.float64)
+    z[1:-1, 1:-1] = block
+    points, offsets = cast(  # OuterOffset: (points per piece, ring offsets per piece)
+        tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.uint32]]],
+        contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial").filled(0.5, 1.5),
+    )
+    xy = np.concatenate(points)
+    # padded pixel (i, j) has its centre at left + (j - 0.5) * cell, top - (i - 0.5) * cell
+    xy = np.column_stack([left + (xy[:, 0] - 0.5) * cell_m, top - (xy[:, 1] - 0.5) * cell_m])
+    ring_sizes = np.concatenate([np.diff(o) for o in offsets])
+    rings_per_piece = np.array([len(o) - 1 for o in offsets])
+    rings = cast(  # arrays in, array out
+        npt.NDArray[np.object_],
+        shapely.linearrings(xy, indices=np.repeat(np.arange(ring_sizes.size), ring_sizes)),
+    )
+    polygons = cast(  # arrays in, array out
+        npt.NDArray[np.object_],
+        shapely.polygons(
+            rings, indices=np.repeat(np.arange(rings_per_piece.size), rings_per_piece)
+        ),
+    )
+    # Douglas-Peucker: the topology-preserving variant costs minutes on a city's band
+    return shapely.simplify(polygons, simplify_m, preserve_topology=False)
