@@ -130,7 +130,7 @@ def _datum_that_fits(
         name: float((polygon_of_points(*to_wgs84(lon, lat, name), streets) >= 0).mean())
         for name in CHINESE_DATUMS
     }
-    best = max(inside, key=inside.get)
+    best = max(inside, key=inside.__getitem__)
     return best, inside[best]
 
 
@@ -207,7 +207,7 @@ def check_datum(
             )
             for d in CHINESE_DATUMS
         }
-        name = min(readings, key=readings.get)
+        name = min(readings, key=readings.__getitem__)
         other = readings[name]
         # facilities far off the network (another area, a partial network) are another
         # problem: a datum hint there would be a coincidence of directions

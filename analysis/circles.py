@@ -12,15 +12,15 @@ from carecircle.geo.routing import nearest_source_distances, point_distances
 from carecircle.geo.snap import Snapped
 
 
-def subset(snapped: Snapped, mask: npt.NDArray[np.bool_]) -> Snapped:
+def subset(snapped: Snapped, mask: npt.NDArray[np.bool_] | npt.NDArray[np.integer]) -> Snapped:
     """Return the snapped points where ``mask`` holds.
 
     Parameters
     ----------
     snapped : Snapped
         Points snapped to the network.
-    mask : npt.NDArray[np.bool_]
-        True for the points kept.
+    mask : npt.NDArray[np.bool_] or npt.NDArray[np.integer]
+        True for the points kept, or their indices.
     """
     return Snapped(
         snapped.edge[mask],

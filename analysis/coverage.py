@@ -25,6 +25,11 @@ COVERAGE_COLUMNS = (
 )
 
 
+def _any_missing(values: pd.Series) -> bool:
+    """Return True when any value of a group is missing (NaN)."""
+    return bool(values.isna().any())
+
+
 def _sums(
     cells: pd.DataFrame,
     facilities: pd.DataFrame,
@@ -46,7 +51,7 @@ def _sums(
     ].sum()
     s2_types = profile.indicator("S2").facility_types or profile.circle_types
     counted = facilities[facilities["type"].isin(s2_types)]
-    area = counted.groupby(key)["floor_area_m2"].agg(["sum", lambda v: v.isna().any()])
+    area = counted.groupby(key)["floor_area_m2"].agg(["sum", _any_missing])
     area.columns = ["floor_area_m2", "floor_area_unknown"]
     circle = facilities[facilities["counts_for_circle"]].groupby(key).size()
     return pop.join(area, how="outer").join(circle.rename("circle_facilities"), how="outer")

@@ -258,8 +258,8 @@ def formula_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     if not changed and headers == list(df.columns):
         return df
     out = df.copy()
-    for column, values in changed.items():
-        out[column] = values
+    for column, cells_series in changed.items():
+        out[column] = cells_series
     out.columns = headers
     return out
 

@@ -8,7 +8,7 @@ input gives the same one-line error in both commands.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,7 @@ from carecircle.analysis.placement import (
 from carecircle.analysis.population_modes import population_from_options
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
+from carecircle.errors import StudyFileError
 from carecircle.geo.boundaries import read_community_layer, read_streets
 from carecircle.geo.community_points import NOTES, POLYGONS, STREETS
 from carecircle.geo.facilities import read_facility_tables
@@ -139,11 +140,13 @@ def _population(
     """Read the rasters into cells placed in their communities, and check them."""
     if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
         return population_from_options(study, streets, communities, rec)
+    if study.residents is None or study.older_residents is None:  # the study file checks this
+        raise StudyFileError("population mode raster needs both residents and older_residents")
     cells, totals = cells_from_rasters(
         study.residents,
         study.older_residents,
         bands=(study.residents_band, study.older_residents_band),
-        bounds=tuple(communities.total_bounds),
+        bounds=cast(tuple[float, float, float, float], tuple(communities.total_bounds)),
     )
     squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
     cells = place_cells(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -294,9 +296,12 @@ def snap_facilities(
         )
         record.exclude(
             "facilities",
-            fac.loc[too_far, ["id", "name", "excluded_reason"]]
-            .rename(columns={"excluded_reason": "reason"})
-            .to_dict("records"),
+            cast(  # the column names are str
+                list[dict[str, Any]],
+                fac.loc[too_far, ["id", "name", "excluded_reason"]]
+                .rename(columns={"excluded_reason": "reason"})
+                .to_dict("records"),
+            ),
         )
     fac["counts_for_circle"] = fac["type"].isin(study.profile.circle_types) & snapped.ok
     return fac, snapped

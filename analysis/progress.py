@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -148,7 +150,7 @@ def indicator_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
     """Return one row per enabled indicator and year: district value, target and verdict."""
     rows = []
     for year, audit in audits.items():
-        for r in audit.catalogue.itertuples(index=False):
+        for r in cast("Iterable[Any]", audit.catalogue.itertuples(index=False)):  # typed rows
             if not r.enabled:
                 continue
             yearly = plan.indicator(r.id)
@@ -221,7 +223,7 @@ def facility_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
     counts = new_facility_counts(audits, plan)
     targets = {t.facility_type: t for t in plan.new_facilities}
     rows = []
-    for r in counts.itertuples(index=False):
+    for r in cast("Iterable[Any]", counts.itertuples(index=False)):  # typed rows
         goal = targets.get(r.type)
         target = goal.target(r.year) if goal is not None else None
         cumulative = goal is not None and goal.counting == "cumulative"
@@ -263,7 +265,7 @@ def verdict(met: dict[int, object]) -> str:
     str
         Bilingual text.
     """
-    judged = {y: bool(m) for y, m in met.items() if m is not pd.NA and not pd.isna(m)}
+    judged = {y: bool(m) for y, m in met.items() if m is not pd.NA and not pd.isna(cast(Any, m))}
     if not judged:
         return "no yearly verdict 无年度结论"
     hit = [y for y, m in judged.items() if m]

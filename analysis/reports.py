@@ -6,12 +6,14 @@ The files themselves are written by the registered writers of :mod:`carecircle.o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import formula_safe_frame, write_atomic
+from carecircle.analysis.indicators.registry import ScoreWalk
 from carecircle.analysis.run_summary import json_number, run_summary, write_run_json
 
 __all__ = [
@@ -71,7 +73,7 @@ def with_street_names(table: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFram
     names = dict(zip(streets["code"], streets["name"], strict=True))
     out = table.copy()
     out.insert(
-        out.columns.get_loc("street"),
+        cast(int, out.columns.get_loc("street")),  # column names are unique
         "street_name",
         [names.get(code, "") for code in out["street"]],
     )
@@ -87,7 +89,10 @@ def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     """Every population cell with its coverage (and score walks' columns), squares in EPSG:4326."""
     cells = audit.cells
     scores = [
-        walk.column(d.id) for d in audit.definitions for walk in d.walks if hasattr(walk, "run")
+        walk.column(d.id)
+        for d in audit.definitions
+        for walk in d.walks
+        if isinstance(walk, ScoreWalk)  # the only walks with a run
     ]
     return gpd.GeoDataFrame(
         cells[[*CELL_COLUMNS, *(c for c in scores if c in cells)]].reset_index(drop=True),

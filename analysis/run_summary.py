@@ -6,7 +6,7 @@ import json
 import platform
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,9 @@ def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str,
                 "id": r.id,
                 "enabled": bool(r.enabled),
                 "target": r.target,
-                "district_value": None if pd.isna(r.district_value) else float(r.district_value),
+                "district_value": None
+                if pd.isna(cast(float, r.district_value))
+                else float(cast(float, r.district_value)),
                 "district_status": r.district_status,
                 "source": r.source,
             }
@@ -124,8 +126,8 @@ def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str,
                 "street": r.street,
                 "community": r.community,
                 "snap_distance_m": None
-                if not np.isfinite(r.snap_distance_m)
-                else float(r.snap_distance_m),
+                if not np.isfinite(cast(float, r.snap_distance_m))
+                else float(cast(float, r.snap_distance_m)),
                 "counts_for_circle": bool(r.counts_for_circle),
                 "excluded_reason": r.excluded_reason,
             }

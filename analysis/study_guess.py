@@ -264,7 +264,7 @@ def _datum_of(
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
     given = _median_snap(index, to_metric, lon, lat)
     readings = {d: _median_snap(index, to_metric, *to_wgs84(lon, lat, d)) for d in CHINESE_DATUMS}
-    name = min(readings, key=readings.get)
+    name = min(readings, key=readings.__getitem__)
     other = readings[name]
     plausible = given <= DATUM_GIVEN_M and other <= DATUM_ON_NETWORK_M
     if len(fac) >= 3 and plausible and other < 0.5 * given and given - other > 10.0:

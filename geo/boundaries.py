@@ -221,13 +221,13 @@ def _point_table(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
 
 
 def read_community_layer(
-    path: Path | None, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
+    path: Source | None, streets: gpd.GeoDataFrame, *, datum: str = "EPSG:4326"
 ) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     """Read the communities as they exist: polygons, points (居委会), or none at all.
 
     Parameters
     ----------
-    path : Path or None
+    path : Path, DbSource or None
         Community polygons; a point layer or a table with lon/lat (``code, name``, optional
         ``street, kind``); None when the study gives no communities.
     streets : GeoDataFrame

@@ -20,7 +20,7 @@ from carecircle.errors import InputFileError, OutputError
 
 if TYPE_CHECKING:
     import psycopg
-    from psycopg.sql import Composable
+    from psycopg.sql import SQL, Composed
     from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,11 @@ def _driver(con: Connection) -> psycopg.Connection[Any]:
     return cast("psycopg.Connection[Any]", con.connection.dbapi_connection)
 
 
-def _select(source: DbSource, *, limit_zero: bool = False) -> Composable:
+def _select(source: DbSource, *, limit_zero: bool = False) -> Composed | SQL:
     """Return the SELECT of a source: the table quoted, or the planner's query as written."""
     from psycopg import sql
 
-    query: Composable
+    query: Composed | SQL
     if source.table:
         query = sql.SQL("SELECT * FROM {}").format(sql.Identifier(*table_name(source)))
     else:
@@ -185,7 +185,7 @@ def _select(source: DbSource, *, limit_zero: bool = False) -> Composable:
     return query
 
 
-def _columns(con: Connection, query: Composable) -> list[str]:
+def _columns(con: Connection, query: Composed | SQL) -> list[str]:
     """Column names of ``query``'s result, run on the driver's cursor (no bind parsing)."""
     with _driver(con).cursor() as cur:
         cur.execute(query)
@@ -227,7 +227,7 @@ def read_db(source: DbSource) -> pd.DataFrame | gpd.GeoDataFrame:
         ) from None
 
 
-def _execute(con: Connection, query: Composable) -> None:
+def _execute(con: Connection, query: Composed | SQL) -> None:
     """Run a composed statement on the connection's driver cursor (same transaction)."""
     with _driver(con).cursor() as cur:
         cur.execute(query)

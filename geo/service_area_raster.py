@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -179,17 +180,24 @@ def _outline(
     """Return the polygons outlining the True pixels of ``block`` (upper-left at left, top)."""
     z = np.zeros((block.shape[0] + 2, block.shape[1] + 2), dtype=np.float64)
     z[1:-1, 1:-1] = block
-    points, offsets = contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial").filled(
-        0.5, 1.5
+    points, offsets = cast(  # OuterOffset: (points per piece, ring offsets per piece)
+        tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.uint32]]],
+        contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial").filled(0.5, 1.5),
     )
     xy = np.concatenate(points)
     # padded pixel (i, j) has its centre at left + (j - 0.5) * cell, top - (i - 0.5) * cell
     xy = np.column_stack([left + (xy[:, 0] - 0.5) * cell_m, top - (xy[:, 1] - 0.5) * cell_m])
     ring_sizes = np.concatenate([np.diff(o) for o in offsets])
     rings_per_piece = np.array([len(o) - 1 for o in offsets])
-    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(ring_sizes.size), ring_sizes))
-    polygons = shapely.polygons(
-        rings, indices=np.repeat(np.arange(rings_per_piece.size), rings_per_piece)
+    rings = cast(  # arrays in, array out
+        npt.NDArray[np.object_],
+        shapely.linearrings(xy, indices=np.repeat(np.arange(ring_sizes.size), ring_sizes)),
+    )
+    polygons = cast(  # arrays in, array out
+        npt.NDArray[np.object_],
+        shapely.polygons(
+            rings, indices=np.repeat(np.arange(rings_per_piece.size), rings_per_piece)
+        ),
     )
     # Douglas-Peucker: the topology-preserving variant costs minutes on a city's band
     return shapely.simplify(polygons, simplify_m, preserve_topology=False)

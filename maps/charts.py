@@ -201,7 +201,7 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     unknown = values.isna().to_numpy() & (table["residents"].to_numpy() > 0)
     for i in np.flatnonzero(unknown):  # no floor-area data: say so
         ax.text(
-            i,
+            int(i),
             0,
             "未评估\nnot assessed" if cjk else "not\nassessed",
             ha="center",
@@ -241,7 +241,7 @@ def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:
     d = audit.indicators["district"].iloc[0]
     stems = map_file_stems(list(audit.streets["code"]))
     street_rows = "".join(
-        f'<tr><td><a href="maps/{esc(stems[c])}.html">{esc(r["name"])}</a></td>'
+        f'<tr><td><a href="maps/{esc(stems[str(c)])}.html">{esc(r["name"])}</a></td>'
         f"<td>{pct(r['older_covered_share'])}</td>"
         f"<td>{area(r['floor_area_per_1000'], r['residents'])}</td></tr>"
         for c, r in audit.indicators["street"].iterrows()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import folium
 import pandas as pd
@@ -38,6 +38,7 @@ from carecircle.maps.style import (
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
+    from carecircle.maps.layers import GeoJsonSpec
 
 
 def street_map(
@@ -87,6 +88,7 @@ def street_map(
     row = audit.indicators["street"].loc[code]
     if layers is None:
         layers = street_layers(audit, code)
+    spec: GeoJsonSpec | None
     for spec in layers.service_areas:
         spec.layer(datum).add_to(fmap)
     for spec in (layers.communities, layers.underserved, layers.boundary, layers.uncovered):
@@ -95,17 +97,18 @@ def street_map(
     for marker_spec in layers.facilities:
         marker_spec.layer(datum).add_to(fmap)
     proposed = proposals is not None and len(proposals) > 0
-    if proposed:
+    if proposed and proposals is not None:
         proposal_layer(proposals, wide, datum).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     study = audit.study
     switch = "高德底图版 Amap version" if datum == "wgs84" else "WGS84 版 WGS84 version"
     lines = [
         f"<b>{esc(street['name'])}</b> ({esc(code)}) · {esc(study.name)}",
-        f"S1 15分钟圈老年人覆盖率 circle share: <b>{pct(row['older_covered_share'])}</b>"
+        "S1 15分钟圈老年人覆盖率 circle share: "
+        f"<b>{pct(cast(float, row['older_covered_share']))}</b>"
         f" · 未覆盖 not covered {row['older_uncovered']:,.0f}",
         "S2 每千人养老设施面积 m² per 1,000: "
-        f"<b>{area(row['floor_area_per_1000'], row['residents'])}</b>"
+        f"<b>{area(cast(float, row['floor_area_per_1000']), cast(float, row['residents']))}</b>"
         + (f" (目标 target {row['s2_target']:g})" if "s2_target" in row else ""),
         f"标准 profile {esc(study.profile.name)} · {study.minutes:g} 分钟 min · "
         f"{study.walk_speed_m_s:g} m/s · 数据日期 data date {esc(study.data_date or '—')}",
@@ -161,7 +164,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
     """
     title = f"{audit.study.name} 15分钟养老服务圈总览 · 15-minute elder-care circle overview"
     fmap = base_map(
-        tuple(audit.streets.total_bounds),
+        cast(tuple[float, float, float, float], tuple(audit.streets.total_bounds)),
         offline=offline,
         datum="wgs84",
         title=title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import numpy as np
@@ -208,7 +208,7 @@ def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
                     f"{esc(definition.show(row[definition.prefix + 'value']))} · "
                     f"{esc(status_label(row[status]))}"
                 )
-        lines.append(f"<b>未达标 failed: {esc(failed[code] or '—')}</b>")
+        lines.append(f"<b>未达标 failed: {esc(failed[cast(str, code)] or '—')}</b>")
         props.append(
             {
                 "fill": share_colour(share),
@@ -262,7 +262,8 @@ def underserved_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
     com = audit.communities.set_index("code").loc[keep]
     props = [
         {
-            "label": f"未达标 under-served #{under.loc[c, 'rank']}: {esc(under.loc[c, 'name'])}"
+            "label": f"未达标 under-served #{cast(int, under.loc[c, 'rank'])}: "
+            f"{esc(under.loc[c, 'name'])}"
             f" · {esc(under.loc[c, 'failed'])}"
         }
         for c in keep
@@ -491,11 +492,11 @@ def proposal_layer(proposals: pd.DataFrame, bounds: Bounds, datum: str) -> foliu
     for r in near.itertuples(index=False):
         popup = (
             f"<b>规划新增 Proposed {esc(r.id)}</b> · 排序 rank {r.rank}<br>"
-            f"{esc(facility_label(r.type))}<br>"
+            f"{esc(facility_label(cast(str, r.type)))}<br>"
             f"新增覆盖老年人 newly covered older: {r.marginal_gain:,.0f}"
         )
         folium.Marker(
-            location=point(r.lon, r.lat, datum),
+            location=point(cast(float, r.lon), cast(float, r.lat), datum),
             icon=folium.DivIcon(
                 html='<div class="cc-star">★</div>', icon_size=(22, 22), icon_anchor=(11, 11)
             ),

@@ -10,6 +10,7 @@ of values already computed by the analysis; nothing is estimated here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -117,7 +118,7 @@ def _outlines(labels: np.ndarray, n: int, transform: Affine, crs_wkt: str) -> np
     for geom, value in features.shapes(
         labels, mask=labels > 0, connectivity=4, transform=transform
     ):
-        parts[int(value) - 1].append(shapely.geometry.shape(geom))
+        parts[int(value) - 1].append(cast(shapely.Polygon, shapely.geometry.shape(geom)))
     geoms = np.array(
         [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in parts], dtype=object
     )

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from carecircle.files import write_atomic
@@ -32,7 +34,7 @@ def _font() -> bool:
     return True
 
 
-def _colour(met: object) -> str:
+def _colour(met: Any) -> str:
     if met is pd.NA or pd.isna(met):
         return UNKNOWN
     return MET if bool(met) else NOT_MET
@@ -48,7 +50,7 @@ def chart_file(kind: str, key: str) -> str:
     return f"progress_{safe}.png" if kind == "indicator" else f"progress_new_{safe}.png"
 
 
-def _indicator_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
+def _indicator_chart(rows: pd.DataFrame, ax: Axes, *, cjk: bool) -> None:
     scale = _scale(str(rows["unit"].iloc[0]))
     years = rows["year"].to_numpy()
     values = rows["value"].to_numpy(dtype=float) * scale
@@ -71,7 +73,7 @@ def _indicator_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
     ax.plot([], [], color="#555555", linestyle="--", label=("目标 " if cjk else "") + "target")
 
 
-def _count_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
+def _count_chart(rows: pd.DataFrame, ax: Axes, *, cjk: bool) -> None:
     years = rows["year"].to_numpy()
     cumulative = "cumulative" in str(rows["unit"].iloc[0]) or "累计" in str(rows["unit"].iloc[0])
     got = rows["new_since_baseline" if cumulative else "new_in_year"].to_numpy(dtype=float)
@@ -155,6 +157,6 @@ def render_progress_charts(by_year: pd.DataFrame, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     return [
-        progress_chart(rows.sort_values("year"), folder / chart_file(kind, key))
+        progress_chart(rows.sort_values("year"), folder / chart_file(str(kind), str(key)))
         for (kind, key), rows in by_year.groupby(["kind", "id"], sort=False)
     ]

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -41,6 +41,8 @@ from carecircle.maps.style import (
 from carecircle.vocabulary import FACILITY_TYPES
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from matplotlib.typing import RcKeyType
+
     from carecircle.analysis.audit import Audit
 
 #: Marker per facility type (with the colour of the HTML maps, told apart without colour too).
@@ -75,7 +77,7 @@ def font_context() -> Iterator[bool]:
         True when a CJK font is in use (Chinese labels can be drawn).
     """
     name = _cjk_family()
-    params: dict[str, object] = {"axes.unicode_minus": False}
+    params: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
     if name is not None:
         params["font.family"] = [name, "DejaVu Sans"]
     with mpl.rc_context(params):
@@ -146,7 +148,7 @@ def _rings(geom: shapely.Geometry) -> list[np.ndarray]:
 
 
 def _polygon_patches(
-    geoms: np.ndarray, tolerance: float, colours: list[str], **style: object
+    geoms: np.ndarray, tolerance: float, colours: list[str], **style: Any
 ) -> PatchCollection:
     """One PatchCollection of the (simplified) polygons, a compound path (with holes) each."""
     simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
@@ -255,7 +257,7 @@ def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None
         _north_arrow(ax)
         share = audit.indicators["street"].loc[code, "older_covered_share"]
         name = street["name"] if cjk else code
-        ax.set_title(f"{name} ({code}) · S1 {pct(share)}", fontsize=11)
+        ax.set_title(f"{name} ({code}) · S1 {pct(cast(float, share))}", fontsize=11)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
         date = audit.study.data_date or "—"
         ax.text(
@@ -290,7 +292,9 @@ def _png_jobs(audit: Audit, paths: dict[str, Path], per_job: int) -> Iterator[Pn
         parts = []
         for code in codes[start : start + per_job]:
             box = _png_box(audit, code)
-            part = street_part(audit, code, rows.get(code, empty), box=box, service_areas=False)
+            part = street_part(
+                audit, code, np.asarray(rows.get(code, empty)), box=box, service_areas=False
+            )
             parts.append((part, code, paths[code]))
         yield PngJob(tuple(parts))
 

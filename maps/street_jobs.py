@@ -142,7 +142,7 @@ def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
     for code, name in links.items():
-        part = street_part(audit, code, rows.get(code, empty))
+        part = street_part(audit, code, np.asarray(rows.get(code, empty)))
         yield StreetJob(part, code, name, name.replace(".html", "_gcj02.html"))
 
 
@@ -173,7 +173,7 @@ def run_jobs(
     write: Callable[[Job], list[Path]],
     *,
     workers: int,
-    on_done: Callable[[Job], None],
+    on_done: Callable[[Job], object],
 ) -> list[Path]:
     """Run ``write`` on every job, in this process or in a pool; return files in job order.
 
@@ -205,7 +205,7 @@ def run_jobs(
     try:
         for job in jobs:
             futures.append(pool.submit(write, job))
-            futures[-1].add_done_callback(lambda _f, j=job: on_done(j))
+            futures[-1].add_done_callback(lambda _f, j=job: on_done(j))  # type: ignore[misc]  # mypy cannot infer a lambda with a default
         for future in futures:
             paths += future.result()
     except BaseException:

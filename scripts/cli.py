@@ -10,6 +10,7 @@ import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from carecircle import __version__
 from carecircle.errors import CarecircleError
@@ -281,7 +282,7 @@ class _CommonSubparsers:
     def __init__(self, action: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
         self._action, self._common = action, common
 
-    def add_parser(self, name: str, **kwargs: object) -> argparse.ArgumentParser:
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         """Add the sub-command ``name`` with the common options as a parent."""
         return self._action.add_parser(name, parents=[self._common], **kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -86,7 +87,7 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
         if level == "district":
             lines.append("-" * len(head))
         for code, r in table.iterrows():
-            failed = failed_ids[code] or "—"
+            failed = failed_ids[cast(str, code)] or "—"
             name = "全区 district" if level == "district" else r["name"]
             share, area = r["older_covered_share"], r["floor_area_per_1000"]
             lines.append(
@@ -98,8 +99,8 @@ def summary_text(audit: Audit, paths: list[Path], out: Path) -> str:
     not_assessed = audit.catalogue[
         audit.catalogue["district_status"].str.startswith("not assessed")
     ]
-    for r in not_assessed.itertuples(index=False):
-        lines.append(f"{r.id} {r.district_status}")
+    for item in not_assessed.itertuples(index=False):
+        lines.append(f"{item.id} {item.district_status}")
     lines.append("")
     lines.append(f"under-served communities 未达标社区: {len(audit.underserved)}")
     if audit.boundary_note:
@@ -325,7 +326,8 @@ def siting_text(audit: Audit, result: SitingResult, paths: list[Path], out: Path
         lines.append(
             f"{r.rank:<5} {r.id:<7} {r.street:<12} {r.community:<14} {r.marginal_gain:>8,.0f}"
         )
-    lines += [n if n.startswith("警告") else f"note: {n}" for n in s["notes"]]
+    notes = cast(list[str], s["notes"])
+    lines += [n if n.startswith("警告") else f"note: {n}" for n in notes]
     lines += ["", f"written to {out}:"]
     lines += _listing(paths, out)
     return "\n".join(lines)
@@ -426,9 +428,9 @@ def batch_text(summary: pd.DataFrame, paths: list[Path], out: Path) -> str:
         figures = (f"{share:>7.1%} " if done and pd.notna(share) else f"{'—':>7} ") + (
             f"{area:>7.1f}" if done and pd.notna(area) else f"{'—':>7}"
         )
+        study = Path(cast(str, r.study))
         lines.append(
-            f"{Path(r.study).parent.name + '/' + Path(r.study).name:<28} "
-            f"{r.status:<7} {figures}  {r.error}"
+            f"{study.parent.name + '/' + study.name:<28} {r.status:<7} {figures}  {r.error}"
         )
     lines += ["", f"written to {out}:", *_listing(paths, out)]
     return "\n".join(lines)

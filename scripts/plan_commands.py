@@ -55,7 +55,7 @@ def plan_lines(profile: Any) -> list[str]:
     return lines
 
 
-def _cell(value: object, unit: str) -> str:
+def _cell(value: Any, unit: str) -> str:
     import pandas as pd
 
     if value is pd.NA or pd.isna(value):
@@ -63,7 +63,7 @@ def _cell(value: object, unit: str) -> str:
     return f"{float(value):.1%}" if unit == "share" else f"{float(value):,.4g}"
 
 
-def _mark(met: object) -> str:
+def _mark(met: Any) -> str:
     import pandas as pd
 
     return "?" if met is pd.NA or pd.isna(met) else "✓" if bool(met) else "✗"

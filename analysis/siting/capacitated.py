@@ -111,7 +111,9 @@ def capacitated_milp(
     cover = instance.cover.tocoo()
     n, m, p = instance.cover.shape[0], instance.cover.shape[1], cover.nnz
     pair_c, pair_g = cover.row, cover.col
-    rows, cols, vals = [], [], []
+    rows: list[npt.NDArray[np.integer]] = []
+    cols: list[npt.NDArray[np.integer]] = []
+    vals: list[npt.NDArray[np.float64]] = []
     # assignment: Σ_j x_ij ≤ 1 (rows 0..m-1)
     rows.append(pair_g)
     cols.append(n + np.arange(p))

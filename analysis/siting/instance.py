@@ -31,6 +31,7 @@ exact ones for the model at hand, and lists them in ``SitingInstance.reductions`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -202,9 +203,13 @@ def build_instance(
     _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     group = group.ravel()
     n_groups = first.size
-    weight = np.bincount(group, weights=older[cols], minlength=n_groups)
-    res = np.bincount(group, weights=residents[cols], minlength=n_groups)
-    cover = csc[:, first].tocsr() if n_groups else sp.csr_array((n_cand, 0), dtype=np.int8)
+    # bincount with weights returns float64 (numpy's stub says intp)
+    weight = np.asarray(np.bincount(group, weights=older[cols], minlength=n_groups), np.float64)
+    res = np.asarray(np.bincount(group, weights=residents[cols], minlength=n_groups), np.float64)
+    cover = cast(
+        "sp.csr_array[Any, tuple[int, int]]",
+        csc[:, first].tocsr() if n_groups else sp.csr_array((n_cand, 0), dtype=np.int8),
+    )
     cover.sort_indices()
     keep = np.diff(cover.indptr) > 0
     reductions = [
@@ -222,7 +227,7 @@ def build_instance(
             + (" (only for another whose capacity serves all it reaches)" if capacitated else "")
         )
     kept = np.flatnonzero(keep)
-    cover = sp.csr_array(cover[kept], dtype=np.float64)
+    cover = sp.csr_array(cover[kept], dtype=np.float64)  # type: ignore[call-overload]  # scipy-stubs lack csr_array(sparse, dtype=...), valid
     cover.sort_indices()
     group_of_cell = np.full(n_cells, -1, dtype=np.int64)
     group_of_cell[cols] = group
@@ -274,12 +279,16 @@ def restrict(
     group = group.ravel()
     new_of_old = np.full(instance.weight.size + 1, -1, dtype=np.int64)
     new_of_old[cols] = group
-    cover = sp.csr_array(sub[:, first], dtype=np.float64)
+    cover = sp.csr_array(sub[:, first], dtype=np.float64)  # type: ignore[call-overload]  # scipy-stubs lack csr_array(sparse, dtype=...), valid
     cover.sort_indices()
     return SitingInstance(
         cover=cover,
-        weight=np.bincount(group, weights=instance.weight[cols], minlength=first.size),
-        residents=np.bincount(group, weights=instance.residents[cols], minlength=first.size),
+        weight=np.asarray(
+            np.bincount(group, weights=instance.weight[cols], minlength=first.size), np.float64
+        ),
+        residents=np.asarray(
+            np.bincount(group, weights=instance.residents[cols], minlength=first.size), np.float64
+        ),
         street=instance.street[cols][first],
         candidates=instance.candidates[rows],
         capacity=instance.capacity[rows],

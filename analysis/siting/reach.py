@@ -53,6 +53,7 @@ def reach_pattern(
     useful = None if weight is None else np.asarray(weight) > 0
     blocks: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]] = []
     counts = np.zeros(n_src, dtype=np.int64)
+    pts: npt.NDArray[np.integer]  # int64 per tile, int32 per block
     tiles = coverage_tiles(network, sources, points, radius_m=radius_m, progress=progress)
     for tile_src, tile_pts, _ in tiles:
         keep = useful[tile_pts] if useful is not None else slice(None)

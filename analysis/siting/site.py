@@ -139,7 +139,9 @@ def site_facilities(
         progress=progress,
     )
     street_codes = {c: i for i, c in enumerate(audit.streets["code"])}
-    cell_street = cells["street"].map(street_codes).fillna(-1).astype(np.int64).to_numpy()
+    cell_street = np.asarray(
+        cells["street"].map(street_codes).fillna(-1).astype(np.int64), dtype=np.int64
+    )
     standard = audit.study.profile.indicator("S2").target or 50.0
     area = (
         candidates["floor_area_m2"]
@@ -229,6 +231,8 @@ def _run(
         solution = solve_fewest(inst, max(need, 0.0), time_limit=limit)
         solution.notes += notes
         return solution
+    if k is None:  # checked_request: either add or target
+        raise InputDataError("give either --add K (how many new sites) or --target SHARE")
     if request.objective == "capacitated":
         return solve_capacitated(inst, k, time_limit=limit)
     if request.objective == "equity":

@@ -202,7 +202,7 @@ def build_tables(
     attainable[open_cells[~unreachable]] = True
     far = older[data.off_network].sum()
     lost = older[open_cells[unreachable]].sum()
-    summary = {
+    summary: dict[str, object] = {
         "type": request.facility_type,
         "objective": request.objective,
         "model": "fewest sites (LSCP)" if request.target is not None else request.objective,

@@ -116,7 +116,7 @@ def _write_table(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _gaps(lay: Layout, to_lonlat: Transformer) -> dict[str, object]:
+def _gaps(lay: Layout, to_lonlat: Transformer) -> dict[str, dict[str, object]]:
     x0, y0, x1, y1 = lay.block_bounds(*PLANTED_COMPOUND)
     corners = to_lonlat.transform([x0 + 30, x1 - 30], [y0 + 30, y1 - 30])
     cut = next(

@@ -9,6 +9,7 @@ town centre and villages whose territories are Voronoi cells clipped to the town
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -253,10 +254,11 @@ def make_layout(rng: np.random.Generator) -> Layout:
     communities = _urban_communities(xs, ys)
     rural, centres, villages = _rural(rng)
     communities += rural
-    streets = {}
+    streets: dict[str, tuple[str, shapely.Polygon, str]] = {}
     for suffix, (name, _cols, _rows) in STREETS.items():
         polys = [c.polygon for c in communities if c.street == street_code(suffix)]
-        streets[street_code(suffix)] = (name, shapely.union_all(polys), "street")
+        whole = cast(shapely.Polygon, shapely.union_all(polys))  # adjacent blocks: one polygon
+        streets[street_code(suffix)] = (name, whole, "street")
     for suffix, (name, (y0, y1)) in TOWNS.items():
         streets[street_code(suffix)] = (
             name,
