@@ -145,7 +145,15 @@ def _met(status: str) -> object:
 
 
 def indicator_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per enabled indicator and year: district value, target and verdict."""
+    """Return one row per enabled indicator and year: district value, target and verdict.
+
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the yearly indicator targets.
+    """
     rows = []
     for year, audit in audits.items():
         for r in audit.catalogue.itertuples(index=False):
@@ -183,6 +191,13 @@ def new_facility_counts(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataF
     holds every facility open by the end of the plan (also those too far from the network to
     serve anyone: they are built, so they count).
 
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the new-facility counts per type.
+
     Returns
     -------
     DataFrame
@@ -217,7 +232,16 @@ def new_facility_counts(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataF
 
 
 def facility_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per facility type and year: new facilities against the plan's count."""
+    """Return one row per facility type and year: new facilities against the plan's count.
+
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the new-facility counts per type
+        (counted per year or cumulatively).
+    """
     counts = new_facility_counts(audits, plan)
     targets = {t.facility_type: t for t in plan.new_facilities}
     rows = []
@@ -280,7 +304,16 @@ def verdict(met: dict[int, object]) -> str:
 
 
 def summary_table(by_year: pd.DataFrame, plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per indicator / facility type: baseline, each year, target, verdict."""
+    """Return one row per indicator / facility type: baseline, each year, target, verdict.
+
+    Parameters
+    ----------
+    by_year : DataFrame
+        The long table (:data:`BY_YEAR_COLUMNS`): :func:`indicator_rows` and
+        :func:`facility_rows` together.
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the plan years (one set of columns each).
+    """
     rows = []
     for (kind, key), group in by_year.groupby(["kind", "id"], sort=False):
         at = group.set_index("year")

@@ -43,7 +43,16 @@ def _scale(unit: str) -> float:
 
 
 def chart_file(kind: str, key: str) -> str:
-    """Return the PNG name of one row of the summary (``progress_S8.png``)."""
+    """Return the PNG name of one row of the summary (``progress_S8.png``).
+
+    Parameters
+    ----------
+    kind : str
+        The row's ``kind``: ``indicator``, or ``new_facilities`` (named ``progress_new_…``).
+    key : str
+        The row's ``id`` (indicator ID or facility type); characters other than letters,
+        digits, ``_`` and ``-`` become ``_``.
+    """
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", key)
     return f"progress_{safe}.png" if kind == "indicator" else f"progress_new_{safe}.png"
 

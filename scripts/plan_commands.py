@@ -34,7 +34,15 @@ def add_plan_commands(sub: Any) -> None:
 
 
 def listing(paths: list[Path], out: Path) -> list[str]:
-    """Return the files written, relative to ``out``, one per line (maps/lib as one line)."""
+    """Return the files written, relative to ``out``, one per line (maps/lib as one line).
+
+    Parameters
+    ----------
+    paths : list of Path
+        The files written.
+    out : Path
+        The output folder; paths outside it are shown in full.
+    """
     shown = [p.relative_to(out) if p.is_relative_to(out) else p for p in paths]
     lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
     lines = [f"  {p}" for p in shown if p not in lib]
@@ -70,7 +78,17 @@ def _mark(met: object) -> str:
 
 
 def progress_text(result: Any, paths: list[Path], out: Path) -> str:
-    """Return the terminal summary of ``carecircle progress``: a row per indicator and type."""
+    """Return the terminal summary of ``carecircle progress``: a row per indicator and type.
+
+    Parameters
+    ----------
+    result : PlanProgress
+        What ``api.progress`` returned (study, plan, the audits and the summary table).
+    paths : list of Path
+        The files written.
+    out : Path
+        The output folder.
+    """
     plan = result.plan
     counted = {y: len(a.facilities) for y, a in result.audits.items()}
     lines = [
