@@ -12,6 +12,7 @@ import pandas as pd
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import formula_safe_frame, write_atomic
+from carecircle.analysis.indicators import ScoreWalk
 from carecircle.analysis.run_summary import json_number, run_summary, write_run_json
 
 __all__ = [
@@ -94,7 +95,10 @@ def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     """Every population cell with its coverage (and score walks' columns), squares in EPSG:4326."""
     cells = audit.cells
     scores = [
-        walk.column(d.id) for d in audit.definitions for walk in d.walks if hasattr(walk, "run")
+        walk.column(d.id)
+        for d in audit.definitions
+        for walk in d.walks
+        if isinstance(walk, ScoreWalk)
     ]
     return gpd.GeoDataFrame(
         cells[[*CELL_COLUMNS, *(c for c in scores if c in cells)]].reset_index(drop=True),

@@ -9,6 +9,7 @@ run.json (``excluded.facilities_not_open``) with its status and opening year. Wi
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 import pandas as pd
 
@@ -147,7 +148,7 @@ def keep_open(
     left = fac.loc[~open_, ["id", "name", "type", "status", "open_year"]].assign(
         reason=reasons[~open_]
     )
-    rec.exclude("facilities_not_open", left.to_dict("records"))
+    rec.exclude("facilities_not_open", cast("list[dict[str, Any]]", left.to_dict("records")))
     n = int((~open_).sum())
     shown = ", ".join(left["id"].head(10))
     rec.counts["facilities_not_open_ids"] = list(left["id"])

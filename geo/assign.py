@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +35,10 @@ def polygon_of_points(
     ndarray of int64
         Row position in ``polygons``, -1 outside all.
     """
-    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    points = cast(
+        npt.NDArray[np.object_],
+        shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)),
+    )
     geoms = np.asarray(polygons.geometry.array, dtype=object)
     tree = shapely.STRtree(geoms)
     # candidates by bounding box, then each tested against its prepared polygon: the tree's
@@ -85,7 +90,7 @@ def polygon_of_cells(
     missing = np.flatnonzero(index < 0)
     if missing.size == 0:
         return index, by_overlap
-    tree = shapely.STRtree(polygons.geometry.array)
+    tree = shapely.STRtree(np.asarray(polygons.geometry.array, dtype=object))
     c_idx, g_idx = tree.query(squares[missing], predicate="intersects")
     if c_idx.size == 0:
         return index, by_overlap

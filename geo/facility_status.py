@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.tables import Rows
 from carecircle.text import counted
@@ -106,7 +106,7 @@ def _key(value: object) -> str:
     return "".join(str(value).split()).lower().replace("（", "(").replace("）", ")")
 
 
-def _statuses(df: pd.DataFrame, ids: pd.Series, path: Path, rows: Rows) -> np.ndarray:
+def _statuses(df: pd.DataFrame, ids: pd.Series, path: Source, rows: Rows) -> np.ndarray:
     """Return the status codes of the ``status`` column; blank cells are ``existing`` (warned)."""
     keys = df["status"].map(_key)
     codes = keys.map(STATUS_VALUES)
@@ -136,7 +136,7 @@ def _statuses(df: pd.DataFrame, ids: pd.Series, path: Path, rows: Rows) -> np.nd
     return np.where(blank, EXISTING, codes.fillna(EXISTING).to_numpy()).astype(object)
 
 
-def _open_years(df: pd.DataFrame, ids: pd.Series, path: Path, rows: Rows) -> np.ndarray:
+def _open_years(df: pd.DataFrame, ids: pd.Series, path: Source, rows: Rows) -> np.ndarray:
     """Return opening years as floats (NaN blank); ``2025年`` and ``2025.0`` read as 2025."""
     text = df["open_year"].astype(str).str.strip().str.removesuffix("年")
     blank = text.str.lower().isin(_BLANK).to_numpy()
@@ -153,7 +153,7 @@ def _open_years(df: pd.DataFrame, ids: pd.Series, path: Path, rows: Rows) -> np.
     return np.where(blank, np.nan, years)
 
 
-def status_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) -> list[str]:
+def status_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: Rows) -> list[str]:
     """Read ``status`` and ``open_year`` of a facility table into ``out``, if it has them.
 
     Parameters
@@ -163,8 +163,8 @@ def status_columns(df: pd.DataFrame, out: pd.DataFrame, path: Path, rows: Rows) 
     out : DataFrame
         The clean facility frame (``id`` set); gets ``status`` and ``open_year`` when the
         table has either column.
-    path : Path
-        The file, for messages.
+    path : Path or DbSource
+        The file or database table, for messages.
     rows : Rows
         File rows of the data rows.
 

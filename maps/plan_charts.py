@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -17,6 +18,10 @@ from matplotlib.figure import Figure
 
 from carecircle.files import write_atomic
 from carecircle.maps.charts import cjk_font
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from pandas.api.typing import NAType
 
 MET, NOT_MET, UNKNOWN = "#1A9641", "#D7191C", "#9E9E9E"
 
@@ -32,7 +37,7 @@ def _font() -> bool:
     return True
 
 
-def _colour(met: object) -> str:
+def _colour(met: bool | NAType) -> str:
     if met is pd.NA or pd.isna(met):
         return UNKNOWN
     return MET if bool(met) else NOT_MET
@@ -57,7 +62,7 @@ def chart_file(kind: str, key: str) -> str:
     return f"progress_{safe}.png" if kind == "indicator" else f"progress_new_{safe}.png"
 
 
-def _indicator_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
+def _indicator_chart(rows: pd.DataFrame, ax: Axes, *, cjk: bool) -> None:
     scale = _scale(str(rows["unit"].iloc[0]))
     years = rows["year"].to_numpy()
     values = rows["value"].to_numpy(dtype=float) * scale
@@ -80,7 +85,7 @@ def _indicator_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
     ax.plot([], [], color="#555555", linestyle="--", label=("目标 " if cjk else "") + "target")
 
 
-def _count_chart(rows: pd.DataFrame, ax: object, *, cjk: bool) -> None:
+def _count_chart(rows: pd.DataFrame, ax: Axes, *, cjk: bool) -> None:
     years = rows["year"].to_numpy()
     cumulative = "cumulative" in str(rows["unit"].iloc[0]) or "累计" in str(rows["unit"].iloc[0])
     got = rows["new_since_baseline" if cumulative else "new_in_year"].to_numpy(dtype=float)
@@ -164,6 +169,8 @@ def render_progress_charts(by_year: pd.DataFrame, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     return [
-        progress_chart(rows.sort_values("year"), folder / chart_file(kind, key))
+        progress_chart(
+            rows.sort_values("year"), folder / chart_file(cast(str, kind), cast(str, key))
+        )
         for (kind, key), rows in by_year.groupby(["kind", "id"], sort=False)
     ]

@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -168,6 +169,11 @@ def _ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _done(on_done: Callable[[Job], None], job: Job, _future: Future[list[Path]]) -> None:
+    """Call ``on_done(job)`` when the job's future completes (a future's done callback)."""
+    on_done(job)
+
+
 def run_jobs(
     jobs: Iterator[Job],
     write: Callable[[Job], list[Path]],
@@ -205,7 +211,7 @@ def run_jobs(
     try:
         for job in jobs:
             futures.append(pool.submit(write, job))
-            futures[-1].add_done_callback(lambda _f, j=job: on_done(j))
+            futures[-1].add_done_callback(partial(_done, on_done, job))
         for future in futures:
             paths += future.result()
     except BaseException:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NAType
 
 PER_YEAR_HELP = (
     "逐年新增数量，后一年以前一年的新址为现状 / sites per year, each year given the earlier "
@@ -63,7 +66,7 @@ def plan_lines(profile: Any) -> list[str]:
     return lines
 
 
-def _cell(value: object, unit: str) -> str:
+def _cell(value: float | NAType | None, unit: str) -> str:
     import pandas as pd
 
     if value is pd.NA or pd.isna(value):
@@ -71,7 +74,7 @@ def _cell(value: object, unit: str) -> str:
     return f"{float(value):.1%}" if unit == "share" else f"{float(value):,.4g}"
 
 
-def _mark(met: object) -> str:
+def _mark(met: bool | NAType) -> str:
     import pandas as pd
 
     return "?" if met is pd.NA or pd.isna(met) else "✓" if bool(met) else "✗"
