@@ -194,7 +194,17 @@ def input_lines(study: Study, inputs: Inputs) -> list[str]:
 
 
 def population_lines(study: Study, totals: RasterTotals, populated: int) -> list[str]:
-    """Return the population lines of a study in the counts, share or buildings mode."""
+    """Return the population lines of a study in the counts, share or buildings mode.
+
+    Parameters
+    ----------
+    study : Study
+        The study: its population mode and inputs are described.
+    totals : RasterTotals
+        Residents and older residents read (``residents`` and ``older`` totals).
+    populated : int
+        Population cells (buildings in the buildings mode) holding residents.
+    """
     word = "buildings" if study.population.mode == "buildings" else "populated cells"
     return [
         study.population.describe(raster=study.residents is not None),

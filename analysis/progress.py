@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,9 @@ from carecircle.errors import ProfileError
 from carecircle.plan_config import PlanTargets
 from carecircle.profiles import Profile
 from carecircle.vocabulary import FACILITY_TYPES
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NAType
 
 log = logging.getLogger(__name__)
 
@@ -142,18 +144,26 @@ def plan_progress(study: Study, *, progress: bool = False) -> PlanProgress:
     return PlanProgress(study, plan, audits, by_year, summary_table(by_year, plan))
 
 
-def _met(status: str) -> object:
+def _met(status: str) -> bool | NAType:
     return True if status == "met" else False if status == "not met" else pd.NA
 
 
 def indicator_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per enabled indicator and year: district value, target and verdict."""
+    """Return one row per enabled indicator and year: district value, target and verdict.
+
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the yearly indicator targets.
+    """
     rows = []
     for year, audit in audits.items():
-        for r in cast("Iterable[Any]", audit.catalogue.itertuples(index=False)):  # typed rows
+        for r in audit.catalogue.itertuples(index=False):
             if not r.enabled:
                 continue
-            yearly = plan.indicator(r.id)
+            yearly = plan.indicator(cast(str, r.id))
             own = yearly.target(year) if yearly is not None else None
             rows.append(
                 {
@@ -167,7 +177,7 @@ def indicator_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
                     "value": r.district_value,
                     "target": r.target,
                     "target_from": "plan 年度目标" if own is not None else "profile 配置",
-                    "met": _met(r.district_status),
+                    "met": _met(cast(str, r.district_status)),
                     "status": r.district_status,
                     "new_in_year": np.nan,
                     "new_since_baseline": np.nan,
@@ -184,6 +194,13 @@ def new_facility_counts(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataF
     without an open_year existed before the plan. Counted from the last year's audit, which
     holds every facility open by the end of the plan (also those too far from the network to
     serve anyone: they are built, so they count).
+
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the new-facility counts per type.
 
     Returns
     -------
@@ -219,17 +236,26 @@ def new_facility_counts(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataF
 
 
 def facility_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per facility type and year: new facilities against the plan's count."""
+    """Return one row per facility type and year: new facilities against the plan's count.
+
+    Parameters
+    ----------
+    audits : dict of int to Audit
+        The audit of each year (baseline year first, then the plan years).
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the new-facility counts per type
+        (counted per year or cumulatively).
+    """
     counts = new_facility_counts(audits, plan)
     targets = {t.facility_type: t for t in plan.new_facilities}
     rows = []
-    for r in cast("Iterable[Any]", counts.itertuples(index=False)):  # typed rows
-        goal = targets.get(r.type)
-        target = goal.target(r.year) if goal is not None else None
+    for r in counts.itertuples(index=False):
+        goal = targets.get(cast(str, r.type))
+        target = goal.target(cast(int, r.year)) if goal is not None else None
         cumulative = goal is not None and goal.counting == "cumulative"
-        got = r.new_since_baseline if cumulative else r.new_in_year
+        got = cast(int, r.new_since_baseline if cumulative else r.new_in_year)
         met = pd.NA if target is None else bool(got >= target)
-        label = FACILITY_TYPES[r.type]
+        label = FACILITY_TYPES[cast(str, r.type)]
         rows.append(
             {
                 "kind": "new_facilities",
@@ -239,7 +265,7 @@ def facility_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
                 "unit": "new since baseline 累计新增" if cumulative else "new in year 当年新增",
                 "year": r.year,
                 "stage": "baseline 基期" if r.year == plan.baseline_year else "plan 规划年",
-                "value": float(r.open),
+                "value": float(cast(int, r.open)),
                 "target": np.nan if target is None else float(target),
                 "target_from": "" if target is None else "plan 年度目标",
                 "met": met,
@@ -252,7 +278,7 @@ def facility_rows(audits: dict[int, Audit], plan: PlanTargets) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(BY_YEAR_COLUMNS))
 
 
-def verdict(met: dict[int, object]) -> str:
+def verdict(met: dict[int, bool | np.bool_ | NAType]) -> str:
     """Return the verdict over the plan years in words (``met in 2026 only 仅2026年达标``).
 
     Parameters
@@ -265,7 +291,11 @@ def verdict(met: dict[int, object]) -> str:
     str
         Bilingual text.
     """
-    judged = {y: bool(m) for y, m in met.items() if m is not pd.NA and not pd.isna(cast(Any, m))}
+    judged = {
+        y: bool(m)
+        for y, m in met.items()
+        if m is not pd.NA and not pd.isna(m)  # type: ignore[arg-type]  # stubs omit numpy.bool_
+    }
     if not judged:
         return "no yearly verdict 无年度结论"
     hit = [y for y, m in judged.items() if m]
@@ -282,7 +312,16 @@ def verdict(met: dict[int, object]) -> str:
 
 
 def summary_table(by_year: pd.DataFrame, plan: PlanTargets) -> pd.DataFrame:
-    """Return one row per indicator / facility type: baseline, each year, target, verdict."""
+    """Return one row per indicator / facility type: baseline, each year, target, verdict.
+
+    Parameters
+    ----------
+    by_year : DataFrame
+        The long table (:data:`BY_YEAR_COLUMNS`): :func:`indicator_rows` and
+        :func:`facility_rows` together.
+    plan : PlanTargets
+        The profile's ``[plan]``: the baseline year and the plan years (one set of columns each).
+    """
     rows = []
     for (kind, key), group in by_year.groupby(["kind", "id"], sort=False):
         at = group.set_index("year")
@@ -301,6 +340,8 @@ def summary_table(by_year: pd.DataFrame, plan: PlanTargets) -> pd.DataFrame:
                 row[f"{year}_new"] = at.loc[year, "new_in_year"]
             row[f"{year}_target"] = at.loc[year, "target"]
             row[f"{year}_met"] = at.loc[year, "met"]
-        row["verdict"] = verdict({y: at.loc[y, "met"] for y in plan.years})
+        row["verdict"] = verdict(
+            {y: cast("bool | np.bool_ | NAType", at.loc[y, "met"]) for y in plan.years}
+        )
         rows.append(row)
     return pd.DataFrame(rows)

@@ -45,6 +45,13 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
     """Write a CSV as UTF-8 with BOM (so Excel shows the Chinese), floats to 10 digits.
 
     Text cells that a spreadsheet would run as a formula get a leading quote.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file to write (replaced atomically).
+    df : DataFrame
+        The table; its index is not written.
     """
     df = formula_safe_frame(df)
     return write_atomic(

@@ -66,6 +66,15 @@ def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str,
 
     ``inputs`` is ``analysis.files.input_record`` taken before the analysis (the files as
     read); without it the files are hashed now (the network's digest is reused).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (study, run record, district and indicator tables).
+    inputs : dict, optional
+        run.json's ``inputs`` (role -> file name and SHA-256, or database), as
+        :func:`carecircle.analysis.files.input_record` returned before the analysis; None
+        hashes the files now.
     """
     study, profile = audit.study, audit.study.profile
     fac = audit.facilities
@@ -144,7 +153,20 @@ def write_run_json(
     extra_stages: dict[str, float],
     inputs: dict[str, Any] | None = None,
 ) -> Path:
-    """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary)."""
+    """Write run.json (stage times include ``extra_stages``; ``inputs`` see run_summary).
+
+    Parameters
+    ----------
+    path : Path
+        The run.json file to write (replaced atomically).
+    audit : Audit
+        The audit's results.
+    extra_stages : dict of str to float
+        Seconds of stages run after the audit (writing outputs), added to ``stages_seconds``.
+    inputs : dict, optional
+        run.json's ``inputs`` taken before the analysis (see :func:`run_summary`); None hashes
+        the files now.
+    """
     summary = run_summary(audit, inputs)
     summary["stages_seconds"] = {**summary["stages_seconds"], **extra_stages}
     text = json.dumps(json_value(summary), ensure_ascii=False, indent=2, allow_nan=False)

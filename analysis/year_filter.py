@@ -85,7 +85,15 @@ def check_year(profile: Profile, year: int | None) -> None:
 
 
 def counting_rule(fac: pd.DataFrame, year: int | None) -> str:
-    """Return what the audit counts, in words (run.json and the terminal summary)."""
+    """Return what the audit counts, in words (run.json and the terminal summary).
+
+    Parameters
+    ----------
+    fac : DataFrame
+        The facilities of the tables (``status`` and ``open_year`` when they have them).
+    year : int or None
+        The audit year (``--year``); None when none was given.
+    """
     if not has_status(fac):
         return (
             "all facilities (the tables have no status/open_year columns: all existing)"
@@ -140,7 +148,7 @@ def keep_open(
     left = fac.loc[~open_, ["id", "name", "type", "status", "open_year"]].assign(
         reason=reasons[~open_]
     )
-    rec.exclude("facilities_not_open", cast(list[dict[str, Any]], left.to_dict("records")))
+    rec.exclude("facilities_not_open", cast("list[dict[str, Any]]", left.to_dict("records")))
     n = int((~open_).sum())
     shown = ", ".join(left["id"].head(10))
     rec.counts["facilities_not_open_ids"] = list(left["id"])

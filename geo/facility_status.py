@@ -164,7 +164,7 @@ def status_columns(df: pd.DataFrame, out: pd.DataFrame, path: Source, rows: Rows
         The clean facility frame (``id`` set); gets ``status`` and ``open_year`` when the
         table has either column.
     path : Path or DbSource
-        The file, for messages.
+        The file or database table, for messages.
     rows : Rows
         File rows of the data rows.
 
@@ -244,7 +244,16 @@ def open_by(fac: pd.DataFrame, year: int | None) -> np.ndarray:
 
 
 def not_open_reason(fac: pd.DataFrame, year: int | None) -> np.ndarray:
-    """Return, per facility, why it does not count by ``year`` (empty where it is open)."""
+    """Return, per facility, why it does not count by ``year`` (empty where it is open).
+
+    Parameters
+    ----------
+    fac : DataFrame
+        The facilities; ``status`` and ``open_year`` are read when the tables had them.
+    year : int or None
+        The audit year (``--year``): a facility counts when it is open by the end of it.
+        None counts existing (已建) facilities only.
+    """
     if not has_status(fac):
         return np.full(len(fac), "", dtype=object)
     open_ = open_by(fac, year)

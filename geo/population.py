@@ -374,7 +374,16 @@ def residents_cells(
 
 
 def raster_grid(path: Path, band: int | None = None) -> CellGrid:
-    """Return a raster's grid (transform, CRS, shape), read from its header."""
+    """Return a raster's grid (transform, CRS, shape), read from its header.
+
+    Parameters
+    ----------
+    path : Path
+        The population raster (GeoTIFF).
+    band : int, optional
+        The band whose grid is read (1-based); None for a single-band raster (one with
+        several bands must name the band).
+    """
     grid = _grid(path, band, "residents")
     return CellGrid(grid.transform, grid.crs, grid.shape)
 

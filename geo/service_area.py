@@ -158,6 +158,18 @@ def mask_polygon(
     """Return :func:`mask_pieces` (same parameters) merged into one (multi)polygon.
 
     Empty when nothing is reached there.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        The reached pixels, from :func:`reached_mask`.
+    grid : AreaGrid
+        The mask's grid.
+    bounds : tuple of float, optional
+        Only the pixels covering this box ``(minx, miny, maxx, maxy)`` (m, the grid's CRS),
+        e.g. a street and its margin; None for the whole grid.
+    simplify_m : float, default SIMPLIFY_M
+        Douglas-Peucker tolerance (m) of the outline (display only).
     """
     pieces = mask_pieces(mask, grid, bounds=bounds, simplify_m=simplify_m)
     if pieces.size == 0:

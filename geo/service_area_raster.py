@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -12,8 +12,12 @@ from contourpy import FillType, contour_generator
 
 from carecircle.geo.service_area_grid import BUFFER_M, MIN_CELLS_PER_BUFFER, AreaGrid, Bounds
 
+if TYPE_CHECKING:
+    from contourpy._contourpy import FillReturn_OuterOffset
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
 
 
 def reached_mask(segments: FloatArray, grid: AreaGrid, *, buffer_m: float = BUFFER_M) -> BoolArray:
@@ -180,21 +184,19 @@ def _outline(
     """Return the polygons outlining the True pixels of ``block`` (upper-left at left, top)."""
     z = np.zeros((block.shape[0] + 2, block.shape[1] + 2), dtype=np.float64)
     z[1:-1, 1:-1] = block
-    points, offsets = cast(  # OuterOffset: (points per piece, ring offsets per piece)
-        tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.uint32]]],
-        contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial").filled(0.5, 1.5),
-    )
+    generator = contour_generator(z=z, fill_type=FillType.OuterOffset, name="serial")
+    points, offsets = cast("FillReturn_OuterOffset", generator.filled(0.5, 1.5))
     xy = np.concatenate(points)
     # padded pixel (i, j) has its centre at left + (j - 0.5) * cell, top - (i - 0.5) * cell
     xy = np.column_stack([left + (xy[:, 0] - 0.5) * cell_m, top - (xy[:, 1] - 0.5) * cell_m])
     ring_sizes = np.concatenate([np.diff(o) for o in offsets])
     rings_per_piece = np.array([len(o) - 1 for o in offsets])
-    rings = cast(  # arrays in, array out
-        npt.NDArray[np.object_],
+    rings = cast(
+        ObjectArray,
         shapely.linearrings(xy, indices=np.repeat(np.arange(ring_sizes.size), ring_sizes)),
     )
-    polygons = cast(  # arrays in, array out
-        npt.NDArray[np.object_],
+    polygons = cast(
+        ObjectArray,
         shapely.polygons(
             rings, indices=np.repeat(np.arange(rings_per_piece.size), rings_per_piece)
         ),

@@ -91,9 +91,9 @@ def street_map(
     spec: GeoJsonSpec | None
     for spec in layers.service_areas:
         spec.layer(datum).add_to(fmap)
-    for spec in (layers.communities, layers.underserved, layers.boundary, layers.uncovered):
-        if spec is not None:
-            spec.layer(datum).add_to(fmap)
+    for optional in (layers.communities, layers.underserved, layers.boundary, layers.uncovered):
+        if optional is not None:
+            optional.layer(datum).add_to(fmap)
     for marker_spec in layers.facilities:
         marker_spec.layer(datum).add_to(fmap)
     proposed = proposals is not None and len(proposals) > 0

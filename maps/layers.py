@@ -139,7 +139,20 @@ def geojson_spec(
     simplify_deg: float = 0.00003,
     **options: Any,
 ) -> GeoJsonSpec:
-    """Return the spec of a layer: ``geoms`` (WGS84) simplified once, as :func:`display` does."""
+    """Return the spec of a layer: ``geoms`` (WGS84) simplified once, as :func:`display` does.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometries
+        The layer's shapes, WGS84.
+    props : list of dict
+        One per shape: the GeoJSON properties (``label``, and ``html``, ``fill`` where the
+        layer shows them).
+    simplify_deg : float, default 0.00003
+        Simplification tolerance (degrees), applied once here; 0 keeps the shapes as given.
+    **options
+        Passed to :class:`GeoJsonLayer` (``name``, ``style``, ``tooltip``, ``popup``, ``show``).
+    """
     return GeoJsonSpec(display(geoms, "wgs84", simplify_deg=simplify_deg), props, options)
 
 
@@ -183,7 +196,15 @@ def community_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLayer 
 
 
 def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
-    """Return the spec of :func:`community_layer` (None when there is no community)."""
+    """Return the spec of :func:`community_layer` (None when there is no community).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (communities, their indicators, the under-served list).
+    codes : list of str
+        The community codes drawn (a street's communities).
+    """
     if not codes:
         return None
     com = audit.communities.set_index("code").loc[codes]
@@ -250,7 +271,15 @@ def underserved_layer(audit: Audit, codes: list[str], datum: str) -> GeoJsonLaye
 
 
 def underserved_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
-    """Return the spec of :func:`underserved_layer` (None when no community is outlined)."""
+    """Return the spec of :func:`underserved_layer` (None when no community is outlined).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (communities and the under-served list).
+    codes : list of str
+        The community codes of the map; those under-served on S1 or S2 are outlined.
+    """
     under = audit.underserved.set_index("code")
     keep = [
         c
@@ -324,7 +353,15 @@ def facility_layers(audit: Audit, bounds: Bounds, datum: str) -> list[MarkerSet]
 
 
 def facility_specs(audit: Audit, bounds: Bounds) -> list[MarkerSpec]:
-    """Return the specs of :func:`facility_layers`."""
+    """Return the specs of :func:`facility_layers`.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (facilities with their numbers).
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` in lon/lat (WGS84): the facilities inside are drawn.
+    """
     near = _facilities_near(audit, bounds)
     groups = []
     for ftype in FACILITY_TYPES:
@@ -379,7 +416,15 @@ def uncovered_layer(audit: Audit, street: str, datum: str) -> GeoJsonLayer | Non
 
 
 def uncovered_spec(audit: Audit, street: str) -> GeoJsonSpec | None:
-    """Return the spec of :func:`uncovered_layer` (None when no cell is drawn)."""
+    """Return the spec of :func:`uncovered_layer` (None when no cell is drawn).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (cells, their squares and coverage).
+    street : str
+        The street's code: its uncovered cells with older residents are drawn as patches.
+    """
     cells = audit.cells
     mask = (
         (cells["street"] == street) & ~cells["covered"] & (cells["older_residents"] > 0)
@@ -438,7 +483,15 @@ def service_area_layers(audit: Audit, bounds: Bounds, datum: str) -> list[GeoJso
 
 
 def service_area_specs(audit: Audit, bounds: Bounds) -> list[GeoJsonSpec]:
-    """Return the specs of :func:`service_area_layers`."""
+    """Return the specs of :func:`service_area_layers`.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (service areas per facility group).
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` in lon/lat (WGS84): the service areas are clipped to it.
+    """
     areas = audit.service_areas
     near = areas.iloc[areas.sindex.query(shapely.box(*bounds))]
     clipped = shapely.clip_by_rect(near.geometry.to_numpy(), *bounds)

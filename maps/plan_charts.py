@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from carecircle.files import write_atomic
 from carecircle.maps.charts import cjk_font
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from pandas.api.typing import NAType
 
 MET, NOT_MET, UNKNOWN = "#1A9641", "#D7191C", "#9E9E9E"
 
@@ -34,7 +37,7 @@ def _font() -> bool:
     return True
 
 
-def _colour(met: Any) -> str:
+def _colour(met: bool | NAType) -> str:
     if met is pd.NA or pd.isna(met):
         return UNKNOWN
     return MET if bool(met) else NOT_MET
@@ -45,7 +48,16 @@ def _scale(unit: str) -> float:
 
 
 def chart_file(kind: str, key: str) -> str:
-    """Return the PNG name of one row of the summary (``progress_S8.png``)."""
+    """Return the PNG name of one row of the summary (``progress_S8.png``).
+
+    Parameters
+    ----------
+    kind : str
+        The row's ``kind``: ``indicator``, or ``new_facilities`` (named ``progress_new_…``).
+    key : str
+        The row's ``id`` (indicator ID or facility type); characters other than letters,
+        digits, ``_`` and ``-`` become ``_``.
+    """
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", key)
     return f"progress_{safe}.png" if kind == "indicator" else f"progress_new_{safe}.png"
 
@@ -157,6 +169,8 @@ def render_progress_charts(by_year: pd.DataFrame, folder: Path) -> list[Path]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     return [
-        progress_chart(rows.sort_values("year"), folder / chart_file(str(kind), str(key)))
+        progress_chart(
+            rows.sort_values("year"), folder / chart_file(cast(str, kind), cast(str, key))
+        )
         for (kind, key), rows in by_year.groupby(["kind", "id"], sort=False)
     ]

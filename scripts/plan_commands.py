@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NAType
 
 PER_YEAR_HELP = (
     "逐年新增数量，后一年以前一年的新址为现状 / sites per year, each year given the earlier "
@@ -34,7 +37,15 @@ def add_plan_commands(sub: Any) -> None:
 
 
 def listing(paths: list[Path], out: Path) -> list[str]:
-    """Return the files written, relative to ``out``, one per line (maps/lib as one line)."""
+    """Return the files written, relative to ``out``, one per line (maps/lib as one line).
+
+    Parameters
+    ----------
+    paths : list of Path
+        The files written.
+    out : Path
+        The output folder; paths outside it are shown in full.
+    """
     shown = [p.relative_to(out) if p.is_relative_to(out) else p for p in paths]
     lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
     lines = [f"  {p}" for p in shown if p not in lib]
@@ -55,7 +66,7 @@ def plan_lines(profile: Any) -> list[str]:
     return lines
 
 
-def _cell(value: Any, unit: str) -> str:
+def _cell(value: float | NAType | None, unit: str) -> str:
     import pandas as pd
 
     if value is pd.NA or pd.isna(value):
@@ -63,14 +74,24 @@ def _cell(value: Any, unit: str) -> str:
     return f"{float(value):.1%}" if unit == "share" else f"{float(value):,.4g}"
 
 
-def _mark(met: Any) -> str:
+def _mark(met: bool | NAType) -> str:
     import pandas as pd
 
     return "?" if met is pd.NA or pd.isna(met) else "✓" if bool(met) else "✗"
 
 
 def progress_text(result: Any, paths: list[Path], out: Path) -> str:
-    """Return the terminal summary of ``carecircle progress``: a row per indicator and type."""
+    """Return the terminal summary of ``carecircle progress``: a row per indicator and type.
+
+    Parameters
+    ----------
+    result : PlanProgress
+        What ``api.progress`` returned (study, plan, the audits and the summary table).
+    paths : list of Path
+        The files written.
+    out : Path
+        The output folder.
+    """
     plan = result.plan
     counted = {y: len(a.facilities) for y, a in result.audits.items()}
     lines = [

@@ -121,7 +121,17 @@ def _explicit_columns_exist(
 
 
 def catchment_minutes(data: WalkData, definition: Indicator, spec: IndicatorSpec) -> float:
-    """Return the catchment in minutes: the profile's ``minutes``, else the circle's."""
+    """Return the catchment in minutes: the profile's ``minutes``, else the circle's.
+
+    Parameters
+    ----------
+    data : WalkData
+        What the walk reads; its ``minutes`` are the circle's.
+    definition : Indicator
+        AC1 or AC2 (declares the ``minutes`` parameter).
+    spec : IndicatorSpec
+        The profile entry; its ``minutes``, when set, are used instead of the circle's.
+    """
     minutes = definition.param(spec, "minutes")
     return float(data.minutes if minutes is None else minutes)
 
@@ -191,6 +201,15 @@ def access_formula(ctx: IndicatorContext, spec: IndicatorSpec, level: str) -> pd
 
     Gap (target > 0): the supply short, ``(target − value) × older / 1,000``, were it to
     serve the unit's older residents alone. Target 0: the score without a verdict.
+
+    Parameters
+    ----------
+    ctx : IndicatorContext
+        The audit's data for the indicators; the cells carry ``<id>_score`` (from the walk).
+    spec : IndicatorSpec
+        The indicator's settings in the profile (``target``, ``supply``).
+    level : str
+        ``community``, ``street`` or ``district``.
     """
     table = supply_columns(spec)
     missing = needs_columns(ctx, spec, level, *dict.fromkeys(table.values()))

@@ -123,6 +123,22 @@ def solve_model(
     When even the cold answer disagrees, the values' own objective is reported with the
     status ``Inconsistent`` (never ``Optimal``), so no caller can take it as proven.
     ``evaluate`` is passed to :func:`consistent`.
+
+    Parameters
+    ----------
+    model : Model
+        The MILP (or LP) in column-wise form.
+    start : ndarray or None
+        A starting solution (one value per column) to warm-start from; None starts cold.
+    time_limit : float
+        Seconds HiGHS may run, per solve (a cold re-solve gets as much again).
+    rel_gap : float, default REL_GAP
+        Relative MIP gap at which HiGHS stops.
+    interior_point : bool, default False
+        Solve an LP by interior point, without crossover.
+    evaluate : callable, optional
+        The model's own value of the returned site variables (see :func:`consistent`); None
+        checks every row, bound and the objective.
     """
     sol = run_highs(
         model, start=start, time_limit=time_limit, rel_gap=rel_gap, interior_point=interior_point
@@ -163,7 +179,21 @@ def run_highs(
     rel_gap: float = REL_GAP,
     interior_point: bool = False,
 ) -> Solve:
-    """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked)."""
+    """Pass one model to HiGHS column-wise and run it (an LP by interior point if asked).
+
+    Parameters
+    ----------
+    model : Model
+        The MILP (or LP) in column-wise form.
+    start : ndarray or None
+        Column values passed to HiGHS as a starting solution (``setSolution``); None for none.
+    time_limit : float
+        Seconds HiGHS may run.
+    rel_gap : float, default REL_GAP
+        Relative MIP gap at which HiGHS stops.
+    interior_point : bool, default False
+        Solve by interior point (``ipm``) with crossover off.
+    """
     import highspy
 
     cost, lower, upper, integer = model.cost, model.lower, model.upper, model.integer

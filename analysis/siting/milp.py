@@ -114,6 +114,15 @@ def mclp_lp_bound(instance: SitingInstance, k: int, *, time_limit: float) -> Sol
 
     Much faster than simplex here (seconds instead of minutes at 2,000 × 20,000); its value
     bounds the optimum, and on realistic instances its site values are often integral.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance.
+    k : int
+        Sites to add (the cardinality row Σ y_j ≤ k).
+    time_limit : float
+        Seconds for HiGHS.
     """
     n, m = instance.cover.shape
     a = instance.cover.astype(np.float64)
@@ -140,6 +149,17 @@ def lscp_milp(
     When ``need`` is all the weight this is a set cover (Σ_j a_ij y_j ≥ 1 for every group);
     otherwise u is binary: with continuous u, HiGHS was seen to accept u slightly below 1
     within its tolerances on the weighted demand row and return a non-optimal cover.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance.
+    need : float
+        Weight (older residents) the sites must cover at least.
+    start : ndarray of int64
+        Rows of a feasible solution (greedy), the warm start; may be empty.
+    time_limit : float
+        Seconds for HiGHS.
     """
     n, m = instance.cover.shape
     a = instance.cover.astype(np.float64)
@@ -197,6 +217,21 @@ def equity_milp(
     time_limit: float,
 ) -> tuple[Solve, Solve]:
     """Equity, lexicographically: first max the lowest street share z, then the total.
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance (groups carry their street).
+    covered_by_street, older_by_street : ndarray
+        Older residents already covered, and all older residents, per street (indexed by
+        ``instance.street``); streets without older residents take no share row.
+    k : int
+        Sites to add.
+    start : ndarray of int64
+        Rows of a feasible solution (greedy), stage 1's warm start (stage 2 starts from
+        stage 1's answer).
+    time_limit : float
+        Seconds for both stages together (half each).
 
     Returns
     -------

@@ -21,7 +21,15 @@ IntArray = npt.NDArray[np.int64]
 
 
 def covered_weight(instance: SitingInstance, rows: IntArray) -> float:
-    """Weight of the groups some rows cover (each group once)."""
+    """Weight of the groups some rows cover (each group once).
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance.
+    rows : ndarray of int64
+        The sites (rows of ``instance.cover``); may be empty.
+    """
     if not len(rows):
         return 0.0
     hit = np.zeros(instance.weight.size, dtype=bool)
@@ -157,5 +165,15 @@ class SwapSearch:
 
 
 def swap_improve(instance: SitingInstance, rows: IntArray, *, max_rounds: int = 200) -> IntArray:
-    """Improve one set of sites by best single swaps (see :meth:`SwapSearch.improve`)."""
+    """Improve one set of sites by best single swaps (see :meth:`SwapSearch.improve`).
+
+    Parameters
+    ----------
+    instance : SitingInstance
+        The reduced instance.
+    rows : ndarray of int64
+        The starting sites (rows of the instance).
+    max_rounds : int, default 200
+        Most swaps.
+    """
     return SwapSearch(instance).improve(rows, max_rounds=max_rounds)

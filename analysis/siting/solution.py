@@ -54,23 +54,55 @@ class Solution:
 
 
 def gap(objective: float, bound: float) -> float:
-    """Relative gap between a value and its bound (0 when they agree)."""
+    """Relative gap between a value and its bound (0 when they agree).
+
+    Parameters
+    ----------
+    objective : float
+        The value found.
+    bound : float
+        Its bound (HiGHS's dual bound, or another proven one).
+    """
     scale = max(abs(bound), abs(objective), 1e-9)
     return max(abs(bound - objective) / scale, 0.0)
 
 
 def covered(inst: SitingInstance, rows: npt.NDArray[np.int64]) -> float:
-    """Older residents the sites cover."""
+    """Older residents the sites cover.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced instance (group weights are older residents).
+    rows : ndarray of int64
+        The sites (rows of the instance).
+    """
     return covered_weight(inst, rows)
 
 
 def from_milp(values: np.ndarray, n: int) -> npt.NDArray[np.int64]:
-    """Sites set in a MILP's values (the first ``n`` columns)."""
+    """Sites set in a MILP's values (the first ``n`` columns).
+
+    Parameters
+    ----------
+    values : ndarray
+        A MILP's column values, the site variables first.
+    n : int
+        Number of site columns (the instance's candidates).
+    """
     return np.flatnonzero(values[:n] > 0.5).astype(np.int64)
 
 
 def proven(sol: Solve, fallback: float) -> float:
-    """Return the solver's bound, unless its answer was inconsistent (then ``fallback``)."""
+    """Return the solver's bound, unless its answer was inconsistent (then ``fallback``).
+
+    Parameters
+    ----------
+    sol : Solve
+        What HiGHS returned.
+    fallback : float
+        The bound used when HiGHS's is unusable (an inconsistent answer or no finite bound).
+    """
     if sol.status == "Inconsistent" or not np.isfinite(sol.bound):
         return fallback
     return float(sol.bound)

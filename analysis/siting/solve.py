@@ -50,7 +50,17 @@ def _lowest_share(
 
 
 def solve_fewest(inst: SitingInstance, need: float, *, time_limit: float) -> Solution:
-    """Fewest new sites covering ``need`` older residents (LSCP-style)."""
+    """Fewest new sites covering ``need`` older residents (LSCP-style).
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced instance.
+    need : float
+        Older residents the new sites must cover.
+    time_limit : float
+        Seconds for the MILP (the greedy start runs first).
+    """
     t = {}
     start = time.perf_counter()
     rows, _ = greedy_cover(inst, need=need)
@@ -79,6 +89,15 @@ def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Sol
 
     Every reported objective is what the chosen sites serve at best (their assignment LP),
     and the bound is HiGHS's dual bound, or all older residents when it has none.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced instance, with each candidate's capacity.
+    k : int
+        Sites to add.
+    time_limit : float
+        Seconds for the MILP (the greedy start runs first).
     """
     t = {}
     start = time.perf_counter()
@@ -107,7 +126,19 @@ def solve_capacitated(inst: SitingInstance, k: int, *, time_limit: float) -> Sol
 def solve_equity(
     inst: SitingInstance, covered: np.ndarray, older: np.ndarray, k: int, *, time_limit: float
 ) -> Solution:
-    """Equity: raise the lowest street share, then total coverage."""
+    """Equity: raise the lowest street share, then total coverage.
+
+    Parameters
+    ----------
+    inst : SitingInstance
+        The reduced instance (groups carry their street).
+    covered, older : ndarray
+        Older residents already covered, and all older residents, per street.
+    k : int
+        Sites to add.
+    time_limit : float
+        Seconds for the two MILP stages together (the greedy start runs first).
+    """
     t = {}
     start = time.perf_counter()
     rows, _ = greedy_equity(inst, covered, older, k=k)
