@@ -101,19 +101,26 @@ def score_classes(definition: Indicator, district_value: float) -> ScoreClasses:
     ScoreClasses
         The classes and their labels.
     """
-    zero = f"0 无可达供给 none within reach ({definition.unit})"
+    zero = "0 无可达供给 none within reach"
     if not np.isfinite(district_value) or district_value <= 0:
-        return ScoreClasses((), (zero, f"> 0 {definition.unit}"))
+        return ScoreClasses((), (zero, "> 0"))
     edges = (0.5 * district_value, district_value, 2.0 * district_value)
-    shown = [definition.show(e) for e in edges]
+    shown = [_number(definition, e) for e in edges]
     labels = (
         zero,
         f"0 – {shown[0]} (≤ ½ 全区 district)",
         f"{shown[0]} – {shown[1]} (≤ 全区 district)",
         f"{shown[1]} – {shown[2]} (≤ 2 × 全区 district)",
-        f"> {shown[2]}",
+        f"> {shown[2]} (> 2 × 全区 district)",
     )
     return ScoreClasses(edges, labels, definition.show(district_value))
+
+
+def _number(definition: Indicator, value: float) -> str:
+    """Return a break as the legend shows it, without the unit (given once, in the title)."""
+    if definition.display == "share":
+        return definition.show(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,8 @@ def _score_layer(
             {
                 "fill": colour,
                 "cells": int(n),
-                "label": f"{esc(definition.id)} {esc(label)} · 老年人 older residents "
+                "label": f"{esc(definition.id)} {esc(label)} ({esc(definition.unit)})"
+                f" · 老年人 older residents "
                 f"{o:,.0f} · {n:,} 格 cells",
             }
             for o, n in zip(patches.older, patches.cells, strict=True)
@@ -204,16 +212,21 @@ def _score_layer(
 
 
 def _legend(definition: Indicator, classes: ScoreClasses) -> str:
-    """Return the legend entry of one indicator's layer (names, unit, classes, grey)."""
+    """Return the legend entry of one indicator's layer (names, unit, classes, grey).
+
+    A ``<details>`` block, closed: the layer is off when the map opens.
+    """
     rows = "".join(
-        f'<br><span style="color:{colour}">■</span> {esc(label)}'
+        f'<br><span style="display:inline-block;width:14px;height:10px;background:{colour};'
+        f'border:1px solid #777;vertical-align:-1px"></span> {esc(label)}'
         for label, colour in [
             *zip(classes.labels, classes.colours, strict=True),
             (NOT_ASSESSED_LABEL, NOT_ASSESSED_COLOUR),
         ]
     )
     return (
-        f"<br><b>{esc(definition.id)} {esc(definition.name_zh)}</b> "
-        f"{esc(definition.name_en)} ({esc(definition.unit)}) · 全区 district "
-        f"{esc(classes.district)} · 图层默认隐藏 layer off by default{rows}"
+        f"<details><summary><b>{esc(definition.id)} {esc(definition.name_zh)}</b> 评分图层 "
+        "score layer (默认隐藏 off by default)</summary>"
+        f"{esc(definition.name_en)} · 单位 unit: {esc(definition.unit)} · 全区 district "
+        f"{esc(classes.district)}{rows}</details>"
     )

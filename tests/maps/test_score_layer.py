@@ -84,7 +84,7 @@ def test_each_enabled_score_has_a_hidden_layer_and_legend(mini: Audit, tmp_path:
         html = path.read_text(encoding="utf-8")
         for definition, _ in score_columns(mini):
             assert _in_html(score_layer_name(definition), html)
-            assert _in_html(f"{definition.name_en} ({definition.unit})", html)
+            assert _in_html(f"{definition.name_en} · 单位 unit: {definition.unit}", html)
         assert _in_html("未评估 not assessed", html)
     # deterministic: the same maps twice
     again = render_maps(mini, tmp_path / "again", offline=True)
