@@ -48,8 +48,9 @@ def score_columns(audit: Audit) -> list[tuple[Indicator, str]]:
     found = []
     for definition in audit.definitions:
         for walk in definition.walks:
-            if callable(getattr(walk, "run", None)):  # a ScoreWalk: one value per cell
-                column = walk.column(definition.id)
+            run, column_of = getattr(walk, "run", None), getattr(walk, "column", None)
+            if callable(run) and callable(column_of):  # a ScoreWalk: one value per cell
+                column = str(column_of(definition.id))
                 if column in audit.cells.columns:
                     found.append((definition, column))
     return found

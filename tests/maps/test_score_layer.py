@@ -120,3 +120,15 @@ def test_no_layer_when_the_profile_disables_the_scores(tmp_path: Path) -> None:
             html = path.read_text(encoding="utf-8")
             assert "评分 score" not in html and "\\u8bc4\\u5206 score" not in html
             assert "not assessed" not in html
+
+
+def test_cells_reached_by_a_facility_of_unknown_area_are_grey(tmp_path: Path) -> None:
+    """No floor-area column: the cells a facility reaches are not assessed (AC1), grey."""
+    district = MiniDistrict()
+    district.facility_columns = tuple(c for c in district.facility_columns if c != "floor_area_m2")
+    audit = audit_study(load_study(write_mini_study(tmp_path / "in", district)))
+    populated = audit.cells["older_residents"] > 0
+    unknown = audit.cells["ac1_score"].isna() & populated
+    assert unknown.any() and (audit.cells.loc[populated, "ac1_score"] == 0).any()
+    grey = sum(_check_layers(audit, street) for street in audit.streets["code"])
+    assert grey == unknown.sum()  # AC2 (beds) is known everywhere
