@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at
     from carecircle.analysis.indicators import Indicator
 
 #: Fill of the classes, lowest first (0, ≤ ½ district, ≤ district, ≤ 2 × district, above).
-SCORE_COLOURS = ("#FFFFCC", "#A1DAB4", "#41B6C4", "#2C7FB8", "#253494")
+SCORE_COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # YlGnBu
 #: Fill of the cells whose score is not assessed (capacity unknown).
 NOT_ASSESSED_COLOUR = "#9E9E9E"
 NOT_ASSESSED_LABEL = "未评估 not assessed"
