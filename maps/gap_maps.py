@@ -94,6 +94,8 @@ def street_map(
     for optional in (layers.communities, layers.underserved, layers.boundary, layers.uncovered):
         if optional is not None:
             optional.layer(datum).add_to(fmap)
+    for score in layers.scores:
+        score.spec.layer(datum).add_to(fmap)
     for marker_spec in layers.facilities:
         marker_spec.layer(datum).add_to(fmap)
     proposed = proposals is not None and len(proposals) > 0
@@ -119,7 +121,10 @@ def street_map(
         fmap,
         lines,
         legend_html(
-            facility_types=layers.facility_types, proposals=proposed, note=audit.boundary_note
+            facility_types=layers.facility_types,
+            proposals=proposed,
+            note=audit.boundary_note,
+            extra="".join(score.legend for score in layers.scores),
         ),
     )
     return fmap

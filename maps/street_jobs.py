@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import shapely
 
+from carecircle.maps.score_layers import score_columns
+
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
 
@@ -82,7 +84,8 @@ def street_part(
     Returns
     -------
     Audit
-        The street's communities, indicator rows and uncovered cells (the only ones drawn),
+        The street's communities, indicator rows and uncovered cells (all its populated
+        cells when an accessibility score is drawn),
         the facilities and service-area pieces within its map's box (cut to it), the tables
         of streets and the district; no network, snapping results or run record.
     """
@@ -102,7 +105,9 @@ def street_part(
     else:
         areas = areas.iloc[:0]
     cells = audit.cells.iloc[cell_rows]
-    drawn = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
+    # the uncovered cells; every populated cell when a score layer draws them
+    scored = bool(score_columns(audit))
+    drawn = ((~cells["covered"] | scored) & (cells["older_residents"] > 0)).to_numpy()
     table = audit.indicators["community"]
     mine = (table["street"] == code).to_numpy()
     codes = set(table.index[mine])

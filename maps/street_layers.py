@@ -6,7 +6,7 @@ the datum: a street's two maps share them and differ only in their coordinates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ from carecircle.maps.layers import (
     uncovered_spec,
     underserved_spec,
 )
+from carecircle.maps.score_layers import ScoreLayer, score_specs
 from carecircle.maps.street_jobs import street_box
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
@@ -39,6 +40,7 @@ class StreetLayers:
     uncovered: GeoJsonSpec | None
     facilities: list[MarkerSpec]
     facility_types: list[str]
+    scores: list[ScoreLayer] = field(default_factory=list)
 
 
 def street_layers(audit: Audit, code: str) -> StreetLayers:
@@ -54,8 +56,8 @@ def street_layers(audit: Audit, code: str) -> StreetLayers:
     Returns
     -------
     StreetLayers
-        Service areas, communities, under-served outlines, boundary, uncovered patches and
-        facilities near the street.
+        Service areas, communities, under-served outlines, boundary, uncovered patches,
+        facilities near the street and one layer per enabled score indicator.
     """
     _, wide = street_box(audit, code)
     com = audit.indicators["community"]
@@ -74,4 +76,5 @@ def street_layers(audit: Audit, code: str) -> StreetLayers:
         uncovered=uncovered_spec(audit, code),
         facilities=facility_specs(audit, wide),
         facility_types=facility_types_near(audit, wide),
+        scores=score_specs(audit, code),
     )

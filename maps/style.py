@@ -68,6 +68,7 @@ def legend_html(
     street: bool = True,
     proposals: bool = False,
     note: str = "",
+    extra: str = "",
 ) -> str:
     """Return the legend: S1 colours, the other symbols and a key of the facility types.
 
@@ -81,6 +82,8 @@ def legend_html(
         List the proposed-site star.
     note : str, optional
         A line on the boundaries (approximate or absent communities), shown last.
+    extra : str, optional
+        Further legend lines (HTML, escaped), e.g. the accessibility score layers'.
 
     Returns
     -------
@@ -102,6 +105,7 @@ def legend_html(
         )
     if proposals:
         lines += '<br><span style="color:#DAA520">★</span> 规划新增 proposed site'
+    lines += extra
     if note:
         lines += f"<br><i>{html.escape(note)}</i>"
     return (

@@ -39,7 +39,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.shared
+@pytest.mark.shared_data
 def test_wuhan_example_audits_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     prepare = _prepare()
     assert prepare.main([]) == 0  # into docs/examples/wuhan/inputs (not tracked)

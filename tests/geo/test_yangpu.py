@@ -24,7 +24,7 @@ from carecircle.geo.boundaries import read_streets
 from carecircle.geo.crs import gcj02_to_wgs84
 from carecircle.geo.facilities import read_facilities
 
-pytestmark = pytest.mark.shared
+pytestmark = pytest.mark.shared_data
 
 INSTITUTIONS = "yangpu-facilities-p06/yangpu_elderlycare_healthcare_geocoded.csv"
 SUBDISTRICTS = "shanghai-yangpu-subdistricts/yangpu_subdistricts_simplified.geojson"
