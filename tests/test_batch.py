@@ -120,6 +120,10 @@ def test_quiet_batch_prints_no_dask_log_and_no_bar(
 ) -> None:
     import distributed  # noqa: F401 - its import sets the levels: compare with those
 
+    # the CLI's logging set-up quiets `distributed` to WARNING before any command runs (so the
+    # level before depends on whether an earlier test in this process ran the CLI): start
+    # from that level; -q raises it to ERROR during the batch, which must then put it back
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     before = {
         n: logging.getLogger(n).level
         for n in ("distributed", "distributed.scheduler", "distributed.client")
