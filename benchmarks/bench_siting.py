@@ -356,8 +356,13 @@ def main() -> None:
         "Targets: certified gap ≤ 1 % in < 5 s and ≤ 500 MB; proven optimum "
         "(gap ≤ 0.01 %) in < 60 s, on every seed. "
         f"Load average when the run started: {load:.1f}, at its end "
-        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores (wall seconds are inflated by "
-        "the other jobs; CPU seconds are what the run itself costs). The exact run has a "
+        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores ("
+        + (
+            "wall seconds are inflated by the other jobs; "
+            if max(load, os.getloadavg()[0]) > 1.5
+            else "an idle machine; "
+        )
+        + "CPU seconds are what the run itself costs). The exact run has a "
         f"wall-clock limit of {EXACT_WALL_LIMIT_S:.0f} s so that a loaded machine does not cut "
         "it short; the certified run stops before the LP and the MILP.",
         "<!-- /siting -->",
