@@ -13,7 +13,6 @@ import pandas as pd
 
 from carecircle.analysis.audit import Audit
 from carecircle.analysis.files import formula_safe_frame, write_atomic
-from carecircle.analysis.indicators.registry import ScoreWalk
 from carecircle.analysis.run_summary import json_number, run_summary, write_run_json
 
 __all__ = [
@@ -95,12 +94,7 @@ def underserved_table(audit: Audit) -> pd.DataFrame:
 def cells_frame(audit: Audit) -> gpd.GeoDataFrame:
     """Every population cell with its coverage (and score walks' columns), squares in EPSG:4326."""
     cells = audit.cells
-    scores = [
-        walk.column(d.id)
-        for d in audit.definitions
-        for walk in d.walks
-        if isinstance(walk, ScoreWalk)  # the only walks with a run
-    ]
+    scores = [column for d in audit.definitions for column in d.score_columns()]
     return gpd.GeoDataFrame(
         cells[[*CELL_COLUMNS, *(c for c in scores if c in cells)]].reset_index(drop=True),
         geometry=audit.cell_squares,

@@ -45,15 +45,12 @@ def score_columns(audit: Audit) -> list[tuple[Indicator, str]]:
     list of (Indicator, str)
         In table order; only those whose column is in ``audit.cells``.
     """
-    found = []
-    for definition in audit.definitions:
-        for walk in definition.walks:
-            run, column_of = getattr(walk, "run", None), getattr(walk, "column", None)
-            if callable(run) and callable(column_of):  # a ScoreWalk: one value per cell
-                column = str(column_of(definition.id))
-                if column in audit.cells.columns:
-                    found.append((definition, column))
-    return found
+    return [
+        (definition, column)
+        for definition in audit.definitions
+        for column in definition.score_columns()
+        if column in audit.cells.columns
+    ]
 
 
 @dataclass(frozen=True)

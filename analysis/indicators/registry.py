@@ -218,6 +218,10 @@ class Indicator:
         declared = {p.name: p for p in self.params}
         return spec.param(name, declared[name].default)
 
+    def score_columns(self) -> list[str]:
+        """Return the cells' columns of this indicator's score walks (``ac1_score``), if any."""
+        return [w.column(self.id) for w in self.walks if isinstance(w, ScoreWalk)]
+
     def show(self, value: float) -> str:
         """Return a value as maps and popups show it (``85.0%``, ``42.5 m²/1,000``, ``—``)."""
         if pd.isna(value):
