@@ -110,7 +110,7 @@ def audit_task(study: str, out: str, offline: bool) -> dict[str, Any]:
     offline : bool
         Maps that need no internet (Leaflet copied beside them).
     """
-    from carecircle import api  # not scripts.commands: that imports this module
+    from carecircle import api  # not scripts.batch_commands: that imports this module
 
     _quiet_worker_log()
     try:

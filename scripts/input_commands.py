@@ -1,4 +1,4 @@
-"""The ``check`` and ``init`` sub-commands: their parsers and how they run (kept out of cli.py)."""
+"""The ``check`` and ``init`` sub-commands: their parsers and how they run."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def add_input_commands(sub: Any) -> None:
     Parameters
     ----------
     sub : _CommonSubparsers
-        cli.py's sub-command collection (adds the common options to each).
+        parser.py's sub-command collection (adds the common options to each).
     """
     check = sub.add_parser(
         "check",

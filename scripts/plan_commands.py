@@ -1,4 +1,4 @@
-"""``carecircle progress`` and ``site --add-per-year``: parsers and runs (kept out of cli.py)."""
+"""``carecircle progress`` and ``site --add-per-year``: parsers and runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from carecircle.scripts.common import listing
 
 if TYPE_CHECKING:
     from pandas.api.typing import NAType
@@ -22,7 +24,7 @@ def add_plan_commands(sub: Any) -> None:
     Parameters
     ----------
     sub : _CommonSubparsers
-        cli.py's sub-command collection (adds the common options to each).
+        parser.py's sub-command collection (adds the common options to each).
     """
     progress = sub.add_parser(
         "progress",
@@ -34,22 +36,6 @@ def add_plan_commands(sub: Any) -> None:
     )
     progress.add_argument("study", type=Path, help="研究区文件 / the study .toml file")
     progress.add_argument("--out", type=Path, required=True, help="输出文件夹 / output folder")
-
-
-def listing(paths: list[Path], out: Path) -> list[str]:
-    """Return the files written, relative to ``out``, one per line (maps/lib as one line).
-
-    Parameters
-    ----------
-    paths : list of Path
-        The files written.
-    out : Path
-        The output folder; paths outside it are shown in full.
-    """
-    shown = [p.relative_to(out) if p.is_relative_to(out) else p for p in paths]
-    lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
-    lines = [f"  {p}" for p in shown if p not in lib]
-    return lines + ([f"  maps/lib/ ({len(lib)} files: Leaflet for offline use)"] if lib else [])
 
 
 def plan_lines(profile: Any) -> list[str]:

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from carecircle.scripts.batch import NO_DASHBOARD, audit_task, quiet_dask, run_batch
+from carecircle.scripts.batch_commands import batch_text
 from carecircle.scripts.cli import main
-from carecircle.scripts.commands import batch_text
 
 from mini_district import MiniDistrict, write_mini_study
 

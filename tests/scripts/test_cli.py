@@ -234,7 +234,7 @@ def test_argparse_headings_are_bilingual(
 def test_common_options_before_or_after_the_command(
     argv: list[str], quiet: bool, debug: bool
 ) -> None:
-    from carecircle.scripts.cli import build_parser
+    from carecircle.scripts.parser import build_parser
 
     args = build_parser().parse_args(argv)
     assert (args.quiet, args.debug) == (quiet, debug)

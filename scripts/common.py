@@ -1,0 +1,26 @@
+"""What the sub-commands share: the ``--offline`` help text and the listing of files written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+OFFLINE_HELP = (
+    "地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
+    "no internet: Leaflet copied into maps/lib, blank basemap by default"
+)
+
+
+def listing(paths: list[Path], out: Path) -> list[str]:
+    """Return the files written, relative to ``out``, one per line (maps/lib as one line).
+
+    Parameters
+    ----------
+    paths : list of Path
+        The files written.
+    out : Path
+        The output folder; paths outside it are shown in full.
+    """
+    shown = [p.relative_to(out) if p.is_relative_to(out) else p for p in paths]
+    lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
+    lines = [f"  {p}" for p in shown if p not in lib]
+    return lines + ([f"  maps/lib/ ({len(lib)} files: Leaflet for offline use)"] if lib else [])
