@@ -7,13 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from carecircle._inputs import (
-    FACILITY_CRS,
-    clean_name,
-    facility_crs,
-    raster_source,
-    study_text,
-)
+from carecircle._inputs import clean_name, raster_source, study_text
 from carecircle._validate import check_keys, get_number, get_str
 from carecircle.errors import InputFileError, ProfileError, StudyFileError
 from carecircle.network_config import (
@@ -24,6 +18,13 @@ from carecircle.network_config import (
 )
 from carecircle.population_config import PopulationOptions, population_options
 from carecircle.profiles import Profile, load_profile
+from carecircle.sources import (
+    FacilitySource,
+    Source,
+    boundaries_datum,
+    facility_sources,
+    input_source,
+)
 
 _SECTIONS = ("study", "inputs", "network", "circle", "standards", "population")
 _INPUT_KEYS = (
@@ -36,62 +37,6 @@ _INPUT_KEYS = (
     "communities",
     "boundaries_crs",
 )
-
-
-@dataclass(frozen=True)
-class DbSource:
-    """A table or query in a PostgreSQL database.
-
-    Attributes
-    ----------
-    url : str
-        ``postgresql://user@host:port/dbname`` (a socket folder may be given as
-        ``?host=/path``).
-    table : str
-        ``schema.table`` to read, or empty when ``query`` is given.
-    query : str
-        A SELECT returning the rows (with a ``geometry`` column for spatial layers).
-    """
-
-    url: str
-    table: str = ""
-    query: str = ""
-
-    def __str__(self) -> str:
-        return self.describe()
-
-    @property
-    def name(self) -> str:
-        """Short name, like a file name: the table, or ``query``."""
-        return self.table or "query"
-
-    def describe(self) -> str:
-        """Return a short text for messages (no password)."""
-        where = self.table or "query"
-        host = self.url.split("@")[-1]
-        return f"postgresql://…@{host} {where}"
-
-
-Source = Path | DbSource
-
-
-@dataclass(frozen=True)
-class FacilitySource:
-    """One facility table (file or database) and the coordinate system of its lon/lat.
-
-    Attributes
-    ----------
-    path : Path or DbSource
-        The table.
-    crs : str
-        ``EPSG:4326``, ``GCJ-02``, ``BD-09`` or another EPSG code (``EPSG:4547``: x/y metres).
-    sheet : str
-        XLSX sheet to read (``{ file = "x.xlsx", sheet = "设施" }``); empty: found by its header.
-    """
-
-    path: Source
-    crs: str
-    sheet: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,85 +142,6 @@ class Study:
         return paths
 
 
-def _as_list(value: Any, key: str, path: Path) -> list[Any]:
-    if isinstance(value, str | dict):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(v, str | dict) for v in value):
-        return list(value)
-    raise StudyFileError(f"{path}: [inputs] {key} must be a file name or a list of file names")
-
-
-def _source(value: Any, key: str, path: Path) -> Source:
-    """Return a file (relative to the study) or a database source ``{ url, table | query }``."""
-    if isinstance(value, str) and value.strip():
-        return path.parent / value
-    if isinstance(value, dict):
-        check_keys(
-            value,
-            ("url", "table", "query"),
-            where=f"[inputs] {key}",
-            path=path,
-            error=StudyFileError,
-        )
-        url, table, query = value.get("url", ""), value.get("table", ""), value.get("query", "")
-        ok = (
-            isinstance(url, str)
-            and url.startswith(("postgresql://", "postgres://"))
-            and isinstance(table, str)
-            and isinstance(query, str)
-        )
-        if ok and bool(table) != bool(query):
-            return DbSource(url.replace("postgres://", "postgresql://", 1), table, query)
-    raise StudyFileError(
-        f"{path}: [inputs] {key} must be a file name, or a database source "
-        '{ url = "postgresql://user@host/db", table = "schema.table" } '
-        '(or query = "SELECT ...")'
-    )
-
-
-def _boundaries_crs(inputs: dict[str, Any], path: Path) -> str:
-    """Return the datum of the boundary files' lon/lat: EPSG:4326, GCJ-02 or BD-09."""
-    crs = str(inputs.get("boundaries_crs", "EPSG:4326"))
-    if crs.upper() not in FACILITY_CRS:
-        raise StudyFileError(
-            f"{path}: [inputs] boundaries_crs = '{crs}'; allowed: {', '.join(FACILITY_CRS)}"
-        )
-    return "EPSG:4326" if crs.upper() in ("WGS84", "EPSG:4326") else crs.upper()
-
-
-def _facility_sources(inputs: dict[str, Any], path: Path) -> tuple[FacilitySource, ...]:
-    if "facilities" not in inputs:
-        raise StudyFileError(f'{path}: [inputs] needs facilities = "facilities.csv"')
-    files = _as_list(inputs["facilities"], "facilities", path)
-    crs_list = _as_list(inputs.get("facilities_crs", "EPSG:4326"), "facilities_crs", path)
-    if len(crs_list) == 1:
-        crs_list = crs_list * len(files)
-    if len(crs_list) != len(files):
-        raise StudyFileError(
-            f"{path}: [inputs] facilities_crs has {len(crs_list)} entries for {len(files)} "
-            "facility files; give one CRS, or one per file"
-        )
-    sources = []
-    for file, crs in zip(files, crs_list, strict=True):
-        canonical = facility_crs(crs, path)
-        if isinstance(file, dict) and "file" in file:
-            sources.append(_sheet_source(file, canonical, path))
-        else:
-            sources.append(FacilitySource(_source(file, "facilities", path), canonical))
-    return tuple(sources)
-
-
-def _sheet_source(value: dict[str, Any], crs: str, path: Path) -> FacilitySource:
-    """Return ``{ file = "x.xlsx", sheet = "设施" }`` as a facility source."""
-    check_keys(
-        value, ("file", "sheet"), where="[inputs] facilities", path=path, error=StudyFileError
-    )
-    kw: dict[str, Any] = {"where": "[inputs] facilities", "path": path, "error": StudyFileError}
-    file = get_str(value, "file", None, **kw)
-    sheet = get_str(value, "sheet", "", **kw) or ""
-    return FacilitySource(path.parent / str(file), crs, sheet)
-
-
 def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     """Validate a parsed study TOML and build a :class:`Study`.
 
@@ -318,7 +184,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
     def required(key: str) -> Source:
         if key not in inputs:
             raise StudyFileError(f'{path}: [inputs] needs {key} = "<file>"')
-        return _source(inputs[key], key, path)
+        return input_source(inputs[key], key, path)
 
     profile_name = get_str(standards, "profile", "generic", where="[standards]", **kw)
     try:
@@ -351,7 +217,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         centreline=centreline,
         cache_dir=cache_dir,
         data_date=get_str(head, "data_date", "", where="[study]", **kw) or "",
-        facilities=_facility_sources(inputs, path),
+        facilities=facility_sources(inputs, path),
         residents=None if residents is None else residents.path,
         older_residents=None if older is None else older.path,
         residents_band=None if residents is None else residents.band,
@@ -362,7 +228,7 @@ def study_from_dict(data: dict[str, Any], *, path: Path) -> Study:
         walk_speed_m_s=speed or profile.walk_speed_m_s,
         max_snap_m=get_number(circle, "max_snap_m", 500.0, where="[circle]", **kw) or 500.0,
         tile_km=get_number(circle, "tile_km", None, where="[circle]", maximum=1000, **kw) or 0.0,
-        boundaries_crs=_boundaries_crs(inputs, path),
+        boundaries_crs=boundaries_datum(inputs, path),
         profile=profile,
         population=population,
     )

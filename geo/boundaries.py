@@ -12,7 +12,6 @@ import shapely
 
 from carecircle._inputs import clean_name
 from carecircle._validate import closest, missing_column
-from carecircle.config import Source
 from carecircle.errors import InputDataError, InputFileError
 from carecircle.geo.community_points import (
     POINTS,
@@ -23,6 +22,7 @@ from carecircle.geo.community_points import (
 )
 from carecircle.geo.crs import to_wgs84
 from carecircle.geo.tables import read_table
+from carecircle.sources import Source
 from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 
 log = logging.getLogger(__name__)

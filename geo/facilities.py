@@ -13,7 +13,6 @@ import pandas as pd
 
 from carecircle._inputs import clean_name
 from carecircle._validate import missing_columns
-from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected, to_wgs84
 from carecircle.geo.duplicates import check_duplicates
@@ -44,6 +43,7 @@ from carecircle.geo.tables import (
     rename_aliased_columns,
     rows_of,
 )
+from carecircle.sources import Source
 from carecircle.vocabulary import (
     COLUMN_ALIASES,
     FACILITY_TYPES,

@@ -8,10 +8,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.crs import is_projected
 from carecircle.geo.tables import Rows
+from carecircle.sources import Source
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.tables import Rows
+from carecircle.sources import Source
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)

@@ -7,10 +7,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from carecircle.config import Source
 from carecircle.errors import InputDataError
 from carecircle.geo.tables import Rows
 from carecircle.geo.units import AREA_UNITS, COUNT_UNITS, header_unit, parse_numbers
+from carecircle.sources import Source
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from pyproj import CRS
 from rasterio.warp import transform_bounds
 
 from carecircle._validate import missing_column
-from carecircle.config import DbSource
 from carecircle.errors import InputDataError
 from carecircle.geo.population import MAX_CELLS, CellGrid, cell_frame
 from carecircle.geo.tables import read_table
+from carecircle.sources import DbSource
 
 #: Older share a value above 1 is read as a percent in the hint (≤ 100).
 _PERCENT_MAX = 100.0

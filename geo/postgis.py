@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 import geopandas as gpd
 import pandas as pd
 
-from carecircle.config import DbSource
 from carecircle.errors import InputFileError, OutputError
+from carecircle.sources import DbSource
 
 if TYPE_CHECKING:
     import psycopg

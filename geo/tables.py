@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from carecircle._inputs import clean_name
-from carecircle.config import DbSource
 from carecircle.errors import InputFileError
 from carecircle.geo.vector_io import read_shapefile
+from carecircle.sources import DbSource
 from carecircle.text import counted
 
 log = logging.getLogger(__name__)
