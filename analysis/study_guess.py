@@ -20,10 +20,10 @@ from carecircle.analysis.checks import CHINESE_DATUMS, DATUM_GIVEN_M, DATUM_ON_N
 from carecircle.errors import CarecircleError
 from carecircle.geo.crs import to_wgs84
 from carecircle.geo.facilities import read_facilities
+from carecircle.geo.headers import rename_aliased_columns
 from carecircle.geo.inspect import FileFacts, inspect_file
 from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.snap import EdgeIndex
-from carecircle.geo.tables import rename_aliased_columns
 from carecircle.vocabulary import COLUMN_ALIASES
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components
 
 from carecircle.geo.network import WalkNetwork, csr_from_edges
-from carecircle.geo.network_io import NetworkSource, _from_npz, _to_npz, load_network
+from carecircle.geo.network_cache import read_cache, write_cache
+from carecircle.geo.network_io import NetworkSource, load_network
 from carecircle.geo.snap import EdgeIndex, Snapped
 
 HERE = Path(__file__).resolve().parent
@@ -160,7 +161,7 @@ def ensure_lattice(graph: str) -> Path:
     path = lattice_path(graph)
     if not path.is_file():
         net = make_lattice(LATTICE_SIDE[graph])
-        _to_npz(
+        write_cache(
             path,
             net,
             {"format": "synthetic", "ways_read": 0, "ways_walkable": 0, "missing_refs": 0},
@@ -171,7 +172,7 @@ def ensure_lattice(graph: str) -> Path:
 def load_graph(graph: str) -> WalkNetwork:
     """Load a case's network: the lattice from its cache, an OSM file through load_network."""
     if graph in LATTICE_SIDE:
-        return _from_npz(ensure_lattice(graph))[0]
+        return read_cache(ensure_lattice(graph))[0]
     net, _ = load_network(NetworkSource(path=OSM_FILES[graph]), cache_dir=CACHE)
     return net
 

@@ -25,7 +25,7 @@ from _routing_cases import (
 )
 from _routing_measure import time_keys, timed
 
-from carecircle.geo.network_io import _from_npz
+from carecircle.geo.network_cache import read_cache
 from carecircle.geo.snap import EdgeIndex
 
 
@@ -72,7 +72,7 @@ def run_pipeline(case: Case) -> dict[str, Any]:
     gc.collect()
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
-    net, _ = _from_npz(path)
+    net, _ = read_cache(path)
     stages["load_s"] = time.perf_counter() - t0
     index = EdgeIndex(net)
     stages["index_s"] = time.perf_counter() - t0 - sum(stages.values())

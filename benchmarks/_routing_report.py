@@ -318,7 +318,7 @@ def write_results(
         "- **Graphs.** Synthetic lattices: a jittered 100 m grid (σ = 15 m) with 28 % of the "
         "edges deleted at random, largest connected component kept (mean degree ≈ 2.9, "
         "≈ 1.45 undirected edges per node); written once as carecircle `.npz` network caches "
-        "in `benchmarks/.cache/` and read back with `network_io._from_npz`. OSM files: "
+        "in `benchmarks/.cache/` and read back with `network_cache.read_cache`. OSM files: "
         "`../shared/data` read through `load_network` (with its cache).",
         "- **Sources.** Facilities are uniform random points snapped with `EdgeIndex.snap` "
         f"(max {SNAP_M:g} m): 1,000 on the 250k lattice (the issue's count), 10,000 on "
@@ -343,7 +343,7 @@ def write_results(
         "the ratios use it; the median is shown beside it, and the targets also give the ratio "
         "of best CPU times (`time.process_time`), which competing processes hardly move.",
         "- **1M pipeline** (one timed run per process, best of the rounds shown, each round in "
-        "`round_seconds`): `_from_npz` + `EdgeIndex` + the routing core + snapping the "
+        "`round_seconds`): `read_cache` + `EdgeIndex` + the routing core + snapping the "
         "facilities and a 1000 × 1000 grid of 100 m cells + `nearest_source_distances` + "
         "`point_distances` + `np.bincount` of older residents (covered and total) over "
         "10,000 1-km communities; stage times in the notes.",

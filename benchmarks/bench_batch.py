@@ -46,12 +46,12 @@ import json, resource, sys, time, tracemalloc
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from _routing_cases import LIMIT_M, SNAP_M, ensure_lattice, network_box, uniform_points
-from carecircle.geo.network_io import _from_npz
+from carecircle.geo.network_cache import read_cache
 from carecircle.geo.routing import nearest_source_distances, point_distances
 from carecircle.geo.snap import EdgeIndex
 from carecircle.geo.tiles import tiled_point_distances
 tile_m, out = float(sys.argv[2]), sys.argv[3]
-net, _ = _from_npz(ensure_lattice("1m"))
+net, _ = read_cache(ensure_lattice("1m"))
 rng = np.random.default_rng(31)
 box = network_box(net)
 index = EdgeIndex(net)

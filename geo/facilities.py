@@ -36,13 +36,8 @@ from carecircle.geo.facility_values import (
     attribute_columns,
     numeric_columns,
 )
-from carecircle.geo.tables import (
-    Rows,
-    header_targets,
-    read_table,
-    rename_aliased_columns,
-    rows_of,
-)
+from carecircle.geo.headers import header_targets, rename_aliased_columns
+from carecircle.geo.tables import Rows, read_table, rows_of
 from carecircle.sources import Source
 from carecircle.vocabulary import (
     COLUMN_ALIASES,

@@ -9,24 +9,20 @@ warning and rebuilt.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import scipy.sparse as sp
-from pyproj import CRS
 
 from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.centreline import CENTRELINE_SUFFIXES, CentrelineOptions
-from carecircle.geo.chains import core_arrays, core_from_arrays
 from carecircle.geo.crs import metric_crs
 from carecircle.geo.memory import check_network_fits
 from carecircle.geo.network import WalkNetwork, network_from_segments
+from carecircle.geo.network_cache import CACHE_VERSION, load_cached, write_cache
 from carecircle.geo.osm import segments_from_osm_xml
 from carecircle.geo.segments import NetworkSegments
 from carecircle.network_config import default_cache_dir
@@ -34,7 +30,6 @@ from carecircle.text import counted, verb
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3  # 2: the routing core is stored with the network; 3: reader counters as JSON
 OSM_SUFFIXES = (".osm", ".xml", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".graphml")
 NETWORK_SUFFIXES = OSM_SUFFIXES + CENTRELINE_SUFFIXES
 #: reader counters reported in run.json (as ``network_<name>``)
@@ -197,106 +192,6 @@ def _download(source: NetworkSource, cache_dir: Path) -> Path:
     return target
 
 
-def _to_npz(path: Path, net: WalkNetwork, meta: dict[str, Any]) -> None:
-    """Write the network and the reader's counters (``meta``) to a cache file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial.npz")
-    g = net.graph
-    np.savez(
-        tmp,
-        node_id=net.node_id,
-        x=net.x,
-        y=net.y,
-        lon=net.lon,
-        lat=net.lat,
-        edge_u=net.edge_u,
-        edge_v=net.edge_v,
-        edge_length=net.edge_length,
-        indptr=g.indptr,
-        indices=g.indices,
-        data=g.data,
-        dropped=np.array([net.dropped_nodes, net.dropped_components]),
-        crs=np.array(net.crs.to_wkt()),
-        meta=np.array(json.dumps(meta, sort_keys=True)),
-        **core_arrays(net.routing_core),  # type: ignore[arg-type]  # numpy types **kwds oddly
-    )
-    os.replace(tmp, path)
-
-
-def _from_npz(path: Path) -> tuple[WalkNetwork, dict[str, Any]]:
-    """Read a cache file written by :func:`_to_npz`.
-
-    Raises
-    ------
-    OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile
-        When the file is truncated, empty or not a network cache of this version.
-    """
-    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
-        n = z["x"].size
-        graph = sp.csr_array((z["data"], z["indices"], z["indptr"]), shape=(n, n))
-        dropped = z["dropped"]
-        core = core_from_arrays(z) if "core_node_chain" in z.files else None
-        net = WalkNetwork(
-            crs=CRS.from_wkt(str(z["crs"])),
-            node_id=z["node_id"],
-            x=z["x"],
-            y=z["y"],
-            lon=z["lon"],
-            lat=z["lat"],
-            edge_u=z["edge_u"],
-            edge_v=z["edge_v"],
-            edge_length=z["edge_length"],
-            graph=graph,
-            dropped_nodes=int(dropped[0]),
-            dropped_components=int(dropped[1]),
-            core=core,
-        )
-        meta = json.loads(str(z["meta"])) if "meta" in z.files else _meta_v2(z)
-    if not isinstance(meta, dict) or net.edge_u.size != net.edge_length.size:
-        raise ValueError("inconsistent cache file")
-    return net, meta
-
-
-def _meta_v2(z: Any) -> dict[str, Any]:
-    """Return the counters of a version-2 file (as the benchmarks' lattice files may be)."""
-    dropped = z["dropped"]
-    return {
-        "format": str(z["fmt"]),
-        "lines_read": int(dropped[2]),
-        "lines_kept": int(dropped[3]),
-        "missing_refs": int(dropped[4]),
-    }
-
-
-#: what reading a damaged cache file may raise (numpy, zipfile, pyproj, json)
-_BAD_CACHE = (
-    OSError,
-    ValueError,
-    KeyError,
-    EOFError,
-    IndexError,
-    TypeError,
-    AttributeError,
-    zipfile.BadZipFile,
-)
-
-
-def _load_cached(cached: Path) -> tuple[WalkNetwork, dict[str, Any]] | None:
-    """Return the cached network, or None after discarding an unreadable cache file."""
-    try:
-        return _from_npz(cached)
-    except _BAD_CACHE as exc:
-        log.warning(
-            "network cache %s could not be read (%s: %s); it was deleted and the network is "
-            "read again from its file",
-            cached,
-            type(exc).__name__,
-            exc,
-        )
-        cached.unlink(missing_ok=True)
-        return None
-
-
 def _warn_counters(path: Path, meta: dict[str, Any]) -> None:
     """Log (into run.json) what the reader left out or changed, on every run."""
     missing = int(meta.get("missing_refs", 0))
@@ -386,7 +281,7 @@ def load_network(
     key = hashlib.sha256(key_text.encode()).hexdigest()[:24]
     cached = cache_dir / f"network-{key}.npz" if cache_dir is not None else None
     if cached is not None and cached.is_file():
-        hit = _load_cached(cached)
+        hit = load_cached(cached)
         if hit is not None:
             net, meta = hit
             log.info("walking network loaded from cache %s", cached.name)
@@ -405,7 +300,7 @@ def load_network(
     _warn_counters(path, meta)
     if cached is not None:
         try:
-            _to_npz(cached, net, meta)
+            write_cache(cached, net, meta)
         except OSError as exc:
             log.warning("could not write the network cache %s (%s)", cached, exc)
     return net, {**meta, "sha256": digest, "file_sha256": file_digest, "from_cache": False}
