@@ -26,7 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from carecircle.analysis.audit import Audit, audit_study
-from carecircle.analysis.files import check_out_folder, input_files, input_record, staged_outputs
+from carecircle.analysis.files import input_record
 from carecircle.analysis.progress import PlanProgress, plan_progress
 from carecircle.analysis.reports import cells_frame
 from carecircle.analysis.siting import SitingResult, site_facilities
@@ -312,11 +312,11 @@ def write(
     """Write every output of an audit (or a siting plan) into ``out``, as the CLI does.
 
     Runs the writers registered in :data:`carecircle.outputs.WRITERS` for ``audit`` (or
-    ``site``), in order.
+    ``site``, ``progress``), in order.
 
     Parameters
     ----------
-    result : AuditResult or SitingPlan
+    result : AuditResult, SitingPlan or PlanProgress
         An audit: tables, workbooks, GeoPackages, maps, charts, report and run.json. A plan:
         the proposal tables and the maps with the proposed sites. A plan progress: its
         tables, progress.json and one chart per indicator and facility type.
@@ -337,14 +337,16 @@ def write(
         Files written.
     """
     if isinstance(result, PlanProgress):
-        out = check_out_folder(Path(out))
-        from carecircle.analysis.progress_outputs import write_progress_tables
-        from carecircle.maps.plan_charts import render_progress_charts
-
-        with staged_outputs(out, "progress", [*input_files(result.study), *protect]) as stage:
-            paths = write_progress_tables(stage, result)
-            paths += render_progress_charts(result.by_year, stage / "charts")
-        return [out / p.relative_to(stage) for p in paths]
+        baseline = result.audits[result.plan.baseline_year]
+        job = WriteJob(
+            folder=Path(out),
+            audit=baseline,
+            cells=cells_frame(baseline),
+            plans=result,
+            offline=offline,
+            progress=progress,
+        )
+        return write_outputs(job, Path(out), WRITERS, protect=protect)
     if isinstance(result, SitingPlan):
         audited, siting = result.result, result.siting
     else:

@@ -11,6 +11,7 @@ from carecircle.outputs.documents import (
     write_siting_tables,
     write_static_maps,
 )
+from carecircle.outputs.plans import PLAN_WRITERS
 from carecircle.outputs.registry import Writer
 from carecircle.outputs.tables import write_geopackages, write_table_csvs, write_workbooks
 
@@ -86,4 +87,5 @@ BUILTIN_WRITERS = (
         files="report.docx",
     ),
     Writer(name="run.json", write=write_run_record, order=100, files="run.json"),
+    *PLAN_WRITERS,
 )

@@ -12,10 +12,11 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from carecircle.analysis.audit import Audit
+    from carecircle.analysis.progress import PlanProgress
     from carecircle.analysis.siting import SitingResult
 
-#: The commands that write outputs: an audit, and a siting run (the proposal).
-KINDS = ("audit", "site")
+#: The commands that write outputs: an audit, a siting run (the proposal), plan progress.
+KINDS = ("audit", "site", "progress")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -27,13 +28,15 @@ class WriteJob:
     folder : Path
         The staging folder (the outputs' layout inside ``--out``); writers write below it.
     audit : Audit
-        The audit.
+        The audit (of a plan progress: its baseline year's).
     cells : GeoDataFrame
-        Every population cell as a square, EPSG:4326 (``AuditResult.cells``).
+        Every population cell of ``audit`` as a square, EPSG:4326 (``AuditResult.cells``).
     inputs : mapping, optional
         run.json's ``inputs``: each input file with its SHA-256 as read.
     siting : SitingResult, optional
         The proposal of a ``site`` run (None for an audit).
+    plans : PlanProgress, optional
+        The years audited against the plan, of a ``progress`` run.
     offline : bool
         Maps that need no internet.
     progress : bool
@@ -45,12 +48,19 @@ class WriteJob:
     cells: gpd.GeoDataFrame
     inputs: Mapping[str, Mapping[str, str | None]] | None = None
     siting: SitingResult | None = None
+    plans: PlanProgress | None = None
     offline: bool = False
     progress: bool = False
 
+    def __post_init__(self) -> None:
+        if self.siting is not None and self.plans is not None:
+            raise ValueError("a write job is a siting run or a plan progress, not both")
+
     @property
     def kind(self) -> str:
-        """``site`` for a siting run, else ``audit``."""
+        """``site`` for a siting run, ``progress`` for a plan progress, else ``audit``."""
+        if self.plans is not None:
+            return "progress"
         return "audit" if self.siting is None else "site"
 
 
@@ -65,7 +75,7 @@ class Writer:
     write : callable
         ``write(job) -> list[Path]``: writes its files below ``job.folder``, returns them.
     kinds : frozenset of str
-        The commands it writes for (``audit``, ``site``).
+        The commands it writes for (``audit``, ``site``, ``progress``).
     stage : str, optional
         The run-record stage it is timed in (``"write tables"``, ``"write maps"``); None:
         untimed (run.json, written after every timed stage).
@@ -154,5 +164,5 @@ class WriterRegistry:
         return len(self._items)
 
     def for_kind(self, kind: str) -> list[Writer]:
-        """Return the writers of one command (``audit`` or ``site``), in run order."""
+        """Return the writers of one command (``audit``, ``site``, ``progress``), in run order."""
         return [w for w in self if kind in w.kinds]

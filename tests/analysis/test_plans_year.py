@@ -123,6 +123,43 @@ def test_progress_reads_each_year_against_its_target(study_path: Path, tmp_path:
     assert record["years"]["2023"]["not_open_ids"] == ["F2", "P1", "M1"]
 
 
+def test_progress_outputs_are_registered_writers(study_path: Path, tmp_path: Path) -> None:
+    """cc.write of a plan progress runs the registry's ``progress`` writers only, and writes
+    what the progress tables and charts write on their own, byte for byte."""
+    from carecircle.analysis.progress_outputs import write_progress_tables
+    from carecircle.maps.plan_charts import render_progress_charts
+    from carecircle.outputs import WRITERS, WriteJob, Writer, register_writer
+
+    assert [w.name for w in WRITERS.for_kind("progress")] == ["progress tables", "progress charts"]
+    result = cc.progress(study_path)
+    kinds: list[str] = []
+
+    def record(job: WriteJob) -> list[Path]:
+        kinds.append(job.kind)
+        assert job.plans is result and job.audit is result.audits[2023]
+        return []
+
+    with register_writer(
+        Writer(name="progress probe", write=record, kinds=frozenset({"progress"}))
+    ):
+        paths = cc.write(result, tmp_path / "out")
+    assert kinds == ["progress"]
+    direct = tmp_path / "direct"
+    direct.mkdir()
+    alone = write_progress_tables(direct, result)
+    alone += render_progress_charts(result.by_year, direct / "charts")
+    assert [p.relative_to(tmp_path / "out") for p in paths] == [
+        p.relative_to(direct) for p in alone
+    ]
+    for name in ("plan_progress.csv", "plan_progress_by_year.csv", "progress.json"):
+        assert (tmp_path / "out" / name).read_bytes() == (direct / name).read_bytes(), name
+    manifest = json.loads((tmp_path / "out" / ".carecircle-manifest.json").read_text("utf-8"))
+    assert set(manifest["runs"]) == {"progress"}
+    assert sorted(manifest["runs"]["progress"]) == sorted(
+        p.relative_to(direct).as_posix() for p in alone
+    )
+
+
 def test_progress_command_prints_the_verdicts(
     study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
