@@ -65,6 +65,7 @@ class Audit:
     facilities: pd.DataFrame
     cells: pd.DataFrame
     cell_squares: np.ndarray
+    cell_crs: str  # the CRS (WKT) of the cells' grid corners x0, y0, x1, y1
     network: WalkNetwork
     node_distances: NodeDistances
     service_areas: gpd.GeoDataFrame
@@ -333,6 +334,7 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = N
         facilities=fac,
         cells=cells,
         cell_squares=np.asarray(squares),
+        cell_crs=inp.cell_crs,
         network=network,
         node_distances=nd,
         service_areas=areas,

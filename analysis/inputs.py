@@ -30,7 +30,7 @@ from carecircle.analysis.placement import (
     place_facilities,
     snap_facilities,
 )
-from carecircle.analysis.population_modes import population_from_options
+from carecircle.analysis.population_modes import Population, population_from_options
 from carecircle.analysis.stages import RunRecord
 from carecircle.config import Study, check_input_files
 from carecircle.errors import StudyFileError
@@ -39,7 +39,7 @@ from carecircle.geo.community_points import NOTES, POLYGONS, STREETS
 from carecircle.geo.facilities import read_facility_tables
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.network_io import NetworkSource, load_network
-from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters
+from carecircle.geo.population import RasterTotals, cell_polygons, cells_from_rasters, raster_grid
 from carecircle.geo.snap import EdgeIndex, Snapped
 from carecircle.text import counted
 
@@ -55,6 +55,8 @@ class Inputs:
     attribute_columns: list[str]
     cells: pd.DataFrame
     cell_squares: np.ndarray
+    #: The CRS of the cells' corners ``x0, y0, x1, y1`` (the population grid's, as WKT).
+    cell_crs: str
     totals: RasterTotals
     network: WalkNetwork
     network_meta: dict[str, Any]
@@ -99,13 +101,14 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         fac = place_facilities(fac, streets, communities, rec)
         check_facilities_in_area(fac, streets)
     with rec.stage("read population"):
-        cells, totals, squares = _population(study, streets, communities, rec, mode)
+        population = _population(study, streets, communities, rec, mode)
     with rec.stage("build walking network"):
         network, net_meta = _network(study, rec)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     with rec.stage("snap"):
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
+        cells = population.cells
         cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
         c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
         centre = (float(np.median(network.lon)), float(np.median(network.lat)))
@@ -118,8 +121,9 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         facilities=fac,
         attribute_columns=attribute_columns,
         cells=cells,
-        cell_squares=squares,
-        totals=totals,
+        cell_squares=population.squares,
+        cell_crs=population.crs,
+        totals=population.totals,
         network=network,
         network_meta=net_meta,
         crs=network.crs,
@@ -136,7 +140,7 @@ def _population(
     communities: gpd.GeoDataFrame,
     rec: RunRecord,
     mode: str = POLYGONS,
-) -> tuple[pd.DataFrame, RasterTotals, np.ndarray]:
+) -> Population:
     """Read the rasters into cells placed in their communities, and check them."""
     if not study.population.is_raster:  # counts, shares or buildings (docs/population.md)
         return population_from_options(study, streets, communities, rec)
@@ -148,7 +152,8 @@ def _population(
         bands=(study.residents_band, study.older_residents_band),
         bounds=cast(tuple[float, float, float, float], tuple(communities.total_bounds)),
     )
-    squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
+    crs = raster_grid(study.residents, study.residents_band).crs_wkt  # the older raster's too
+    squares = gpd.GeoSeries(cell_polygons(cells), crs=crs).to_crs(4326).array
     cells = place_cells(
         cells,
         np.asarray(squares),
@@ -161,7 +166,7 @@ def _population(
     check_raster_overlap(cells, str(study.residents))
     check_populated_communities(cells, communities, str(study.residents), rec)
     check_older_share(cells, str(study.older_residents), rec)
-    return cells, totals, np.asarray(squares)
+    return Population(cells, totals, np.asarray(squares), crs)
 
 
 def _network(study: Study, rec: RunRecord) -> tuple[WalkNetwork, dict[str, Any]]:

@@ -8,6 +8,8 @@ add up to its count, and every count lands in some cell.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,7 +41,32 @@ from carecircle.geo.population_counts import (
 from carecircle.population_config import PopulationOptions
 from carecircle.text import counted, verb
 
-Population = tuple[pd.DataFrame, RasterTotals, np.ndarray]
+#: The CRS of building demand points: they have no grid corners, their geometry is WGS84.
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True, eq=False)
+class Population:
+    """The demand cells of a study, placed in their units, with their geometry and CRS.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        Placed demand cells (``community``, ``street``, ``residents``, ``older_residents``;
+        grid cells also ``row, col`` and their corners ``x0, y0, x1, y1``).
+    totals : RasterTotals
+        The given totals the cells add up to.
+    squares : ndarray
+        The cells' squares, or the buildings' points/polygons, in WGS84.
+    crs : str
+        The CRS of the corners ``x0, y0, x1, y1`` (the grid's, as WKT); ``EPSG:4326`` for
+        buildings.
+    """
+
+    cells: pd.DataFrame
+    totals: RasterTotals
+    squares: np.ndarray
+    crs: str
 
 
 class _Quiet(RunRecord):
@@ -65,12 +92,8 @@ def population_from_options(
 
     Returns
     -------
-    cells : DataFrame
-        Placed demand cells (``community``, ``street``, ``residents``, ``older_residents``).
-    totals : RasterTotals
-        The given totals the cells add up to.
-    geometry : ndarray
-        The cells' squares, or the buildings' points/polygons, in WGS84.
+    Population
+        The placed cells, their totals, geometry (WGS84) and the CRS of their corners.
     """
     options = study.population
     rec.counts["population_mode"] = options.mode
@@ -87,11 +110,9 @@ def _bounds(units: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-def _squares(cells: pd.DataFrame) -> np.ndarray:
-    """Return the cells' squares in WGS84."""
-    return np.asarray(
-        gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
-    )
+def _squares(cells: pd.DataFrame, crs: str) -> np.ndarray:
+    """Return the cells' squares in WGS84 (their corners are in ``crs``)."""
+    return np.asarray(gpd.GeoSeries(cell_polygons(cells), crs=crs).to_crs(4326).array)
 
 
 def _place(
@@ -154,7 +175,7 @@ def _counts(
     else:
         grid, nodata = metric_grid(bounds, options.cell_m), 0
         cells = grid_cells(grid, bounds)
-    squares = _squares(cells)
+    squares = _squares(cells, grid.crs_wkt)
     cells = _place(cells, squares, study, streets, communities, quiet)
     key = options.level
     unit = cells[key].to_numpy()
@@ -173,7 +194,7 @@ def _counts(
     totals = RasterTotals(
         float(values["residents"].sum()), float(values["older_residents"].sum()), nodata
     )
-    return cells[keep].reset_index(drop=True), totals, squares[keep]
+    return Population(cells[keep].reset_index(drop=True), totals, squares[keep], grid.crs_wkt)
 
 
 def _area_weight(squares: np.ndarray, unit: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
@@ -231,7 +252,7 @@ def _fill_empty_units(
     for code in empty:
         polygon = geom[code]
         extra = grid_cells(grid, tuple(shapely.bounds(polygon)))
-        sq = _squares(extra)
+        sq = _squares(extra, grid.crs_wkt)
         extra = _place(extra, sq, study, streets, communities, _Quiet())
         mine = (extra[key] == code).to_numpy()
         if not mine.any() and key == "street":
@@ -258,9 +279,7 @@ def _fill_empty_units(
         added_cells.append(extra)
         added_squares.append(sq)
         added_weight.append(_area_weight(sq, extra[key].to_numpy(), units))
-    attrs = dict(cells.attrs)
     cells = pd.concat([cells, *added_cells], ignore_index=True)
-    cells.attrs = attrs
     return (
         cells,
         np.concatenate([squares, *added_squares]),
@@ -277,8 +296,8 @@ def _share(
     units = _units(options, streets, communities)
     values = _values(study, units, {"older_share": options.share_column}, "older shares")
     bounds = _bounds(communities)
-    cells, raster, _ = residents_cells(study.residents, study.residents_band, bounds=bounds)
-    squares = _squares(cells)
+    cells, raster, grid = residents_cells(study.residents, study.residents_band, bounds=bounds)
+    squares = _squares(cells, grid.crs_wkt)
     cells = _place(cells, squares, study, streets, communities, rec)
     check_raster_overlap(cells, str(study.residents))
     check_populated_communities(cells, communities, str(study.residents), rec)
@@ -287,7 +306,7 @@ def _share(
     totals = RasterTotals(
         raster.residents, float(cells["older_residents"].sum()), raster.nodata_cells
     )
-    return cells, totals, squares
+    return Population(cells, totals, squares, grid.crs_wkt)
 
 
 def _older_from_rasters(
@@ -313,7 +332,8 @@ def _older_from_rasters(
     share = raster_older_share(lon, lat, raster, grid)
     missing = np.isnan(share)
     if missing.any():
-        placed = _place(raster, _squares(raster), study, streets, communities, _Quiet())
+        squares = _squares(raster, grid.crs_wkt)
+        placed = _place(raster, squares, study, streets, communities, _Quiet())
         sums = placed.groupby("community")[["residents", "older_residents"]].sum()
         by_community = (sums["older_residents"] / sums["residents"]).where(sums["residents"] > 0)
         district = float(raster["older_residents"].sum() / raster["residents"].sum())
@@ -344,4 +364,4 @@ def _buildings(
             f"{cells['lon'].median():.3f}, lat {cells['lat'].median():.3f}); check the file's "
             "CRS and that it covers the study area"
         )
-    return cells, totals, geometry
+    return Population(cells, totals, geometry, WGS84)

@@ -139,7 +139,7 @@ def read_buildings(
     -------
     cells : pandas.DataFrame
         ``cell_id`` (feature number from 1), ``lon, lat`` (the point, or a point inside the
-        polygon), ``residents, older_residents``; ``attrs["demand"] = "buildings"``.
+        polygon), ``residents, older_residents``; no grid corners (their CRS is WGS84).
     geometry : ndarray of shapely geometries
         Each building's point or polygon in WGS84 (drawn and written to cells.gpkg).
     totals : RasterTotals
@@ -184,8 +184,6 @@ def read_buildings(
             "older_residents": older,
         }
     )
-    cells.attrs["crs"] = "EPSG:4326"
-    cells.attrs["demand"] = "buildings"
     keep = (residents > 0) | (older > 0)
     totals = RasterTotals(float(residents.sum()), float(older.sum()), 0)
     return cells[keep].reset_index(drop=True), np.asarray(geometry[keep]), totals

@@ -274,6 +274,11 @@ class CellGrid:
     crs: rasterio.crs.CRS
     shape: tuple[int, int]
 
+    @property
+    def crs_wkt(self) -> str:
+        """The grid's CRS as WKT: the CRS of its cells' corners ``x0, y0, x1, y1``."""
+        return str(self.crs.to_wkt())
+
 
 def cell_frame(
     grid: CellGrid,
@@ -296,7 +301,7 @@ def cell_frame(
     Returns
     -------
     pandas.DataFrame
-        As :func:`cells_from_rasters` returns (``attrs["crs"]`` the grid's CRS).
+        As :func:`cells_from_rasters` returns (corners in the grid's CRS).
     """
     transform, crs, width = grid.transform, grid.crs, grid.shape[1]
     x0, y0 = _apply(transform, cols, rows)
@@ -321,7 +326,6 @@ def cell_frame(
             "y1": y1,
         }
     )
-    cells.attrs["crs"] = crs.to_wkt()
     return cells
 
 

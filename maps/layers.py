@@ -431,7 +431,7 @@ def uncovered_spec(audit: Audit, street: str) -> GeoJsonSpec | None:
     ).to_numpy()
     if not mask.any():
         return None
-    patches = uncovered_patches(cells[mask], audit.cell_squares[mask])
+    patches = uncovered_patches(cells[mask], audit.cell_squares[mask], audit.cell_crs)
     props = [
         {
             "label": f"未覆盖老年人 older not covered: {o:,.0f} · {n:,} 格 cells"

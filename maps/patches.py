@@ -58,16 +58,17 @@ def _raster_transform(cells: pd.DataFrame) -> Affine | None:
     return Affine(a, 0.0, c, 0.0, e, f) if exact else None
 
 
-def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray) -> Patches:
+def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray, crs: str) -> Patches:
     """Merge cells into 4-connected patches and return their outlines and totals.
 
     Parameters
     ----------
     cells : DataFrame
-        The cells to draw (``row, col, x0, y0, x1, y1, older_residents, distance_m``), with
-        ``attrs["crs"]`` the raster CRS.
+        The cells to draw (``row, col, x0, y0, x1, y1, older_residents, distance_m``).
     squares : ndarray of shapely geometries
         The same cells' squares in WGS84, used only when the grid cannot be read back.
+    crs : str
+        The CRS of the corners ``x0, y0, x1, y1`` (``Audit.cell_crs``).
 
     Returns
     -------
@@ -92,7 +93,7 @@ def uncovered_patches(cells: pd.DataFrame, squares: np.ndarray) -> Patches:
     if transform is None:
         geoms = np.array([shapely.union_all(squares[label == k]) for k in range(n)], dtype=object)
     else:
-        geoms = _outlines(labels, n, transform @ Affine.translation(c0, r0), cells.attrs["crs"])
+        geoms = _outlines(labels, n, transform @ Affine.translation(c0, r0), crs)
     return Patches(geoms, older, count, walk_min, walk_max)
 
 

@@ -162,7 +162,8 @@ def score_specs(audit: Audit, street: str) -> list[ScoreLayer]:
     for definition, column in columns:
         value = district.get(f"{definition.prefix}value", np.nan)
         classes = score_classes(definition, float(value) if pd.notna(value) else np.nan)
-        layers.append(_score_layer(definition, classes, mine, squares, mine[column].to_numpy()))
+        scores = mine[column].to_numpy()
+        layers.append(_score_layer(definition, classes, mine, squares, scores, audit.cell_crs))
     return layers
 
 
@@ -172,6 +173,7 @@ def _score_layer(
     cells: pd.DataFrame,
     squares: np.ndarray,
     scores: np.ndarray,
+    crs: str,
 ) -> ScoreLayer:
     """Merge the cells of each class into patches; return the layer and its legend."""
     of = classes.of(scores)
@@ -185,7 +187,7 @@ def _score_layer(
         sel = of == k
         if not sel.any():
             continue
-        patches = uncovered_patches(cells[sel], squares[sel])
+        patches = uncovered_patches(cells[sel], squares[sel], crs)
         geoms.extend(patches.geometry)
         props.extend(
             {

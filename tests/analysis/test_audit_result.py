@@ -55,6 +55,15 @@ def test_tables_and_cells_are_typed_fields(result: cc.AuditResult) -> None:
     assert "attribute_columns" not in result.audit.facilities.attrs  # a field, not attrs
 
 
+def test_the_cells_crs_is_a_field_not_attrs(result: cc.AuditResult) -> None:
+    import rasterio
+
+    with rasterio.open(result.study.residents) as src:  # the mini's population grid
+        raster_wkt = src.crs.to_wkt()
+    assert result.audit.cell_crs == raster_wkt
+    assert result.audit.cells.attrs == {}  # nothing carried in pandas' attrs
+
+
 def test_stages_do_not_mutate_their_inputs(tmp_path: Path) -> None:
     study = load_study(write_mini_study(tmp_path))
     from carecircle.analysis.indicators import checked_profile

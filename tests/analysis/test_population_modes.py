@@ -130,6 +130,11 @@ def test_counts_uniform_without_raster_follow_the_area(tmp_path: Path) -> None:
         area = shapely.area(shapely.intersection(squares[rows], geom[code]))
         np.testing.assert_allclose(got / area, res / area.sum(), rtol=1e-9)
     assert audit.totals.residents == pytest.approx(1000.0)
+    # the grid's own CRS: the UTM zone of the district (the cells' corners are in metres)
+    from pyproj import CRS
+
+    assert CRS.from_wkt(audit.cell_crs).to_epsg() == 32650
+    assert audit.cells.attrs == {}
 
 
 def test_counts_per_street_split_by_the_raster(tmp_path: Path) -> None:
@@ -188,6 +193,7 @@ def test_buildings_are_the_demand_points(tmp_path: Path, polygons: bool) -> None
     assert audit.district.iloc[0]["older_residents"] == pytest.approx(110.0, abs=1e-9)
     kinds = set(shapely.get_type_id(audit.cell_squares))
     assert kinds == ({3} if polygons else {0})
+    assert audit.cell_crs == "EPSG:4326" and audit.cells.attrs == {}
 
 
 def test_buildings_with_an_older_share(tmp_path: Path) -> None:

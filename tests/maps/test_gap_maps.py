@@ -111,7 +111,7 @@ def test_uncovered_cells_merge_into_patches_of_the_same_area_and_residents(mini:
     cells = mini.cells
     mask = (~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
     assert mask.sum() > 3
-    patches = uncovered_patches(cells[mask], mini.cell_squares[mask])
+    patches = uncovered_patches(cells[mask], mini.cell_squares[mask], mini.cell_crs)
     assert len(patches.geometry) < mask.sum()
     squares = shapely.union_all(mini.cell_squares[mask])
     merged = shapely.union_all(patches.geometry)
