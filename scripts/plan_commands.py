@@ -156,37 +156,31 @@ def run_site_per_year(args: argparse.Namespace, out: Callable[[str], None]) -> i
     """
     from carecircle.analysis.audit import audit_study
     from carecircle.analysis.files import check_out_folder, input_files, staged_outputs
-    from carecircle.analysis.siting import SitingRequest
-    from carecircle.analysis.siting.candidates import read_candidates
-    from carecircle.analysis.siting.request import checked_request
+    from carecircle.analysis.siting.site_inputs import site_inputs
     from carecircle.analysis.siting.yearly import (
         parse_per_year,
         site_per_year,
         write_yearly_siting,
     )
     from carecircle.config import load_study
-    from carecircle.errors import InputFileError
     from carecircle.geo.facility_status import has_status
     from carecircle.maps.gap_maps import render_maps
 
     per_year = parse_per_year(args.add_per_year)
-    request = checked_request(
-        SitingRequest(
-            facility_type=args.facility_type,
-            add=per_year[0][1],
-            objective=args.objective,
-            time_limit_s=args.time_limit,
-            spacing_m=args.spacing,
-            floor_area_m2=args.floor_area,
-        )
+    checked = site_inputs(  # as for --add: a wrong --type or a missing file stops first
+        args.facility_type,
+        add=per_year[0][1],
+        objective=args.objective,
+        candidates=args.candidates,
+        candidates_crs=args.candidates_crs,
+        exclude=args.exclude,
+        spacing_m=args.spacing,
+        floor_area_m2=args.floor_area,
+        time_limit_s=args.time_limit,
     )
-    if args.candidates is not None and not args.candidates.is_file():
-        raise InputFileError(f"{args.candidates}: 文件不存在 / file not found; check --candidates")
-    if args.exclude is not None:
-        raise InputFileError("--exclude is not available with --add-per-year yet; leave it out")
+    request = checked.request
     study = load_study(args.study)
     check_out_folder(args.out)
-    candidates = read_candidates(args.candidates, args.candidates_crs) if args.candidates else None
     audits: dict[int, Any] = {}
 
     def audit_for(year: int) -> Any:
@@ -197,9 +191,16 @@ def run_site_per_year(args: argparse.Namespace, out: Callable[[str], None]) -> i
             audits[year] = audit_study(study, progress=not args.quiet, year=year)
         return audits[year]
 
-    result = site_per_year(audit_for, request, per_year, candidates, progress=not args.quiet)
+    result = site_per_year(
+        audit_for,
+        request,
+        per_year,
+        checked.candidates,
+        exclude=checked.exclude,
+        progress=not args.quiet,
+    )
     final = audit_for(per_year[-1][0])  # the last year's facilities; the sites drawn apart
-    protect = [*input_files(study), *(p for p in (args.candidates,) if p)]
+    protect = [*input_files(study), *checked.files]
     with staged_outputs(args.out, "site", protect) as stage:
         paths = write_yearly_siting(stage, result)
         paths += render_maps(

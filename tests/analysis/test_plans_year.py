@@ -218,6 +218,35 @@ def test_site_per_year_command(
     assert "2024" in text and "2025" in text and "site service_station per year" in text
 
 
+def test_site_per_year_keeps_out_of_the_exclusion_areas(
+    study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    argv = ["-q", "site", str(study_path), "--add-per-year", "2024:1,2025:1"]
+    assert main([*argv, "--out", str(tmp_path / "free")]) == 0, capsys.readouterr().err
+    free = pd.read_csv(tmp_path / "free" / "proposed_sites.csv", encoding="utf-8-sig")
+    # exclude a square of about 200 m around each site chosen without exclusion areas
+    boxes = [
+        shapely.box(x - 0.001, y - 0.001, x + 0.001, y + 0.001)
+        for x, y in zip(free["lon"], free["lat"], strict=True)
+    ]
+    areas = gpd.GeoDataFrame(geometry=boxes, crs="EPSG:4326")
+    areas.to_file(tmp_path / "no_go.gpkg")
+    before = (tmp_path / "no_go.gpkg").read_bytes()
+    out = tmp_path / "kept"
+    code = main([*argv, "--out", str(out), "--exclude", str(tmp_path / "no_go.gpkg")])
+    assert code == 0, capsys.readouterr().err
+    sites = pd.read_csv(out / "proposed_sites.csv", encoding="utf-8-sig")
+    assert sites["year"].tolist() == [2024, 2025]
+    inside = shapely.intersects_xy(shapely.union_all(boxes), sites["lon"], sites["lat"])
+    assert not inside.any()
+    assert (tmp_path / "no_go.gpkg").read_bytes() == before  # an input: never replaced
+    with pytest.raises(SystemExit):  # still one of --add, --add-per-year, --target
+        main([*argv, "--add", "1", "--out", str(tmp_path / "both")])
+
+
 def test_bad_per_year_is_one_line(study_path: Path, tmp_path: Path, capsys) -> None:
     code = main(["site", str(study_path), "--out", str(tmp_path / "s"), "--add-per-year", "2024=x"])
     err = capsys.readouterr().err
