@@ -259,7 +259,7 @@ def _datum_of(
         guess.uncertain.append(f"{fg.facts.path.name}: {str(exc).splitlines()[0]}")
         return FacilityGuess(fg.facts, "EPSG:4326", "could not be read as WGS84 lon/lat")
     header = pd.DataFrame(columns=list(fg.facts.columns))
-    aliased = rename_aliased_columns(header, fg.facts.path, COLUMN_ALIASES).attrs["aliased"]
+    _, aliased = rename_aliased_columns(header, fg.facts.path, COLUMN_ALIASES)
     mapped = tuple(f"{old} → {new}" for new, old in aliased.items())
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
     given = _median_snap(index, to_metric, lon, lat)

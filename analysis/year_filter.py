@@ -160,6 +160,4 @@ def keep_open(
         rec.warn(message + "; give --year to audit a plan year")
     else:
         log.info("%s", message)
-    out = fac[open_].reset_index(drop=True)
-    out.attrs = dict(fac.attrs)
-    return out, subset(snap, open_)
+    return fac[open_].reset_index(drop=True), subset(snap, open_)

@@ -21,7 +21,7 @@ from carecircle.geo.community_points import (
     communities_from_streets,
 )
 from carecircle.geo.crs import to_wgs84
-from carecircle.geo.tables import read_table
+from carecircle.geo.tables import read_table, read_table_rows
 from carecircle.sources import Source
 from carecircle.vocabulary import COMMUNITY_KINDS, KIND_ALIASES
 
@@ -245,11 +245,11 @@ def read_community_layer(
     if path is None:
         return communities_from_streets(streets), STREETS, []
     if isinstance(path, Path) and path.is_file() and _holds_points(path):
-        df = read_table(path)
+        df, rows = read_table_rows(path)
         if len(df) == 0:
             raise InputDataError(f"{path}: no community points in the file")
         frame, warnings = communities_from_points(
-            _point_table(df, path), streets, path, datum=datum
+            _point_table(df, path), streets, path, datum=datum, rows=rows
         )
         return frame, POINTS, warnings
     return read_communities(path, streets, datum=datum), POLYGONS, []

@@ -22,7 +22,7 @@ import shapely
 from carecircle.errors import InputDataError
 from carecircle.geo.assign import polygon_of_points
 from carecircle.geo.crs import to_wgs84, utm_crs
-from carecircle.geo.tables import rows_of
+from carecircle.geo.tables import Rows, counted_rows
 from carecircle.text import counted, verb
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def _column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((lower[n] for n in names if n in lower), None)
 
 
-def point_coordinates(df: pd.DataFrame, path: Path | str, datum: str) -> np.ndarray:
+def point_coordinates(
+    df: pd.DataFrame, path: Path | str, datum: str, rows: Rows | None = None
+) -> np.ndarray:
     """Return the WGS84 lon/lat (n × 2) of community points: a point layer or lon/lat columns.
 
     Parameters
@@ -86,6 +88,9 @@ def point_coordinates(df: pd.DataFrame, path: Path | str, datum: str) -> np.ndar
         The file, for messages.
     datum : str
         ``EPSG:4326``, ``GCJ-02`` or ``BD-09`` (the study's ``boundaries_crs``).
+    rows : Rows, optional
+        The file row of each row (:func:`carecircle.geo.tables.read_table_rows`), for
+        messages; default counted from 1.
 
     Returns
     -------
@@ -128,8 +133,9 @@ def point_coordinates(df: pd.DataFrame, path: Path | str, datum: str) -> np.ndar
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        where = (rows if rows is not None else counted_rows(df)).one(i)
         raise InputDataError(
-            f"{path}: community {df['code'].iloc[i]} ({rows_of(df).one(i)}) has no coordinates; "
+            f"{path}: community {df['code'].iloc[i]} ({where}) has no coordinates; "
             "fill in its lon/lat or delete the row"
         )
     if datum != "EPSG:4326":
@@ -215,6 +221,7 @@ def communities_from_points(
     path: Path | str,
     *,
     datum: str = "EPSG:4326",
+    rows: Rows | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Return community polygons partitioning each street among its community points.
 
@@ -233,6 +240,8 @@ def communities_from_points(
         The file, for messages.
     datum : str, default "EPSG:4326"
         ``GCJ-02`` or ``BD-09`` for points taken from Amap or Baidu maps.
+    rows : Rows, optional
+        The file row of each point, for messages; default counted from 1.
 
     Returns
     -------
@@ -247,7 +256,7 @@ def communities_from_points(
         at one point.
     """
     codes = df["code"].astype(str).to_numpy()
-    xy = point_coordinates(df, path, datum)
+    xy = point_coordinates(df, path, datum, rows)
     _refuse_shared_points(xy, codes, path)
     street_of = _street_of_points(xy, codes, streets, path)
     street_codes = streets["code"].to_numpy()

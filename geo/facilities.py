@@ -37,7 +37,7 @@ from carecircle.geo.facility_values import (
     numeric_columns,
 )
 from carecircle.geo.headers import header_targets, rename_aliased_columns
-from carecircle.geo.tables import Rows, read_table, rows_of
+from carecircle.geo.tables import Rows, read_table_rows
 from carecircle.sources import Source
 from carecircle.vocabulary import (
     COLUMN_ALIASES,
@@ -87,7 +87,9 @@ def is_facility_header(values: list[str]) -> bool:
     return len(header_targets(values, COLUMN_ALIASES)) >= 3
 
 
-def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False) -> pd.DataFrame:
+def facility_columns(
+    df: pd.DataFrame, path: Source, *, projected: bool = False
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename alternative headers (编号, 经度, …) and warn about columns carecircle ignores.
 
     In a spatial layer with geometry, 经度/纬度-like columns are not read as lon/lat: the
@@ -104,29 +106,30 @@ def facility_columns(df: pd.DataFrame, path: Source, *, projected: bool = False)
 
     Returns
     -------
-    DataFrame
-        The table with carecircle's column names (rows and ``attrs`` unchanged).
+    table : DataFrame
+        The table with carecircle's column names (rows unchanged).
+    headers : dict
+        Each renamed column -> its header in the file.
     """
     aliases = (
         {k: v for k, v in COLUMN_ALIASES.items() if k not in ("lon", "lat")}
         if has_point_geometry(df)
         else COLUMN_ALIASES
     ) | STATUS_ALIASES
-    df = rename_aliased_columns(df, path, aliases)
+    df, headers = rename_aliased_columns(df, path, aliases)
     xy = (*X_NAMES, *Y_NAMES) if projected else ()
     extra = [str(c) for c in df.columns if c not in KNOWN_COLUMNS and str(c).lower() not in xy]
     if extra:
         log.warning("%s: columns not used by carecircle are ignored: %s", path, ", ".join(extra))
-    return df
+    return df, headers
 
 
-def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Source) -> None:
+def _require_columns(df: pd.DataFrame, needed: Sequence[str], path: Source, rows: Rows) -> None:
     """Refuse a table lacking any of ``needed``, naming every missing column at once."""
     columns = [str(c) for c in df.columns]
     missing = [c for c in needed if c not in columns]
     if missing:
-        aliased = df.attrs.get("aliased", {})
-        headers = [str(aliased.get(c, c)) for c in columns]
+        headers = [rows.header(c) or c for c in columns]
         chinese = 2 * sum(bool(_CJK.search(h)) for h in headers) >= max(len(headers), 1)
         labels = {c: COLUMN_ALIASES[c][0] for c in missing} if chinese else None
         raise InputDataError(missing_columns(path, missing, columns, "facilities", labels))
@@ -156,9 +159,7 @@ def _drop_totals(df: pd.DataFrame, path: Source, rows: Rows) -> tuple[pd.DataFra
         path,
         rows.some(total) if total.sum() > 1 else rows.one(int(np.flatnonzero(total)[0])),
     )
-    kept = df[~total].reset_index(drop=True)
-    kept.attrs = dict(df.attrs)
-    return kept, rows.keep(~total)
+    return df[~total].reset_index(drop=True), rows.keep(~total)
 
 
 def _ids(df: pd.DataFrame, path: Source, rows: Rows) -> pd.Series:
@@ -283,14 +284,14 @@ def read_facility_table(path: Source, crs: str, sheet: str = "") -> FacilityTabl
     InputDataError
         Naming the file, row and column of the first problem, and the fix.
     """
-    df = read_table(path, is_header=is_facility_header, sheet=sheet)
-    rows = rows_of(df)
-    df = xy_columns(facility_columns(df, path, projected=is_projected(crs)), path, crs)
+    df, rows = read_table_rows(path, is_header=is_facility_header, sheet=sheet)
+    df, headers = facility_columns(df, path, projected=is_projected(crs))
+    rows = rows.with_headers(headers)  # messages name a column as the file does
+    df = xy_columns(df, path, crs)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no rows; add the facilities")
-    _require_columns(
-        df, REQUIRED_COLUMNS if uses_geometry(df) else (*REQUIRED_COLUMNS, "lon", "lat"), path
-    )
+    needed = REQUIRED_COLUMNS if uses_geometry(df) else (*REQUIRED_COLUMNS, "lon", "lat")
+    _require_columns(df, needed, path, rows)
     df, rows = _drop_totals(df, path, rows)
     if len(df) == 0:
         raise InputDataError(f"{path}: the table has no facility rows; add the facilities")

@@ -153,6 +153,4 @@ def xy_columns(df: pd.DataFrame, path: Source, crs: str) -> pd.DataFrame:
             f"columns x and y (metres); the file has {', '.join(map(str, df.columns))}"
         )
     log.info("%s: columns %s, %s read as x/y metres of %s", path, x, y, crs)
-    out = df.rename(columns={x: "lon", y: "lat"})
-    out.attrs = dict(df.attrs)
-    return out
+    return df.rename(columns={x: "lon", y: "lat"})

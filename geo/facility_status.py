@@ -210,7 +210,6 @@ def fill_status(fac: pd.DataFrame) -> pd.DataFrame:
     out = fac.copy()
     out["status"] = out["status"].fillna(EXISTING) if "status" in out else EXISTING
     out["open_year"] = out["open_year"].astype(float) if "open_year" in out else np.nan
-    out.attrs = dict(fac.attrs)
     return out
 
 

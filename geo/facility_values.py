@@ -35,7 +35,7 @@ def _not_this_column(
     something else (an ``area`` holding 浦东): it is ignored. A column named exactly, or one
     where only some cells fail (``120㎡`` under 建筑面积), is data to fix: False (an error).
     """
-    header = df.attrs.get("aliased", {}).get(col)
+    header = rows.header(col)
     filled = ~df[col].astype(str).str.strip().isin(["", "nan", "None"])
     if header is None or bad.sum() < 0.5 * max(int(filled.sum()), 1):
         return False
@@ -54,9 +54,9 @@ def _not_this_column(
     return True
 
 
-def _column_unit(df: pd.DataFrame, col: str, path: Source) -> tuple[str, float]:
+def _column_unit(col: str, path: Source, rows: Rows) -> tuple[str, float]:
     """Return the unit a floor-area header names (``建筑面积（万平方米）``), its factor to m²."""
-    header = str(df.attrs.get("aliased", {}).get(col, col))
+    header = rows.header(col) or col
     if col != "floor_area_m2":
         return "", 1.0
     unit, factor = header_unit(header)
@@ -73,7 +73,7 @@ def _report_units(
 ) -> None:
     """Say how a column's units were converted (header unit, cells carrying a unit)."""
     unit, factor, with_unit = found
-    header = str(df.attrs.get("aliased", {}).get(col, col))
+    header = rows.header(col) or col
     if factor != 1.0:
         log.warning(
             "%s: column '%s' is in %s: floor areas multiplied by %s to read them in m²",
@@ -104,7 +104,7 @@ def _numbers(df: pd.DataFrame, col: str, path: Source, rows: Rows) -> np.ndarray
     counts ``张``/``个``; each conversion is reported. Text in a column matched through an
     alias only: None (the column is ignored, warned).
     """
-    unit, factor = _column_unit(df, col, path)
+    unit, factor = _column_unit(col, path, rows)
     units = {"floor_area_m2": AREA_UNITS, "beds": _BEDS, "nursing_beds": _BEDS}.get(col)
     parsed, blank, with_unit = parse_numbers(df[col].astype(str), units=units)
     values = pd.Series(np.where(with_unit, parsed, parsed * factor), index=df.index)

@@ -57,12 +57,11 @@ def header_targets(values: Sequence[object], aliases: Mapping[str, Sequence[str]
 
 def rename_aliased_columns(
     df: pd.DataFrame, path: Path | DbSource, aliases: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename alternative headers (``经度``, ``Longitude``) to carecircle's column names.
 
     A column already present under its own name wins; among several aliases of one column the
-    first in ``aliases`` wins and the others stay as they are. One info line lists the renames;
-    ``attrs["aliased"]`` maps each renamed column to the header it had in the file.
+    first in ``aliases`` wins and the others stay as they are. One info line lists the renames.
 
     Parameters
     ----------
@@ -75,8 +74,11 @@ def rename_aliased_columns(
 
     Returns
     -------
-    DataFrame
-        The table with renamed columns (same rows, ``attrs`` plus ``aliased``).
+    table : DataFrame
+        The table with renamed columns (same rows).
+    headers : dict
+        Each renamed column -> the header it had in the file (for messages:
+        :meth:`carecircle.geo.tables.Rows.with_headers`).
     """
     columns = [str(c) for c in df.columns]
     free = [c for c in columns if c not in aliases and c != "geometry"]
@@ -98,6 +100,4 @@ def rename_aliased_columns(
             path,
             ", ".join(f"{a} → {b}" for a, b in rename.items()),
         )
-    out = df.rename(columns=rename)
-    out.attrs = {**df.attrs, "aliased": {new: old for old, new in rename.items()}}
-    return out
+    return df.rename(columns=rename), {new: old for old, new in rename.items()}

@@ -22,19 +22,11 @@ from rasterio.warp import transform_bounds
 from carecircle._validate import missing_column
 from carecircle.errors import InputDataError
 from carecircle.geo.population import MAX_CELLS, CellGrid, cell_frame
-from carecircle.geo.tables import read_table
+from carecircle.geo.tables import read_table_rows
 from carecircle.sources import DbSource
 
 #: Older share a value above 1 is read as a percent in the hint (≤ 100).
 _PERCENT_MAX = 100.0
-
-
-def _row_labels(table: pd.DataFrame) -> list[str]:
-    """Return 'row N' (file line) or 'feature N' for every row of a read table."""
-    rows = table.attrs.get("source_rows")
-    if rows is not None and len(rows) == len(table):
-        return [f"row {r}" for r in rows]
-    return [f"feature {i + 1}" for i in range(len(table))]
 
 
 def read_unit_values(
@@ -68,7 +60,7 @@ def read_unit_values(
     InputDataError
         For missing columns, duplicate codes, or values that are not numbers.
     """
-    table = read_table(source)
+    table, rows = read_table_rows(source)
     present = [str(c) for c in table.columns if c != "geometry"]
     for column in (code_column, *columns.values()):
         if column not in table.columns:
@@ -76,7 +68,7 @@ def read_unit_values(
                 missing_column(source, column, present, what)
                 + "; or name the column in [population] (see docs/population.md)"
             )
-    labels = _row_labels(table)
+    labels = [rows.one(i) for i in range(len(table))]  # 'row N' (file line), 'feature N'
     codes = table[code_column].astype(str).str.strip()
     out = pd.DataFrame({"where": labels}, index=pd.Index(codes.to_numpy(), name="code"))
     dup = out.index.duplicated()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
@@ -36,10 +36,14 @@ class Rows:
         File row number of each data row.
     word : str
         ``"row"`` for tables, ``"feature"`` for spatial layers.
+    headers : mapping
+        Column -> the header it has in the file, for the columns read under an alias
+        (``floor_area_m2`` -> ``建筑面积（㎡）``); see :meth:`with_headers`.
     """
 
     numbers: np.ndarray
     word: str = "row"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def one(self, i: int) -> str:
         """Return ``"row 9"`` for data row ``i`` (0-based)."""
@@ -54,25 +58,30 @@ class Rows:
 
     def keep(self, mask: np.ndarray) -> Rows:
         """Return the rows in ``mask`` (after dropping some data rows)."""
-        return Rows(self.numbers[np.asarray(mask, dtype=bool)], self.word)
+        return Rows(self.numbers[np.asarray(mask, dtype=bool)], self.word, self.headers)
+
+    def with_headers(self, headers: Mapping[str, str]) -> Rows:
+        """Return these rows with the file's headers of renamed columns (column -> header)."""
+        return Rows(self.numbers, self.word, {**self.headers, **headers})
+
+    def header(self, column: str) -> str | None:
+        """Return the file's header of ``column`` when it was read under an alias, else None."""
+        return self.headers.get(column)
 
 
-def rows_of(df: pd.DataFrame) -> Rows:
-    """Return the file row of each row of a table read by :func:`read_table`.
+def counted_rows(df: pd.DataFrame) -> Rows:
+    """Return rows counted from 1: features of a spatial layer, rows of a database table.
 
     Parameters
     ----------
     df : DataFrame
-        CSV/XLSX tables carry ``attrs["source_rows"]``; spatial layers count features from 1.
+        A table read without file row numbers (a GeoDataFrame counts features).
 
     Returns
     -------
     Rows
-        Row numbers as the planner sees them in Excel, a text editor or QGIS.
+        Row numbers as QGIS or a database client counts them.
     """
-    numbers = df.attrs.get("source_rows")
-    if numbers is not None and len(numbers) == len(df):
-        return Rows(np.asarray(numbers, dtype=np.int64))
     word = "feature" if isinstance(df, gpd.GeoDataFrame) else "row"
     return Rows(np.arange(1, len(df) + 1), word)
 
@@ -171,7 +180,7 @@ def table_from_grid(
     is_header: Callable[[list[str]], bool] | None = None,
     letters: bool = False,
     lines: Sequence[int] | None = None,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, Rows]:
     """Find the header row of a grid of text cells and return the rows below it.
 
     Fully empty rows and columns with neither a header nor a value (Excel's trailing ``,,``)
@@ -195,9 +204,11 @@ def table_from_grid(
 
     Returns
     -------
-    DataFrame
-        Stripped text cells; ``attrs["source_rows"]`` holds the file row number (1-based, as
-        Excel and text editors count, header included) of each row.
+    table : DataFrame
+        Stripped text cells.
+    rows : Rows
+        The file row number of each row (1-based, as Excel and text editors count, header
+        included).
 
     Raises
     ------
@@ -245,7 +256,7 @@ def table_from_grid(
     keep_rows = body_filled.any(axis=1)
     out = body.iloc[np.flatnonzero(keep_rows), keep_cols].reset_index(drop=True)
     out.columns = names
-    out.attrs["source_rows"] = numbers[head + 1 :][keep_rows].tolist()
+    rows = Rows(np.asarray(numbers[head + 1 :][keep_rows], dtype=np.int64))
     skipped = [
         counted(n, one, many)
         for n, one, many in (
@@ -260,12 +271,12 @@ def table_from_grid(
     ]
     if skipped:
         log.info("%s: skipped %s", path, " and ".join(skipped))
-    return out
+    return out, rows
 
 
 def read_csv_any_encoding(
     path: Path, *, is_header: Callable[[list[str]], bool] | None = None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, Rows]:
     """Read a CSV saved as UTF-8 (with or without BOM) or by Chinese Excel (GBK/GB18030).
 
     Parameters
@@ -277,9 +288,10 @@ def read_csv_any_encoding(
 
     Returns
     -------
-    pandas.DataFrame
-        All columns as text; blank cells are empty strings; ``attrs["source_rows"]`` gives
-        each row's line in the file.
+    table : pandas.DataFrame
+        All columns as text; blank cells are empty strings.
+    rows : Rows
+        Each row's line in the file.
 
     Raises
     ------
@@ -296,7 +308,7 @@ def read_table(
     is_header: Callable[[list[str]], bool] | None = None,
     sheet: str = "",
 ) -> pd.DataFrame | gpd.GeoDataFrame:
-    """Read a table by its file type.
+    """Read a table by its file type (:func:`read_table_rows` without the row numbers).
 
     Parameters
     ----------
@@ -310,8 +322,40 @@ def read_table(
     Returns
     -------
     DataFrame or GeoDataFrame
-        Spatial formats return a GeoDataFrame with its CRS. CSV and XLSX: text cells,
-        ``attrs["source_rows"]`` with each row's line/row number in the file.
+        Spatial formats return a GeoDataFrame with its CRS; CSV and XLSX: text cells.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, of an unsupported type, or unreadable.
+    """
+    return read_table_rows(path, is_header=is_header, sheet=sheet)[0]
+
+
+def read_table_rows(
+    path: Path | DbSource,
+    *,
+    is_header: Callable[[list[str]], bool] | None = None,
+    sheet: str = "",
+) -> tuple[pd.DataFrame | gpd.GeoDataFrame, Rows]:
+    """Read a table by its file type, with the file row of each of its rows.
+
+    Parameters
+    ----------
+    path : Path
+        CSV, XLSX, GeoJSON, GeoPackage or Shapefile.
+    is_header : callable, optional
+        For CSV and XLSX: recognises the header row below a title (:func:`table_from_grid`).
+    sheet : str, optional
+        XLSX sheet to read; default the first holding a header row.
+
+    Returns
+    -------
+    table : DataFrame or GeoDataFrame
+        Spatial formats return a GeoDataFrame with its CRS; CSV and XLSX: text cells.
+    rows : Rows
+        Each row's line/row number in a CSV or XLSX file; features (rows of a database
+        table) counted from 1.
 
     Raises
     ------
@@ -321,7 +365,8 @@ def read_table(
     if isinstance(path, DbSource):
         from carecircle.geo.postgis import read_db
 
-        return read_db(path)
+        db = read_db(path)
+        return db, counted_rows(db)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found; check the path in the study file")
     suffix = path.suffix.lower()
@@ -335,10 +380,9 @@ def read_table(
         grid = _excel_grid(path, sheet, is_header)
         return table_from_grid(grid, path, is_header=is_header, letters=True)
     try:
-        if suffix == ".shp":
-            return read_shapefile(path)
-        return gpd.read_file(path, engine="pyogrio")
+        layer = read_shapefile(path) if suffix == ".shp" else gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in several types
         raise InputFileError(
             f"{path}: not a readable spatial file ({exc}); check that it opens in QGIS"
         ) from None
+    return layer, counted_rows(layer)

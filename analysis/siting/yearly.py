@@ -157,7 +157,6 @@ def with_sites(audit: Audit, sites: pd.DataFrame, ftype: str) -> Audit:
         dist = walk_to_types(audit.network, new, snap, audit.cell_snap, (ftype,), limit_m=radius)
         cells[column] = cells[column].to_numpy() | (dist <= radius + 1e-9)
     fac = pd.concat([audit.facilities, new], ignore_index=True)
-    fac.attrs = dict(audit.facilities.attrs)
     old = audit.facility_snap
     both = Snapped(
         *(

@@ -400,3 +400,24 @@ def test_one_bad_cell_under_a_chinese_header_is_an_error_not_a_dropped_column(
     ]
     with pytest.raises(InputDataError, match=r"row 3 column floor_area_m2 = '约120' is not a"):
         read_facilities(write_csv(tmp_path / "f.csv", rows), "EPSG:4326")
+
+
+def test_read_tables_return_their_rows_and_headers_explicitly(tmp_path: Path) -> None:
+    """Row numbers and the file's headers come back as values, nothing in pandas' attrs."""
+    from carecircle.geo.facilities import is_facility_header
+    from carecircle.geo.headers import rename_aliased_columns
+    from carecircle.geo.tables import read_table_rows
+    from carecircle.vocabulary import COLUMN_ALIASES
+
+    path = write_csv(tmp_path / "fac.csv", ["设施清单,,,,,,,", HEADER, "", *ROWS])
+    df, rows = read_table_rows(path, is_header=is_facility_header)
+    assert df.attrs == {} and rows.word == "row"
+    np.testing.assert_array_equal(rows.numbers, [4, 5, 6])  # title, header, an empty line
+    chinese = pd.DataFrame(columns=["编号", "名称", "经度"])
+    renamed, headers = rename_aliased_columns(chinese, path, COLUMN_ALIASES)
+    assert list(renamed.columns) == ["id", "name", "lon"]
+    assert headers == {"id": "编号", "name": "名称", "lon": "经度"} and renamed.attrs == {}
+    kept = rows.with_headers(headers).keep(np.array([False, True, True]))
+    assert kept.header("lon") == "经度" and kept.header("type") is None
+    assert kept.one(0) == "row 5"
+    assert read_facilities(path, "EPSG:4326").attrs == {}
