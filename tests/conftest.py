@@ -6,7 +6,8 @@ server), ``e2e`` (a whole audit: the demo, the corpus, the browser and database 
 ``slow`` (all of these, and the modules listed in SLOW_MODULES). ``pytest -m "not slow"``
 runs the rest, the fast part. Under pytest-xdist (``-n auto --dist loadgroup``, as
 ``make test`` runs) the tests of a module with a module-scoped fixture stay on one worker,
-so that fixture is built once.
+so that fixture is built once; the demo run is built once for all workers (a file lock in
+the run's shared temporary folder).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared_runs import once_per_run
 
 from mini_district import MiniRun
 
@@ -40,14 +42,19 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo run once per test session, as `make demo` does (offline maps)."""
+def _run_demo(out: Path) -> None:
     from carecircle.scripts.cli import main
 
-    out = tmp_path_factory.mktemp("demo")
     assert main(["-q", "demo", "--out", str(out), "--offline"]) == 0
-    return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo run once per test session, as `make demo` does (offline maps).
+
+    One run for all xdist workers: tests read it, or copy its inputs, and never change it.
+    """
+    return once_per_run(tmp_path_factory, "demo", _run_demo)
 
 
 @pytest.fixture(scope="session")
