@@ -22,7 +22,16 @@ import geopandas as gpd
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bad_inputs import Case, csv_frame, edit, gpkg, message, run_case, table_text
+from bad_inputs import (
+    Case,
+    csv_frame,
+    edit,
+    fresh_mini_study,
+    gpkg,
+    message,
+    run_case,
+    table_text,
+)
 
 from carecircle.scripts.cli import main
 from carecircle.text import FORMULA_STARTS
@@ -374,7 +383,7 @@ def run_output_case(case: Case, folder: Path) -> tuple[int, str]:
     """
     if not isinstance(case, OutputCase):
         return run_case(case, folder)
-    study = write_mini_study(folder / "in", case.district())
+    study = fresh_mini_study(folder / "in", case.district())
     case.mutate(folder / "in")
     (folder / "out").mkdir(exist_ok=True)
     case.prepare(folder)

@@ -6,7 +6,8 @@ server), ``e2e`` (a whole audit: the demo, the corpus, the browser and database 
 ``slow`` (all of these, and the modules listed in SLOW_MODULES). ``pytest -m "not slow"``
 runs the rest, the fast part. Under pytest-xdist (``-n auto --dist loadgroup``, as
 ``make test`` runs) the tests of a module with a module-scoped fixture stay on one worker,
-so that fixture is built once.
+so that fixture is built once; the demo run is built once for all workers (a file lock in
+the run's shared temporary folder).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared_runs import once_per_run
 
 from mini_district import MiniRun
 
@@ -40,14 +42,19 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo run once per test session, as `make demo` does (offline maps)."""
+def _run_demo(out: Path) -> None:
     from carecircle.scripts.cli import main
 
-    out = tmp_path_factory.mktemp("demo")
     assert main(["-q", "demo", "--out", str(out), "--offline"]) == 0
-    return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo run once per test session, as `make demo` does (offline maps).
+
+    One run for all xdist workers: tests read it, or copy its inputs, and never change it.
+    """
+    return once_per_run(tmp_path_factory, "demo", _run_demo)
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +100,7 @@ FIXTURE_MARKERS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups (worker side)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by the fixtures they use; keep a module-scoped fixture on one worker."""
     for item in items:
@@ -109,3 +117,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         defs = info.name2fixturedefs.values() if info is not None else ()
         if any(d[-1].scope == "module" for d in defs if d):
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+@pytest.hookimpl(tryfirst=True)  # after xdist adds its suffixes, before it sends the IDs
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Give a grouped test its ``@group`` suffix where xdist's own hook could not.
+
+    ``--dist loadgroup`` puts the tests whose node ID ends in ``@group`` on one worker.
+    xdist (3.8) writes the suffix to ``item._nodeid``, which pytest 9.2 no longer reads (node
+    IDs are structured: ``item._id``), so no test was grouped: a module-scoped fixture was
+    built once per worker instead of once (pytest-dev/pytest-xdist#1386; fixed by #1388).
+    This writes the suffix to the structured ID; it does nothing where xdist's hook worked.
+    """
+    if not session.config.getoption("loadgroup", False):
+        return
+    for item in session.items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if not groups or "@" in item.nodeid.rpartition("]")[2]:
+            continue
+        nodeid = f"{item.nodeid}@{'_'.join(groups)}"
+        if hasattr(item, "_id"):
+            from _pytest.nodeid import coerce_node_id
+
+            item._id = coerce_node_id(nodeid)
+        else:
+            item._nodeid = nodeid

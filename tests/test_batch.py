@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
+from shared_runs import once_per_run
 
 from carecircle.scripts.batch import NO_DASHBOARD, audit_task, quiet_dask, run_batch
 from carecircle.scripts.batch_commands import batch_text
@@ -19,14 +22,65 @@ from carecircle.scripts.cli import main
 
 from mini_district import MiniDistrict, write_mini_study
 
+MINUTES = (8, 10, 12, 14)
 
-@pytest.fixture(scope="module")
-def studies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("studies")
-    out = []
-    for k, minutes in enumerate((8, 10, 12, 14)):
-        out.append(write_mini_study(folder / f"district{k}", MiniDistrict(minutes=minutes)))
-    return out
+
+def _write_studies(folder: Path) -> None:
+    """Four mini districts (8-14 minutes) and a copy of the first whose network is missing."""
+    for k, minutes in enumerate(MINUTES):
+        write_mini_study(folder / f"district{k}", MiniDistrict(minutes=minutes))
+    first = folder / "district0"
+    broken = folder / "broken"
+    broken.mkdir()
+    (broken / "study.toml").write_text(
+        (first / "study.toml")
+        .read_text(encoding="utf-8")
+        .replace('network = "network.osm"', 'network = "missing.osm"'),
+        encoding="utf-8",
+    )
+    for path in first.iterdir():
+        if path.name != "study.toml":
+            (broken / path.name).write_bytes(path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def study_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The studies, written once for every xdist worker (the tests only read them)."""
+    return once_per_run(tmp_path_factory, "batch-studies", _write_studies)
+
+
+@pytest.fixture(scope="session")
+def studies(study_folder: Path) -> list[Path]:
+    return [study_folder / f"district{k}" / "study.toml" for k in range(len(MINUTES))]
+
+
+class BatchRun(NamedTuple):
+    """The batch of the four studies and the broken one, run once: code, stdout, out."""
+
+    code: int
+    stdout: str
+    out: Path
+
+
+@pytest.fixture(scope="session")
+def batch_run(tmp_path_factory: pytest.TempPathFactory, study_folder: Path) -> BatchRun:
+    """One batch for the tests that read its results (a local cluster costs seconds)."""
+
+    def run(folder: Path) -> None:
+        studies = [study_folder / f"district{k}" / "study.toml" for k in range(len(MINUTES))]
+        args = ["-q", "batch", *map(str, studies), str(study_folder / "broken" / "study.toml")]
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            code = main([*args, "--out", str(folder / "batch")])
+        (folder / "code.txt").write_text(str(code), encoding="utf-8")
+        (folder / "stdout.txt").write_text(stdout.getvalue(), encoding="utf-8")
+
+    folder = once_per_run(tmp_path_factory, "batch-run", run)
+    return BatchRun(
+        int((folder / "code.txt").read_text(encoding="utf-8")),
+        (folder / "stdout.txt").read_text(encoding="utf-8"),
+        folder / "batch",
+    )
 
 
 def _tables(folder: Path) -> dict[str, pd.DataFrame]:
@@ -40,40 +94,24 @@ def _tables(folder: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def test_batch_equals_one_by_one_and_reports_failures(
-    studies: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    broken = studies[0].parent.parent / "broken"
-    broken.mkdir(exist_ok=True)
-    (broken / "study.toml").write_text(
-        studies[0]
-        .read_text(encoding="utf-8")
-        .replace('network = "network.osm"', 'network = "missing.osm"'),
-        encoding="utf-8",
-    )
-    for path in studies[0].parent.iterdir():
-        if path.name != "study.toml":
-            (broken / path.name).write_bytes(path.read_bytes())
-    args = [
-        "-q",
-        "batch",
-        *map(str, studies),
-        str(broken / "study.toml"),
-        "--out",
-        str(tmp_path / "batch"),
-    ]
-    assert main(args) == 3  # one study failed
-    summary = pd.read_csv(tmp_path / "batch" / "batch_summary.csv")
+def test_batch_reports_failures(batch_run: BatchRun) -> None:
+    assert batch_run.code == 3  # one study failed
+    summary = pd.read_csv(batch_run.out / "batch_summary.csv")
     assert list(summary["status"]) == ["done"] * 4 + ["failed"]
     assert "missing.osm" in summary["error"].iloc[-1]
-    assert (tmp_path / "batch" / "index.html").is_file()
-    for k, study in enumerate(studies):
-        alone = tmp_path / f"alone{k}"
-        assert main(["-q", "audit", str(study), "--out", str(alone)]) == 0
-        together = tmp_path / "batch" / f"district{k}"
-        for name, frame in _tables(alone).items():
-            pd.testing.assert_frame_equal(frame, _tables(together)[name], obj=name)
-    assert "failed" in capsys.readouterr().out
+    assert (batch_run.out / "index.html").is_file()
+    assert "failed" in batch_run.stdout
+
+
+@pytest.mark.parametrize("k", range(len(MINUTES)))
+def test_batch_equals_one_by_one(
+    batch_run: BatchRun, studies: list[Path], tmp_path: Path, k: int
+) -> None:
+    alone = tmp_path / f"alone{k}"
+    assert main(["-q", "audit", str(studies[k]), "--out", str(alone)]) == 0
+    together = batch_run.out / f"district{k}"
+    for name, frame in _tables(alone).items():
+        pd.testing.assert_frame_equal(frame, _tables(together)[name], obj=name)
 
 
 def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> None:
@@ -115,9 +153,16 @@ def test_a_killed_worker_loses_no_study(studies: list[Path], tmp_path: Path) -> 
     assert (summary["status"] == "done").sum() >= len(studies) * 2 - 1
 
 
-def test_quiet_batch_prints_no_dask_log_and_no_bar(
+def test_quiet_batch_prints_no_dask_log_and_no_bar_and_a_second_batch_does_not_collide(
     studies: list[Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """A quiet batch while port 8787 is taken, as another batch's scheduler would take it.
+
+    One batch (its local cluster costs seconds) checks both: nothing of Dask's own log
+    and no bar with -q, and no collision with a second batch on the machine.
+    """
+    import socket
+
     import distributed  # noqa: F401 - its import sets the levels: compare with those
 
     # the CLI's logging set-up quiets `distributed` to WARNING before any command runs (so the
@@ -128,11 +173,21 @@ def test_quiet_batch_prints_no_dask_log_and_no_bar(
         n: logging.getLogger(n).level
         for n in ("distributed", "distributed.scheduler", "distributed.client")
     }
-    assert main(["batch", str(studies[0]), "--out", str(tmp_path / "b"), "-q"]) == 0
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 8787))  # as another batch's scheduler would
+        holder.listen()
+    except OSError:
+        pass  # already taken by another process on this machine: the same situation
+    try:
+        assert main(["batch", str(studies[0]), "--out", str(tmp_path / "b"), "-q"]) == 0
+    finally:
+        holder.close()
     captured = capfd.readouterr()
     for noise in ("State start", "Scheduler at", "dashboard at", "Lost all workers", "Start Nanny"):
         assert noise not in captured.err
     assert "done" in captured.out
+    assert "already in use" not in captured.err
     # levels are put back for the code that runs after the batch
     assert {n: logging.getLogger(n).level for n in before} == before
 
@@ -285,21 +340,3 @@ def test_a_malformed_scheduler_address_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("错误 error: --scheduler foo: 无法连接调度器 / cannot connect")
     assert "missing port number" in err
-
-
-def test_a_second_batch_on_the_machine_does_not_collide(
-    studies: list[Path], tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    import socket
-
-    holder = socket.socket()
-    try:
-        holder.bind(("0.0.0.0", 8787))  # as another batch's scheduler would
-        holder.listen()
-    except OSError:
-        pass  # already taken by another process on this machine: the same situation
-    try:
-        assert main(["-q", "batch", str(studies[0]), "--out", str(tmp_path / "b")]) == 0
-    finally:
-        holder.close()
-    assert "already in use" not in capfd.readouterr().err

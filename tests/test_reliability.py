@@ -85,7 +85,14 @@ def test_interrupted_run_keeps_previous_outputs(demo_run: Path, tmp_path: Path) 
         if proc.poll() is not None:
             break
         time.sleep(0.02)
-    time.sleep(0.3)  # some files are in the staging folder by now
+    # interrupt once the staging folder holds a file: a fixed wait here let a fast (idle)
+    # machine finish the run before the signal came
+    while (
+        not any(p.is_file() for p in out.glob(".carecircle-staging-*/**/*"))
+        and proc.poll() is None
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -28,7 +28,7 @@ RADIUS = 600.0  # the mini study's 10-minute circle at 1 m/s
 NODES = {"F1": (200.0, 200.0), "F2": (800.0, 900.0), "P1": (800.0, 200.0)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: the progress and site tests spread
 def study_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_plan_study(tmp_path_factory.mktemp("plan"))
 

@@ -44,7 +44,7 @@ def _table(folder: Path, name: str = "coverage_by_community.csv") -> pd.DataFram
     return pd.read_csv(folder / name, dtype={"code": str}).set_index("code")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: the three variants may run on any worker
 def demo_counts(demo_run: Path) -> pd.DataFrame:
     """Residents and older residents per community, summed from the demo's rasters."""
     return _table(demo_run)[["residents", "older_residents"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +21,34 @@ def _tile(study: Path, km: float) -> Path:
     return tiled
 
 
+@pytest.fixture(scope="module")
+def untiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The mini district's study and its untiled audit, run once for both tile sizes."""
+    folder = tmp_path_factory.mktemp("untiled")
+    study = write_mini_study(folder / "in")
+    assert main(["-q", "audit", str(study), "--out", str(folder / "a")]) == 0
+    return study, folder / "a"
+
+
 @pytest.mark.parametrize("km", [0.15, 0.4])
-def test_tiled_mini_district_equals_untiled(tmp_path: Path, km: float) -> None:
-    study = write_mini_study(tmp_path / "in")
-    assert main(["-q", "audit", str(study), "--out", str(tmp_path / "a")]) == 0
-    assert main(["-q", "audit", str(_tile(study, km)), "--out", str(tmp_path / "b")]) == 0
+def test_tiled_mini_district_equals_untiled(
+    untiled: tuple[Path, Path], tmp_path: Path, km: float
+) -> None:
+    study, a = untiled
+    inputs = tmp_path / "in"
+    shutil.copytree(study.parent, inputs)
+    tiled = _tile(inputs / study.name, km)
+    assert main(["-q", "audit", str(tiled), "--out", str(tmp_path / "b")]) == 0
     for name in ("coverage_by_community.csv", "indicators_by_street.csv"):
-        pd.testing.assert_frame_equal(
-            pd.read_csv(tmp_path / "a" / name), pd.read_csv(tmp_path / "b" / name)
-        )
+        pd.testing.assert_frame_equal(pd.read_csv(a / name), pd.read_csv(tmp_path / "b" / name))
 
 
 def test_tiled_demo_equals_untiled(demo_run: Path, tmp_path: Path) -> None:
     import geopandas as gpd
 
-    study = demo_run / "inputs" / "study.toml"
+    inputs = tmp_path / "inputs"  # a copy: the demo run is shared and never changed
+    shutil.copytree(demo_run / "inputs", inputs)
+    study = inputs / "study.toml"
     assert main(["-q", "audit", str(_tile(study, 2.0)), "--out", str(tmp_path / "t")]) == 0
     a = gpd.read_file(demo_run / "cells.gpkg")
     b = gpd.read_file(tmp_path / "t" / "cells.gpkg")
