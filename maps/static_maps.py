@@ -9,7 +9,6 @@ a north arrow, a legend and the data date. They draw results and compute nothing
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +20,8 @@ import shapely
 from tqdm import tqdm
 
 from carecircle.files import inside
-from carecircle.maps.charts import cjk_font
+from carecircle.maps.fonts import cjk_family
 from carecircle.maps.png import agg_figure, write_png
-from carecircle.maps.street_jobs import pool_size, run_jobs, street_box, street_part
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     UNCOVERED_COLOUR,
@@ -74,24 +72,12 @@ def font_context() -> Iterator[bool]:
     """
     import matplotlib as mpl
 
-    name = _cjk_family()
+    name = cjk_family()
     params: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
     if name is not None:
         params["font.family"] = [name, "DejaVu Sans"]
     with mpl.rc_context(params):
         yield name is not None
-
-
-@functools.cache
-def _cjk_family() -> str | None:
-    """Register the CJK font with matplotlib once per process; return its family name."""
-    from matplotlib import font_manager
-
-    path = cjk_font()
-    if path is None:
-        return None
-    font_manager.fontManager.addfont(path)
-    return font_manager.FontProperties(fname=path).get_name()
 
 
 def _label(zh: str, en: str, cjk: bool) -> str:
@@ -326,6 +312,8 @@ def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None
 
 def _png_box(audit: Audit, code: str) -> Bounds:
     """Return the lon/lat box of a street's PNG: the street and 6 % of its size around."""
+    from carecircle.maps.street_jobs import street_box  # (imports the HTML layers: folium)
+
     (sminx, sminy, smaxx, smaxy), _ = street_box(audit, code)
     pad = 0.06 * max(smaxx - sminx, smaxy - sminy, 1e-4)
     return (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
@@ -340,6 +328,8 @@ class PngJob:
 
 def _png_jobs(audit: Audit, paths: dict[str, Path], per_job: int) -> Iterator[PngJob]:
     """Yield the jobs of ``per_job`` streets each, with each street's part of the audit."""
+    from carecircle.maps.street_jobs import street_part
+
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
     codes = list(paths)
@@ -386,6 +376,8 @@ def render_static_maps(
     dict of str to Path
         Street code -> its PNG, in the order of the streets table.
     """
+    from carecircle.maps.street_jobs import pool_size, run_jobs
+
     out_dir.mkdir(parents=True, exist_ok=True)
     stems = map_file_stems(list(audit.streets["code"]))
     paths = {code: inside(out_dir, out_dir / f"{stem}.png") for code, stem in stems.items()}
