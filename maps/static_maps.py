@@ -350,6 +350,15 @@ def _draw_job(job: PngJob) -> list[Path]:
     return [street_png(part, code, path, fig=fig) for part, code, path in job.parts]
 
 
+def _load_fonts() -> None:
+    """Register the CJK font and open it, so forked workers start with it loaded."""
+    from matplotlib.font_manager import FontProperties
+
+    with font_context():
+        renderer = agg_figure(1.0, 1.0, DPI).canvas.get_renderer()  # type: ignore[attr-defined]
+        renderer.get_text_width_height_descent("街道 street", FontProperties(size=7), False)
+
+
 #: Streets drawn by one job: enough to reuse a figure, few enough to share out over a pool.
 STREETS_PER_JOB = 5
 
@@ -388,6 +397,7 @@ def render_static_maps(
         leave=False,
         disable=None if progress else True,
     )
+    _load_fonts()  # once here, not once per worker process
     with bar:
         run_jobs(
             _png_jobs(audit, paths, STREETS_PER_JOB),
