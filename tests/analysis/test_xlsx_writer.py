@@ -57,7 +57,7 @@ def test_values_styles_and_layout_read_back(tmp_path: Path) -> None:
     assert (f"{letter}3:{letter}5", f'LEFT({letter}3,3)="未达标"') in rules
     assert ws.column_dimensions["A"].width == 8  # at least 8
     assert ws.column_dimensions["G"].width == 11  # the longest text, +2
-    assert [c.value for c in book["空 empty"][1]][0] == "代码"
+    assert book["空 empty"]["A1"].value == "代码"
     frame = pd.read_excel(path, sheet_name="社区 communities", header=0, skiprows=[1])
     assert frame["代码"].tolist() == ["W-N", "W-S", "E-N"]
 
