@@ -8,64 +8,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from carecircle.files import write_atomic, write_text_atomic
+from carecircle.files import write_text_atomic
+from carecircle.maps.fonts import CJK_FAMILIES, cjk_family, cjk_font
+from carecircle.maps.png import agg_figure, write_png
 from carecircle.maps.style import area, esc, map_file_stems, pct
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Noto Serif CJK SC",
-    "WenQuanYi Zen Hei",
-    "Source Han Sans SC",
-    "Microsoft YaHei",
-    "SimHei",
-)
+__all__ = ["CJK_FAMILIES", "cjk_font", "render_report", "report_html", "s1_chart", "s2_chart"]
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from carecircle.analysis.audit import Audit
 
 
-@functools.cache
-def cjk_font() -> str | None:
-    """Return the path of an installed CJK font (Noto Sans CJK first), or None.
-
-    Without one, Chinese labels would be drawn as empty boxes: charts then fall back to
-    English labels and a warning says how to install the font (``fonts-noto-cjk``).
-    """
-    # the files themselves first: the same font every time (and fonts installed after
-    # matplotlib built its cache are found too)
-    files = sorted(font_manager.findSystemFonts())
-    for pattern in ("NotoSansCJK-Regular", "NotoSansCJK", "NotoSerifCJK-Regular", "wqy"):
-        for path in files:
-            if pattern in Path(path).name:
-                return path
-    for family in CJK_FAMILIES:
-        try:
-            return font_manager.findfont(
-                font_manager.FontProperties(family=family), fallback_to_default=False
-            )
-        except ValueError:
-            continue
-    return None
-
-
 def _style() -> bool:
-    path = cjk_font()
-    if path is None:
+    """Use the CJK font (inside the chart's ``rc_context``); return True when installed."""
+    import matplotlib as mpl
+
+    name = cjk_family()
+    if name is None:
         log.warning(
             "no CJK font found (install Debian's fonts-noto-cjk); chart labels in English only"
         )
         return False
-    font_manager.fontManager.addfont(path)
-    name = font_manager.FontProperties(fname=path).get_name()
     mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
     mpl.rcParams["axes.unicode_minus"] = False
     return True
@@ -85,6 +56,8 @@ def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Pat
 
     @functools.wraps(chart)
     def run(audit: Audit, path: Path) -> Path:
+        import matplotlib as mpl
+
         with mpl.rc_context():
             return chart(audit, path)
 
@@ -94,10 +67,12 @@ def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Pat
 def _fit_left(fig: Figure, labels: list[str], fontsize: float, *, extra_in: float = 0.0) -> None:
     """Lay out a horizontal-bar chart: room on the left for the widest label, fixed elsewhere.
 
-    Measures each label once (``tight_layout`` measures every text of the figure several
-    times: a second per hundred CJK tick labels).
+    Measures each label once on the figure's own canvas (whose renderer keeps the sizes for
+    drawing); ``tight_layout`` measures every text of the figure several times.
     """
-    renderer = FigureCanvasAgg(fig).get_renderer()  # the canvas savefig draws PNGs with
+    from matplotlib import font_manager
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # an Agg canvas
     prop = font_manager.FontProperties(size=fontsize)
     widest = max(
         (renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in labels),
@@ -108,6 +83,29 @@ def _fit_left(fig: Figure, labels: list[str], fontsize: float, *, extra_in: floa
     fig.subplots_adjust(
         left=min(left, 0.6), right=0.97, bottom=0.6 / height_in, top=1 - 0.4 / height_in
     )
+
+
+def _row_labels(ax: Axes, labels: list[str], fontsize: float) -> None:
+    """Write a label beside each bar row (y = 0, 1, …) as plain text, without tick objects.
+
+    A hundred tick labels cost a hundred ``Tick`` objects (two lines and two texts each);
+    the labels drawn as texts right of the axis's left edge look the same, for a tenth.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    ax.set_yticks([])
+    low, high = -0.5, len(labels) - 0.5
+    ax.set_ylim((high, low) if ax.yaxis_inverted() else (low, high))
+    shift = ScaledTranslation(-3.5 / 72, 0, ax.figure.dpi_scale_trans)  # 3.5 pt left
+    transform = ax.get_yaxis_transform() + shift
+    for y, text in enumerate(labels):
+        ax.text(0, y, text, transform=transform, ha="right", va="center", fontsize=fontsize)
+
+
+def _target_line(ax: Axes, table: pd.DataFrame) -> None:
+    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
+    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
+    ax.set_xlim(0, max(105.0, float(target) + 5.0))
 
 
 @_own_rc
@@ -125,48 +123,46 @@ def s1_chart(audit: Audit, path: Path) -> Path:
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
     if len(table) > MAX_COMMUNITY_BARS:
         return _s1_by_street(audit, table, path, cjk=cjk)
-    fig = Figure(figsize=(8, max(3.0, 0.22 * len(table) + 1)), dpi=110)
+    fig = agg_figure(8, max(3.0, 0.22 * len(table) + 1), 110)
     ax = fig.subplots()
     labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
-    ax.barh(range(len(table)), table["older_covered_share"].fillna(0) * 100, color="#21918C")
-    ax.set_yticks(range(len(table)), labels, fontsize=7)
-    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
-    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
+    shares = table["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100
+    ax.barh(np.arange(len(table)), shares, color="#21918C")
+    _row_labels(ax, labels, 7)
+    _target_line(ax, table)
     ax.set_xlabel(
         ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
     )
     ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
     _fit_left(fig, labels, 7)
-    write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    return path
+    return write_png(fig, path)
 
 
 def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -> Path:
     """S1 of every community as a dot on its street's row, over a bar of the street's S1."""
     streets = audit.indicators["street"]
     row_of = {code: i for i, code in enumerate(streets.index)}
-    fig = Figure(figsize=(8, max(3.0, 0.22 * len(streets) + 1.2)), dpi=110)
+    fig = agg_figure(8, max(3.0, 0.22 * len(streets) + 1.2), 110)
     ax = fig.subplots()
     ax.barh(
-        range(len(streets)),
-        streets["older_covered_share"].fillna(0) * 100,
+        np.arange(len(streets)),
+        streets["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100,
         color="#21918C",
         alpha=0.35,
         label=("街道/镇 " if cjk else "") + "street",
     )
     rows = table["street"].map(row_of).to_numpy(dtype=float)
     ax.scatter(
-        table["older_covered_share"].fillna(0) * 100,
+        table["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100,
         rows,
         s=6,
         color="#21918C",
         label=("社区 " if cjk else "") + "community",
     )
-    labels = list(streets["name"] if cjk else streets.index)
-    ax.set_yticks(range(len(streets)), labels, fontsize=7)
+    labels = [str(v) for v in (streets["name"] if cjk else streets.index)]
     ax.invert_yaxis()
-    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
-    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
+    _row_labels(ax, labels, 7)
+    _target_line(ax, table)
     ax.set_xlabel(
         ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
     )
@@ -176,8 +172,7 @@ def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -
     )
     ax.legend(loc="lower right", fontsize=7)
     _fit_left(fig, labels, 7)
-    write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    return path
+    return write_png(fig, path)
 
 
 @_own_rc
@@ -193,11 +188,11 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     """
     cjk = _style()
     table = audit.indicators["street"]
-    fig = Figure(figsize=(7, 3.6), dpi=110)
+    fig = agg_figure(7, 3.6, 110)
     ax = fig.subplots()
-    labels = list(table["name"] if cjk else table.index)
+    labels = [str(v) for v in (table["name"] if cjk else table.index)]
     values = table["floor_area_per_1000"]
-    ax.bar(range(len(table)), values.fillna(0), color="#3B528B")
+    ax.bar(np.arange(len(table)), values.fillna(0).to_numpy(dtype=float), color="#3B528B")
     unknown = values.isna().to_numpy() & (table["residents"].to_numpy() > 0)
     for i in np.flatnonzero(unknown):  # no floor-area data: say so
         ax.text(
@@ -222,8 +217,7 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     ax.set_ylabel(("每千人面积 " if cjk else "") + "m² per 1,000 residents")
     ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
     fig.tight_layout()
-    write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    return path
+    return write_png(fig, path)
 
 
 def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:

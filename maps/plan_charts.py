@@ -10,14 +10,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.figure import Figure
 
-from carecircle.files import write_atomic
-from carecircle.maps.charts import cjk_font
+from carecircle.maps.fonts import cjk_family
+from carecircle.maps.png import agg_figure, write_png
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -28,11 +25,12 @@ MET, NOT_MET, UNKNOWN = "#1A9641", "#D7191C", "#9E9E9E"
 
 def _font() -> bool:
     """Use the CJK font when installed (inside an ``rc_context``); return True when it is."""
-    path = cjk_font()
-    if path is None:
+    import matplotlib as mpl
+
+    name = cjk_family()
+    if name is None:
         return False
-    font_manager.fontManager.addfont(path)
-    mpl.rcParams["font.family"] = [font_manager.FontProperties(fname=path).get_name()]
+    mpl.rcParams["font.family"] = [name]
     mpl.rcParams["axes.unicode_minus"] = False
     return True
 
@@ -126,9 +124,11 @@ def progress_chart(rows: pd.DataFrame, path: Path) -> Path:
     Path
         ``path``.
     """
+    import matplotlib as mpl
+
     with mpl.rc_context():
         cjk = _font()
-        fig = Figure(figsize=(6, 3.6), dpi=110)
+        fig = agg_figure(6, 3.6, 110)
         ax = fig.subplots()
         first = rows.iloc[0]
         if first["kind"] == "indicator":
@@ -148,8 +148,7 @@ def progress_chart(rows: pd.DataFrame, path: Path) -> Path:
         title = f"{first['id']} {first['name_zh']} / {first['name_en']}"
         ax.set_title(title if cjk else f"{first['id']} {first['name_en']}", fontsize=10)
         fig.tight_layout()
-        write_atomic(path, lambda p: fig.savefig(p, format="png"))
-    return path
+        return write_png(fig, path)
 
 
 def render_progress_charts(by_year: pd.DataFrame, folder: Path) -> list[Path]:

@@ -12,116 +12,38 @@ outputs home; it takes the audit, the output folder and what the run already kno
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
 from carecircle.files import write_atomic
+from carecircle.maps.docx_tables import add_table, indicator_value, number, status_text, text
 from carecircle.maps.static_maps import render_static_maps
 from carecircle.maps.style import pct, records
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from docx.document import Document as DocxDocument
+
     from carecircle.analysis.audit import Audit
 
+__all__ = ["add_table", "render_report_docx", "write_report_docx"]
+
 FONT_ZH = "Noto Sans CJK SC"
-MAP_WIDTH = Cm(16)
-STATUS_ZH = {"met": "达标 met", "not met": "未达标 not met"}
-
-
-def number(value: Any, digits: int = 0) -> str:
-    """Format a figure of the report: thousands separators, or — where undefined.
-
-    Parameters
-    ----------
-    value : Any
-        The value.
-    digits : int, default 0
-        Decimals shown.
-    """
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{float(value):,.{digits}f}"
-
-
-def indicator_value(value: Any, unit: str) -> str:
-    """Format an indicator value by its unit (a share as a percentage).
-
-    Parameters
-    ----------
-    value : Any
-        The value.
-    unit : str
-        The indicator's unit (``share`` shown as a percentage).
-    """
-    if value is None or pd.isna(value):
-        return "—"
-    if unit == "share":
-        return pct(float(value))
-    return f"{float(value):,.1f}" if float(value) % 1 else f"{float(value):,.0f}"
-
-
-def text(value: Any) -> str:
-    """Text of a table cell: — where missing."""
-    return "—" if value is None or pd.isna(value) or str(value) == "" else str(value)
-
-
-def status_text(status: Any) -> str:
-    """Bilingual verdict (``not assessed …`` reasons are kept as written)."""
-    text = "" if status is None or pd.isna(status) else str(status)
-    return STATUS_ZH.get(text, text or "—")
+MAP_WIDTH_CM = 16.0
 
 
 def _fonts(doc: DocxDocument) -> None:
     """Give the text styles an East Asian font so Chinese is not drawn in a Latin fallback."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
     for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "Table Grid"):
         style = doc.styles[name]
         r_pr = style.element.get_or_add_rPr()
         r_pr.get_or_add_rFonts().set(qn("w:eastAsia"), FONT_ZH)
     doc.styles["Normal"].font.size = Pt(10)
-
-
-def add_table(
-    doc: DocxDocument,
-    header: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    widths_cm: Sequence[float] = (),
-) -> None:
-    """Add a grid table with a header row.
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
-    header : sequence of str
-        Column headings.
-    rows : sequence of sequences of str
-        The cells' texts.
-    widths_cm : sequence of float, optional
-        Column widths in cm (equal widths when not given).
-    """
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.text = text
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row, strict=True):
-            cell.text = str(text)
-    if widths_cm:
-        table.autofit = False
-        for column, width in zip(table.columns, widths_cm, strict=True):
-            column.width = Cm(width)  # the grid, which LibreOffice reads
-        for table_row in table.rows:
-            for cell, width in zip(table_row.cells, widths_cm, strict=True):
-                cell.width = Cm(width)
 
 
 def _enabled(audit: Audit) -> pd.DataFrame:
@@ -223,7 +145,9 @@ def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> Non
         (3.4, 4.0, 3.0, 3.0, 3.0),
     )
     if png is not None:
-        doc.add_picture(str(png), width=MAP_WIDTH)
+        from docx.shared import Cm
+
+        doc.add_picture(str(png), width=Cm(MAP_WIDTH_CM))
 
 
 def _underserved(doc: DocxDocument, audit: Audit) -> None:
@@ -348,6 +272,8 @@ def write_report_docx(
     Path
         The document.
     """
+    from docx import Document
+
     doc = Document()
     _fonts(doc)
     study = audit.study

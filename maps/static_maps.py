@@ -9,28 +9,19 @@ a north arrow, a legend and the data date. They draw results and compute nothing
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import matplotlib as mpl
 import numpy as np
 import shapely
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch
-from matplotlib.path import Path as MplPath
 from tqdm import tqdm
 
-from carecircle.files import inside, write_atomic
-from carecircle.maps.charts import cjk_font
-from carecircle.maps.street_jobs import pool_size, run_jobs, street_box, street_part
+from carecircle.files import inside
+from carecircle.maps.fonts import cjk_family
+from carecircle.maps.png import agg_figure, write_png
 from carecircle.maps.style import (
     FACILITY_COLOURS,
     UNCOVERED_COLOUR,
@@ -41,6 +32,9 @@ from carecircle.maps.style import (
 from carecircle.vocabulary import FACILITY_TYPES
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
     from carecircle.analysis.audit import Audit
@@ -76,22 +70,14 @@ def font_context() -> Iterator[bool]:
     bool
         True when a CJK font is in use (Chinese labels can be drawn).
     """
-    name = _cjk_family()
+    import matplotlib as mpl
+
+    name = cjk_family()
     params: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
     if name is not None:
         params["font.family"] = [name, "DejaVu Sans"]
     with mpl.rc_context(params):
         yield name is not None
-
-
-@functools.cache
-def _cjk_family() -> str | None:
-    """Register the CJK font with matplotlib once per process; return its family name."""
-    path = cjk_font()
-    if path is None:
-        return None
-    font_manager.fontManager.addfont(path)
-    return font_manager.FontProperties(fname=path).get_name()
 
 
 def _label(zh: str, en: str, cjk: bool) -> str:
@@ -151,6 +137,10 @@ def _polygon_patches(
     geoms: np.ndarray, tolerance: float, colours: list[str], **style: Any
 ) -> PatchCollection:
     """One PatchCollection of the (simplified) polygons, a compound path (with holes) each."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MplPath
+
     simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
     patches, kept = [], []
     for geom, colour in zip(simple, colours, strict=True):
@@ -161,59 +151,116 @@ def _polygon_patches(
     return PatchCollection(patches, facecolors=kept, **style)
 
 
-def _draw_layers(ax: Axes, audit: Audit, code: str, wide: tuple, cjk: bool) -> list:
-    """Draw communities, boundary, uncovered dots and facilities; return legend handles."""
-    minx, miny, maxx, maxy = wide
-    tolerance = (maxx - minx) / 2000.0  # well under a pixel
-    com = audit.communities[(audit.communities["street"] == code).to_numpy()]
-    shares = audit.indicators["community"]["older_covered_share"].reindex(com["code"])
-    colours = [share_colour(s) for s in shares]
-    ax.add_collection(
-        _polygon_patches(com.geometry.to_numpy(), tolerance, colours, edgecolor="white", lw=0.6)
-    )
-    street = audit.streets.geometry.to_numpy()[(audit.streets["code"] == code).to_numpy()]
-    ax.add_collection(
-        _polygon_patches(street, tolerance, ["none"], edgecolor="black", lw=1.6, zorder=3)
-    )
+def _legend_handles(
+    kinds: list[tuple[str, str, str, str]], gaps_label: str | None, cjk: bool
+) -> list:
+    """Legend entries: the S1 scale, the uncovered dots (if any), each facility type drawn.
+
+    ``kinds`` holds (label, marker, colour, type) of the facility types on the map.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     handles: list = [
         Patch(facecolor=share_colour(s), label=f"S1 {s:.0%}") for s in (0.0, 0.5, 1.0)
     ] + [Patch(facecolor=share_colour(float("nan")), label=_label("无人口", "no residents", cjk))]
-    cells = audit.cells
-    gaps = cells[
-        ((cells["street"] == code) & ~cells["covered"] & (cells["older_residents"] > 0)).to_numpy()
-    ]
-    if len(gaps):
-        older = gaps["older_residents"].to_numpy(dtype=float)
-        sizes = 4.0 + 60.0 * older / older.max()
-        ax.scatter(
-            gaps["lon"], gaps["lat"], s=sizes, color=UNCOVERED_COLOUR, alpha=0.6, lw=0, zorder=4
-        )
+    if gaps_label is not None:
         handles.append(
-            Line2D(
-                [], [], ls="", marker="o", color=UNCOVERED_COLOUR, alpha=0.6,
-                label=_label("未覆盖老年人", f"uncovered older (max {older.max():,.0f}/cell)", cjk),
-            )
-        )  # fmt: skip
-    fac = audit.facilities
-    lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
-    near = fac[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
-    for ftype, (zh, en) in FACILITY_TYPES.items():
-        rows = near[(near["type"] == ftype).to_numpy()]
-        if rows.empty:
-            continue
-        colour, marker = FACILITY_COLOURS.get(ftype, "#777777"), FACILITY_MARKERS.get(ftype, "o")
-        ax.scatter(
-            rows["lon"], rows["lat"], s=110 if marker == "*" else 46, marker=marker, color=colour,
-            edgecolor="white", linewidth=0.7, zorder=5,
-        )  # fmt: skip
+            Line2D([], [], ls="", marker="o", color=UNCOVERED_COLOUR, alpha=0.6, label=gaps_label)
+        )
+    for label, marker, colour, _ in kinds:
         handles.append(
             Line2D(
                 [], [], ls="", marker=marker, color=colour, markeredgecolor="white",
-                markersize=11 if marker == "*" else 7,
-                label=_label(zh, en, cjk),
+                markersize=11 if marker == "*" else 7, label=label,
             )
         )  # fmt: skip
     return handles
+
+
+def _draw_facilities(ax: Axes, audit: Audit, wide: Bounds, cjk: bool) -> list:
+    """Draw the facilities within ``wide`` (a marker per type); return (label, marker, …)."""
+    minx, miny, maxx, maxy = wide
+    fac = audit.facilities
+    lon, lat = fac["lon"].to_numpy(dtype=float), fac["lat"].to_numpy(dtype=float)
+    types = fac["type"].to_numpy(dtype=object)
+    near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    kinds = []
+    for ftype, (zh, en) in FACILITY_TYPES.items():
+        rows = near & (types == ftype)
+        if not rows.any():
+            continue
+        colour, marker = FACILITY_COLOURS.get(ftype, "#777777"), FACILITY_MARKERS.get(ftype, "o")
+        # markers of a line (scatter's size is an area in pt²: the same marker, drawn cheaper)
+        ax.plot(
+            lon[rows], lat[rows], ls="", marker=marker, color=colour, markeredgecolor="white",
+            markeredgewidth=0.7, markersize=math.sqrt(110 if marker == "*" else 46), zorder=5,
+        )  # fmt: skip
+        kinds.append((_label(zh, en, cjk), marker, colour, ftype))
+    return kinds
+
+
+def _draw_layers(ax: Axes, audit: Audit, code: str, wide: Bounds, cjk: bool) -> list:
+    """Draw communities, boundary, uncovered dots and facilities; return legend handles."""
+    tolerance = (wide[2] - wide[0]) / 2000.0  # well under a pixel
+    communities = audit.communities
+    com = communities["street"].to_numpy(dtype=object) == code
+    shares = audit.indicators["community"]["older_covered_share"].reindex(
+        communities["code"].to_numpy()[com]
+    )
+    colours = [share_colour(s) for s in shares.to_numpy(dtype=float)]
+    ax.add_collection(
+        _polygon_patches(
+            communities.geometry.to_numpy()[com], tolerance, colours, edgecolor="white", lw=0.6
+        )
+    )
+    street = audit.streets.geometry.to_numpy()[audit.streets["code"].to_numpy(dtype=object) == code]
+    ax.add_collection(
+        _polygon_patches(street, tolerance, ["none"], edgecolor="black", lw=1.6, zorder=3)
+    )
+    cells = audit.cells
+    older = cells["older_residents"].to_numpy(dtype=float)
+    gaps = (
+        (cells["street"].to_numpy(dtype=object) == code)
+        & ~cells["covered"].to_numpy(dtype=bool)
+        & (older > 0)
+    )
+    gaps_label = None
+    if gaps.any():
+        older = older[gaps]
+        ax.scatter(
+            cells["lon"].to_numpy()[gaps], cells["lat"].to_numpy()[gaps],
+            s=4.0 + 60.0 * older / older.max(), color=UNCOVERED_COLOUR, alpha=0.6, lw=0, zorder=4,
+        )  # fmt: skip
+        gaps_label = _label("未覆盖老年人", f"uncovered older (max {older.max():,.0f}/cell)", cjk)
+    kinds = _draw_facilities(ax, audit, wide, cjk)
+    return _legend_handles(kinds, gaps_label, cjk)
+
+
+#: Label of the axes of a static map (a figure holding one is reused street after street).
+MAP_AXES = "carecircle street map"
+
+
+def _map_axes(fig: Figure) -> Axes:
+    """Return the map axes of ``fig``, emptied, or new ones on the cleared figure.
+
+    Axes are costly to make (axis, ticks, spines): a job's figure keeps its one map axes and
+    only the previous street's drawing is removed.
+    """
+    if len(fig.axes) == 1 and fig.axes[0].get_label() == MAP_AXES:
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+        for artist in [*ax.collections, *ax.lines, *ax.patches, *ax.texts, *ax.images]:
+            artist.remove()
+        return ax
+    fig.clear()
+    ax = fig.add_axes((0.01, 0.02, 0.6, 0.9), label=MAP_AXES)
+    ax.set_anchor("NE")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
 
 
 def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None) -> Path:
@@ -228,8 +275,9 @@ def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None
     path : Path
         The PNG to write.
     fig : Figure, optional
-        A figure to draw on (cleared first). Drawing street after street on one figure keeps
-        its renderer and so matplotlib's cache of text sizes (the legend's CJK labels).
+        A figure to draw on (cleared first), best from :func:`carecircle.maps.png.agg_figure`:
+        drawing street after street on one canvas keeps its renderer and so matplotlib's
+        cache of text sizes (the legend's CJK labels).
 
     Returns
     -------
@@ -240,19 +288,12 @@ def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None
     box = _png_box(audit, code)
     lat = (box[1] + box[3]) / 2
     with font_context() as cjk:
-        if fig is None:
-            fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)  # no pyplot: no global figure state
-        fig.clear()
-        ax = fig.add_axes((0.01, 0.02, 0.6, 0.9))
-        ax.set_anchor("NE")
+        fig = agg_figure(*FIGSIZE_IN, DPI) if fig is None else fig
+        ax = _map_axes(fig)
         handles = _draw_layers(ax, audit, code, box, cjk)
         ax.set_xlim(box[0], box[2])
         ax.set_ylim(box[1], box[3])
         ax.set_aspect(1.0 / math.cos(math.radians(lat)))
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
         _scale_bar(ax, box, lat)
         _north_arrow(ax)
         share = audit.indicators["street"].loc[code, "older_covered_share"]
@@ -266,11 +307,13 @@ def street_png(audit: Audit, code: str, path: Path, *, fig: Figure | None = None
             bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
         )  # fmt: skip
         # a fixed frame (no bbox_inches="tight", which draws every figure twice)
-        return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+        return write_png(fig, path)
 
 
 def _png_box(audit: Audit, code: str) -> Bounds:
     """Return the lon/lat box of a street's PNG: the street and 6 % of its size around."""
+    from carecircle.maps.street_jobs import street_box  # (imports the HTML layers: folium)
+
     (sminx, sminy, smaxx, smaxy), _ = street_box(audit, code)
     pad = 0.06 * max(smaxx - sminx, smaxy - sminy, 1e-4)
     return (sminx - pad, sminy - pad, smaxx + pad, smaxy + pad)
@@ -285,6 +328,8 @@ class PngJob:
 
 def _png_jobs(audit: Audit, paths: dict[str, Path], per_job: int) -> Iterator[PngJob]:
     """Yield the jobs of ``per_job`` streets each, with each street's part of the audit."""
+    from carecircle.maps.street_jobs import street_part
+
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
     codes = list(paths)
@@ -301,8 +346,17 @@ def _png_jobs(audit: Audit, paths: dict[str, Path], per_job: int) -> Iterator[Pn
 
 def _draw_job(job: PngJob) -> list[Path]:
     """Draw one job's streets on one figure (in a worker process or in this one)."""
-    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI)
+    fig = agg_figure(*FIGSIZE_IN, DPI)  # one canvas: text sizes measured once per job
     return [street_png(part, code, path, fig=fig) for part, code, path in job.parts]
+
+
+def _load_fonts() -> None:
+    """Register the CJK font and open it, so forked workers start with it loaded."""
+    from matplotlib.font_manager import FontProperties
+
+    with font_context():
+        renderer = agg_figure(1.0, 1.0, DPI).canvas.get_renderer()  # type: ignore[attr-defined]
+        renderer.get_text_width_height_descent("街道 street", FontProperties(size=7), False)
 
 
 #: Streets drawn by one job: enough to reuse a figure, few enough to share out over a pool.
@@ -331,6 +385,8 @@ def render_static_maps(
     dict of str to Path
         Street code -> its PNG, in the order of the streets table.
     """
+    from carecircle.maps.street_jobs import pool_size, run_jobs
+
     out_dir.mkdir(parents=True, exist_ok=True)
     stems = map_file_stems(list(audit.streets["code"]))
     paths = {code: inside(out_dir, out_dir / f"{stem}.png") for code, stem in stems.items()}
@@ -341,6 +397,7 @@ def render_static_maps(
         leave=False,
         disable=None if progress else True,
     )
+    _load_fonts()  # once here, not once per worker process
     with bar:
         run_jobs(
             _png_jobs(audit, paths, STREETS_PER_JOB),

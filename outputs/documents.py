@@ -10,7 +10,6 @@ from pathlib import Path
 
 from carecircle.analysis.run_summary import write_run_json
 from carecircle.maps.charts import report_html, s1_chart, s2_chart
-from carecircle.maps.gap_maps import render_maps
 from carecircle.maps.report_docx import write_report_docx
 from carecircle.maps.static_maps import render_static_maps
 from carecircle.maps.style import map_file_stems
@@ -31,6 +30,8 @@ def write_siting_tables(job: WriteJob) -> list[Path]:
 
 def write_gap_maps(job: WriteJob) -> list[Path]:
     """Write ``maps/index.html`` and the street maps (with the proposal of a siting run)."""
+    from carecircle.maps.gap_maps import render_maps  # folium: imported when maps are made
+
     return render_maps(
         job.audit,
         job.folder / "maps",

@@ -17,6 +17,7 @@ from carecircle.analysis.reports import (
 )
 from carecircle.analysis.xlsx import write_xlsx
 from carecircle.geo.vector_io import write_gpkg
+from carecircle.outputs.gpkg import write_layer
 from carecircle.outputs.registry import WriteJob
 
 
@@ -62,14 +63,18 @@ def write_workbooks(job: WriteJob) -> list[Path]:
 
 
 def write_geopackages(job: WriteJob) -> list[Path]:
-    """Write ``cells.gpkg`` (the cells' one home) and ``indicators.gpkg`` (the other layers)."""
+    """Write ``cells.gpkg`` (the cells' one home) and ``indicators.gpkg`` (the other layers).
+
+    The cells are written once, in batches that leave Ctrl-C answered (:mod:`.gpkg`); the
+    other layers are small (streets, communities, facilities).
+    """
     out = job.folder
 
     def write_layers(tmp: Path) -> None:
         for n, (name, frame) in enumerate(file_layers(job.audit).items()):
             write_gpkg(frame, tmp, name, append=n > 0)
 
-    cells = write_atomic(out / "cells.gpkg", lambda p: write_gpkg(job.cells, p, "cells"))
+    cells = write_atomic(out / "cells.gpkg", lambda p: write_layer(job.cells, p, "cells"))
     return [cells, write_atomic(out / "indicators.gpkg", write_layers)]
 
 
