@@ -8,6 +8,7 @@ tile, not by the city, and no dense sources × nodes array is ever built for the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from tqdm import tqdm
 
+from carecircle.geo._arrays import expand_ranges
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.routing import source_entries, with_source_nodes
 from carecircle.geo.snap import Snapped
@@ -56,40 +58,127 @@ def source_tiles(
             yield group[start : start + max_sources]
 
 
+class BoxIndex:
+    """Points bucketed on a square grid, to list the points inside a box without a pass over all.
+
+    A tile of sources needs the nodes and cells within its box; testing every node of a
+    city for every tile costs tiles × nodes. The buckets are found by arithmetic, the
+    points in them tested exactly, and the result returned in ascending order (the same
+    array as a ``flatnonzero`` of the box test over all points).
+
+    Parameters
+    ----------
+    x, y : array_like
+        Point coordinates (m); points with a NaN coordinate are never inside a box.
+    ids : array_like of int, optional
+        The id returned for each point; default its position.
+    cell_m : float, default 500
+        Bucket side (m); coarser when the points spread over more than ~1M buckets.
+    """
+
+    def __init__(
+        self,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        ids: npt.ArrayLike | None = None,
+        *,
+        cell_m: float = 500.0,
+    ) -> None:
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        ids = np.arange(x.size, dtype=np.int64) if ids is None else np.asarray(ids, np.int64)
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y, ids = x[keep], y[keep], ids[keep]
+        self.size = int(x.size)
+        self.left = float(x.min()) if x.size else 0.0
+        self.bottom = float(y.min()) if y.size else 0.0
+        span = max(float(x.max()) - self.left, float(y.max()) - self.bottom) if x.size else 0.0
+        self.cell = max(float(cell_m), span / 1024.0)
+        col = np.floor((x - self.left) / self.cell).astype(np.int64)
+        row = np.floor((y - self.bottom) / self.cell).astype(np.int64)
+        self.nx = int(col.max()) + 1 if x.size else 1
+        self.ny = int(row.max()) + 1 if y.size else 1
+        key = row * self.nx + col
+        order = np.argsort(key, kind="stable")
+        self.x, self.y, self.ids = x[order], y[order], ids[order]
+        self.starts = np.searchsorted(key[order], np.arange(self.nx * self.ny + 1))
+
+    def inside(self, x0: float, x1: float, y0: float, y1: float) -> IntArray:
+        """Return the ids of the points with ``x0 <= x <= x1`` and ``y0 <= y <= y1``, sorted.
+
+        Parameters
+        ----------
+        x0, x1, y0, y1 : float
+            The box (m).
+        """
+        cols = np.floor((np.array([x0, x1]) - self.left) / self.cell)
+        rows = np.floor((np.array([y0, y1]) - self.bottom) / self.cell)
+        c0, c1 = max(cols[0], 0.0), min(cols[1], self.nx - 1.0)
+        r0, r1 = max(rows[0], 0.0), min(rows[1], self.ny - 1.0)
+        if not c0 <= c1 or not r0 <= r1:  # also a NaN box: no point is inside
+            return np.empty(0, dtype=np.int64)
+        c0, c1, r0, r1 = int(c0), int(c1), int(r0), int(r1)
+        first = np.arange(r0, r1 + 1, dtype=np.int64) * self.nx
+        lo, hi = self.starts[first + c0], self.starts[first + c1 + 1]
+        sel = expand_ranges(lo, hi - lo)
+        xs, ys = self.x[sel], self.y[sel]
+        hit = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+        return np.sort(self.ids[sel[hit]])
+
+
+def _subgraph(graph: sp.csr_array, local: IntArray, to_local: IntArray) -> sp.csr_array:
+    """Return ``graph[local][:, local]`` (entries in the same order) without a pass over all.
+
+    ``to_local`` maps every node to its position in ``local``, -1 elsewhere.
+    """
+    starts, ends = graph.indptr[local], graph.indptr[local + 1]
+    at = expand_ranges(starts, ends - starts)
+    cols = to_local[graph.indices[at]]
+    keep = cols >= 0
+    rows = np.repeat(np.arange(local.size, dtype=np.int64), ends - starts)[keep]
+    indptr = np.zeros(local.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=local.size), out=indptr[1:])
+    return sp.csr_array((graph.data[at[keep]], cols[keep], indptr), shape=(local.size, local.size))
+
+
+@dataclass
+class _TileIndex:
+    """What every tile of one matrix shares: the nodes and points by place, a node map."""
+
+    nodes: BoxIndex
+    points: BoxIndex
+    to_local: IntArray  # -1 everywhere between tiles
+
+
 def _tile_distances(
-    network: WalkNetwork, src: Snapped, pts: Snapped, pts_idx: IntArray, radius_m: float
+    network: WalkNetwork, src: Snapped, pts: Snapped, index: _TileIndex, radius_m: float
 ) -> tuple[IntArray, IntArray, np.ndarray]:
     """Distances from a tile of sources to candidate points, as (source, point, metres)."""
     pad = radius_m
     x0, x1 = np.nanmin(src.x) - pad, np.nanmax(src.x) + pad
     y0, y1 = np.nanmin(src.y) - pad, np.nanmax(src.y) + pad
-    local = np.flatnonzero(
-        (network.x >= x0) & (network.x <= x1) & (network.y >= y0) & (network.y <= y1)
-    )
-    to_local = np.full(network.n_nodes, -1, dtype=np.int64)
+    local = index.nodes.inside(x0, x1, y0, y1)
+    to_local = index.to_local
     to_local[local] = np.arange(local.size)
-    sub = network.graph[local][:, local]
-    nodes, offsets = source_entries(network, src)
-    lnodes = to_local[nodes]
+    try:
+        sub = _subgraph(network.graph, local, to_local)
+        nodes, offsets = source_entries(network, src)
+        lnodes = to_local[nodes]
+        cand = index.points.inside(x0, x1, y0, y1)
+        e = pts.edge[cand]
+        lu, lv = to_local[network.edge_u[e]], to_local[network.edge_v[e]]
+    finally:
+        to_local[local] = -1
     offsets = np.where(lnodes >= 0, offsets, np.inf)
-    graph = with_source_nodes(sp.csr_array(sub), np.where(lnodes >= 0, lnodes, 0), offsets)
+    graph = with_source_nodes(sub, np.where(lnodes >= 0, lnodes, 0), offsets)
     k = src.edge.size
     dist = dijkstra(graph, directed=True, indices=local.size + np.arange(k), limit=radius_m)
-    dist = dist[:, : local.size]
-    inside = (
-        (pts.x[pts_idx] >= x0)
-        & (pts.x[pts_idx] <= x1)
-        & (pts.y[pts_idx] >= y0)
-        & (pts.y[pts_idx] <= y1)
-    )
-    cand = pts_idx[inside]
-    e = pts.edge[cand]
-    lu, lv = to_local[network.edge_u[e]], to_local[network.edge_v[e]]
+    # column local.size (a virtual source's, unreachable from the others) becomes the inf
+    # column that index -1 (an end outside the tile) reads
+    dist = dist[:, : local.size + 1]
+    dist[:, local.size] = np.inf
     length = network.edge_length[e]
-    inf_col = np.full((k, 1), np.inf)
-    padded = np.hstack([dist, inf_col])  # index -1 -> the inf column
-    du = padded[:, lu] + pts.t[cand] * length
-    dv = padded[:, lv] + (1.0 - pts.t[cand]) * length
+    du = dist[:, lu] + pts.t[cand] * length
+    dv = dist[:, lv] + (1.0 - pts.t[cand]) * length
     d = np.minimum(du, dv)
     same = src.edge[:, None] == e[None, :]
     if same.any():
@@ -138,10 +227,17 @@ def coverage_tiles(
     tiles = list(
         source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m, max_sources=max_tile_sources)
     )
+    if not tiles:
+        return
+    index = _TileIndex(
+        BoxIndex(network.x, network.y),
+        BoxIndex(points.x[p_ok], points.y[p_ok], p_ok),
+        np.full(network.n_nodes, -1, dtype=np.int64),
+    )
     bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
     for group in bar:
         idx = s_ok[group]
-        r, c, v = _tile_distances(network, _subset(sources, idx), points, p_ok, radius_m)
+        r, c, v = _tile_distances(network, _subset(sources, idx), points, index, radius_m)
         yield idx[r], c, v
 
 
