@@ -148,7 +148,10 @@ def _population(
         bands=(study.residents_band, study.older_residents_band),
         bounds=cast(tuple[float, float, float, float], tuple(communities.total_bounds)),
     )
-    squares = gpd.GeoSeries(cell_polygons(cells), crs=cells.attrs["crs"]).to_crs(4326).array
+    squares: Any = cell_polygons(cells)
+    if not CRS.from_user_input(cells.attrs["crs"]).equals(CRS.from_epsg(4326)):
+        # a WGS84 raster's squares are already in lon/lat: the transform would copy them
+        squares = gpd.GeoSeries(squares, crs=cells.attrs["crs"]).to_crs(4326).array
     cells = place_cells(
         cells,
         np.asarray(squares),

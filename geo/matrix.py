@@ -17,6 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm import tqdm
 
 from carecircle.geo._arrays import expand_ranges
+from carecircle.geo.box_index import BoxIndex
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.routing import source_entries, with_source_nodes
 from carecircle.geo.snap import Snapped
@@ -58,79 +59,13 @@ def source_tiles(
             yield group[start : start + max_sources]
 
 
-class BoxIndex:
-    """Points bucketed on a square grid, to list the points inside a box without a pass over all.
-
-    A tile of sources needs the nodes and cells within its box; testing every node of a
-    city for every tile costs tiles × nodes. The buckets are found by arithmetic, the
-    points in them tested exactly, and the result returned in ascending order (the same
-    array as a ``flatnonzero`` of the box test over all points).
-
-    Parameters
-    ----------
-    x, y : array_like
-        Point coordinates (m); points with a NaN coordinate are never inside a box.
-    ids : array_like of int, optional
-        The id returned for each point; default its position.
-    cell_m : float, default 500
-        Bucket side (m); coarser when the points spread over more than ~1M buckets.
-    """
-
-    def __init__(
-        self,
-        x: npt.ArrayLike,
-        y: npt.ArrayLike,
-        ids: npt.ArrayLike | None = None,
-        *,
-        cell_m: float = 500.0,
-    ) -> None:
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        ids = np.arange(x.size, dtype=np.int64) if ids is None else np.asarray(ids, np.int64)
-        keep = np.isfinite(x) & np.isfinite(y)
-        x, y, ids = x[keep], y[keep], ids[keep]
-        self.size = int(x.size)
-        self.left = float(x.min()) if x.size else 0.0
-        self.bottom = float(y.min()) if y.size else 0.0
-        span = max(float(x.max()) - self.left, float(y.max()) - self.bottom) if x.size else 0.0
-        self.cell = max(float(cell_m), span / 1024.0)
-        col = np.floor((x - self.left) / self.cell).astype(np.int64)
-        row = np.floor((y - self.bottom) / self.cell).astype(np.int64)
-        self.nx = int(col.max()) + 1 if x.size else 1
-        self.ny = int(row.max()) + 1 if y.size else 1
-        key = row * self.nx + col
-        order = np.argsort(key, kind="stable")
-        self.x, self.y, self.ids = x[order], y[order], ids[order]
-        self.starts = np.searchsorted(key[order], np.arange(self.nx * self.ny + 1))
-
-    def inside(self, x0: float, x1: float, y0: float, y1: float) -> IntArray:
-        """Return the ids of the points with ``x0 <= x <= x1`` and ``y0 <= y <= y1``, sorted.
-
-        Parameters
-        ----------
-        x0, x1, y0, y1 : float
-            The box (m).
-        """
-        cols = np.floor((np.array([x0, x1]) - self.left) / self.cell)
-        rows = np.floor((np.array([y0, y1]) - self.bottom) / self.cell)
-        c0, c1 = max(cols[0], 0.0), min(cols[1], self.nx - 1.0)
-        r0, r1 = max(rows[0], 0.0), min(rows[1], self.ny - 1.0)
-        if not c0 <= c1 or not r0 <= r1:  # also a NaN box: no point is inside
-            return np.empty(0, dtype=np.int64)
-        c0, c1, r0, r1 = int(c0), int(c1), int(r0), int(r1)
-        first = np.arange(r0, r1 + 1, dtype=np.int64) * self.nx
-        lo, hi = self.starts[first + c0], self.starts[first + c1 + 1]
-        sel = expand_ranges(lo, hi - lo)
-        xs, ys = self.x[sel], self.y[sel]
-        hit = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
-        return np.sort(self.ids[sel[hit]])
-
-
 def _subgraph(graph: sp.csr_array, local: IntArray, to_local: IntArray) -> sp.csr_array:
     """Return ``graph[local][:, local]`` (entries in the same order) without a pass over all.
 
     ``to_local`` maps every node to its position in ``local``, -1 elsewhere.
     """
-    starts, ends = graph.indptr[local], graph.indptr[local + 1]
+    indptr = graph.indptr.astype(np.int64, copy=False)
+    starts, ends = indptr[local], indptr[local + 1]
     at = expand_ranges(starts, ends - starts)
     cols = to_local[graph.indices[at]]
     keep = cols >= 0
@@ -230,8 +165,8 @@ def coverage_tiles(
     if not tiles:
         return
     index = _TileIndex(
-        BoxIndex(network.x, network.y),
-        BoxIndex(points.x[p_ok], points.y[p_ok], p_ok),
+        BoxIndex(network.x, network.y, cell=500.0),
+        BoxIndex(points.x[p_ok], points.y[p_ok], p_ok, cell=500.0),
         np.full(network.n_nodes, -1, dtype=np.int64),
     )
     bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)

@@ -106,12 +106,12 @@ def reached_segments(
     )
     part_u = np.flatnonzero(~whole & (rem_u > 0))
     part_v = np.flatnonzero(~whole & (rem_v > 0))
-    whole = np.flatnonzero(whole)
+    full = np.flatnonzero(whole)
     x, y = network.x, network.y
     safe = np.where(length > 0, length, 1.0)
     lu, lv = length[part_u], length[part_v]
     pieces = [
-        _stretch(x, y, u[whole], v[whole], 0.0, 1.0),
+        _stretch(x, y, u[full], v[full], 0.0, 1.0),
         _stretch(
             x,
             y,

@@ -234,7 +234,7 @@ class _Outliner:
             x,
             y,
             z,
-            None,
+            None,  # type: ignore[arg-type]  # no mask: contour_generator() passes None too
             corner_mask=True,
             line_type=LineType.Separate,
             fill_type=FillType.OuterOffset,

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from network_cases import make_network
 
-from carecircle.geo.matrix import BoxIndex, _subgraph, coverage_matrix
+from carecircle.geo.box_index import BoxIndex
+from carecircle.geo.matrix import _subgraph, coverage_matrix
 from carecircle.geo.snap import EdgeIndex
 
 coords = st.floats(-2_000.0, 2_000.0, allow_nan=False)
@@ -30,7 +31,7 @@ def test_box_index_lists_the_points_a_full_test_finds(
     x0, x1 = sorted(box[:2])
     y0, y1 = sorted(box[2:])
     ids = np.arange(x.size) * 3 + 1
-    got = BoxIndex(x, y, ids, cell_m=cell_m).inside(x0, x1, y0, y1)
+    got = BoxIndex(x, y, ids, cell=cell_m).inside(x0, x1, y0, y1)
     want = ids[(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)]
     np.testing.assert_array_equal(got, want)
 
@@ -38,7 +39,7 @@ def test_box_index_lists_the_points_a_full_test_finds(
 def test_box_index_keeps_points_on_the_box_edge() -> None:
     x = np.array([0.0, 500.0, 1000.0, 1000.0 + 1e-9])
     y = np.zeros(4)
-    index = BoxIndex(x, y, cell_m=500.0)
+    index = BoxIndex(x, y, cell=500.0)
     np.testing.assert_array_equal(index.inside(500.0, 1000.0, 0.0, 0.0), [1, 2])
     assert index.inside(2000.0, 3000.0, 0.0, 1.0).size == 0
 
