@@ -153,7 +153,10 @@ def _population(
         bounds=cast(tuple[float, float, float, float], tuple(communities.total_bounds)),
     )
     crs = raster_grid(study.residents, study.residents_band).crs_wkt  # the older raster's too
-    squares = gpd.GeoSeries(cell_polygons(cells), crs=crs).to_crs(4326).array
+    squares: Any = cell_polygons(cells)
+    if not CRS.from_user_input(crs).equals(CRS.from_epsg(4326)):
+        # a WGS84 raster's squares are already in lon/lat: the transform would copy them
+        squares = gpd.GeoSeries(squares, crs=crs).to_crs(4326).array
     cells = place_cells(
         cells,
         np.asarray(squares),

@@ -39,8 +39,9 @@ def place_facilities(
         Run record receiving warnings.
     """
     lon, lat = fac["lon"].to_numpy(), fac["lat"].to_numpy()
-    com = _prefer_street(lon, lat, polygon_of_points(lon, lat, communities), communities, streets)
     st = polygon_of_points(lon, lat, streets)
+    com = polygon_of_points(lon, lat, communities)
+    com = _prefer_street(lon, lat, com, communities, streets, st)
     fac = fac.copy()
     fac["community"] = np.where(com >= 0, communities["code"].to_numpy()[np.clip(com, 0, None)], "")
     street_of_com = communities["street"].to_numpy()[np.clip(com, 0, None)]
@@ -154,12 +155,15 @@ def _outside_own_street(
     idx: np.ndarray,
     communities: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
+    st: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return True where a point lies in another street, not in its community's street.
 
-    A point on a shared boundary lies in both streets: it is not outside its own.
+    A point on a shared boundary lies in both streets: it is not outside its own. ``st``:
+    each point's street (:func:`polygon_of_points`), when known.
     """
-    st = polygon_of_points(lon, lat, streets)
+    if st is None:
+        st = polygon_of_points(lon, lat, streets)
     street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
     own = communities["street"].to_numpy()[np.clip(idx, 0, None)]
     wrong = (idx >= 0) & (st >= 0) & (own != street_at)
@@ -178,20 +182,23 @@ def _prefer_street(
     idx: np.ndarray,
     communities: gpd.GeoDataFrame,
     streets: gpd.GeoDataFrame,
+    st: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return each point's community, preferring one of the street it lies in.
 
     Where overlapping communities of two streets hold a point, the one of the street whose
-    polygon holds the point wins (file order decides only within a street).
+    polygon holds the point wins (file order decides only within a street). ``st``: each
+    point's street, when known.
     """
-    wrong = _outside_own_street(lon, lat, idx, communities, streets)
+    if st is None:
+        st = polygon_of_points(lon, lat, streets)
+    wrong = _outside_own_street(lon, lat, idx, communities, streets, st)
     if not wrong.any():
         return idx
     idx = idx.copy()
     cand = np.flatnonzero(wrong)
     points = shapely.points(lon[cand], lat[cand])
-    st = polygon_of_points(lon[cand], lat[cand], streets)
-    street_at = streets["code"].to_numpy()[st]
+    street_at = streets["code"].to_numpy()[st[cand]]
     p, c = shapely.STRtree(communities.geometry.values).query(points, predicate="intersects")
     fits = communities["street"].to_numpy()[c] == street_at[p]
     p, c = p[fits], c[fits]
@@ -210,10 +217,10 @@ def _by_street(
 ) -> np.ndarray:
     """Return each cell's community, preferring one of the street its centre lies in."""
     lon, lat = cells["lon"].to_numpy(), cells["lat"].to_numpy()
-    idx = _prefer_street(lon, lat, idx, communities, streets)
-    wrong = _outside_own_street(lon, lat, idx, communities, streets)
+    st = polygon_of_points(lon, lat, streets)
+    idx = _prefer_street(lon, lat, idx, communities, streets, st)
+    wrong = _outside_own_street(lon, lat, idx, communities, streets, st)
     if wrong.any():
-        st = polygon_of_points(lon, lat, streets)
         street_at = np.where(st >= 0, streets["code"].to_numpy()[np.clip(st, 0, None)], "")
         _moved_between_streets(cells, idx, street_at, wrong, communities, record, source)
     return idx

@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from carecircle.geo.box_index import BoxIndex
+
 IntArray = npt.NDArray[np.int64]
 
 
@@ -35,25 +37,41 @@ def polygon_of_points(
     ndarray of int64
         Row position in ``polygons``, -1 outside all.
     """
-    points = cast(  # 1-d columns in, an array of points out
-        npt.NDArray[np.object_],
-        shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)),
-    )
+    x, y = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
     geoms = np.asarray(polygons.geometry.array, dtype=object)
-    tree = shapely.STRtree(geoms)
-    # candidates by bounding box, then each tested against its prepared polygon: the tree's
-    # own predicate prepares the points instead, a vertex walk of the polygon per point
-    p_idx, g_idx = tree.query(points)
+    # candidates by bounding box, then each tested against its prepared polygon (by
+    # coordinates: no point geometry is built, the costliest step for a million cells)
+    p_idx, g_idx = _box_candidates(x, y, geoms)
     shapely.prepare(geoms)
-    hit = shapely.intersects(geoms[g_idx], points[p_idx])
+    hit = shapely.intersects_xy(geoms[g_idx], x[p_idx], y[p_idx])
     p_idx, g_idx = p_idx[hit], g_idx[hit]
-    out = np.full(points.size, -1, dtype=np.int64)
+    out = np.full(x.size, -1, dtype=np.int64)
     order = np.lexsort((g_idx, p_idx))
     p_idx, g_idx = p_idx[order], g_idx[order]
     first = np.ones(p_idx.size, dtype=bool)
     first[1:] = p_idx[1:] != p_idx[:-1]
     out[p_idx[first]] = g_idx[first]
     return out
+
+
+#: Up to this many polygons, candidates come from a grid index of the points (one box query
+#: per polygon); beyond, from an STRtree of the polygons (one query per point).
+MAX_POLYGON_QUERIES = 20_000
+
+
+def _box_candidates(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], geoms: npt.NDArray[np.object_]
+) -> tuple[IntArray, IntArray]:
+    """Return (point, polygon) pairs whose bounding boxes meet (boundaries included)."""
+    if geoms.size > MAX_POLYGON_QUERIES:
+        points = cast(npt.NDArray[np.object_], shapely.points(x, y))
+        p_idx, g_idx = shapely.STRtree(geoms).query(points)
+        return p_idx.astype(np.int64), g_idx.astype(np.int64)
+    index = BoxIndex(x, y)
+    found = [index.inside(x0, x1, y0, y1) for x0, y0, x1, y1 in shapely.bounds(geoms)]
+    sizes = np.array([f.size for f in found], dtype=np.int64)
+    p_idx = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    return p_idx, np.repeat(np.arange(geoms.size, dtype=np.int64), sizes)
 
 
 def polygon_of_cells(

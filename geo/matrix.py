@@ -8,6 +8,7 @@ tile, not by the city, and no dense sources × nodes array is ever built for the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from tqdm import tqdm
 
+from carecircle.geo._arrays import expand_ranges
+from carecircle.geo.box_index import BoxIndex
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.routing import source_entries, with_source_nodes
 from carecircle.geo.snap import Snapped
@@ -56,40 +59,61 @@ def source_tiles(
             yield group[start : start + max_sources]
 
 
+def _subgraph(graph: sp.csr_array, local: IntArray, to_local: IntArray) -> sp.csr_array:
+    """Return ``graph[local][:, local]`` (entries in the same order) without a pass over all.
+
+    ``to_local`` maps every node to its position in ``local``, -1 elsewhere.
+    """
+    indptr = graph.indptr.astype(np.int64, copy=False)
+    starts, ends = indptr[local], indptr[local + 1]
+    at = expand_ranges(starts, ends - starts)
+    cols = to_local[graph.indices[at]]
+    keep = cols >= 0
+    rows = np.repeat(np.arange(local.size, dtype=np.int64), ends - starts)[keep]
+    indptr = np.zeros(local.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=local.size), out=indptr[1:])
+    return sp.csr_array((graph.data[at[keep]], cols[keep], indptr), shape=(local.size, local.size))
+
+
+@dataclass
+class _TileIndex:
+    """What every tile of one matrix shares: the nodes and points by place, a node map."""
+
+    nodes: BoxIndex
+    points: BoxIndex
+    to_local: IntArray  # -1 everywhere between tiles
+
+
 def _tile_distances(
-    network: WalkNetwork, src: Snapped, pts: Snapped, pts_idx: IntArray, radius_m: float
+    network: WalkNetwork, src: Snapped, pts: Snapped, index: _TileIndex, radius_m: float
 ) -> tuple[IntArray, IntArray, np.ndarray]:
     """Distances from a tile of sources to candidate points, as (source, point, metres)."""
     pad = radius_m
     x0, x1 = np.nanmin(src.x) - pad, np.nanmax(src.x) + pad
     y0, y1 = np.nanmin(src.y) - pad, np.nanmax(src.y) + pad
-    local = np.flatnonzero(
-        (network.x >= x0) & (network.x <= x1) & (network.y >= y0) & (network.y <= y1)
-    )
-    to_local = np.full(network.n_nodes, -1, dtype=np.int64)
+    local = index.nodes.inside(x0, x1, y0, y1)
+    to_local = index.to_local
     to_local[local] = np.arange(local.size)
-    sub = network.graph[local][:, local]
-    nodes, offsets = source_entries(network, src)
-    lnodes = to_local[nodes]
+    try:
+        sub = _subgraph(network.graph, local, to_local)
+        nodes, offsets = source_entries(network, src)
+        lnodes = to_local[nodes]
+        cand = index.points.inside(x0, x1, y0, y1)
+        e = pts.edge[cand]
+        lu, lv = to_local[network.edge_u[e]], to_local[network.edge_v[e]]
+    finally:
+        to_local[local] = -1
     offsets = np.where(lnodes >= 0, offsets, np.inf)
-    graph = with_source_nodes(sp.csr_array(sub), np.where(lnodes >= 0, lnodes, 0), offsets)
+    graph = with_source_nodes(sub, np.where(lnodes >= 0, lnodes, 0), offsets)
     k = src.edge.size
     dist = dijkstra(graph, directed=True, indices=local.size + np.arange(k), limit=radius_m)
-    dist = dist[:, : local.size]
-    inside = (
-        (pts.x[pts_idx] >= x0)
-        & (pts.x[pts_idx] <= x1)
-        & (pts.y[pts_idx] >= y0)
-        & (pts.y[pts_idx] <= y1)
-    )
-    cand = pts_idx[inside]
-    e = pts.edge[cand]
-    lu, lv = to_local[network.edge_u[e]], to_local[network.edge_v[e]]
+    # column local.size (a virtual source's, unreachable from the others) becomes the inf
+    # column that index -1 (an end outside the tile) reads
+    dist = dist[:, : local.size + 1]
+    dist[:, local.size] = np.inf
     length = network.edge_length[e]
-    inf_col = np.full((k, 1), np.inf)
-    padded = np.hstack([dist, inf_col])  # index -1 -> the inf column
-    du = padded[:, lu] + pts.t[cand] * length
-    dv = padded[:, lv] + (1.0 - pts.t[cand]) * length
+    du = dist[:, lu] + pts.t[cand] * length
+    dv = dist[:, lv] + (1.0 - pts.t[cand]) * length
     d = np.minimum(du, dv)
     same = src.edge[:, None] == e[None, :]
     if same.any():
@@ -138,10 +162,17 @@ def coverage_tiles(
     tiles = list(
         source_tiles(sources.x[s_ok], sources.y[s_ok], tile_m=tile_m, max_sources=max_tile_sources)
     )
+    if not tiles:
+        return
+    index = _TileIndex(
+        BoxIndex(network.x, network.y, cell=500.0),
+        BoxIndex(points.x[p_ok], points.y[p_ok], p_ok, cell=500.0),
+        np.full(network.n_nodes, -1, dtype=np.int64),
+    )
     bar = tqdm(tiles, desc="coverage matrix", unit="tile", disable=None if progress else True)
     for group in bar:
         idx = s_ok[group]
-        r, c, v = _tile_distances(network, _subset(sources, idx), points, p_ok, radius_m)
+        r, c, v = _tile_distances(network, _subset(sources, idx), points, index, radius_m)
         yield idx[r], c, v
 
 

@@ -37,6 +37,7 @@ from carecircle.geo.service_area_grid import (
 )
 from carecircle.geo.service_area_raster import (
     SIMPLIFY_M,
+    SIMPLIFY_PX,
     TILE_PX,
     disc_dilation,
     mask_pieces,
@@ -49,6 +50,7 @@ __all__ = [
     "MIN_CELLS_PER_BUFFER",
     "MIN_CELL_M",
     "SIMPLIFY_M",
+    "SIMPLIFY_PX",
     "TILE_PX",
     "AreaGrid",
     "band_pieces",
@@ -95,7 +97,6 @@ def reached_segments(
         Start and end coordinates (m) of every reached stretch.
     """
     u, v, length = network.edge_u, network.edge_v, network.edge_length
-    ax, ay, bx, by = network.x[u], network.y[u], network.x[v], network.y[v]
     rem_u = radius_m - node_distance[u]
     rem_v = radius_m - node_distance[v]
     whole = (
@@ -103,49 +104,58 @@ def reached_segments(
         | (rem_v >= length)
         | ((rem_u > 0) & (rem_v > 0) & (rem_u + rem_v >= length))
     )
-    part_u = ~whole & (rem_u > 0)
-    part_v = ~whole & (rem_v > 0)
+    part_u = np.flatnonzero(~whole & (rem_u > 0))
+    part_v = np.flatnonzero(~whole & (rem_v > 0))
+    full = np.flatnonzero(whole)
+    x, y = network.x, network.y
     safe = np.where(length > 0, length, 1.0)
-    fu = np.where(length > 0, np.clip(rem_u, 0.0, length) / safe, 1.0)
-    fv = np.where(length > 0, 1.0 - np.clip(rem_v, 0.0, length) / safe, 0.0)
+    lu, lv = length[part_u], length[part_v]
     pieces = [
-        _stretch(ax, ay, bx, by, np.zeros_like(length), np.ones_like(length), whole),
-        _stretch(ax, ay, bx, by, np.zeros_like(length), fu, part_u),
-        _stretch(ax, ay, bx, by, fv, np.ones_like(length), part_v),
+        _stretch(x, y, u[full], v[full], 0.0, 1.0),
+        _stretch(
+            x,
+            y,
+            u[part_u],
+            v[part_u],
+            0.0,
+            np.where(lu > 0, np.clip(rem_u[part_u], 0.0, lu) / safe[part_u], 1.0),
+        ),
+        _stretch(
+            x,
+            y,
+            u[part_v],
+            v[part_v],
+            np.where(lv > 0, 1.0 - np.clip(rem_v[part_v], 0.0, lv) / safe[part_v], 0.0),
+            1.0,
+        ),
     ]
     if sources is not None and sources.ok.any():
-        e = sources.edge[sources.ok]
-        left = radius_m - sources.distance[sources.ok]
+        ok = sources.ok & (radius_m - sources.distance > 0)
+        e = sources.edge[ok]
+        left = radius_m - sources.distance[ok]
         reach = np.where(length[e] > 0, left / np.maximum(length[e], 1e-9), 1.0)
-        t = sources.t[sources.ok]
+        t = sources.t[ok]
         pieces.append(
-            _stretch(
-                ax[e],
-                ay[e],
-                bx[e],
-                by[e],
-                np.clip(t - reach, 0, 1),
-                np.clip(t + reach, 0, 1),
-                left > 0,
-            )
+            _stretch(x, y, u[e], v[e], np.clip(t - reach, 0, 1), np.clip(t + reach, 0, 1))
         )
     return np.concatenate(pieces, axis=0)
 
 
 def _stretch(
-    ax: FloatArray,
-    ay: FloatArray,
-    bx: FloatArray,
-    by: FloatArray,
-    t0: FloatArray,
-    t1: FloatArray,
-    mask: npt.NDArray[np.bool_],
+    x: FloatArray,
+    y: FloatArray,
+    a: npt.NDArray[np.int64],
+    b: npt.NDArray[np.int64],
+    t0: FloatArray | float,
+    t1: FloatArray | float,
 ) -> FloatArray:
-    """Return segments from t0 to t1 along a→b where ``mask`` holds."""
-    dx, dy = bx - ax, by - ay
-    start = np.stack([ax + t0 * dx, ay + t0 * dy], axis=1)
-    end = np.stack([ax + t1 * dx, ay + t1 * dy], axis=1)
-    return np.stack([start, end], axis=1)[mask]
+    """Return the segments from t0 to t1 along the edges from node ``a`` to node ``b``."""
+    out = np.empty((a.size, 2, 2))
+    ax, ay = x[a], y[a]
+    dx, dy = x[b] - ax, y[b] - ay
+    out[:, 0, 0], out[:, 0, 1] = ax + t0 * dx, ay + t0 * dy
+    out[:, 1, 0], out[:, 1, 1] = ax + t1 * dx, ay + t1 * dy
+    return out
 
 
 def mask_polygon(
@@ -153,7 +163,7 @@ def mask_polygon(
     grid: AreaGrid,
     *,
     bounds: Bounds | None = None,
-    simplify_m: float = SIMPLIFY_M,
+    simplify_m: float | None = None,
 ) -> BaseGeometry:
     """Return :func:`mask_pieces` (same parameters) merged into one (multi)polygon.
 
@@ -168,8 +178,9 @@ def mask_polygon(
     bounds : tuple of float, optional
         Only the pixels covering this box ``(minx, miny, maxx, maxy)`` (m, the grid's CRS),
         e.g. a street and its margin; None for the whole grid.
-    simplify_m : float, default SIMPLIFY_M
-        Douglas-Peucker tolerance (m) of the outline (display only).
+    simplify_m : float, optional
+        Douglas-Peucker tolerance (m) of the outline (display only); default
+        ``SIMPLIFY_PX`` pixels (``SIMPLIFY_M`` on the finest grid).
     """
     pieces = mask_pieces(mask, grid, bounds=bounds, simplify_m=simplify_m)
     if pieces.size == 0:
@@ -181,7 +192,7 @@ def service_area_polygon(
     segments: FloatArray,
     *,
     buffer_m: float = BUFFER_M,
-    simplify_m: float = SIMPLIFY_M,
+    simplify_m: float | None = None,
     cell_m: float | None = None,
 ) -> BaseGeometry:
     """Return the band of ``buffer_m`` along the reached stretches as one (multi)polygon.
@@ -192,8 +203,8 @@ def service_area_polygon(
         From :func:`reached_segments` (m).
     buffer_m : float, default 40
         Half-width of the band drawn along each reached street (m).
-    simplify_m : float, default SIMPLIFY_M
-        Simplification tolerance of the result (m).
+    simplify_m : float, optional
+        Simplification tolerance of the result (m); default ``SIMPLIFY_PX`` pixels.
     cell_m : float, optional
         Grid cell (m); by default from :func:`grid_for`.
 
@@ -216,7 +227,7 @@ def band_pieces(
     grid: AreaGrid,
     *,
     buffer_m: float = BUFFER_M,
-    simplify_m: float = SIMPLIFY_M,
+    simplify_m: float | None = None,
 ) -> np.ndarray:
     """Rasterise reached stretches once and return the band as pieces, one set per tile.
 
@@ -228,8 +239,8 @@ def band_pieces(
         The grid, e.g. from :func:`grid_for` on the network's bounds.
     buffer_m : float, default 40
         Half-width of the band (m).
-    simplify_m : float, default SIMPLIFY_M
-        Simplification tolerance (m).
+    simplify_m : float, optional
+        Simplification tolerance (m); default ``SIMPLIFY_PX`` pixels.
 
     Returns
     -------

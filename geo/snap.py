@@ -97,6 +97,16 @@ class EdgeIndex:
         edge[idx_in] = idx_edge
         return edge
 
+    def _distance(self, x: FloatArray, y: FloatArray, e: IntArray) -> FloatArray:
+        """Distance (m) from each point to its edge ``e`` (as :func:`project_onto_edges`)."""
+        ax, ay = self.ax[e], self.ay[e]
+        dx, dy = self.bx[e] - ax, self.by[e] - ay
+        seg2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = ((x - ax) * dx + (y - ay) * dy) / seg2
+        t = np.clip(np.where(seg2 > 0, t, 0.0), 0.0, 1.0)
+        return np.hypot(x - (ax + t * dx), y - (ay + t * dy))
+
     def _nearest_candidates(
         self, x: FloatArray, y: FloatArray, k: int, max_distance_m: float
     ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -115,12 +125,18 @@ class EdgeIndex:
         edge = np.full(x.size, -1, dtype=np.int64)
         best = np.full(x.size, np.inf)
         for j in range(k):
-            proj = project_onto_edges(x, y, cand[:, j], self.ax, self.ay, self.bx, self.by)
-            better = (proj.distance < best) | (
-                (proj.distance == best) & (cand[:, j] >= 0) & (cand[:, j] < edge)
-            )
-            best = np.where(better, proj.distance, best)
-            edge = np.where(better, cand[:, j], edge)
+            # an edge already tried for a point (samples of one edge lie side by side) gives
+            # the same distance again: only the new ones are projected
+            new = cand[:, j] >= 0
+            for i in range(j):
+                new &= cand[:, j] != cand[:, i]
+            rows = np.flatnonzero(new)
+            e = cand[rows, j]
+            dist = self._distance(x[rows], y[rows], e)
+            better = (dist < best[rows]) | ((dist == best[rows]) & (e < edge[rows]))
+            rows, e, dist = rows[better], e[better], dist[better]
+            best[rows] = dist
+            edge[rows] = e
         proven = ~found[:, -1] | (dist_k[:, -1] > best + self.half_step) | (k == n_samples)
         return edge, proven
 
