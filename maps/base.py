@@ -10,6 +10,7 @@ from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen, MeasureControl
 
 from carecircle.maps.assets import root, use_assets
+from carecircle.maps.elements import render_with_data
 from carecircle.maps.style import MAP_CSS, esc, title_panel
 
 Bounds = tuple[float, float, float, float]
@@ -81,11 +82,17 @@ _ELEMENT_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 def stable_html(fmap: folium.Map) -> str:
     """Render a map with folium's random element ids replaced by sequence numbers.
 
-    Two runs on the same inputs then write byte-identical HTML.
+    Two runs on the same inputs then write byte-identical HTML. The layers' data is left out
+    of the search (a placeholder while it runs), so that only the page around it is searched
+    and no id-like text in the data is touched.
     """
-    html = root(fmap).render()
     ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: "_" + ids.setdefault(m.group(1), f"{len(ids):08d}"), html)
+    return render_with_data(
+        root(fmap),
+        lambda html: _ELEMENT_ID.sub(
+            lambda m: "_" + ids.setdefault(m.group(1), f"{len(ids):08d}"), html
+        ),
+    )
 
 
 def base_map(

@@ -19,12 +19,8 @@ from tqdm import tqdm
 from carecircle.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets
 from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, panel, stable_html
-from carecircle.maps.elements import GeoJsonLayer
-from carecircle.maps.layers import (
-    collection,
-    display,
-    proposal_layer,
-)
+from carecircle.maps.geojson import geojson_spec
+from carecircle.maps.markers import proposal_layer
 from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
 from carecircle.maps.street_layers import StreetLayers, street_layers
 from carecircle.maps.style import (
@@ -38,7 +34,7 @@ from carecircle.maps.style import (
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
-    from carecircle.maps.layers import GeoJsonSpec
+    from carecircle.maps.geojson import GeoJsonSpec
 
 
 def street_map(
@@ -191,8 +187,9 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
                 ),
             }
         )
-    GeoJsonLayer(
-        collection(display(audit.streets.geometry.to_numpy(), "wgs84"), props),
+    geojson_spec(
+        audit.streets.geometry.to_numpy(),
+        props,
         name="街道/镇 Streets by S1 share",
         style={
             "color": "#222222",
@@ -201,7 +198,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         },
         tooltip=True,
         popup=True,
-    ).add_to(fmap)
+    ).layer("wgs84").add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
