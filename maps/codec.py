@@ -16,8 +16,9 @@ SCALE = 1e5
 #: The 64 characters of the encoding (URL-safe base 64: no quote, backslash or ``<``).
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _SYMBOLS = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
-#: Characters needed for the largest integer: 7 × 5 bits covers ±2^34 units (±171,000°).
-_MAX_CHARS = 7
+#: Zig-zag values from which 2, 3, … 7 characters are needed (7 × 5 bits: ±2^34 units), and
+#: the first value that 7 characters cannot hold.
+_LIMITS = np.array([1 << (5 * k) for k in range(1, 8)], dtype=np.int64)
 
 #: ``ccShapes(data)``: the FeatureCollection of a layer's data (``p`` properties, ``n`` vertices
 #: per ring, ``r`` rings per polygon, ``f`` polygons per feature, ``c`` the encoded vertices).
@@ -62,15 +63,15 @@ def encode(values: np.ndarray) -> str:
     """
     values = np.asarray(values, dtype=np.int64)
     zig = (values << 1) ^ (values >> 63)
-    if len(zig) and int(zig.max()) >= 1 << (5 * _MAX_CHARS):
+    if not len(zig):
+        return ""
+    if int(zig.max()) >= _LIMITS[-1]:
         raise ValueError("a coordinate is out of range for the map encoding")
-    chars = np.ones(len(zig), dtype=np.int64)
-    for k in range(1, _MAX_CHARS):
-        chars += zig >= 1 << (5 * k)
-    starts = np.cumsum(chars) - chars
-    out = np.empty(int(chars.sum()), dtype=np.uint8)
-    for k in range(int(chars.max()) if len(chars) else 0):
-        more = chars > k
-        symbol = (zig[more] >> (5 * k)) & 31 | np.where(chars[more] > k + 1, 32, 0)
-        out[starts[more] + k] = _SYMBOLS[symbol]
+    more = np.searchsorted(_LIMITS, zig, side="right")  # characters after the first
+    starts = np.arange(len(zig)) + np.concatenate([[0], np.cumsum(more[:-1])])
+    out = np.empty(len(zig) + int(more.sum()), dtype=np.uint8)
+    out[starts] = _SYMBOLS[zig & 31 | (more > 0) << 5]
+    for k in range(1, int(more.max()) + 1):
+        at = np.flatnonzero(more >= k)
+        out[starts[at] + k] = _SYMBOLS[(zig[at] >> (5 * k)) & 31 | (more[at] > k) << 5]
     return out.tobytes().decode("ascii")

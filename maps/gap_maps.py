@@ -13,15 +13,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import folium
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from carecircle.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets
 from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, panel, stable_html
+from carecircle.maps.forked import run_forked
 from carecircle.maps.geojson import geojson_spec
 from carecircle.maps.markers import proposal_layer
-from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
+from carecircle.maps.street_jobs import (
+    StreetMaps,
+    pool_size,
+    street_box,
+    street_cells,
+    street_maps,
+    street_part,
+)
 from carecircle.maps.street_layers import StreetLayers, street_layers
 from carecircle.maps.style import (
     area,
@@ -277,11 +286,12 @@ def render_maps(
         disable=None if progress else True,
     )
     with bar:
-        paths += run_jobs(
-            street_jobs(audit, links),
+        paths += run_forked(
+            (audit, street_cells(audit)),
+            street_maps(links),
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),
-            on_done=lambda _job: bar.update(1),
+            on_done=lambda _task: bar.update(1),
         )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
@@ -289,18 +299,25 @@ def render_maps(
 
 
 def _write_street(
-    job: StreetJob, *, out_dir: Path, proposals: pd.DataFrame | None, offline: bool
+    shared: tuple[Audit, dict[str, np.ndarray]],
+    task: StreetMaps,
+    *,
+    out_dir: Path,
+    proposals: pd.DataFrame | None,
+    offline: bool,
 ) -> list[Path]:
     """Write the two maps of one street (run in a worker process or in this one)."""
+    audit, cells = shared
+    part = street_part(audit, task.code, cells[task.code])
     written = []
-    layers = street_layers(job.part, job.code)
+    layers = street_layers(part, task.code)
     for datum, name, other in (
-        ("wgs84", job.wgs84_name, job.gcj02_name),
-        ("gcj02", job.gcj02_name, job.wgs84_name),
+        ("wgs84", task.wgs84_name, task.gcj02_name),
+        ("gcj02", task.gcj02_name, task.wgs84_name),
     ):
         fmap = street_map(
-            job.part,
-            job.code,
+            part,
+            task.code,
             proposals=proposals,
             offline=offline,
             datum=datum,

@@ -54,6 +54,18 @@ def _indicator_lines(audit: Audit, table: pd.DataFrame) -> list[list[str]]:
     return lines
 
 
+#: The community table's columns a popup shows besides the indicators.
+_POPUP_COLUMNS = (
+    "name",
+    "kind",
+    "older_residents",
+    "older_covered_share",
+    "older_uncovered",
+    "floor_area_per_1000",
+    "residents",
+)
+
+
 def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
     """Communities coloured by S1 share, with every indicator and failed target in the popup.
 
@@ -71,10 +83,9 @@ def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
     table = audit.indicators["community"].loc[codes]
     # the failed IDs of every community failing any indicator (the under-served list)
     failed = dict(zip(audit.underserved["code"], audit.underserved["failed"], strict=True))
+    rows = table[list(_POPUP_COLUMNS)].to_dict("records")
     props = []
-    for (code, row), indicators in zip(
-        table.to_dict("index").items(), _indicator_lines(audit, table), strict=True
-    ):
+    for code, row, indicators in zip(codes, rows, _indicator_lines(audit, table), strict=True):
         share = row["older_covered_share"]
         lines = [
             f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",
