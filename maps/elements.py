@@ -18,11 +18,11 @@ import re
 from collections.abc import Callable
 from typing import Any, cast
 
-from branca.element import Element, Figure, Template
+from branca.element import Element, Figure
 from folium.map import Layer
 
-from carecircle.maps.assets import root
 from carecircle.maps.codec import DECODER
+from carecircle.maps.verbatim import Raw, root
 
 
 def script_json(value: object) -> str:
@@ -31,21 +31,13 @@ def script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _style(style: dict[str, Any]) -> str:
+    """Return Leaflet options as a JSON literal (keys sorted, as Jinja's ``tojson`` writes)."""
+    return script_json(dict(sorted(style.items())))
+
+
 class JsonText(str):
     """JSON already serialised with :func:`script_json` rules (written into the page as is)."""
-
-
-class RawScript(Element):
-    """Script text added to the page verbatim (a plain Element compiles it as a template)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "RawScript"
-        self.text = text
-
-    def render(self, **kwargs: Any) -> str:
-        """Return the text unchanged."""
-        return self.text
 
 
 class DataScript(Element):
@@ -120,23 +112,28 @@ class _DataLayer(Layer):
     #: Leave a placeholder for the data (set while :func:`render_with_data` renders).
     placeholder = False
 
+    def script(self, name: str) -> str:
+        """Return the layer's script (its variable is ``name``, its data ``name + "_data"``)."""
+        raise NotImplementedError
+
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
         """Add the data, the layer's script and (when shown) its ``addTo``, all verbatim.
 
-        As ``folium.map.Layer.render`` does, without compiling each text as a template.
+        As ``folium.map.Layer.render`` does, without templates (Jinja compiles each rendered
+        text as one).
         """
         name = self.get_name()
         data = self.data if isinstance(self.data, JsonText) else script_json(self.data)
-        script = self._template.module.__dict__["script"](self, kwargs)
+        script = self.script(name)
         if self.show:
             script += f"\n{name}.addTo({cast(Element, self._parent).get_name()});"
         figure = root(self)
         if self.library:
-            figure.script.add_child(RawScript(self.library), name=f"{self._name}_library")
+            figure.script.add_child(Raw(self.library), name=f"{self._name}_library")
         figure.script.add_child(
             DataScript(name, data, placeholder=self.placeholder), name=f"{name}_data"
         )
-        figure.script.add_child(RawScript(script), name=name)
+        figure.script.add_child(Raw(script), name=name)
 
 
 class GeoJsonLayer(_DataLayer):
@@ -158,28 +155,31 @@ class GeoJsonLayer(_DataLayer):
         Shown when the map opens.
     """
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(ccShapes({{ this.get_name() }}_data), {
-            style: function (f) {
-                var s = {{ this.style|tojson }};
-                if (f.properties.fill) { s.fillColor = f.properties.fill; }
-                return s;
-            }
-        });
-        {% if this.tooltip %}
-        {{ this.get_name() }}.bindTooltip(function (l) { return l.feature.properties.label; },
-            {sticky: true});
-        {% endif %}
-        {% if this.popup %}
-        {{ this.get_name() }}.bindPopup(function (l) {
-            var box = document.createElement("div");
-            box.innerHTML = l.feature.properties.html;
-            return box;
-        }, {maxWidth: 320});
-        {% endif %}
-        {% endmacro %}
-    """)
+    def script(self, name: str) -> str:
+        """Return the layer's script: the features from the data, their style and bindings."""
+        lines = [
+            f"var {name} = L.geoJson(ccShapes({name}_data), {{",
+            "    style: function (f) {",
+            f"        var s = {_style(self.style)};",
+            "        if (f.properties.fill) { s.fillColor = f.properties.fill; }",
+            "        return s;",
+            "    }",
+            "});",
+        ]
+        if self.tooltip:
+            lines.append(
+                f"{name}.bindTooltip(function (l) {{ return l.feature.properties.label; }},"
+                " {sticky: true});"
+            )
+        if self.popup:
+            lines += [
+                f"{name}.bindPopup(function (l) {{",
+                '    var box = document.createElement("div");',
+                "    box.innerHTML = l.feature.properties.html;",
+                "    return box;",
+                "}, {maxWidth: 320});",
+            ]
+        return "\n".join(lines)
 
     library = DECODER
 
@@ -216,19 +216,21 @@ class MarkerSet(_DataLayer):
         Shown when the map opens.
     """
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.featureGroup();
-        {{ this.get_name() }}_data.forEach(function (r) {
-            var marker = L.circleMarker([r[0], r[1]], {{ this.style|tojson }});
-            var box = document.createElement("div");
-            box.innerHTML = r[2];
-            marker.bindPopup(box, {maxWidth: 300});
-            marker.bindTooltip(r[3]);
-            marker.addTo({{ this.get_name() }});
-        });
-        {% endmacro %}
-    """)
+    def script(self, name: str) -> str:
+        """Return the layer's script: one circle marker per row, with its popup and tooltip."""
+        return "\n".join(
+            [
+                f"var {name} = L.featureGroup();",
+                f"{name}_data.forEach(function (r) {{",
+                f"    var marker = L.circleMarker([r[0], r[1]], {_style(self.style)});",
+                '    var box = document.createElement("div");',
+                "    box.innerHTML = r[2];",
+                "    marker.bindPopup(box, {maxWidth: 300});",
+                "    marker.bindTooltip(r[3]);",
+                f"    marker.addTo({name});",
+                "});",
+            ]
+        )
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ from carecircle.maps.geojson import geojson_spec
 from carecircle.maps.markers import proposal_layer
 from carecircle.maps.street_jobs import (
     StreetMaps,
+    map_cells,
     pool_size,
     street_box,
     street_cells,
@@ -40,6 +41,7 @@ from carecircle.maps.style import (
     pct,
     share_colour,
 )
+from carecircle.maps.verbatim import LayerControl
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
@@ -106,7 +108,7 @@ def street_map(
     proposed = proposals is not None and len(proposals) > 0
     if proposed and proposals is not None:
         proposal_layer(proposals, wide, datum).add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    LayerControl(collapsed=True).add_to(fmap)
     study = audit.study
     switch = "高德底图版 Amap version" if datum == "wgs84" else "WGS84 版 WGS84 version"
     lines = [
@@ -208,7 +210,7 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         tooltip=True,
         popup=True,
     ).layer("wgs84").add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
         f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a, p)}</td>'
@@ -286,8 +288,9 @@ def render_maps(
         disable=None if progress else True,
     )
     with bar:
+        slim = map_cells(audit)
         paths += run_forked(
-            (audit, street_cells(audit)),
+            (slim, street_cells(slim)),
             street_maps(links),
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),

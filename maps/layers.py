@@ -7,6 +7,7 @@ Each is a :class:`~carecircle.maps.geojson.GeoJsonSpec`, drawn in either datum. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,18 +41,30 @@ def _geometries(frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
     return frame.geometry.to_numpy()[where]
 
 
-def _indicator_lines(audit: Audit, table: pd.DataFrame) -> list[list[str]]:
+def _rows(table: pd.DataFrame, codes: list[str]) -> Callable[[str], list[Any]]:
+    """Return a reader of the values of ``codes`` (index labels) in a column of ``table``."""
+    where = table.index.get_indexer(codes)
+    if (where < 0).any():
+        missing = [c for c, w in zip(codes, where, strict=True) if w < 0]
+        raise KeyError(f"communities missing from the indicator table: {missing[:5]}")
+    return lambda column: table[column].to_numpy()[where].tolist()
+
+
+def _indicator_lines(
+    audit: Audit, table: pd.DataFrame, column: Callable[[str], list[Any]]
+) -> list[list[str]]:
     """Return each community's popup lines of every indicator of the profile, as shown."""
-    lines: list[list[str]] = [[] for _ in range(len(table))]
+    lines: list[list[str]] | None = None
     for definition in audit.definitions:  # every indicator of the profile, as it shows
         status = f"{definition.prefix}status"
         if status not in table.columns:
             continue
         head = f"{esc(definition.id)} {esc(definition.name_zh)}: "
-        values = table[f"{definition.prefix}value"].tolist()
-        for out, value, state in zip(lines, values, table[status].tolist(), strict=True):
+        values, states = column(f"{definition.prefix}value"), column(status)
+        lines = lines or [[] for _ in values]
+        for out, value, state in zip(lines, values, states, strict=True):
             out.append(f"{head}{esc(definition.show(value))} · {esc(status_label(state))}")
-    return lines
+    return lines or []
 
 
 #: The community table's columns a popup shows besides the indicators.
@@ -80,12 +93,15 @@ def community_spec(audit: Audit, codes: list[str]) -> GeoJsonSpec | None:
     """
     if not codes:
         return None
-    table = audit.indicators["community"].loc[codes]
+    table = audit.indicators["community"]
+    column = _rows(table, codes)
     # the failed IDs of every community failing any indicator (the under-served list)
     failed = dict(zip(audit.underserved["code"], audit.underserved["failed"], strict=True))
-    rows = table[list(_POPUP_COLUMNS)].to_dict("records")
+    values = {name: column(name) for name in _POPUP_COLUMNS}
+    rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    lines_of = _indicator_lines(audit, table, column) or [[] for _ in codes]
     props = []
-    for code, row, indicators in zip(codes, rows, _indicator_lines(audit, table), strict=True):
+    for code, row, indicators in zip(codes, rows, lines_of, strict=True):
         share = row["older_covered_share"]
         lines = [
             f"<b>{esc(row['name'])}</b> ({esc(code)}) · {esc(kind_label(row['kind']))}",

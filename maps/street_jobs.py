@@ -148,6 +148,36 @@ def street_maps(links: dict[str, str]) -> list[StreetMaps]:
     ]
 
 
+#: The cell columns the HTML maps read (with the score columns): coverage, grid, walk.
+MAP_CELL_COLUMNS = (
+    "street",
+    "covered",
+    "older_residents",
+    "distance_m",
+    "row",
+    "col",
+    "x0",
+    "y0",
+    "x1",
+    "y1",
+)
+
+
+def map_cells(audit: Audit) -> Audit:
+    """Return the audit with only the cell columns the HTML maps read (cheaper to cut).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
+    """
+    cells = audit.cells
+    keep = [*MAP_CELL_COLUMNS, *(column for _, column in score_columns(audit))]
+    slim = cells[[c for c in cells.columns if c in keep]]
+    slim.attrs = dict(cells.attrs)
+    return replace(audit, cells=slim)
+
+
 def street_cells(audit: Audit) -> dict[str, np.ndarray]:
     """Return each street's cell positions in ``audit.cells`` (:func:`street_part`'s rows).
 
