@@ -76,11 +76,11 @@ def run_forked(
             pipes.append(receive)
         done = _collect(tasks, procs, pipes, on_done)
     finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            proc.join(timeout=2)
+        for worker in procs:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in procs:
+            worker.join(timeout=2)
     return [path for k in range(len(tasks)) for path in done[k]]
 
 

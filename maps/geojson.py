@@ -117,7 +117,7 @@ class Rings:
         kind, xy, offsets = shapely.to_ragged_array(geoms)
         if kind == shapely.GeometryType.POLYGON:
             ring_offsets, poly_offsets = offsets
-            geom_offsets = np.arange(len(geoms) + 1)
+            geom_offsets = np.arange(len(geoms) + 1, dtype=ring_offsets.dtype)
         else:
             ring_offsets, poly_offsets, geom_offsets = offsets
         structure = (

@@ -34,7 +34,7 @@ Bounds = tuple[float, float, float, float]
 
 def _geometries(frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
     """Return the geometries of the rows of ``frame`` whose ``code`` is in ``codes``, in order."""
-    where = pd.Index(frame["code"]).get_indexer(codes)
+    where = pd.Index(frame["code"]).get_indexer(pd.Index(codes))
     if (where < 0).any():
         missing = [c for c, w in zip(codes, where, strict=True) if w < 0]
         raise KeyError(f"communities without a boundary on the map: {missing[:5]}")
@@ -43,7 +43,7 @@ def _geometries(frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
 
 def _rows(table: pd.DataFrame, codes: list[str]) -> Callable[[str], list[Any]]:
     """Return a reader of the values of ``codes`` (index labels) in a column of ``table``."""
-    where = table.index.get_indexer(codes)
+    where = table.index.get_indexer(pd.Index(codes))
     if (where < 0).any():
         missing = [c for c, w in zip(codes, where, strict=True) if w < 0]
         raise KeyError(f"communities missing from the indicator table: {missing[:5]}")

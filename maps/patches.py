@@ -170,8 +170,8 @@ def _outlines(labels: np.ndarray, n: int, transform: Affine, crs_wkt: str) -> np
         to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         xy = np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
     ring_index = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
-    linear = shapely.linearrings(xy, indices=ring_index)
-    polygons = shapely.polygons(linear, indices=ring_polygon)
+    linear = np.asarray(shapely.linearrings(xy, indices=ring_index), dtype=object)
+    polygons = np.asarray(shapely.polygons(linear, indices=ring_polygon), dtype=object)
     owner = np.asarray(polygon_label, dtype=np.int64)
     order = np.argsort(owner, kind="stable")  # a label's parts in the order they came
     parts = np.bincount(owner, minlength=n)
