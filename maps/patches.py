@@ -164,7 +164,8 @@ def _outlines(labels: np.ndarray, n: int, transform: Affine, crs_wkt: str) -> np
         polygon_label.append(int(value) - 1)
     if not rings:
         return np.full(n, None, dtype=object)
-    xy = np.array(list(chain.from_iterable(rings)), dtype=np.float64)
+    xy = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), dtype=np.float64)
+    xy = xy.reshape(-1, 2)
     crs = CRS.from_user_input(crs_wkt)
     if crs.to_epsg() != 4326:
         to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
