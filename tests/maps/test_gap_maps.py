@@ -13,9 +13,10 @@ import shapely
 
 from carecircle.analysis.audit import Audit
 from carecircle.geo.crs import wgs84_to_gcj02
+from carecircle.maps.base import base_map, stable_html
 from carecircle.maps.codec import ALPHABET, SCALE, encode
 from carecircle.maps.gap_maps import render_maps
-from carecircle.maps.geojson import GeoJsonSpec
+from carecircle.maps.geojson import GeoJsonSpec, geojson_spec
 from carecircle.maps.layers import community_spec, service_area_specs
 from carecircle.maps.patches import uncovered_patches
 from carecircle.maps.street_jobs import street_box
@@ -227,3 +228,20 @@ def test_the_encoding_keeps_any_integer() -> None:
     assert set(encode(values)) <= set(ALPHABET)
     with pytest.raises(ValueError, match="out of range"):
         encode(np.array([2**40]))
+
+
+def test_stable_html_renumbers_ids_but_leaves_the_data_as_it_is() -> None:
+    label = "name_0123456789abcdef0123456789abcdef"  # looks like a folium id
+    spec = geojson_spec(
+        np.array([shapely.box(114.0, 30.0, 114.01, 30.01)]), [{"label": label}], name="x", style={}
+    )
+    pages = []
+    for _ in range(2):
+        box = (114.0, 30.0, 114.01, 30.01)
+        fmap = base_map(box, offline=True, datum="wgs84", title="t", padding=((0, 0), (0, 0)))
+        spec.layer("wgs84").add_to(fmap)
+        pages.append(stable_html(fmap))
+    assert pages[0] == pages[1]  # the random ids are numbered in order
+    assert label in pages[0]
+    assert "cc-data:" not in pages[0]  # every placeholder filled
+    assert re.search(r"var geo_json_layer_\d{8}_data = \{\"p\":", pages[0])
