@@ -7,8 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import folium
-from branca.element import Element, Figure
+from carecircle.maps.verbatim import Raw, root
 
 #: (folium resource name, path under maps/static, CDN URL of the same version)
 JS = [
@@ -60,14 +59,6 @@ def _where(entry: tuple[str, str, str], offline: bool) -> tuple[str, str]:
     return name, f"{LIB_DIR}/{local}" if offline else url
 
 
-def root(element: Element) -> Figure:
-    """Return the figure an element belongs to (folium types it as a plain ``Element``)."""
-    figure = element.get_root()
-    if not isinstance(figure, Figure):
-        raise TypeError(f"{type(element).__name__} is not on a map figure")
-    return figure
-
-
 def use_assets(element: Any, *, offline: bool, plugin: str | None = None) -> None:
     """Point a map (or a plugin) at the Leaflet files it needs, and only those.
 
@@ -86,7 +77,7 @@ def use_assets(element: Any, *, offline: bool, plugin: str | None = None) -> Non
     if plugin is None:
         element.default_js = [_where(e, offline) for e in JS]
         element.default_css = [_where(e, offline) for e in CSS]
-        root(element).header.add_child(folium.Element(JQUERY_SHIM), name="jquery_shim")
+        root(element).header.add_child(Raw(JQUERY_SHIM), name="jquery_shim")
     else:
         element.default_js = [_where(PLUGIN_JS[plugin], offline)]
         element.default_css = [_where(PLUGIN_CSS[plugin], offline)]

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import folium
-from branca.element import MacroElement, Template
-from folium.plugins import Fullscreen, MeasureControl
+import xyzservices
+from branca.element import Template
 
-from carecircle.maps.assets import root, use_assets
+from carecircle.maps.assets import use_assets
+from carecircle.maps.elements import render_with_data
 from carecircle.maps.style import MAP_CSS, esc, title_panel
+from carecircle.maps.verbatim import (
+    FeatureGroup,
+    Fit,
+    FullscreenControl,
+    Map,
+    Measure,
+    Raw,
+    TileLayer,
+    Verbatim,
+    root,
+)
 
 Bounds = tuple[float, float, float, float]
 
 AMAP_TILES = (
     "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
     "&x={x}&y={y}&z={z}"
+)
+#: OpenStreetMap's tiles as folium's ``"OpenStreetMap"`` names them.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 TIANDITU_TILES = (
     "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
@@ -32,7 +50,7 @@ STREET_PADDING = ((10, 175), (345, 10))
 OVERVIEW_PADDING = ((530, 10), (10, 10))
 
 
-class MetricScale(MacroElement):
+class MetricScale(Verbatim):
     """Leaflet's scale bar in metres and kilometres only (planners measure in metres)."""
 
     _template = Template("""
@@ -47,7 +65,7 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
-class Legend(MacroElement):
+class Legend(Verbatim):
     """The legend as a Leaflet control (bottom right), so it stacks with the other controls."""
 
     _template = Template("""
@@ -81,11 +99,27 @@ _ELEMENT_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 def stable_html(fmap: folium.Map) -> str:
     """Render a map with folium's random element ids replaced by sequence numbers.
 
-    Two runs on the same inputs then write byte-identical HTML.
+    Two runs on the same inputs then write byte-identical HTML. The layers' data is left out
+    of the search (a placeholder while it runs), so that only the page around it is searched
+    and no id-like text in the data is touched.
     """
-    html = root(fmap).render()
     ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: "_" + ids.setdefault(m.group(1), f"{len(ids):08d}"), html)
+    return render_with_data(
+        root(fmap),
+        lambda html: _ELEMENT_ID.sub(
+            lambda m: "_" + ids.setdefault(m.group(1), f"{len(ids):08d}"), html
+        ),
+    )
+
+
+def _tiles(url: str, **options: Any) -> folium.TileLayer:
+    """Return a tile layer of ``url``.
+
+    The URL is given as a provider: folium looks a plain string up in the whole xyzservices
+    catalogue first (a few ms per map).
+    """
+    provider = xyzservices.TileProvider(name="tiles", url=url, attribution="")
+    return TileLayer(provider, **options)
 
 
 def base_map(
@@ -112,7 +146,7 @@ def base_map(
         Pixels kept free around the fitted bounds.
     """
     minx, miny, maxx, maxy = bounds
-    fmap = folium.Map(
+    fmap = Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         control_scale=False,
@@ -123,11 +157,11 @@ def base_map(
     root(fmap).title = esc(title)
     use_assets(fmap, offline=offline)
     MetricScale().add_to(fmap)
-    blank = folium.FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
+    blank = FeatureGroup(name="空白底图 Blank (offline)", overlay=False, control=True)
     if offline:
         blank.add_to(fmap)
     if datum == "gcj02":
-        folium.TileLayer(
+        _tiles(
             AMAP_TILES,
             name="高德 Amap (GCJ-02)",
             attr="© 高德地图 AutoNavi",
@@ -136,10 +170,12 @@ def base_map(
             show=not offline,
         ).add_to(fmap)
     else:
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", show=not offline).add_to(fmap)
+        _tiles(
+            OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19, show=not offline
+        ).add_to(fmap)
         key = os.environ.get("TIANDITU_KEY", "")
         if key:
-            folium.TileLayer(
+            _tiles(
                 TIANDITU_TILES + key,
                 name="天地图 Tianditu",
                 attr="© 天地图",
@@ -153,15 +189,15 @@ def base_map(
         from carecircle.geo.crs import wgs84_to_gcj02
 
         (minx, maxx), (miny, maxy) = wgs84_to_gcj02([minx, maxx], [miny, maxy])
-    fmap.fit_bounds(
+    Fit(
         [[float(miny), float(minx)], [float(maxy), float(maxx)]],
         padding_top_left=padding[0],
         padding_bottom_right=padding[1],
-    )
-    full = Fullscreen(title="全屏 Full screen", title_cancel="退出全屏 Exit full screen")
+    ).add_to(fmap)
+    full = FullscreenControl(title="全屏 Full screen", title_cancel="退出全屏 Exit full screen")
     use_assets(full, offline=offline, plugin="fullscreen")
     full.add_to(fmap)
-    measure = MeasureControl(
+    measure = Measure(
         primary_length_unit="meters",
         secondary_length_unit="kilometers",
         primary_area_unit="sqmeters",
@@ -183,6 +219,6 @@ def panel(fmap: folium.Map, lines: list[str], legend: str) -> None:
     legend : str
         The legend's HTML.
     """
-    root(fmap).html.add_child(folium.Element(title_panel(lines)))
-    root(fmap).html.add_child(folium.Element(MAP_CSS))
+    root(fmap).html.add_child(Raw(title_panel(lines)))
+    root(fmap).html.add_child(Raw(MAP_CSS))
     Legend(legend).add_to(fmap)

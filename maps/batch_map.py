@@ -8,9 +8,10 @@ import folium
 import pandas as pd
 
 from carecircle.files import write_text_atomic
-from carecircle.maps.assets import copy_assets, root, use_assets
+from carecircle.maps.assets import copy_assets, use_assets
 from carecircle.maps.base import MetricScale, stable_html
 from carecircle.maps.style import esc, pct, records, share_colour, title_panel
+from carecircle.maps.verbatim import root
 
 
 def batch_overview(summary: pd.DataFrame, out: Path, *, offline: bool = False) -> Path:

@@ -13,19 +13,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import folium
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from carecircle.files import inside, write_text_atomic
 from carecircle.maps.assets import copy_assets
 from carecircle.maps.base import OVERVIEW_PADDING, STREET_PADDING, base_map, panel, stable_html
-from carecircle.maps.elements import GeoJsonLayer
-from carecircle.maps.layers import (
-    collection,
-    display,
-    proposal_layer,
+from carecircle.maps.forked import run_forked
+from carecircle.maps.geojson import geojson_spec
+from carecircle.maps.markers import proposal_layer
+from carecircle.maps.street_jobs import (
+    StreetMaps,
+    map_cells,
+    pool_size,
+    street_box,
+    street_cells,
+    street_maps,
+    street_part,
 )
-from carecircle.maps.street_jobs import StreetJob, pool_size, run_jobs, street_box, street_jobs
 from carecircle.maps.street_layers import StreetLayers, street_layers
 from carecircle.maps.style import (
     area,
@@ -35,10 +41,11 @@ from carecircle.maps.style import (
     pct,
     share_colour,
 )
+from carecircle.maps.verbatim import LayerControl
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
-    from carecircle.maps.layers import GeoJsonSpec
+    from carecircle.maps.geojson import GeoJsonSpec
 
 
 def street_map(
@@ -101,7 +108,7 @@ def street_map(
     proposed = proposals is not None and len(proposals) > 0
     if proposed and proposals is not None:
         proposal_layer(proposals, wide, datum).add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    LayerControl(collapsed=True).add_to(fmap)
     study = audit.study
     switch = "高德底图版 Amap version" if datum == "wgs84" else "WGS84 版 WGS84 version"
     lines = [
@@ -191,8 +198,9 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
                 ),
             }
         )
-    GeoJsonLayer(
-        collection(display(audit.streets.geometry.to_numpy(), "wgs84"), props),
+    geojson_spec(
+        audit.streets.geometry.to_numpy(),
+        props,
         name="街道/镇 Streets by S1 share",
         style={
             "color": "#222222",
@@ -201,8 +209,8 @@ def overview_map(audit: Audit, links: dict[str, str], *, offline: bool = False) 
         },
         tooltip=True,
         popup=True,
-    ).add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    ).layer("wgs84").add_to(fmap)
+    LayerControl(collapsed=True).add_to(fmap)
     d = audit.indicators["district"].iloc[0]
     rows = "".join(
         f'<tr><td><a href="{esc(links[c])}">{esc(n)}</a></td><td>{pct(s)}</td><td>{area(a, p)}</td>'
@@ -280,11 +288,13 @@ def render_maps(
         disable=None if progress else True,
     )
     with bar:
-        paths += run_jobs(
-            street_jobs(audit, links),
+        slim = map_cells(audit)
+        paths += run_forked(
+            (slim, street_cells(slim)),
+            street_maps(links),
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),
-            on_done=lambda _job: bar.update(1),
+            on_done=lambda _task: bar.update(1),
         )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))
@@ -292,18 +302,25 @@ def render_maps(
 
 
 def _write_street(
-    job: StreetJob, *, out_dir: Path, proposals: pd.DataFrame | None, offline: bool
+    shared: tuple[Audit, dict[str, np.ndarray]],
+    task: StreetMaps,
+    *,
+    out_dir: Path,
+    proposals: pd.DataFrame | None,
+    offline: bool,
 ) -> list[Path]:
     """Write the two maps of one street (run in a worker process or in this one)."""
+    audit, cells = shared
+    part = street_part(audit, task.code, cells[task.code])
     written = []
-    layers = street_layers(job.part, job.code)
+    layers = street_layers(part, task.code)
     for datum, name, other in (
-        ("wgs84", job.wgs84_name, job.gcj02_name),
-        ("gcj02", job.gcj02_name, job.wgs84_name),
+        ("wgs84", task.wgs84_name, task.gcj02_name),
+        ("gcj02", task.gcj02_name, task.wgs84_name),
     ):
         fmap = street_map(
-            job.part,
-            job.code,
+            part,
+            task.code,
             proposals=proposals,
             offline=offline,
             datum=datum,

@@ -3,7 +3,7 @@
 Each enabled indicator that writes a score per cell (a ``ScoreWalk`` of the registry, read
 from ``audit.definitions``) gets one layer, hidden by default: the street's populated cells
 coloured by their score in a few classes, neighbouring cells of a class merged into one patch
-(:func:`carecircle.maps.patches.uncovered_patches`), cells without a score (``not assessed``)
+(:func:`carecircle.maps.patches.class_patches`), cells without a score (``not assessed``)
 in grey. The classes are fixed by the district's value of the indicator (the demand-weighted
 mean the audit computed): 0, up to half of it, up to it, up to twice it, above. The scores
 are the audit's; nothing is computed here but the class of each cell.
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from carecircle.maps.layers import GeoJsonSpec, geojson_spec
-from carecircle.maps.patches import uncovered_patches
+from carecircle.maps.geojson import GeoJsonSpec, geojson_spec
+from carecircle.maps.patches import class_patches
 from carecircle.maps.style import esc
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
@@ -177,30 +177,23 @@ def _score_layer(
 ) -> ScoreLayer:
     """Merge the cells of each class into patches; return the layer and its legend."""
     of = classes.of(scores)
-    geoms: list[Any] = []
-    props: list[dict[str, Any]] = []
     keys = [
-        (k, label, colour)
-        for k, (label, colour) in enumerate(zip(classes.labels, classes.colours, strict=True))
+        *zip(classes.labels, classes.colours, strict=True),
+        (NOT_ASSESSED_LABEL, NOT_ASSESSED_COLOUR),
     ]
-    for k, label, colour in [*keys, (-1, NOT_ASSESSED_LABEL, NOT_ASSESSED_COLOUR)]:
-        sel = of == k
-        if not sel.any():
-            continue
-        patches = uncovered_patches(cells[sel], squares[sel], crs)
-        geoms.extend(patches.geometry)
-        props.extend(
-            {
-                "fill": colour,
-                "cells": int(n),
-                "label": f"{esc(definition.id)} {esc(label)} ({esc(definition.unit)})"
-                f" · 老年人 older residents "
-                f"{o:,.0f} · {n:,} 格 cells",
-            }
-            for o, n in zip(patches.older, patches.cells, strict=True)
+    # class -1 (not assessed) last: every class's patches at once, class by class
+    patches, patch_class = class_patches(cells, squares, np.where(of < 0, len(keys) - 1, of), crs)
+    head = f"{esc(definition.id)} "
+    tail = f" ({esc(definition.unit)}) · 老年人 older residents "
+    texts = [(colour, f"{head}{esc(label)}{tail}") for label, colour in keys]
+    props: list[dict[str, Any]] = [
+        {"fill": texts[k][0], "cells": n, "label": f"{texts[k][1]}{o:,.0f} · {n:,} 格 cells"}
+        for k, o, n in zip(
+            patch_class.tolist(), patches.older.tolist(), patches.cells.tolist(), strict=True
         )
+    ]
     spec = geojson_spec(
-        np.array(geoms, dtype=object),
+        patches.geometry,
         props,
         simplify_deg=0.0,
         name=score_layer_name(definition),

@@ -1,9 +1,11 @@
-"""Street maps written one street per job, in a pool of worker processes where that helps.
+"""Street maps written one street per job, in worker processes where that helps.
 
-Each job receives only what its street's map draws (its cells, the facilities and service
-areas near it, the tables), not the network or the whole city, so a job is cheap to hand to
-another process. Jobs write their own files; the list of files keeps the streets' order, so
-the output does not depend on which worker finished first.
+A street's map draws only its part of the audit (:func:`street_part`: its cells, the
+facilities and service areas near it, the tables), not the network or the whole city. The
+static maps hand each part to a pool (:func:`run_jobs`); the HTML maps cut each part in
+forked workers that inherit the audit (:mod:`carecircle.maps.forked`), from the tasks of
+:func:`street_maps`. Jobs write their own files; the list of files keeps the streets' order,
+so the output does not depend on which worker finished first.
 """
 
 from __future__ import annotations
@@ -125,30 +127,68 @@ def street_part(
 
 
 @dataclass(frozen=True)
-class StreetJob:
-    """One street's two maps (WGS84 and GCJ-02) and where to write them."""
+class StreetMaps:
+    """One street's two maps (WGS84 and GCJ-02): the street and where to write them."""
 
-    part: Audit
     code: str
     wgs84_name: str
     gcj02_name: str
 
 
-def street_jobs(audit: Audit, links: dict[str, str]) -> Iterator[StreetJob]:
-    """Yield the job of each street, in the streets' order.
+def street_maps(links: dict[str, str]) -> list[StreetMaps]:
+    """Return the task of each street, in the streets' order.
+
+    Parameters
+    ----------
+    links : dict[str, str]
+        Street code -> map file name.
+    """
+    return [
+        StreetMaps(code, name, name.replace(".html", "_gcj02.html")) for code, name in links.items()
+    ]
+
+
+#: The cell columns the HTML maps read (with the score columns): coverage, grid, walk.
+MAP_CELL_COLUMNS = (
+    "street",
+    "covered",
+    "older_residents",
+    "distance_m",
+    "row",
+    "col",
+    "x0",
+    "y0",
+    "x1",
+    "y1",
+)
+
+
+def map_cells(audit: Audit) -> Audit:
+    """Return the audit with only the cell columns the HTML maps read (cheaper to cut).
 
     Parameters
     ----------
     audit : Audit
         The audit's results.
-    links : dict[str, str]
-        Street code -> map file name.
+    """
+    cells = audit.cells
+    keep = [*MAP_CELL_COLUMNS, *(column for _, column in score_columns(audit))]
+    slim = cells[[c for c in cells.columns if c in keep]]
+    slim.attrs = dict(cells.attrs)
+    return replace(audit, cells=slim)
+
+
+def street_cells(audit: Audit) -> dict[str, np.ndarray]:
+    """Return each street's cell positions in ``audit.cells`` (:func:`street_part`'s rows).
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results.
     """
     rows = audit.cells.groupby("street", sort=False).indices
     empty = np.empty(0, dtype=np.int64)
-    for code, name in links.items():
-        part = street_part(audit, code, np.asarray(rows.get(code, empty)))
-        yield StreetJob(part, code, name, name.replace(".html", "_gcj02.html"))
+    return {code: np.asarray(rows.get(code, empty)) for code in audit.streets["code"]}
 
 
 def pool_size(workers: int | None, n_streets: int) -> int:

@@ -11,17 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from carecircle.maps.geojson import GeoJsonSpec, geojson_spec
 from carecircle.maps.layers import (
-    GeoJsonSpec,
-    MarkerSpec,
     community_spec,
-    facility_specs,
-    facility_types_near,
-    geojson_spec,
     service_area_specs,
     uncovered_spec,
     underserved_spec,
 )
+from carecircle.maps.markers import MarkerSpec, facility_specs, facility_types_near
 from carecircle.maps.score_layers import ScoreLayer, score_specs
 from carecircle.maps.street_jobs import street_box
 

@@ -12,8 +12,12 @@ import pytest
 import shapely
 
 from carecircle.analysis.audit import Audit
+from carecircle.geo.crs import wgs84_to_gcj02
+from carecircle.maps.base import base_map, stable_html
+from carecircle.maps.codec import ALPHABET, SCALE, encode
 from carecircle.maps.gap_maps import render_maps
-from carecircle.maps.layers import community_layer, service_area_layers
+from carecircle.maps.geojson import GeoJsonSpec, geojson_spec
+from carecircle.maps.layers import community_spec, service_area_specs
 from carecircle.maps.patches import uncovered_patches
 from carecircle.maps.street_jobs import street_box
 from carecircle.maps.style import map_file_stems
@@ -91,16 +95,55 @@ def mini(mini_run: MiniRun) -> Audit:
     return mini_run.audit
 
 
-def _features(layer) -> list[dict]:
-    return json.loads(str(layer.data))["features"]
+def _decode(text: str) -> list[int]:
+    """The integers of the map encoding, read back as the page's ``ccShapes`` reads them."""
+    values, value, weight = [], 0, 1
+    for char in text:
+        c = ALPHABET.index(char)
+        value += (c & 31) * weight
+        weight *= 32
+        if c < 32:
+            values.append(-(value + 1) // 2 if value % 2 else value // 2)
+            value, weight = 0, 1
+    return values
+
+
+def _features(spec: GeoJsonSpec, datum: str = "wgs84") -> list[dict]:
+    """The GeoJSON features of a layer's data, decoded as the page decodes them."""
+    data = json.loads(str(spec.data(datum)))
+    steps = iter(_decode(data["c"]))
+    x = y = 0
+    rings = iter(data["n"])
+    polygons = iter(data["r"])
+    features = []
+    for props, n_polygons in zip(data["p"], data["f"], strict=True):
+        polys = []
+        for _ in range(n_polygons):
+            poly = []
+            for _ in range(next(polygons)):
+                ring = []
+                for _ in range(next(rings)):
+                    x, y = x + next(steps), y + next(steps)
+                    ring.append([x / SCALE, y / SCALE])
+                poly.append(ring)
+            polys.append(poly)
+        geometry = (
+            {"type": "Polygon", "coordinates": polys[0]}
+            if len(polys) == 1
+            else {"type": "MultiPolygon", "coordinates": polys}
+        )
+        features.append({"type": "Feature", "properties": props, "geometry": geometry})
+    assert next(steps, None) is None  # every vertex read
+    return features
 
 
 def test_popups_show_every_indicator(mini: Audit) -> None:
     """Every indicator of the profile shows in the popup (a registered S10 too:
     tests/test_registry.py)."""
     table = mini.indicators["community"]
-    layer = community_layer(mini, list(table.index), "wgs84")
-    html = _features(layer)[0]["properties"]["html"]
+    spec = community_spec(mini, list(table.index))
+    assert spec is not None
+    html = _features(spec)[0]["properties"]["html"]
     shown = set(re.findall(r"<br>([A-Z]+\d+) ", html))
     expected = {d.id for d in mini.definitions if f"{d.prefix}status" in table.columns}
     assert len(expected) >= 10
@@ -126,8 +169,8 @@ def test_uncovered_cells_merge_into_patches_of_the_same_area_and_residents(mini:
 
 def test_service_areas_are_cut_to_the_street_map(mini: Audit) -> None:
     _, wide = street_box(mini, "W")
-    layers = service_area_layers(mini, wide, "wgs84")
-    assert layers and layers[0].show  # the circle, shown
+    layers = service_area_specs(mini, wide)
+    assert layers and layers[0].options["show"]  # the circle, shown
     box = shapely.box(*wide).buffer(1e-9)
     for layer in layers:
         for feature in _features(layer):
@@ -147,3 +190,58 @@ def test_maps_written_by_a_pool_are_byte_identical(mini: Audit, tmp_path: Path) 
     ]
     for a, b in zip(one, two, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_layer_data_decodes_to_the_rounded_shapes_in_either_datum(mini: Audit) -> None:
+    code = "W"
+    _, wide = street_box(mini, code)
+    table = mini.indicators["community"]
+    specs = [
+        community_spec(mini, list(table.index[table["street"] == code])),
+        *service_area_specs(mini, wide),
+    ]
+    for spec in specs:
+        assert spec is not None
+        geoms = spec.geoms[~shapely.is_empty(spec.geoms)]
+        for datum in ("wgs84", "gcj02"):
+            features = _features(spec, datum)
+            assert [f["properties"] for f in features] == [
+                p for p, g in zip(spec.props, spec.geoms, strict=True) if not g.is_empty
+            ]
+            shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
+            xy = shapely.get_coordinates(geoms)
+            if datum == "gcj02":
+                xy = np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+                assert np.abs(xy - shapely.get_coordinates(geoms)).max() > 1e-4  # shifted
+            assert np.array_equal(shapely.get_coordinates(shapes), np.round(xy, 5))
+            assert shapely.get_num_geometries(shapes).tolist() == (
+                shapely.get_num_geometries(geoms).tolist()
+            )
+            assert shapely.get_num_interior_rings(shapes).sum() == (
+                shapely.get_num_interior_rings(shapely.get_parts(geoms)).sum()
+            )
+
+
+def test_the_encoding_keeps_any_integer() -> None:
+    values = np.array([0, 1, -1, 15, 16, -16, -17, 31, 32, 1000, -100000, 11_419_434, -(2**33)])
+    assert _decode(encode(values)) == values.tolist()
+    assert set(encode(values)) <= set(ALPHABET)
+    with pytest.raises(ValueError, match="out of range"):
+        encode(np.array([2**40]))
+
+
+def test_stable_html_renumbers_ids_but_leaves_the_data_as_it_is() -> None:
+    label = "name_0123456789abcdef0123456789abcdef"  # looks like a folium id
+    spec = geojson_spec(
+        np.array([shapely.box(114.0, 30.0, 114.01, 30.01)]), [{"label": label}], name="x", style={}
+    )
+    pages = []
+    for _ in range(2):
+        box = (114.0, 30.0, 114.01, 30.01)
+        fmap = base_map(box, offline=True, datum="wgs84", title="t", padding=((0, 0), (0, 0)))
+        spec.layer("wgs84").add_to(fmap)
+        pages.append(stable_html(fmap))
+    assert pages[0] == pages[1]  # the random ids are numbered in order
+    assert label in pages[0]
+    assert "cc-data:" not in pages[0]  # every placeholder filled
+    assert re.search(r"var geo_json_layer_\d{8}_data = \{\"p\":", pages[0])
