@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from carecircle.errors import CarecircleError
+from carecircle.scripts.common import siting_options
 from carecircle.scripts.input_commands import run_input_command
 from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
 from carecircle.scripts.parser import build_parser
@@ -76,13 +77,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             facility_type=args.facility_type,
             add=args.add,
             target=args.target,
-            objective=args.objective,
-            candidates=args.candidates,
-            candidates_crs=args.candidates_crs,
-            exclude=args.exclude,
-            spacing_m=args.spacing,
-            floor_area_m2=args.floor_area,
-            time_limit_s=args.time_limit,
+            **siting_options(args),
             offline=args.offline,
             progress=not args.quiet,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 OFFLINE_HELP = (
     "地图离线可用：复制 Leaflet 到 maps/lib，默认空白底图 / maps for an intranet with "
@@ -24,3 +26,22 @@ def listing(paths: list[Path], out: Path) -> list[str]:
     lib = [p for p in shown if p.parts[:2] == ("maps", "lib")]
     lines = [f"  {p}" for p in shown if p not in lib]
     return lines + ([f"  maps/lib/ ({len(lib)} files: Leaflet for offline use)"] if lib else [])
+
+
+def siting_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the ``site`` options shared by ``--add``/``--target`` and ``--add-per-year`` runs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``site`` command line.
+    """
+    return {
+        "objective": args.objective,
+        "candidates": args.candidates,
+        "candidates_crs": args.candidates_crs,
+        "exclude": args.exclude,
+        "spacing_m": args.spacing,
+        "floor_area_m2": args.floor_area,
+        "time_limit_s": args.time_limit,
+    }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from carecircle.scripts.common import listing
+from carecircle.scripts.common import listing, siting_options
 
 if TYPE_CHECKING:
     from pandas.api.typing import NAType
@@ -170,13 +170,7 @@ def run_site_per_year(args: argparse.Namespace, out: Callable[[str], None]) -> i
     checked = site_inputs(  # as for --add: a wrong --type or a missing file stops first
         args.facility_type,
         add=per_year[0][1],
-        objective=args.objective,
-        candidates=args.candidates,
-        candidates_crs=args.candidates_crs,
-        exclude=args.exclude,
-        spacing_m=args.spacing,
-        floor_area_m2=args.floor_area,
-        time_limit_s=args.time_limit,
+        **siting_options(args),
     )
     request = checked.request
     study = load_study(args.study)
