@@ -130,8 +130,50 @@ def _targets(rows: list[dict]) -> list[str]:
     return [line for line in lines if line]
 
 
+def ctrl_c_table(rows: list[dict]) -> list[str]:
+    """Lines of the Ctrl-C table: one interrupted audit per stage, and the 2-second target."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Ctrl-C (`--runs ctrl-c`): one warm audit per stage, sent SIGINT (as Ctrl-C) a set time "
+        "into the stage; *answered* = seconds from the signal until the command had exited; "
+        "*message* = its one line `已中断 interrupted during STAGE` was printed; *stage printed "
+        "as finished* = a stage-end line came after the signal (it must not).",
+        "",
+        "| size | stage | signal after s in stage | answered s | exit code | message | "
+        "stage printed as finished | load | result |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        answered = r.get("interrupt_s")
+        ok = (
+            r["status"] == "interrupted"
+            and answered is not None
+            and answered <= 2.0
+            and r.get("exit_code") == 130
+            and bool(r.get("said_interrupted"))
+            and not r.get("finished_after_signal")
+        )
+        stopped = r.get("stopped_in") or "—"
+        if r["status"] != "interrupted":
+            stopped = f"{r['stage']} (not reached: {r['status']})"
+        lines.append(
+            f"| {r['size']} | {stopped} | {_cell(r.get('signalled_after_s'), 2)} | "
+            f"{_cell(answered, 2)} | {r.get('exit_code')} | "
+            f"{'yes' if r.get('said_interrupted') else 'no'} | "
+            f"{', '.join(r.get('finished_after_signal') or []) or 'no'} | "
+            f"{_cell(r.get('load_1min'), 1)} | "
+            + ("— (stage shorter)" if r["status"] == "done" else f"{'✓' if ok else '✗'} ≤ 2 s")
+            + " |"
+        )
+    return lines
+
+
 def table(rows: list[dict]) -> str:
     """The markdown section (between ``<!-- audit -->`` markers) for RESULTS.md."""
+    interrupts = [r for r in rows if r.get("run") == "ctrl-c"]
+    rows = [r for r in rows if r.get("run") != "ctrl-c"]
     rows = sorted(
         rows,
         key=lambda r: (
@@ -182,6 +224,7 @@ def table(rows: list[dict]) -> str:
         "Targets (issue 13):",
         "",
         *_targets(rows),
+        *ctrl_c_table(interrupts),
         f"<!-- /{PREFIX} -->",
     ]
     return "\n".join(lines)

@@ -37,7 +37,7 @@ def carecircle_command() -> list[str]:
 class Run:
     """What one audit process did."""
 
-    status: str = "done"  # done | error | timeout | memory
+    status: str = "done"  # done | error | timeout | memory | interrupted
     exit_code: int | None = None
     wall_s: float = 0.0
     cpu_s: float = 0.0  # user + system seconds of the process and the children it waited for
@@ -47,6 +47,11 @@ class Run:
     interrupt_s: float | None = None
     last_lines: list[str] = field(default_factory=list)
     stages_unfinished: dict[str, float] = field(default_factory=dict)
+    #: of a Ctrl-C run: seconds into ``stopped_in`` when SIGINT was sent, the stage's own
+    #: "interrupted during" line printed, and a stage end line printed after the signal
+    signalled_after_s: float | None = None
+    said_interrupted: bool | None = None
+    finished_after_signal: list[str] = field(default_factory=list)
 
 
 def _resident(pid: int) -> int:
@@ -88,6 +93,8 @@ class _StderrLog(threading.Thread):
         super().__init__(daemon=True)
         self.stream, self.current, self.stages, self.lines = stream, "", {}, []
         self.started = 0.0
+        self.signalled = False
+        self.ended_after_signal: list[str] = []
 
     def run(self) -> None:
         for raw in self.stream:
@@ -97,11 +104,19 @@ class _StderrLog(threading.Thread):
                 self.current, self.started = m.group(1), time.perf_counter()
             elif (m := STAGE_END.match(line)) and m.group(1) == self.current:
                 self.stages[self.current] = float(m.group(2))
+                if self.signalled:
+                    self.ended_after_signal.append(self.current)
                 self.current = ""
 
 
 def run_audit(
-    study: Path, out: Path, *, timeout_s: float, max_rss_gib: float, env: dict[str, str]
+    study: Path,
+    out: Path,
+    *,
+    timeout_s: float,
+    max_rss_gib: float,
+    env: dict[str, str],
+    interrupt_at: tuple[str, float] | None = None,
 ) -> Run:
     """Run ``carecircle audit STUDY --out OUT --offline`` and measure it.
 
@@ -117,6 +132,9 @@ def run_audit(
         Memory cap of the process tree; interrupted past it (protects the shared machine).
     env : dict
         Environment of the child.
+    interrupt_at : (str, float), optional
+        Send SIGINT (Ctrl-C) once the named stage has run this many seconds (a Ctrl-C run:
+        its status is ``interrupted``, ``interrupt_s`` the seconds the process took to exit).
 
     Returns
     -------
@@ -138,15 +156,23 @@ def run_audit(
             break
         peak = max(peak, _tree_rss(proc.pid))
         elapsed = time.perf_counter() - start
-        if signalled is None and (elapsed > timeout_s or peak > max_rss_gib * 2**30):
-            run.status = "timeout" if elapsed > timeout_s else "memory"
+        in_stage = time.perf_counter() - log.started
+        asked = (
+            interrupt_at is not None
+            and log.current == interrupt_at[0]
+            and in_stage >= interrupt_at[1]
+        )
+        if signalled is None and (asked or elapsed > timeout_s or peak > max_rss_gib * 2**30):
+            run.status = "interrupted" if asked else "timeout" if elapsed > timeout_s else "memory"
             run.stopped_in = log.current
+            run.signalled_after_s = round(in_stage, 2)
             run.stages_unfinished = {log.current: round(elapsed - (log.started - start), 1)}
+            log.signalled = True
             proc.send_signal(signal.SIGINT)
             signalled = time.perf_counter()
         elif signalled is not None and time.perf_counter() - signalled > 30:
             proc.kill()
-        time.sleep(0.2)
+        time.sleep(0.05 if signalled is not None or interrupt_at is not None else 0.2)
     end = time.perf_counter()
     proc.returncode = os.waitstatus_to_exitcode(status)
     log.join(timeout=5)
@@ -160,6 +186,11 @@ def run_audit(
     run.peak_rss_mib = round(max(peak, usage.ru_maxrss * 1024) / 2**20, 1)
     run.stages = dict(log.stages)
     run.last_lines = log.lines
+    if signalled is not None:
+        run.said_interrupted = any(
+            "interrupted during" in line and run.stopped_in in line for line in log.lines
+        )
+        run.finished_after_signal = list(log.ended_after_signal)
     summary = out / "run.json"
     if run.status == "done" and summary.is_file():
         run.stages = json.loads(summary.read_text(encoding="utf-8"))["stages_seconds"]

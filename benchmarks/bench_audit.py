@@ -6,10 +6,12 @@ mid ≈ 300k / 250k / 40 / 700; city ≈ 1M / 1M / 100 / 2,000 (:mod:`_city`, ca
 with generated people (:mod:`_wuhan`). Runs per size: ``cold`` (network cache emptied,
 ``.osm.pbf``), ``cold-osm`` (the same with ``.osm`` XML) and ``warm`` (network ``.npz``
 cache present). Each run is its own process; rows go to ``benchmarks/results.json``
-(``method`` ``audit/SIZE/RUN``) and the ``<!-- audit -->`` section of RESULTS.md.
+(``method`` ``audit/SIZE/RUN``; a ``ctrl-c`` run interrupts one warm audit per stage, as
+Ctrl-C would, and measures how long the command takes to stop) and the ``<!-- audit -->``
+section of RESULTS.md.
 
 Run: ``make bench`` or ``python benchmarks/bench_audit.py [--sizes district,mid]
-[--runs cold,warm] [--timeout 900] [--max-rss-gib 10]``; ``--report`` only rewrites
+[--runs cold,warm,ctrl-c] [--timeout 900] [--max-rss-gib 10]``; ``--report`` only rewrites
 RESULTS.md from results.json.
 """
 
@@ -35,7 +37,19 @@ from _results import replace_rows, replace_section
 from _routing_report import machine
 
 HERE = Path(__file__).resolve().parent
-RUNS = ("cold-osm", "cold", "warm")  # in this order: warm reuses the cold PBF run's cache
+RUNS = ("cold-osm", "cold", "warm", "ctrl-c")  # in this order: warm reuses the cold run's cache
+#: the stages a ``ctrl-c`` run interrupts (one audit each, warm cache), and the seconds into
+#: the stage at which SIGINT is sent
+CTRL_C_STAGES = (
+    "read population",
+    "snap",
+    "route",
+    "indicators",
+    "service areas",
+    "write tables",
+    "write maps",
+)
+CTRL_C_AFTER_S = 0.5
 
 
 def _commit() -> str:
@@ -107,6 +121,41 @@ def measure(size: str, run: str, folder: Path, args: argparse.Namespace) -> dict
     return row
 
 
+def measure_ctrl_c(size: str, folder: Path, args: argparse.Namespace) -> list[dict]:
+    """Interrupt one warm audit per stage of :data:`CTRL_C_STAGES`; return their rows."""
+    study, env = folder / "study.toml", {**os.environ, "PYTHONHASHSEED": "0"}
+    rows = []
+    for stage in CTRL_C_STAGES:
+        out = Path(args.out_root) / f"{size}-ctrl-c"
+        print(f"  {size} ctrl-c: Ctrl-C {CTRL_C_AFTER_S:g} s into {stage} …", flush=True)
+        result = run_audit(
+            study,
+            out,
+            timeout_s=args.timeout,
+            max_rss_gib=args.max_rss_gib,
+            env=env,
+            interrupt_at=(stage, CTRL_C_AFTER_S),
+        )
+        row = {
+            "method": f"{PREFIX}/{size}/ctrl-c/{stage}",
+            "size": size,
+            "run": "ctrl-c",
+            "stage": stage,
+            **asdict(result),
+            "commit": _commit(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_1min": round(os.getloadavg()[0], 2),
+        }
+        print(
+            f"    {result.status} in {result.stopped_in or '?'} after "
+            f"{result.signalled_after_s} s: exit {result.exit_code}, answered in "
+            f"{result.interrupt_s} s",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
 def _from_cache(out: Path) -> bool | None:
     summary = out / "run.json"
     if not summary.is_file():
@@ -127,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen sizes and runs, then publish the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="district,mid,city,wuhan")
-    parser.add_argument("--runs", default=",".join(RUNS))
+    parser.add_argument(
+        "--runs",
+        default=None,
+        help=f"of {', '.join(RUNS)}; default: all but ctrl-c, and ctrl-c at city size",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--max-rss-gib", type=float, default=10.0)
     parser.add_argument("--out-root", default=str(Path(tempfile.gettempdir()) / "carecircle-bench"))
@@ -138,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not args.report:
         sizes = [s for s in args.sizes.split(",") if s]
-        runs = [r for r in args.runs.split(",") if r]
+        runs = [r for r in (args.runs or ",".join(RUNS)).split(",") if r]
         unknown = [s for s in sizes if s not in (*SIZES, "wuhan")] + [
             r for r in runs if r not in RUNS
         ]
@@ -152,8 +205,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"{size}: inputs ready in {time.perf_counter() - start:.1f} s: {folder}")
             for run in (r for r in RUNS if r in runs):
-                row = measure(size, run, folder, args)
-                replace_rows(lambda r, m=row["method"]: r.get("method") == m, [row])
+                if run == "ctrl-c" and args.runs is None and size != "city":
+                    continue
+                if run == "ctrl-c":
+                    found = measure_ctrl_c(size, folder, args)
+                else:
+                    found = [measure(size, run, folder, args)]
+                methods = {row["method"] for row in found}
+                replace_rows(lambda r, m=methods: r.get("method") in m, found)
                 report()  # after every run, so a long benchmark leaves its figures behind
     print(report())
     return 0

@@ -21,9 +21,11 @@ _API_NAMES = (
     "PlanProgress",
     "SitingPlan",
     "Study",
+    "YearlyPlan",
     "audit",
     "progress",
     "site",
+    "site_per_year",
     "write",
 )
 
@@ -32,9 +34,11 @@ __all__ = [
     "CarecircleError",
     "SitingPlan",
     "Study",
+    "YearlyPlan",
     "__version__",
     "audit",
     "site",
+    "site_per_year",
     "write",
 ]
 

@@ -31,6 +31,7 @@ from carecircle.analysis.progress import PlanProgress, plan_progress
 from carecircle.analysis.reports import cells_frame
 from carecircle.analysis.siting import SitingResult, site_facilities
 from carecircle.analysis.siting.site_inputs import SiteInputs, site_inputs
+from carecircle.api_yearly import YearlyPlan, site_per_year
 from carecircle.config import Study, load_study
 from carecircle.maps.gap_maps import overview_map, street_map
 from carecircle.maps.style import map_file_stems
@@ -42,10 +43,12 @@ __all__ = [
     "SiteInputs",
     "SitingPlan",
     "Study",
+    "YearlyPlan",
     "audit",
     "progress",
     "site",
     "site_inputs",
+    "site_per_year",
     "write",
 ]
 
@@ -302,7 +305,7 @@ def site(  # noqa: PLR0913 - one keyword per `carecircle site` option
 
 
 def write(
-    result: AuditResult | SitingPlan | PlanProgress,
+    result: AuditResult | SitingPlan | PlanProgress | YearlyPlan,
     out: str | Path,
     *,
     offline: bool = False,
@@ -316,10 +319,11 @@ def write(
 
     Parameters
     ----------
-    result : AuditResult, SitingPlan or PlanProgress
+    result : AuditResult, SitingPlan, PlanProgress or YearlyPlan
         An audit: tables, workbooks, GeoPackages, maps, charts, report and run.json. A plan:
         the proposal tables and the maps with the proposed sites. A plan progress: its
-        tables, progress.json and one chart per indicator and facility type.
+        tables, progress.json and one chart per indicator and facility type. Sites per year
+        (:func:`site_per_year`): their tables and the maps with every year's sites.
     out : str or Path
         Output folder (written in a staging folder, then moved in place; the previous run's
         own files that this run does not write again are removed).
@@ -336,6 +340,10 @@ def write(
     list of Path
         Files written.
     """
+    if isinstance(result, YearlyPlan):
+        job = result.write_job(Path(out), offline=offline, progress=progress)
+        files = [*protect, *result.files]
+        return write_outputs(job, Path(out), WRITERS, protect=files)
     if isinstance(result, PlanProgress):
         baseline = result.audits[result.plan.baseline_year]
         job = WriteJob(

@@ -11,7 +11,7 @@ from carecircle.outputs.documents import (
     write_siting_tables,
     write_static_maps,
 )
-from carecircle.outputs.plans import PLAN_WRITERS
+from carecircle.outputs.plans import PLAN_WRITERS, YEARLY_WRITERS
 from carecircle.outputs.registry import Writer
 from carecircle.outputs.tables import write_geopackages, write_table_csvs, write_workbooks
 
@@ -51,7 +51,7 @@ BUILTIN_WRITERS = (
     Writer(
         name="maps",
         write=write_gap_maps,
-        kinds=_BOTH,
+        kinds=frozenset({*_BOTH, "site-per-year"}),
         stage="write maps",
         order=40,
         files="maps/index.html, maps/<code>.html, maps/<code>_gcj02.html (maps/lib offline)",
@@ -88,4 +88,5 @@ BUILTIN_WRITERS = (
     ),
     Writer(name="run.json", write=write_run_record, order=100, files="run.json"),
     *PLAN_WRITERS,
+    *YEARLY_WRITERS,
 )

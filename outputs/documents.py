@@ -35,7 +35,7 @@ def write_gap_maps(job: WriteJob) -> list[Path]:
     return render_maps(
         job.audit,
         job.folder / "maps",
-        proposals=None if job.siting is None else job.siting.sites,
+        proposals=job.proposals,
         offline=job.offline,
         progress=job.progress,
     )

@@ -1,7 +1,9 @@
-"""The outputs of ``carecircle progress`` (``cc.write`` of a :class:`PlanProgress`).
+"""The outputs of plans: ``carecircle progress`` and ``carecircle site --add-per-year``.
 
-Two writers of the ``progress`` kind: the progress tables (CSV, workbook, ``progress.json``)
-and one chart per indicator and new-facility type.
+Two writers of the ``progress`` kind (``cc.write`` of a :class:`PlanProgress`): the progress
+tables (CSV, workbook, ``progress.json``) and one chart per indicator and new-facility type.
+One writer of the ``site-per-year`` kind (``cc.write`` of a ``YearlyPlan``): the sites and
+summaries of every year; its maps are the gap maps' writer's (``outputs.builtin``).
 """
 
 from __future__ import annotations
@@ -50,5 +52,26 @@ PLAN_WRITERS = (
         kinds=_PROGRESS,
         order=50,
         files="charts/progress_<ID>.png, charts/progress_new_<type>.png",
+    ),
+)
+
+
+def write_yearly_tables(job: WriteJob) -> list[Path]:
+    """Write ``proposed_sites.csv``, ``siting_by_year.csv``, before/after and ``siting.json``."""
+    from carecircle.analysis.siting.yearly import write_yearly_siting
+
+    if job.yearly is None:
+        raise ValueError(f"a {job.kind} job has no sites per year to write")
+    return write_yearly_siting(job.folder, job.yearly)
+
+
+YEARLY_WRITERS = (
+    Writer(
+        name="siting per year tables",
+        write=write_yearly_tables,
+        kinds=frozenset({"site-per-year"}),
+        order=5,
+        files="proposed_sites.csv (column year), siting_by_year.csv, "
+        "before_after_by_street.csv (column year), siting.json",
     ),
 )

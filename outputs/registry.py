@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from carecircle.analysis.audit import Audit
     from carecircle.analysis.progress import PlanProgress
     from carecircle.analysis.siting import SitingResult
+    from carecircle.analysis.siting.yearly import YearlySiting
 
-#: The commands that write outputs: an audit, a siting run (the proposal), plan progress.
-KINDS = ("audit", "site", "progress")
+#: The commands that write outputs: an audit, a siting run (the proposal), plan progress, and
+#: a siting run year by year (``site --add-per-year``).
+KINDS = ("audit", "site", "progress", "site-per-year")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -37,6 +40,9 @@ class WriteJob:
         The proposal of a ``site`` run (None for an audit).
     plans : PlanProgress, optional
         The years audited against the plan, of a ``progress`` run.
+    yearly : YearlySiting, optional
+        The sites year by year of a ``site --add-per-year`` run (``audit`` is then the last
+        year's).
     offline : bool
         Maps that need no internet.
     progress : bool
@@ -49,19 +55,32 @@ class WriteJob:
     inputs: Mapping[str, Mapping[str, str | None]] | None = None
     siting: SitingResult | None = None
     plans: PlanProgress | None = None
+    yearly: YearlySiting | None = None
     offline: bool = False
     progress: bool = False
 
     def __post_init__(self) -> None:
-        if self.siting is not None and self.plans is not None:
-            raise ValueError("a write job is a siting run or a plan progress, not both")
+        given = [self.siting, self.plans, self.yearly]
+        if sum(x is not None for x in given) > 1:
+            raise ValueError(
+                "a write job is one of a siting run, a plan progress or a siting per year"
+            )
 
     @property
     def kind(self) -> str:
-        """``site`` for a siting run, ``progress`` for a plan progress, else ``audit``."""
+        """The command: ``site``, ``progress``, ``site-per-year`` (per year) or ``audit``."""
+        if self.yearly is not None:
+            return "site-per-year"
         if self.plans is not None:
             return "progress"
         return "audit" if self.siting is None else "site"
+
+    @property
+    def proposals(self) -> pd.DataFrame | None:
+        """The proposed sites drawn on the maps (of a siting run, per year or not), or None."""
+        if self.yearly is not None:
+            return self.yearly.sites
+        return None if self.siting is None else self.siting.sites
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from carecircle.analysis.files import staging_folder
 from carecircle.analysis.stages import StageInterrupted
 
-INTERRUPT_GRACE_S = 2.0  # Ctrl-C: seconds the running step gets to stop before a forced exit
+INTERRUPT_GRACE_S = 1.2  # Ctrl-C: seconds the running step gets to stop before a forced exit
 
 
 class _CurrentStage(logging.Filter):

@@ -154,62 +154,29 @@ def run_site_per_year(args: argparse.Namespace, out: Callable[[str], None]) -> i
     int
         0; problems raise :class:`carecircle.errors.CarecircleError`.
     """
-    from carecircle.analysis.audit import audit_study
-    from carecircle.analysis.files import check_out_folder, input_files, staged_outputs
-    from carecircle.analysis.siting.site_inputs import site_inputs
-    from carecircle.analysis.siting.yearly import (
-        parse_per_year,
-        site_per_year,
-        write_yearly_siting,
-    )
-    from carecircle.config import load_study
-    from carecircle.geo.facility_status import has_status
-    from carecircle.maps.gap_maps import render_maps
+    from carecircle import api
+    from carecircle.analysis.files import check_out_folder
+    from carecircle.analysis.siting.yearly import parse_per_year
 
-    per_year = parse_per_year(args.add_per_year)
-    checked = site_inputs(  # as for --add: a wrong --type or a missing file stops first
+    parse_per_year(args.add_per_year)  # a malformed value stops before anything is read
+    check_out_folder(args.out)  # before the analysis, not after it
+    plan = api.site_per_year(
+        args.study,
+        args.add_per_year,
         args.facility_type,
-        add=per_year[0][1],
         **siting_options(args),
-    )
-    request = checked.request
-    study = load_study(args.study)
-    check_out_folder(args.out)
-    audits: dict[int, Any] = {}
-
-    def audit_for(year: int) -> Any:
-        first = next(iter(audits.values()), None)
-        if first is not None and not has_status(first.facilities):
-            return first  # tables without status/open_year: the same facilities every year
-        if year not in audits:
-            audits[year] = audit_study(study, progress=not args.quiet, year=year)
-        return audits[year]
-
-    result = site_per_year(
-        audit_for,
-        request,
-        per_year,
-        checked.candidates,
-        exclude=checked.exclude,
         progress=not args.quiet,
     )
-    final = audit_for(per_year[-1][0])  # the last year's facilities; the sites drawn apart
-    protect = [*input_files(study), *checked.files]
-    with staged_outputs(args.out, "site", protect) as stage:
-        paths = write_yearly_siting(stage, result)
-        paths += render_maps(
-            final,
-            stage / "maps",
-            proposals=result.sites,
-            offline=args.offline,
-            progress=not args.quiet,
-        )
-    paths = [args.out / p.relative_to(stage) for p in paths]
-    lines = [f"{study.name} · site {request.facility_type} per year · {request.objective}", ""]
+    paths = api.write(plan, args.out, offline=args.offline, progress=not args.quiet)
+    request = next(iter(plan.yearly.results.values())).request  # as asked, but for `add`
+    lines = [
+        f"{plan.study.name} · site {request.facility_type} per year · {request.objective}",
+        "",
+    ]
     lines.append(
         f"{'year':<6} {'sites':>5} {'status':<10} {'before':>8} {'after':>8} {'+older':>9}"
     )
-    for r in result.by_year.itertuples(index=False):
+    for r in plan.by_year.itertuples(index=False):
         lines.append(
             f"{r.year:<6} {r.sites:>5} {r.status!s:<10} {r.district_before:>8.1%} "
             f"{r.district_after:>8.1%} {r.older_newly_covered:>9,.0f}"

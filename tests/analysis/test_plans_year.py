@@ -256,3 +256,49 @@ def test_bad_per_year_is_one_line(study_path: Path, tmp_path: Path, capsys) -> N
         "--add-per-year 2024:35,2025:40,2026:43"
     ]
     assert "Traceback" not in err
+
+
+def test_site_per_year_api_writes_through_the_registry(
+    study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cc.site_per_year + cc.write run the registry's ``site-per-year`` writers (a writer
+    registered for that kind is called once) and write what the command writes, byte for
+    byte; the maps draw every year's sites."""
+    from carecircle.outputs import WRITERS, WriteJob, Writer, register_writer
+
+    assert [w.name for w in WRITERS.for_kind("site-per-year")] == [
+        "siting per year tables",
+        "maps",
+    ]
+    plan = cc.site_per_year(study_path, {2024: 1, 2025: 1})
+    assert plan.sites["year"].tolist() == [2024, 2025]
+    assert plan.by_year["year"].tolist() == [2024, 2025]
+    seen: list[WriteJob] = []
+
+    def probe(job: WriteJob) -> list[Path]:
+        seen.append(job)
+        return []
+
+    with register_writer(
+        Writer(name="per-year probe", write=probe, kinds=frozenset({"site-per-year"}))
+    ):
+        paths = cc.write(plan, tmp_path / "api")
+    assert [job.kind for job in seen] == ["site-per-year"]
+    assert seen[0].proposals is plan.sites and seen[0].audit is plan.final
+    names = {p.relative_to(tmp_path / "api").as_posix() for p in paths}
+    assert {"proposed_sites.csv", "siting_by_year.csv", "siting.json"} <= names
+    assert "maps/index.html" in names and "run.json" not in names
+    code = main(
+        ["-q", "site", str(study_path), "--out", str(tmp_path / "cli"), "--add-per-year",
+         "2024:1,2025:1"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    for name in ("proposed_sites.csv", "siting_by_year.csv", "before_after_by_street.csv"):
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    pages = "".join(  # the street maps (the overview draws no sites)
+        p.read_text(encoding="utf-8")
+        for p in (tmp_path / "api" / "maps").glob("*.html")
+        if p.name != "index.html"
+    )
+    for site_id in plan.sites["id"]:
+        assert f"Proposed {site_id}</b>" in pages
