@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 
 log = logging.getLogger(__name__)
 
+#: GDAL settings of carecircle's GeoPackages: a fixed timestamp (equal data, equal bytes) and
+#: no fsync per transaction (outputs are written to a temporary name and renamed when
+#: complete, so a half-written file is discarded, never kept).
+GPKG_GDAL_OPTIONS = {
+    "OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z",
+    "OGR_SQLITE_SYNCHRONOUS": "OFF",
+    "OGR_SQLITE_CACHE": "512",
+}
+
+
+@contextlib.contextmanager
+def gpkg_gdal_options() -> Iterator[None]:
+    """Set :data:`GPKG_GDAL_OPTIONS` for the block, restoring the previous values after it."""
+    import pyogrio
+
+    before = {k: pyogrio.get_gdal_config_option(k) for k in GPKG_GDAL_OPTIONS}
+    pyogrio.set_gdal_config_options(GPKG_GDAL_OPTIONS)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(before)
+
 
 def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, append: bool = False) -> None:
     """Write a GeoPackage layer reproducibly (a fixed GDAL timestamp, so equal data → equal bytes).
 
-    Through Arrow when pyarrow is installed (about half the time at 1M rows), and without
-    SQLite's fsync per transaction: outputs are written to a temporary name and renamed
-    when complete (:func:`carecircle.analysis.files.write_atomic`), so a half-written file
-    is discarded, never kept.
+    Through Arrow when pyarrow is installed (about half the time at 1M rows), with
+    :data:`GPKG_GDAL_OPTIONS` (no fsync: outputs are written to a temporary name and renamed
+    when complete, :func:`carecircle.analysis.files.write_atomic`).
 
     Parameters
     ----------
@@ -37,19 +60,10 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, append: bool 
         arrow = False
     else:
         arrow = True
-    options = {
-        "OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z",
-        "OGR_SQLITE_SYNCHRONOUS": "OFF",
-        "OGR_SQLITE_CACHE": "512",
-    }
-    before = {k: pyogrio.get_gdal_config_option(k) for k in options}
-    pyogrio.set_gdal_config_options(options)
-    try:
+    with gpkg_gdal_options():
         pyogrio.write_dataframe(
             frame, path, layer=layer, driver="GPKG", append=append, use_arrow=arrow
         )
-    finally:
-        pyogrio.set_gdal_config_options(before)
 
 
 def read_shapefile(path: Path) -> gpd.GeoDataFrame:

@@ -9,7 +9,6 @@ between batches, so a Ctrl-C stops the write within a batch (~0.5 s at 100,000 r
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,32 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from carecircle.geo.vector_io import gpkg_gdal_options
+
 #: Rows per Arrow batch handed to GDAL: Ctrl-C is answered between two of them.
 BATCH_ROWS = 100_000
 
-#: GDAL settings of carecircle's GeoPackages (as ``geo.vector_io.write_gpkg`` sets them): a
-#: fixed timestamp (equal data, equal bytes) and no fsync (files are renamed when complete).
-GDAL_OPTIONS = {
-    "OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z",
-    "OGR_SQLITE_SYNCHRONOUS": "OFF",
-    "OGR_SQLITE_CACHE": "512",
-}
-
 _SINGLE_TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint"}
 _SINGLE_TYPES |= {5: "MultiLineString", 6: "MultiPolygon"}
-
-
-@contextlib.contextmanager
-def gdal_options() -> Iterator[None]:
-    """Set :data:`GDAL_OPTIONS` for the block, restoring the previous values after it."""
-    import pyogrio
-
-    before = {k: pyogrio.get_gdal_config_option(k) for k in GDAL_OPTIONS}
-    pyogrio.set_gdal_config_options(GDAL_OPTIONS)
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(before)
 
 
 def geometry_type(geoms: np.ndarray) -> str | None:
@@ -132,7 +112,7 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, *, rows: int = 
             raise
 
     reader = pa.RecordBatchReader.from_batches(schema, watched())
-    with gdal_options():
+    with gpkg_gdal_options():
         try:
             pyogrio.raw.write_arrow(
                 reader,
