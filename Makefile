@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean fonts browser postgres
+.PHONY: demo test lint bench clean fonts browser postgres office
 
-# Debian packages the project needs: CJK fonts for chart labels, Chromium for browser tests.
+# Debian packages the project needs: CJK fonts for chart labels, Chromium for browser tests,
+# PostgreSQL + PostGIS for the database tests, LibreOffice Calc for the workbook test.
 # Installed with apt-get when missing and running as root; otherwise a note says what to install.
 APT_INSTALL = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)) >/dev/null; \
@@ -27,6 +28,10 @@ fonts:
 browser: fonts
 	@command -v chromium >/dev/null 2>&1 || { $(call APT_INSTALL,chromium); }
 
+# LibreOffice Calc (no GUI): the workbook test opens the XLSX lists with a second program
+office:
+	@command -v soffice >/dev/null 2>&1 || { $(call APT_INSTALL,libreoffice-calc-nogui); }
+
 postgres:
 	@ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || \
 	  { $(call APT_INSTALL,postgresql postgis postgresql-15-postgis-3); }
@@ -35,7 +40,7 @@ demo: $(STAMP) fonts
 	$(BIN)/carecircle demo --out out/demo --offline
 
 # ruff, mypy (strictness in pyproject's [tool.mypy]), then the suite on every core (xdist)
-test: $(STAMP) browser postgres
+test: $(STAMP) browser postgres office
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tests/mypy_tree.py
