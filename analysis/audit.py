@@ -31,6 +31,7 @@ from carecircle.analysis.indicators import (
     indicator_catalogue,
     indicator_tables,
 )
+from carecircle.analysis.indicators.shared_matrix import SharedMatrices
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
@@ -159,6 +160,19 @@ def _route_circle(
     return out, nd, sources
 
 
+def _shared_matrices(
+    network: WalkNetwork, fac: pd.DataFrame, f_snap: Snapped, c_snap: Snapped, study: Study
+) -> SharedMatrices:
+    """Return the matrices the enabled score walks share (their facility types, snapped)."""
+    types: set[str] = set()
+    for definition in REGISTRY:
+        spec = study.profile.indicator(definition.id)
+        if spec.enabled and any(isinstance(w, ScoreWalk) for w in definition.walks):
+            types |= set(spec.facility_types)
+    rows = fac["type"].isin(sorted(types)).to_numpy() & f_snap.ok
+    return SharedMatrices(network, f_snap, c_snap, rows)
+
+
 def _further_circles(
     network: WalkNetwork,
     fac: pd.DataFrame,
@@ -176,6 +190,7 @@ def _further_circles(
     profile = study.profile
     fac = fac.copy()
     cells = cells.copy(deep=False)
+    matrices = _shared_matrices(network, fac, f_snap, c_snap, study)
     for definition in REGISTRY:
         spec = profile.indicator(definition.id)
         if not spec.enabled:
@@ -197,6 +212,7 @@ def _further_circles(
                     study.minutes,
                     study.walk_speed_m_s,
                     profile.path,
+                    matrices,
                 )
                 cells[walk.column(definition.id)] = walk.run(data, definition, spec)
             else:

@@ -163,9 +163,12 @@ def catchment_scores(data: WalkData, definition: Indicator, spec: IndicatorSpec)
         rows = (fac["type"] == ftype).to_numpy()
         supply[rows] = fac.loc[rows, column].to_numpy(dtype=np.float64)
     radius = catchment_minutes(data, definition, spec) * 60.0 * data.walk_speed_m_s
-    distance = coverage_matrix(
-        data.network, subset(data.facility_snap, counted_rows), data.cell_snap, radius_m=radius
-    )
+    if data.matrices is not None:
+        distance = data.matrices.distances(counted_rows, radius)
+    else:
+        distance = coverage_matrix(
+            data.network, subset(data.facility_snap, counted_rows), data.cell_snap, radius_m=radius
+        )
     scores = two_step_fca(
         distance,
         supply[counted_rows],

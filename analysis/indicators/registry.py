@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from carecircle.analysis.indicators.base import IndicatorContext
+    from carecircle.analysis.indicators.shared_matrix import SharedMatrices
     from carecircle.geo.network import WalkNetwork
     from carecircle.geo.snap import Snapped
     from carecircle.profiles import IndicatorSpec
@@ -118,6 +119,9 @@ class WalkData:
         The circle's minutes and the walking speed (m/s).
     profile_path : str
         The standards profile's file, for messages.
+    matrices : SharedMatrices, optional
+        Facility × cell distances shared by the audit's score walks (built once per radius);
+        None: each walk builds its own.
     """
 
     network: WalkNetwork
@@ -128,6 +132,7 @@ class WalkData:
     minutes: float
     walk_speed_m_s: float
     profile_path: str = ""
+    matrices: SharedMatrices | None = None
 
 
 @dataclass(frozen=True)

@@ -341,3 +341,42 @@ def test_demo_outputs_show_the_scores(demo_run: Path) -> None:
     book = openpyxl.load_workbook(demo_run / "indicators.xlsx", read_only=True)
     headers = {str(c.value) for ws in book.worksheets for c in next(ws.iter_rows(max_row=1))}
     assert {"AC1 社区养老设施面积可达性(2SFCA)", "AC2 社区养老床位可达性(2SFCA)"} <= headers
+
+
+def test_shared_matrix_rows_equal_each_subsets_own_matrix(demo_audit: cc.AuditResult) -> None:
+    """AC1 and AC2 share one matrix (analysis/indicators/shared_matrix.py): its rows for each
+    indicator's facilities equal that subset's own coverage_matrix entry for entry, so the
+    scores are exactly those of separate matrices; a facility outside the shared rows gets
+    its own matrix."""
+    from carecircle.analysis.indicators.shared_matrix import SharedMatrices
+
+    audit = demo_audit.audit
+    fac, snap = audit.facilities, audit.facility_snap
+    union = set()
+    for indicator_id in ("AC1", "AC2"):
+        union |= set(audit.study.profile.indicator(indicator_id).facility_types)
+    rows = fac["type"].isin(sorted(union)).to_numpy() & snap.ok
+    shared = SharedMatrices(audit.network, snap, audit.cell_snap, rows)
+    for indicator_id in ("AC1", "AC2", "AC2"):  # the second AC2 is served from the cache
+        own, _, radius = _demo_matrix(demo_audit, indicator_id)
+        spec = audit.study.profile.indicator(indicator_id)
+        counted = fac["type"].isin(spec.facility_types).to_numpy() & snap.ok
+        got = shared.distances(counted, radius)
+        assert got.shape == own.shape and got.nnz == own.nnz > 0
+        np.testing.assert_array_equal(got.indptr, own.indptr)
+        np.testing.assert_array_equal(got.indices, own.indices)
+        np.testing.assert_array_equal(got.data, own.data)  # exact, not approximately
+    assert list(shared._built) == [radius]  # one matrix built for both indicators
+    outside = ~rows & snap.ok
+    assert outside.any()
+    alone = shared.distances(outside, radius)
+    direct = coverage_matrix(audit.network, subset(snap, outside), audit.cell_snap, radius_m=radius)
+    np.testing.assert_array_equal(alone.toarray(), direct.toarray())
+    # the audit's scores are those of the separate matrices, bit for bit
+    older = audit.cells["older_residents"].to_numpy()
+    for indicator_id in ("AC1", "AC2"):
+        own, supply, radius = _demo_matrix(demo_audit, indicator_id)
+        alone_score = two_step_fca(own, supply, older, catchment_m=radius).score * 1000.0
+        np.testing.assert_array_equal(
+            audit.cells[f"{indicator_id.lower()}_score"].to_numpy(), alone_score
+        )
