@@ -79,7 +79,8 @@ def service_areas(
     """Return the service areas (display only): the circle and one per facility type.
 
     Each is rasterised once on the network's grid and returned as non-overlapping pieces
-    (one set per 1-2 km tile, geo/service_area.py); a street map takes the pieces near it.
+    (one set per 1-2 km tile, geo/service_area.py), reprojected to WGS84 layer by layer
+    in the pool; a street map takes the pieces near it.
     A type walks its own minutes when an enabled indicator declares a walk for it (S8's
     meal points), else the circle's.
 
@@ -140,14 +141,12 @@ def service_areas(
     names, minutes_of, pieces = [], [], []
     with bar:
         for (group, minutes, *_), band in zip(
-            groups, bands_in_parallel(segment_sets, grid), strict=True
+            groups, bands_in_parallel(segment_sets, grid, crs=network.crs), strict=True
         ):
             names += [group] * band.size
             minutes_of += [minutes] * band.size
             pieces.append(band)
             bar.update(1)
     return gpd.GeoDataFrame(
-        {"group": names, "minutes": minutes_of},
-        geometry=np.concatenate(pieces),
-        crs=network.crs,
-    ).to_crs(4326)
+        {"group": names, "minutes": minutes_of}, geometry=np.concatenate(pieces), crs=4326
+    )

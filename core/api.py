@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -33,9 +33,11 @@ from carecircle.analysis.siting import SitingResult, site_facilities
 from carecircle.analysis.siting.site_inputs import SiteInputs, site_inputs
 from carecircle.api_yearly import YearlyPlan, site_per_year
 from carecircle.config import Study, load_study
-from carecircle.maps.gap_maps import overview_map, street_map
 from carecircle.maps.style import map_file_stems
 from carecircle.outputs import WRITERS, WriteJob, write_outputs
+
+if TYPE_CHECKING:  # folium is imported by explore(), the one call that draws a map
+    import folium
 
 __all__ = [
     "AuditResult",
@@ -154,6 +156,8 @@ class AuditResult:
         folium.Map
             The map.
         """
+        from carecircle.maps.gap_maps import overview_map, street_map  # folium: ~0.6 s to import
+
         if street is None:  # links as cc.write names the street maps (maps/<code>.html)
             stems = map_file_stems(list(self.audit.streets["code"]))
             links = {c: f"{stem}.html" for c, stem in stems.items()}

@@ -21,9 +21,11 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from carecircle.geo.network import WalkNetwork
@@ -252,7 +254,11 @@ def band_pieces(
 
 
 def bands_in_parallel(
-    segment_sets: Iterator[FloatArray], grid: AreaGrid, *, workers: int = 2
+    segment_sets: Iterator[FloatArray],
+    grid: AreaGrid,
+    *,
+    workers: int = 2,
+    crs: CRS | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield :func:`band_pieces` of each set of stretches, in order, computed by a pool.
 
@@ -267,6 +273,9 @@ def bands_in_parallel(
         The grid of every layer.
     workers : int, default 2
         Worker processes.
+    crs : pyproj.CRS, optional
+        The grid's CRS: the pieces are then returned in WGS84 (EPSG:4326), reprojected by
+        the workers too rather than all at once by the caller at the end.
 
     Yields
     ------
@@ -280,18 +289,26 @@ def bands_in_parallel(
     )
     if serial:
         for segments in segment_sets:
-            yield band_pieces(segments, grid)
+            yield _band_pieces_in(segments, grid, crs)
         return
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
     try:
-        futures = [pool.submit(band_pieces, segments, grid) for segments in segment_sets]
+        futures = [pool.submit(_band_pieces_in, segments, grid, crs) for segments in segment_sets]
         for future in futures:
             yield future.result()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _band_pieces_in(segments: FloatArray, grid: AreaGrid, crs: CRS | None) -> np.ndarray:
+    """Return :func:`band_pieces`, in WGS84 when the grid's ``crs`` is given."""
+    pieces = band_pieces(segments, grid)
+    if crs is None:
+        return pieces
+    return gpd.GeoSeries(pieces, crs=crs).to_crs(4326).to_numpy()
 
 
 def _ignore_interrupt() -> None:

@@ -19,7 +19,7 @@ from carecircle.geo.service_area_grid import (
 )
 
 if TYPE_CHECKING:
-    from contourpy._contourpy import FillReturn_OuterOffset
+    from contourpy._contourpy import FillReturn_ChunkCombinedOffsetOffset
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -145,7 +145,10 @@ def mask_pieces(
     edges, with corners cut at 45°), so a pixel of the band lies wholly inside whenever its
     neighbours are in the band too. Each tile is outlined with a margin of two pixels,
     simplified, then cut exactly at the tile's edges, so pieces of neighbouring tiles meet
-    without gaps or overlaps.
+    without gaps or overlaps. The tiles are outlined :data:`_TILES_AT_ONCE` at a time, each
+    in its own slot of one array (zeros between them, so no outline crosses from one to
+    the next): one contour, one simplification and one cut per batch instead of per tile
+    (the same pieces, 2-3× faster on a city).
 
     Parameters
     ----------
@@ -170,42 +173,46 @@ def mask_pieces(
     r_lo, r_hi, _ = rows.indices(grid.height)
     c_lo, c_hi, _ = cols.indices(grid.width)
     tolerance = SIMPLIFY_PX * grid.cell_m if simplify_m is None else simplify_m
-    outliner = _Outliner(grid.cell_m, tolerance)
-    pieces = []
-    for r0 in range(r_lo, r_hi, tile_px):
-        r1 = min(r0 + tile_px, r_hi)
-        for c0 in range(c_lo, c_hi, tile_px):
-            c1 = min(c0 + tile_px, c_hi)
-            if not mask[r0:r1, c0:c1].any():
-                continue
-            a0, b0 = max(r0 - 2, 0), max(c0 - 2, 0)
-            outline = outliner.polygons(
-                mask[a0 : min(r1 + 2, grid.height), b0 : min(c1 + 2, grid.width)],
-                grid.left + b0 * grid.cell_m,
-                grid.top - a0 * grid.cell_m,
-            )
-            x0, x1 = grid.left + c0 * grid.cell_m, grid.left + c1 * grid.cell_m
-            y0, y1 = grid.top - r1 * grid.cell_m, grid.top - r0 * grid.cell_m
-            pieces.append(shapely.clip_by_rect(outline, x0, y0, x1, y1))
+    outliner = _Outliner(grid, tile_px, tolerance)
+    tiles = [
+        (r0, min(r0 + tile_px, r_hi), c0, min(c0 + tile_px, c_hi))
+        for r0 in range(r_lo, r_hi, tile_px)
+        for c0 in range(c_lo, c_hi, tile_px)
+    ]
+    tiles = [(r0, r1, c0, c1) for r0, r1, c0, c1 in tiles if mask[r0:r1, c0:c1].any()]
+    pieces = [
+        outliner.pieces(mask, tiles[start : start + _TILES_AT_ONCE])
+        for start in range(0, len(tiles), _TILES_AT_ONCE)
+    ]
     if not pieces:
         return np.empty(0, dtype=object)
     out = np.concatenate(pieces)
     return out[~shapely.is_empty(out)]
 
 
+#: Tiles outlined in one contour call: their slots (~12 MB of floats) stay small.
+_TILES_AT_ONCE = 64
+
+Tile = tuple[int, int, int, int]
+
+
 class _Outliner:
-    """Outlines blocks of a mask as simplified polygons; keeps the pixel meshes it built.
+    """Outlines tiles of a mask, a batch at a time, as simplified pieces cut at their edges.
 
     Parameters
     ----------
-    cell_m : float
-        Pixel size (m).
+    grid : AreaGrid
+        The mask's grid.
+    tile_px : int
+        Tile edge (pixels).
     simplify_m : float
         Douglas-Peucker tolerance (m).
     """
 
-    def __init__(self, cell_m: float, simplify_m: float) -> None:
-        self.cell_m, self.simplify_m = cell_m, simplify_m
+    def __init__(self, grid: AreaGrid, tile_px: int, simplify_m: float) -> None:
+        self.grid, self.simplify_m = grid, simplify_m
+        # a slot: the tile, its margin of two pixels on each side and a border of zeros
+        self.slot = tile_px + 6
         self._meshes: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
 
     def _mesh(self, shape: tuple[int, int]) -> tuple[FloatArray, FloatArray]:
@@ -215,18 +222,24 @@ class _Outliner:
             self._meshes[shape] = (x, y)
         return self._meshes[shape]
 
-    def polygons(self, block: BoolArray, left: float, top: float) -> ObjectArray:
-        """Return the polygons outlining the True pixels of ``block`` (upper-left at left, top).
+    def pieces(self, mask: BoolArray, tiles: list[Tile]) -> ObjectArray:
+        """Return the pieces of ``tiles`` (rows r0:r1, cols c0:c1 of ``mask``), tile by tile.
 
         Parameters
         ----------
-        block : ndarray of bool
-            Part of the mask.
-        left, top : float
-            Coordinates (m) of the block's upper-left corner.
+        mask : ndarray of bool
+            The band.
+        tiles : list of tuple of int
+            ``(r0, r1, c0, c1)`` of each tile, each holding some of the band.
         """
-        z = np.zeros((block.shape[0] + 2, block.shape[1] + 2), dtype=np.float64)
-        z[1:-1, 1:-1] = block
+        grid, slot = self.grid, self.slot
+        z = np.zeros((len(tiles) * slot, slot), dtype=np.float64)
+        left, top = np.empty(len(tiles)), np.empty(len(tiles))
+        for k, (r0, r1, c0, c1) in enumerate(tiles):
+            a0, b0 = max(r0 - 2, 0), max(c0 - 2, 0)
+            block = mask[a0 : min(r1 + 2, grid.height), b0 : min(c1 + 2, grid.width)]
+            z[k * slot + 1 : k * slot + 1 + block.shape[0], 1 : 1 + block.shape[1]] = block
+            left[k], top[k] = grid.left + b0 * grid.cell_m, grid.top - a0 * grid.cell_m
         x, y = self._mesh(z.shape)
         # the serial generator itself, as contour_generator() builds it (without its checks
         # and meshes, which cost as much as the outline of a tile)
@@ -237,18 +250,27 @@ class _Outliner:
             None,  # type: ignore[arg-type]  # no mask: contour_generator() passes None too
             corner_mask=True,
             line_type=LineType.Separate,
-            fill_type=FillType.OuterOffset,
+            fill_type=FillType.ChunkCombinedOffsetOffset,
             quad_as_tri=False,
             z_interp=ZInterp.Linear,
         )
-        points, offsets = cast("FillReturn_OuterOffset", generator.filled(0.5, 1.5))
-        xy = np.concatenate(points)
-        ring_sizes = np.concatenate([np.diff(o) for o in offsets])
-        rings_per_piece = np.array([len(o) - 1 for o in offsets])
+        filled = cast("FillReturn_ChunkCombinedOffsetOffset", generator.filled(0.5, 1.5))
+        xy, offsets, outer = filled[0][0], filled[1][0], filled[2][0]
+        if xy is None or offsets is None or outer is None:  # nothing outlined
+            return np.empty(0, dtype=object)
+        ring_sizes = np.diff(offsets)
+        rings_per_piece = np.diff(outer)
+        # the tile of each piece: the slot of its first point (slots are whole numbers apart)
+        tile = (xy[offsets[outer[:-1]], 1] // slot).astype(np.int64)
+        ring_tile = np.repeat(tile, rings_per_piece)
         xy, ring = _straight_runs_merged(xy, ring_sizes)
+        point_tile = ring_tile[ring]
         # padded pixel (i, j) has its centre at left + (j - 0.5) * cell, top - (i - 0.5) * cell
-        cell = self.cell_m
-        xy = np.column_stack([left + (xy[:, 0] - 0.5) * cell, top - (xy[:, 1] - 0.5) * cell])
+        cell = grid.cell_m
+        local_y = xy[:, 1] - point_tile * slot
+        xy = np.column_stack(
+            [left[point_tile] + (xy[:, 0] - 0.5) * cell, top[point_tile] - (local_y - 0.5) * cell]
+        )
         rings = cast(ObjectArray, shapely.linearrings(xy, indices=ring))
         polygons = cast(
             ObjectArray,
@@ -257,7 +279,19 @@ class _Outliner:
             ),
         )
         # Douglas-Peucker: the topology-preserving variant costs minutes on a city's band
-        return shapely.simplify(polygons, self.simplify_m, preserve_topology=False)
+        polygons = shapely.simplify(polygons, self.simplify_m, preserve_topology=False)
+        box = np.array(tiles, dtype=np.float64)[tile]  # r0, r1, c0, c1 of each piece's tile
+        # shapely.clip_by_rect takes one box; its ufunc takes one per geometry
+        return cast(
+            ObjectArray,
+            shapely.lib.clip_by_rect(
+                polygons,
+                grid.left + box[:, 2] * cell,
+                grid.top - box[:, 1] * cell,
+                grid.left + box[:, 3] * cell,
+                grid.top - box[:, 0] * cell,
+            ),
+        )
 
 
 def _straight_runs_merged(

@@ -67,11 +67,23 @@ def encode(values: np.ndarray) -> str:
         return ""
     if int(zig.max()) >= _LIMITS[-1]:
         raise ValueError("a coordinate is out of range for the map encoding")
-    more = np.searchsorted(_LIMITS, zig, side="right")  # characters after the first
-    starts = np.arange(len(zig)) + np.concatenate([[0], np.cumsum(more[:-1])])
-    out = np.empty(len(zig) + int(more.sum()), dtype=np.uint8)
+    # characters after the first; each round looks again only at the values that need more
+    # (most steps between vertices take one or two characters)
+    more = (zig >= _LIMITS[0]).astype(np.int64)
+    at = np.flatnonzero(more)
+    for limit in _LIMITS[1:]:
+        at = at[zig[at] >= limit]
+        if not at.size:
+            break
+        more[at] += 1
+    starts = np.cumsum(more)
+    starts += np.arange(len(zig))
+    starts -= more
+    out = np.empty(int(starts[-1] + more[-1]) + 1, dtype=np.uint8)
     out[starts] = _SYMBOLS[zig & 31 | (more > 0) << 5]
+    at = np.flatnonzero(more)
     for k in range(1, int(more.max()) + 1):
-        at = np.flatnonzero(more >= k)
-        out[starts[at] + k] = _SYMBOLS[(zig[at] >> (5 * k)) & 31 | (more[at] > k) << 5]
+        left = more[at]
+        out[starts[at] + k] = _SYMBOLS[(zig[at] >> (5 * k)) & 31 | (left > k) << 5]
+        at = at[left > k]
     return out.tobytes().decode("ascii")

@@ -244,8 +244,12 @@ def service_area_specs(audit: Audit, bounds: Bounds) -> list[GeoJsonSpec]:
         ``(minx, miny, maxx, maxy)`` in lon/lat (WGS84): the service areas are clipped to it.
     """
     areas = audit.service_areas
-    near = np.sort(areas.sindex.query(shapely.box(*bounds)))
-    clipped = shapely.clip_by_rect(areas.geometry.to_numpy()[near], *bounds)
+    geoms = areas.geometry.to_numpy()
+    if _within(geoms, bounds):  # a street's part (street_part): cut to this box already
+        near, clipped = np.arange(len(geoms)), geoms
+    else:
+        near = np.sort(areas.sindex.query(shapely.box(*bounds)))
+        clipped = shapely.clip_by_rect(geoms[near], *bounds)
     groups = areas["group"].to_numpy()[near]
     minutes_of = areas["minutes"].to_numpy()[near]
     shown = ~shapely.is_empty(clipped)
@@ -275,3 +279,20 @@ def service_area_specs(audit: Audit, bounds: Bounds) -> list[GeoJsonSpec]:
             )
         )
     return layers
+
+
+def _within(geoms: np.ndarray, bounds: Bounds) -> bool:
+    """Return True when every geometry's box lies within ``bounds`` (none empty).
+
+    Cutting such geometries to ``bounds`` would give them back as they are (GEOS returns a
+    copy of a geometry its rectangle covers), so the search and the cut can be skipped.
+    """
+    box = shapely.bounds(geoms)
+    minx, miny, maxx, maxy = bounds
+    return bool(
+        len(geoms)
+        and (box[:, 0] >= minx).all()
+        and (box[:, 1] >= miny).all()
+        and (box[:, 2] <= maxx).all()
+        and (box[:, 3] <= maxy).all()
+    )

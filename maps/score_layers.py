@@ -19,38 +19,19 @@ import pandas as pd
 
 from carecircle.maps.geojson import GeoJsonSpec, geojson_spec
 from carecircle.maps.patches import class_patches
+from carecircle.maps.street_jobs import score_columns  # there: the jobs need it, without folium
 from carecircle.maps.style import esc
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
     from carecircle.analysis.indicators import Indicator
 
+
 #: Fill of the classes, lowest first (0, ≤ ½ district, ≤ district, ≤ 2 × district, above).
 SCORE_COLOURS = ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")  # YlGnBu
 #: Fill of the cells whose score is not assessed (capacity unknown).
 NOT_ASSESSED_COLOUR = "#9E9E9E"
 NOT_ASSESSED_LABEL = "未评估 not assessed"
-
-
-def score_columns(audit: Audit) -> list[tuple[Indicator, str]]:
-    """Return the enabled indicators that have a score per cell, with the cells' column.
-
-    Parameters
-    ----------
-    audit : Audit
-        The audit's results (its ``definitions`` are the profile's enabled indicators).
-
-    Returns
-    -------
-    list of (Indicator, str)
-        In table order; only those whose column is in ``audit.cells``.
-    """
-    return [
-        (definition, column)
-        for definition in audit.definitions
-        for column in definition.score_columns()
-        if column in audit.cells.columns
-    ]
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import shapely
 
-from carecircle.maps.score_layers import score_columns
-
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
     from carecircle.analysis.audit import Audit
+    from carecircle.analysis.indicators import Indicator
 
 #: Degrees added around a street for what its map draws (facilities, service areas).
 MARGIN_DEG = 0.01
@@ -41,6 +40,27 @@ Job = TypeVar("Job")
 _NOT_DRAWN: dict[str, Any] = dict.fromkeys(
     ("record", "network", "node_distances", "edge_index", "facility_snap", "cell_snap")
 )
+
+
+def score_columns(audit: Audit) -> list[tuple[Indicator, str]]:
+    """Return the enabled indicators that have a score per cell, with the cells' column.
+
+    Parameters
+    ----------
+    audit : Audit
+        The audit's results (its ``definitions`` are the profile's enabled indicators).
+
+    Returns
+    -------
+    list of (Indicator, str)
+        In table order; only those whose column is in ``audit.cells``.
+    """
+    return [
+        (definition, column)
+        for definition in audit.definitions
+        for column in definition.score_columns()
+        if column in audit.cells.columns
+    ]
 
 
 def street_box(audit: Audit, code: str) -> tuple[Bounds, Bounds]:

@@ -8,11 +8,14 @@ import shapely
 from network_cases import make_network
 from scipy import ndimage
 
+from carecircle.geo import service_area_raster
 from carecircle.geo.routing import nearest_source_distances
 from carecircle.geo.service_area import (
+    SIMPLIFY_PX,
     AreaGrid,
     disc_dilation,
     grid_for,
+    mask_pieces,
     mask_polygon,
     reached_mask,
     reached_segments,
@@ -122,3 +125,33 @@ def test_disc_dilation_equals_scipy_with_the_disc(
     expected = ndimage.binary_dilation(seeds, structure=disc)
     assert expected.sum() > seeds.sum()
     np.testing.assert_array_equal(disc_dilation(seeds, radius), expected)
+
+
+def _crossing_band(tile_px: int) -> tuple[np.ndarray, AreaGrid]:
+    segments = np.random.default_rng(3).uniform(0, 3000, (40, 2, 2))
+    grid = grid_for((0.0, 0.0, 3000.0, 3000.0))
+    assert grid.width > 3 * tile_px  # several tiles each way
+    return reached_mask(segments, grid), grid
+
+
+def test_tiles_outlined_in_one_batch_equal_tiles_outlined_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mask, grid = _crossing_band(64)
+    together = mask_pieces(mask, grid, tile_px=64)
+    monkeypatch.setattr(service_area_raster, "_TILES_AT_ONCE", 1)
+    alone = mask_pieces(mask, grid, tile_px=64)
+    assert together.size == alone.size > 25
+    assert list(shapely.to_wkb(together)) == list(shapely.to_wkb(alone))
+
+
+def test_pieces_of_neighbouring_tiles_neither_overlap_nor_leave_gaps() -> None:
+    mask, grid = _crossing_band(64)
+    pieces = mask_pieces(mask, grid, tile_px=64)
+    whole = mask_pieces(mask, grid, tile_px=grid.width + grid.height)  # one tile
+    assert whole.size < pieces.size
+    union = shapely.union_all(pieces)
+    assert sum(p.area for p in pieces) == pytest.approx(union.area, rel=1e-9)
+    # each tile simplifies its own outline: the union differs from one tile's only there
+    assert union.area == pytest.approx(shapely.union_all(whole).area, rel=2e-3)
+    assert shapely.covers(union.buffer(SIMPLIFY_PX * grid.cell_m + 1e-6), shapely.union_all(whole))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -245,3 +247,15 @@ def test_stable_html_renumbers_ids_but_leaves_the_data_as_it_is() -> None:
     assert label in pages[0]
     assert "cc-data:" not in pages[0]  # every placeholder filled
     assert re.search(r"var geo_json_layer_\d{8}_data = \{\"p\":", pages[0])
+
+
+@pytest.mark.parametrize("module", ["carecircle.api", "carecircle.maps.street_jobs"])
+def test_folium_is_imported_only_when_a_map_is_drawn(module: str) -> None:
+    # every command imports the API and the static maps import the street jobs: neither
+    # pays for folium (~0.3 s) until an HTML map is made
+    code = f"import sys, {module}; print('folium' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    code = f"import sys, {module}, carecircle.maps.gap_maps; print('folium' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
