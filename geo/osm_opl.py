@@ -117,35 +117,49 @@ def _parse_block(lines: list[bytes], *, include_private: bool) -> tuple[np.ndarr
     # tags cannot hold a space unescaped, so a line's only spaces start " T" and " N"
     cut = [line.partition(b" N") for line in lines]
     heads = [c[0] for c in cut]
-    nodes = [c[2].rstrip(b"\n") for c in cut]
-    counts = np.fromiter((n.count(b",") + 1 if n else 0 for n in nodes), np.int64, len(nodes))
+    nodes = [c[2] if c[2].endswith(b"\n") else c[2] + b"\n" for c in cut]
+    refs, lon, lat, counts = _parse_node_lists(nodes)
     keep = (counts >= 2) & _walkable_lines(heads, include_private=include_private)
     kept_heads = compress(heads, keep)
     ids = np.fromiter((int(h[1 : h.index(b" ")]) for h in kept_heads), np.int64, int(keep.sum()))
-    refs, lon, lat = _parse_node_lists(b",".join(compress(nodes, keep)))
-    return ids, counts[keep], refs, lon, lat
+    at = np.repeat(keep, counts)
+    return ids, counts[keep], refs[at], lon[at], lat[at]
 
 
-def _parse_node_lists(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Node ids, lon and lat (NaN when absent) of OPL node lists ``n<id>x<lon>y<lat>,...``.
+def _parse_node_lists(
+    sections: list[bytes],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node ids, lon, lat (NaN when absent) and node counts of OPL node lists.
 
-    Each number follows a letter; the letters become leading zeros and the commas are
+    Each section is ``n<id>x<lon>y<lat>,n<id>x<lon>y<lat>,...`` ended by a newline. Each
+    number follows a letter; the letters become leading zeros and the separators are
     dropped, so every number is one string of an Arrow array (its offsets are the letters'
     places) and Arrow's cast parses them all at once, correctly rounded as ``float()``.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if min(map(len, sections), default=2) < 2:  # ways without nodes hold no letter
+        full = [len(s) > 1 for s in sections]
+        refs, lon, lat, counts = _parse_node_lists(list(compress(sections, full)))
+        every = np.zeros(len(sections), dtype=np.int64)
+        every[np.asarray(full)] = counts
+        return refs, lon, lat, every
+    text = b"".join(sections)
     if b"xy" in text:  # absent locations (see read_osm)
-        text = text.replace(b"xy", _ABSENT)
+        sections = [s.replace(b"xy", _ABSENT) for s in sections]
+        text = b"".join(sections)
     letters = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) > ord("9"))
     if letters.size % 3:  # pragma: no cover - libosmium's OPL is regular
         raise RuntimeError(f"{letters.size} numbers in the node lists, not 3 per node")
-    digits = text.translate(_LEADING_ZEROS, b",")
+    ends = np.cumsum(np.fromiter(map(len, sections), np.int64, len(sections)))
+    counts = np.diff(np.searchsorted(letters, ends), prepend=0) // 3
+    digits = text.translate(_LEADING_ZEROS, b",\n")
     if b"-" in digits:  # a sign follows its letter: "0-1.5" -> "-01.5"
         digits = digits.replace(b"0-", b"-0")
     offsets = np.empty(letters.size + 1, dtype=np.int32 if len(digits) < 2**31 else np.int64)
-    offsets[:-1] = letters - np.arange(letters.size) // 3  # the commas before each letter
+    # one separator (a comma, or the newline ending a section) precedes each node but the first
+    offsets[:-1] = letters - np.arange(letters.size) // 3
     offsets[-1] = len(digits)
     kind = pa.string() if offsets.dtype == np.int32 else pa.large_string()
     strings = pa.Array.from_buffers(
@@ -155,7 +169,7 @@ def _parse_node_lists(text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lon, lat = values[:, 1].copy(), values[:, 2].copy()
     absent = lon == 999.0
     lon[absent], lat[absent] = np.nan, np.nan
-    return values[:, 0].astype(np.int64), lon, lat
+    return values[:, 0].astype(np.int64), lon, lat, counts
 
 
 def _walkable_lines(heads: list[bytes], *, include_private: bool) -> np.ndarray:
