@@ -1,10 +1,11 @@
 """Read OpenStreetMap (XML or PBF) into arrays of walkable segments (osmnx walk semantics).
 
 Both formats are read by libosmium (pyosmium), in C++ from end to end: its reader parses the
-file, keeps the node locations, drops everything but ways with a ``highway`` tag and writes
-those with their node ids and locations as OPL text (:mod:`carecircle.geo.osm_opl`), which
-numpy parses in bulk; the walking filter reads only the tags that can exclude a way. No
-Python step runs per node (but for the nodes libosmium could not attach: see
+file, stores the node locations in an index kept in a file (read back by numpy as arrays:
+:mod:`carecircle.geo.osm_locations`), drops everything but ways with a ``highway`` tag and
+writes those with their node ids as OPL text, which numpy parses in bulk
+(:mod:`carecircle.geo.osm_opl`); the walking filter reads only the tags that can exclude a
+way. No Python step runs per node (but for the nodes libosmium does not index: see
 :func:`_find_absent_nodes`). Coordinates are read at OSM's precision, 1e-7° (≈1 cm), as by
 every OSM tool.
 """
@@ -20,6 +21,7 @@ from typing import cast
 import numpy as np
 
 from carecircle.errors import InputFileError
+from carecircle.geo.osm_locations import location_index, locations_of
 from carecircle.geo.osm_opl import highway_ways_as_opl, walkable_ways_from_opl
 from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
 from carecircle.geo.osm_tags import is_walkable
@@ -59,15 +61,16 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     with tempfile.TemporaryDirectory(prefix="carecircle-osm-") as tmp:
-        opl = Path(tmp) / "ways.opl"
+        opl, stored = Path(tmp) / "ways.opl", Path(tmp) / "locations.idx"
         try:
-            highway_ways_as_opl(path, fmt, opl)
-            way_ids, way_len, refs, lon, lat, ways_read = walkable_ways_from_opl(
+            index = location_index(stored)
+            highway_ways_as_opl(path, fmt, opl, index)
+            way_ids, way_len, refs, ways_read = walkable_ways_from_opl(
                 opl, include_private=include_private
             )
-            if refs.size != way_len.sum():  # pragma: no cover - libosmium's OPL is regular
-                raise RuntimeError(f"{refs.size} way nodes parsed of {way_len.sum()}")
-            if np.isnan(lon).any():  # nodes after the ways, negative ids, or a clipped extract
+            lon, lat = locations_of(refs, stored, index)
+            del index  # closes the index's file
+            if np.isnan(lon).any():  # negative ids (not indexed), or a clipped extract
                 _find_absent_nodes(path, fmt, refs, lon, lat)
         except RuntimeError as exc:
             raise InputFileError(_unreadable(path, fmt, exc)) from None
@@ -77,11 +80,11 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
 def _find_absent_nodes(
     path: Path, fmt: str, refs: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> None:
-    """Look up, in place, the locations libosmium did not attach to the ways.
+    """Look up, in place, the locations libosmium's index does not hold.
 
-    That happens when a file lists nodes after the ways using them, and for negative node ids
-    (new objects saved by JOSM), which its location index does not hold. Only those nodes
-    reach Python: libosmium filters them by id (the negative ones, rare, are scanned for).
+    That happens for negative node ids (new objects saved by JOSM) and for nodes absent
+    from the file (a clipped extract). Only those nodes reach Python: libosmium filters
+    them by id (the negative ones, rare, are scanned for).
     """
     import osmium
 
