@@ -48,32 +48,35 @@ def locations_of(refs: np.ndarray, file: Path, index: Any) -> tuple[np.ndarray, 
         Degrees, as libosmium gives them (the 1e-7° integers divided by 1e7).
     """
     count = min(index.used_memory() // _RECORD.itemsize, file.stat().st_size // _RECORD.itemsize)
-    table = np.fromfile(file, dtype=_RECORD, count=count)
-    table = table[table["x"] != _UNDEFINED]  # the file's unused tail, nodes without location
+    if count == 0:
+        return np.full(refs.size, np.nan), np.full(refs.size, np.nan)
+    # mapped, not read: only the pages the look-ups touch are loaded (the file's tail beyond
+    # ``count`` is unused space of the index)
+    table: np.ndarray = np.memmap(file, dtype=_RECORD, mode="r", shape=(count,))
     if not _layout_matches(table, index):
         log.warning("libosmium's location index has an unknown layout: nodes looked up one by one")
         return _looked_up(refs, index)
     ids = table["id"]
-    if ids.size > 1 and not (ids[1:] > ids[:-1]).all():
+    if count > 1 and not (ids[1:] > ids[:-1]).all():
         table = table[np.argsort(ids, kind="stable")]  # a file not sorted by node id
         ids = table["id"]
-    if ids.size == 0:
-        return np.full(refs.size, np.nan), np.full(refs.size, np.nan)
-    at = np.minimum(np.searchsorted(ids, refs), ids.size - 1)
-    found = ids[at] == refs
-    lon = np.where(found, table["x"][at] / 1e7, np.nan)
-    lat = np.where(found, table["y"][at] / 1e7, np.nan)
-    return lon, lat
+    at = np.minimum(np.searchsorted(ids, refs), count - 1)
+    x, y = np.asarray(table["x"][at]), np.asarray(table["y"][at])
+    found = (np.asarray(ids[at]) == refs) & (x != _UNDEFINED)  # a node without location
+    return np.where(found, x / 1e7, np.nan), np.where(found, y / 1e7, np.nan)
 
 
 def _layout_matches(table: np.ndarray, index: Any) -> bool:
     """Whether the first, middle and last records agree with the index's own lookups."""
-    for record in table[[0, table.size // 2, -1]] if table.size else []:
+    for record in table[[0, table.size // 2, table.size - 1]].tolist():
+        node, x, y = record
+        if x == _UNDEFINED:
+            continue
         try:
-            where = index.get(int(record["id"]))
+            where = index.get(node)
         except (KeyError, TypeError, ValueError, OverflowError):
             return False
-        if (where.x, where.y) != (int(record["x"]), int(record["y"])):
+        if (where.x, where.y) != (x, y):
             return False
     return True
 
