@@ -1,10 +1,11 @@
 """Read OpenStreetMap (XML or PBF) into arrays of walkable segments (osmnx walk semantics).
 
-Both formats are read by libosmium (pyosmium): its C++ reader parses the file, keeps the node
-locations and drops everything but ways with a ``highway`` tag before Python sees them. Python
-looks at each such way's tags once (the walking filter); the kept ways are handed back to
-libosmium, which writes them with their node ids and locations as OPL text, parsed by numpy in
-one call. No Python step runs per node (but for the nodes libosmium could not attach: see
+Both formats are read by libosmium (pyosmium), in C++ from end to end: its reader parses the
+file, stores the node locations in an index kept in a file (read back by numpy as arrays:
+:mod:`carecircle.geo.osm_locations`), drops everything but ways with a ``highway`` tag and
+writes those with their node ids as OPL text, which numpy parses in bulk
+(:mod:`carecircle.geo.osm_opl`); the walking filter reads only the tags that can exclude a
+way. No Python step runs per node (but for the nodes libosmium does not index: see
 :func:`_find_absent_nodes`). Coordinates are read at OSM's precision, 1e-7° (≈1 cm), as by
 every OSM tool.
 """
@@ -20,79 +21,15 @@ from typing import cast
 import numpy as np
 
 from carecircle.errors import InputFileError
+from carecircle.geo.osm_locations import location_index, locations_of
+from carecircle.geo.osm_opl import highway_ways_as_opl, walkable_ways_from_opl
 from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
-from carecircle.geo.osm_tags import KEPT_TAGS, is_walkable
+from carecircle.geo.osm_tags import is_walkable
 from carecircle.geo.segments import NetworkSegments, segments_from_node_lists
 
 log = logging.getLogger(__name__)
 
-#: highway values that are never walkable (osmnx's "walk" network type).
-_ABSENT = b"x999y999"  # OPL writes an absent node's location as "xy"; 999 marks it
-
-
-def _walkable_ways_as_opl(
-    path: Path, fmt: str, opl: Path, *, include_private: bool
-) -> tuple[list[int], list[int], int]:
-    """Write the walkable ways of an OSM file, with node locations, to an OPL file.
-
-    Returns the kept ways' ids and node counts, and the number of ways with a highway tag.
-    """
-    import osmium
-
-    writer = osmium.SimpleWriter(
-        osmium.io.File(str(opl), "opl,add_metadata=false,locations_on_ways=true"), overwrite=True
-    )
-    way_ids: list[int] = []
-    way_len: list[int] = []
-    ways_read = 0
-    try:
-        processor = (
-            osmium.FileProcessor(osmium.io.File(str(path), fmt))
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        # the entity filter passes ways only
-        for way in cast("Iterable[osmium.osm.Way]", processor):
-            ways_read += 1
-            tags = way.tags
-            kept = {k: tags[k] for k in KEPT_TAGS if k in tags}
-            size = len(way.nodes)
-            if size >= 2 and is_walkable(kept, include_private=include_private):
-                writer.add_way(way)
-                way_ids.append(way.id)
-                way_len.append(size)
-    finally:
-        writer.close()
-    return way_ids, way_len, ways_read
-
-
-def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return node ids, lon and lat (NaN when absent) of every way node in an OPL file.
-
-    The file is parsed in blocks of lines (~64 MB), so its text is never held whole.
-    """
-    ids, lons, lats = [np.zeros(0, dtype=np.int64)], [np.zeros(0)], [np.zeros(0)]
-    with opl.open("rb") as fh:
-        for lines in iter(lambda: fh.readlines(1 << 26), []):
-            block_ids, block_lon, block_lat = _parse_opl_block(lines)
-            ids.append(block_ids)
-            lons.append(block_lon)
-            lats.append(block_lat)
-    return np.concatenate(ids), np.concatenate(lons), np.concatenate(lats)
-
-
-def _parse_opl_block(lines: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse the node lists of OPL way lines in one numpy call."""
-    # a way line ends with " Nn<id>x<lon>y<lat>,n<id>x<lon>y<lat>,..."; tags cannot hold
-    # a space, a comma, "x" or "y" unescaped before it, so the last " N" starts the nodes
-    nodes = b",".join(line[line.rindex(b" N") + 2 :].rstrip() for line in lines)
-    flat = nodes.replace(b"n", b"").replace(b"xy", _ABSENT).replace(b"x", b",").replace(b"y", b",")
-    values = np.fromstring(flat, dtype=np.float64, sep=",")
-    values = values[: values.size - values.size % 3].reshape(-1, 3)  # a short read is caught
-    absent = values[:, 1] == 999.0
-    values[absent, 1:] = np.nan
-    return values[:, 0].astype(np.int64), values[:, 1].copy(), values[:, 2].copy()
+__all__ = ["is_walkable", "read_osm", "segments_from_osm_xml"]
 
 
 def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> NetworkSegments:
@@ -124,37 +61,30 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     with tempfile.TemporaryDirectory(prefix="carecircle-osm-") as tmp:
-        opl = Path(tmp) / "ways.opl"
+        opl, stored = Path(tmp) / "ways.opl", Path(tmp) / "locations.idx"
         try:
-            way_ids, way_len, ways_read = _walkable_ways_as_opl(
-                path, fmt, opl, include_private=include_private
+            index = location_index(stored)
+            highway_ways_as_opl(path, fmt, opl, index)
+            way_ids, way_len, refs, ways_read = walkable_ways_from_opl(
+                opl, include_private=include_private
             )
-            refs, lon, lat = _parse_opl_nodes(opl)
-            if refs.size != sum(way_len):  # pragma: no cover - libosmium's OPL is regular
-                raise RuntimeError(f"{refs.size} way nodes parsed of {sum(way_len)}")
-            if np.isnan(lon).any():  # nodes after the ways, negative ids, or a clipped extract
+            lon, lat = locations_of(refs, stored, index)
+            del index  # closes the index's file
+            if np.isnan(lon).any():  # negative ids (not indexed), or a clipped extract
                 _find_absent_nodes(path, fmt, refs, lon, lat)
         except RuntimeError as exc:
             raise InputFileError(_unreadable(path, fmt, exc)) from None
-    return segments_from_node_lists(
-        path,
-        np.asarray(way_ids, dtype=np.int64),
-        np.asarray(way_len, dtype=np.int64),
-        refs,
-        lon,
-        lat,
-        lines_read=ways_read,
-    )
+    return segments_from_node_lists(path, way_ids, way_len, refs, lon, lat, lines_read=ways_read)
 
 
 def _find_absent_nodes(
     path: Path, fmt: str, refs: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> None:
-    """Look up, in place, the locations libosmium did not attach to the ways.
+    """Look up, in place, the locations libosmium's index does not hold.
 
-    That happens when a file lists nodes after the ways using them, and for negative node ids
-    (new objects saved by JOSM), which its location index does not hold. Only those nodes
-    reach Python: libosmium filters them by id (the negative ones, rare, are scanned for).
+    That happens for negative node ids (new objects saved by JOSM) and for nodes absent
+    from the file (a clipped extract). Only those nodes reach Python: libosmium filters
+    them by id (the negative ones, rare, are scanned for).
     """
     import osmium
 

@@ -80,7 +80,8 @@ def segments_from_node_lists(
     refs : ndarray of int64
         The lines' node ids, line after line.
     lon, lat : ndarray of float64
-        Location of each of ``refs``; NaN where the node is absent from the source.
+        Location of each of ``refs``; NaN where the node is absent from the source. Every
+        occurrence of a node id has the same location (the first one is kept).
     lines_read : int
         Lines considered before filtering, for the counters.
 
@@ -115,15 +116,24 @@ def segments_from_node_lists(
             f"{path}: the walkable ways refer to no node present in the file; "
             "export the area again with its nodes"
         )
-    used = np.concatenate([seg_a, seg_b])
-    node_id, first_use, inverse = np.unique(refs[used], return_index=True, return_inverse=True)
-    where = used[first_use]
+    # the nodes of the kept segments, each once: a node id has one location wherever used
+    used = np.zeros(refs.size, dtype=bool)
+    used[seg_a] = used[seg_b] = True
+    where = np.flatnonzero(used)
+    order = np.argsort(refs[where], kind="stable")
+    where = where[order]
+    ids = refs[where]
+    first = np.ones(ids.size, dtype=bool)
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    node_of_ref = np.empty(refs.size, dtype=np.int64)
+    node_of_ref[where] = np.cumsum(first) - 1
+    where = where[first]
     return NetworkSegments(
-        node_id=node_id.astype(np.int64),
+        node_id=refs[where].astype(np.int64),
         lon=lon[where],
         lat=lat[where],
-        seg_u=inverse[: seg_a.size].astype(np.int64),
-        seg_v=inverse[seg_a.size :].astype(np.int64),
+        seg_u=node_of_ref[seg_a],
+        seg_v=node_of_ref[seg_b],
         seg_line=seg_line,
         lines_read=lines_read,
         lines_kept=int(line_ids.size),

@@ -261,3 +261,36 @@ def test_coordinates_finer_than_osm_are_kept_and_read_alike(tmp_path: Path) -> N
     want = [float(f"{nodes[int(n)][0]:.9f}") for n in a.node_id]
     np.testing.assert_array_equal(a.lon, want)  # all nine decimals, not rounded to seven
     np.testing.assert_allclose(a.lon - b.lon, 1.235e-6, atol=1e-12)  # as written: 9 decimals
+
+
+def test_nodes_listed_out_of_order_or_after_their_ways_are_located(tmp_path: Path) -> None:
+    # libosmium's location index is read back as arrays: unsorted ids are sorted first, and
+    # nodes after the ways using them are found (the index is read once the file is done)
+    nodes = {4: (118.003, 32.0), 2: (118.001, 32.0), 3: (118.002, 32.0)}
+    text = osm_xml(nodes, [(201, [1, 2, 3, 4], {"highway": "path"})])
+    late = '  <node id="1" lat="32.0" lon="118.0"/>\n</osm>'
+    seg = segments_from_osm_xml(write(tmp_path, text.replace("</osm>", late)))
+    np.testing.assert_array_equal(seg.node_id, [1, 2, 3, 4])
+    np.testing.assert_array_equal(seg.lon, [118.0, 118.001, 118.002, 118.003])
+    assert seg.counters["missing_refs"] == 0
+    ends = zip(seg.node_id[seg.seg_u].tolist(), seg.node_id[seg.seg_v].tolist(), strict=True)
+    assert set(ends) == {(1, 2), (2, 3), (3, 4)}
+
+
+def test_unknown_index_layout_falls_back_to_lookups_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecircle.geo import osm_locations
+
+    nodes = {-3: (118.0, 32.0), 5: (118.001, -32.0), 7: (-118.002, 32.0000001)}
+    ways: list[Way] = [(-9, [-3, 5, 42, 7], {"highway": "footway"}), (-10, [7, -3], {})]
+    ways += [(11, [5, 7], {"highway": "motorway"}), (12, [7, 5], {"highway": "path"})]
+    path = write(tmp_path, osm_xml(nodes, ways))
+    bulk = segments_from_osm_xml(path)
+    monkeypatch.setattr(osm_locations, "_layout_matches", lambda table, index: False)
+    looked_up = segments_from_osm_xml(path)
+    for name in ("node_id", "lon", "lat", "seg_u", "seg_v", "seg_line"):
+        np.testing.assert_array_equal(getattr(bulk, name), getattr(looked_up, name))
+    assert bulk.counters == looked_up.counters == {"missing_refs": 2}
+    np.testing.assert_array_equal(bulk.node_id, [-3, 5, 7])
+    assert sorted(bulk.seg_line.tolist()) == [-9, 12]
