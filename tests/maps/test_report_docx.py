@@ -16,7 +16,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from PIL import Image
 
-from carecircle.maps.static_maps import _nice_length, font_context
+from carecircle.maps.static_layers import nice_length
+from carecircle.maps.static_legend import font_context
 from carecircle.maps.style import map_file_stems
 from carecircle.scripts.cli import main
 
@@ -185,7 +186,7 @@ def test_png_is_a_picture_of_the_street(mini_run: Path) -> None:
     ("span", "bar"), [(1000.0, 200.0), (1200.0, 200.0), (4000.0, 500.0), (60_000.0, 10_000.0)]
 )
 def test_scale_bar_length_is_round(span: float, bar: float) -> None:
-    assert _nice_length(span) == bar
+    assert nice_length(span) == bar
 
 
 def test_font_context_leaves_rcparams_alone() -> None:
