@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from matplotlib.legend import Legend
 from PIL import Image
 
 from carecircle.maps import static_maps
-from carecircle.maps.png import Stamp, agg_figure, stamp
+from carecircle.maps.png import Stamp, agg_figure, png_bytes, stamp
 from carecircle.maps.static_layers import draw_facilities, draw_layers, facility_style
 from carecircle.maps.static_legend import DPI, FIGSIZE_IN, MAP_BOX, font_context, label
 from carecircle.maps.static_maps import (
@@ -187,3 +188,19 @@ def test_stamp_replaces_opaque_and_blends_translucent_pixels() -> None:
     assert int((picture != 255).any(axis=2).sum()) == 2
     with pytest.raises(ValueError, match="off the picture"):
         stamp(picture, [Stamp(np.zeros((2, 2, 4), dtype=np.uint8), 4, 0)])
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_png_bytes_read_back_as_the_same_pixels_and_dpi(channels: int) -> None:
+    rng = np.random.default_rng(13)
+    pixels = rng.integers(0, 256, (9, 14, channels), dtype=np.uint8)
+    data = png_bytes(pixels, dpi=110)
+    assert data == png_bytes(pixels.copy(), dpi=110)  # no time or state in the file
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.mode == ("RGB", "RGBA")[channels - 3]
+    np.testing.assert_array_equal(np.asarray(image), pixels)
+    assert image.info["dpi"] == pytest.approx((110.0, 110.0), abs=0.01)  # 4,331 px/m
+    assert image.info["Software"] == "carecircle (matplotlib)"
+    with pytest.raises(ValueError, match="uint8 RGB or RGBA"):
+        png_bytes(pixels.astype(float), dpi=110)
