@@ -12,14 +12,23 @@ outputs home; it takes the audit, the output folder and what the run already kno
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from carecircle.files import write_atomic
-from carecircle.maps.docx_tables import add_table, indicator_value, number, status_text, text
+from carecircle.maps.docx_tables import (
+    Pictures,
+    add_table,
+    indicator_value,
+    number,
+    save_docx,
+    status_text,
+    text,
+)
 from carecircle.maps.static_maps import render_static_maps
 from carecircle.maps.style import pct, records
 
@@ -32,6 +41,10 @@ __all__ = ["add_table", "render_report_docx", "write_report_docx"]
 
 FONT_ZH = "Noto Sans CJK SC"
 MAP_WIDTH_CM = 16.0
+#: The style id of python-docx's "Heading 2" (a street's heading).
+HEADING_2 = "Heading2"
+#: The columns of a street's table of communities (after the code).
+COMMUNITY_COLUMNS = ("name", "older_residents", "older_covered_share", "older_uncovered")
 
 
 def _fonts(doc: DocxDocument) -> None:
@@ -89,12 +102,11 @@ def _district(doc: DocxDocument, audit: Audit) -> None:
     )
 
 
-def _street_indicators(audit: Audit, code: str) -> list[list[str]]:
-    row: Any = audit.indicators["street"].loc[code]  # one street's row
+def _street_indicators(enabled: list[Any], row: Mapping[Any, Any]) -> list[list[str]]:
     rows = []
-    for r in records(_enabled(audit)):
+    for r in enabled:
         key = r.id.lower()
-        if f"{key}_status" not in row.index:
+        if f"{key}_status" not in row:
             continue
         rows.append(
             [
@@ -107,9 +119,16 @@ def _street_indicators(audit: Audit, code: str) -> list[list[str]]:
     return rows
 
 
-def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> None:
-    row: Any = audit.indicators["street"].loc[code]  # one street's row
-    doc.add_heading(f"{row['name']} ({code})", level=2)
+def _street(
+    doc: DocxDocument,
+    street: tuple[str, Mapping[Any, Any], pd.DataFrame],
+    png: Path | None,
+    pictures: Pictures,
+    enabled: list[Any],
+) -> None:
+    code, row, com = street  # its row of the street table, its communities
+    heading = doc.add_paragraph(f"{row['name']} ({code})")
+    heading._p.style = HEADING_2  # the style's id: looking it up by name scans the styles
     add_table(
         doc,
         ["老年人口 older", "覆盖 covered", "S1 覆盖率 share", "未覆盖 not covered", "S2 m²/千人"],
@@ -125,29 +144,33 @@ def _street(doc: DocxDocument, audit: Audit, code: str, png: Path | None) -> Non
     )
     doc.add_paragraph("街道指标 Street indicators")
     add_table(doc, ["指标 indicator", "数值 value", "目标 target", "结论 verdict"],
-              _street_indicators(audit, code), (7.0, 2.5, 2.5, 4.4))  # fmt: skip
-    com = audit.indicators["community"]
-    com = com[com["street"] == code]
+              _street_indicators(enabled, row), (7.0, 2.5, 2.5, 4.4))  # fmt: skip
     doc.add_paragraph("社区 Communities")
     add_table(
         doc,
         ["代码 code", "社区 community", "老年人口 older", "S1 覆盖率 share", "未覆盖 not covered"],
         [
-            [
-                str(c),
-                str(r["name"]),
-                number(r["older_residents"]),
-                pct(r["older_covered_share"]),
-                number(r["older_uncovered"]),
-            ]
-            for c, r in com.iterrows()
+            [str(c), str(name), number(older), pct(share), number(uncovered)]
+            for c, name, older, share, uncovered in zip(
+                com.index, *(com[column].tolist() for column in COMMUNITY_COLUMNS), strict=True
+            )
         ],
         (3.4, 4.0, 3.0, 3.0, 3.0),
     )
     if png is not None:
         from docx.shared import Cm
 
-        doc.add_picture(str(png), width=Cm(MAP_WIDTH_CM))
+        pictures.add(png, Cm(MAP_WIDTH_CM))
+
+
+def _streets(audit: Audit) -> Iterator[tuple[str, dict[Any, Any], pd.DataFrame]]:
+    """Yield each street's code, row of the street table and communities, in table order."""
+    table = audit.indicators["street"]
+    communities = audit.indicators["community"][list(COMMUNITY_COLUMNS)]
+    groups = audit.indicators["community"].groupby("street", sort=False).indices
+    none = np.empty(0, dtype=np.int64)
+    for code, row in zip(table.index, table.to_dict("records"), strict=True):
+        yield code, row, communities.iloc[groups.get(code, none)]
 
 
 def _underserved(doc: DocxDocument, audit: Audit) -> None:
@@ -284,15 +307,16 @@ def write_report_docx(
     )
     _district(doc, audit)
     doc.add_heading("2 街道/镇 Streets and towns", level=1)
-    for i, code in enumerate(audit.indicators["street"].index):
+    pictures, enabled = Pictures(doc), list(records(_enabled(audit)))
+    for i, street in enumerate(_streets(audit)):
         if i:
             doc.add_page_break()  # a street per page (or more), its map beside its tables
-        _street(doc, audit, code, pngs.get(code))
+        _street(doc, street, pngs.get(street[0]), pictures, enabled)
     _underserved(doc, audit)
     _method(doc, audit, inputs or {})
     if sites is not None:
         _proposal(doc, sites, siting_summary or {})
-    return write_atomic(out / "report.docx", lambda tmp: doc.save(str(tmp)))
+    return write_atomic(out / "report.docx", lambda tmp: save_docx(doc, tmp))
 
 
 def render_report_docx(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import docx
@@ -16,7 +17,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from PIL import Image
 
-from carecircle.maps.static_maps import _nice_length, font_context
+from carecircle.maps.static_layers import nice_length
+from carecircle.maps.static_legend import font_context
 from carecircle.maps.style import map_file_stems
 from carecircle.scripts.cli import main
 
@@ -185,7 +187,7 @@ def test_png_is_a_picture_of_the_street(mini_run: Path) -> None:
     ("span", "bar"), [(1000.0, 200.0), (1200.0, 200.0), (4000.0, 500.0), (60_000.0, 10_000.0)]
 )
 def test_scale_bar_length_is_round(span: float, bar: float) -> None:
-    assert _nice_length(span) == bar
+    assert nice_length(span) == bar
 
 
 def test_font_context_leaves_rcparams_alone() -> None:
@@ -198,3 +200,51 @@ def test_font_context_leaves_rcparams_alone() -> None:
 def test_demo_report(demo_run: Path) -> None:
     check_report(demo_run)
     assert io.BytesIO((demo_run / "report.docx").read_bytes()).getbuffer().nbytes > 10_000
+
+
+def test_pictures_are_what_add_picture_writes(mini_run: Path, tmp_path: Path) -> None:
+    from docx.shared import Cm
+
+    from carecircle.maps.docx_tables import Pictures, save_docx
+
+    pngs = sorted((mini_run / "maps" / "png").glob("*.png"))
+    assert len(pngs) == 2
+    theirs, ours = docx.Document(), docx.Document()
+    pictures = Pictures(ours)
+    for doc in (theirs, ours):
+        doc.add_paragraph("before")
+    for png in pngs:
+        theirs.add_picture(str(png), width=Cm(16.0))
+        theirs.add_paragraph("between")
+        pictures.add(png, Cm(16.0))
+        ours.add_paragraph("between")
+    assert ours.element.xml == theirs.element.xml  # ids 1, 2; rIds; sizes; file names
+    assert ours.part.rels.xml == theirs.part.rels.xml
+    ids = [int(v) for v in ours.element.body.xpath("//wp:docPr/@id")]
+    assert ids == [1, 2]
+    pictures.add(pngs[0], Cm(16.0))  # again: a new image (python-docx would reuse the first)
+    images = [r.target_part for r in ours.part.rels.values() if "image" in r.reltype]
+    assert [str(part.partname) for part in images] == [
+        "/word/media/image1.png",
+        "/word/media/image2.png",
+        "/word/media/image3.png",
+    ]
+    assert [part.blob for part in images] == [p.read_bytes() for p in [*pngs, pngs[0]]]
+    assert [int(v) for v in ours.element.body.xpath("//wp:docPr/@id")] == [1, 2, 3]
+    save_docx(ours, tmp_path / "ours.docx")
+    back = docx.Document(str(tmp_path / "ours.docx"))
+    assert [p.text for p in back.paragraphs if p.text] == ["before", "between", "between"]
+    assert len(back.inline_shapes) == 3
+
+
+def test_report_stores_the_maps_and_deflates_the_xml(mini_run: Path) -> None:
+    with zipfile.ZipFile(mini_run / "report.docx") as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+        stems = map_file_stems(["W", "E"])
+        media = sorted(n for n in kinds if n.startswith("word/media/"))
+        assert media == ["word/media/image1.png", "word/media/image2.png"]
+        assert {kinds[n] for n in media} == {zipfile.ZIP_STORED}  # PNG deflates by ~1 %
+        assert kinds["word/document.xml"] == zipfile.ZIP_DEFLATED
+        # the streets' maps in the order of their sections
+        assert zf.read(media[0]) == (mini_run / "maps" / "png" / f"{stems['W']}.png").read_bytes()
+        assert zf.read(media[1]) == (mini_run / "maps" / "png" / f"{stems['E']}.png").read_bytes()
