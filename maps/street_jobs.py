@@ -2,21 +2,17 @@
 
 A street's map draws only its part of the audit (:func:`street_part`: its cells, the
 facilities and service areas near it, the tables), not the network or the whole city. The
-static maps hand each part to a pool (:func:`run_jobs`); the HTML maps cut each part in
-forked workers that inherit the audit (:mod:`carecircle.maps.forked`), from the tasks of
-:func:`street_maps`. Jobs write their own files; the list of files keeps the streets' order,
-so the output does not depend on which worker finished first.
+HTML maps (and the static maps) cut each part in forked workers that inherit the audit
+(:mod:`carecircle.maps.forked`), from the tasks of :func:`street_maps`. Jobs write their own
+files; the list of files keeps the streets' order, so the output does not depend on which
+worker finished first.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -226,55 +222,3 @@ def pool_size(workers: int | None, n_streets: int) -> int:
     if multiprocessing.parent_process() is not None:  # a batch worker: its own pool is enough
         return 1
     return max(1, min(workers, n_streets))
-
-
-def _ignore_interrupt() -> None:
-    """Leave Ctrl-C to the parent, which stops the pool (no traceback from each worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def run_jobs(
-    jobs: Iterator[Job],
-    write: Callable[[Job], list[Path]],
-    *,
-    workers: int,
-    on_done: Callable[[Job], object],
-) -> list[Path]:
-    """Run ``write`` on every job, in this process or in a pool; return files in job order.
-
-    Parameters
-    ----------
-    jobs : iterator
-        The streets' jobs (:class:`StreetJob`, or any picklable job).
-    write : callable
-        Writes one job's maps and returns their paths (a module-level function).
-    workers : int
-        Worker processes (1: no pool).
-    on_done : callable
-        Called with each job once it is done (progress bar).
-
-    Returns
-    -------
-    list of Path
-        The files written, street by street.
-    """
-    paths: list[Path] = []
-    if workers <= 1:
-        for job in jobs:
-            paths += write(job)
-            on_done(job)
-        return paths
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
-    futures: list[Future[list[Path]]] = []
-    try:
-        for job in jobs:
-            futures.append(pool.submit(write, job))
-            futures[-1].add_done_callback(lambda _f, j=job: on_done(j))  # type: ignore[misc]  # mypy cannot infer a lambda with a default
-        for future in futures:
-            paths += future.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return paths

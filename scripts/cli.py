@@ -18,7 +18,12 @@ from collections.abc import Sequence
 from carecircle.errors import CarecircleError
 from carecircle.scripts.common import siting_options
 from carecircle.scripts.input_commands import run_input_command
-from carecircle.scripts.interrupts import INTERRUPT_GRACE_S, answer_interrupts, interrupted_text
+from carecircle.scripts.interrupts import (
+    INTERRUPT_GRACE_S,
+    answer_interrupts,
+    interrupted_text,
+    leave_now,
+)
 from carecircle.scripts.parser import build_parser
 from carecircle.scripts.plan_commands import run_plan_command
 
@@ -157,5 +162,17 @@ def _internal_error(exc: BaseException, *, debug: bool) -> int:
     return 1
 
 
+def run() -> None:
+    """Run the ``carecircle`` console command: :func:`main`, then exit with its code.
+
+    After Ctrl-C (130) the process leaves at once (:func:`leave_now`), without waiting for
+    the running tasks of worker pools; ``main`` itself returns (tests call it in-process).
+    """
+    code = main()
+    if code == 130:
+        leave_now(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

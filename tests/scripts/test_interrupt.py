@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +142,66 @@ def test_ctrl_c_during_a_stage_of_a_generated_city(tmp_path: Path) -> None:
     assert old.read_text(encoding="utf-8") == "previous run\n"
     assert not list(out.glob(".carecircle-staging-*"))
     assert sorted(p.name for p in out.iterdir()) == ["coverage_by_street.csv"]
+
+
+@pytest.mark.usefixtures("sigint_handled")
+def test_ctrl_c_does_not_wait_for_a_pools_running_task(tmp_path: Path) -> None:
+    """The console command leaves at once after Ctrl-C (``cli.run`` → ``leave_now``): it
+    does not wait at exit for a process pool's running task (concurrent.futures joins its
+    pools when the interpreter exits) and stops the worker, which ignores Ctrl-C."""
+    script = textwrap.dedent(
+        """
+        import multiprocessing, signal, sys, time
+        from concurrent.futures import ProcessPoolExecutor
+        from carecircle.scripts import cli, commands
+
+        def ignore():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        def slow(_):
+            time.sleep(60)
+
+        def audit(*_args, **_kwargs):
+            fork = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(1, mp_context=fork, initializer=ignore)
+            future = pool.submit(slow, 0)
+            time.sleep(0.5)
+            print("ready", *[p.pid for p in multiprocessing.active_children()], flush=True)
+            try:
+                future.result()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # running task keeps running
+                raise
+
+        commands.run_audit = audit
+        sys.argv = ["carecircle", "audit", sys.argv[1], "--out", sys.argv[2]]
+        cli.run()
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "s.toml"), str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    ready = proc.stdout.readline().split()
+    assert ready[0] == "ready" and len(ready) >= 2, ready
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)  # a normal exit would wait the task's 60 s
+    assert proc.returncode == 130, err
+    assert [line for line in err.splitlines() if line.startswith("已中断")] != []
+    for pid in map(int, ready[1:]):  # the worker was stopped, not left running
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid), f"worker {pid} still running"
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (not a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
