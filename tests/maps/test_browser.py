@@ -312,3 +312,55 @@ def test_every_demo_map_loads_offline_with_its_features(browser, demo_run) -> No
             assert "总览" in visit.page.title()
         assert visit.page.locator(".leaflet-control-scale-line").count() == 1
         visit.page.close()
+
+
+@pytest.fixture(scope="module")
+def generated_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark's generated district (benchmarks/_city.py: ~50k network nodes, 50k
+    populated cells, 10 streets, 100 communities), audited offline as `bench_audit` does."""
+    import sys
+
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
+    sys.path.insert(0, str(benchmarks))
+    try:
+        from _city import write_city
+        from _city_layout import SIZES
+    finally:
+        sys.path.remove(str(benchmarks))
+    folder = tmp_path_factory.mktemp("generated-district")
+    write_city(folder / "in", SIZES["district"])
+    out = folder / "out"
+    assert (
+        main(["-q", "audit", str(folder / "in" / "study.toml"), "--out", str(out), "--offline"])
+        == 0
+    )
+    return out
+
+
+def test_a_street_map_of_the_generated_district_loads_offline(
+    browser, generated_district: Path
+) -> None:
+    """Issue 13: the largest street map of the generated 50k district opens offline without
+    errors and shows its communities, facilities, uncovered cells and legend."""
+    import pandas as pd
+
+    maps = generated_district / "maps"
+    street_maps = [p for p in maps.glob("*.html") if p.name != "index.html"]
+    assert len(street_maps) == 2 * 10  # WGS84 and GCJ-02 per street
+    path = max(street_maps, key=lambda p: p.stat().st_size)
+    communities = pd.read_csv(
+        generated_district / "coverage_by_community.csv", dtype={"street": str}
+    )
+    code = path.stem.removesuffix("_gcj02")
+    visit = Visit(browser, path, offline=True)
+    assert visit.blocked == [] and visit.errors == [], path.name
+    assert (
+        visit.count("l => l.feature && (l.feature.properties.html || '').includes('circle share')")
+        == int((communities["street"] == code).sum())
+        > 0
+    )
+    assert visit.count("l => l instanceof L.CircleMarker") > 10
+    assert visit.count("l => l instanceof L.Polygon") > 10  # community and uncovered patches
+    assert visit.page.locator("#cc-legend .cc-dot").count() >= 5
+    assert visit.page.locator(".leaflet-control-scale-line").count() == 1
+    visit.page.close()
