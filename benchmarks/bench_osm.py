@@ -71,18 +71,22 @@ def _walkable(tags: Any) -> bool:
     )
 
 
-def pyosmium_floor(path: Path) -> dict[str, int]:
-    """Read the highway ways with locations and apply the walking filter (no node copied)."""
+def _highway_ways(path: Path) -> Any:
+    """pyosmium's iterator over the ways with a ``highway`` tag, their nodes located."""
     import osmium
 
-    ways_read = ways_kept = way_nodes = 0
-    processor = (
+    return (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
-    for way in processor:
+
+
+def pyosmium_floor(path: Path) -> dict[str, int]:
+    """Read the highway ways with locations and apply the walking filter (no node copied)."""
+    ways_read = ways_kept = way_nodes = 0
+    for way in _highway_ways(path):
         ways_read += 1
         size = len(way.nodes)
         if size >= 2 and _walkable(way.tags):
@@ -94,20 +98,13 @@ def pyosmium_floor(path: Path) -> dict[str, int]:
 def pyosmium_nodes(path: Path) -> dict[str, int]:
     """The floor, plus every kept way's node ids and locations copied out (as numpy arrays)."""
     import numpy as np
-    import osmium
 
     refs: list[int] = []
     xs: list[int] = []
     ys: list[int] = []
     add_ref, add_x, add_y = refs.append, xs.append, ys.append
     ways_read = ways_kept = 0
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    for way in processor:
+    for way in _highway_ways(path):
         ways_read += 1
         nodes = way.nodes
         if len(nodes) >= 2 and _walkable(way.tags):
