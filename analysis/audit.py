@@ -35,7 +35,7 @@ from carecircle.analysis.indicators.shared_matrix import SharedMatrices
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
-from carecircle.analysis.walks import service_areas, walk_radius_m
+from carecircle.analysis.walks import no_service_areas, service_areas, walk_radius_m
 from carecircle.analysis.year_filter import check_plan, check_year, keep_open
 from carecircle.config import Study
 from carecircle.geo.community_points import NOTES
@@ -267,6 +267,7 @@ def audit_study(
     progress: bool = False,
     digests: Mapping[str, str] | None = None,
     year: int | None = None,
+    with_service_areas: bool = True,
 ) -> Audit:
     """Run the audit of one study: coverage of the service circle and every indicator.
 
@@ -283,6 +284,10 @@ def audit_study(
     year : int, optional
         Count the facilities open by the end of this plan year (status, open_year); default
         the existing ones (analysis/year_filter.py).
+    with_service_areas : bool, default True
+        Make the service areas (display only, for the maps); False leaves them empty and
+        skips the stage (a plan year's audit, whose maps are not drawn). No number depends
+        on them.
 
     Returns
     -------
@@ -294,10 +299,19 @@ def audit_study(
     check_year(study.profile, year)
     rec = RunRecord(progress=progress, digests=dict(digests or {}))
     with rec.capture_warnings():
-        return _audit(study, rec, progress=progress, year=year)
+        return _audit(
+            study, rec, progress=progress, year=year, with_service_areas=with_service_areas
+        )
 
 
-def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = None) -> Audit:
+def _audit(
+    study: Study,
+    rec: RunRecord,
+    *,
+    progress: bool,
+    year: int | None = None,
+    with_service_areas: bool = True,
+) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     inp = read_inputs(study, rec)
     fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
@@ -316,8 +330,11 @@ def _audit(study: Study, rec: RunRecord, *, progress: bool, year: int | None = N
         )
         underserved = underserved_communities(tables["community"].reset_index())
         underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
-    with rec.stage("service areas"):
-        areas = service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
+    if with_service_areas:
+        with rec.stage("service areas"):
+            areas = service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
+    else:  # display only: not made for an audit whose maps are never drawn
+        areas = no_service_areas()
     rec.counts.update(
         {
             "facilities": len(fac),

@@ -135,8 +135,11 @@ def plan_progress(study: Study, *, progress: bool = False) -> PlanProgress:
         profile = (
             study.profile if year == plan.baseline_year else profile_for_year(study.profile, year)
         )
-        audits[year] = audit_study(
-            dataclasses.replace(study, profile=profile), progress=progress, year=year
+        audits[year] = audit_study(  # no maps are drawn of a plan year: no service areas
+            dataclasses.replace(study, profile=profile),
+            progress=progress,
+            year=year,
+            with_service_areas=False,
         )
     by_year = pd.concat(
         [indicator_rows(audits, plan), facility_rows(audits, plan)], ignore_index=True

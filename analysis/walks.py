@@ -66,6 +66,15 @@ def own_minute_walks(study: Study) -> Iterator[tuple[Indicator, IndicatorSpec, C
                 yield definition, spec, walk
 
 
+def no_service_areas() -> gpd.GeoDataFrame:
+    """Return the empty service-area layer of an audit whose maps are not drawn."""
+    return gpd.GeoDataFrame(
+        {"group": pd.Series(dtype=object), "minutes": pd.Series(dtype=float)},
+        geometry=gpd.GeoSeries([], crs=4326),
+        crs=4326,
+    )
+
+
 def service_areas(
     network: WalkNetwork,
     fac: pd.DataFrame,

@@ -159,8 +159,9 @@ def site_per_year(  # noqa: PLR0913 - one keyword per `carecircle site` option
         first = next(iter(audits.values()), None)
         if first is not None and not has_status(first.facilities):
             return first  # tables without status/open_year: the same facilities every year
-        if year not in audits:
-            audits[year] = audit_study(study, progress=progress, year=year)
+        if year not in audits:  # maps show the last year (or the first, when it is the only)
+            draw = year in (years[0][0], years[-1][0])
+            audits[year] = audit_study(study, progress=progress, year=year, with_service_areas=draw)
         return audits[year]
 
     yearly = site_years(

@@ -302,3 +302,26 @@ def test_site_per_year_api_writes_through_the_registry(
     )
     for site_id in plan.sites["id"]:
         assert f"Proposed {site_id}</b>" in pages
+
+
+def test_plan_years_skip_the_service_areas_and_nothing_else(study_path: Path) -> None:
+    """A plan year's audit makes no service areas (display only: its maps are never drawn)
+    and records no such stage; its tables equal a full audit's of that year."""
+    import dataclasses
+
+    from carecircle.analysis.progress import profile_for_year
+
+    result = cc.progress(study_path)
+    study = load_study(study_path)
+    for year in (2023, 2024, 2025):
+        lean = result.audits[year]
+        assert len(lean.service_areas) == 0 and lean.service_areas.crs == "EPSG:4326"
+        assert "service areas" not in lean.record.stages
+        profile = lean.study.profile if year == 2023 else profile_for_year(study.profile, year)
+        full = audit_study(dataclasses.replace(study, profile=profile), year=year)
+        assert len(full.service_areas) > 0 and "service areas" in full.record.stages
+        pd.testing.assert_frame_equal(lean.by_community, full.by_community)
+        for level in ("community", "street", "district"):
+            pd.testing.assert_frame_equal(lean.indicators[level], full.indicators[level])
+    plan = cc.site_per_year(study_path, {2024: 1, 2025: 1})
+    assert len(plan.final.service_areas) > 0  # the year the maps show has them
