@@ -108,6 +108,7 @@ def run_summary(audit: Audit, inputs: dict[str, Any] | None = None) -> dict[str,
         },
         "versions": _versions(),
         "stages_seconds": audit.record.stages,
+        "writers_seconds": audit.record.writers,
         "counts": audit.record.counts,
         "district": {
             "older_residents": json_number(district["older_residents"], 1),

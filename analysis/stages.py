@@ -111,9 +111,13 @@ class RunRecord:
     digests : dict
         SHA-256 of input files already hashed during the run (path → hex), so run.json
         does not read a large network file a second time.
+    writers : dict
+        Seconds of each output writer (``tables``, ``maps``, ``static maps``, …), within the
+        ``write tables`` / ``write maps`` stages; run.json's ``writers_seconds``.
     """
 
     stages: dict[str, float] = field(default_factory=dict)
+    writers: dict[str, float] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     excluded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

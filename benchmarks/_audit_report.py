@@ -170,6 +170,18 @@ def ctrl_c_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def writer_lines(rows: list[dict]) -> list[str]:
+    """Lines giving each warm run's seconds per output writer (run.json ``writers_seconds``)."""
+    lines = []
+    for r in rows:
+        if r.get("run") == "warm" and r.get("writers"):
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in r["writers"].items())
+            lines.append(f"- {r['size']} warm: {parts}")
+    if not lines:
+        return []
+    return ["", "Seconds per output writer (warm runs; run.json `writers_seconds`):", "", *lines]
+
+
 def table(rows: list[dict]) -> str:
     """The markdown section (between ``<!-- audit -->`` markers) for RESULTS.md."""
     interrupts = [r for r in rows if r.get("run") == "ctrl-c"]
@@ -224,6 +236,7 @@ def table(rows: list[dict]) -> str:
         "Targets (issue 13):",
         "",
         *_targets(rows),
+        *writer_lines(rows),
         *ctrl_c_table(interrupts),
         f"<!-- /{PREFIX} -->",
     ]

@@ -104,6 +104,7 @@ def measure(size: str, run: str, folder: Path, args: argparse.Namespace) -> dict
         "presentation_s": presentation,
         "counts": run_counts(out),
         "network_from_cache": _from_cache(out),
+        "writers": _writers(out),
         "outputs": output_sizes(out) if result.status == "done" else {},
         "commit": _commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -154,6 +155,14 @@ def measure_ctrl_c(size: str, folder: Path, args: argparse.Namespace) -> list[di
         )
         rows.append(row)
     return rows
+
+
+def _writers(out: Path) -> dict[str, float]:
+    """Seconds of each output writer (run.json's ``writers_seconds``), when the run finished."""
+    summary = out / "run.json"
+    if not summary.is_file():
+        return {}
+    return dict(json.loads(summary.read_text(encoding="utf-8")).get("writers_seconds", {}))
 
 
 def _from_cache(out: Path) -> bool | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,8 +18,9 @@ def write_outputs(
     """Run the writers of ``job.kind`` into a staging folder, then move their files into ``out``.
 
     Consecutive writers of one stage are timed together in the audit's run record
-    (``write tables``, ``write maps``); the manifest ``.carecircle-manifest.json`` is written
-    by the move (``analysis.files.staged_outputs``), listing what the writers wrote.
+    (``write tables``, ``write maps``), and each writer on its own (``writers_seconds``); the
+    manifest ``.carecircle-manifest.json`` is written by the move
+    (``analysis.files.staged_outputs``), listing what the writers wrote.
 
     Parameters
     ----------
@@ -47,5 +49,7 @@ def write_outputs(
         for name, group in itertools.groupby(writers.for_kind(job.kind), key=lambda w: w.stage):
             with rec.stage(name) if name else nullcontext():
                 for writer in group:
+                    start = time.perf_counter()
                     paths += writer.write(staged)
+                    rec.writers[writer.name] = round(time.perf_counter() - start, 3)
     return [out / p.relative_to(stage) for p in paths]

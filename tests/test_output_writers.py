@@ -100,6 +100,12 @@ def test_a_writer_registered_here_runs_in_write_and_the_cli(
     assert "extra/s1.txt" in capsys.readouterr().out  # listed by the CLI
     run = json.loads((tmp_path / "cli" / "run.json").read_text(encoding="utf-8"))
     assert "write extra" in run["stages_seconds"]  # ordered before run.json (order 50 < 100)
+    # each writer timed on its own too; the stage of a group is the sum of its writers
+    writers = run["writers_seconds"]
+    assert {"tables", "workbooks", "geopackages", "maps", "static maps"} <= set(writers)
+    assert "run.json" not in writers  # it writes the record: its own time is not in it
+    group = writers["tables"] + writers["workbooks"] + writers["geopackages"]
+    assert group == pytest.approx(run["stages_seconds"]["write tables"], abs=0.05)
     # the next run without it removes its file (the manifest's own, unchanged)
     cc.write(result, tmp_path / "api")
     assert not (tmp_path / "api" / "extra" / "s1.txt").exists()

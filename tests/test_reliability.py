@@ -53,6 +53,7 @@ def test_two_demo_runs_are_identical(demo_run: Path, tmp_path: Path) -> None:
     def run_json(folder: Path) -> dict:
         data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         data.pop("stages_seconds")
+        data.pop("writers_seconds")
         data["counts"].pop("network_from_cache")
         return data
 
