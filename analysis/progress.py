@@ -62,7 +62,9 @@ class PlanProgress:
     plan : PlanTargets
         Its profile's plan.
     audits : dict
-        Year -> the audit counting the facilities open by then (baseline first).
+        Year -> the audit counting the facilities open by then (baseline first); made
+        without service areas (display only, ``Audit.service_areas`` empty): to map a year,
+        audit it with ``cc.audit(study, year=...)``.
     by_year : DataFrame
         One row per indicator (and per facility type with new facilities or a count target)
         and year: :data:`BY_YEAR_COLUMNS`.

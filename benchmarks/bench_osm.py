@@ -16,7 +16,9 @@ libosmium threads included, and wall seconds; peak RSS of the process):
   them on the ways and drops all but highway ways, in C++), and a Python loop over the
   highway ways applying the walking filter to their tags and counting the kept ways' nodes.
   It does everything carecircle's read needs but copying the node ids and locations out,
-  which pyosmium does only one node at a time: no pyosmium reader can be faster.
+  which pyosmium does only one node at a time: a reference for a reader built on
+  pyosmium's usual path (carecircle itself uses another index, kept in a file, and never
+  sets locations on the ways, so the ratio can fall below 1).
 - ``pyosmium-nodes``: the floor plus that copy: each kept way's node ids and locations
   appended to Python lists (``node.ref``, ``node.location.lon/lat``), then numpy arrays:
   the same information as carecircle's read (before the segments), by pyosmium's API.

@@ -20,7 +20,7 @@ from typing import cast
 
 import numpy as np
 
-from carecircle.errors import InputFileError
+from carecircle.errors import InputFileError, NetworkError
 from carecircle.geo.osm_locations import location_index, locations_of
 from carecircle.geo.osm_opl import highway_ways_as_opl, walkable_ways_from_opl
 from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
@@ -61,6 +61,12 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
     if not path.is_file():
         raise InputFileError(f"{path}: network file not found; check [inputs] network")
     with tempfile.TemporaryDirectory(prefix="carecircle-osm-") as tmp:
+        if "," in tmp:  # libosmium cuts an index's file name at a comma: another file
+            raise NetworkError(
+                f"{path}: the temporary folder {tmp} has a comma in its path, which libosmium "
+                "cannot take for its node-location index; set TMPDIR to a folder without a "
+                "comma (e.g. `export TMPDIR=/tmp`) and run again"
+            )
         opl, stored = Path(tmp) / "ways.opl", Path(tmp) / "locations.idx"
         try:
             index = location_index(stored)
@@ -73,8 +79,27 @@ def read_osm(path: str | Path, fmt: str, *, include_private: bool = True) -> Net
             if np.isnan(lon).any():  # negative ids (not indexed), or a clipped extract
                 _find_absent_nodes(path, fmt, refs, lon, lat)
         except RuntimeError as exc:
+            if "resize file" in str(exc) or "space" in str(exc).lower():
+                raise NetworkError(_no_space(path, Path(tmp), exc)) from None
             raise InputFileError(_unreadable(path, fmt, exc)) from None
     return segments_from_node_lists(path, way_ids, way_len, refs, lon, lat, lines_read=ways_read)
+
+
+def _no_space(path: Path, tmp: Path, exc: Exception) -> str:
+    """Return the message for a temporary folder too small for the node-location index."""
+    return (
+        f"{path}: the temporary folder {tmp.parent} has no room for the node-location index "
+        f"libosmium keeps while reading ({exc}); it needs about 16 bytes per node of the file "
+        f"(~{_size_of_index(path)}): free space there or set TMPDIR to a folder with room"
+    )
+
+
+def _size_of_index(path: Path) -> str:
+    """Return a rough size of the index of ``path`` (nodes estimated from the file size)."""
+    from carecircle.geo.memory import estimate_network_nodes
+
+    mib = estimate_network_nodes(path) * 16 / 2**20
+    return f"{mib / 1024:,.1f} GiB" if mib >= 1024 else f"{max(mib, 1):,.0f} MiB"
 
 
 def _find_absent_nodes(

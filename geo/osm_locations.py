@@ -2,11 +2,13 @@
 
 While libosmium reads an OSM file it stores every node's location in a ``sparse_file_array``
 index: a file of (node id: uint64, x: int32, y: int32) records, x and y in OSM's 1e-7°
-units, sorted by id once the ways start (ids as the file lists them otherwise). numpy reads
-that file in one call, so the locations reach Python as arrays, without a Python step per
-node. The layout is checked against the index's own lookups before it is used; if a future
-libosmium stored it differently, the locations are looked up through the index instead
-(slower, one call per node, and logged).
+units, sorted by id once the ways start (ids as the file lists them otherwise, e.g. for an
+Overpass file listing its ways first: then sorted here). numpy reads that file in one call,
+so the locations reach Python as arrays, without a Python step per node. The layout is
+checked against the index's own lookups before it is used (of an unsorted index, whose
+lookups fail: every record must hold OSM coordinates); if a future libosmium stored it
+differently, the locations are looked up through the index instead (slower, one call per
+node, and logged).
 """
 
 from __future__ import annotations
@@ -53,12 +55,16 @@ def locations_of(refs: np.ndarray, file: Path, index: Any) -> tuple[np.ndarray, 
     # mapped, not read: only the pages the look-ups touch are loaded (the file's tail beyond
     # ``count`` is unused space of the index)
     table: np.ndarray = np.memmap(file, dtype=_RECORD, mode="r", shape=(count,))
-    if not _layout_matches(table, index):
+    ids = table["id"]
+    ordered = count == 1 or bool((ids[1:] > ids[:-1]).all())
+    # libosmium sorts the index when the first way follows nodes: then its lookups check the
+    # layout; a file listing ways first (Overpass's `out body; >; out skel qt;`) leaves it
+    # unsorted (its lookups fail), and every record is checked to hold OSM coordinates
+    if not (_layout_matches(table, index) if ordered else _plausible(table)):
         log.warning("libosmium's location index has an unknown layout: nodes looked up one by one")
         return _looked_up(refs, index)
-    ids = table["id"]
-    if count > 1 and not (ids[1:] > ids[:-1]).all():
-        table = table[np.argsort(ids, kind="stable")]  # a file not sorted by node id
+    if not ordered:  # sorted here; of a repeated id (a malformed file) the first is kept
+        table = table[np.argsort(ids, kind="stable")]
         ids = table["id"]
     at = np.minimum(np.searchsorted(ids, refs), count - 1)
     x, y = np.asarray(table["x"][at]), np.asarray(table["y"][at])
@@ -79,6 +85,15 @@ def _layout_matches(table: np.ndarray, index: Any) -> bool:
         if (where.x, where.y) != (x, y):
             return False
     return True
+
+
+def _plausible(table: np.ndarray) -> bool:
+    """Whether every record holds a node id ≥ 0 and OSM coordinates (or none): the layout."""
+    x, y = np.asarray(table["x"]), np.asarray(table["y"])
+    inside = (np.abs(x.astype(np.int64)) <= 1_800_000_000) & (
+        np.abs(y.astype(np.int64)) <= 900_000_000
+    )
+    return bool(((inside | (x == _UNDEFINED)) & (np.asarray(table["id"]) >= 0)).all())
 
 
 def _looked_up(refs: np.ndarray, index: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -236,6 +236,10 @@ class _ZipWriter:
         self._zf.writestr(pack_uri.membername, blob, compress_type=kind)
 
 
+#: python-docx's (private) PackageWriter steps :func:`save_docx` runs with its own zip writer.
+PACKAGE_WRITER_STEPS = ("_write_content_types_stream", "_write_pkg_rels", "_write_parts")
+
+
 def save_docx(doc: DocxDocument, path: Path) -> None:
     """Save the document as ``Document.save`` does, with the images stored, not deflated.
 
@@ -248,6 +252,9 @@ def save_docx(doc: DocxDocument, path: Path) -> None:
     """
     from docx.opc.pkgwriter import PackageWriter
 
+    if not all(hasattr(PackageWriter, step) for step in PACKAGE_WRITER_STEPS):  # docx changed
+        doc.save(str(path))  # the same document, its images deflated again
+        return
     package = doc.part.package
     parts = list(package.parts)
     for part in parts:

@@ -81,7 +81,7 @@ def stamp(rgba: np.ndarray, stamps: Sequence[Stamp]) -> None:
     for one in stamps:
         rows, cols = one.pixels.shape[:2]
         window = rgba[one.top_px : one.top_px + rows, one.left_px : one.left_px + cols]
-        if window.shape[:2] != (rows, cols):
+        if one.top_px < 0 or one.left_px < 0 or window.shape[:2] != (rows, cols):
             raise ValueError(
                 f"a stamp of {cols}×{rows} px at {one.left_px},{one.top_px} is off the picture"
             )

@@ -76,6 +76,15 @@ class WriteJob:
         return "audit" if self.siting is None else "site"
 
     @property
+    def manifest_kind(self) -> str:
+        """The run kind in the output folder's manifest (a siting run per year is a ``site`` run).
+
+        Its files then replace those of an earlier ``site --add`` run in the same folder,
+        and the other way round.
+        """
+        return "site" if self.kind == "site-per-year" else self.kind
+
+    @property
     def proposals(self) -> pd.DataFrame | None:
         """The proposed sites drawn on the maps (of a siting run, per year or not), or None."""
         if self.yearly is not None:

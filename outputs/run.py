@@ -44,7 +44,7 @@ def write_outputs(
     rec = job.audit.record
     inputs = [*input_files(job.audit.study), *protect]
     paths: list[Path] = []
-    with staged_outputs(out, job.kind, inputs) as stage:
+    with staged_outputs(out, job.manifest_kind, inputs) as stage:
         staged = dataclasses.replace(job, folder=stage)
         for name, group in itertools.groupby(writers.for_kind(job.kind), key=lambda w: w.stage):
             with rec.stage(name) if name else nullcontext():

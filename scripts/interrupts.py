@@ -20,7 +20,7 @@ from carecircle.analysis.stages import StageInterrupted
 INTERRUPT_GRACE_S = 1.2  # Ctrl-C: seconds the running step gets to stop before a forced exit
 
 
-def leave_now(code: int) -> None:
+def leave_now(code: int, *, flush: bool = True) -> None:
     """End the process at once with ``code``: stop its worker processes, flush, ``os._exit``.
 
     After Ctrl-C, the normal interpreter exit would wait for every process pool's running
@@ -32,12 +32,15 @@ def leave_now(code: int) -> None:
     ----------
     code : int
         The exit code (130 after Ctrl-C).
+    flush : bool, default True
+        Flush stdout and stderr first. Not from the watcher thread: the stuck main thread
+        may hold a stream's lock (writing to a full pipe), and the flush would wait forever.
     """
     import multiprocessing
 
     for child in multiprocessing.active_children():
         child.terminate()
-    for stream in (sys.stdout, sys.stderr):
+    for stream in (sys.stdout, sys.stderr) if flush else ():
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
@@ -114,7 +117,7 @@ def answer_interrupts(out: Path | None, grace_s: float = INTERRUPT_GRACE_S) -> I
                 print(clear + interrupted_text(stage.interrupted()), file=sys.stderr, flush=True)
                 if out is not None:
                     shutil.rmtree(staging_folder(Path(out)), ignore_errors=True)
-                leave_now(130)
+                leave_now(130, flush=False)  # the message was flushed as printed
 
     watcher = threading.Thread(target=watch, name="carecircle-interrupt", daemon=True)
     watcher.start()

@@ -325,3 +325,21 @@ def test_plan_years_skip_the_service_areas_and_nothing_else(study_path: Path) ->
             pd.testing.assert_frame_equal(lean.indicators[level], full.indicators[level])
     plan = cc.site_per_year(study_path, {2024: 1, 2025: 1})
     assert len(plan.final.service_areas) > 0  # the year the maps show has them
+
+
+def test_site_and_site_per_year_replace_each_others_outputs(
+    study_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both are ``site`` runs in the output folder's manifest: one run in a folder removes
+    the other's files it does not write again (no stale proposal left beside a new one)."""
+    out = tmp_path / "site"
+    base = ["-q", "site", str(study_path), "--out", str(out)]
+    assert main([*base, "--add", "1"]) == 0, capsys.readouterr().err
+    assert (out / "report.docx").is_file() and (out / "proposed_facilities.csv").is_file()
+    assert main([*base, "--add-per-year", "2024:1,2025:1"]) == 0, capsys.readouterr().err
+    assert not (out / "report.docx").exists()  # the single proposal's report is gone
+    assert not (out / "proposed_facilities.csv").exists()
+    assert (out / "siting_by_year.csv").is_file()
+    assert main([*base, "--add", "1"]) == 0, capsys.readouterr().err
+    assert not (out / "siting_by_year.csv").exists()
+    assert (out / "report.docx").is_file()

@@ -294,3 +294,60 @@ def test_unknown_index_layout_falls_back_to_lookups_with_the_same_result(
     assert bulk.counters == looked_up.counters == {"missing_refs": 2}
     np.testing.assert_array_equal(bulk.node_id, [-3, 5, 7])
     assert sorted(bulk.seg_line.tolist()) == [-9, 12]
+
+
+def overpass_order(text: str) -> str:
+    """The same OSM XML with every way before the nodes (Overpass `out body; >; out skel`)."""
+    lines = text.splitlines()
+    nodes = [line for line in lines if line.lstrip().startswith("<node")]
+    ways = [line for line in lines if line.lstrip().startswith("<way")]
+    return "\n".join([*lines[:2], *ways, *nodes, "</osm>"])
+
+
+def test_ways_before_nodes_are_read_in_bulk_with_the_same_result(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file listing its ways first leaves libosmium's index unsorted (its lookups fail):
+    the records are then checked and sorted by numpy, not looked up one by one."""
+    nodes = pair_nodes(40)
+    ways: list[Way] = [(300 + i, [2 * i + 1, 2 * i + 2], {"highway": "footway"}) for i in range(40)]
+    ways += [(400 + i, [2 * i + 2, 2 * i + 4], {"highway": "path"}) for i in range(39)]
+    text = osm_xml(nodes, ways)
+    usual = segments_from_osm_xml(write(tmp_path, text, "usual.osm"))
+    with caplog.at_level("WARNING", logger="carecircle"):
+        first = segments_from_osm_xml(write(tmp_path, overpass_order(text), "overpass.osm"))
+    assert not [r for r in caplog.records if "unknown layout" in r.getMessage()]
+    for name in ("node_id", "lon", "lat", "seg_u", "seg_v", "seg_line"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(usual, name))
+    assert first.counters == usual.counters == {"missing_refs": 0}
+
+
+def test_a_temporary_folder_with_a_comma_is_refused_and_nothing_else_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libosmium cuts its index's file name at a comma: the read stops with the fix instead
+    of writing the index over another file."""
+    import tempfile
+
+    bystander = tmp_path / "c"
+    bystander.write_bytes(b"x" * 32)
+    (tmp_path / "c,d").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "c,d"))
+    path = write(tmp_path, osm_xml(pair_nodes(2), [(1, [1, 2], {"highway": "path"})]))
+    with pytest.raises(NetworkError, match=r"comma.*set TMPDIR to a folder without a comma"):
+        segments_from_osm_xml(path)
+    assert bystander.read_bytes() == b"x" * 32
+
+
+def test_a_full_temporary_folder_names_tmpdir_not_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carecircle.geo import osm
+
+    def full(*_args: object) -> None:
+        raise RuntimeError("Could not resize file: Not enough space on filesystem")
+
+    monkeypatch.setattr(osm, "highway_ways_as_opl", full)
+    path = write(tmp_path, osm_xml(pair_nodes(2), [(1, [1, 2], {"highway": "path"})]))
+    with pytest.raises(NetworkError, match=r"no room for the node-location index.*TMPDIR"):
+        segments_from_osm_xml(path)

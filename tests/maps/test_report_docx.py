@@ -248,3 +248,29 @@ def test_report_stores_the_maps_and_deflates_the_xml(mini_run: Path) -> None:
         # the streets' maps in the order of their sections
         assert zf.read(media[0]) == (mini_run / "maps" / "png" / f"{stems['W']}.png").read_bytes()
         assert zf.read(media[1]) == (mini_run / "maps" / "png" / f"{stems['E']}.png").read_bytes()
+
+
+def test_save_docx_falls_back_to_document_save_when_python_docx_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """save_docx uses python-docx's PackageWriter steps (private); if a release renames
+    them, the document is still written, by Document.save."""
+    import docx
+
+    from carecircle.maps import docx_tables
+
+    doc = docx.Document()
+    doc.add_paragraph("街道 street 1")
+    steps = (*docx_tables.PACKAGE_WRITER_STEPS, "_write_parts_renamed")
+    monkeypatch.setattr(docx_tables, "PACKAGE_WRITER_STEPS", steps)
+    saved: list[str] = []
+    original = type(doc).save
+
+    def save(self: object, path: str) -> None:
+        saved.append(path)
+        original(self, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(doc), "save", save)
+    docx_tables.save_docx(doc, tmp_path / "r.docx")
+    assert saved == [str(tmp_path / "r.docx")]  # the fallback ran
+    assert [p.text for p in docx.Document(str(tmp_path / "r.docx")).paragraphs] == ["街道 street 1"]

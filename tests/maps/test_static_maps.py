@@ -188,6 +188,8 @@ def test_stamp_replaces_opaque_and_blends_translucent_pixels() -> None:
     assert int((picture != 255).any(axis=2).sum()) == 2
     with pytest.raises(ValueError, match="off the picture"):
         stamp(picture, [Stamp(np.zeros((2, 2, 4), dtype=np.uint8), 4, 0)])
+    with pytest.raises(ValueError, match="off the picture"):  # not wrapped around to the end
+        stamp(picture, [Stamp(np.zeros((1, 1, 4), dtype=np.uint8), -1, 0)])
 
 
 @pytest.mark.parametrize("channels", [3, 4])
