@@ -38,10 +38,12 @@ from _routing_report import machine
 
 HERE = Path(__file__).resolve().parent
 RUNS = ("cold-osm", "cold", "warm", "ctrl-c")  # in this order: warm reuses the cold run's cache
-#: the stages a ``ctrl-c`` run interrupts (one audit each, warm cache), and the seconds into
-#: the stage at which SIGINT is sent
+#: the stages a ``ctrl-c`` run interrupts (one audit each, warm cache but for the network's
+#: build, interrupted with the cache emptied: the OSM read), and the seconds into the stage
+#: at which SIGINT is sent
 CTRL_C_STAGES = (
     "read population",
+    "build walking network",
     "snap",
     "route",
     "indicators",
@@ -123,11 +125,15 @@ def measure(size: str, run: str, folder: Path, args: argparse.Namespace) -> dict
 
 
 def measure_ctrl_c(size: str, folder: Path, args: argparse.Namespace) -> list[dict]:
-    """Interrupt one warm audit per stage of :data:`CTRL_C_STAGES`; return their rows."""
+    """Interrupt one audit per stage of :data:`CTRL_C_STAGES`; return their rows."""
     study, env = folder / "study.toml", {**os.environ, "PYTHONHASHSEED": "0"}
     rows = []
     for stage in CTRL_C_STAGES:
         out = Path(args.out_root) / f"{size}-ctrl-c"
+        if stage == "build walking network":  # cold: the OSM file is read and parsed
+            shutil.rmtree(folder / "cache", ignore_errors=True)
+        elif not any((folder / "cache").glob("network-*.npz")):
+            run_audit(study, out, timeout_s=args.timeout, max_rss_gib=args.max_rss_gib, env=env)
         print(f"  {size} ctrl-c: Ctrl-C {CTRL_C_AFTER_S:g} s into {stage} …", flush=True)
         result = run_audit(
             study,
