@@ -21,6 +21,7 @@ from typing import cast
 import numpy as np
 
 from carecircle.errors import InputFileError, NetworkError
+from carecircle.geo.memory import estimate_network_nodes
 from carecircle.geo.osm_locations import location_index, locations_of
 from carecircle.geo.osm_opl import highway_ways_as_opl, walkable_ways_from_opl
 from carecircle.geo.osm_precise import has_fine_coordinates, segments_from_precise_xml
@@ -96,8 +97,6 @@ def _no_space(path: Path, tmp: Path, exc: Exception) -> str:
 
 def _size_of_index(path: Path) -> str:
     """Return a rough size of the index of ``path`` (nodes estimated from the file size)."""
-    from carecircle.geo.memory import estimate_network_nodes
-
     mib = estimate_network_nodes(path) * 16 / 2**20
     return f"{mib / 1024:,.1f} GiB" if mib >= 1024 else f"{max(mib, 1):,.0f} MiB"
 

@@ -133,7 +133,8 @@ def _walkable_lines(heads: list[bytes], *, include_private: bool) -> np.ndarray:
     """
     walkable = np.ones(len(heads), dtype=bool)
     text = b"\n".join(heads)
-    starts = np.cumsum([len(h) + 1 for h in heads]) - [len(h) + 1 for h in heads]
+    sizes = np.fromiter((len(h) + 1 for h in heads), np.int64, len(heads))
+    starts = np.cumsum(sizes) - sizes
     hits = [m.start() for m in _MAY_DROP.finditer(text)]
     if not include_private:
         hits += [m.start() for m in _PRIVATE.finditer(text)]

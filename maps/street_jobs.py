@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -29,7 +29,6 @@ MIN_STREETS_FOR_POOL = 8
 
 
 Bounds = tuple[float, float, float, float]
-Job = TypeVar("Job")
 
 
 #: what a street's part leaves out (the maps read none of it; the part goes to a worker)

@@ -1,5 +1,6 @@
-"""Bad-input cases of road centreline networks (issue 17): layers that are not roads, lines
-that never meet, centreline options used wrongly; and street codes that collide as file names.
+"""Bad-input cases of networks: road centreline layers (issue 17) that are not roads, lines
+that never meet, centreline options used wrongly; an OSM file with its ways first; and street
+codes that collide as file names.
 
 A centreline layer of the mini lattice that reads correctly is checked against the unbroken
 mini district (the same street table as from its OSM file).
@@ -64,6 +65,18 @@ def _osm_option(folder: Path) -> None:
         f.write("[network]\nsnap_tolerance_m = 2\n")
 
 
+def _overpass_order(folder: Path) -> None:
+    """Ways before nodes (Overpass `out body; >; out skel qt;`), at OSM's 7 decimals, so
+    libosmium reads it (not the parser of finer coordinates)."""
+    import re
+
+    lines = (folder / "network.osm").read_text(encoding="utf-8").splitlines()
+    nodes = [re.sub(r'(\.\d{7})\d+"', r'\1"', line) for line in lines if "<node " in line]
+    ways = [line for line in lines if "<way " in line]
+    text = "\n".join([*lines[:2], *ways, *nodes, "</osm>"])
+    (folder / "network.osm").write_text(text, encoding="utf-8")
+
+
 def _same_street_table(out: Path) -> None:
     """The centreline layer gives the street table of the lattice's OSM file."""
     reference = out.parent / "reference"
@@ -77,6 +90,15 @@ def _same_street_table(out: Path) -> None:
 
 
 NETWORK_CASES = [
+    Case(
+        "osm-overpass-order",
+        "OSM file listing its ways before its nodes (an Overpass export) is read correctly",
+        _overpass_order,
+        0,
+        (),
+        absent=("unknown layout", "warning"),
+        verify=_same_street_table,
+    ),
     Case(
         "centreline-lattice",
         "road centreline layer (GeoPackage) of the same streets as the OSM file",
