@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -35,7 +36,7 @@ from carecircle.analysis.indicators.shared_matrix import SharedMatrices
 from carecircle.analysis.inputs import read_inputs
 from carecircle.analysis.stages import RunRecord
 from carecircle.analysis.underserved import underserved_communities
-from carecircle.analysis.walks import no_service_areas, service_areas, walk_radius_m
+from carecircle.analysis.walks import ServiceAreas, no_service_areas, walk_radius_m
 from carecircle.analysis.year_filter import check_plan, check_year, keep_open
 from carecircle.config import Study
 from carecircle.geo.community_points import NOTES
@@ -324,17 +325,25 @@ def _audit(
             network, fac, f_snap, c_snap, cells, study, progress=progress
         )
         cells, fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
-    with rec.stage("indicators"):
-        tables, catalogue = _indicators(
-            cells, fac, streets, communities, study, attribute_columns, inp.boundary_mode
-        )
-        underserved = underserved_communities(tables["community"].reset_index())
-        underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
-    if with_service_areas:
-        with rec.stage("service areas"):
-            areas = service_areas(network, fac, f_snap, nd, sources, study, progress=progress)
-    else:  # display only: not made for an audit whose maps are never drawn
-        areas = no_service_areas()
+    with contextlib.ExitStack() as background:  # the service areas' workers, stopped on leaving
+        drawing = None
+        if with_service_areas:  # drawn by forked workers while the indicators are computed
+            with rec.stage("service areas", continues=True):
+                drawing = background.enter_context(
+                    ServiceAreas(network, fac, f_snap, nd, sources, study)
+                )
+                drawing.start()
+        with rec.stage("indicators"):
+            tables, catalogue = _indicators(
+                cells, fac, streets, communities, study, attribute_columns, inp.boundary_mode
+            )
+            underserved = underserved_communities(tables["community"].reset_index())
+            underserved = mark_community_tables(tables, underserved, inp.boundary_mode)
+        if drawing is not None:
+            with rec.stage("service areas"):  # the wait for the workers, added to the start
+                areas = drawing.frame(progress=progress)
+        else:  # display only: not made for an audit whose maps are never drawn
+            areas = no_service_areas()
     rec.counts.update(
         {
             "facilities": len(fac),

@@ -124,19 +124,28 @@ class RunRecord:
     progress: bool = False
     digests: dict[str, str] = field(default_factory=dict)
     _ticker: _Ticker | None = field(default=None, repr=False, compare=False)
+    #: Seconds of stages whose first part ran (``stage(name, continues=True)``), not done yet.
+    _begun: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, *, continues: bool = False) -> Iterator[None]:
         """Time a stage and log it; an interrupted or failed stage is not recorded as done.
 
         Ctrl-C inside the stage is re-raised as :class:`StageInterrupted` naming the stage.
+        A stage may run in two parts with other stages between them (work left running in
+        the background, e.g. the service areas drawn while the indicators are computed):
+        the first part with ``continues=True``, logged as begun, not as done; the stage is
+        recorded, with the seconds of both parts, when its second part ends.
 
         Parameters
         ----------
         name : str
             The stage, e.g. ``"route"``.
+        continues : bool, default False
+            This is the stage's first part: keep its seconds for the part that ends it.
         """
         log.info("▶ %s", name)
+        before = self._begun.pop(name, 0.0)
         start = time.perf_counter()
         self._stop_ticker()  # an enclosing stage's line gives way to this one
         self._ticker = _Ticker(name) if show_progress(self.progress) else None
@@ -145,10 +154,15 @@ class RunRecord:
         except StageInterrupted:
             raise
         except KeyboardInterrupt:
-            raise StageInterrupted(name, time.perf_counter() - start) from None
+            raise StageInterrupted(name, before + time.perf_counter() - start) from None
         finally:
             self._stop_ticker()
-        self.stages[name] = round(time.perf_counter() - start, 3)
+        seconds = before + time.perf_counter() - start
+        if continues:
+            self._begun[name] = seconds
+            log.info("  %s: begun (%.2f s), goes on in the background", name, seconds)
+            return
+        self.stages[name] = round(seconds, 3)
         log.info("  %s: %.2f s", name, self.stages[name])
 
     def steps(self, items: Iterable[T], *, total: int, unit: str, desc: str = "") -> Iterator[T]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
 
 import geopandas as gpd
 import numpy as np
@@ -13,8 +15,9 @@ from carecircle.analysis.circles import subset
 from carecircle.analysis.indicators import REGISTRY, CellWalk, Indicator
 from carecircle.config import Study
 from carecircle.geo.network import WalkNetwork
-from carecircle.geo.routing import NodeDistances, nearest_source_distances
-from carecircle.geo.service_area import bands_in_parallel, grid_for, reached_segments
+from carecircle.geo.routing import NodeDistances
+from carecircle.geo.service_area import grid_for
+from carecircle.geo.service_area_workers import BandWorkers, Layer
 from carecircle.geo.snap import Snapped
 from carecircle.profiles import IndicatorSpec
 
@@ -75,6 +78,125 @@ def no_service_areas() -> gpd.GeoDataFrame:
     )
 
 
+@dataclass(frozen=True)
+class _Group:
+    """One layer of the service areas: its group (``circle`` or a type) and minutes."""
+
+    group: str
+    minutes: float
+    layer: Layer
+
+
+def _groups(
+    fac: pd.DataFrame, f_snap: Snapped, nd: NodeDistances, sources: Snapped, study: Study
+) -> list[_Group]:
+    """Return the circle's layer and one per facility type that has a snapped facility."""
+    groups = [_Group("circle", study.minutes, Layer(study.radius_m, sources, nd.distance))]
+    own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
+    for definition, spec, walk in own_minute_walks(study):
+        for ftype in spec.facility_types:
+            own.setdefault(ftype, float(definition.param(spec, walk.minutes_param or "")))
+    for ftype in dict.fromkeys((*study.profile.circle_types, *own)):
+        mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
+        if not mask.any():
+            continue
+        minutes = own[ftype] if ftype not in study.profile.circle_types else study.minutes
+        radius = minutes * 60.0 * study.walk_speed_m_s
+        groups.append(_Group(ftype, minutes, Layer(radius, subset(f_snap, mask))))
+    return groups
+
+
+class ServiceAreas:
+    """The service areas (display only), drawn in the background from :meth:`start` on.
+
+    The circle and one layer per facility type are drawn by forked workers
+    (geo/service_area_workers.py) while the caller goes on (the audit computes its
+    indicators meanwhile); :meth:`frame` waits for them. Use it as a context manager: leaving
+    the block early (an error, Ctrl-C) stops the workers. Inside a batch worker or off Linux
+    nothing runs in the background and :meth:`frame` draws every layer itself.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walking network.
+    fac : DataFrame
+        The facilities.
+    f_snap : Snapped
+        The facilities snapped to the network.
+    nd : NodeDistances
+        The circle's distances per node (from the route stage).
+    sources : Snapped
+        The facilities of the circle's types, snapped (the circle's sources).
+    study : Study
+        The study (minutes, walking speed, profile).
+    workers : int, default 2
+        Worker processes (1: drawn by :meth:`frame` in this process).
+    """
+
+    def __init__(
+        self,
+        network: WalkNetwork,
+        fac: pd.DataFrame,
+        f_snap: Snapped,
+        nd: NodeDistances,
+        sources: Snapped,
+        study: Study,
+        *,
+        workers: int = 2,
+    ) -> None:
+        self._groups = _groups(fac, f_snap, nd, sources, study)
+        grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
+        layers: Sequence[Layer] = [g.layer for g in self._groups]
+        self._workers = BandWorkers(network, layers, grid, crs=network.crs, workers=workers)
+
+    def __enter__(self) -> ServiceAreas:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._workers.close()
+
+    def start(self) -> None:
+        """Start drawing in the background (fork the workers)."""
+        self._workers.start()
+
+    def frame(self, *, progress: bool = False) -> gpd.GeoDataFrame:
+        """Return the service areas once drawn (waits for the workers).
+
+        Each layer is rasterised once on the network's grid and returned as non-overlapping
+        pieces (one set per 1-2 km tile, geo/service_area.py), reprojected to WGS84 by the
+        workers; a street map takes the pieces near it. A type walks its own minutes when an
+        enabled indicator declares a walk for it (S8's meal points), else the circle's.
+
+        Parameters
+        ----------
+        progress : bool, default False
+            A progress bar per layer.
+
+        Returns
+        -------
+        GeoDataFrame
+            Columns ``group`` (``circle`` or a facility type) and ``minutes``; WGS84 pieces.
+        """
+        bar = tqdm(
+            total=len(self._groups),
+            desc="service areas 服务范围",
+            unit="layer",
+            disable=None if progress else True,
+        )
+        with bar:
+            bands = self._workers.results(on_done=lambda _: bar.update(1))
+        names = [g.group for g, band in zip(self._groups, bands, strict=True) for _ in band]
+        minutes = [g.minutes for g, band in zip(self._groups, bands, strict=True) for _ in band]
+        return gpd.GeoDataFrame(
+            {"group": names, "minutes": minutes}, geometry=np.concatenate(bands), crs=4326
+        )
+
+
 def service_areas(
     network: WalkNetwork,
     fac: pd.DataFrame,
@@ -84,14 +206,11 @@ def service_areas(
     study: Study,
     *,
     progress: bool = False,
+    workers: int = 2,
 ) -> gpd.GeoDataFrame:
     """Return the service areas (display only): the circle and one per facility type.
 
-    Each is rasterised once on the network's grid and returned as non-overlapping pieces
-    (one set per 1-2 km tile, geo/service_area.py), reprojected to WGS84 layer by layer
-    in the pool; a street map takes the pieces near it.
-    A type walks its own minutes when an enabled indicator declares a walk for it (S8's
-    meal points), else the circle's.
+    The same as :class:`ServiceAreas` started and waited for at once.
 
     Parameters
     ----------
@@ -109,53 +228,13 @@ def service_areas(
         The study (minutes, walking speed, profile).
     progress : bool, default False
         A progress bar per layer.
+    workers : int, default 2
+        Worker processes (1: drawn in this process).
 
     Returns
     -------
     GeoDataFrame
         Columns ``group`` (``circle`` or a facility type) and ``minutes``; WGS84 pieces.
     """
-    groups: list[tuple[str, float, np.ndarray | None, float, Snapped]] = [
-        ("circle", study.minutes, nd.distance, study.radius_m, sources)
-    ]
-    own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
-    for definition, spec, walk in own_minute_walks(study):
-        for ftype in spec.facility_types:
-            own.setdefault(ftype, float(definition.param(spec, walk.minutes_param or "")))
-    for ftype in dict.fromkeys((*study.profile.circle_types, *own)):
-        mask = (fac["type"] == ftype).to_numpy() & f_snap.ok
-        if not mask.any():
-            continue
-        minutes = own[ftype] if ftype not in study.profile.circle_types else study.minutes
-        radius = minutes * 60.0 * study.walk_speed_m_s
-        groups.append((ftype, minutes, None, radius, subset(f_snap, mask)))
-    grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
-    bar = tqdm(
-        total=len(groups),
-        desc="service areas 服务范围",
-        unit="layer",
-        disable=None if progress else True,
-    )
-    segment_sets = (  # routed one by one while the pool rasterises the previous ones
-        reached_segments(
-            network,
-            nearest_source_distances(network, src, limit_m=radius, with_source=False).distance
-            if dist is None
-            else dist,
-            radius,
-            sources=src,
-        )
-        for _, _, dist, radius, src in groups
-    )
-    names, minutes_of, pieces = [], [], []
-    with bar:
-        for (group, minutes, *_), band in zip(
-            groups, bands_in_parallel(segment_sets, grid, crs=network.crs), strict=True
-        ):
-            names += [group] * band.size
-            minutes_of += [minutes] * band.size
-            pieces.append(band)
-            bar.update(1)
-    return gpd.GeoDataFrame(
-        {"group": names, "minutes": minutes_of}, geometry=np.concatenate(pieces), crs=4326
-    )
+    with ServiceAreas(network, fac, f_snap, nd, sources, study, workers=workers) as areas:
+        return areas.frame(progress=progress)

@@ -16,16 +16,9 @@ a pixel on each side; a few % where streets of many directions average out).
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from carecircle.geo.network import WalkNetwork
@@ -56,7 +49,6 @@ __all__ = [
     "TILE_PX",
     "AreaGrid",
     "band_pieces",
-    "bands_in_parallel",
     "disc_dilation",
     "grid_for",
     "mask_pieces",
@@ -251,66 +243,3 @@ def band_pieces(
     """
     mask = reached_mask(segments, grid, buffer_m=buffer_m)
     return mask_pieces(mask, grid, simplify_m=simplify_m)
-
-
-def bands_in_parallel(
-    segment_sets: Iterator[FloatArray],
-    grid: AreaGrid,
-    *,
-    workers: int = 2,
-    crs: CRS | None = None,
-) -> Iterator[np.ndarray]:
-    """Yield :func:`band_pieces` of each set of stretches, in order, computed by a pool.
-
-    The caller computes the next set (routing) while the workers rasterise the previous
-    ones; with ``workers`` 1, inside a worker process (batch) or off Linux, it runs here.
-
-    Parameters
-    ----------
-    segment_sets : iterator of ndarray
-        Reached stretches of each layer (from :func:`reached_segments`).
-    grid : AreaGrid
-        The grid of every layer.
-    workers : int, default 2
-        Worker processes.
-    crs : pyproj.CRS, optional
-        The grid's CRS: the pieces are then returned in WGS84 (EPSG:4326), reprojected by
-        the workers too rather than all at once by the caller at the end.
-
-    Yields
-    ------
-    ndarray of shapely geometries
-        The pieces of each layer, in the order of ``segment_sets``.
-    """
-    serial = (
-        workers <= 1
-        or multiprocessing.parent_process() is not None  # a batch worker: no pool of its own
-        or "fork" not in multiprocessing.get_all_start_methods()
-    )
-    if serial:
-        for segments in segment_sets:
-            yield _band_pieces_in(segments, grid, crs)
-        return
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupt)
-    try:
-        futures = [pool.submit(_band_pieces_in, segments, grid, crs) for segments in segment_sets]
-        for future in futures:
-            yield future.result()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def _band_pieces_in(segments: FloatArray, grid: AreaGrid, crs: CRS | None) -> np.ndarray:
-    """Return :func:`band_pieces`, in WGS84 when the grid's ``crs`` is given."""
-    pieces = band_pieces(segments, grid)
-    if crs is None:
-        return pieces
-    return gpd.GeoSeries(pieces, crs=crs).to_crs(4326).to_numpy()
-
-
-def _ignore_interrupt() -> None:
-    """Leave Ctrl-C to the parent, which stops the pool (no traceback from each worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)

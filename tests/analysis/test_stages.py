@@ -78,3 +78,45 @@ def test_every_ticker_stops_when_its_stage_ends(monkeypatch: pytest.MonkeyPatch)
             raise KeyboardInterrupt
     assert threading.active_count() == before
     assert list(rec.stages) == ["inner", "outer"]
+
+
+def test_stage_in_two_parts_is_recorded_once_with_both_parts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import time
+
+    rec = RunRecord()
+    with caplog.at_level(logging.INFO, logger="carecircle"):
+        with rec.stage("service areas", continues=True):
+            time.sleep(0.05)
+        assert rec.stages == {}  # begun, not done
+        with rec.stage("indicators"):
+            time.sleep(0.1)
+        with rec.stage("service areas"):
+            time.sleep(0.05)
+    assert list(rec.stages) == ["indicators", "service areas"]
+    assert 0.1 <= rec.stages["service areas"] < rec.stages["indicators"] + 0.1
+    assert rec.stages["indicators"] >= 0.1
+    messages = [r.getMessage() for r in caplog.records]
+    done = [m for m in messages if m.startswith("  service areas: ") and m.endswith(" s")]
+    assert len(done) == 1  # printed as done once, at the end of its second part
+    assert messages.index(done[0]) > messages.index(next(m for m in messages if "indicators:" in m))
+
+
+def test_interrupt_in_the_second_part_names_the_stage_with_both_parts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import time
+
+    rec = RunRecord()
+    with caplog.at_level(logging.INFO, logger="carecircle"):
+        with rec.stage("service areas", continues=True):
+            time.sleep(0.05)
+        with rec.stage("indicators"):
+            pass
+        with pytest.raises(StageInterrupted) as info, rec.stage("service areas"):
+            raise KeyboardInterrupt
+    assert info.value.stage == "service areas" and info.value.seconds >= 0.05
+    assert list(rec.stages) == ["indicators"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if m.startswith("  service areas:") and m.endswith(" s")]

@@ -1,0 +1,264 @@
+"""Service-area layers drawn by forked workers while the caller goes on with other work.
+
+The workers are forked once, when :meth:`BandWorkers.start` is called, with the network,
+the layers and the grid already in their memory (copy-on-write: nothing is pickled to
+them). Each takes the next layer number from a shared counter, routes it (a facility type's
+own walk), rasterises and outlines it (:func:`band_pieces`) and reprojects its pieces; it
+sends its results back once it has no layer left, so that it never waits on a busy caller
+that is not reading yet. :meth:`BandWorkers.results` returns them in layer order (the same
+pieces whichever worker drew which layer); a worker's error is raised there. Leaving the
+``with`` block early (an error or Ctrl-C in the caller) terminates the workers at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
+from types import TracebackType
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+from pyproj import CRS
+
+from carecircle.geo.network import WalkNetwork
+from carecircle.geo.routing import nearest_source_distances
+from carecircle.geo.service_area import band_pieces, reached_segments
+from carecircle.geo.service_area_grid import AreaGrid
+from carecircle.geo.snap import Snapped
+
+ObjectArray = npt.NDArray[np.object_]
+#: Seconds between checks that the workers are alive, while waiting for their results.
+POLL_S = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One service area: the streets within ``radius_m`` walking distance of ``sources``.
+
+    Attributes
+    ----------
+    radius_m : float
+        Walking distance (m).
+    sources : Snapped
+        The facilities it walks from, snapped.
+    node_distance : ndarray, optional
+        Distance (m) from the nearest source to each node when routed already (the
+        circle's, from the route stage); None to route it within ``radius_m``.
+    """
+
+    radius_m: float
+    sources: Snapped
+    node_distance: npt.NDArray[np.float64] | None = None
+
+
+def layer_pieces(
+    network: WalkNetwork, layer: Layer, grid: AreaGrid, *, crs: CRS | None = None
+) -> ObjectArray:
+    """Return the band of one layer as pieces (:func:`band_pieces`), routed first if need be.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walking network.
+    layer : Layer
+        The layer.
+    grid : AreaGrid
+        The grid of every layer.
+    crs : pyproj.CRS, optional
+        The grid's CRS: the pieces are then returned in WGS84 (EPSG:4326).
+
+    Returns
+    -------
+    ndarray of shapely geometries
+        Non-overlapping pieces whose union is the band.
+    """
+    distance = layer.node_distance
+    if distance is None:
+        distance = nearest_source_distances(
+            network, layer.sources, limit_m=layer.radius_m, with_source=False
+        ).distance
+    segments = reached_segments(network, distance, layer.radius_m, sources=layer.sources)
+    pieces = band_pieces(segments, grid)
+    if crs is None:
+        return pieces
+    return gpd.GeoSeries(pieces, crs=crs).to_crs(4326).to_numpy()
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every worker reads (inherited at the fork)."""
+
+    network: WalkNetwork
+    layers: Sequence[Layer]
+    grid: AreaGrid
+    crs: CRS | None
+
+
+class BandWorkers:
+    """The pieces of each layer, drawn by forked workers from :meth:`start` on.
+
+    With ``workers`` 1, inside a worker process (a batch) or off Linux, nothing runs in the
+    background: :meth:`results` draws every layer here, one after the other.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+        The walking network.
+    layers : sequence of Layer
+        The layers, largest first (the circle) so the workers end close together.
+    grid : AreaGrid
+        The grid of every layer.
+    crs : pyproj.CRS, optional
+        The grid's CRS: the pieces are returned in WGS84 (reprojected by the workers).
+    workers : int, default 2
+        Worker processes (at most one per layer).
+    """
+
+    def __init__(
+        self,
+        network: WalkNetwork,
+        layers: Sequence[Layer],
+        grid: AreaGrid,
+        *,
+        crs: CRS | None = None,
+        workers: int = 2,
+    ) -> None:
+        self._job = _Job(network, tuple(layers), grid, crs)
+        self.workers = min(workers, len(self._job.layers))
+        self.background = not (
+            self.workers <= 1
+            or multiprocessing.parent_process() is not None  # a batch worker: no pool of its own
+            or "fork" not in multiprocessing.get_all_start_methods()
+        )
+        self._procs: list[BaseProcess] = []
+        self._pipes: list[Connection] = []
+
+    def __enter__(self) -> BandWorkers:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Fork the workers (nothing when the layers are drawn here)."""
+        if not self.background or self._procs:
+            return
+        context = multiprocessing.get_context("fork")
+        counter = context.Value("i", 0)
+        # the workers' garbage collector leaves the inherited objects alone: their pages stay
+        # shared with this process instead of being copied on the first collection
+        gc.freeze()
+        try:
+            for _ in range(self.workers):
+                receive, send = context.Pipe(duplex=False)
+                proc = context.Process(target=_work, args=(self._job, counter, send), daemon=True)
+                proc.start()
+                send.close()
+                self._procs.append(proc)
+                self._pipes.append(receive)
+        finally:
+            gc.unfreeze()
+
+    def results(self, on_done: Callable[[int], object] | None = None) -> list[ObjectArray]:
+        """Return the pieces of every layer, in layer order (waits for the workers).
+
+        Parameters
+        ----------
+        on_done : callable, optional
+            Called with each layer's number once it is drawn (progress).
+
+        Returns
+        -------
+        list of ndarray
+            The pieces of each layer.
+        """
+        job = self._job
+        if not self.background:
+            out = []
+            for k, layer in enumerate(job.layers):
+                out.append(layer_pieces(job.network, layer, job.grid, crs=job.crs))
+                if on_done is not None:
+                    on_done(k)
+            return out
+        self.start()
+        done = _collect(len(job.layers), self._procs, self._pipes, on_done)
+        self.close()
+        return [done[k] for k in range(len(job.layers))]
+
+    def close(self) -> None:
+        """Terminate the workers still running (all of them once their results are in)."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self._procs:
+            proc.join(timeout=2)
+        for pipe in self._pipes:
+            pipe.close()
+        self._procs, self._pipes = [], []
+
+
+def _collect(
+    n_layers: int,
+    procs: list[BaseProcess],
+    pipes: list[Connection],
+    on_done: Callable[[int], object] | None,
+) -> dict[int, ObjectArray]:
+    """Receive every layer's pieces; raise what a worker raised or died of."""
+    done: dict[int, ObjectArray] = {}
+    open_pipes = dict(zip(pipes, procs, strict=True))
+    while len(done) < n_layers:
+        if not open_pipes:
+            raise RuntimeError("the service-area workers stopped before drawing every layer")
+        for pipe in wait(list(open_pipes), timeout=POLL_S):
+            assert isinstance(pipe, Connection)
+            try:
+                kind, value = pipe.recv()
+            except EOFError:  # the worker has exited: its results were read before
+                proc = open_pipes.pop(pipe)
+                proc.join(timeout=2)
+                if proc.exitcode not in (0, None):
+                    raise RuntimeError(
+                        f"a service-area worker died (exit code {proc.exitcode})"
+                    ) from None
+                continue
+            if kind == "error":
+                raise value
+            for k, pieces in value.items():
+                done[k] = pieces
+                if on_done is not None:
+                    on_done(k)
+    return done
+
+
+def _work(job: _Job, counter: Synchronized[int], send: Connection) -> None:
+    """Draw the next layer until none is left; then send every result (or the first error)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and stops us
+    drawn: dict[int, ObjectArray] = {}
+    try:
+        while True:
+            with counter.get_lock():
+                k = counter.value
+                counter.value += 1
+            if k >= len(job.layers):
+                break
+            drawn[k] = layer_pieces(job.network, job.layers[k], job.grid, crs=job.crs)
+    except BaseException as error:  # noqa: BLE001 - sent to the parent, raised there
+        try:
+            send.send(("error", error))
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled
+            send.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+    else:
+        send.send(("done", drawn))
+    send.close()
