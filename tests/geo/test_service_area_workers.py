@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -18,7 +19,7 @@ from carecircle.geo import service_area_workers
 from carecircle.geo.network import WalkNetwork
 from carecircle.geo.routing import nearest_source_distances
 from carecircle.geo.service_area import grid_for, reached_segments, service_area_polygon
-from carecircle.geo.service_area_workers import BandWorkers, Layer, layer_pieces
+from carecircle.geo.service_area_workers import BandWorkers, Layer, layer_pieces, pieces_in_wgs84
 from carecircle.geo.snap import Snapped
 
 pytestmark = pytest.mark.skipif(
@@ -170,3 +171,24 @@ def test_ctrl_c_while_waiting_for_the_workers_is_answered_at_once(
     timer.join()
     assert multiprocessing.active_children() == []
     assert time.perf_counter() - start < 3.0
+
+
+def test_pieces_interpolated_to_wgs84_lie_within_a_centimetre_of_the_projection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    net = _lattice()
+    layer = _layers(net)[2]
+    grid = grid_for((net.x.min(), net.y.min(), net.x.max(), net.y.max()))
+    local = layer_pieces(net, layer, grid)
+    exact = gpd.GeoSeries(local, crs=net.crs).to_crs(4326).to_numpy()
+    fast = pieces_in_wgs84(local, grid, net.crs)
+    assert shapely.get_num_coordinates(fast).sum() == shapely.get_num_coordinates(exact).sum()
+    gap = np.abs(shapely.get_coordinates(fast) - shapely.get_coordinates(exact)).max()
+    assert 0.0 < gap <= service_area_workers.LATTICE_TOLERANCE_DEG  # interpolated, ~1 cm
+    assert list(shapely.to_wkb(layer_pieces(net, layer, grid, crs=net.crs))) == list(
+        shapely.to_wkb(fast)
+    )
+    # a projection curving beyond the tolerance: every point is projected
+    monkeypatch.setattr(service_area_workers, "LATTICE_TOLERANCE_DEG", 0.0)
+    projected = pieces_in_wgs84(local, grid, net.crs)
+    assert list(shapely.to_wkb(projected)) == list(shapely.to_wkb(exact))
