@@ -14,8 +14,10 @@ from typing import Any
 
 import folium
 from branca.element import Element, Figure, MacroElement
+from folium.elements import JSCSSMixin
 from folium.map import FitBounds
-from folium.plugins import Fullscreen, MeasureControl
+from folium.template import Template
+from folium.utilities import remove_empty
 
 
 def root(element: Element) -> Figure:
@@ -80,12 +82,84 @@ class LayerControl(folium.LayerControl, Verbatim):
     """``folium.LayerControl`` rendered verbatim."""
 
 
-class FullscreenControl(Fullscreen, Verbatim):
-    """``folium.plugins.Fullscreen`` rendered verbatim."""
+class FullscreenControl(JSCSSMixin, Verbatim):
+    """``folium.plugins.Fullscreen``'s control, rendered verbatim.
+
+    Its own class, as folium's with the same script and options: importing
+    ``folium.plugins`` imports some forty plugins and compiles their templates (~0.25 s).
+
+    Parameters
+    ----------
+    title : str
+        The button's title.
+    title_cancel : str
+        Its title in full screen.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.control.fullscreen(
+                {{ this.options|tojavascript }}
+            ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """)
+
+    def __init__(self, *, title: str, title_cancel: str) -> None:
+        super().__init__()
+        self._name = "Fullscreen"
+        self.options = remove_empty(
+            position="topleft",
+            title=title,
+            title_cancel=title_cancel,
+            force_separate_button=False,
+        )
 
 
-class Measure(MeasureControl, Verbatim):
-    """``folium.plugins.MeasureControl`` rendered verbatim."""
+class Measure(JSCSSMixin, Verbatim):
+    """``folium.plugins.MeasureControl``'s control, rendered verbatim (same script, options).
+
+    Parameters
+    ----------
+    primary_length_unit, secondary_length_unit, primary_area_unit : str
+        The units shown (leaflet-measure's names).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.Measure(
+                {{ this.options|tojavascript }});
+            {{this._parent.get_name()}}.addControl({{this.get_name()}});
+
+            // Workaround for using this plugin with Leaflet>=1.8.0
+            // https://github.com/ljagis/leaflet-measure/issues/171
+            L.Control.Measure.include({
+                _setCaptureMarkerIcon: function () {
+                    // disable autopan
+                    this._captureMarker.options.autoPanOnFocus = false;
+                    // default function
+                    this._captureMarker.setIcon(
+                        L.divIcon({
+                            iconSize: this._map.getSize().multiplyBy(2)
+                        })
+                    );
+                },
+            });
+
+        {% endmacro %}
+        """)
+
+    def __init__(
+        self, *, primary_length_unit: str, secondary_length_unit: str, primary_area_unit: str
+    ) -> None:
+        super().__init__()
+        self._name = "MeasureControl"
+        self.options = remove_empty(
+            position="topright",
+            primary_length_unit=primary_length_unit,
+            secondary_length_unit=secondary_length_unit,
+            primary_area_unit=primary_area_unit,
+            secondary_area_unit="acres",
+        )
 
 
 class Fit(FitBounds, Verbatim):
