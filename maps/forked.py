@@ -4,9 +4,12 @@ A process pool pickles every job to its worker: for the street maps that is each
 part of the audit (megabytes of cells, squares, service areas), pickled by the parent one
 after the other while the workers wait. Here the workers are forked with the whole result
 already in their memory (copy-on-write: nothing is copied or pickled); each takes the next
-task number from a shared counter, writes that task's files and sends back their paths. The
-paths are returned in task order, so the output does not depend on which worker finished
+task number from a shared counter, runs that task and sends back its (small) result. The
+results are returned in task order, so the output does not depend on which worker finished
 first. A failure in a worker is raised in the parent; Ctrl-C stops the workers at once.
+
+:func:`start_forked` returns at once (the parent goes on with other work while the workers
+run) and :meth:`ForkedRun.collect` waits for the results; :func:`run_forked` does both.
 """
 
 from __future__ import annotations
@@ -18,12 +21,134 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 Shared = TypeVar("Shared")
 Task = TypeVar("Task")
+Result = TypeVar("Result")
 #: Seconds between checks that the workers are alive, while waiting for their results.
 POLL_S = 0.5
+
+
+def _ignore(_task: object) -> None:
+    """Default ``on_done``: nothing."""
+
+
+class ForkedRun(Generic[Task, Result]):
+    """Forked workers running tasks; :meth:`collect` their results, :meth:`stop` them.
+
+    Made by :func:`start_forked`; use it as a context manager to stop the workers when the
+    block is left (by an error or Ctrl-C too).
+    """
+
+    def __init__(
+        self,
+        tasks: Sequence[Task],
+        procs: list[BaseProcess],
+        pipes: list[Connection],
+        on_done: Callable[[Task], object],
+        what: str,
+        counter: Synchronized[int],
+    ) -> None:
+        self._tasks, self._procs, self._pipes = tasks, procs, pipes
+        self._on_done, self._what = on_done, what
+        # Held while the workers run: ``Process.start`` drops its arguments, and a freed
+        # counter's shared memory would be handed to the next run's counter.
+        self._counter = counter
+
+    def collect(self) -> list[Result]:
+        """Wait for every task; return the results in task order.
+
+        Raises what a task raised, or RuntimeError naming ``what`` when a worker died.
+        """
+        done: dict[int, Result] = {}
+        open_pipes = dict(zip(self._pipes, self._procs, strict=True))
+        while len(done) < len(self._tasks):
+            if not open_pipes:
+                raise RuntimeError(f"the {self._what} workers stopped before finishing")
+            for pipe in wait(list(open_pipes), timeout=POLL_S):
+                assert isinstance(pipe, Connection)
+                try:
+                    kind, k, value = pipe.recv()
+                except EOFError:  # the worker has exited: every result of it was read before
+                    proc = open_pipes.pop(pipe)
+                    proc.join(timeout=2)
+                    if proc.exitcode not in (0, None):
+                        raise RuntimeError(
+                            f"a {self._what} worker died (exit code {proc.exitcode})"
+                        ) from None
+                    continue
+                if kind == "error":
+                    raise value
+                done[k] = value
+                self._on_done(self._tasks[k])
+        return [done[k] for k in range(len(self._tasks))]
+
+    def stop(self) -> None:
+        """Terminate the workers still running and reap them."""
+        for worker in self._procs:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in self._procs:
+            worker.join(timeout=2)
+
+    def __enter__(self) -> ForkedRun[Task, Result]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_forked(
+    shared: Shared,
+    tasks: Sequence[Task],
+    work: Callable[[Shared, Task], Result],
+    *,
+    workers: int,
+    on_done: Callable[[Task], object] = _ignore,
+    what: str = "map",
+) -> ForkedRun[Task, Result]:
+    """Fork ``workers`` processes running ``work(shared, task)`` for every task; return at once.
+
+    Parameters
+    ----------
+    shared : object
+        What every task reads (inherited by the forked workers, never pickled).
+    tasks : sequence
+        The tasks (only their numbers are shared; each result is pickled back).
+    work : callable
+        Runs one task in a worker and returns its result.
+    workers : int
+        Worker processes (at least 1, at most one per task).
+    on_done : callable, optional
+        Called in this process with each task once it is done (progress bar), by ``collect``.
+    what : str, default "map"
+        What the workers make, for the error message of a dead worker.
+
+    Returns
+    -------
+    ForkedRun
+        The running workers.
+    """
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    procs: list[BaseProcess] = []
+    pipes: list[Connection] = []
+    run: ForkedRun[Task, Result] = ForkedRun(tasks, procs, pipes, on_done, what, counter)
+    try:
+        for _ in range(max(1, min(workers, len(tasks)))):
+            receive, send = context.Pipe(duplex=False)
+            proc = context.Process(
+                target=_work, args=(shared, tasks, work, counter, send), daemon=True
+            )
+            proc.start()
+            send.close()
+            procs.append(proc)
+            pipes.append(receive)
+    except BaseException:
+        run.stop()
+        raise
+    return run
 
 
 def run_forked(
@@ -60,67 +185,18 @@ def run_forked(
             paths += write(shared, task)
             on_done(task)
         return paths
-    context = multiprocessing.get_context("fork")
-    counter = context.Value("i", 0)
-    procs: list[BaseProcess] = []
-    pipes: list[Connection] = []
-    try:
-        for _ in range(min(workers, len(tasks))):
-            receive, send = context.Pipe(duplex=False)
-            proc = context.Process(
-                target=_work, args=(shared, tasks, write, counter, send), daemon=True
-            )
-            proc.start()
-            send.close()
-            procs.append(proc)
-            pipes.append(receive)
-        done = _collect(tasks, procs, pipes, on_done)
-    finally:
-        for worker in procs:
-            if worker.is_alive():
-                worker.terminate()
-        for worker in procs:
-            worker.join(timeout=2)
-    return [path for k in range(len(tasks)) for path in done[k]]
-
-
-def _collect(
-    tasks: Sequence[Task],
-    procs: list[BaseProcess],
-    pipes: list[Connection],
-    on_done: Callable[[Task], object],
-) -> dict[int, list[Path]]:
-    """Receive every task's paths from the workers; raise what a worker raised or died of."""
-    done: dict[int, list[Path]] = {}
-    open_pipes = dict(zip(pipes, procs, strict=True))
-    while len(done) < len(tasks):
-        if not open_pipes:
-            raise RuntimeError("the map workers stopped before writing every map")
-        for pipe in wait(list(open_pipes), timeout=POLL_S):
-            assert isinstance(pipe, Connection)
-            try:
-                kind, k, value = pipe.recv()
-            except EOFError:  # the worker has exited: every result of it was read before
-                proc = open_pipes.pop(pipe)
-                proc.join(timeout=2)
-                if proc.exitcode not in (0, None):
-                    raise RuntimeError(f"a map worker died (exit code {proc.exitcode})") from None
-                continue
-            if kind == "error":
-                raise value
-            done[k] = value
-            on_done(tasks[k])
-    return done
+    with start_forked(shared, tasks, write, workers=workers, on_done=on_done) as run:
+        return [path for paths in run.collect() for path in paths]
 
 
 def _work(
-    shared: Shared,
-    tasks: Sequence[Task],
-    write: Callable[[Shared, Task], list[Path]],
+    shared: Any,
+    tasks: Sequence[Any],
+    work: Callable[[Any, Any], Any],
     counter: Synchronized[int],
     send: Connection,
 ) -> None:
-    """Take the next task number until none is left; send back its paths or its error."""
+    """Take the next task number until none is left; send back its result or its error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and stops us
     while True:
         with counter.get_lock():
@@ -129,7 +205,7 @@ def _work(
         if k >= len(tasks):
             break
         try:
-            send.send(("done", k, write(shared, tasks[k])))
+            send.send(("done", k, work(shared, tasks[k])))
         except BaseException as error:  # noqa: BLE001 - sent to the parent, raised there
             try:
                 send.send(("error", k, error))

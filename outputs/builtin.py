@@ -28,6 +28,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="tables",
+        concurrent=True,
         write=write_table_csvs,
         stage="write tables",
         order=10,
@@ -36,6 +37,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="workbooks",
+        concurrent=True,
         write=write_workbooks,
         stage="write tables",
         order=20,
@@ -43,6 +45,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="geopackages",
+        concurrent=True,
         write=write_geopackages,
         stage="write tables",
         order=30,
@@ -58,6 +61,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="charts",
+        concurrent=True,
         write=write_charts,
         stage="write maps",
         order=50,
@@ -65,6 +69,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="report.html",
+        concurrent=True,
         write=write_report_html,
         stage="write maps",
         order=55,

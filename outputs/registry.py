@@ -112,6 +112,11 @@ class Writer:
         100: it records the seconds of the stages before it).
     files : str
         What it writes, for the docs (``coverage_by_*.csv, …``).
+    concurrent : bool, default False
+        May run in a forked process beside the maps (``outputs.run.side_lane``): it reads
+        only the job, writes only its own files, and no writer outside the concurrent ones
+        reads them (they run one after another, in order, so report.html finds the charts).
+        Needs a ``stage``.
     """
 
     name: str
@@ -120,11 +125,14 @@ class Writer:
     stage: str | None = None
     order: int = 50
     files: str = ""
+    concurrent: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)
         if unknown or not self.kinds:
             raise ValueError(f"writer {self.name}: kinds must be among {KINDS}, not {unknown}")
+        if self.concurrent and not self.stage:
+            raise ValueError(f"writer {self.name}: a concurrent writer needs a stage")
 
 
 class Registration:

@@ -1,15 +1,29 @@
-"""Write every registered output of a run into ``--out``: staged, then moved in place."""
+"""Write every registered output of a run into ``--out``: staged, then moved in place.
+
+The writers marked ``concurrent`` (the tables, workbooks, GeoPackages, charts and
+report.html of an audit) run one after another in a forked process while this process draws
+the maps (whose own workers are forked too): on two cores the tables no longer wait for the
+maps, nor the maps for the tables. They then share one stage, ``write outputs``, whose
+seconds are the wall time of both lanes together; each writer's own seconds (run.json
+``writers_seconds``) are measured in its lane, so those of the two lanes overlap.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import multiprocessing
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
 from carecircle.analysis.files import check_out_folder, input_files, staged_outputs
-from carecircle.outputs.registry import WriteJob, WriterRegistry
+from carecircle.maps.forked import ForkedRun, start_forked
+from carecircle.outputs.registry import WriteJob, Writer, WriterRegistry
+
+#: The one stage of the writers when the concurrent ones run in their own process.
+LANE_STAGE = "write outputs"
 
 
 def write_outputs(
@@ -18,8 +32,9 @@ def write_outputs(
     """Run the writers of ``job.kind`` into a staging folder, then move their files into ``out``.
 
     Consecutive writers of one stage are timed together in the audit's run record
-    (``write tables``, ``write maps``), and each writer on its own (``writers_seconds``); the
-    manifest ``.carecircle-manifest.json`` is written by the move
+    (``write tables``, ``write maps``; ``write outputs`` when the concurrent writers run in a
+    process of their own, see :func:`side_lane`), and each writer on its own
+    (``writers_seconds``); the manifest ``.carecircle-manifest.json`` is written by the move
     (``analysis.files.staged_outputs``), listing what the writers wrote.
 
     Parameters
@@ -38,18 +53,69 @@ def write_outputs(
     list of Path
         The files written, under ``out``, in the writers' order.
     """
-    import dataclasses
-
     out = check_out_folder(Path(out))
     rec = job.audit.record
     inputs = [*input_files(job.audit.study), *protect]
-    paths: list[Path] = []
+    ordered = writers.for_kind(job.kind)
+    side = side_lane(ordered)
+    written: dict[str, list[Path]] = {}
     with staged_outputs(out, job.manifest_kind, inputs) as stage:
         staged = dataclasses.replace(job, folder=stage)
-        for name, group in itertools.groupby(writers.for_kind(job.kind), key=lambda w: w.stage):
+        main = [w for w in ordered if w not in side]
+        for name, group in itertools.groupby(main, key=lambda w: _stage(w, side)):
             with rec.stage(name) if name else nullcontext():
-                for writer in group:
-                    start = time.perf_counter()
-                    paths += writer.write(staged)
-                    rec.writers[writer.name] = round(time.perf_counter() - start, 3)
-    return [out / p.relative_to(stage) for p in paths]
+                lane = _start(staged, side) if name == LANE_STAGE else None
+                try:
+                    for writer in group:
+                        start = time.perf_counter()
+                        written[writer.name] = writer.write(staged)
+                        rec.writers[writer.name] = round(time.perf_counter() - start, 3)
+                    results = lane.collect() if lane else []
+                finally:
+                    if lane:
+                        lane.stop()
+                for writer, (paths, seconds) in zip(side, results, strict=False):
+                    written[writer.name] = paths
+                    rec.writers[writer.name] = seconds
+    return [out / p.relative_to(stage) for w in ordered for p in written[w.name]]
+
+
+def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
+    """Return the writers to run in a process of their own, beside the others (maybe none).
+
+    The ``concurrent`` writers, when this process can fork (Linux) and is not itself a
+    worker process (a batch worker writes everything itself), and when the writers with a
+    stage left to run beside them come one after another (they make the one stage that
+    waits for the concurrent ones).
+
+    Parameters
+    ----------
+    ordered : sequence of Writer
+        The writers of the run, in run order.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return []
+    if multiprocessing.parent_process() is not None:
+        return []
+    side = [w for w in ordered if w.concurrent and w.stage]
+    timed = [bool(w.stage) for w in ordered if w not in side]
+    runs = [flag for flag, _ in itertools.groupby(timed) if flag]
+    return side if len(runs) == 1 else []  # the others in one stage (that waits for them)
+
+
+def _stage(writer: Writer, side: list[Writer]) -> str | None:
+    """Return the stage a writer of the main lane is timed in."""
+    return LANE_STAGE if side and writer.stage else writer.stage
+
+
+def _start(job: WriteJob, side: list[Writer]) -> ForkedRun[Writer, tuple[list[Path], float]]:
+    """Fork the process writing ``side`` in order (no progress bars: the maps draw theirs)."""
+    quiet = dataclasses.replace(job, progress=False)
+    return start_forked(quiet, side, _run_writer, workers=1, what="output writer")
+
+
+def _run_writer(job: WriteJob, writer: Writer) -> tuple[list[Path], float]:
+    """Run one writer (in the forked process); return its files and seconds."""
+    start = time.perf_counter()
+    paths = writer.write(job)
+    return paths, round(time.perf_counter() - start, 3)
