@@ -14,8 +14,8 @@ ANALYSIS = {
 }
 PRESENTATION = {
     "service areas": ("service areas",),
-    "tables": ("write tables",),
-    "maps + report": ("write maps", "maps", "report"),
+    # tables and maps in one stage since the tables' lane runs beside the maps
+    "tables + maps + report": ("write outputs", "write tables", "write maps", "maps", "report"),
 }
 SIZE_ORDER = ("district", "mid", "city", "wuhan")
 RUN_ORDER = ("cold", "cold-osm", "warm")

@@ -48,8 +48,7 @@ CTRL_C_STAGES = (
     "route",
     "indicators",
     "service areas",
-    "write tables",
-    "write maps",
+    "write outputs",
 )
 CTRL_C_AFTER_S = 0.5
 

@@ -86,7 +86,9 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
     The ``concurrent`` writers, when this process can fork (Linux) and is not itself a
     worker process (a batch worker writes everything itself), and when the writers with a
     stage left to run beside them come one after another (they make the one stage that
-    waits for the concurrent ones).
+    waits for the concurrent ones) and are timed in the concurrent writers' stages (a writer
+    registered with a stage of its own, ``write extra``, keeps that stage: then every
+    writer runs in this process, one after another, each group in its own stage).
 
     Parameters
     ----------
@@ -98,7 +100,10 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
     if multiprocessing.parent_process() is not None:
         return []
     side = [w for w in ordered if w.concurrent and w.stage]
-    timed = [bool(w.stage) for w in ordered if w not in side]
+    main = [w for w in ordered if w not in side]
+    if any(w.stage and w.stage not in {s.stage for s in side} for w in main):
+        return []  # a writer timed in a stage of its own keeps it: all run here, in order
+    timed = [bool(w.stage) for w in main]
     runs = [flag for flag, _ in itertools.groupby(timed) if flag]
     return side if len(runs) == 1 else []  # the others in one stage (that waits for them)
 
