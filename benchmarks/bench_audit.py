@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -177,6 +178,22 @@ def _from_cache(out: Path) -> bool | None:
     return bool(json.loads(summary.read_text(encoding="utf-8"))["counts"]["network_from_cache"])
 
 
+def superseded(size: str, run: str, found: list[dict]) -> Callable[[dict], bool]:
+    """Return which stored rows the new ``found`` rows of ``size`` and ``run`` replace.
+
+    A row of the same method; for a Ctrl-C round also every earlier Ctrl-C row of the size,
+    so a stage that no longer exists (renamed, merged) leaves no row behind.
+    """
+    methods = {row["method"] for row in found}
+    stale = f"{PREFIX}/{size}/ctrl-c/" if run == "ctrl-c" else None
+
+    def replaced(row: dict) -> bool:
+        method = str(row.get("method", ""))
+        return method in methods or (stale is not None and method.startswith(stale))
+
+    return replaced
+
+
 def report() -> str:
     """Rewrite the RESULTS.md section from results.json; return the table."""
     path = HERE / "results.json"
@@ -225,8 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     found = measure_ctrl_c(size, folder, args)
                 else:
                     found = [measure(size, run, folder, args)]
-                methods = {row["method"] for row in found}
-                replace_rows(lambda r, m=methods: r.get("method") in m, found)
+                replace_rows(superseded(size, run, found), found)
                 report()  # after every run, so a long benchmark leaves its figures behind
     print(report())
     return 0
