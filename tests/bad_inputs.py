@@ -371,6 +371,13 @@ CASES = [
         ("3 rows have no valid lon/lat: rows 2, 3, 4",),
     ),
     Case(
+        "coordinates-with-degree-sign",
+        "coordinates written with a degree sign (118.79°E)",
+        csv_frame(lambda d: d.assign(lon=d["lon"].astype(str) + "°E")),
+        2,
+        ("3 rows have no valid lon/lat: rows 2, 3, 4", "give decimal degrees"),
+    ),
+    Case(
         "projected-coordinates",
         "coordinates in metres, not degrees",
         set_cell(0, "lon", "500000"),
