@@ -2,7 +2,8 @@
 
 Each map exists in WGS84 (OpenStreetMap, Tianditu, blank basemaps) and, for Amap/Gaode whose
 tiles use GCJ-02, as ``<code>_gcj02.html`` with every overlay shifted into GCJ-02 so that
-facilities sit on the right street. ``offline=True`` copies Leaflet beside the maps and makes
+facilities sit on the right street (the areas' data is the WGS84 page's; the page shifts it,
+:mod:`carecircle.maps.geojson`). ``offline=True`` copies Leaflet beside the maps and makes
 the blank basemap the default, so nothing is fetched from the internet.
 """
 

@@ -1,13 +1,15 @@
 """Shapes of the HTML maps: drawn once in WGS84, written compactly in either datum.
 
 A layer's shapes are prepared once per street (:class:`GeoJsonSpec`): simplified to the map
-scale, their rings and properties serialised. Each datum (WGS84, or GCJ-02 for Amap tiles)
-then only shifts the coordinates, rounds them to 1e-5° (~1 m) and writes them as one string:
-the differences between consecutive vertices as variable-length integers in a URL-safe
-base-64 alphabet (5 bits a character, the sixth tells that another follows), as Google's
-polyline format does (:mod:`carecircle.maps.codec`). A page decodes it back to GeoJSON with
-exactly the rounded coordinates; the file is about a fifth of the GeoJSON text and needs no
-per-feature work in Python.
+scale, their rings and properties serialised, the coordinates rounded to 1e-5° (~1 m) and
+written as one string: the differences between consecutive vertices as variable-length
+integers in a URL-safe base-64 alphabet (5 bits a character, the sixth tells that another
+follows), as Google's polyline format does (:mod:`carecircle.maps.codec`). A page decodes it
+back to GeoJSON with exactly the rounded coordinates; the file is about a fifth of the GeoJSON
+text and needs no per-feature work in Python. Both pages of a street (WGS84, and GCJ-02 for
+Amap tiles) carry the same WGS84 text: the GCJ-02 page shifts the decoded vertices itself
+(``"g":1`` in its data, :data:`carecircle.maps.codec.GCJ02_JS`), so the shapes are shifted
+and encoded in Python once. Markers (a few hundred points) are shifted here (:func:`points`).
 """
 
 from __future__ import annotations
@@ -125,9 +127,9 @@ class Rings:
         )
         return cls(np.asarray(xy, dtype=np.float64), structure)
 
-    def text(self, datum: str) -> str:
-        """Return the vertices in ``datum``, rounded and encoded (see :func:`encode`)."""
-        units = np.rint(in_datum(self.xy, datum) * SCALE).astype(np.int64)
+    def text(self) -> str:
+        """Return the vertices (WGS84), rounded and encoded (see :func:`encode`)."""
+        units = np.rint(self.xy * SCALE).astype(np.int64)
         steps = np.diff(units, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
         return encode(steps.ravel())
 
@@ -136,29 +138,33 @@ class Rings:
 class GeoJsonSpec:
     """A GeoJSON layer before its datum is chosen: shapes as drawn (WGS84), properties, options.
 
-    A street's two maps (WGS84 and GCJ-02) share the spec; only the coordinates differ. The
-    properties and rings are serialised once, when the spec is made.
+    A street's two maps (WGS84 and GCJ-02) share the spec and its data: the properties,
+    rings and encoded WGS84 vertices are serialised once, when the spec is made; the GCJ-02
+    page shifts the vertices as it decodes them.
     """
 
     geoms: np.ndarray
     props: list[dict[str, Any]]
     options: dict[str, Any]
-    _rings: Rings = field(init=False, repr=False, compare=False)
-    _props: str = field(init=False, repr=False, compare=False)
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Keep the polygonal, non-empty shapes and their properties, serialised."""
         shapes = polygonal(self.geoms)
         keep = np.array([g is not None for g in shapes], dtype=bool)
         kept = [p for p, k in zip(self.props, keep, strict=True) if k]
-        object.__setattr__(self, "_rings", Rings.of(shapes[keep]))
-        object.__setattr__(self, "_props", script_json(kept))
+        rings = Rings.of(shapes[keep])
+        text = f'"p":{script_json(kept)},{rings.structure},"c":"{rings.text()}"'
+        object.__setattr__(self, "_text", text)
 
     def data(self, datum: str) -> JsonText:
-        """Return the layer's data in ``datum``: properties, ring sizes, encoded vertices."""
-        return JsonText(
-            f'{{"p":{self._props},{self._rings.structure},"c":"{self._rings.text(datum)}"}}'
-        )
+        """Return the layer's data for a page in ``datum``: properties, ring sizes, vertices.
+
+        The vertices are WGS84 on either page; a GCJ-02 page's data says ``"g":1`` and the
+        page shifts them (``ccShapes``).
+        """
+        shift = ',"g":1' if datum == "gcj02" else ""
+        return JsonText(f"{{{self._text}{shift}}}")
 
     def layer(self, datum: str) -> GeoJsonLayer:
         """Return the layer with its shapes in ``datum``."""

@@ -182,6 +182,49 @@ def test_offline_maps_need_no_network(browser, maps) -> None:
         visit.page.close()
 
 
+#: the coordinates of every community drawn on a page (its GeoJSON, as decoded there)
+COMMUNITY_COORDINATES = (
+    "() => { const m = Object.values(window).find(v => v instanceof L.Map); const out = [];"
+    " m.eachLayer(l => { if (l.feature && (l.feature.properties.html || '')"
+    ".includes('circle share')) { out.push(l.feature.geometry.coordinates); } });"
+    " return out.flat(Infinity); }"
+)
+
+
+def test_a_gcj02_page_shifts_the_shapes_as_python_does(browser, maps) -> None:
+    """Both pages of a street carry the same WGS84 data; the GCJ-02 page shifts it itself."""
+    import numpy as np
+
+    from carecircle.geo.crs import wgs84_to_gcj02
+
+    pages = {}
+    for name in ("E.html", "E_gcj02.html"):
+        visit = Visit(browser, maps["offline"] / name, offline=True)
+        assert visit.errors == []
+        pages[name] = np.array(visit.page.evaluate(COMMUNITY_COORDINATES)).reshape(-1, 2)
+        if name == "E_gcj02.html":  # the page's formula against Python's, all over China
+            rng = np.random.default_rng(3)
+            lon, lat = rng.uniform(73.0, 135.0, 500), rng.uniform(3.0, 54.0, 500)
+            lon[:50] = rng.uniform(104.99, 105.01, 50)  # sqrt(|lon - 105|) bends here
+            got = np.array(
+                visit.page.evaluate(
+                    "([xs, ys]) => xs.map((x, i) => ccGcj02(x, ys[i]))",
+                    [lon.tolist(), lat.tolist()],
+                )
+            )
+            want = np.column_stack(wgs84_to_gcj02(lon, lat))
+            assert np.abs(got - want).max() < 1e-9
+            assert np.abs(got - np.column_stack([lon, lat])).min() > 1e-5  # all shifted
+            outside = visit.page.evaluate("() => ccGcj02(2.3522, 48.8566)")
+            assert outside == [2.3522, 48.8566]
+        visit.page.close()
+    wgs84, gcj02 = pages["E.html"], pages["E_gcj02.html"]
+    assert len(wgs84) == len(gcj02) >= 8  # two communities, each a closed ring
+    shifted = np.column_stack(wgs84_to_gcj02(wgs84[:, 0], wgs84[:, 1]))
+    assert np.abs(gcj02 - shifted).max() < 1e-9
+    assert np.abs(gcj02 - wgs84).min() > 1e-4  # hundreds of metres in eastern China
+
+
 def test_html_in_a_facility_name_is_shown_as_text(browser, maps) -> None:
     visit = Visit(browser, maps["online"] / "W.html", offline=False)
     texts = visit.page.evaluate(
