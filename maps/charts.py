@@ -1,10 +1,14 @@
-"""Charts (matplotlib PNG) and the district report page; they draw results, compute nothing."""
+"""Charts (PNG, drawn with Pillow) and the district report page; they draw results, compute nothing.
+
+The charts are bar charts with Chinese and English labels, drawn on a
+:class:`~carecircle.maps.canvas.Canvas` (no matplotlib: its import and text layout took
+about a second of every audit, for two pictures).
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from carecircle.files import write_text_atomic
-from carecircle.maps.fonts import CJK_FAMILIES, cjk_family, cjk_font
-from carecircle.maps.png import agg_figure, write_png
+from carecircle.maps.canvas import Canvas, blend
+from carecircle.maps.chart_axes import Plot, nice_ticks, tick_text
+from carecircle.maps.fonts import CJK_FAMILIES, cjk_font
 from carecircle.maps.style import area, esc, map_file_stems, pct
 
 log = logging.getLogger(__name__)
@@ -21,97 +26,61 @@ log = logging.getLogger(__name__)
 __all__ = ["CJK_FAMILIES", "cjk_font", "render_report", "report_html", "s1_chart", "s2_chart"]
 
 if TYPE_CHECKING:  # maps receive the result; they import nothing of analysis at run time
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from carecircle.analysis.audit import Audit
-
-
-def _style() -> bool:
-    """Use the CJK font (inside the chart's ``rc_context``); return True when installed."""
-    import matplotlib as mpl
-
-    name = cjk_family()
-    if name is None:
-        log.warning(
-            "no CJK font found (install Debian's fonts-noto-cjk); chart labels in English only"
-        )
-        return False
-    mpl.rcParams["font.family"] = [name, "DejaVu Sans"]
-    mpl.rcParams["axes.unicode_minus"] = False
-    return True
-
 
 #: Above this many communities one bar each is unreadable (and a picture metres tall): the
 #: chart shows one row per street with a dot per community instead.
 MAX_COMMUNITY_BARS = 150
+DPI = 110
+BAR_COLOUR = "#21918C"
+S2_COLOUR = "#3B528B"
+TARGET_COLOUR = "#D7191C"
+#: Text sizes in points: row and tick labels, axis titles, the title.
+ROW_PT, LABEL_PT, TITLE_PT = 7.0, 9.0, 11.0
 
 
-def _own_rc(chart: Callable[[Audit, Path], Path]) -> Callable[[Audit, Path], Path]:
-    """Run a chart with its own rcParams (the CJK font), restored afterwards.
-
-    No backend is selected and no global style is left behind (the figures are drawn with
-    ``matplotlib.figure.Figure``, not pyplot), so a notebook's matplotlib stays as it was.
-    """
-
-    @functools.wraps(chart)
-    def run(audit: Audit, path: Path) -> Path:
-        import matplotlib as mpl
-
-        with mpl.rc_context():
-            return chart(audit, path)
-
-    return run
+def _canvas(width_in: float, height_in: float) -> Canvas:
+    """Return a chart's canvas; warn when no CJK font is installed."""
+    canvas = Canvas(width_in, height_in, DPI)
+    if not canvas.cjk:
+        log.warning(
+            "no CJK font found (install Debian's fonts-noto-cjk); chart labels in English only"
+        )
+    return canvas
 
 
-def _fit_left(fig: Figure, labels: list[str], fontsize: float, *, extra_in: float = 0.0) -> None:
-    """Lay out a horizontal-bar chart: room on the left for the widest label, fixed elsewhere.
-
-    Measures each label once on the figure's own canvas (whose renderer keeps the sizes for
-    drawing); ``tight_layout`` measures every text of the figure several times.
-    """
-    from matplotlib import font_manager
-
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # an Agg canvas
-    prop = font_manager.FontProperties(size=fontsize)
-    widest = max(
-        (renderer.get_text_width_height_descent(t, prop, ismath=False)[0] for t in labels),
-        default=0.0,
-    )
-    width_in, height_in = fig.get_size_inches()
-    left = (widest / fig.dpi + 0.25 + extra_in) / width_in
-    fig.subplots_adjust(
-        left=min(left, 0.6), right=0.97, bottom=0.6 / height_in, top=1 - 0.4 / height_in
-    )
+def _s1_target(table: pd.DataFrame) -> float:
+    return float(table["s1_target"].iloc[0]) * 100 if "s1_target" in table else 100.0
 
 
-def _row_labels(ax: Axes, labels: list[str], fontsize: float) -> None:
-    """Write a label beside each bar row (y = 0, 1, …) as plain text, without tick objects.
-
-    A hundred tick labels cost a hundred ``Tick`` objects (two lines and two texts each);
-    the labels drawn as texts right of the axis's left edge look the same, for a tenth.
-    """
-    from matplotlib.transforms import ScaledTranslation
-
-    ax.set_yticks([])
-    low, high = -0.5, len(labels) - 0.5
-    ax.set_ylim((high, low) if ax.yaxis_inverted() else (low, high))
-    shift = ScaledTranslation(-3.5 / 72, 0, ax.figure.dpi_scale_trans)  # 3.5 pt left
-    transform = ax.get_yaxis_transform() + shift
-    for y, text in enumerate(labels):
-        ax.text(0, y, text, transform=transform, ha="right", va="center", fontsize=fontsize)
+def _rows_plot(canvas: Canvas, labels: list[str], xmax: float) -> Plot:
+    """Return the plot of a horizontal-bar chart: a row per label (row 0 on top)."""
+    widest = max((canvas.text_size(t, ROW_PT)[0] for t in labels), default=0.0)
+    left = min(widest + 0.3 * DPI, 0.6 * canvas.width_px)
+    box = (left, 0.45 * DPI, canvas.width_px * 0.97, canvas.height_px - 0.62 * DPI)
+    return Plot(canvas, box, (0.0, xmax), (len(labels) - 0.5, -0.5))
 
 
-def _target_line(ax: Axes, table: pd.DataFrame) -> None:
-    target = table["s1_target"].iloc[0] * 100 if "s1_target" in table else 100
-    ax.axvline(target, color="#D7191C", linestyle="--", linewidth=1)
-    ax.set_xlim(0, max(105.0, float(target) + 5.0))
+def _s1_axes(plot: Plot, table: pd.DataFrame, title: str, *, room_right: float = 0.0) -> None:
+    """Target line, frame, x axis (0-100 %) and the titles of an S1 chart."""
+    c = plot.canvas
+    plot.vline(_s1_target(table), TARGET_COLOUR)
+    plot.frame()
+    ticks = [t for t in nice_ticks(0, 100) if t <= plot.xlim[1]]
+    lowest = plot.x_ticks(ticks, [tick_text(t) for t in ticks], LABEL_PT)
+    xlabel = ("15分钟圈老年人覆盖率 / " if c.cjk else "") + "older residents within the circle (%)"
+    left, _, right, _ = plot.box
+    c.text((left + right) / 2, lowest + c.px(2), xlabel, LABEL_PT, anchor="ma")
+    plot.title(title, TITLE_PT, room_right=room_right)
 
 
-@_own_rc
 def s1_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of S1 (older residents within the circle) per community, by street.
 
+    One bar per community, street after street (the lowest share of a street first), with
+    the target as a dashed line; above ``MAX_COMMUNITY_BARS`` communities one row per street
+    (:func:`_s1_by_street`).
+
     Parameters
     ----------
     audit : Audit
@@ -119,65 +88,65 @@ def s1_chart(audit: Audit, path: Path) -> Path:
     path : Path
         The file.
     """
-    cjk = _style()
     table = audit.indicators["community"].sort_values(["street", "older_covered_share"])
     if len(table) > MAX_COMMUNITY_BARS:
-        return _s1_by_street(audit, table, path, cjk=cjk)
-    fig = agg_figure(8, max(3.0, 0.22 * len(table) + 1), 110)
-    ax = fig.subplots()
-    labels = [n if cjk else c for c, n in zip(table.index, table["name"], strict=True)]
-    shares = table["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100
-    ax.barh(np.arange(len(table)), shares, color="#21918C")
-    _row_labels(ax, labels, 7)
-    _target_line(ax, table)
-    ax.set_xlabel(
-        ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
-    )
-    ax.set_title(("社区15分钟养老服务圈覆盖 · " if cjk else "") + "S1 by community")
-    _fit_left(fig, labels, 7)
-    return write_png(fig, path)
+        return _s1_by_street(audit, table, path)
+    c = _canvas(8, max(3.0, 0.22 * len(table) + 1))
+    labels = [str(n if c.cjk else code) for code, n in zip(table.index, table["name"], strict=True)]
+    plot = _rows_plot(c, labels, max(105.0, _s1_target(table) + 5.0))
+    plot.hbars(table["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100, BAR_COLOUR)
+    plot.row_labels(labels, ROW_PT)
+    _s1_axes(plot, table, ("社区15分钟养老服务圈覆盖 · " if c.cjk else "") + "S1 by community")
+    return c.write(path)
 
 
-def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path, *, cjk: bool) -> Path:
+def _s1_by_street(audit: Audit, table: pd.DataFrame, path: Path) -> Path:
     """S1 of every community as a dot on its street's row, over a bar of the street's S1."""
     streets = audit.indicators["street"]
     row_of = {code: i for i, code in enumerate(streets.index)}
-    fig = agg_figure(8, max(3.0, 0.22 * len(streets) + 1.2), 110)
-    ax = fig.subplots()
-    ax.barh(
-        np.arange(len(streets)),
-        streets["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100,
-        color="#21918C",
-        alpha=0.35,
-        label=("街道/镇 " if cjk else "") + "street",
-    )
+    c = _canvas(8, max(3.0, 0.22 * len(streets) + 1.2))
+    labels = [str(v) for v in (streets["name"] if c.cjk else streets.index)]
+    plot = _rows_plot(c, labels, max(105.0, _s1_target(table) + 5.0))
+    pale = blend(BAR_COLOUR, 0.35)
+    plot.hbars(streets["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100, pale)
     rows = table["street"].map(row_of).to_numpy(dtype=float)
-    ax.scatter(
-        table["older_covered_share"].fillna(0).to_numpy(dtype=float) * 100,
-        rows,
-        s=6,
-        color="#21918C",
-        label=("社区 " if cjk else "") + "community",
+    known = ~np.isnan(rows)
+    shares = table["older_covered_share"].fillna(0).to_numpy(dtype=float)[known] * 100
+    dot = c.px(math.sqrt(6 / math.pi))  # matplotlib's s=6 pt² marker
+    c.dots(np.asarray(plot.x(shares)), np.asarray(plot.y(rows[known])), dot, BAR_COLOUR)
+    plot.row_labels(labels, ROW_PT)
+    title = ("社区15分钟养老服务圈覆盖（按街道） · " if c.cjk else "") + (
+        f"S1 of {len(table):,} communities by street"
     )
-    labels = [str(v) for v in (streets["name"] if cjk else streets.index)]
-    ax.invert_yaxis()
-    _row_labels(ax, labels, 7)
-    _target_line(ax, table)
-    ax.set_xlabel(
-        ("15分钟圈老年人覆盖率 / " if cjk else "") + "older residents within the circle (%)"
+    room = plot.legend(
+        [
+            ("bar", pale, ("街道/镇 " if c.cjk else "") + "street"),
+            ("dot", BAR_COLOUR, ("社区 " if c.cjk else "") + "community"),
+        ]
     )
-    ax.set_title(
-        ("社区15分钟养老服务圈覆盖（按街道） · " if cjk else "")
-        + f"S1 of {len(table):,} communities by street"
-    )
-    ax.legend(loc="lower right", fontsize=7)
-    _fit_left(fig, labels, 7)
-    return write_png(fig, path)
+    _s1_axes(plot, table, title, room_right=room)
+    return c.write(path)
 
 
-@_own_rc
+def _label_angle(sizes: list[tuple[float, float]], slot: float) -> float:
+    """Return the least turn (degrees) at which names ``slot`` pixels apart do not overlap.
+
+    Two turned names overlap unless each fits its slot side by side (``w cos a <= slot``) or
+    the turned lines lie a text height apart (``slot sin a >= h``).
+    """
+    widest = max((w for w, _ in sizes), default=0.0)
+    tallest = max((h for _, h in sizes), default=0.0)
+    for angle in (20.0, 35.0, 50.0, 65.0):
+        a = math.radians(angle)
+        if widest * math.cos(a) <= 0.95 * slot or slot * math.sin(a) >= 1.2 * tallest:
+            return angle
+    return 90.0
+
+
 def s2_chart(audit: Audit, path: Path) -> Path:
     """Bar chart of floor area per 1,000 residents per street against the S2 target.
+
+    A street with residents but no floor-area data is marked *not assessed* (no bar).
 
     Parameters
     ----------
@@ -186,38 +155,42 @@ def s2_chart(audit: Audit, path: Path) -> Path:
     path : Path
         The file.
     """
-    cjk = _style()
     table = audit.indicators["street"]
-    fig = agg_figure(7, 3.6, 110)
-    ax = fig.subplots()
-    labels = [str(v) for v in (table["name"] if cjk else table.index)]
-    values = table["floor_area_per_1000"]
-    ax.bar(np.arange(len(table)), values.fillna(0).to_numpy(dtype=float), color="#3B528B")
-    unknown = values.isna().to_numpy() & (table["residents"].to_numpy() > 0)
+    c = _canvas(max(7.0, 0.3 * len(table) + 1.5), 3.6)
+    labels = [str(v) for v in (table["name"] if c.cjk else table.index)]
+    values = table["floor_area_per_1000"].to_numpy(dtype=float)
+    target = float(table["s2_target"].iloc[0]) if "s2_target" in table else math.nan
+    top = np.nanmax([*values, target, 0.0]) if len(values) else 0.0
+    ymax = 1.0 if not top > 0 else float(top) * 1.05
+    ticks = nice_ticks(0, ymax)
+    tick_labels = [tick_text(t) for t in ticks]
+    widest_tick = max(c.text_size(t, LABEL_PT)[0] for t in tick_labels)
+    sizes = [c.text_size(t, 8) for t in labels]
+    slot = (c.width_px - widest_tick - 0.6 * DPI) / max(len(labels), 1)
+    angle = _label_angle(sizes, slot)
+    drop = max((w * math.sin(math.radians(angle)) + h for w, h in sizes), default=0.0)
+    box_left = widest_tick + c.px(7) + c.px(LABEL_PT) * 1.6 + 0.1 * DPI
+    box = (box_left, 0.45 * DPI, c.width_px - 0.15 * DPI, c.height_px - drop - c.px(12))
+    plot = Plot(c, box, (-0.6, len(table) - 0.4), (0.0, ymax))
+    plot.vbars(np.nan_to_num(values), S2_COLOUR)
+    unknown = np.isnan(values) & (table["residents"].to_numpy() > 0)
     for i in np.flatnonzero(unknown):  # no floor-area data: say so
-        ax.text(
-            int(i),
-            0,
-            "未评估\nnot assessed" if cjk else "not\nassessed",
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="#555555",
-        )
-    ax.set_xticks(range(len(table)), labels, fontsize=8, rotation=20)
-    if "s2_target" in table:
-        ax.axhline(
-            table["s2_target"].iloc[0],
-            color="#D7191C",
-            linestyle="--",
-            linewidth=1,
-            label=("目标 " if cjk else "") + "target",
-        )
-        ax.legend()
-    ax.set_ylabel(("每千人面积 " if cjk else "") + "m² per 1,000 residents")
-    ax.set_title(("社区养老设施面积 · " if cjk else "") + "S2 floor area by street")
-    fig.tight_layout()
-    return write_png(fig, path)
+        text = "未评估 not assessed" if c.cjk else "not assessed"
+        x, y = float(plot.x(float(i))), box[3] - c.px(3)
+        c.text(x, y, text, 7, anchor="lm", fill="#555555", angle=90)
+    room = 0.0
+    if not math.isnan(target):
+        plot.hline(target, TARGET_COLOUR)
+        entry = ("dash", TARGET_COLOUR, ("目标 " if c.cjk else "") + f"target {tick_text(target)}")
+        room = plot.legend([entry], size_pt=8)
+    plot.frame()
+    plot.x_ticks(list(range(len(table))), labels, 8, angle=angle)
+    leftmost = plot.y_ticks(ticks, tick_labels, LABEL_PT)
+    ylabel = ("每千人面积 " if c.cjk else "") + "m² per 1,000 residents"
+    c.text(leftmost - c.px(3), (box[1] + box[3]) / 2, ylabel, LABEL_PT, anchor="md", angle=90)
+    title = ("社区养老设施面积 · " if c.cjk else "") + "S2 floor area by street"
+    plot.title(title, TITLE_PT, room_right=room)
+    return c.write(path)
 
 
 def report_html(audit: Audit, out: Path, charts: list[Path]) -> Path:

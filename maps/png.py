@@ -73,8 +73,8 @@ def stamp(rgba: np.ndarray, stamps: Sequence[Stamp]) -> None:
 
     Parameters
     ----------
-    rgba : ndarray of uint8, shape (rows, columns, 4)
-        The picture's pixels (changed in place).
+    rgba : ndarray of uint8, shape (rows, columns, 4 or 3)
+        The picture's pixels (changed in place); without an alpha channel, opaque.
     stamps : sequence of Stamp
         The pixels to put on it, each at its place (a stamp must lie within the picture).
     """
@@ -87,7 +87,12 @@ def stamp(rgba: np.ndarray, stamps: Sequence[Stamp]) -> None:
             )
         alpha = one.pixels[..., 3:]
         if bool((alpha == 255).all()):
-            window[...] = one.pixels
+            window[...] = one.pixels[..., : rgba.shape[2]]
+            continue
+        if rgba.shape[2] == 3:  # an opaque picture: blend over it
+            a = alpha.astype(np.float32) / 255.0
+            mixed = one.pixels[..., :3].astype(np.float32) * a + window * (1.0 - a)
+            window[...] = np.round(mixed)
             continue
         a = alpha.astype(np.float32) / 255.0
         src, dst = one.pixels.astype(np.float32), window.astype(np.float32)
@@ -139,7 +144,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def png_bytes(pixels: np.ndarray, *, dpi: int) -> bytes:
+def png_bytes(pixels: np.ndarray, *, dpi: int, software: str = SOFTWARE) -> bytes:
     """Encode 8-bit RGB or RGBA pixels as a PNG: unfiltered rows, zlib, dpi, software name.
 
     Parameters
@@ -148,6 +153,8 @@ def png_bytes(pixels: np.ndarray, *, dpi: int) -> bytes:
         The picture, top row first.
     dpi : int
         Dots per inch (written as pixels per metre, as every PNG writer does).
+    software : str, optional
+        The program named in the file's ``Software`` text (Latin-1).
 
     Returns
     -------
@@ -166,7 +173,7 @@ def png_bytes(pixels: np.ndarray, *, dpi: int) -> bytes:
             PNG_SIGNATURE,
             _chunk(b"IHDR", header),
             _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-            _chunk(b"tEXt", b"Software\x00" + SOFTWARE.encode("latin-1")),
+            _chunk(b"tEXt", b"Software\x00" + software.encode("latin-1")),
             _chunk(b"IDAT", zlib.compress(raw.tobytes(), COMPRESS_LEVEL)),
             _chunk(b"IEND", b""),
         )

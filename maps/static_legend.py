@@ -1,61 +1,33 @@
-"""The frame of a series of static maps: figure size, map box, and stamps rendered once.
+"""The frame of a series of static maps: picture size, map area, legend drawn once, north arrow.
 
-Every map of a series has the same figure size and map box (its top-right corner fixed, the
-axes anchored there), so what is the same on every map — the legend beside the map and the
-north arrow in its corner — is drawn once per audit on its own Agg canvas and kept as pixels
-(a :class:`~carecircle.maps.png.Stamp`), then put on each street's map at the same place when
-it is written (:func:`carecircle.maps.png.write_png`). Laying out and drawing the legend's
-CJK labels was over half of a map's cost; a stamp costs a copy of its pixels (the legend is
-opaque and copied as it is; the north arrow, drawn over the map, is blended).
+Every map of a series has the same picture size and map area (the map fills it from the
+top-right corner), so the legend beside the map is drawn once per audit on a canvas of its
+own and kept as pixels (a :class:`~carecircle.maps.png.Stamp`), then put on each street's map
+at the same place when it is written; the north arrow is drawn on each map, in the map's
+top-right corner.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from carecircle.maps.fonts import cjk_family
-from carecircle.maps.png import Stamp, agg_figure
-
-if TYPE_CHECKING:
-    from matplotlib.artist import Artist
-    from matplotlib.backend_bases import RendererBase
-    from matplotlib.figure import Figure
-    from matplotlib.transforms import Bbox
-    from matplotlib.typing import RcKeyType
+from carecircle.maps.canvas import Canvas, Colour
+from carecircle.maps.png import Stamp
+from carecircle.maps.static_markers import MARKER_PT, STAR_PT, draw_markers
 
 FIGSIZE_IN = (8.5, 6.0)
 DPI = 110
-#: The map axes' box (left, bottom, width, height; figure fraction); anchored top right.
+#: The map area (left, bottom, width, height; picture fraction, from the bottom left).
 MAP_BOX = (0.01, 0.02, 0.6, 0.9)
-#: Gap between the map box and the legend (figure fraction).
+#: Gap between the map area and the legend (picture fraction).
 LEGEND_GAP = 0.006
-#: The north arrow's tip and its "N", in pixels from the map box's top-right corner.
-NORTH_TIP_PX = (-30.0, -14.0)
-NORTH_TEXT_PX = (-30.0, -42.0)
-
-
-@contextlib.contextmanager
-def font_context() -> Iterator[bool]:
-    """Matplotlib settings of the static maps: the CJK font when installed (else English).
-
-    Yields
-    ------
-    bool
-        True when a CJK font is in use (Chinese labels can be drawn).
-    """
-    import matplotlib as mpl
-
-    name = cjk_family()
-    params: dict[RcKeyType, Any] = {"axes.unicode_minus": False}
-    if name is not None:
-        params["font.family"] = [name, "DejaVu Sans"]
-    with mpl.rc_context(params):
-        yield name is not None
+#: The north arrow's tip and its "N", in pixels from the map area's top-right corner.
+NORTH_TIP_PX = (-30.0, 14.0)
+NORTH_TEXT_PX = (-30.0, 42.0)
+LEGEND_PT = 7.0
 
 
 def label(zh: str, en: str, cjk: bool) -> str:
@@ -71,97 +43,104 @@ def label(zh: str, en: str, cjk: bool) -> str:
     return f"{zh} {en}" if cjk else en
 
 
-def map_corner_px() -> tuple[float, float]:
-    """Return the map box's top-right corner in display pixels (x right, y up)."""
+def map_area_px() -> tuple[float, float, float, float]:
+    """Return the map area in pixels: left, top, right, bottom (y down)."""
     left, bottom, width, height = MAP_BOX
-    return (left + width) * FIGSIZE_IN[0] * DPI, (bottom + height) * FIGSIZE_IN[1] * DPI
+    w_px, h_px = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
+    return left * w_px, (1 - bottom - height) * h_px, (left + width) * w_px, (1 - bottom) * h_px
 
 
-def render_stamp(
-    draw: Callable[[Figure], Callable[[RendererBase], Bbox]], *, transparent: bool = False
-) -> Stamp:
-    """Draw on a figure of the series' size; keep the pixels of what was drawn.
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend: a swatch (``patch``), a ``dot`` or a facility ``marker``."""
+
+    kind: str
+    colour: Colour
+    label: str
+    #: The facility type of a ``marker`` entry.
+    ftype: str = ""
+
+
+def _swatch(canvas: Canvas, entry: LegendEntry, x: float, y: float, size: float) -> None:
+    """Draw an entry's swatch centred at (x, y), ``size`` pixels across."""
+    if entry.kind == "patch":
+        half = size / 2
+        canvas.rect(x - half, y - half * 0.7, x + half, y + half * 0.7, fill=entry.colour)
+    elif entry.kind == "dot":
+        canvas.dots(np.array([x]), np.array([y]), canvas.px(3.2), entry.colour)
+    else:
+        big = STAR_PT if entry.ftype == "comprehensive_centre" else MARKER_PT
+        draw_markers(canvas, np.array([x]), np.array([y]), entry.ftype, size_pt=big * 1.1)
+
+
+def legend_stamp(entries: Sequence[LegendEntry]) -> Stamp:
+    """Draw the series' legend once; place it beside the map area's top-right corner.
 
     Parameters
     ----------
-    draw : callable
-        Adds artists to the (empty) figure and returns the function that measures them once
-        drawn (their extent in display pixels, from the renderer).
-    transparent : bool, default False
-        Keep the background transparent (a stamp drawn over the map) instead of white.
+    entries : sequence of LegendEntry
+        The legend's lines, top to bottom.
 
     Returns
     -------
     Stamp
-        The pixels of that extent, a pixel of margin around, and their place.
+        Its pixels (opaque) and their place on every map of the series.
     """
-    with font_context():
-        fig = agg_figure(*FIGSIZE_IN, DPI)
-        if transparent:
-            fig.patch.set_alpha(0.0)
-        extent = draw(fig)
-        canvas = fig.canvas
-        canvas.draw()
-        box = extent(canvas.get_renderer())  # type: ignore[attr-defined]
-        rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
-    height, width = rgba.shape[:2]
-    left, right = max(math.floor(box.x0) - 1, 0), min(math.ceil(box.x1) + 1, width)
-    top = max(height - math.ceil(box.y1) - 1, 0)
-    bottom = min(height - math.floor(box.y0) + 1, height)
-    return Stamp(rgba[top:bottom, left:right].copy(), left, top)
+    probe = Canvas(1, 1, DPI)
+    row = probe.px(LEGEND_PT) * 2.1
+    pad = probe.px(LEGEND_PT) * 0.6
+    swatch = probe.px(LEGEND_PT) * 2.0
+    widest = max((probe.text_size(e.label, LEGEND_PT)[0] for e in entries), default=0.0)
+    width = pad * 3 + swatch + widest + 2
+    height = pad * 2 + row * len(entries) + 2
+    canvas = Canvas(width / DPI, height / DPI, DPI)
+    canvas.rect(0.5, 0.5, canvas.width_px - 1, canvas.height_px - 1, fill="#FFFFFF")
+    canvas.rect(
+        0.5, 0.5, canvas.width_px - 1, canvas.height_px - 1, outline="#CCCCCC", width_pt=0.8
+    )
+    for k, entry in enumerate(entries):
+        y = pad + row * (k + 0.5) + 1
+        _swatch(canvas, entry, pad + swatch / 2 + 1, y, swatch)
+        canvas.text(pad * 2 + swatch + 1, y, entry.label, LEGEND_PT, anchor="lm")
+    pixels = canvas.pixels()
+    rgba = np.dstack([pixels, np.full(pixels.shape[:2], 255, dtype=np.uint8)])
+    _, top, right, _ = map_area_px()
+    return Stamp(rgba, round(right + LEGEND_GAP * FIGSIZE_IN[0] * DPI), round(top))
 
 
-def legend_stamp(handles: list[Artist]) -> Stamp:
-    """Draw the series' legend once, beside the map box's top-right corner.
+def north_arrow(canvas: Canvas) -> None:
+    """Draw the north arrow in the map area's top-right corner: an arrow up over an "N".
 
     Parameters
     ----------
-    handles : list of Artist
-        The legend entries (labelled patches and lines).
+    canvas : Canvas
+        The map's picture.
     """
-
-    def draw(fig: Figure) -> Callable[[RendererBase], Bbox]:
-        left, bottom, width, height = MAP_BOX
-        legend = fig.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(left + width + LEGEND_GAP, bottom + height),
-            fontsize=7,
-        )
-        return legend.get_window_extent
-
-    return render_stamp(draw)
-
-
-def north_stamp() -> Stamp:
-    """Draw the north arrow once, in the map box's top-right corner (transparent around)."""
-    from matplotlib.text import Annotation
-
-    def draw(fig: Figure) -> Callable[[RendererBase], Bbox]:
-        x, y = map_corner_px()
-        arrow = Annotation(
-            "N",
-            xy=(x + NORTH_TIP_PX[0], y + NORTH_TIP_PX[1]),
-            xytext=(x + NORTH_TEXT_PX[0], y + NORTH_TEXT_PX[1]),
-            xycoords="figure pixels",
-            ha="center",
-            va="center",
-            fontsize=11,
-            fontweight="bold",
-            bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1},
-            arrowprops={"facecolor": "black", "width": 4, "headwidth": 11, "headlength": 10},
-        )
-        fig.add_artist(arrow)
-
-        def extent(renderer: RendererBase) -> Bbox:
-            from matplotlib.transforms import Bbox
-
-            patch = arrow.get_bbox_patch()  # the "N"'s white box (the text's extent is less)
-            boxes = [arrow.get_window_extent(renderer)]
-            if patch is not None:
-                boxes.append(patch.get_window_extent(renderer))
-            return Bbox.union(boxes)
-
-        return extent
-
-    return render_stamp(draw, transparent=True)
+    _, top, right, _ = map_area_px()
+    tip_x, tip_y = right + NORTH_TIP_PX[0], top + NORTH_TIP_PX[1]
+    text_y = top + NORTH_TEXT_PX[1]
+    head_w, head_l, shaft_w = canvas.px(11) / 2, canvas.px(10), canvas.px(4) / 2
+    base_y = text_y - canvas.px(8)
+    neck_y = tip_y + head_l
+    arrow = np.array(
+        [
+            (tip_x, tip_y),
+            (tip_x + head_w, neck_y),
+            (tip_x + shaft_w, neck_y),
+            (tip_x + shaft_w, base_y),
+            (tip_x - shaft_w, base_y),
+            (tip_x - shaft_w, neck_y),
+            (tip_x - head_w, neck_y),
+        ]
+    )
+    canvas.polygon([arrow], fill="#000000")
+    width, height = canvas.text_size("N", 11)
+    pad = canvas.px(1.5)
+    canvas.rect(
+        tip_x - width / 2 - pad,
+        text_y - height / 2 - pad,
+        tip_x + width / 2 + pad,
+        text_y + height / 2 + pad,
+        fill=(255, 255, 255, 178),
+    )
+    canvas.text(tip_x, text_y, "N", 11, anchor="mm")

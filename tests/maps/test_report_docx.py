@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import docx
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +17,6 @@ from docx.text.paragraph import Paragraph
 from PIL import Image
 
 from carecircle.maps.static_layers import nice_length
-from carecircle.maps.static_legend import font_context
 from carecircle.maps.style import map_file_stems
 from carecircle.scripts.cli import main
 
@@ -188,13 +186,6 @@ def test_png_is_a_picture_of_the_street(mini_run: Path) -> None:
 )
 def test_scale_bar_length_is_round(span: float, bar: float) -> None:
     assert nice_length(span) == bar
-
-
-def test_font_context_leaves_rcparams_alone() -> None:
-    before = list(mpl.rcParams["font.family"])
-    with font_context():
-        pass
-    assert list(mpl.rcParams["font.family"]) == before
 
 
 def test_demo_report(demo_run: Path) -> None:
