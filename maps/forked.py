@@ -55,34 +55,56 @@ class ForkedRun(Generic[Task, Result]):
         # Held while the workers run: ``Process.start`` drops its arguments, and a freed
         # counter's shared memory would be handed to the next run's counter.
         self._counter = counter
+        self._done: dict[int, Result] = {}
+        # the pipes still open, and their workers (filled once every worker has started)
+        self._open: dict[Connection, BaseProcess] | None = None
 
     def collect(self) -> list[Result]:
         """Wait for every task; return the results in task order.
 
         Raises what a task raised, or RuntimeError naming ``what`` when a worker died.
         """
-        done: dict[int, Result] = {}
-        open_pipes = dict(zip(self._pipes, self._procs, strict=True))
-        while len(done) < len(self._tasks):
-            if not open_pipes:
+        self.wait_for(len(self._tasks))
+        return [self._done[k] for k in range(len(self._tasks))]
+
+    def wait_for(self, count: int) -> None:
+        """Wait until the first ``count`` tasks are done (a single worker does them in order).
+
+        Parameters
+        ----------
+        count : int
+            How many of the first tasks must be done.
+
+        Raises
+        ------
+        Exception
+            What a task raised, or RuntimeError naming ``what`` when a worker died.
+        """
+        if self._open is None:
+            self._open = dict(zip(self._pipes, self._procs, strict=True))
+        while any(k not in self._done for k in range(min(count, len(self._tasks)))):
+            if not self._open:
                 raise RuntimeError(f"the {self._what} workers stopped before finishing")
-            for pipe in wait(list(open_pipes), timeout=POLL_S):
+            for pipe in wait(list(self._open), timeout=POLL_S):
                 assert isinstance(pipe, Connection)
-                try:
-                    kind, k, value = pipe.recv()
-                except EOFError:  # the worker has exited: every result of it was read before
-                    proc = open_pipes.pop(pipe)
-                    proc.join(timeout=2)
-                    if proc.exitcode not in (0, None):
-                        raise RuntimeError(
-                            f"a {self._what} worker died (exit code {proc.exitcode})"
-                        ) from None
-                    continue
-                if kind == "error":
-                    raise value
-                done[k] = value
-                self._on_done(self._tasks[k])
-        return [done[k] for k in range(len(self._tasks))]
+                self._receive(pipe)
+
+    def _receive(self, pipe: Connection) -> None:
+        """Read one message of a worker: a result, an error (raised), or its end."""
+        assert self._open is not None
+        try:
+            kind, k, value = pipe.recv()
+        except EOFError:  # the worker has exited: every result of it was read before
+            proc = self._open.pop(pipe)
+            proc.join(timeout=2)
+            if proc.exitcode not in (0, None):
+                code = proc.exitcode
+                raise RuntimeError(f"a {self._what} worker died (exit code {code})") from None
+            return
+        if kind == "error":
+            raise value
+        self._done[k] = value
+        self._on_done(self._tasks[k])
 
     def stop(self) -> None:
         """Terminate the workers still running and reap them."""

@@ -71,12 +71,14 @@ BUILTIN_WRITERS = (
         name="report.html",
         concurrent=True,
         write=write_report_html,
+        reads=frozenset({"charts"}),
         stage="write maps",
         order=55,
         files="report.html",
     ),
     Writer(
         name="static maps",
+        concurrent=True,
         write=write_static_maps,
         kinds=_BOTH,
         stage="write maps",
@@ -86,6 +88,7 @@ BUILTIN_WRITERS = (
     Writer(
         name="report.docx",
         write=write_docx,
+        reads=frozenset({"charts", "static maps"}),
         kinds=_BOTH,
         stage="write maps",
         order=70,

@@ -114,9 +114,12 @@ class Writer:
         What it writes, for the docs (``coverage_by_*.csv, …``).
     concurrent : bool, default False
         May run in a forked process beside the maps (``outputs.run.side_lane``): it reads
-        only the job, writes only its own files, and no writer outside the concurrent ones
-        reads them (they run one after another, in order, so report.html finds the charts).
-        Needs a ``stage``.
+        only the job and writes only its own files; the concurrent writers run one after
+        another, in order (so report.html finds the charts). Needs a ``stage``.
+    reads : frozenset of str, default empty
+        The writers whose files it reads (``report.docx``: the charts and static maps). It
+        runs after them: when they are concurrent and it is not, it waits for them, and the
+        forked process writes them first.
     """
 
     name: str
@@ -126,6 +129,7 @@ class Writer:
     order: int = 50
     files: str = ""
     concurrent: bool = False
+    reads: frozenset[str] = field(default=frozenset())
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)

@@ -1,9 +1,11 @@
 """Write every registered output of a run into ``--out``: staged, then moved in place.
 
-The writers marked ``concurrent`` (the tables, workbooks, GeoPackages, charts and
-report.html of an audit) run one after another in a forked process while this process draws
-the maps (whose own workers are forked too): on two cores the tables no longer wait for the
-maps, nor the maps for the tables. They then share one stage, ``write outputs``, whose
+The writers marked ``concurrent`` (the tables, workbooks, GeoPackages, charts, report.html
+and static PNG maps of an audit) run one after another in a forked process while this
+process draws the HTML maps (whose own workers are forked too): on two cores the tables no
+longer wait for the maps, nor the maps for the tables. A writer left in this process that
+reads their files (``Writer.reads``: report.docx reads the charts and PNG maps) waits for
+those, which the forked process writes first. They then share one stage, ``write outputs``, whose
 seconds are the wall time of both lanes together; each writer's own seconds (run.json
 ``writers_seconds``) are measured in its lane, so those of the two lanes overlap.
 """
@@ -67,6 +69,8 @@ def write_outputs(
                 lane = _start(staged, side) if name == LANE_STAGE else None
                 try:
                     for writer in group:
+                        if lane is not None:
+                            lane.wait_for(_waits_for(writer, side))
                         start = time.perf_counter()
                         written[writer.name] = writer.write(staged)
                         rec.writers[writer.name] = round(time.perf_counter() - start, 3)
@@ -88,7 +92,9 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
     stage left to run beside them come one after another (they make the one stage that
     waits for the concurrent ones) and are timed in the concurrent writers' stages (a writer
     registered with a stage of its own, ``write extra``, keeps that stage: then every
-    writer runs in this process, one after another, each group in its own stage).
+    writer runs in this process, one after another, each group in its own stage). The side
+    lane writes first those that a writer left here ``reads`` (report.docx: the charts and
+    static maps), so that it waits for them as little as can be; then the others, in order.
 
     Parameters
     ----------
@@ -105,7 +111,19 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
         return []  # a writer timed in a stage of its own keeps it: all run here, in order
     timed = [bool(w.stage) for w in main]
     runs = [flag for flag, _ in itertools.groupby(timed) if flag]
-    return side if len(runs) == 1 else []  # the others in one stage (that waits for them)
+    if len(runs) != 1:
+        return []  # the others in one stage (that waits for them)
+    # first those whose files a writer of this process reads (it waits for them), in order
+    needed = {name for w in main for name in w.reads}
+    for w in reversed(side):  # and what those read in turn
+        if w.name in needed:
+            needed |= w.reads
+    return [w for w in side if w.name in needed] + [w for w in side if w.name not in needed]
+
+
+def _waits_for(writer: Writer, side: list[Writer]) -> int:
+    """Return how many of the side lane's first writers must be done before ``writer`` runs."""
+    return max((k + 1 for k, w in enumerate(side) if w.name in writer.reads), default=0)
 
 
 def _stage(writer: Writer, side: list[Writer]) -> str | None:

@@ -1,5 +1,6 @@
-"""The concurrent writers (tables, workbooks, GeoPackages, charts, report.html) in a lane of
-their own beside the maps: same files as one after another, errors raised, lane stopped."""
+"""The concurrent writers (tables, workbooks, GeoPackages, charts, report.html, PNG maps) in a
+lane of their own beside the HTML maps: same files as one after another, errors raised, lane
+stopped; a writer here that reads the lane's files waits for them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from carecircle.outputs import run as output_run
 
 from mini_district import write_mini_study
 
-CONCURRENT = ["tables", "workbooks", "geopackages", "charts", "report.html"]
+#: The side lane's order: what report.docx reads (it waits for them) first, then the rest.
+CONCURRENT = ["charts", "static maps", "tables", "workbooks", "geopackages", "report.html"]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +39,50 @@ def test_the_concurrent_writers_run_beside_the_maps_in_one_stage() -> None:
     # a writer timed in a stage of its own: every writer in this process, stages kept
     extra = Writer(name="extra", write=lambda job: [], stage="write extra")
     assert output_run.side_lane([*ordered, extra]) == []
-    # the siting run has no concurrent writer
-    assert output_run.side_lane(WRITERS.for_kind("site")) == []
+    # the siting run: the PNG maps beside the HTML maps
+    assert [w.name for w in output_run.side_lane(WRITERS.for_kind("site"))] == ["static maps"]
+
+
+def test_what_a_writer_here_reads_is_written_first_in_the_lane() -> None:
+    def nothing(job: WriteJob) -> list[Path]:
+        return []
+
+    a = Writer(name="a", write=nothing, stage="write tables", concurrent=True, order=1)
+    b = Writer(name="b", write=nothing, stage="write tables", concurrent=True, order=2)
+    c = Writer(
+        name="c", write=nothing, stage="write tables", concurrent=True, order=3,
+        reads=frozenset({"b"}),
+    )  # fmt: skip
+    here = Writer(name="here", write=nothing, stage="write tables", order=4, reads=frozenset("c"))
+    lane = output_run.side_lane([a, b, c, here])
+    assert [w.name for w in lane] == ["b", "c", "a"]  # c reads b: b before it
+    assert output_run._waits_for(here, lane) == 2
+    assert output_run._waits_for(a, lane) == 0
+
+
+def test_a_writer_here_waits_for_the_lane_files_it_reads(
+    mini: cc.AuditResult, tmp_path: Path
+) -> None:
+    seen: list[bool] = []
+
+    def slow(job: WriteJob) -> list[Path]:  # in the lane: written late
+        time.sleep(1.5)
+        path = job.folder / "slow.txt"
+        path.write_text("done")
+        return [path]
+
+    def reader(job: WriteJob) -> list[Path]:
+        seen.append((job.folder / "slow.txt").is_file())
+        return []
+
+    lane = Writer(name="slow", write=slow, stage="write tables", concurrent=True, order=0)
+    here = Writer(
+        name="reader", write=reader, stage="write maps", order=1, reads=frozenset({"slow"})
+    )
+    with register_writer(lane), register_writer(here):
+        cc.write(mini, tmp_path / "out")
+    assert seen == [True]
+    assert (tmp_path / "out" / "slow.txt").read_text() == "done"
 
 
 def _lane_in_child(send: multiprocessing.connection.Connection) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carecircle.maps.forked import run_forked
+from carecircle.maps.forked import run_forked, start_forked
 
 
 def _write(shared: dict[str, str], task: str) -> list[Path]:
@@ -35,3 +35,22 @@ def test_an_error_in_a_worker_is_raised_here() -> None:
 def test_a_worker_that_dies_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="died"):
         run_forked({"prefix": ""}, ["a", "die", "c", "d"], _write, workers=2, on_done=print)
+
+
+def _slow_last(shared: dict[str, float], task: int) -> int:
+    if task == 2:
+        import time
+
+        time.sleep(shared["sleep"])
+    return task * 10
+
+
+def test_wait_for_returns_once_the_first_tasks_are_done() -> None:
+    import time
+
+    with start_forked({"sleep": 3.0}, [0, 1, 2], _slow_last, workers=1) as run:
+        start = time.monotonic()
+        run.wait_for(2)
+        assert time.monotonic() - start < 2.5  # not waiting for task 2's 3 s
+        run.wait_for(0)
+        assert run.collect() == [0, 10, 20]
