@@ -294,6 +294,22 @@ class Canvas:
         for cx, cy, r in zip(xs.tolist(), ys.tolist(), radii.tolist(), strict=True):
             self.draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
 
+    def sprites(self, sprite: Image.Image, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Put an RGBA picture, centred, at each (x, y): a marker drawn once, put many times.
+
+        Parameters
+        ----------
+        sprite : PIL.Image.Image
+            An RGBA picture at the canvas's enlarged scale (``SCALE`` pixels a pixel).
+        xs, ys : ndarray of float
+            The centres, in final pixels.
+        """
+        half_w, half_h = sprite.width / 2, sprite.height / 2
+        for x, y in zip(
+            np.asarray(xs, dtype=float).tolist(), np.asarray(ys, dtype=float).tolist(), strict=True
+        ):
+            self.image.paste(sprite, (round(x * SCALE - half_w), round(y * SCALE - half_h)), sprite)
+
     def polygon(
         self,
         rings: Sequence[np.ndarray],

@@ -12,8 +12,9 @@ import math
 from functools import cache
 
 import numpy as np
+from PIL import Image, ImageDraw
 
-from carecircle.maps.canvas import Canvas
+from carecircle.maps.canvas import SCALE, Canvas
 from carecircle.maps.style import FACILITY_COLOURS
 
 #: Marker per facility type (with the colour of the HTML maps, told apart without colour too).
@@ -97,6 +98,30 @@ def marker_shape(marker: str) -> np.ndarray:
     return build() if build is not None else _regular(24)
 
 
+@cache
+def marker_sprite(ftype: str, across_px: float) -> Image.Image:
+    """Return the marker of ``ftype``, ``across_px`` enlarged pixels across, as an RGBA picture.
+
+    Drawn once per type and size (filled, with a white edge) and put at every facility.
+
+    Parameters
+    ----------
+    ftype : str
+        The facility type: its colour and shape (:func:`facility_style`).
+    across_px : float
+        Its size across, in pixels of the enlarged drawing (``canvas.SCALE`` a pixel).
+    """
+    colour, marker = facility_style(ftype)
+    edge = EDGE_PT * across_px / MARKER_PT
+    side = math.ceil(across_px + 2 * edge) + 2
+    image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    points = [tuple(p) for p in (marker_shape(marker) * across_px / 2 + side / 2).tolist()]
+    pen.polygon(points, fill=colour)
+    pen.line([*points, points[0]], fill="#FFFFFF", width=max(1, round(edge)), joint="curve")
+    return image
+
+
 def draw_markers(
     canvas: Canvas, xs: np.ndarray, ys: np.ndarray, ftype: str, *, size_pt: float | None = None
 ) -> None:
@@ -113,8 +138,6 @@ def draw_markers(
     size_pt : float, optional
         Size across, in points; by default ``MARKER_PT`` (``STAR_PT`` for the star).
     """
-    colour, marker = facility_style(ftype)
+    _, marker = facility_style(ftype)
     across = size_pt if size_pt is not None else (STAR_PT if marker == "*" else MARKER_PT)
-    shape = marker_shape(marker) * canvas.px(across) / 2
-    for x, y in zip(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float), strict=True):
-        canvas.polygon([np.add(shape, (x, y))], fill=colour, outline="#FFFFFF", width_pt=EDGE_PT)
+    canvas.sprites(marker_sprite(ftype, round(canvas.px(across) * SCALE, 2)), xs, ys)

@@ -88,7 +88,7 @@ BUILTIN_WRITERS = (
     Writer(
         name="report.docx",
         write=write_docx,
-        reads=frozenset({"charts", "static maps"}),
+        reads=frozenset({"static maps"}),
         kinds=_BOTH,
         stage="write maps",
         order=70,

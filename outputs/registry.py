@@ -117,7 +117,7 @@ class Writer:
         only the job and writes only its own files; the concurrent writers run one after
         another, in order (so report.html finds the charts). Needs a ``stage``.
     reads : frozenset of str, default empty
-        The writers whose files it reads (``report.docx``: the charts and static maps). It
+        The writers whose files it reads (``report.docx``: the static maps). It
         runs after them: when they are concurrent and it is not, it waits for them, and the
         forked process writes them first.
     """

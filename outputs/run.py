@@ -4,7 +4,7 @@ The writers marked ``concurrent`` (the tables, workbooks, GeoPackages, charts, r
 and static PNG maps of an audit) run one after another in a forked process while this
 process draws the HTML maps (whose own workers are forked too): on two cores the tables no
 longer wait for the maps, nor the maps for the tables. A writer left in this process that
-reads their files (``Writer.reads``: report.docx reads the charts and PNG maps) waits for
+reads their files (``Writer.reads``: report.docx reads the PNG maps) waits for
 those, which the forked process writes first. They then share one stage, ``write outputs``, whose
 seconds are the wall time of both lanes together; each writer's own seconds (run.json
 ``writers_seconds``) are measured in its lane, so those of the two lanes overlap.
@@ -93,8 +93,8 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
     waits for the concurrent ones) and are timed in the concurrent writers' stages (a writer
     registered with a stage of its own, ``write extra``, keeps that stage: then every
     writer runs in this process, one after another, each group in its own stage). The side
-    lane writes first those that a writer left here ``reads`` (report.docx: the charts and
-    static maps), so that it waits for them as little as can be; then the others, in order.
+    lane writes first those that a writer left here ``reads`` (report.docx: the static
+    maps), so that it waits for them as little as can be; then the others, in order.
 
     Parameters
     ----------

@@ -19,7 +19,7 @@ from carecircle.outputs import run as output_run
 from mini_district import write_mini_study
 
 #: The side lane's order: what report.docx reads (it waits for them) first, then the rest.
-CONCURRENT = ["charts", "static maps", "tables", "workbooks", "geopackages", "report.html"]
+CONCURRENT = ["static maps", "tables", "workbooks", "geopackages", "charts", "report.html"]
 
 
 @pytest.fixture(scope="module")
