@@ -112,10 +112,12 @@ class Writer:
         100: it records the seconds of the stages before it).
     files : str
         What it writes, for the docs (``coverage_by_*.csv, …``).
-    concurrent : bool, default False
+    concurrent : bool or callable, default False
         May run in a forked process beside the maps (``outputs.run.side_lane``): it reads
         only the job and writes only its own files; the concurrent writers run one after
-        another, in order (so report.html finds the charts). Needs a ``stage``.
+        another, in order (so report.html finds the charts). Needs a ``stage``. A function
+        of the job decides it run by run (the PNG maps: only for few streets, which that
+        one process draws quicker than the maps' workers wait for it).
     reads : frozenset of str, default empty
         The writers whose files it reads (``report.docx``: the static maps). It
         runs after them: when they are concurrent and it is not, it waits for them, and the
@@ -128,8 +130,21 @@ class Writer:
     stage: str | None = None
     order: int = 50
     files: str = ""
-    concurrent: bool = False
+    concurrent: bool | Callable[[WriteJob], bool] = False
     reads: frozenset[str] = field(default=frozenset())
+
+    def is_concurrent(self, job: WriteJob | None = None) -> bool:
+        """Return whether it may run beside the maps in this run (``concurrent``).
+
+        Parameters
+        ----------
+        job : WriteJob, optional
+            The run's job, for a writer whose ``concurrent`` is a function of it (without
+            one, such a writer runs in this process).
+        """
+        if isinstance(self.concurrent, bool):
+            return self.concurrent
+        return job is not None and bool(self.concurrent(job))
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(KINDS)

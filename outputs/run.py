@@ -59,7 +59,7 @@ def write_outputs(
     rec = job.audit.record
     inputs = [*input_files(job.audit.study), *protect]
     ordered = writers.for_kind(job.kind)
-    side = side_lane(ordered)
+    side = side_lane(ordered, job)
     written: dict[str, list[Path]] = {}
     with staged_outputs(out, job.manifest_kind, inputs) as stage:
         staged = dataclasses.replace(job, folder=stage)
@@ -84,7 +84,7 @@ def write_outputs(
     return [out / p.relative_to(stage) for w in ordered for p in written[w.name]]
 
 
-def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
+def side_lane(ordered: Sequence[Writer], job: WriteJob | None = None) -> list[Writer]:
     """Return the writers to run in a process of their own, beside the others (maybe none).
 
     The ``concurrent`` writers, when this process can fork (Linux) and is not itself a
@@ -100,12 +100,14 @@ def side_lane(ordered: Sequence[Writer]) -> list[Writer]:
     ----------
     ordered : sequence of Writer
         The writers of the run, in run order.
+    job : WriteJob, optional
+        The run's job (for writers whose ``concurrent`` depends on it).
     """
     if "fork" not in multiprocessing.get_all_start_methods():
         return []
     if multiprocessing.parent_process() is not None:
         return []
-    side = [w for w in ordered if w.concurrent and w.stage]
+    side = [w for w in ordered if w.is_concurrent(job) and w.stage]
     main = [w for w in ordered if w not in side]
     if any(w.stage and w.stage not in {s.stage for s in side} for w in main):
         return []  # a writer timed in a stage of its own keeps it: all run here, in order

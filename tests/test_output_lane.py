@@ -9,12 +9,15 @@ import multiprocessing
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 import carecircle as cc
 from carecircle.outputs import WRITERS, WriteJob, Writer, register_writer
 from carecircle.outputs import run as output_run
+from carecircle.outputs.builtin import LANE_MAX_STREETS
 
 from mini_district import write_mini_study
 
@@ -33,14 +36,25 @@ def _tree(folder: Path) -> dict[str, bytes]:
     }
 
 
+def _job(streets: int) -> WriteJob:
+    """A stand-in job: the lane looks only at the number of streets."""
+    return cast(WriteJob, SimpleNamespace(audit=SimpleNamespace(streets=range(streets))))
+
+
 def test_the_concurrent_writers_run_beside_the_maps_in_one_stage() -> None:
     ordered = WRITERS.for_kind("audit")
-    assert [w.name for w in output_run.side_lane(ordered)] == CONCURRENT
+    assert [w.name for w in output_run.side_lane(ordered, _job(10))] == CONCURRENT
+    # many streets: the PNG maps are drawn here, by their own workers, after the HTML maps
+    many = [w.name for w in output_run.side_lane(ordered, _job(LANE_MAX_STREETS + 1))]
+    assert many == [n for n in CONCURRENT if n != "static maps"]
+    assert "static maps" not in [w.name for w in output_run.side_lane(ordered)]  # no job
     # a writer timed in a stage of its own: every writer in this process, stages kept
     extra = Writer(name="extra", write=lambda job: [], stage="write extra")
     assert output_run.side_lane([*ordered, extra]) == []
     # the siting run: the PNG maps beside the HTML maps
-    assert [w.name for w in output_run.side_lane(WRITERS.for_kind("site"))] == ["static maps"]
+    site = WRITERS.for_kind("site")
+    assert [w.name for w in output_run.side_lane(site, _job(10))] == ["static maps"]
+    assert output_run.side_lane(site, _job(LANE_MAX_STREETS + 1)) == []
 
 
 def test_what_a_writer_here_reads_is_written_first_in_the_lane() -> None:
@@ -122,7 +136,7 @@ def test_same_files_as_one_after_another_in_registry_order(
     ]
     assert first == sorted(first)  # the writers' order, whichever lane wrote first
 
-    monkeypatch.setattr(output_run, "side_lane", lambda ordered: [])
+    monkeypatch.setattr(output_run, "side_lane", lambda ordered, job=None: [])
     serial = cc.write(mini, tmp_path / "serial")
     run = json.loads((tmp_path / "serial" / "run.json").read_text(encoding="utf-8"))
     assert {"write tables", "write maps"} <= set(run["stages_seconds"])
