@@ -54,16 +54,24 @@ CTRL_C_STAGES = (
 CTRL_C_AFTER_S = 0.5
 
 
+#: The benchmarks' own result files: a change to them alone does not make the code "dirty".
+_RESULT_FILES = (":(top,exclude)benchmarks/RESULTS.md", ":(top,exclude)benchmarks/results.json")
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(HERE), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def _commit() -> str:
+    """Return the short commit, ``-dirty`` when tracked code (not the result files) changed."""
     try:
-        return subprocess.run(
-            ["git", "-C", str(HERE), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short", "HEAD")
+        changed = _git("status", "--porcelain", "--untracked-files=no", "--", ":/", *_RESULT_FILES)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{commit}-dirty" if changed else commit
 
 
 def _study_folder(size: str) -> Path | None:
