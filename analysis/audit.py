@@ -320,19 +320,20 @@ def _audit(
     cells, streets, communities = inp.cells, inp.streets, inp.communities
     c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
     attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
-    with rec.stage("route"):
-        cells, nd, sources = _route_circle(
-            network, fac, f_snap, c_snap, cells, study, progress=progress
-        )
-        cells, fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
     with contextlib.ExitStack() as background:  # the service areas' workers, stopped on leaving
         drawing = None
-        if with_service_areas:  # drawn by forked workers while the indicators are computed
+        if with_service_areas:  # drawn by forked workers while the route and indicators run
             with rec.stage("service areas", continues=True):
-                drawing = background.enter_context(
-                    ServiceAreas(network, fac, f_snap, nd, sources, study)
-                )
-                drawing.start()
+                drawing = background.enter_context(ServiceAreas(network, fac, f_snap, study))
+                drawing.start(workers=1)  # the types' layers, on the core routing leaves idle
+        with rec.stage("route"):
+            cells, nd, sources = _route_circle(
+                network, fac, f_snap, c_snap, cells, study, progress=progress
+            )
+            cells, fac = _further_circles(network, fac, f_snap, c_snap, cells, study)
+        if drawing is not None:
+            with rec.stage("service areas", continues=True):
+                drawing.add_circle(nd, sources)  # the circle's layer: one more worker
         with rec.stage("indicators"):
             tables, catalogue = _indicators(
                 cells, fac, streets, communities, study, attribute_columns, inp.boundary_mode

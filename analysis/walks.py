@@ -87,11 +87,9 @@ class _Group:
     layer: Layer
 
 
-def _groups(
-    fac: pd.DataFrame, f_snap: Snapped, nd: NodeDistances, sources: Snapped, study: Study
-) -> list[_Group]:
-    """Return the circle's layer and one per facility type that has a snapped facility."""
-    groups = [_Group("circle", study.minutes, Layer(study.radius_m, sources, nd.distance))]
+def _type_groups(fac: pd.DataFrame, f_snap: Snapped, study: Study) -> list[_Group]:
+    """Return one layer per facility type that has a snapped facility (routed by its worker)."""
+    groups = []
     own: dict[str, float] = {}  # facility type -> minutes; the first declaring indicator wins
     for definition, spec, walk in own_minute_walks(study):
         for ftype in spec.facility_types:
@@ -109,11 +107,14 @@ def _groups(
 class ServiceAreas:
     """The service areas (display only), drawn in the background from :meth:`start` on.
 
-    The circle and one layer per facility type are drawn by forked workers
-    (geo/service_area_workers.py) while the caller goes on (the audit computes its
-    indicators meanwhile); :meth:`frame` waits for them. Use it as a context manager: leaving
-    the block early (an error, Ctrl-C) stops the workers. Inside a batch worker or off Linux
-    nothing runs in the background and :meth:`frame` draws every layer itself.
+    One layer per facility type and the circle's, drawn by forked workers
+    (geo/service_area_workers.py) while the caller goes on: the types' layers route
+    themselves, so the audit starts them before its route stage (one worker, on the core
+    its routing leaves idle); the circle's layer reads the route stage's distances and joins
+    with :meth:`add_circle` (one more worker, while the indicators are computed).
+    :meth:`frame` waits for them. Use it as a context manager: leaving the block early (an
+    error, Ctrl-C) stops the workers. Inside a batch worker or off Linux nothing runs in the
+    background and :meth:`frame` draws every layer itself.
 
     Parameters
     ----------
@@ -123,10 +124,6 @@ class ServiceAreas:
         The facilities.
     f_snap : Snapped
         The facilities snapped to the network.
-    nd : NodeDistances
-        The circle's distances per node (from the route stage).
-    sources : Snapped
-        The facilities of the circle's types, snapped (the circle's sources).
     study : Study
         The study (minutes, walking speed, profile).
     workers : int, default 2
@@ -138,16 +135,16 @@ class ServiceAreas:
         network: WalkNetwork,
         fac: pd.DataFrame,
         f_snap: Snapped,
-        nd: NodeDistances,
-        sources: Snapped,
         study: Study,
         *,
         workers: int = 2,
     ) -> None:
-        self._groups = _groups(fac, f_snap, nd, sources, study)
+        self._study = study
+        self._groups = _type_groups(fac, f_snap, study)
         grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
         layers: Sequence[Layer] = [g.layer for g in self._groups]
         self._workers = BandWorkers(network, layers, grid, crs=network.crs, workers=workers)
+        self._circle = False
 
     def __enter__(self) -> ServiceAreas:
         return self
@@ -160,9 +157,25 @@ class ServiceAreas:
     ) -> None:
         self._workers.close()
 
-    def start(self) -> None:
-        """Start drawing in the background (fork the workers)."""
-        self._workers.start()
+    def start(self, workers: int | None = None) -> None:
+        """Start drawing in the background (fork the workers, or only ``workers`` of them)."""
+        self._workers.start(workers)
+
+    def add_circle(self, nd: NodeDistances, sources: Snapped) -> None:
+        """Add the circle's layer, from the route stage's distances (drawn first by its worker).
+
+        Parameters
+        ----------
+        nd : NodeDistances
+            The circle's distances per node (from the route stage).
+        sources : Snapped
+            The facilities of the circle's types, snapped (the circle's sources).
+        """
+        study = self._study
+        layer = Layer(study.radius_m, sources, nd.distance)
+        self._groups.append(_Group("circle", study.minutes, layer))
+        self._workers.add(layer)
+        self._circle = True
 
     def frame(self, *, progress: bool = False) -> gpd.GeoDataFrame:
         """Return the service areas once drawn (waits for the workers).
@@ -182,6 +195,8 @@ class ServiceAreas:
         GeoDataFrame
             Columns ``group`` (``circle`` or a facility type) and ``minutes``; WGS84 pieces.
         """
+        if not self._circle:
+            raise RuntimeError("ServiceAreas.frame needs the circle's layer (add_circle) first")
         bar = tqdm(
             total=len(self._groups),
             desc="service areas 服务范围",
@@ -190,8 +205,11 @@ class ServiceAreas:
         )
         with bar:
             bands = self._workers.results(on_done=lambda _: bar.update(1))
-        names = [g.group for g, band in zip(self._groups, bands, strict=True) for _ in band]
-        minutes = [g.minutes for g, band in zip(self._groups, bands, strict=True) for _ in band]
+        # the circle first (added last), then the types in profile order
+        order = [len(self._groups) - 1, *range(len(self._groups) - 1)]
+        groups, bands = [self._groups[k] for k in order], [bands[k] for k in order]
+        names = [g.group for g, band in zip(groups, bands, strict=True) for _ in band]
+        minutes = [g.minutes for g, band in zip(groups, bands, strict=True) for _ in band]
         return gpd.GeoDataFrame(
             {"group": names, "minutes": minutes}, geometry=np.concatenate(bands), crs=4326
         )
@@ -236,5 +254,6 @@ def service_areas(
     GeoDataFrame
         Columns ``group`` (``circle`` or a facility type) and ``minutes``; WGS84 pieces.
     """
-    with ServiceAreas(network, fac, f_snap, nd, sources, study, workers=workers) as areas:
+    with ServiceAreas(network, fac, f_snap, study, workers=workers) as areas:
+        areas.add_circle(nd, sources)
         return areas.frame(progress=progress)

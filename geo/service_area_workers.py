@@ -1,18 +1,22 @@
 """Service-area layers drawn by forked workers while the caller goes on with other work.
 
-The workers are forked once, when :meth:`BandWorkers.start` is called, with the network,
-the layers and the grid already in their memory (copy-on-write: nothing is pickled to
-them). Each takes the next layer number from a shared counter, routes it (a facility type's
-own walk), rasterises and outlines it (:func:`band_pieces`) and reprojects its pieces
-(:func:`pieces_in_wgs84`); it
-sends its results back once it has no layer left, so that it never waits on a busy caller
-that is not reading yet. :meth:`BandWorkers.results` returns them in layer order (the same
-pieces whichever worker drew which layer); a worker's error is raised there. Leaving the
-``with`` block early (an error or Ctrl-C in the caller) terminates the workers at once.
+The workers are forked when :meth:`BandWorkers.start` is called, with the network, the
+layers and the grid already in their memory (copy-on-write: nothing is pickled to them).
+Each takes the next layer number from a shared counter, routes it (a facility type's own
+walk), rasterises and outlines it (:func:`band_pieces`) and reprojects its pieces
+(:func:`pieces_in_wgs84`). A layer that needs a route the caller has not finished yet (the
+audit's circle) is added later with :meth:`BandWorkers.add`, which forks one more worker
+for it: so the other layers are drawn on the core the caller's routing leaves idle. A
+worker sends its results back once it has no layer left, so that it never waits on a busy
+caller that is not reading yet. :meth:`BandWorkers.results` returns them in layer order
+(the same pieces whichever worker drew which layer); a worker's error is raised there.
+Leaving the ``with`` block early (an error or Ctrl-C in the caller) terminates the workers
+at once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import signal
@@ -192,7 +196,7 @@ class BandWorkers:
     crs : pyproj.CRS, optional
         The grid's CRS: the pieces are returned in WGS84 (reprojected by the workers).
     workers : int, default 2
-        Worker processes (at most one per layer).
+        Worker processes (at most one per layer; 1: none, every layer drawn here).
     """
 
     def __init__(
@@ -205,7 +209,7 @@ class BandWorkers:
         workers: int = 2,
     ) -> None:
         self._job = _Job(network, tuple(layers), grid, crs)
-        self.workers = min(workers, len(self._job.layers))
+        self.workers = workers
         self.background = not (
             self.workers <= 1
             or multiprocessing.parent_process() is not None  # a batch worker: no pool of its own
@@ -213,6 +217,8 @@ class BandWorkers:
         )
         self._procs: list[BaseProcess] = []
         self._pipes: list[Connection] = []
+        self._counter: Synchronized[int] | None = None  # the next shared layer, once forked
+        self._shared = 0  # the layers the workers share (those given before start)
 
     def __enter__(self) -> BandWorkers:
         return self
@@ -225,23 +231,54 @@ class BandWorkers:
     ) -> None:
         self.close()
 
-    def start(self) -> None:
-        """Fork the workers (nothing when the layers are drawn here)."""
-        if not self.background or self._procs:
+    def start(self, workers: int | None = None) -> None:
+        """Fork the workers (nothing when the layers are drawn here).
+
+        Parameters
+        ----------
+        workers : int, optional
+            Fork only this many now (at most ``workers`` of the constructor, at most one per
+            layer), e.g. one while this process routes and another with :meth:`add`.
+        """
+        if not self.background or self._counter is not None:
             return
         context = multiprocessing.get_context("fork")
-        counter = context.Value("i", 0)
+        self._counter = context.Value("i", 0)
+        self._shared = len(self._job.layers)
+        count = self.workers if workers is None else min(workers, self.workers)
         # forked before the indicators: the workers share the audit's memory as it is after
         # the route stage (copy-on-write), no table of the indicators in it. (gc.freeze()
         # around the fork, to keep the workers' collector off the inherited objects, made
         # the rest of the audit slower: mid 16 -> 18.5 s, the maps' workers 1.2 s.)
-        for _ in range(self.workers):
-            receive, send = context.Pipe(duplex=False)
-            proc = context.Process(target=_work, args=(self._job, counter, send), daemon=True)
-            proc.start()
-            send.close()
-            self._procs.append(proc)
-            self._pipes.append(receive)
+        for _ in range(min(count, self._shared)):
+            self._fork(None)
+
+    def add(self, layer: Layer) -> None:
+        """Add a layer that was not ready at :meth:`start` (it needed a route first).
+
+        Once started in the background, one more worker is forked for it: it draws this
+        layer first, then helps with those still left. Otherwise the layer is drawn with
+        the others.
+
+        Parameters
+        ----------
+        layer : Layer
+            The layer; its pieces come last in :meth:`results`.
+        """
+        self._job = dataclasses.replace(self._job, layers=(*self._job.layers, layer))
+        if self._counter is not None:
+            self._fork(len(self._job.layers) - 1)
+
+    def _fork(self, first: int | None) -> None:
+        """Fork one worker: ``first`` (a layer number) drawn first, then the shared ones."""
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        args = (self._job, self._counter, self._shared, first, send)
+        proc = context.Process(target=_work, args=args, daemon=True)
+        proc.start()
+        send.close()
+        self._procs.append(proc)
+        self._pipes.append(receive)
 
     def results(self, on_done: Callable[[int], object] | None = None) -> list[ObjectArray]:
         """Return the pieces of every layer, in layer order (waits for the workers).
@@ -314,16 +351,20 @@ def _collect(
     return done
 
 
-def _work(job: _Job, counter: Synchronized[int], send: Connection) -> None:
-    """Draw the next layer until none is left; then send every result (or the first error)."""
+def _work(
+    job: _Job, counter: Synchronized[int], shared: int, first: int | None, send: Connection
+) -> None:
+    """Draw ``first`` (if any), then the next shared layer until none is left; send them all."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and stops us
     drawn: dict[int, ObjectArray] = {}
     try:
+        if first is not None:
+            drawn[first] = layer_pieces(job.network, job.layers[first], job.grid, crs=job.crs)
         while True:
             with counter.get_lock():
                 k = counter.value
                 counter.value += 1
-            if k >= len(job.layers):
+            if k >= shared:
                 break
             drawn[k] = layer_pieces(job.network, job.layers[k], job.grid, crs=job.crs)
     except BaseException as error:  # noqa: BLE001 - sent to the parent, raised there

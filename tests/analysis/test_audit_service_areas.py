@@ -99,3 +99,37 @@ def _no_workers(indicators: object) -> object:
         return indicators(*args, **kwargs)  # type: ignore[operator]
 
     return run
+
+
+def _routed_beside_one_worker(route: object) -> object:
+    def run(*args: object, **kwargs: object) -> object:
+        # the types' layers route themselves: one worker draws them while this one routes
+        assert len(multiprocessing.active_children()) == 1
+        return route(*args, **kwargs)  # type: ignore[operator]
+
+    return run
+
+
+def test_the_types_layers_are_drawn_while_the_circle_is_routed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = load_study(write_mini_study(tmp_path))
+    monkeypatch.setattr(
+        audit_module, "_route_circle", _routed_beside_one_worker(audit_module._route_circle)
+    )
+    monkeypatch.setattr(audit_module, "_indicators", _interrupted)  # the circle's worker too
+    with pytest.raises(StageInterrupted) as info:
+        audit_study(study)
+    assert info.value.stage == "indicators"
+    assert multiprocessing.active_children() == []
+
+
+def test_ctrl_c_during_the_route_stops_the_types_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = load_study(write_mini_study(tmp_path))
+    monkeypatch.setattr(audit_module, "_route_circle", _interrupted)
+    with pytest.raises(StageInterrupted) as info:
+        audit_study(study)
+    assert info.value.stage == "route"
+    assert multiprocessing.active_children() == []

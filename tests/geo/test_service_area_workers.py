@@ -99,6 +99,41 @@ def test_workers_draw_the_same_pieces_as_this_process() -> None:
         assert shapely.union_all(pieces).area == pytest.approx(whole.area, rel=5e-3)
 
 
+def test_a_layer_added_after_the_start_gets_its_own_worker() -> None:
+    # the audit starts one worker on the types' layers before its route stage, then adds
+    # the circle's layer (routed by then): the same pieces as all drawn here, in add order
+    net = _lattice()
+    routed, *others = _layers(net)
+    grid = grid_for((net.x.min(), net.y.min(), net.x.max(), net.y.max()))
+    with BandWorkers(net, [*others, routed], grid, workers=1) as here:
+        serial = here.results()
+    done: list[int] = []
+    with BandWorkers(net, others, grid, workers=2) as pool:
+        pool.start(workers=1)
+        assert len(multiprocessing.active_children()) == 1
+        pool.add(routed)
+        assert len(multiprocessing.active_children()) == 2
+        forked = pool.results(on_done=done.append)
+    assert sorted(done) == [0, 1, 2, 3]
+    assert [_wkb(p) for p in forked] == [_wkb(p) for p in serial]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_layer_added_with_no_other_layer_is_drawn() -> None:
+    # no facility type snapped: no shared layer, the added one still gets its worker
+    net = _lattice(8)
+    routed = _layers(net)[0]
+    grid = grid_for((net.x.min(), net.y.min(), net.x.max(), net.y.max()))
+    expected = layer_pieces(net, routed, grid)
+    with BandWorkers(net, [], grid, workers=2) as pool:
+        assert pool.background
+        pool.start(workers=1)
+        assert multiprocessing.active_children() == []  # nothing to draw yet
+        pool.add(routed)
+        got = pool.results()
+    assert len(got) == 1 and _wkb(got[0]) == _wkb(expected)
+
+
 def test_pieces_are_reprojected_to_wgs84_when_the_crs_is_given() -> None:
     net = _lattice(8)
     layer = _layers(net)[0]
