@@ -115,37 +115,28 @@ class Plot:
                 x0, x1 = self.x(col - width / 2), self.x(col + width / 2)
                 self.canvas.rect(float(x0), zero, float(x1), float(self.y(value)), fill=colour)
 
-    def vline(self, value: float, colour: str, *, dashed: bool = True) -> None:
-        """Draw a vertical line across the box at x = ``value``.
+    def rule(self, value: float, colour: str, *, across: str = "x", dashed: bool = True) -> None:
+        """Draw a line across the box at a data value (a target).
 
         Parameters
         ----------
         value : float
-            Where (a data value).
+            Where (a data value on the ``across`` axis).
         colour : str
             Its colour.
+        across : {"x", "y"}, default "x"
+            ``"x"``: a vertical line at x = ``value``; ``"y"``: a horizontal one at y = ``value``.
         dashed : bool, default True
             Dashed (a target) or solid.
         """
-        _, top, _, bottom = self.box
-        x = float(self.x(value))
-        self.canvas.line([(x, top), (x, bottom)], colour, dash_pt=(3.7, 1.6) if dashed else None)
-
-    def hline(self, value: float, colour: str, *, dashed: bool = True) -> None:
-        """Draw a horizontal line across the box at y = ``value``.
-
-        Parameters
-        ----------
-        value : float
-            Where (a data value).
-        colour : str
-            Its colour.
-        dashed : bool, default True
-            Dashed (a target) or solid.
-        """
-        left, _, right, _ = self.box
-        y = float(self.y(value))
-        self.canvas.line([(left, y), (right, y)], colour, dash_pt=(3.7, 1.6) if dashed else None)
+        left, top, right, bottom = self.box
+        dash = (3.7, 1.6) if dashed else None
+        if across == "x":
+            x = float(self.x(value))
+            self.canvas.line([(x, top), (x, bottom)], colour, dash_pt=dash)
+        else:
+            y = float(self.y(value))
+            self.canvas.line([(left, y), (right, y)], colour, dash_pt=dash)
 
     def frame(self) -> None:
         """Draw the box's outline."""

@@ -64,7 +64,7 @@ def _rows_plot(canvas: Canvas, labels: list[str], xmax: float) -> Plot:
 def _s1_axes(plot: Plot, table: pd.DataFrame, title: str, *, room_right: float = 0.0) -> None:
     """Target line, frame, x axis (0-100 %) and the titles of an S1 chart."""
     c = plot.canvas
-    plot.vline(_s1_target(table), TARGET_COLOUR)
+    plot.rule(_s1_target(table), TARGET_COLOUR, across="x")
     plot.frame()
     ticks = [t for t in nice_ticks(0, 100) if t <= plot.xlim[1]]
     lowest = plot.x_ticks(ticks, [tick_text(t) for t in ticks], LABEL_PT)
@@ -180,7 +180,7 @@ def s2_chart(audit: Audit, path: Path) -> Path:
         c.text(x, y, text, 7, anchor="lm", fill="#555555", angle=90)
     room = 0.0
     if not math.isnan(target):
-        plot.hline(target, TARGET_COLOUR)
+        plot.rule(target, TARGET_COLOUR, across="y")
         entry = ("dash", TARGET_COLOUR, ("目标 " if c.cjk else "") + f"target {tick_text(target)}")
         room = plot.legend([entry], size_pt=8)
     plot.frame()
