@@ -132,10 +132,11 @@ class RunRecord:
         """Time a stage and log it; an interrupted or failed stage is not recorded as done.
 
         Ctrl-C inside the stage is re-raised as :class:`StageInterrupted` naming the stage.
-        A stage may run in two parts with other stages between them (work left running in
-        the background, e.g. the service areas drawn while the indicators are computed):
-        the first part with ``continues=True``, logged as begun, not as done; the stage is
-        recorded, with the seconds of both parts, when its second part ends.
+        A stage may run in parts with other stages between them (work left running in the
+        background, e.g. the service areas drawn while the route and indicators run): each
+        part but the last with ``continues=True``, logged as begun (then continued), not as
+        done; the stage is recorded, with the seconds of all its parts, when its last part
+        ends.
 
         Parameters
         ----------
@@ -160,7 +161,8 @@ class RunRecord:
         seconds = before + time.perf_counter() - start
         if continues:
             self._begun[name] = seconds
-            log.info("  %s: begun (%.2f s), goes on in the background", name, seconds)
+            state = "continued" if before else "begun"  # a stage may run in several parts
+            log.info("  %s: %s (%.2f s), goes on in the background", name, state, seconds)
             return
         self.stages[name] = round(seconds, 3)
         log.info("  %s: %.2f s", name, self.stages[name])

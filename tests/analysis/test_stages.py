@@ -120,3 +120,28 @@ def test_interrupt_in_the_second_part_names_the_stage_with_both_parts(
     assert list(rec.stages) == ["indicators"]
     messages = [r.getMessage() for r in caplog.records]
     assert not [m for m in messages if m.startswith("  service areas:") and m.endswith(" s")]
+
+
+def test_a_stage_in_three_parts_adds_them_and_logs_begun_continued_done(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # the audit's service areas: started before the route, again after it, waited for last
+    import time
+
+    rec = RunRecord()
+    with caplog.at_level(logging.INFO, logger="carecircle"):
+        for part in range(3):
+            with rec.stage("service areas", continues=part < 2):
+                time.sleep(0.04)
+            if part < 2:
+                assert "service areas" not in rec.stages
+                with rec.stage(("route", "indicators")[part]):
+                    time.sleep(0.01)
+    assert list(rec.stages) == ["route", "indicators", "service areas"]
+    assert rec.stages["service areas"] >= 0.12
+    messages = [r.getMessage() for r in caplog.records if "service areas:" in r.getMessage()]
+    assert [m.split(":")[1].split()[0] for m in messages] == [
+        "begun",
+        "continued",
+        f"{rec.stages['service areas']:.2f}",
+    ]
