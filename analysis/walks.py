@@ -144,7 +144,6 @@ class ServiceAreas:
         grid = grid_for((network.x.min(), network.y.min(), network.x.max(), network.y.max()))
         layers: Sequence[Layer] = [g.layer for g in self._groups]
         self._workers = BandWorkers(network, layers, grid, crs=network.crs, workers=workers)
-        self._circle = False
 
     def __enter__(self) -> ServiceAreas:
         return self
@@ -175,7 +174,6 @@ class ServiceAreas:
         layer = Layer(study.radius_m, sources, nd.distance)
         self._groups.append(_Group("circle", study.minutes, layer))
         self._workers.add(layer)
-        self._circle = True
 
     def frame(self, *, progress: bool = False) -> gpd.GeoDataFrame:
         """Return the service areas once drawn (waits for the workers).
@@ -195,7 +193,7 @@ class ServiceAreas:
         GeoDataFrame
             Columns ``group`` (``circle`` or a facility type) and ``minutes``; WGS84 pieces.
         """
-        if not self._circle:
+        if not self._groups or self._groups[-1].group != "circle":
             raise RuntimeError("ServiceAreas.frame needs the circle's layer (add_circle) first")
         bar = tqdm(
             total=len(self._groups),

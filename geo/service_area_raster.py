@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import TYPE_CHECKING, cast
 
@@ -214,17 +213,14 @@ class _Outliner:
         self.grid, self.simplify_m = grid, simplify_m
         # a slot: the tile, its margin of two pixels on each side and a border of zeros
         self.slot = tile_px + 6
-        self._z: FloatArray | None = None  # the batch's values, reused (zeroed) batch by batch
+        self._meshes: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
 
-    def _values(self, n_tiles: int) -> FloatArray:
-        """Return zeros for ``n_tiles`` slots, in the buffer of the largest batch so far."""
-        rows = n_tiles * self.slot
-        if self._z is None or self._z.shape[0] < rows:
-            self._z = np.zeros((rows, self.slot), dtype=np.float64)
-            return self._z
-        z = self._z[:rows]
-        z.fill(0.0)
-        return z
+    def _mesh(self, shape: tuple[int, int]) -> tuple[FloatArray, FloatArray]:
+        if shape not in self._meshes:
+            ny, nx = shape
+            x, y = np.meshgrid(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64))
+            self._meshes[shape] = (x, y)
+        return self._meshes[shape]
 
     def pieces(self, mask: BoolArray, tiles: list[Tile]) -> ObjectArray:
         """Return the pieces of ``tiles`` (rows r0:r1, cols c0:c1 of ``mask``), tile by tile.
@@ -237,14 +233,14 @@ class _Outliner:
             ``(r0, r1, c0, c1)`` of each tile, each holding some of the band.
         """
         grid, slot = self.grid, self.slot
-        z = self._values(len(tiles))
+        z = np.zeros((len(tiles) * slot, slot), dtype=np.float64)
         left, top = np.empty(len(tiles)), np.empty(len(tiles))
         for k, (r0, r1, c0, c1) in enumerate(tiles):
             a0, b0 = max(r0 - 2, 0), max(c0 - 2, 0)
             block = mask[a0 : min(r1 + 2, grid.height), b0 : min(c1 + 2, grid.width)]
             z[k * slot + 1 : k * slot + 1 + block.shape[0], 1 : 1 + block.shape[1]] = block
             left[k], top[k] = grid.left + b0 * grid.cell_m, grid.top - a0 * grid.cell_m
-        x, y = _pixel_mesh(z.shape)
+        x, y = self._mesh(z.shape)
         # the serial generator itself, as contour_generator() builds it (without its checks
         # and meshes, which cost as much as the outline of a tile)
         generator = SerialContourGenerator(
@@ -296,20 +292,6 @@ class _Outliner:
                 grid.top - box[:, 0] * cell,
             ),
         )
-
-
-@functools.lru_cache(maxsize=2)
-def _pixel_mesh(shape: tuple[int, int]) -> tuple[FloatArray, FloatArray]:
-    """Return the column and row numbers of every pixel of ``shape`` (read-only, cached).
-
-    The same for every batch of every layer of a process: made once, not per layer (making
-    them took ~10 % of a district's service areas, most of it in fresh pages).
-    """
-    ny, nx = shape
-    x, y = np.meshgrid(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64))
-    x.flags.writeable = False
-    y.flags.writeable = False
-    return x, y
 
 
 def _straight_runs_merged(

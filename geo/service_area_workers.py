@@ -246,8 +246,8 @@ class BandWorkers:
         self._counter = context.Value("i", 0)
         self._shared = len(self._job.layers)
         count = self.workers if workers is None else min(workers, self.workers)
-        # forked before the indicators: the workers share the audit's memory as it is after
-        # the route stage (copy-on-write), no table of the indicators in it. (gc.freeze()
+        # the workers share the caller's memory as it is at the fork (copy-on-write; the
+        # audit forks before its route stage, and again after it with add). (gc.freeze()
         # around the fork, to keep the workers' collector off the inherited objects, made
         # the rest of the audit slower: mid 16 -> 18.5 s, the maps' workers 1.2 s.)
         for _ in range(min(count, self._shared)):

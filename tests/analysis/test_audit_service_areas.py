@@ -73,15 +73,23 @@ def _interrupted(*args: object, **kwargs: object) -> object:
     raise KeyboardInterrupt
 
 
-def test_ctrl_c_during_the_indicators_stops_the_service_area_workers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _stopped_stage(tmp_path: Path) -> str:
+    """Audit the mini study, which a patched step stops; return the stage it stopped in."""
     study = load_study(write_mini_study(tmp_path))
-    monkeypatch.setattr(audit_module, "_indicators", _interrupted)
     with pytest.raises(StageInterrupted) as info:
         audit_study(study)
-    assert info.value.stage == "indicators"
-    assert multiprocessing.active_children() == []
+    assert multiprocessing.active_children() == []  # every worker stopped
+    return info.value.stage
+
+
+@pytest.mark.parametrize(
+    ("stage", "step"), [("indicators", "_indicators"), ("route", "_route_circle")]
+)
+def test_ctrl_c_during_a_stage_stops_the_service_area_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, step: str
+) -> None:
+    monkeypatch.setattr(audit_module, step, _interrupted)
+    assert _stopped_stage(tmp_path) == stage
 
 
 def test_without_service_areas_nothing_is_forked(
@@ -113,23 +121,8 @@ def _routed_beside_one_worker(route: object) -> object:
 def test_the_types_layers_are_drawn_while_the_circle_is_routed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    study = load_study(write_mini_study(tmp_path))
     monkeypatch.setattr(
         audit_module, "_route_circle", _routed_beside_one_worker(audit_module._route_circle)
     )
     monkeypatch.setattr(audit_module, "_indicators", _interrupted)  # the circle's worker too
-    with pytest.raises(StageInterrupted) as info:
-        audit_study(study)
-    assert info.value.stage == "indicators"
-    assert multiprocessing.active_children() == []
-
-
-def test_ctrl_c_during_the_route_stops_the_types_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    study = load_study(write_mini_study(tmp_path))
-    monkeypatch.setattr(audit_module, "_route_circle", _interrupted)
-    with pytest.raises(StageInterrupted) as info:
-        audit_study(study)
-    assert info.value.stage == "route"
-    assert multiprocessing.active_children() == []
+    assert _stopped_stage(tmp_path) == "indicators"
