@@ -314,18 +314,30 @@ def _audit(
     with_service_areas: bool = True,
 ) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
-    inp = read_inputs(study, rec)
-    fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
-    network, net_meta = inp.network, inp.network_meta
-    cells, streets, communities = inp.cells, inp.streets, inp.communities
-    c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
-    attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
     with contextlib.ExitStack() as background:  # the service areas' workers, stopped on leaving
-        drawing = None
-        if with_service_areas:  # drawn by forked workers while the route and indicators run
+        started: list[tuple[pd.DataFrame, Snapped, ServiceAreas]] = []
+
+        def start_drawing(network: WalkNetwork, every: pd.DataFrame, snaps: Snapped) -> None:
+            """Start the open facilities' service areas once they are snapped (read_inputs)."""
+            fac, f_snap = keep_open(every, snaps, study, year, rec)
             with rec.stage("service areas", continues=True):
                 drawing = background.enter_context(ServiceAreas(network, fac, f_snap, study))
-                drawing.start(workers=1)  # the types' layers, on the core routing leaves idle
+                drawing.start(workers=1)  # the types' layers, on a core left idle till the end
+            started.append((fac, f_snap, drawing))
+
+        # the service areas are drawn by forked workers from the cells' snap to the indicators
+        inp = read_inputs(
+            study, rec, facilities_snapped=start_drawing if with_service_areas else None
+        )
+        drawing: ServiceAreas | None = None
+        if started:
+            fac, f_snap, drawing = started[0]
+        else:
+            fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
+        network, net_meta = inp.network, inp.network_meta
+        cells, streets, communities = inp.cells, inp.streets, inp.communities
+        c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals
+        attribute_columns, index = frozenset(inp.attribute_columns), inp.edge_index
         with rec.stage("route"):
             cells, nd, sources = _route_circle(
                 network, fac, f_snap, c_snap, cells, study, progress=progress

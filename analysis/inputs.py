@@ -7,6 +7,7 @@ input gives the same one-line error in both commands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -68,7 +69,12 @@ class Inputs:
     boundary_mode: str = POLYGONS
 
 
-def read_inputs(study: Study, rec: RunRecord) -> Inputs:
+def read_inputs(
+    study: Study,
+    rec: RunRecord,
+    *,
+    facilities_snapped: Callable[[WalkNetwork, pd.DataFrame, Snapped], object] | None = None,
+) -> Inputs:
     """Read and check boundaries, facilities, population and network; snap to the network.
 
     Parameters
@@ -77,6 +83,11 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         The validated study.
     rec : RunRecord
         Run record receiving stage times and warnings.
+    facilities_snapped : callable, optional
+        Called with the network, the facilities and their snap points once the facilities
+        are snapped, before the cells are (between two parts of the ``snap`` stage): the
+        audit starts drawing the service areas there, in the background, which need no
+        cell.
 
     Returns
     -------
@@ -105,16 +116,16 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
     with rec.stage("build walking network"):
         network, net_meta = _network(study, rec)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
-    with rec.stage("snap"):
+    cells = population.cells
+    with rec.stage("snap", continues=facilities_snapped is not None):
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
-        cells = population.cells
-        cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
-        c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
-        centre = (float(np.median(network.lon)), float(np.median(network.lat)))
-        check_network_extent(c_snap, cells, study, rec, centre)
-        wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
-        check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
+        if facilities_snapped is None:
+            c_snap = _snap_cells(study, rec, cells, fac, index, network, to_metric)
+    if facilities_snapped is not None:
+        facilities_snapped(network, fac, f_snap)
+        with rec.stage("snap"):
+            c_snap = _snap_cells(study, rec, cells, fac, index, network, to_metric)
     return Inputs(
         streets=streets,
         communities=communities,
@@ -132,6 +143,25 @@ def read_inputs(study: Study, rec: RunRecord) -> Inputs:
         cell_snap=c_snap,
         boundary_mode=mode,
     )
+
+
+def _snap_cells(
+    study: Study,
+    rec: RunRecord,
+    cells: pd.DataFrame,
+    fac: pd.DataFrame,
+    index: EdgeIndex,
+    network: WalkNetwork,
+    to_metric: Transformer,
+) -> Snapped:
+    """Snap the cells to the network; check its extent and the facilities' datum."""
+    cx, cy = to_metric.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
+    c_snap = index.snap(cx, cy, max_distance_m=study.max_snap_m)
+    centre = (float(np.median(network.lon)), float(np.median(network.lat)))
+    check_network_extent(c_snap, cells, study, rec, centre)
+    wgs = {s.path.name for s in study.facilities if s.crs == "EPSG:4326"}
+    check_datum(fac, fac["source_file"].isin(wgs).to_numpy(), index, network, rec)
+    return c_snap
 
 
 def _population(

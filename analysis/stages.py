@@ -162,7 +162,7 @@ class RunRecord:
         if continues:
             self._begun[name] = seconds
             state = "continued" if before else "begun"  # a stage may run in several parts
-            log.info("  %s: %s (%.2f s), goes on in the background", name, state, seconds)
+            log.info("  %s: %s (%.2f s so far)", name, state, seconds)
             return
         self.stages[name] = round(seconds, 3)
         log.info("  %s: %.2f s", name, self.stages[name])

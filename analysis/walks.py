@@ -109,9 +109,10 @@ class ServiceAreas:
 
     One layer per facility type and the circle's, drawn by forked workers
     (geo/service_area_workers.py) while the caller goes on: the types' layers route
-    themselves, so the audit starts them before its route stage (one worker, on the core
-    its routing leaves idle); the circle's layer reads the route stage's distances and joins
-    with :meth:`add_circle` (one more worker, while the indicators are computed).
+    themselves, so the audit starts them once the facilities are snapped, before the cells
+    are (one worker, on the core the audit leaves idle); the circle's layer reads the route
+    stage's distances and joins with :meth:`add_circle` (one more worker, while the
+    indicators are computed).
     :meth:`frame` waits for them. Use it as a context manager: leaving the block early (an
     error, Ctrl-C) stops the workers. Inside a batch worker or off Linux nothing runs in the
     background and :meth:`frame` draws every layer itself.

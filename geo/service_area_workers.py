@@ -247,7 +247,7 @@ class BandWorkers:
         self._shared = len(self._job.layers)
         count = self.workers if workers is None else min(workers, self.workers)
         # the workers share the caller's memory as it is at the fork (copy-on-write; the
-        # audit forks before its route stage, and again after it with add). (gc.freeze()
+        # audit forks before it snaps the cells, and after its route with add). (gc.freeze()
         # around the fork, to keep the workers' collector off the inherited objects, made
         # the rest of the audit slower: mid 16 -> 18.5 s, the maps' workers 1.2 s.)
         for _ in range(min(count, self._shared)):

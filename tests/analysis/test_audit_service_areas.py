@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import shapely
 
 from carecircle.analysis import audit as audit_module
+from carecircle.analysis import inputs as inputs_module
 from carecircle.analysis.audit import Audit, audit_study
 from carecircle.analysis.circles import subset
 from carecircle.analysis.stages import StageInterrupted
@@ -82,14 +84,34 @@ def _stopped_stage(tmp_path: Path) -> str:
     return info.value.stage
 
 
+def _slow_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every service-area layer take a second (the workers inherit it): on the mini
+    study they would otherwise be done before the next stage begins."""
+    draw = service_area_workers.layer_pieces
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(1.0)
+        return draw(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service_area_workers, "layer_pieces", slow)
+
+
 @pytest.mark.parametrize(
-    ("stage", "step"), [("indicators", "_indicators"), ("route", "_route_circle")]
+    ("stage", "module", "step"),
+    [
+        ("indicators", audit_module, "_indicators"),
+        ("route", audit_module, "_route_circle"),
+        ("snap", inputs_module, "_snap_cells"),
+    ],
 )
 def test_ctrl_c_during_a_stage_stops_the_service_area_workers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, step: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, module: object, step: str
 ) -> None:
-    monkeypatch.setattr(audit_module, step, _interrupted)
+    _slow_layers(monkeypatch)
+    monkeypatch.setattr(module, step, _interrupted)
+    start = time.perf_counter()
     assert _stopped_stage(tmp_path) == stage
+    assert time.perf_counter() - start < 30  # stopped, not waited for (a layer takes 1 s)
 
 
 def test_without_service_areas_nothing_is_forked(
@@ -109,20 +131,22 @@ def _no_workers(indicators: object) -> object:
     return run
 
 
-def _routed_beside_one_worker(route: object) -> object:
+def _beside_one_worker(step: object) -> object:
     def run(*args: object, **kwargs: object) -> object:
-        # the types' layers route themselves: one worker draws them while this one routes
+        # the types' layers route themselves: one worker draws them while this one goes on
         assert len(multiprocessing.active_children()) == 1
-        return route(*args, **kwargs)  # type: ignore[operator]
+        return step(*args, **kwargs)  # type: ignore[operator]
 
     return run
 
 
-def test_the_types_layers_are_drawn_while_the_circle_is_routed(
+def test_the_types_layers_are_drawn_while_the_cells_are_snapped_and_routed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _slow_layers(monkeypatch)
+    monkeypatch.setattr(inputs_module, "_snap_cells", _beside_one_worker(inputs_module._snap_cells))
     monkeypatch.setattr(
-        audit_module, "_route_circle", _routed_beside_one_worker(audit_module._route_circle)
+        audit_module, "_route_circle", _beside_one_worker(audit_module._route_circle)
     )
     monkeypatch.setattr(audit_module, "_indicators", _interrupted)  # the circle's worker too
     assert _stopped_stage(tmp_path) == "indicators"
