@@ -13,11 +13,12 @@ seconds are the wall time of both lanes together; each writer's own seconds (run
 from __future__ import annotations
 
 import dataclasses
+import gc
 import itertools
 import multiprocessing
 import time
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from carecircle.analysis.files import check_out_folder, input_files, staged_outputs
@@ -61,7 +62,7 @@ def write_outputs(
     ordered = writers.for_kind(job.kind)
     side = side_lane(ordered, job)
     written: dict[str, list[Path]] = {}
-    with staged_outputs(out, job.manifest_kind, inputs) as stage:
+    with _results_frozen(), staged_outputs(out, job.manifest_kind, inputs) as stage:
         staged = dataclasses.replace(job, folder=stage)
         main = [w for w in ordered if w not in side]
         for name, group in itertools.groupby(main, key=lambda w: _stage(w, side)):
@@ -82,6 +83,29 @@ def write_outputs(
                     written[writer.name] = paths
                     rec.writers[writer.name] = seconds
     return [out / p.relative_to(stage) for w in ordered for p in written[w.name]]
+
+
+@contextmanager
+def _results_frozen() -> Iterator[None]:
+    """Keep Python's cycle collector off the objects that exist already, for the block.
+
+    The results (~160,000 tracked objects at district size) are only read while the outputs
+    are written; a full collection would go through all of them, in this process and in
+    each forked writer, touching (and so copying) the pages they share. ``gc.freeze``
+    leaves them out of every collection until the block ends (``gc.unfreeze``: the caller's
+    process collects as before). Alternating A/B pairs of ``carecircle audit``: write
+    outputs 1.10 -> 1.05 s at district size (4 of 5 pairs), 3.54 -> 3.40-3.50 s at mid size,
+    unchanged at city size. A caller that froze objects itself keeps them frozen: then
+    nothing is done here.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def side_lane(ordered: Sequence[Writer], job: WriteJob | None = None) -> list[Writer]:

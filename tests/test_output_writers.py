@@ -158,3 +158,21 @@ def test_site_checks_live_in_one_place(mini: tuple[Path, cc.AuditResult], tmp_pa
     checked = site_inputs("养老服务站", add=1, candidates=candidates)
     assert checked.request.facility_type == "service_station"
     assert checked.candidates is candidates and checked.files == ()
+
+
+def test_the_results_are_left_out_of_collections_while_written_and_only_then(
+    mini: tuple[Path, cc.AuditResult], tmp_path: Path
+) -> None:
+    import gc
+
+    frozen: list[int] = []
+
+    def count(job: WriteJob) -> list[Path]:
+        frozen.append(gc.get_freeze_count())
+        return []
+
+    before = gc.get_freeze_count()
+    with register_writer(Writer(name="freeze count", write=count)):
+        cc.write(mini[1], tmp_path / "out")
+    assert frozen and frozen[0] > before + 1000  # the results, at least
+    assert gc.get_freeze_count() == before
