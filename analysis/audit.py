@@ -315,25 +315,24 @@ def _audit(
 ) -> Audit:
     """Run the stages of :func:`audit_study`, with warnings captured in ``rec``."""
     with contextlib.ExitStack() as background:  # the service areas' workers, stopped on leaving
-        started: list[tuple[pd.DataFrame, Snapped, ServiceAreas]] = []
+        started: list[tuple[pd.DataFrame, Snapped, ServiceAreas | None]] = []
 
-        def start_drawing(network: WalkNetwork, every: pd.DataFrame, snaps: Snapped) -> None:
-            """Start the open facilities' service areas once they are snapped (read_inputs)."""
+        def open_facilities(network: WalkNetwork, every: pd.DataFrame, snaps: Snapped) -> None:
+            """Keep the facilities open by ``year`` once snapped; start their service areas.
+
+            ``check`` keeps them there too; the service areas need no cell, so they are drawn
+            in the background while the cells are snapped.
+            """
             fac, f_snap = keep_open(every, snaps, study, year, rec)
-            with rec.stage("service areas", continues=True):
-                drawing = background.enter_context(ServiceAreas(network, fac, f_snap, study))
-                drawing.start(workers=1)  # the types' layers, on a core left idle till the end
+            drawing = None
+            if with_service_areas:  # drawn by forked workers from the cells' snap on
+                with rec.stage("service areas", continues=True):
+                    drawing = background.enter_context(ServiceAreas(network, fac, f_snap, study))
+                    drawing.start(workers=1)  # the types' layers, on a core left idle
             started.append((fac, f_snap, drawing))
 
-        # the service areas are drawn by forked workers from the cells' snap to the indicators
-        inp = read_inputs(
-            study, rec, facilities_snapped=start_drawing if with_service_areas else None
-        )
-        drawing: ServiceAreas | None = None
-        if started:
-            fac, f_snap, drawing = started[0]
-        else:
-            fac, f_snap = keep_open(inp.facilities, inp.facility_snap, study, year, rec)
+        inp = read_inputs(study, rec, facilities_snapped=open_facilities)
+        fac, f_snap, drawing = started[0]
         network, net_meta = inp.network, inp.network_meta
         cells, streets, communities = inp.cells, inp.streets, inp.communities
         c_snap, squares, totals = inp.cell_snap, inp.cell_squares, inp.totals

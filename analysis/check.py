@@ -95,8 +95,12 @@ def check_study(study: Study) -> CheckResult:
     check_plan(study.profile)
     rec = RunRecord()
     with rec.capture_warnings(), _reader_notes() as notes:
-        inputs = read_inputs(study, rec)
-        keep_open(inputs.facilities, inputs.facility_snap, study, None, rec)  # status, years
+        # status and opening years checked where the audit checks them: before the cells' snap
+        inputs = read_inputs(
+            study,
+            rec,
+            facilities_snapped=lambda _net, fac, snap: keep_open(fac, snap, study, None, rec),
+        )
     return CheckResult(
         input_lines(study, inputs),
         list(dict.fromkeys(notes.messages)),

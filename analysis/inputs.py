@@ -86,8 +86,9 @@ def read_inputs(
     facilities_snapped : callable, optional
         Called with the network, the facilities and their snap points once the facilities
         are snapped, before the cells are (between two parts of the ``snap`` stage): the
-        audit starts drawing the service areas there, in the background, which need no
-        cell.
+        audit and ``check`` keep the facilities open by the audit's year there (so both
+        find a broken input in the same order), and the audit starts drawing the service
+        areas, which need no cell, in the background.
 
     Returns
     -------

@@ -133,7 +133,7 @@ class RunRecord:
 
         Ctrl-C inside the stage is re-raised as :class:`StageInterrupted` naming the stage.
         A stage may run in parts with other stages between them (work left running in the
-        background, e.g. the service areas drawn while the route and indicators run): each
+        background, e.g. the service areas drawn from the cells' snap to the indicators): each
         part but the last with ``continues=True``, logged as begun (then continued), not as
         done; the stage is recorded, with the seconds of all its parts, when its last part
         ends.

@@ -6,7 +6,7 @@ Each takes the next layer number from a shared counter, routes it (a facility ty
 walk), rasterises and outlines it (:func:`band_pieces`) and reprojects its pieces
 (:func:`pieces_in_wgs84`). A layer that needs a route the caller has not finished yet (the
 audit's circle) is added later with :meth:`BandWorkers.add`, which forks one more worker
-for it: so the other layers are drawn on the core the caller's routing leaves idle. A
+for it: so the other layers are drawn meanwhile, on the core the caller leaves idle. A
 worker sends its results back once it has no layer left, so that it never waits on a busy
 caller that is not reading yet. :meth:`BandWorkers.results` returns them in layer order
 (the same pieces whichever worker drew which layer); a worker's error is raised there.
@@ -248,8 +248,9 @@ class BandWorkers:
         count = self.workers if workers is None else min(workers, self.workers)
         # the workers share the caller's memory as it is at the fork (copy-on-write; the
         # audit forks before it snaps the cells, and after its route with add). (gc.freeze()
-        # around the fork, to keep the workers' collector off the inherited objects, made
-        # the rest of the audit slower: mid 16 -> 18.5 s, the maps' workers 1.2 s.)
+        # around this fork, to keep the workers' collector off the inherited objects, made
+        # the rest of the audit slower: mid 16 -> 18.5 s, the maps' workers 1.2 s; once the
+        # analysis is done, cc.write freezes them for its writers, outputs/run.py.)
         for _ in range(min(count, self._shared)):
             self._fork(None)
 
@@ -275,10 +276,10 @@ class BandWorkers:
         receive, send = context.Pipe(duplex=False)
         args = (self._job, self._counter, self._shared, first, send)
         proc = context.Process(target=_work, args=args, daemon=True)
+        self._procs.append(proc)  # before the start: Ctrl-C right after it still stops it
+        self._pipes.append(receive)
         proc.start()
         send.close()
-        self._procs.append(proc)
-        self._pipes.append(receive)
 
     def results(self, on_done: Callable[[int], object] | None = None) -> list[ObjectArray]:
         """Return the pieces of every layer, in layer order (waits for the workers).
@@ -312,7 +313,8 @@ class BandWorkers:
             if proc.is_alive():
                 proc.terminate()
         for proc in self._procs:
-            proc.join(timeout=2)
+            if proc.pid is not None:  # started (Ctrl-C may come before a start)
+                proc.join(timeout=2)
         for pipe in self._pipes:
             pipe.close()
         self._procs, self._pipes = [], []

@@ -125,7 +125,8 @@ def test_interrupt_in_the_second_part_names_the_stage_with_both_parts(
 def test_a_stage_in_three_parts_adds_them_and_logs_begun_continued_done(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # the audit's service areas: started before the route, again after it, waited for last
+    # the audit's service areas: started before the cells' snap, again after the route,
+    # waited for last
     import time
 
     rec = RunRecord()

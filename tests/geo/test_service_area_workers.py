@@ -100,7 +100,7 @@ def test_workers_draw_the_same_pieces_as_this_process() -> None:
 
 
 def test_a_layer_added_after_the_start_gets_its_own_worker() -> None:
-    # the audit starts one worker on the types' layers before its route stage, then adds
+    # the audit starts one worker on the types' layers before it snaps the cells, then adds
     # the circle's layer (routed by then): the same pieces as all drawn here, in add order
     net = _lattice()
     routed, *others = _layers(net)
