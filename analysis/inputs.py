@@ -118,15 +118,13 @@ def read_inputs(
         network, net_meta = _network(study, rec)
         to_metric = Transformer.from_crs("EPSG:4326", network.crs, always_xy=True)
     cells = population.cells
-    with rec.stage("snap", continues=facilities_snapped is not None):
+    with rec.stage("snap", continues=True):  # the facilities, then (after the call) the cells
         index = EdgeIndex(network)
         fac, f_snap = snap_facilities(fac, index, to_metric, study, rec)
-        if facilities_snapped is None:
-            c_snap = _snap_cells(study, rec, cells, fac, index, network, to_metric)
     if facilities_snapped is not None:
         facilities_snapped(network, fac, f_snap)
-        with rec.stage("snap"):
-            c_snap = _snap_cells(study, rec, cells, fac, index, network, to_metric)
+    with rec.stage("snap"):
+        c_snap = _snap_cells(study, rec, cells, fac, index, network, to_metric)
     return Inputs(
         streets=streets,
         communities=communities,
