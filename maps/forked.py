@@ -9,7 +9,9 @@ results are returned in task order, so the output does not depend on which worke
 first. A failure in a worker is raised in the parent; Ctrl-C stops the workers at once.
 
 :func:`start_forked` returns at once (the parent goes on with other work while the workers
-run) and :meth:`ForkedRun.collect` waits for the results; :func:`run_forked` does both.
+run) and :meth:`ForkedRun.collect` waits for the results; :func:`run_forked` does both. Given
+``busy`` (another process uses the other core: the output writers' side lane), ``run_forked``
+runs the tasks in this process while it lasts and forks workers only for what is left then.
 """
 
 from __future__ import annotations
@@ -67,6 +69,76 @@ class ForkedRun(Generic[Task, Result]):
         self.wait_for(len(self._tasks))
         return [self._done[k] for k in range(len(self._tasks))]
 
+    def fork(self, shared: Any, work: Callable[[Any, Task], Result], n: int) -> None:
+        """Fork ``n`` workers taking the next tasks (all stopped if one cannot start).
+
+        Parameters
+        ----------
+        shared : object
+            What every task reads (inherited by the workers, never pickled).
+        work : callable
+            Runs one task in a worker and returns its result.
+        n : int
+            How many workers to fork.
+        """
+        context = multiprocessing.get_context("fork")
+        try:
+            for _ in range(n):
+                receive, send = context.Pipe(duplex=False)
+                args = (shared, self._tasks, work, self._counter, send)
+                proc = context.Process(target=_work, args=args, daemon=True)
+                self._procs.append(proc)  # before its start: a Ctrl-C right after stops it
+                self._pipes.append(receive)
+                if self._open is not None:
+                    self._open[receive] = proc
+                proc.start()
+                send.close()
+        except BaseException:
+            self.stop()
+            raise
+
+    def run_here(self, shared: Any, work: Callable[[Any, Task], Result]) -> int | None:
+        """Run the next task in this process; return its number (``None`` when none is left).
+
+        The task is taken from the counter the workers share, so no worker runs it too.
+
+        Parameters
+        ----------
+        shared : object
+            What the task reads.
+        work : callable
+            Runs one task and returns its result (kept for :meth:`collect`).
+        """
+        k = _take(self._counter)
+        if k >= len(self._tasks):
+            return None
+        self._done[k] = work(shared, self._tasks[k])
+        self._on_done(self._tasks[k])
+        return k
+
+    @property
+    def left(self) -> int:
+        """How many tasks no process has taken yet."""
+        return max(0, len(self._tasks) - int(self._counter.value))
+
+    @property
+    def forked(self) -> int:
+        """How many workers were forked."""
+        return len(self._procs)
+
+    def finished(self) -> bool:
+        """Return whether every task is done, reading the results sent so far (never waits).
+
+        Raises what a task raised, as :meth:`collect` does.
+        """
+        if self._open is None:
+            self._open = dict(zip(self._pipes, self._procs, strict=True))
+        while ready := wait(list(self._open), timeout=0):
+            for pipe in ready:
+                assert isinstance(pipe, Connection)
+                self._receive(pipe)
+        return len(self._done) == len(self._tasks)
+
     def wait_for(self, count: int) -> None:
         """Wait until the first ``count`` tasks are done (a single worker does them in order).
 
@@ -108,10 +180,11 @@ class ForkedRun(Generic[Task, Result]):
 
     def stop(self) -> None:
         """Terminate the workers still running and reap them."""
-        for worker in self._procs:
+        started = [worker for worker in self._procs if worker.pid is not None]
+        for worker in started:
             if worker.is_alive():
                 worker.terminate()
-        for worker in self._procs:
+        for worker in started:
             worker.join(timeout=2)
 
     def __enter__(self) -> ForkedRun[Task, Result]:
@@ -152,24 +225,10 @@ def start_forked(
     ForkedRun
         The running workers.
     """
-    context = multiprocessing.get_context("fork")
-    counter = context.Value("i", 0)
-    procs: list[BaseProcess] = []
-    pipes: list[Connection] = []
-    run: ForkedRun[Task, Result] = ForkedRun(tasks, procs, pipes, on_done, what, counter)
-    try:
-        for _ in range(max(1, min(workers, len(tasks)))):
-            receive, send = context.Pipe(duplex=False)
-            proc = context.Process(
-                target=_work, args=(shared, tasks, work, counter, send), daemon=True
-            )
-            proc.start()
-            send.close()
-            procs.append(proc)
-            pipes.append(receive)
-    except BaseException:
-        run.stop()
-        raise
+    run: ForkedRun[Task, Result] = ForkedRun(
+        tasks, [], [], on_done, what, multiprocessing.get_context("fork").Value("i", 0)
+    )
+    run.fork(shared, work, max(1, min(workers, len(tasks))))
     return run
 
 
@@ -180,6 +239,7 @@ def run_forked(
     *,
     workers: int,
     on_done: Callable[[Task], object],
+    busy: Callable[[], bool] | None = None,
 ) -> list[Path]:
     """Run ``write(shared, task)`` for every task; return the files in task order.
 
@@ -195,6 +255,12 @@ def run_forked(
         Worker processes (1: all in this process).
     on_done : callable
         Called in this process with each task once it is done (progress bar).
+    busy : callable, optional
+        Whether another process uses the other core now (the output writers' side lane,
+        ``outputs.run``). While it does, this process runs the tasks itself, one after the
+        other: a forked worker would only take turns with the two busy processes, at the
+        cost of the pages it copies. Once it returns False, ``workers - 1`` workers are
+        forked to share the tasks left (when two or more are) with this process.
 
     Returns
     -------
@@ -207,8 +273,24 @@ def run_forked(
             paths += write(shared, task)
             on_done(task)
         return paths
-    with start_forked(shared, tasks, write, workers=workers, on_done=on_done) as run:
-        return [path for paths in run.collect() for path in paths]
+    if busy is None:
+        with start_forked(shared, tasks, write, workers=workers, on_done=on_done) as run:
+            return [path for paths in run.collect() for path in paths]
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+    here: ForkedRun[Task, list[Path]] = ForkedRun(tasks, [], [], on_done, "map", counter)
+    with here:
+        while here.run_here(shared, write) is not None:
+            if not here.forked and here.left >= 2 and not busy():
+                here.fork(shared, write, workers - 1)
+        return [path for paths in here.collect() for path in paths]
+
+
+def _take(counter: Synchronized[int]) -> int:
+    """Return the next task number of a run (shared by its processes) and count it taken."""
+    with counter.get_lock():
+        k = counter.value
+        counter.value += 1
+    return int(k)
 
 
 def _work(
@@ -220,12 +302,7 @@ def _work(
 ) -> None:
     """Take the next task number until none is left; send back its result or its error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and stops us
-    while True:
-        with counter.get_lock():
-            k = counter.value
-            counter.value += 1
-        if k >= len(tasks):
-            break
+    while (k := _take(counter)) < len(tasks):
         try:
             send.send(("done", k, work(shared, tasks[k])))
         except BaseException as error:  # noqa: BLE001 - sent to the parent, raised there

@@ -9,6 +9,7 @@ the blank basemap the default, so nothing is fetched from the internet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -250,6 +251,7 @@ def render_maps(
     offline: bool = False,
     progress: bool = False,
     workers: int | None = None,
+    busy: Callable[[], bool] | None = None,
 ) -> list[Path]:
     """Write ``index.html`` and two maps per street/town (WGS84 and Amap/GCJ-02).
 
@@ -267,6 +269,9 @@ def render_maps(
         Show a progress bar (on a terminal only).
     workers : int, optional
         Worker processes for the street maps; by default 2 from 8 streets on (1: none).
+    busy : callable, optional
+        Whether another process uses the other core now (``maps.forked.run_forked``): the
+        street maps are then drawn here, and workers forked only for those left after.
 
     Returns
     -------
@@ -296,6 +301,7 @@ def render_maps(
             partial(_write_street, out_dir=out_dir, proposals=proposals, offline=offline),
             workers=pool_size(workers, len(links)),
             on_done=lambda _task: bar.update(1),
+            busy=busy,
         )
     index = overview_map(audit, links, offline=offline)
     paths.append(write_text_atomic(out_dir / "index.html", stable_html(index)))

@@ -18,6 +18,7 @@ matplotlib import in an audit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -230,7 +231,12 @@ STREETS_PER_JOB = 5
 
 
 def render_static_maps(
-    audit: Audit, out_dir: Path, *, progress: bool = False, workers: int | None = None
+    audit: Audit,
+    out_dir: Path,
+    *,
+    progress: bool = False,
+    workers: int | None = None,
+    busy: Callable[[], bool] | None = None,
 ) -> dict[str, Path]:
     """Write ``<stem>.png`` per street/town into ``out_dir`` (``maps/png``).
 
@@ -245,6 +251,9 @@ def render_static_maps(
     workers : int, optional
         Forked worker processes; by default 2 from 8 streets on (1: none). The PNGs are the
         same, byte for byte, whatever the number.
+    busy : callable, optional
+        Whether another process uses the other core now (``maps.forked.run_forked``): the
+        PNGs are then drawn here, and workers forked only for those left after.
 
     Returns
     -------
@@ -274,5 +283,6 @@ def render_static_maps(
             _draw_streets,
             workers=pool_size(workers, len(paths)),
             on_done=lambda task: bar.update(len(task)),
+            busy=busy,
         )
     return paths

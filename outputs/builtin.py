@@ -12,21 +12,10 @@ from carecircle.outputs.documents import (
     write_static_maps,
 )
 from carecircle.outputs.plans import PLAN_WRITERS, YEARLY_WRITERS
-from carecircle.outputs.registry import WriteJob, Writer
+from carecircle.outputs.registry import Writer
 from carecircle.outputs.tables import write_geopackages, write_table_csvs, write_workbooks
 
 _BOTH = frozenset({"audit", "site"})
-
-#: Up to this many streets the PNG maps are drawn in the writer process beside the HTML maps
-#: (district, 10 streets: write outputs 2.4 -> 2.2 s); above it by the maps' own two workers
-#: after the HTML maps (city, 100 streets: 11.5 s in one process against 5.5 s in two).
-LANE_MAX_STREETS = 20
-
-
-def few_streets(job: WriteJob) -> bool:
-    """Return whether the audit has at most ``LANE_MAX_STREETS`` streets/towns."""
-    return len(job.audit.streets) <= LANE_MAX_STREETS
-
 
 BUILTIN_WRITERS = (
     Writer(
@@ -89,7 +78,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="static maps",
-        concurrent=few_streets,
+        concurrent=True,
         write=write_static_maps,
         kinds=_BOTH,
         stage="write maps",
@@ -98,6 +87,7 @@ BUILTIN_WRITERS = (
     ),
     Writer(
         name="report.docx",
+        concurrent=True,
         write=write_docx,
         reads=frozenset({"static maps"}),
         kinds=_BOTH,

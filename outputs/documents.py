@@ -38,6 +38,7 @@ def write_gap_maps(job: WriteJob) -> list[Path]:
         proposals=job.proposals,
         offline=job.offline,
         progress=job.progress,
+        busy=job.beside,
     )
 
 
@@ -56,7 +57,8 @@ def write_report_html(job: WriteJob) -> list[Path]:
 def write_static_maps(job: WriteJob) -> list[Path]:
     """Write ``maps/png/<stem>.png`` per street/town."""
     folder = job.folder / "maps" / "png"
-    return list(render_static_maps(job.audit, folder, progress=job.progress).values())
+    maps = render_static_maps(job.audit, folder, progress=job.progress, busy=job.beside)
+    return list(maps.values())
 
 
 def static_map_files(job: WriteJob) -> dict[str, Path]:

@@ -47,6 +47,10 @@ class WriteJob:
         Maps that need no internet.
     progress : bool
         Progress bars on a terminal.
+    beside : callable, optional
+        Whether writers still run in a process beside this one (the side lane of
+        ``outputs.run``): while it returns True, the maps are drawn in this process, and
+        their workers are forked only for the streets left once it returns False.
     """
 
     folder: Path
@@ -58,6 +62,7 @@ class WriteJob:
     yearly: YearlySiting | None = None
     offline: bool = False
     progress: bool = False
+    beside: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         given = [self.siting, self.plans, self.yearly]
@@ -116,12 +121,12 @@ class Writer:
         May run in a forked process beside the maps (``outputs.run.side_lane``): it reads
         only the job and writes only its own files; the concurrent writers run one after
         another, in order (so report.html finds the charts). Needs a ``stage``. A function
-        of the job decides it run by run (the PNG maps: only for few streets, which that
-        one process draws quicker than the maps' workers wait for it).
+        of the job decides it run by run.
     reads : frozenset of str, default empty
         The writers whose files it reads (``report.docx``: the static maps). It
         runs after them: when they are concurrent and it is not, it waits for them, and the
-        forked process writes them first.
+        forked process writes them first; when it is concurrent and they are not, it is
+        run in this process too, after them.
     """
 
     name: str

@@ -1,28 +1,31 @@
-"""The concurrent writers (tables, workbooks, GeoPackages, charts, report.html, PNG maps) in a
-lane of their own beside the HTML maps: same files as one after another, errors raised, lane
-stopped; a writer here that reads the lane's files waits for them."""
+"""The concurrent writers (tables, workbooks, GeoPackages, charts, report.html, PNG maps,
+report.docx) in a lane of their own beside the HTML maps: same files as one after another,
+errors raised, lane stopped; a writer here that reads the lane's files waits for them, a
+concurrent one that reads files written here stays here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
+from typing import Any
 
 import pytest
 
 import carecircle as cc
 from carecircle.outputs import WRITERS, WriteJob, Writer, register_writer
 from carecircle.outputs import run as output_run
-from carecircle.outputs.builtin import LANE_MAX_STREETS
 
 from mini_district import write_mini_study
 
-#: The side lane's order: what report.docx reads (it waits for them) first, then the rest.
-CONCURRENT = ["static maps", "tables", "workbooks", "geopackages", "charts", "report.html"]
+#: The side lane's writers, in the registry's order (nothing left here reads their files).
+CONCURRENT = [
+    "tables", "workbooks", "geopackages", "charts", "report.html", "static maps", "report.docx"
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +39,37 @@ def _tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _job(streets: int) -> WriteJob:
-    """A stand-in job: the lane looks only at the number of streets."""
-    return cast(WriteJob, SimpleNamespace(audit=SimpleNamespace(streets=range(streets))))
-
-
 def test_the_concurrent_writers_run_beside_the_maps_in_one_stage() -> None:
     ordered = WRITERS.for_kind("audit")
-    assert [w.name for w in output_run.side_lane(ordered, _job(10))] == CONCURRENT
-    # many streets: the PNG maps are drawn here, by their own workers, after the HTML maps
-    many = [w.name for w in output_run.side_lane(ordered, _job(LANE_MAX_STREETS + 1))]
-    assert many == [n for n in CONCURRENT if n != "static maps"]
-    assert "static maps" not in [w.name for w in output_run.side_lane(ordered)]  # no job
+    assert [w.name for w in output_run.side_lane(ordered)] == CONCURRENT
     # a writer timed in a stage of its own: every writer in this process, stages kept
     extra = Writer(name="extra", write=lambda job: [], stage="write extra")
     assert output_run.side_lane([*ordered, extra]) == []
-    # the siting run: the PNG maps beside the HTML maps
+    # the siting run: the PNG maps and the report beside the HTML maps
     site = WRITERS.for_kind("site")
-    assert [w.name for w in output_run.side_lane(site, _job(10))] == ["static maps"]
-    assert output_run.side_lane(site, _job(LANE_MAX_STREETS + 1)) == []
+    assert [w.name for w in output_run.side_lane(site)] == ["static maps", "report.docx"]
+
+
+def test_a_concurrent_writer_reading_files_written_here_stays_here() -> None:
+    def nothing(job: WriteJob) -> list[Path]:
+        return []
+
+    here = Writer(name="here", write=nothing, stage="write maps", order=1)
+    a = Writer(name="a", write=nothing, stage="write maps", concurrent=True, order=2)
+    b = Writer(
+        name="b", write=nothing, stage="write maps", concurrent=True, order=3,
+        reads=frozenset({"here"}),
+    )  # fmt: skip
+    c = Writer(
+        name="c", write=nothing, stage="write maps", concurrent=True, order=4,
+        reads=frozenset({"b"}),
+    )  # fmt: skip
+    assert [w.name for w in output_run.side_lane([here, a, b, c])] == ["a"]  # c reads b
+    # the PNG maps kept here (not concurrent): the report that reads them stays with them
+    static = dataclasses.replace(WRITERS["static maps"], concurrent=False)
+    ordered = [static if w.name == "static maps" else w for w in WRITERS.for_kind("audit")]
+    lane = [w.name for w in output_run.side_lane(ordered)]
+    assert lane == [n for n in CONCURRENT if n not in {"static maps", "report.docx"}]
 
 
 def test_what_a_writer_here_reads_is_written_first_in_the_lane() -> None:
@@ -185,3 +200,43 @@ def test_the_lane_is_stopped_when_a_writer_here_fails(mini: cc.AuditResult, tmp_
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # terminated and reaped
+
+
+def test_the_writers_here_are_told_while_the_lane_runs(
+    mini: cc.AuditResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    busy_given: list[object] = []
+
+    def slow(job: WriteJob) -> list[Path]:  # in the lane: still running when the probe asks
+        time.sleep(1.5)
+        return []
+
+    def probe(job: WriteJob) -> list[Path]:
+        assert job.beside is not None
+        seen.append(job.beside())
+        deadline = time.monotonic() + 20
+        while job.beside() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen.append(job.beside())
+        return []
+
+    from carecircle.maps import gap_maps, static_maps
+
+    def recording(real: Callable[..., list[Path]]) -> Callable[..., list[Path]]:
+        def run(*args: Any, **kwargs: Any) -> list[Path]:
+            busy_given.append(kwargs.get("busy"))
+            return real(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(gap_maps, "run_forked", recording(gap_maps.run_forked))
+    monkeypatch.setattr(static_maps, "run_forked", recording(static_maps.run_forked))
+    lane = Writer(name="slow", write=slow, stage="write tables", concurrent=True, order=0)
+    here = Writer(name="probe", write=probe, stage="write maps", order=1)
+    with register_writer(lane), register_writer(here):
+        cc.write(mini, tmp_path / "out")
+    assert seen == [True, False]  # busy while the lane ran, then no longer
+    # the HTML maps (here) were told; the PNG maps (in the lane, a process of its own) not
+    assert len(busy_given) == 1
+    assert callable(busy_given[0])

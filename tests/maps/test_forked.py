@@ -54,3 +54,70 @@ def test_wait_for_returns_once_the_first_tasks_are_done() -> None:
         assert time.monotonic() - start < 2.5  # not waiting for task 2's 3 s
         run.wait_for(0)
         assert run.collect() == [0, 10, 20]
+
+
+def _where(shared: dict[str, float], task: str) -> list[Path]:
+    """Write nothing; name the task and the process that ran it (after a short wait)."""
+    import time
+
+    if task == "bad":
+        raise ValueError("boom while busy")
+    time.sleep(shared["sleep"])
+    return [Path(f"{task}:{os.getpid()}")]
+
+
+def _ran(paths: list[Path]) -> list[tuple[str, int]]:
+    return [(task, int(pid)) for task, pid in (p.name.split(":") for p in paths)]
+
+
+def test_while_busy_every_task_runs_here_in_order() -> None:
+    tasks = list("abcdef")
+    done: list[str] = []
+    checks: list[int] = []
+
+    def busy() -> bool:
+        checks.append(1)
+        return True
+
+    paths = run_forked({"sleep": 0.0}, tasks, _where, workers=2, on_done=done.append, busy=busy)
+    assert _ran(paths) == [(t, os.getpid()) for t in tasks]
+    assert done == tasks  # one after another, here
+    assert len(checks) == len(tasks) - 2  # asked after each task that leaves two or more
+
+
+def test_once_not_busy_a_worker_shares_what_is_left() -> None:
+    tasks = [f"t{k}" for k in range(12)]
+    answers = iter([True, True])  # busy after the first two tasks, then no longer
+
+    paths = run_forked(
+        {"sleep": 0.05}, tasks, _where, workers=2, on_done=lambda t: None,
+        busy=lambda: next(answers, False),
+    )  # fmt: skip
+    ran = _ran(paths)
+    assert [t for t, _ in ran] == tasks  # in task order, whoever ran them
+    here = [t for t, pid in ran if pid == os.getpid()]
+    assert here[:3] == ["t0", "t1", "t2"]  # before the worker was forked
+    assert len(here) < len(tasks)  # the worker ran some of the rest
+    assert len({pid for _, pid in ran}) == 2  # this process and one worker
+
+
+def test_an_error_while_busy_is_raised_here() -> None:
+    with pytest.raises(ValueError, match="boom while busy"):
+        run_forked(
+            {"sleep": 0.0}, ["a", "bad", "c"], _where, workers=2, on_done=print,
+            busy=lambda: True,
+        )  # fmt: skip
+
+
+def test_finished_reads_what_is_done_without_waiting() -> None:
+    import time
+
+    with start_forked({"sleep": 1.0}, [0, 1, 2], _slow_last, workers=1) as run:
+        start = time.monotonic()
+        assert not run.finished()
+        assert time.monotonic() - start < 0.5  # did not wait for task 2's 1 s
+        deadline = time.monotonic() + 20
+        while not run.finished() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run.finished()
+        assert run.collect() == [0, 10, 20]
