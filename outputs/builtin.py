@@ -17,6 +17,8 @@ from carecircle.outputs.tables import write_geopackages, write_table_csvs, write
 
 _BOTH = frozenset({"audit", "site"})
 
+#: The ``concurrent`` writers run one after another in a forked process beside the HTML maps
+#: (``outputs.run``), at every size: the maps fork their own workers only once it is done.
 BUILTIN_WRITERS = (
     Writer(
         name="siting tables",
