@@ -127,9 +127,10 @@ class ForkedRun(Generic[Task, Result]):
         return len(self._procs)
 
     def finished(self) -> bool:
-        """Return whether every task is done, reading the results sent so far (never waits).
+        """Return whether every task is done, reading the results sent so far.
 
-        Raises what a task raised, as :meth:`collect` does.
+        It waits for no task: only for a worker that has closed its pipe to exit. Raises what
+        a task raised, as :meth:`collect` does.
         """
         if self._open is None:
             self._open = dict(zip(self._pipes, self._procs, strict=True))
@@ -280,8 +281,10 @@ def run_forked(
     here: ForkedRun[Task, list[Path]] = ForkedRun(tasks, [], [], on_done, "map", counter)
     with here:
         while here.run_here(shared, write) is not None:
-            if not here.forked and here.left >= 2 and not busy():
-                here.fork(shared, write, workers - 1)
+            if here.forked:
+                here.finished()  # a worker's error is raised now, not after the last task
+            elif here.left >= 2 and not busy():
+                here.fork(shared, write, min(workers - 1, here.left))
         return [path for paths in here.collect() for path in paths]
 
 

@@ -253,7 +253,9 @@ def render_static_maps(
         same, byte for byte, whatever the number.
     busy : callable, optional
         Whether another process uses the other core now (``maps.forked.run_forked``): the
-        PNGs are then drawn here, and workers forked only for those left after.
+        PNGs are then drawn here, and workers forked only for those left after. The audit
+        draws them in its side lane (a process of its own, no workers): this is for a
+        ``static maps`` writer registered not concurrent.
 
     Returns
     -------

@@ -237,6 +237,6 @@ def test_the_writers_here_are_told_while_the_lane_runs(
     with register_writer(lane), register_writer(here):
         cc.write(mini, tmp_path / "out")
     assert seen == [True, False]  # busy while the lane ran, then no longer
-    # the HTML maps (here) were told; the PNG maps (in the lane, a process of its own) not
+    # the HTML maps were drawn here, told of the lane; the PNG maps not here (in the lane)
     assert len(busy_given) == 1
     assert callable(busy_given[0])

@@ -121,3 +121,22 @@ def test_finished_reads_what_is_done_without_waiting() -> None:
             time.sleep(0.05)
         assert run.finished()
         assert run.collect() == [0, 10, 20]
+
+
+def _fails_in_a_worker(shared: dict[str, int], task: int) -> list[Path]:
+    import time
+
+    if os.getpid() != shared["parent"]:
+        raise ValueError(f"boom in the worker, task {task}")
+    time.sleep(0.1)
+    return [Path(str(task))]
+
+
+def test_an_error_in_a_worker_forked_midway_is_raised_at_once() -> None:
+    done: list[int] = []
+    with pytest.raises(ValueError, match="boom in the worker"):
+        run_forked(
+            {"parent": os.getpid()}, list(range(40)), _fails_in_a_worker, workers=2,
+            on_done=done.append, busy=lambda: False,
+        )  # fmt: skip
+    assert len(done) < 20  # raised while tasks were left, not after this process ran them all
