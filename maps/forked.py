@@ -39,27 +39,29 @@ def _ignore(_task: object) -> None:
 class ForkedRun(Generic[Task, Result]):
     """Forked workers running tasks; :meth:`collect` their results, :meth:`stop` them.
 
-    Made by :func:`start_forked`; use it as a context manager to stop the workers when the
-    block is left (by an error or Ctrl-C too).
+    Made with no worker; :meth:`fork` adds them, and this process may run tasks itself
+    (:meth:`run_here`), taken from the same counter. :func:`start_forked` forks them at
+    once. Use it as a context manager to stop the workers when the block is left (by an
+    error or Ctrl-C too).
+
+    Parameters
+    ----------
+    tasks : sequence
+        The tasks (only their numbers are shared).
+    on_done : callable
+        Called in this process with each task once it is done (progress bar).
+    what : str
+        What the workers make, for the error message of a dead worker.
     """
 
-    def __init__(
-        self,
-        tasks: Sequence[Task],
-        procs: list[BaseProcess],
-        pipes: list[Connection],
-        on_done: Callable[[Task], object],
-        what: str,
-        counter: Synchronized[int],
-    ) -> None:
-        self._tasks, self._procs, self._pipes = tasks, procs, pipes
-        self._on_done, self._what = on_done, what
+    def __init__(self, tasks: Sequence[Task], on_done: Callable[[Task], object], what: str) -> None:
+        self._tasks, self._on_done, self._what = tasks, on_done, what
         # Held while the workers run: ``Process.start`` drops its arguments, and a freed
         # counter's shared memory would be handed to the next run's counter.
-        self._counter = counter
+        self._counter: Synchronized[int] = multiprocessing.get_context("fork").Value("i", 0)
+        self._procs: list[BaseProcess] = []
         self._done: dict[int, Result] = {}
-        # the pipes still open, and their workers (filled once every worker has started)
-        self._open: dict[Connection, BaseProcess] | None = None
+        self._open: dict[Connection, BaseProcess] = {}  # the pipes still open, their workers
 
     def collect(self) -> list[Result]:
         """Wait for every task; return the results in task order.
@@ -88,9 +90,7 @@ class ForkedRun(Generic[Task, Result]):
                 args = (shared, self._tasks, work, self._counter, send)
                 proc = context.Process(target=_work, args=args, daemon=True)
                 self._procs.append(proc)  # before its start: a Ctrl-C right after stops it
-                self._pipes.append(receive)
-                if self._open is not None:
-                    self._open[receive] = proc
+                self._open[receive] = proc
                 proc.start()
                 send.close()
         except BaseException:
@@ -132,8 +132,6 @@ class ForkedRun(Generic[Task, Result]):
         It waits for no task: only for a worker that has closed its pipe to exit. Raises what
         a task raised, as :meth:`collect` does.
         """
-        if self._open is None:
-            self._open = dict(zip(self._pipes, self._procs, strict=True))
         while ready := wait(list(self._open), timeout=0):
             for pipe in ready:
                 assert isinstance(pipe, Connection)
@@ -153,8 +151,6 @@ class ForkedRun(Generic[Task, Result]):
         Exception
             What a task raised, or RuntimeError naming ``what`` when a worker died.
         """
-        if self._open is None:
-            self._open = dict(zip(self._pipes, self._procs, strict=True))
         while any(k not in self._done for k in range(min(count, len(self._tasks)))):
             if not self._open:
                 raise RuntimeError(f"the {self._what} workers stopped before finishing")
@@ -164,7 +160,6 @@ class ForkedRun(Generic[Task, Result]):
 
     def _receive(self, pipe: Connection) -> None:
         """Read one message of a worker: a result, an error (raised), or its end."""
-        assert self._open is not None
         try:
             kind, k, value = pipe.recv()
         except EOFError:  # the worker has exited: every result of it was read before
@@ -226,9 +221,7 @@ def start_forked(
     ForkedRun
         The running workers.
     """
-    run: ForkedRun[Task, Result] = ForkedRun(
-        tasks, [], [], on_done, what, multiprocessing.get_context("fork").Value("i", 0)
-    )
+    run: ForkedRun[Task, Result] = ForkedRun(tasks, on_done, what)
     run.fork(shared, work, max(1, min(workers, len(tasks))))
     return run
 
@@ -277,8 +270,7 @@ def run_forked(
     if busy is None:
         with start_forked(shared, tasks, write, workers=workers, on_done=on_done) as run:
             return [path for paths in run.collect() for path in paths]
-    counter = multiprocessing.get_context("fork").Value("i", 0)
-    here: ForkedRun[Task, list[Path]] = ForkedRun(tasks, [], [], on_done, "map", counter)
+    here: ForkedRun[Task, list[Path]] = ForkedRun(tasks, on_done, "map")
     with here:
         while here.run_here(shared, write) is not None:
             if here.forked:
